@@ -1,0 +1,44 @@
+#!/usr/bin/env node
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError } from 'commander';
+import { isOnsetError } from '../errors.js';
+import { registerDataCommands } from './data.js';
+
+const packageJson = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+  version: string;
+};
+
+export function buildProgram(): Command {
+  const program = new Command('onset')
+    .description("Onset: an MLOps platform for the early prediction of Parkinson's disease")
+    .version(packageJson.version)
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+  registerDataCommands(program);
+  return program;
+}
+
+/** Runs the CLI: usage errors exit 2, failures exit 1 with a one-line message on stderr. */
+export async function main(argv: readonly string[]): Promise<void> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv as string[]);
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Help and version "errors" are successful exits; commander already printed the usage message.
+      process.exitCode = error.exitCode === 0 ? 0 : 2;
+      return;
+    }
+    if (isOnsetError(error)) {
+      process.stderr.write(`onset: ${error.message}\n`);
+      process.exitCode = 1;
+      return;
+    }
+    process.stderr.write(
+      `onset: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
+    process.exitCode = 1;
+  }
+}
+
+await main(process.argv);

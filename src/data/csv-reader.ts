@@ -1,0 +1,536 @@
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
+import { CsvError, parse } from 'csv-parse';
+import { OnsetError } from '../errors.js';
+import { createDataset, type Dataset } from './dataset.js';
+import { fingerprintDataset } from './fingerprint.js';
+import {
+  CONFIDENTIAL_COLUMNS,
+  checkFeatureValue,
+  describeCodes,
+  FEATURE_NAMES,
+  FEATURES,
+  type FeatureName,
+  ID_COLUMN,
+  TARGET,
+  TARGET_COLUMN,
+} from './schema.js';
+
+/** What to do with a row that breaks a rule: refuse the whole file (default) or skip the row and report it. */
+export type InvalidRowPolicy = 'fail' | 'skip';
+
+/**
+ * `required`: the file must have a Diagnosis column with a 0/1 value in every row (training, evaluation).
+ * `optional`: a Diagnosis column is validated when present, and empty cells are allowed (scoring).
+ */
+export type TargetRequirement = 'required' | 'optional';
+
+export interface ReadOptions {
+  readonly policy?: InvalidRowPolicy;
+  readonly target?: TargetRequirement;
+  /** `allow` (default) keeps missing feature values as NaN and counts them; `reject` makes them errors. */
+  readonly missingFeatures?: 'allow' | 'reject';
+  /** A name for the input used in messages (defaults to the file path). */
+  readonly sourceName?: string;
+  /** How many issues to keep in the report; counts stay exact beyond it. Default 100,000. */
+  readonly maxIssues?: number;
+}
+
+export type IssueRule =
+  | 'empty_file'
+  | 'malformed_csv'
+  | 'missing_column'
+  | 'duplicate_column'
+  | 'extra_column'
+  | 'wrong_field_count'
+  | 'missing_value'
+  | 'not_numeric'
+  | 'not_finite'
+  | 'out_of_range'
+  | 'not_binary'
+  | 'unknown_code'
+  | 'missing_target'
+  | 'missing_id'
+  | 'duplicate_id';
+
+/** One problem found in an input file. Rows are numbered from 1 after the header; lines as in the file. */
+export interface DataIssue {
+  readonly severity: 'error' | 'warning';
+  readonly rule: IssueRule;
+  /** Data row number (1 = first row after the header); null for problems with the file or header. */
+  readonly row: number | null;
+  /** Line number in the file where the record ends (1 = header line). */
+  readonly line: number | null;
+  readonly column: string | null;
+  /** The offending value as written in the file; null when not applicable. Never a confidential column. */
+  readonly value: string | null;
+  readonly message: string;
+}
+
+export interface IngestReport {
+  readonly source: string;
+  readonly policy: InvalidRowPolicy;
+  /** True when the file has no errors (warnings are allowed). */
+  readonly valid: boolean;
+  /** False when the file could not be read at all (missing columns, malformed CSV, empty file). */
+  readonly readable: boolean;
+  /** Data rows read: `rowsValid + rowsInvalid`. */
+  readonly rowsRead: number;
+  readonly rowsValid: number;
+  /** Rows with at least one error. With the `skip` policy these are the rows left out. */
+  readonly rowsInvalid: number;
+  readonly rowsSkipped: number;
+  /** Rows in the resulting data set (0 when the `fail` policy refused the file). */
+  readonly rowsAccepted: number;
+  readonly errorCount: number;
+  readonly warningCount: number;
+  /** Exact issue counts per rule, even when `issues` was truncated. */
+  readonly countsByRule: Readonly<Partial<Record<IssueRule, number>>>;
+  readonly issues: readonly DataIssue[];
+  readonly issuesTruncated: boolean;
+  readonly columns: {
+    /** Header as found in the file, confidential columns included by name only. */
+    readonly found: readonly string[];
+    readonly missing: readonly string[];
+    readonly extra: readonly string[];
+    /** Confidential columns present in the file and dropped at ingestion. */
+    readonly dropped: readonly string[];
+  };
+  readonly hasTarget: boolean;
+  readonly hasPatientId: boolean;
+  /** Missing values kept as NaN, per feature (only features with at least one). */
+  readonly missingValues: Readonly<Partial<Record<FeatureName, number>>>;
+  /** Fingerprint of the accepted rows (see `fingerprintDataset`), or null when no data set was produced. */
+  readonly fingerprint: string | null;
+}
+
+export interface IngestResult {
+  /** The accepted rows; undefined when the file was unreadable or refused under the `fail` policy. */
+  readonly dataset: Dataset | undefined;
+  readonly report: IngestReport;
+}
+
+const MISSING_TOKENS = new Set(['', 'na', 'n/a', 'nan', 'null', 'none', '?']);
+const NUMBER_PATTERN = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
+
+/**
+ * Reads a CSV file into a columnar data set and a report of every problem found. Never throws for bad
+ * content (the report says what is wrong); throws an `OnsetError` only when the file cannot be opened.
+ */
+export async function ingestCsvFile(path: string, options: ReadOptions = {}): Promise<IngestResult> {
+  await assertReadableFile(path);
+  return ingestCsv(createReadStream(path), { sourceName: path, ...options });
+}
+
+/**
+ * Reads a data set from a CSV file, throwing an `OnsetError` (code INVALID_PARAMETER_VALUE, the report in
+ * `details`) when the file is unreadable or, under the `fail` policy, has any error.
+ */
+export async function readDatasetFile(
+  path: string,
+  options: ReadOptions = {},
+): Promise<IngestResult & { dataset: Dataset }> {
+  const result = await ingestCsvFile(path, options);
+  return assertIngested(result);
+}
+
+/** Throws the error `readDatasetFile` throws when `result` holds no data set. */
+export function assertIngested(result: IngestResult): IngestResult & { dataset: Dataset } {
+  if (result.dataset !== undefined) return { dataset: result.dataset, report: result.report };
+  const { report } = result;
+  const first = report.issues.filter((issue) => issue.severity === 'error').slice(0, 3);
+  const more = report.errorCount - first.length;
+  throw new OnsetError(
+    'INVALID_PARAMETER_VALUE',
+    `${report.source} is not a valid data set: ${first.map(formatIssue).join('; ')}${more > 0 ? `; and ${more} more error(s)` : ''}`,
+    { details: report },
+  );
+}
+
+/** One issue as a line of text: where, what value, which rule. */
+export function formatIssue(issue: DataIssue): string {
+  const where = [
+    issue.row !== null ? `row ${issue.row}` : null,
+    issue.line !== null ? `line ${issue.line}` : null,
+    issue.column !== null ? `column ${issue.column}` : null,
+  ]
+    .filter((part) => part !== null)
+    .join(', ');
+  const value = issue.value !== null ? ` value ${JSON.stringify(issue.value)}:` : '';
+  return `${where ? `${where}:` : ''}${value} ${issue.message} [${issue.rule}]`.trim();
+}
+
+async function assertReadableFile(path: string): Promise<void> {
+  let info: Awaited<ReturnType<typeof stat>>;
+  try {
+    info = await stat(path);
+  } catch {
+    throw new OnsetError('RESOURCE_DOES_NOT_EXIST', `Data file not found: ${path}`);
+  }
+  if (!info.isFile()) {
+    throw new OnsetError('INVALID_PARAMETER_VALUE', `Not a file: ${path}`);
+  }
+}
+
+interface ColumnPlan {
+  readonly featureIndex: Int32Array; // field index per feature (schema order)
+  readonly targetIndex: number; // -1 when absent
+  readonly idIndex: number; // -1 when absent
+}
+
+/** Reads CSV text from a stream. See `ingestCsvFile`. */
+export async function ingestCsv(input: Readable, options: ReadOptions = {}): Promise<IngestResult> {
+  const policy = options.policy ?? 'fail';
+  const targetRequirement = options.target ?? 'optional';
+  const rejectMissing = options.missingFeatures === 'reject';
+  const maxIssues = options.maxIssues ?? 100_000;
+  const source = options.sourceName ?? 'input';
+
+  const issues: DataIssue[] = [];
+  const countsByRule: Partial<Record<IssueRule, number>> = {};
+  let errorCount = 0;
+  let warningCount = 0;
+  const addIssue = (issue: DataIssue): void => {
+    countsByRule[issue.rule] = (countsByRule[issue.rule] ?? 0) + 1;
+    if (issue.severity === 'error') errorCount++;
+    else warningCount++;
+    if (issues.length < maxIssues) issues.push(issue);
+  };
+
+  let header: string[] | undefined;
+  let plan: ColumnPlan | undefined;
+  let fatal = false;
+  const columnsFound: string[] = [];
+  const missingColumns: string[] = [];
+  const extraColumns: string[] = [];
+  const droppedColumns: string[] = [];
+
+  const values: number[][] = FEATURE_NAMES.map(() => []);
+  const targetValues: number[] = [];
+  const ids: string[] = [];
+  const seenIds = new Map<string, number>();
+  const missingCounts = new Array<number>(FEATURE_NAMES.length).fill(0);
+  let rowsRead = 0;
+  let rowsInvalid = 0;
+
+  const parser = parse({
+    bom: true,
+    info: true,
+    relax_column_count: true,
+    skip_empty_lines: true,
+    trim: true,
+  });
+  input.on('error', (error) => parser.destroy(error));
+  input.pipe(parser);
+
+  const rowFeatures = new Float64Array(FEATURE_NAMES.length);
+  try {
+    for await (const chunk of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
+      const { record, info } = chunk;
+      if (header === undefined) {
+        header = record;
+        columnsFound.push(...record);
+        plan = planColumns(record, targetRequirement, addIssue, missingColumns, extraColumns, droppedColumns);
+        if (plan === undefined) {
+          fatal = true;
+          break;
+        }
+        continue;
+      }
+      const columnPlan = plan!;
+      rowsRead++;
+      const row = rowsRead;
+      const line = info.lines;
+      if (record.length !== header.length) {
+        addIssue({
+          severity: 'error',
+          rule: 'wrong_field_count',
+          row,
+          line,
+          column: null,
+          value: null,
+          message: `has ${record.length} fields; the header has ${header.length}`,
+        });
+        rowsInvalid++;
+        continue;
+      }
+      let rowHasError = false;
+      const rowError = (issue: Omit<DataIssue, 'severity' | 'row' | 'line'>): void => {
+        rowHasError = true;
+        addIssue({ severity: 'error', row, line, ...issue });
+      };
+
+      for (let j = 0; j < FEATURE_NAMES.length; j++) {
+        const feature = FEATURES[j]!;
+        const raw = record[columnPlan.featureIndex[j]!]!;
+        if (MISSING_TOKENS.has(raw.toLowerCase())) {
+          rowFeatures[j] = Number.NaN;
+          if (rejectMissing) {
+            rowError({ rule: 'missing_value', column: feature.name, value: raw, message: 'is missing' });
+          }
+          continue;
+        }
+        if (!NUMBER_PATTERN.test(raw)) {
+          rowError({
+            rule: 'not_numeric',
+            column: feature.name,
+            value: raw,
+            message: `is not a number; ${feature.name} must be ${describeExpected(j)}`,
+          });
+          continue;
+        }
+        const value = Number(raw);
+        const problem = checkFeatureValue(feature, value);
+        if (problem !== undefined) {
+          rowError({ rule: problem.rule, column: feature.name, value: raw, message: problem.message });
+          continue;
+        }
+        rowFeatures[j] = value;
+      }
+
+      let target = Number.NaN;
+      if (columnPlan.targetIndex >= 0) {
+        const raw = record[columnPlan.targetIndex]!;
+        if (MISSING_TOKENS.has(raw.toLowerCase())) {
+          if (targetRequirement === 'required') {
+            rowError({
+              rule: 'missing_target',
+              column: TARGET_COLUMN,
+              value: raw,
+              message: `is missing; ${TARGET_COLUMN} is required and must be 0 or 1`,
+            });
+          }
+        } else if (!NUMBER_PATTERN.test(raw) || (Number(raw) !== 0 && Number(raw) !== 1)) {
+          rowError({
+            rule: 'not_binary',
+            column: TARGET_COLUMN,
+            value: raw,
+            message: `${TARGET_COLUMN} must be 0 or 1 (${describeCodes(TARGET.codes)})`,
+          });
+        } else {
+          target = Number(raw);
+        }
+      }
+
+      let id = '';
+      if (columnPlan.idIndex >= 0) {
+        id = record[columnPlan.idIndex]!;
+        if (id === '') {
+          rowError({ rule: 'missing_id', column: ID_COLUMN, value: id, message: `${ID_COLUMN} is empty` });
+        } else {
+          const firstRow = seenIds.get(id);
+          if (firstRow !== undefined) {
+            rowError({
+              rule: 'duplicate_id',
+              column: ID_COLUMN,
+              value: id,
+              message: `${ID_COLUMN} repeats the one in row ${firstRow}`,
+            });
+          } else {
+            seenIds.set(id, row);
+          }
+        }
+      }
+
+      if (rowHasError) {
+        rowsInvalid++;
+        continue;
+      }
+      for (let j = 0; j < FEATURE_NAMES.length; j++) {
+        const value = rowFeatures[j]!;
+        if (Number.isNaN(value)) missingCounts[j]!++;
+        values[j]!.push(value);
+      }
+      if (columnPlan.targetIndex >= 0) targetValues.push(target);
+      if (columnPlan.idIndex >= 0) ids.push(id);
+    }
+  } catch (error) {
+    fatal = true;
+    addIssue(csvErrorIssue(error));
+  }
+
+  if (header === undefined && !fatal) {
+    fatal = true;
+    addIssue({
+      severity: 'error',
+      rule: 'empty_file',
+      row: null,
+      line: null,
+      column: null,
+      value: null,
+      message: 'the file is empty: expected a header line naming the columns',
+    });
+  }
+
+  const missingValues: Partial<Record<FeatureName, number>> = {};
+  FEATURE_NAMES.forEach((name, j) => {
+    if (missingCounts[j]! > 0) missingValues[name] = missingCounts[j]!;
+  });
+  for (const name of FEATURE_NAMES) {
+    const count = missingValues[name];
+    if (count !== undefined) {
+      addIssue({
+        severity: 'warning',
+        rule: 'missing_value',
+        row: null,
+        line: null,
+        column: name,
+        value: null,
+        message: `${count} missing value(s) kept as missing (NaN)`,
+      });
+    }
+  }
+
+  const valid = !fatal && errorCount === 0;
+  const produce = !fatal && (valid || policy === 'skip');
+  let dataset: Dataset | undefined;
+  if (produce && plan !== undefined) {
+    const columns = {} as Record<FeatureName, Float64Array>;
+    FEATURE_NAMES.forEach((name, j) => {
+      columns[name] = Float64Array.from(values[j]!);
+    });
+    dataset = createDataset({
+      columns,
+      target: plan.targetIndex >= 0 ? Float64Array.from(targetValues) : undefined,
+      patientIds: plan.idIndex >= 0 ? ids : undefined,
+    });
+  }
+
+  const rowsValid = rowsRead - rowsInvalid;
+  const report: IngestReport = {
+    source,
+    policy,
+    valid,
+    readable: !fatal,
+    rowsRead,
+    rowsValid,
+    rowsInvalid,
+    rowsSkipped: dataset !== undefined ? rowsInvalid : 0,
+    rowsAccepted: dataset?.rowCount ?? 0,
+    errorCount,
+    warningCount,
+    countsByRule,
+    issues,
+    issuesTruncated: errorCount + warningCount > issues.length,
+    columns: { found: columnsFound, missing: missingColumns, extra: extraColumns, dropped: droppedColumns },
+    hasTarget: plan !== undefined && plan.targetIndex >= 0,
+    hasPatientId: plan !== undefined && plan.idIndex >= 0,
+    missingValues,
+    fingerprint: dataset !== undefined ? fingerprintDataset(dataset) : null,
+  };
+  return { dataset, report };
+}
+
+function planColumns(
+  header: readonly string[],
+  targetRequirement: TargetRequirement,
+  addIssue: (issue: DataIssue) => void,
+  missing: string[],
+  extra: string[],
+  dropped: string[],
+): ColumnPlan | undefined {
+  const headerIssue = (
+    rule: IssueRule,
+    column: string,
+    message: string,
+    severity: 'error' | 'warning' = 'error',
+  ) => addIssue({ severity, rule, row: null, line: 1, column, value: null, message });
+
+  const positions = new Map<string, number[]>();
+  header.forEach((name, index) => {
+    positions.set(name, [...(positions.get(name) ?? []), index]);
+  });
+  const known = new Set<string>([...FEATURE_NAMES, TARGET_COLUMN, ID_COLUMN]);
+  const confidential = new Set<string>(CONFIDENTIAL_COLUMNS);
+  let ok = true;
+
+  for (const [name, at] of positions) {
+    if (at.length > 1) {
+      const columnsText = at.map((index) => index + 1).join(', ');
+      if (known.has(name)) {
+        ok = false;
+        headerIssue(
+          'duplicate_column',
+          name,
+          `column ${name} appears ${at.length} times (columns ${columnsText})`,
+        );
+      } else if (!confidential.has(name)) {
+        headerIssue(
+          'duplicate_column',
+          name,
+          `extra column ${name} appears ${at.length} times (columns ${columnsText}); ignored`,
+          'warning',
+        );
+      }
+    }
+    if (confidential.has(name)) {
+      dropped.push(name);
+    } else if (!known.has(name)) {
+      extra.push(name);
+      headerIssue(
+        'extra_column',
+        name === '' ? '(unnamed)' : name,
+        'is not part of the schema; ignored',
+        'warning',
+      );
+    }
+  }
+
+  const required = [...FEATURE_NAMES, ...(targetRequirement === 'required' ? [TARGET_COLUMN] : [])];
+  for (const name of required) {
+    if (!positions.has(name)) {
+      ok = false;
+      missing.push(name);
+      const similar = header.find((candidate) => candidate.toLowerCase() === name.toLowerCase());
+      headerIssue(
+        'missing_column',
+        name,
+        `required column ${name} is missing${similar !== undefined ? ` (found "${similar}": column names are case-sensitive)` : ''}`,
+      );
+    }
+  }
+  if (!ok) return undefined;
+  return {
+    featureIndex: Int32Array.from(FEATURE_NAMES.map((name) => positions.get(name)![0]!)),
+    targetIndex: positions.get(TARGET_COLUMN)?.[0] ?? -1,
+    idIndex: positions.get(ID_COLUMN)?.[0] ?? -1,
+  };
+}
+
+function describeExpected(featureIndex: number): string {
+  const feature = FEATURES[featureIndex]!;
+  switch (feature.kind) {
+    case 'continuous':
+      return `a number between ${feature.min} and ${feature.max}`;
+    case 'binary':
+      return '0 or 1';
+    case 'categorical':
+      return `one of the codes ${describeCodes(feature.codes)}`;
+  }
+}
+
+function csvErrorIssue(error: unknown): DataIssue {
+  if (error instanceof CsvError) {
+    const lines = typeof error.lines === 'number' ? error.lines : null;
+    const records = typeof error.records === 'number' ? error.records : null;
+    return {
+      severity: 'error',
+      rule: 'malformed_csv',
+      row: records !== null && records > 0 ? records : null,
+      line: lines,
+      column: null,
+      value: null,
+      message: `the file is not valid CSV: ${error.message} (${error.code})`,
+    };
+  }
+  return {
+    severity: 'error',
+    rule: 'malformed_csv',
+    row: null,
+    line: null,
+    column: null,
+    value: null,
+    message: `the file could not be read: ${error instanceof Error ? error.message : String(error)}`,
+  };
+}

@@ -1,0 +1,50 @@
+/**
+ * Error codes, taken from MLflow's `ErrorCode` set so that the tracking API can return them verbatim,
+ * and the HTTP status each maps to. This table is the only place a code is mapped to a status.
+ */
+export const ERROR_HTTP_STATUS = {
+  INVALID_PARAMETER_VALUE: 400,
+  BAD_REQUEST: 400,
+  INVALID_STATE: 400,
+  RESOURCE_ALREADY_EXISTS: 400,
+  RESOURCE_DOES_NOT_EXIST: 404,
+  ENDPOINT_NOT_FOUND: 404,
+  UNAUTHENTICATED: 401,
+  PERMISSION_DENIED: 403,
+  REQUEST_LIMIT_EXCEEDED: 429,
+  INTERNAL_ERROR: 500,
+  NOT_IMPLEMENTED: 501,
+  TEMPORARILY_UNAVAILABLE: 503,
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_HTTP_STATUS;
+
+/**
+ * The base of every error Onset raises on purpose. `message` says what was wrong, where, and what is
+ * allowed; `details` carries machine-readable context (e.g. a validation report) for `--json` output and
+ * HTTP error bodies.
+ */
+export class OnsetError extends Error {
+  readonly code: ErrorCode;
+  readonly details: unknown;
+
+  constructor(code: ErrorCode, message: string, options: { cause?: unknown; details?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'OnsetError';
+    this.code = code;
+    this.details = options.details;
+  }
+
+  get httpStatus(): number {
+    return ERROR_HTTP_STATUS[this.code];
+  }
+}
+
+export function isOnsetError(error: unknown): error is OnsetError {
+  return error instanceof OnsetError;
+}
+
+/** Shorthand for the most common error: a value a caller passed is not allowed. */
+export function invalidParameter(message: string, details?: unknown): OnsetError {
+  return new OnsetError('INVALID_PARAMETER_VALUE', message, { details });
+}
