@@ -6,6 +6,7 @@
  * Default path: ../shared/data/parkinsons_disease_data.csv. Prints the checks the generator must pass
  * (KS statistic per continuous feature, binary/categorical shares, Diagnosis rate) for 2,105 generated rows.
  */
+import { execFileSync } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { readDatasetFile } from '../src/data/csv-reader.js';
@@ -44,6 +45,12 @@ ${termLines.join('\n')}
 };
 `;
 await writeFile(output, text);
+// Format as the linter expects, so that a re-run reproduces the committed file byte for byte.
+execFileSync(fileURLToPath(new URL('../node_modules/.bin/biome', import.meta.url)), [
+  'format',
+  '--write',
+  output,
+]);
 console.log(`wrote ${output}`);
 console.log('label model:', JSON.stringify(constants.labelModel));
 

@@ -2,6 +2,14 @@ import { type Command, InvalidArgumentError, Option } from 'commander';
 import { assertIngested, formatIssue, type IngestReport, ingestCsvFile } from '../data/csv-reader.js';
 import { generateDataset, writeKaggleCsv } from '../data/generator/generator.js';
 import { type DatasetProfile, type FeatureProfile, profileDataset } from '../data/profile.js';
+import {
+  CONFIDENTIAL_COLUMNS,
+  describeCodes,
+  FEATURE_GROUP_LABELS,
+  FEATURES,
+  ID_COLUMN,
+  TARGET,
+} from '../data/schema.js';
 import { formatNumber, formatPercent, marks, printJson, renderTable } from './output.js';
 
 const TEXT_ISSUE_LIMIT = 20;
@@ -41,6 +49,18 @@ export function registerDataCommands(program: Command): void {
       const profile = profileDataset(dataset);
       if (options.json) printJson(profile);
       else process.stdout.write(renderProfile(profile, report));
+    });
+
+  data
+    .command('schema')
+    .description('print the feature schema: every column with its group, kind, unit, range or codes')
+    .option('--json', 'print the schema as JSON')
+    .action((options: { json?: boolean }) => {
+      if (options.json) {
+        printJson({ id: ID_COLUMN, features: FEATURES, target: TARGET, confidential: CONFIDENTIAL_COLUMNS });
+      } else {
+        process.stdout.write(renderSchema());
+      }
     });
 
   data
@@ -102,9 +122,10 @@ function integer(text: string): number {
 }
 
 function positiveInteger(text: string): number {
-  const value = integer(text);
-  if (value < 1) throw new InvalidArgumentError(`expected a positive integer, got "${text}"`);
-  return value;
+  if (!/^\+?\d+$/.test(text.trim()) || Number(text) < 1) {
+    throw new InvalidArgumentError(`expected a positive integer, got "${text}"`);
+  }
+  return Number(text);
 }
 
 export function renderValidation(report: IngestReport): string {
@@ -141,7 +162,7 @@ export function renderValidation(report: IngestReport): string {
     if (report.errorCount > TEXT_ISSUE_LIMIT) {
       lines.push(`  … and ${report.errorCount - TEXT_ISSUE_LIMIT} more (use --json to see all)`);
     }
-    const byRule = Object.entries(report.countsByRule)
+    const byRule = Object.entries(report.errorsByRule)
       .map(([rule, count]) => `${rule} ${count}`)
       .join(', ');
     lines.push(`  by rule: ${byRule}`);
@@ -200,5 +221,25 @@ export function renderProfile(profile: DatasetProfile, report: IngestReport): st
   } else {
     lines.push('', 'Class balance: the file has no Diagnosis column');
   }
+  return `${lines.join('\n')}\n`;
+}
+
+export function renderSchema(): string {
+  const lines = [
+    `${ID_COLUMN}: patient identifier (optional; must be unique; never a model input)`,
+    '',
+    renderTable(FEATURES, [
+      { header: 'feature', value: (f) => f.name },
+      { header: 'group', value: (f) => FEATURE_GROUP_LABELS[f.group] },
+      { header: 'kind', value: (f) => f.kind },
+      {
+        header: 'valid values',
+        value: (f) => (f.kind === 'continuous' ? `${f.min} to ${f.max} ${f.unit}` : describeCodes(f.codes)),
+      },
+    ]),
+    '',
+    `${TARGET.name}: target, ${describeCodes(TARGET.codes)}`,
+    `${CONFIDENTIAL_COLUMNS.join(', ')}: confidential, dropped at ingestion and never stored or logged`,
+  ];
   return `${lines.join('\n')}\n`;
 }

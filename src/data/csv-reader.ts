@@ -85,8 +85,10 @@ export interface IngestReport {
   readonly rowsAccepted: number;
   readonly errorCount: number;
   readonly warningCount: number;
-  /** Exact issue counts per rule, even when `issues` was truncated. */
-  readonly countsByRule: Readonly<Partial<Record<IssueRule, number>>>;
+  /** Exact error counts per rule, even when `issues` was truncated. */
+  readonly errorsByRule: Readonly<Partial<Record<IssueRule, number>>>;
+  /** Exact warning counts per rule. */
+  readonly warningsByRule: Readonly<Partial<Record<IssueRule, number>>>;
   readonly issues: readonly DataIssue[];
   readonly issuesTruncated: boolean;
   readonly columns: {
@@ -188,11 +190,13 @@ export async function ingestCsv(input: Readable, options: ReadOptions = {}): Pro
   const source = options.sourceName ?? 'input';
 
   const issues: DataIssue[] = [];
-  const countsByRule: Partial<Record<IssueRule, number>> = {};
+  const errorsByRule: Partial<Record<IssueRule, number>> = {};
+  const warningsByRule: Partial<Record<IssueRule, number>> = {};
   let errorCount = 0;
   let warningCount = 0;
   const addIssue = (issue: DataIssue): void => {
-    countsByRule[issue.rule] = (countsByRule[issue.rule] ?? 0) + 1;
+    const counts = issue.severity === 'error' ? errorsByRule : warningsByRule;
+    counts[issue.rule] = (counts[issue.rule] ?? 0) + 1;
     if (issue.severity === 'error') errorCount++;
     else warningCount++;
     if (issues.length < maxIssues) issues.push(issue);
@@ -227,7 +231,9 @@ export async function ingestCsv(input: Readable, options: ReadOptions = {}): Pro
   const rowFeatures = new Float64Array(FEATURE_NAMES.length);
   try {
     for await (const chunk of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
-      const { record, info } = chunk;
+      const { info } = chunk;
+      // csv-parse trims unquoted fields only; spaces inside quotes are just as meaningless here.
+      const record = chunk.record.map((field) => field.trim());
       if (header === undefined) {
         header = record;
         columnsFound.push(...record);
@@ -410,7 +416,8 @@ export async function ingestCsv(input: Readable, options: ReadOptions = {}): Pro
     rowsAccepted: dataset?.rowCount ?? 0,
     errorCount,
     warningCount,
-    countsByRule,
+    errorsByRule,
+    warningsByRule,
     issues,
     issuesTruncated: errorCount + warningCount > issues.length,
     columns: { found: columnsFound, missing: missingColumns, extra: extraColumns, dropped: droppedColumns },
