@@ -76,43 +76,51 @@ function yesNo<const Name extends string>(
   return { name, group, kind: 'binary', codes: NO_YES, description };
 }
 
+function binary<const Name extends string>(
+  name: Name,
+  group: FeatureGroup,
+  description: string,
+  labels: readonly [string, string],
+): BinaryFeature & { readonly name: Name } {
+  const codes = [
+    { code: 0, label: labels[0] },
+    { code: 1, label: labels[1] },
+  ] as const;
+  return { name, group, kind: 'binary', codes, description };
+}
+
+/** A categorical feature coded 0, 1, 2, ... in the order of `labels`. */
+function categorical<const Name extends string>(
+  name: Name,
+  group: FeatureGroup,
+  description: string,
+  labels: readonly string[],
+): CategoricalFeature & { readonly name: Name } {
+  return {
+    name,
+    group,
+    kind: 'categorical',
+    codes: labels.map((label, code) => ({ code, label })),
+    description,
+  };
+}
+
 /** The 32 features, in the column order of the Kaggle file. Models see features in this order. */
 export const FEATURES = [
   continuous('Age', 'demographics', 'years', 50, 90, 'Age of the patient', true),
-  {
-    name: 'Gender',
-    group: 'demographics',
-    kind: 'binary',
-    codes: [
-      { code: 0, label: 'Male' },
-      { code: 1, label: 'Female' },
-    ],
-    description: 'Gender of the patient',
-  },
-  {
-    name: 'Ethnicity',
-    group: 'demographics',
-    kind: 'categorical',
-    codes: [
-      { code: 0, label: 'Caucasian' },
-      { code: 1, label: 'African American' },
-      { code: 2, label: 'Asian' },
-      { code: 3, label: 'Other' },
-    ],
-    description: 'Ethnicity of the patient',
-  },
-  {
-    name: 'EducationLevel',
-    group: 'demographics',
-    kind: 'categorical',
-    codes: [
-      { code: 0, label: 'None' },
-      { code: 1, label: 'High School' },
-      { code: 2, label: "Bachelor's" },
-      { code: 3, label: 'Higher' },
-    ],
-    description: 'Highest education level of the patient',
-  },
+  binary('Gender', 'demographics', 'Gender of the patient', ['Male', 'Female']),
+  categorical('Ethnicity', 'demographics', 'Ethnicity of the patient', [
+    'Caucasian',
+    'African American',
+    'Asian',
+    'Other',
+  ]),
+  categorical('EducationLevel', 'demographics', 'Highest education level of the patient', [
+    'None',
+    'High School',
+    "Bachelor's",
+    'Higher',
+  ]),
   continuous('BMI', 'lifestyle', 'kg/m²', 15, 40, 'Body mass index'),
   yesNo('Smoking', 'lifestyle', 'Smoking status'),
   continuous('AlcoholConsumption', 'lifestyle', 'units/week', 0, 20, 'Weekly alcohol consumption'),
