@@ -12,7 +12,13 @@ export interface Matrix {
 }
 
 export function createMatrix(data: Float64Array, rows: number, cols: number): Matrix {
-  if (!Number.isInteger(rows) || !Number.isInteger(cols) || rows < 0 || cols < 1 || data.length !== rows * cols) {
+  if (
+    !Number.isInteger(rows) ||
+    !Number.isInteger(cols) ||
+    rows < 0 ||
+    cols < 1 ||
+    data.length !== rows * cols
+  ) {
     throw invalidParameter(`A ${rows} x ${cols} matrix needs ${rows * cols} values, got ${data.length}`);
   }
   return { data, rows, cols };
@@ -23,7 +29,8 @@ export function matrixFromRows(rows: readonly (readonly number[])[]): Matrix {
   const cols = rows[0]?.length ?? 0;
   const data = new Float64Array(rows.length * cols);
   rows.forEach((row, i) => {
-    if (row.length !== cols) throw invalidParameter(`Row ${i + 1} has ${row.length} values; expected ${cols}`);
+    if (row.length !== cols)
+      throw invalidParameter(`Row ${i + 1} has ${row.length} values; expected ${cols}`);
     data.set(row, i * cols);
   });
   return createMatrix(data, rows.length, cols);

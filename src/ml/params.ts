@@ -123,7 +123,12 @@ function coerce(estimator: string, name: string, spec: ParamSpec, raw: unknown):
       return fail();
     default: {
       if ((raw === null || raw === 'null' || raw === 'none') && spec.nullable) return null;
-      const value = typeof raw === 'number' ? raw : typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : Number.NaN;
+      const value =
+        typeof raw === 'number'
+          ? raw
+          : typeof raw === 'string' && raw.trim() !== ''
+            ? Number(raw)
+            : Number.NaN;
       if (!Number.isFinite(value)) return fail();
       if (spec.type === 'integer' && !Number.isInteger(value)) return fail();
       if (spec.min !== undefined && (spec.minExclusive ? value <= spec.min : value < spec.min)) return fail();

@@ -27,9 +27,12 @@ export function checkTrainingData(
   let positives = 0;
   for (let i = 0; i < y.length; i++) {
     const label = y[i]!;
-    if (Number.isNaN(label)) throw invalidParameter(`${estimator}: the target of training row ${i + 1} is missing (NaN)`);
+    if (Number.isNaN(label))
+      throw invalidParameter(`${estimator}: the target of training row ${i + 1} is missing (NaN)`);
     if (label !== 0 && label !== 1) {
-      throw invalidParameter(`${estimator}: the target of training row ${i + 1} is ${label}; targets must be 0 or 1`);
+      throw invalidParameter(
+        `${estimator}: the target of training row ${i + 1} is ${label}; targets must be 0 or 1`,
+      );
     }
     positives += label;
   }

@@ -1,0 +1,319 @@
+import { invalidParameter } from '../../errors.js';
+import { Random } from '../../util/random.js';
+import type { Estimator, FitOptions, FittedModel, ModelState } from '../estimator.js';
+import type { Matrix } from '../matrix.js';
+import { checkTrainingData } from '../training-data.js';
+import { binMatrix, fitBinMapper, MISSING_BIN } from './binning.js';
+import { type GrowContext, growTree } from './grower.js';
+import { logisticGradients, logit, meanLogLoss, sigmoid } from './loss.js';
+import { type GbdtParams, resolveGbdtParams } from './params.js';
+import { TreeEnsemblePredictor } from './predictor.js';
+import { checkTreeStructure, type FlatTree } from './tree.js';
+
+/** Per-round mean log loss on the training rows and, when given, the validation rows. */
+export interface GbdtHistory {
+  readonly train_logloss: readonly number[];
+  readonly valid_logloss?: readonly number[];
+}
+
+/** The saved form of a gbdt model (inside a model document's `model` field). */
+export interface GbdtState extends ModelState {
+  readonly name: 'gbdt';
+  readonly params: GbdtParams;
+  readonly feature_count: number;
+  /** The initial prediction as a probability (XGBoost's `base_score`). */
+  readonly base_score: number;
+  /** Index of the best round when early stopping ran (the model keeps trees 0..best_iteration). */
+  readonly best_iteration: number | null;
+  readonly history: GbdtHistory;
+  readonly trees: readonly TreeState[];
+}
+
+export interface TreeState {
+  readonly left_children: readonly number[];
+  readonly right_children: readonly number[];
+  readonly parents: readonly number[];
+  readonly split_indices: readonly number[];
+  readonly split_conditions: readonly number[];
+  readonly default_left: readonly number[];
+  readonly loss_changes: readonly number[];
+  readonly sum_hessian: readonly number[];
+  readonly base_weights: readonly number[];
+}
+
+/** Gradient-boosted trees following XGBoost's `hist` method for `binary:logistic`. */
+export function gbdt(params: Readonly<Record<string, unknown>> = {}): Estimator<GbdtModel> {
+  const resolved = resolveGbdtParams(params);
+  return {
+    name: 'gbdt',
+    getParams: () => resolved,
+    fit: (x, y, options) => fitGbdt(resolved, x, y, options),
+  };
+}
+
+/** A fitted gbdt model. Immutable; predicts from flat typed arrays. */
+export class GbdtModel implements FittedModel {
+  readonly estimator = 'gbdt' as const;
+  readonly params: GbdtParams;
+  readonly featureCount: number;
+  readonly baseScore: number;
+  readonly trees: readonly FlatTree[];
+  readonly bestIteration: number | null;
+  readonly history: GbdtHistory;
+  readonly predictor: TreeEnsemblePredictor;
+
+  constructor(parts: {
+    params: GbdtParams;
+    featureCount: number;
+    baseScore: number;
+    trees: readonly FlatTree[];
+    bestIteration: number | null;
+    history: GbdtHistory;
+  }) {
+    this.params = parts.params;
+    this.featureCount = parts.featureCount;
+    this.baseScore = parts.baseScore;
+    this.trees = parts.trees;
+    this.bestIteration = parts.bestIteration;
+    this.history = parts.history;
+    this.predictor = new TreeEnsemblePredictor(parts.trees, baseMargin(parts.baseScore), parts.featureCount);
+  }
+
+  /** Margins (log-odds) per row. */
+  predictMargin(x: Matrix): Float64Array {
+    return this.predictor.predictMargin(x);
+  }
+
+  predictProba(x: Matrix): Float64Array {
+    const margin = this.predictor.predictMargin(x);
+    for (let i = 0; i < margin.length; i++) margin[i] = sigmoid(margin[i]!);
+    return margin;
+  }
+
+  /** P(y = 1) of a single row of feature values. */
+  predictProbaOne(values: ArrayLike<number>): number {
+    return sigmoid(this.predictor.predictMarginOne(values));
+  }
+
+  toJSON(): GbdtState {
+    return {
+      name: 'gbdt',
+      params: this.params,
+      feature_count: this.featureCount,
+      base_score: this.baseScore,
+      best_iteration: this.bestIteration,
+      history: this.history,
+      trees: this.trees.map(treeToState),
+    };
+  }
+}
+
+/** XGBoost's base margin: the logit of `base_score`, in float32. */
+export function baseMargin(baseScore: number): number {
+  return Math.fround(logit(Math.fround(baseScore)));
+}
+
+function fitGbdt(params: GbdtParams, x: Matrix, y: Float64Array, options: FitOptions = {}): GbdtModel {
+  checkTrainingData('gbdt', x, y, { allowMissingFeatures: true });
+  for (let k = 0; k < x.data.length; k++) {
+    const value = x.data[k]!;
+    if (value === Number.POSITIVE_INFINITY || value === Number.NEGATIVE_INFINITY) {
+      throw invalidParameter(
+        `gbdt: feature ${(k % x.cols) + 1} of training row ${Math.floor(k / x.cols) + 1} is infinite`,
+      );
+    }
+  }
+  const validation = options.validation;
+  if (validation !== undefined) {
+    if (validation.x.cols !== x.cols) {
+      throw invalidParameter(
+        `gbdt: the validation set has ${validation.x.cols} features; training has ${x.cols}`,
+      );
+    }
+    checkTrainingData('gbdt (validation set)', validation.x, validation.y, {
+      allowMissingFeatures: true,
+      minRows: 1,
+    });
+  } else if (params.early_stopping_rounds !== null) {
+    throw invalidParameter('gbdt: early_stopping_rounds needs a validation set');
+  }
+
+  const mapper = fitBinMapper(x, params.max_bin);
+  const binned = binMatrix(mapper, x);
+  const missingSlot = mapper.totalBins;
+  const slots = missingSlot < 0xffff ? new Uint16Array(binned.length) : new Uint32Array(binned.length);
+  const featureHasMissing = new Uint8Array(x.cols);
+  for (let k = 0; k < binned.length; k++) {
+    const f = k % x.cols;
+    if (binned[k] === MISSING_BIN) {
+      slots[k] = missingSlot;
+      featureHasMissing[f] = 1;
+    } else {
+      slots[k] = mapper.binStart[f]! + binned[k]!;
+    }
+  }
+  const context: GrowContext = { slots, missingSlot, featureHasMissing, cols: x.cols, mapper, params };
+  const n = x.rows;
+  const margin = new Float64Array(n).fill(baseMargin(params.base_score));
+  const grad = new Float64Array(n);
+  const hess = new Float64Array(n);
+  const random = new Random(params.seed);
+  const validMargin = validation
+    ? new Float64Array(validation.x.rows).fill(baseMargin(params.base_score))
+    : undefined;
+  const allFeatures = Int32Array.from({ length: x.cols }, (_, f) => f);
+  const allRows = Uint32Array.from({ length: n }, (_, i) => i);
+
+  const trees: FlatTree[] = [];
+  const trainLoss: number[] = [];
+  const validLoss: number[] = [];
+  let bestIteration = -1;
+  let bestLoss = Number.POSITIVE_INFINITY;
+
+  for (let round = 0; round < params.n_estimators; round++) {
+    logisticGradients(margin, y, params.scale_pos_weight, grad, hess);
+    const rows = params.subsample < 1 ? sampleRows(random, n, params.subsample) : allRows.slice();
+    const treeFeatures = sampleFeatures(random, allFeatures, params.colsample_bytree);
+    const levels = new Map<number, Int32Array>();
+    const levelFeatures = (depth: number): Int32Array => {
+      if (params.colsample_bylevel >= 1) return treeFeatures;
+      let features = levels.get(depth);
+      if (features === undefined) {
+        features = sampleFeatures(random, treeFeatures, params.colsample_bylevel);
+        levels.set(depth, features);
+      }
+      return features;
+    };
+    const { tree, leafOf } = growTree(context, rows, grad, hess, treeFeatures, levelFeatures);
+    trees.push(tree);
+
+    if (rows.length === n) {
+      for (let k = 0; k < n; k++) margin[rows[k]!] = margin[rows[k]!]! + tree.condition[leafOf[k]!]!;
+    } else {
+      addTreeMargins(tree, x, margin);
+    }
+    trainLoss.push(meanLogLoss(margin, y));
+    if (validation && validMargin) {
+      addTreeMargins(tree, validation.x, validMargin);
+      const loss = meanLogLoss(validMargin, validation.y);
+      validLoss.push(loss);
+      if (loss < bestLoss) {
+        bestLoss = loss;
+        bestIteration = round;
+      }
+      if (params.early_stopping_rounds !== null && round - bestIteration >= params.early_stopping_rounds)
+        break;
+    }
+    options.onProgress?.({ iteration: round + 1, total: params.n_estimators });
+  }
+
+  const stopped = params.early_stopping_rounds !== null && bestIteration >= 0;
+  const kept = stopped ? trees.slice(0, bestIteration + 1) : trees;
+  return new GbdtModel({
+    params,
+    featureCount: x.cols,
+    baseScore: params.base_score,
+    trees: kept,
+    bestIteration: stopped ? bestIteration : null,
+    history: validation
+      ? { train_logloss: trainLoss, valid_logloss: validLoss }
+      : { train_logloss: trainLoss },
+  });
+}
+
+/** Each row is kept with probability `share` (XGBoost's uniform sampling); at least one row is kept. */
+function sampleRows(random: Random, n: number, share: number): Uint32Array {
+  const rows: number[] = [];
+  for (let i = 0; i < n; i++) if (random.next() < share) rows.push(i);
+  if (rows.length === 0) rows.push(random.int(n));
+  return Uint32Array.from(rows);
+}
+
+/** max(1, floor(share * count)) of `features`, in ascending order. */
+function sampleFeatures(random: Random, features: Int32Array, share: number): Int32Array {
+  if (share >= 1) return features;
+  const count = Math.max(1, Math.floor(share * features.length));
+  const chosen = random.shuffle(Array.from(features)).slice(0, count);
+  return Int32Array.from(chosen).sort();
+}
+
+/** Adds one tree's leaf values to `margin` for every row of `x` (float32 comparisons, as predicting). */
+function addTreeMargins(tree: FlatTree, x: Matrix, margin: Float64Array): void {
+  for (let i = 0; i < x.rows; i++) {
+    let node = 0;
+    while (tree.left[node] !== -1) {
+      const value = Math.fround(x.data[i * x.cols + tree.feature[node]!]!);
+      const goesLeft = Number.isNaN(value) ? tree.defaultLeft[node] === 1 : value < tree.condition[node]!;
+      node = goesLeft ? tree.left[node]! : tree.right[node]!;
+    }
+    margin[i] = margin[i]! + tree.condition[node]!;
+  }
+}
+
+function treeToState(tree: FlatTree): TreeState {
+  return {
+    left_children: Array.from(tree.left),
+    right_children: Array.from(tree.right),
+    parents: Array.from(tree.parent),
+    split_indices: Array.from(tree.feature),
+    split_conditions: Array.from(tree.condition),
+    default_left: Array.from(tree.defaultLeft),
+    loss_changes: Array.from(tree.lossChange),
+    sum_hessian: Array.from(tree.sumHessian),
+    base_weights: Array.from(tree.baseWeight),
+  };
+}
+
+/** Rebuilds a tree from its saved arrays, checking its structure. */
+export function treeFromState(state: TreeState, featureCount: number, where: string): FlatTree {
+  const numbers = (key: keyof TreeState): readonly number[] => {
+    const value = state[key];
+    if (!Array.isArray(value) || value.some((v) => typeof v !== 'number')) {
+      throw invalidParameter(`${where}: "${key}" must be an array of numbers`);
+    }
+    return value;
+  };
+  const tree: FlatTree = {
+    left: Int32Array.from(numbers('left_children')),
+    right: Int32Array.from(numbers('right_children')),
+    parent: Int32Array.from(numbers('parents')),
+    feature: Int32Array.from(numbers('split_indices')),
+    condition: Float32Array.from(numbers('split_conditions')),
+    defaultLeft: Uint8Array.from(numbers('default_left')),
+    lossChange: Float32Array.from(numbers('loss_changes')),
+    sumHessian: Float32Array.from(numbers('sum_hessian')),
+    baseWeight: Float32Array.from(numbers('base_weights')),
+  };
+  const problem = checkTreeStructure(tree, featureCount);
+  if (problem !== undefined) throw invalidParameter(`${where} ${problem}`);
+  return tree;
+}
+
+/** Rebuilds a gbdt model from its saved state, validating it. */
+export function loadGbdtModel(state: unknown): GbdtModel {
+  if (typeof state !== 'object' || state === null || (state as { name?: unknown }).name !== 'gbdt') {
+    throw invalidParameter('Not a gbdt model state: expected an object with name "gbdt"');
+  }
+  const s = state as Partial<GbdtState>;
+  const params = resolveGbdtParams(s.params ?? {});
+  const featureCount = s.feature_count;
+  if (typeof featureCount !== 'number' || !Number.isInteger(featureCount) || featureCount < 1) {
+    throw invalidParameter('gbdt model: feature_count must be a positive integer');
+  }
+  const baseScore = s.base_score;
+  if (typeof baseScore !== 'number' || !(baseScore > 0 && baseScore < 1)) {
+    throw invalidParameter('gbdt model: base_score must be a probability strictly between 0 and 1');
+  }
+  if (!Array.isArray(s.trees) || s.trees.length === 0)
+    throw invalidParameter('gbdt model: trees must be a non-empty array');
+  const trees = s.trees.map((tree, t) => treeFromState(tree, featureCount, `gbdt model: tree ${t}`));
+  const history = s.history ?? { train_logloss: [] };
+  return new GbdtModel({
+    params,
+    featureCount,
+    baseScore,
+    trees,
+    bestIteration: typeof s.best_iteration === 'number' ? s.best_iteration : null,
+    history,
+  });
+}

@@ -1,0 +1,76 @@
+/**
+ * The `binary:logistic` objective and XGBoost's second-order leaf weight and gain formulas
+ * (src/tree/param.h in XGBoost: CalcWeight, CalcGain, CalcGainGivenWeight, ThresholdL1).
+ */
+
+export interface RegularizationParams {
+  readonly reg_lambda: number;
+  readonly reg_alpha: number;
+  readonly max_delta_step: number;
+}
+
+export function sigmoid(margin: number): number {
+  return 1 / (1 + Math.exp(-margin));
+}
+
+export function logit(probability: number): number {
+  return Math.log(probability / (1 - probability));
+}
+
+/** XGBoost clamps hessians away from zero so leaf weights stay finite. */
+const MIN_HESSIAN = 1e-16;
+
+/** Writes gradient and hessian of the log loss at `margin` for every row; positives weighted by `positiveWeight`. */
+export function logisticGradients(
+  margin: Float64Array,
+  y: Float64Array,
+  positiveWeight: number,
+  grad: Float64Array,
+  hess: Float64Array,
+): void {
+  for (let i = 0; i < margin.length; i++) {
+    const p = 1 / (1 + Math.exp(-margin[i]!));
+    const weight = y[i] === 1 ? positiveWeight : 1;
+    grad[i] = (p - y[i]!) * weight;
+    hess[i] = Math.max(p * (1 - p), MIN_HESSIAN) * weight;
+  }
+}
+
+/** Mean log loss of margins (as XGBoost's `logloss` metric: probabilities clipped to [1e-16, 1 - 1e-16]). */
+export function meanLogLoss(margin: Float64Array, y: Float64Array): number {
+  const eps = 1e-16;
+  let total = 0;
+  for (let i = 0; i < margin.length; i++) {
+    const p = Math.min(Math.max(1 / (1 + Math.exp(-margin[i]!)), eps), 1 - eps);
+    total -= y[i] === 1 ? Math.log(p) : Math.log(1 - p);
+  }
+  return total / margin.length;
+}
+
+function thresholdL1(g: number, alpha: number): number {
+  if (g > alpha) return g - alpha;
+  if (g < -alpha) return g + alpha;
+  return 0;
+}
+
+/** The optimal leaf weight for gradient sum `g` and hessian sum `h` (before shrinkage). */
+export function leafWeight(g: number, h: number, params: RegularizationParams): number {
+  if (h <= 0) return 0;
+  let weight = -thresholdL1(g, params.reg_alpha) / (h + params.reg_lambda);
+  if (params.max_delta_step !== 0 && Math.abs(weight) > params.max_delta_step) {
+    weight = Math.sign(weight) * params.max_delta_step;
+  }
+  return weight;
+}
+
+/** The structure score of a node: how much its optimal weight lowers the loss (twice, as XGBoost counts it). */
+export function nodeGain(g: number, h: number, params: RegularizationParams): number {
+  if (h <= 0) return 0;
+  if (params.max_delta_step === 0) {
+    const t = thresholdL1(g, params.reg_alpha);
+    return (t * t) / (h + params.reg_lambda);
+  }
+  const w = leafWeight(g, h, params);
+  const gain = -(2 * g * w + (h + params.reg_lambda) * w * w);
+  return params.reg_alpha === 0 ? gain : gain - 2 * params.reg_alpha * Math.abs(w);
+}
