@@ -1,4 +1,4 @@
-import { type Command, InvalidArgumentError, Option } from 'commander';
+import { type Command, Option } from 'commander';
 import { assertIngested, formatIssue, type IngestReport, ingestCsvFile } from '../data/csv-reader.js';
 import { generateDataset, writeKaggleCsv } from '../data/generator/generator.js';
 import { type DatasetProfile, type FeatureProfile, profileDataset } from '../data/profile.js';
@@ -10,6 +10,7 @@ import {
   ID_COLUMN,
   TARGET,
 } from '../data/schema.js';
+import { integerArgument, policyOption, positiveIntegerArgument } from './options.js';
 import { formatNumber, formatPercent, marks, printJson, renderTable } from './output.js';
 
 const TEXT_ISSUE_LIMIT = 20;
@@ -69,8 +70,13 @@ export function registerDataCommands(program: Command): void {
       'write a synthetic data set in the exact layout of the Kaggle file (calibrated on the real one)',
     )
     .requiredOption('-o, --output <file>', 'CSV file to write')
-    .option('-n, --rows <n>', 'number of patients', positiveInteger, 2105)
-    .option('-s, --seed <seed>', 'random seed: the same seed gives the same file, byte for byte', integer, 42)
+    .option('-n, --rows <n>', 'number of patients', positiveIntegerArgument, 2105)
+    .option(
+      '-s, --seed <seed>',
+      'random seed: the same seed gives the same file, byte for byte',
+      integerArgument,
+      42,
+    )
     .option('--json', 'print a JSON summary')
     .action(async (options: { output: string; rows: number; seed: number; json?: boolean }) => {
       const dataset = generateDataset({ rows: options.rows, seed: options.seed });
@@ -98,15 +104,6 @@ interface ValidateOptions {
   missing: 'allow' | 'reject';
 }
 
-function policyOption(): Option {
-  return new Option(
-    '--policy <policy>',
-    'rows with errors: fail refuses the file, skip leaves them out and reports them',
-  )
-    .choices(['fail', 'skip'])
-    .default('fail');
-}
-
 function missingOption(): Option {
   return new Option(
     '--missing <mode>',
@@ -114,18 +111,6 @@ function missingOption(): Option {
   )
     .choices(['allow', 'reject'])
     .default('allow');
-}
-
-function integer(text: string): number {
-  if (!/^[+-]?\d+$/.test(text.trim())) throw new InvalidArgumentError(`expected an integer, got "${text}"`);
-  return Number(text);
-}
-
-function positiveInteger(text: string): number {
-  if (!/^\+?\d+$/.test(text.trim()) || Number(text) < 1) {
-    throw new InvalidArgumentError(`expected a positive integer, got "${text}"`);
-  }
-  return Number(text);
 }
 
 export function renderValidation(report: IngestReport): string {

@@ -3,6 +3,9 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { isOnsetError } from '../errors.js';
 import { registerDataCommands } from './data.js';
+import { registerModelCommands } from './model.js';
+import { registerPredictCommands } from './predict.js';
+import { registerTrainCommand } from './train.js';
 
 const packageJson = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
   version: string;
@@ -15,6 +18,9 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   registerDataCommands(program);
+  registerTrainCommand(program);
+  registerPredictCommands(program);
+  registerModelCommands(program);
   return program;
 }
 
@@ -40,5 +46,11 @@ export async function main(argv: readonly string[]): Promise<void> {
     process.exitCode = 1;
   }
 }
+
+// A reader that stops early (`onset ... | head`) closes the pipe: that ends the output, not an error.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw error;
+});
 
 await main(process.argv);

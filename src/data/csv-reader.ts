@@ -181,8 +181,49 @@ interface ColumnPlan {
   readonly idIndex: number; // -1 when absent
 }
 
-/** Reads CSV text from a stream. See `ingestCsvFile`. */
-export async function ingestCsv(input: Readable, options: ReadOptions = {}): Promise<IngestResult> {
+/** One data row as read and validated by `scanCsv`. */
+export interface ScannedRow {
+  /** Data row number (1 = first row after the header). */
+  readonly row: number;
+  readonly line: number;
+  /** False when the row broke a rule (its issues are in the report); its values are then partial. */
+  readonly valid: boolean;
+  /** Feature values in schema order (NaN = missing). A buffer reused for the next row: copy to keep. */
+  readonly features: Float64Array;
+  /** Diagnosis, or NaN when absent or empty. */
+  readonly target: number;
+  /** PatientID, or undefined when the file has no such column. */
+  readonly patientId: string | undefined;
+}
+
+/** What `scanCsv` found, before a consumer decides which rows it kept. */
+export interface ScanSummary {
+  readonly source: string;
+  readonly policy: InvalidRowPolicy;
+  readonly readable: boolean;
+  readonly rowsRead: number;
+  readonly rowsInvalid: number;
+  readonly errorCount: number;
+  readonly warningCount: number;
+  readonly errorsByRule: Readonly<Partial<Record<IssueRule, number>>>;
+  readonly warningsByRule: Readonly<Partial<Record<IssueRule, number>>>;
+  readonly issues: readonly DataIssue[];
+  readonly columns: IngestReport['columns'];
+  readonly hasTarget: boolean;
+  readonly hasPatientId: boolean;
+  readonly missingValues: Readonly<Partial<Record<FeatureName, number>>>;
+}
+
+/**
+ * Reads and validates CSV text row by row, calling `onRow` for every data row (valid or not, in file
+ * order; awaited, so a consumer can write as it goes). Never throws for bad content: every problem is
+ * collected into the summary with its row, line, column, value and rule.
+ */
+export async function scanCsv(
+  input: Readable,
+  options: ReadOptions,
+  onRow: (row: ScannedRow) => void | Promise<void>,
+): Promise<ScanSummary> {
   const policy = options.policy ?? 'fail';
   const targetRequirement = options.target ?? 'optional';
   const rejectMissing = options.missingFeatures === 'reject';
@@ -209,10 +250,6 @@ export async function ingestCsv(input: Readable, options: ReadOptions = {}): Pro
   const missingColumns: string[] = [];
   const extraColumns: string[] = [];
   const droppedColumns: string[] = [];
-
-  const values: number[][] = FEATURE_NAMES.map(() => []);
-  const targetValues: number[] = [];
-  const ids: string[] = [];
   const seenIds = new Map<string, number>();
   const missingCounts = new Array<number>(FEATURE_NAMES.length).fill(0);
   let rowsRead = 0;
@@ -259,6 +296,15 @@ export async function ingestCsv(input: Readable, options: ReadOptions = {}): Pro
           message: `has ${record.length} fields; the header has ${header.length}`,
         });
         rowsInvalid++;
+        rowFeatures.fill(Number.NaN);
+        await onRow({
+          row,
+          line,
+          valid: false,
+          features: rowFeatures,
+          target: Number.NaN,
+          patientId: undefined,
+        });
         continue;
       }
       let rowHasError = false;
@@ -270,8 +316,8 @@ export async function ingestCsv(input: Readable, options: ReadOptions = {}): Pro
       for (let j = 0; j < FEATURE_NAMES.length; j++) {
         const feature = FEATURES[j]!;
         const raw = record[columnPlan.featureIndex[j]!]!;
+        rowFeatures[j] = Number.NaN;
         if (MISSING_TOKENS.has(raw.toLowerCase())) {
-          rowFeatures[j] = Number.NaN;
           if (rejectMissing) {
             rowError({ rule: 'missing_value', column: feature.name, value: raw, message: 'is missing' });
           }
@@ -319,37 +365,37 @@ export async function ingestCsv(input: Readable, options: ReadOptions = {}): Pro
         }
       }
 
-      let id = '';
+      let patientId: string | undefined;
       if (columnPlan.idIndex >= 0) {
-        id = record[columnPlan.idIndex]!;
-        if (id === '') {
-          rowError({ rule: 'missing_id', column: ID_COLUMN, value: id, message: `${ID_COLUMN} is empty` });
+        patientId = record[columnPlan.idIndex]!;
+        if (patientId === '') {
+          rowError({
+            rule: 'missing_id',
+            column: ID_COLUMN,
+            value: patientId,
+            message: `${ID_COLUMN} is empty`,
+          });
         } else {
-          const firstRow = seenIds.get(id);
+          const firstRow = seenIds.get(patientId);
           if (firstRow !== undefined) {
             rowError({
               rule: 'duplicate_id',
               column: ID_COLUMN,
-              value: id,
+              value: patientId,
               message: `${ID_COLUMN} repeats the one in row ${firstRow}`,
             });
           } else {
-            seenIds.set(id, row);
+            seenIds.set(patientId, row);
           }
         }
       }
 
       if (rowHasError) {
         rowsInvalid++;
-        continue;
+      } else {
+        for (let j = 0; j < FEATURE_NAMES.length; j++) if (Number.isNaN(rowFeatures[j]!)) missingCounts[j]!++;
       }
-      for (let j = 0; j < FEATURE_NAMES.length; j++) {
-        const value = rowFeatures[j]!;
-        if (Number.isNaN(value)) missingCounts[j]!++;
-        values[j]!.push(value);
-      }
-      if (columnPlan.targetIndex >= 0) targetValues.push(target);
-      if (columnPlan.idIndex >= 0) ids.push(id);
+      await onRow({ row, line, valid: !rowHasError, features: rowFeatures, target, patientId });
     }
   } catch (error) {
     fatal = true;
@@ -388,45 +434,76 @@ export async function ingestCsv(input: Readable, options: ReadOptions = {}): Pro
     }
   }
 
-  const valid = !fatal && errorCount === 0;
-  const produce = !fatal && (valid || policy === 'skip');
-  let dataset: Dataset | undefined;
-  if (produce && plan !== undefined) {
-    const columns = {} as Record<FeatureName, Float64Array>;
-    FEATURE_NAMES.forEach((name, j) => {
-      columns[name] = Float64Array.from(values[j]!);
-    });
-    dataset = createDataset({
-      columns,
-      target: plan.targetIndex >= 0 ? Float64Array.from(targetValues) : undefined,
-      patientIds: plan.idIndex >= 0 ? ids : undefined,
-    });
-  }
-
-  const rowsValid = rowsRead - rowsInvalid;
-  const report: IngestReport = {
+  return {
     source,
     policy,
-    valid,
     readable: !fatal,
     rowsRead,
-    rowsValid,
     rowsInvalid,
-    rowsSkipped: dataset !== undefined ? rowsInvalid : 0,
-    rowsAccepted: dataset?.rowCount ?? 0,
     errorCount,
     warningCount,
     errorsByRule,
     warningsByRule,
     issues,
-    issuesTruncated: errorCount + warningCount > issues.length,
     columns: { found: columnsFound, missing: missingColumns, extra: extraColumns, dropped: droppedColumns },
     hasTarget: plan !== undefined && plan.targetIndex >= 0,
     hasPatientId: plan !== undefined && plan.idIndex >= 0,
     missingValues,
-    fingerprint: dataset !== undefined ? fingerprintDataset(dataset) : null,
   };
-  return { dataset, report };
+}
+
+/**
+ * The report of a scan, given what the consumer kept: `accepted` rows (none when it refused the file)
+ * and the fingerprint of what it produced.
+ */
+export function reportOf(
+  scan: ScanSummary,
+  produced: { accepted: number; fingerprint: string | null } | undefined,
+): IngestReport {
+  const { issues, errorsByRule, warningsByRule, ...rest } = scan;
+  const valid = scan.readable && scan.errorCount === 0;
+  return {
+    ...rest,
+    valid,
+    rowsValid: scan.rowsRead - scan.rowsInvalid,
+    rowsSkipped: produced !== undefined ? scan.rowsInvalid : 0,
+    rowsAccepted: produced?.accepted ?? 0,
+    errorsByRule,
+    warningsByRule,
+    issues,
+    issuesTruncated: scan.errorCount + scan.warningCount > issues.length,
+    fingerprint: produced?.fingerprint ?? null,
+  };
+}
+
+/** Reads CSV text from a stream into a data set. See `ingestCsvFile`. */
+export async function ingestCsv(input: Readable, options: ReadOptions = {}): Promise<IngestResult> {
+  const values: number[][] = FEATURE_NAMES.map(() => []);
+  const targetValues: number[] = [];
+  const ids: string[] = [];
+  const scan = await scanCsv(input, options, (row) => {
+    if (!row.valid) return;
+    for (let j = 0; j < FEATURE_NAMES.length; j++) values[j]!.push(row.features[j]!);
+    targetValues.push(row.target);
+    if (row.patientId !== undefined) ids.push(row.patientId);
+  });
+  const valid = scan.readable && scan.errorCount === 0;
+  if (!scan.readable || (!valid && scan.policy !== 'skip')) {
+    return { dataset: undefined, report: reportOf(scan, undefined) };
+  }
+  const columns = {} as Record<FeatureName, Float64Array>;
+  FEATURE_NAMES.forEach((name, j) => {
+    columns[name] = Float64Array.from(values[j]!);
+  });
+  const dataset = createDataset({
+    columns,
+    target: scan.hasTarget ? Float64Array.from(targetValues) : undefined,
+    patientIds: scan.hasPatientId ? ids : undefined,
+  });
+  return {
+    dataset,
+    report: reportOf(scan, { accepted: dataset.rowCount, fingerprint: fingerprintDataset(dataset) }),
+  };
 }
 
 function planColumns(

@@ -1,8 +1,4 @@
-import { randomBytes } from 'node:crypto';
-import { once } from 'node:events';
-import { createWriteStream } from 'node:fs';
-import { mkdir, rename, rm } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { AtomicTextWriter } from '../util/atomic-file.js';
 
 export type CsvCell = string | number | null | undefined;
 
@@ -26,24 +22,20 @@ export async function writeCsvFile(
   header: readonly string[],
   rows: Iterable<readonly CsvCell[]>,
 ): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
-  const temporary = `${path}.${randomBytes(6).toString('hex')}.tmp`;
-  const out = createWriteStream(temporary, { encoding: 'utf8' });
+  const writer = new AtomicTextWriter(path);
   try {
     const buffer: string[] = [csvLine(header)];
     for (const row of rows) {
       buffer.push(csvLine(row));
       if (buffer.length >= 1024) {
-        if (!out.write(buffer.join(''))) await once(out, 'drain');
+        await writer.write(buffer.join(''));
         buffer.length = 0;
       }
     }
-    out.end(buffer.join(''));
-    await once(out, 'finish');
-    await rename(temporary, path);
+    await writer.write(buffer.join(''));
+    await writer.commit();
   } catch (error) {
-    out.destroy();
-    await rm(temporary, { force: true });
+    await writer.abort();
     throw error;
   }
 }

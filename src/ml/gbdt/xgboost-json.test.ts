@@ -49,7 +49,11 @@ describe('Onset -> XGBoost JSON (loaded by Python XGBoost 1.7 with Booster(model
   for (const testCase of ONSET_EXPORT_CASES) {
     it(`${testCase.name}: exports the same bytes as the fixture and XGBoost predicts what Onset predicts, to 1e-6`, () => {
       const data = generateDataset({ rows: testCase.rows, seed: testCase.seed });
-      const x = withMissingValues(createMatrix(toRowMajor(data), testCase.rows, FEATURE_NAMES.length), testCase.missingShare, testCase.seed);
+      const x = withMissingValues(
+        createMatrix(toRowMajor(data), testCase.rows, FEATURE_NAMES.length),
+        testCase.missingShare,
+        testCase.seed,
+      );
       const model = gbdt(testCase.params).fit(x, data.target!);
       const text = toXgboostJson(model, { featureNames: FEATURE_NAMES });
       expect(text).toBe(read(`onset-${testCase.name}.model.json`));
@@ -83,14 +87,18 @@ describe('XGBoost JSON errors and format details', () => {
   it('refuses other objectives, boosters, categorical splits and non-models with a clear message', () => {
     const regression = base();
     regression.learner.objective.name = 'reg:squarederror';
-    expect(() => fromXgboostJson(regression)).toThrow('objective "reg:squarederror" is not supported; Onset reads binary:logistic models');
+    expect(() => fromXgboostJson(regression)).toThrow(
+      'objective "reg:squarederror" is not supported; Onset reads binary:logistic models',
+    );
     const dart = base();
     dart.learner.gradient_booster.name = 'dart';
     expect(() => fromXgboostJson(dart)).toThrow('booster "dart" is not supported');
     const categorical = base();
     categorical.learner.gradient_booster.model.trees[2].split_type[0] = 1;
     expect(() => fromXgboostJson(categorical)).toThrow('tree 2 has categorical splits');
-    expect(() => fromXgboostJson({ format: 'something else' })).toThrow('has no "learner"; is this an XGBoost JSON model');
+    expect(() => fromXgboostJson({ format: 'something else' })).toThrow(
+      'has no "learner"; is this an XGBoost JSON model',
+    );
   });
 
   it('refuses a corrupt tree structure, naming the tree and node', () => {

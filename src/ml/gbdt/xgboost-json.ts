@@ -27,7 +27,9 @@ export function isXgboostJson(value: unknown): boolean {
 export function toXgboostJson(model: GbdtModel, options: XgboostExportOptions = {}): string {
   const featureCount = model.featureCount;
   if (options.featureNames && options.featureNames.length !== featureCount) {
-    throw invalidParameter(`XGBoost export: ${options.featureNames.length} feature names for ${featureCount} features`);
+    throw invalidParameter(
+      `XGBoost export: ${options.featureNames.length} feature names for ${featureCount} features`,
+    );
   }
   const trees = model.trees.map((tree, id) => treeJson(tree, id, featureCount));
   const learner = [
@@ -76,18 +78,25 @@ export function floatText(value: number): string {
 }
 
 /** Reads an XGBoost JSON model (already parsed) into a gbdt model, with its feature names when present. */
-export function fromXgboostJson(value: unknown): { model: GbdtModel; featureNames: readonly string[] | undefined } {
+export function fromXgboostJson(value: unknown): {
+  model: GbdtModel;
+  featureNames: readonly string[] | undefined;
+} {
   const where = 'XGBoost model';
   const learner = field(value, 'learner', where);
   const objective = field(learner, 'objective', `${where} learner`);
   const objectiveName = field(objective, 'name', `${where} objective`);
   if (objectiveName !== 'binary:logistic') {
-    throw invalidParameter(`${where}: objective "${String(objectiveName)}" is not supported; Onset reads binary:logistic models`);
+    throw invalidParameter(
+      `${where}: objective "${String(objectiveName)}" is not supported; Onset reads binary:logistic models`,
+    );
   }
   const booster = field(learner, 'gradient_booster', `${where} learner`);
   const boosterName = field(booster, 'name', `${where} gradient_booster`);
   if (boosterName !== 'gbtree') {
-    throw invalidParameter(`${where}: booster "${String(boosterName)}" is not supported; Onset reads gbtree models`);
+    throw invalidParameter(
+      `${where}: booster "${String(boosterName)}" is not supported; Onset reads gbtree models`,
+    );
   }
   const modelParams = field(learner, 'learner_model_param', `${where} learner`);
   const featureCount = Number(field(modelParams, 'num_feature', `${where} learner_model_param`));
@@ -98,15 +107,21 @@ export function fromXgboostJson(value: unknown): { model: GbdtModel; featureName
   if (numClass > 1) throw invalidParameter(`${where}: ${numClass} classes; Onset reads binary models`);
   const baseScore = Number(field(modelParams, 'base_score', `${where} learner_model_param`));
   if (!(baseScore > 0 && baseScore < 1)) {
-    throw invalidParameter(`${where}: base_score ${String(baseScore)} must be a probability strictly between 0 and 1`);
+    throw invalidParameter(
+      `${where}: base_score ${String(baseScore)} must be a probability strictly between 0 and 1`,
+    );
   }
   const gbtree = field(booster, 'model', `${where} gradient_booster`);
   const treesJson = field(gbtree, 'trees', `${where} gradient_booster.model`);
-  if (!Array.isArray(treesJson) || treesJson.length === 0) throw invalidParameter(`${where}: the model has no trees`);
+  if (!Array.isArray(treesJson) || treesJson.length === 0)
+    throw invalidParameter(`${where}: the model has no trees`);
 
-  const trees = treesJson.map((tree: unknown, t: number) => readTree(tree, featureCount, `${where}: tree ${t}`));
+  const trees = treesJson.map((tree: unknown, t: number) =>
+    readTree(tree, featureCount, `${where}: tree ${t}`),
+  );
   const scalePosWeight = Number(
-    ((objective as Record<string, unknown>).reg_loss_param as Record<string, unknown> | undefined)?.scale_pos_weight ?? 1,
+    ((objective as Record<string, unknown>).reg_loss_param as Record<string, unknown> | undefined)
+      ?.scale_pos_weight ?? 1,
   );
   const names = (learner as Record<string, unknown>).feature_names;
   const featureNames =
@@ -114,7 +129,11 @@ export function fromXgboostJson(value: unknown): { model: GbdtModel; featureName
       ? (names as string[])
       : undefined;
   const model = new GbdtModel({
-    params: resolveGbdtParams({ n_estimators: trees.length, base_score: baseScore, scale_pos_weight: scalePosWeight }),
+    params: resolveGbdtParams({
+      n_estimators: trees.length,
+      base_score: baseScore,
+      scale_pos_weight: scalePosWeight,
+    }),
     featureCount,
     baseScore,
     trees,
@@ -129,7 +148,10 @@ function readTree(value: unknown, featureCount: number, where: string): FlatTree
   const tree = value as Record<string, unknown>;
   const categories = tree.categories;
   const splitTypes = tree.split_type;
-  if ((Array.isArray(categories) && categories.length > 0) || (Array.isArray(splitTypes) && splitTypes.some((t) => t !== 0))) {
+  if (
+    (Array.isArray(categories) && categories.length > 0) ||
+    (Array.isArray(splitTypes) && splitTypes.some((t) => t !== 0))
+  ) {
     throw invalidParameter(`${where} has categorical splits; Onset reads models with numeric splits only`);
   }
   const param = tree.tree_param as Record<string, unknown> | undefined;
@@ -157,7 +179,9 @@ function readTree(value: unknown, featureCount: number, where: string): FlatTree
 
 function field(value: unknown, key: string, where: string): unknown {
   if (typeof value !== 'object' || value === null || !(key in value)) {
-    throw invalidParameter(`${where} has no "${key}"; is this an XGBoost JSON model (save_model("model.json"))?`);
+    throw invalidParameter(
+      `${where} has no "${key}"; is this an XGBoost JSON model (save_model("model.json"))?`,
+    );
   }
   return (value as Record<string, unknown>)[key];
 }

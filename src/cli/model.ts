@@ -1,0 +1,73 @@
+import { readFile } from 'node:fs/promises';
+import type { Command } from 'commander';
+import { Option } from 'commander';
+import { invalidParameter } from '../errors.js';
+import { ESTIMATOR_NAMES, estimatorEntry } from '../ml/estimators.js';
+import { exportXgboost, loadModelFile, parseModel, saveModelDocument } from '../ml/model-document.js';
+import { describeSpec } from '../ml/params.js';
+import { writeFileAtomic } from '../util/atomic-file.js';
+import { marks, printJson, renderTable } from './output.js';
+
+export function registerModelCommands(program: Command): void {
+  const model = program.command('model').description('inspect, export and import model files');
+
+  model
+    .command('export')
+    .description(
+      'write a gbdt model as an XGBoost JSON model (loadable with xgboost.Booster(model_file=...))',
+    )
+    .argument('<model>', 'Onset model document')
+    .addOption(new Option('--format <format>', 'output format').choices(['xgboost']).makeOptionMandatory())
+    .requiredOption('-o, --output <file>', 'where to write the exported model')
+    .action(async (path: string, options: { output: string }) => {
+      const { model: fitted } = await loadModelFile(path);
+      await writeFileAtomic(options.output, exportXgboost(fitted, path));
+      process.stdout.write(`${marks().ok} exported ${path} as XGBoost JSON -> ${options.output}\n`);
+    });
+
+  model
+    .command('import')
+    .description('read an XGBoost JSON model (binary:logistic, numeric splits) into an Onset model document')
+    .argument('<file>', 'XGBoost JSON model, as saved by save_model("model.json")')
+    .requiredOption('-o, --output <model.json>', 'where to write the Onset model document')
+    .action(async (path: string, options: { output: string }) => {
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(await readFile(path, 'utf8'));
+      } catch (error) {
+        throw invalidParameter(`Cannot read ${path} as JSON: ${(error as Error).message}`);
+      }
+      const loaded = parseModel(parsed, path);
+      if (loaded.format !== 'xgboost-json')
+        throw invalidParameter(`${path} is already an Onset model document`);
+      await saveModelDocument(options.output, loaded.document);
+      process.stdout.write(
+        `${marks().ok} imported ${path} (${loaded.model.params.n_estimators} trees) -> ${options.output}\n`,
+      );
+    });
+
+  model
+    .command('params')
+    .description('list the parameters of a model family with their ranges and defaults')
+    .argument('<family>', ESTIMATOR_NAMES.join(' | '))
+    .option('--json', 'print as JSON')
+    .action((family: string, options: { json?: boolean }) => {
+      const entry = estimatorEntry(family);
+      if (options.json) {
+        printJson(entry.params);
+        return;
+      }
+      const rows = Object.entries(entry.params);
+      process.stdout.write(
+        `${family}: ${entry.description}\n\n${renderTable(rows, [
+          {
+            header: 'parameter',
+            value: ([name, spec]) => `${name}${spec.aliases?.length ? ` (${spec.aliases.join(', ')})` : ''}`,
+          },
+          { header: 'default', value: ([, spec]) => String(spec.default) },
+          { header: 'allowed', value: ([, spec]) => describeSpec(spec) },
+          { header: 'meaning', value: ([, spec]) => spec.description },
+        ])}\n`,
+      );
+    });
+}

@@ -1,0 +1,46 @@
+import { InvalidArgumentError, Option } from 'commander';
+
+/** Options and argument parsers shared by CLI commands. */
+
+export function integerArgument(text: string): number {
+  if (!/^[+-]?\d+$/.test(text.trim())) throw new InvalidArgumentError(`expected an integer, got "${text}"`);
+  return Number(text);
+}
+
+export function positiveIntegerArgument(text: string): number {
+  if (!/^\+?\d+$/.test(text.trim()) || Number(text) < 1) {
+    throw new InvalidArgumentError(`expected a positive integer, got "${text}"`);
+  }
+  return Number(text);
+}
+
+export function probabilityArgument(text: string): number {
+  const value = Number(text);
+  if (text.trim() === '' || !(value >= 0 && value <= 1)) {
+    throw new InvalidArgumentError(`expected a number from 0 to 1, got "${text}"`);
+  }
+  return value;
+}
+
+/** Collects a repeatable option into an array. */
+export function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+export function policyOption(): Option {
+  return new Option(
+    '--policy <policy>',
+    'rows with errors: fail refuses the file, skip leaves them out and reports them',
+  )
+    .choices(['fail', 'skip'])
+    .default('fail');
+}
+
+export function thresholdOption(): Option {
+  return new Option(
+    '--threshold <p>',
+    'decision threshold: a row is predicted positive when probability >= p',
+  )
+    .argParser(probabilityArgument)
+    .default(0.5);
+}

@@ -1,0 +1,218 @@
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import type { Command } from 'commander';
+import {
+  assertIngested,
+  formatIssue,
+  type IngestReport,
+  ingestCsvFile,
+  reportOf,
+  scanCsv,
+} from '../data/csv-reader.js';
+import { csvLine } from '../data/csv-writer.js';
+import { FEATURE_NAMES, ID_COLUMN } from '../data/schema.js';
+import { OnsetError } from '../errors.js';
+import { createMatrix } from '../ml/matrix.js';
+import { binaryCurves, evaluateBinary } from '../ml/metrics/index.js';
+import { loadModelFile } from '../ml/model-document.js';
+import { featureMatrix } from '../ml/train.js';
+import { AtomicTextWriter } from '../util/atomic-file.js';
+import { renderConfusion, renderMetrics } from './metrics-view.js';
+import { policyOption, thresholdOption } from './options.js';
+import { marks, printJson } from './output.js';
+import { createProgress } from './progress.js';
+
+const BATCH_ROWS = 1024;
+
+export function registerPredictCommands(program: Command): void {
+  program
+    .command('predict')
+    .description(
+      'score a CSV file in batch, streaming row by row (Onset model document or XGBoost JSON model)',
+    )
+    .requiredOption('-m, --model <model>', 'model file: an Onset model document or an XGBoost JSON model')
+    .requiredOption('-i, --input <file>', 'CSV file to score (Kaggle layout; Diagnosis optional)')
+    .requiredOption(
+      '-o, --output <file>',
+      'CSV file to write: PatientID (when the input has it), probability, prediction',
+    )
+    .addOption(thresholdOption())
+    .addOption(policyOption())
+    .option('--json', 'print a JSON summary')
+    .action(
+      async (options: {
+        model: string;
+        input: string;
+        output: string;
+        threshold: number;
+        policy: 'fail' | 'skip';
+        json?: boolean;
+      }) => {
+        const { model, document } = await loadModelFile(options.model);
+        let size: number;
+        try {
+          size = (await stat(options.input)).size;
+        } catch {
+          throw new OnsetError('RESOURCE_DOES_NOT_EXIST', `Data file not found: ${options.input}`);
+        }
+        const input = createReadStream(options.input);
+        const writer = new AtomicTextWriter(options.output);
+        const progress = options.json ? undefined : createProgress('scoring');
+        let header: string | undefined;
+        let refused = false;
+        let scored = 0;
+        let positives = 0;
+        const batch = new Float64Array(BATCH_ROWS * FEATURE_NAMES.length);
+        const batchIds: (string | undefined)[] = [];
+        const flush = async () => {
+          if (batchIds.length === 0) return;
+          const probabilities = model.predictProba(
+            createMatrix(
+              batch.subarray(0, batchIds.length * FEATURE_NAMES.length),
+              batchIds.length,
+              FEATURE_NAMES.length,
+            ),
+          );
+          const lines: string[] = [];
+          batchIds.forEach((id, i) => {
+            const probability = probabilities[i]!;
+            const prediction = probability >= options.threshold ? 1 : 0;
+            positives += prediction;
+            lines.push(csvLine(id === undefined ? [probability, prediction] : [id, probability, prediction]));
+          });
+          scored += batchIds.length;
+          batchIds.length = 0;
+          await writer.write(lines.join(''));
+        };
+        try {
+          const scan = await scanCsv(
+            input,
+            { policy: options.policy, sourceName: options.input },
+            async (row) => {
+              if (header === undefined) {
+                header = csvLine(
+                  row.patientId === undefined
+                    ? ['probability', 'prediction']
+                    : [ID_COLUMN, 'probability', 'prediction'],
+                );
+                await writer.write(header);
+              }
+              if (row.row % 1000 === 0) progress?.update(input.bytesRead, size);
+              if (!row.valid) {
+                // Under the fail policy nothing more is written; the scan goes on to report every problem.
+                if (options.policy === 'fail') refused = true;
+                return;
+              }
+              if (refused) return;
+              batch.set(row.features, batchIds.length * FEATURE_NAMES.length);
+              batchIds.push(row.patientId);
+              if (batchIds.length === BATCH_ROWS) await flush();
+            },
+          );
+          const failed = !scan.readable || (scan.errorCount > 0 && options.policy === 'fail');
+          if (!failed) await flush();
+          progress?.done();
+          const report = reportOf(scan, failed ? undefined : { accepted: scored, fingerprint: null });
+          if (failed) {
+            await writer.abort();
+            if (options.json) printJson({ scored: 0, output: null, report });
+            else process.stderr.write(renderRefusal(report));
+            process.exitCode = 1;
+            return;
+          }
+          if (header === undefined) await writer.write(csvLine(['probability', 'prediction']));
+          await writer.commit();
+          const summary = {
+            model: {
+              estimator: document.estimator,
+              format: document.training.imported_from ?? 'onset-model',
+            },
+            input: options.input,
+            output: options.output,
+            rows_read: scan.rowsRead,
+            scored,
+            skipped: report.rowsSkipped,
+            predicted_positive: positives,
+            threshold: options.threshold,
+          };
+          if (options.json) printJson({ ...summary, report });
+          else {
+            process.stdout.write(
+              `${marks().ok} scored ${scored} of ${scan.rowsRead} rows -> ${options.output} (${positives} predicted positive at threshold ${options.threshold})\n`,
+            );
+            if (report.rowsSkipped > 0) {
+              process.stdout.write(`  ${report.rowsSkipped} invalid row(s) skipped:\n`);
+              for (const issue of report.issues.filter((i) => i.severity === 'error').slice(0, 20)) {
+                process.stdout.write(`  ${formatIssue(issue)}\n`);
+              }
+            }
+          }
+        } catch (error) {
+          await writer.abort();
+          throw error;
+        }
+      },
+    );
+
+  program
+    .command('evaluate')
+    .description('compute every metric of a model on a labelled CSV file')
+    .requiredOption('-m, --model <model>', 'model file: an Onset model document or an XGBoost JSON model')
+    .requiredOption('-d, --data <file>', 'labelled CSV file (Diagnosis required)')
+    .addOption(thresholdOption())
+    .addOption(policyOption())
+    .option('--json', 'print metrics, confusion matrix and calibration bins as JSON')
+    .action(
+      async (options: {
+        model: string;
+        data: string;
+        threshold: number;
+        policy: 'fail' | 'skip';
+        json?: boolean;
+      }) => {
+        const { model, document } = await loadModelFile(options.model);
+        const { dataset, report } = assertIngested(
+          await ingestCsvFile(options.data, { target: 'required', policy: options.policy }),
+        );
+        const probabilities = model.predictProba(featureMatrix(dataset));
+        const metrics = evaluateBinary(dataset.target!, probabilities, { threshold: options.threshold });
+        if (options.json) {
+          const curves = binaryCurves(dataset.target!, probabilities);
+          printJson({
+            model: { path: options.model, estimator: document.estimator },
+            data: {
+              path: options.data,
+              rows: dataset.rowCount,
+              skipped: report.rowsSkipped,
+              fingerprint: report.fingerprint,
+            },
+            metrics,
+            calibration: curves.calibration.bins,
+          });
+          return;
+        }
+        process.stdout.write(
+          [
+            `${options.model} (${document.estimator}) on ${options.data}: ${dataset.rowCount} rows${report.rowsSkipped ? `, ${report.rowsSkipped} skipped` : ''}`,
+            '',
+            renderMetrics({ value: metrics }),
+            '',
+            renderConfusion(metrics),
+            '',
+          ].join('\n'),
+        );
+      },
+    );
+}
+
+function renderRefusal(report: IngestReport): string {
+  const mark = marks(process.stderr);
+  const errors = report.issues.filter((issue) => issue.severity === 'error');
+  const lines = [
+    `${mark.fail} ${report.source}: ${report.errorCount} error(s) in ${report.rowsInvalid} of ${report.rowsRead} row(s); nothing was written (use --policy skip to score the valid rows)`,
+    ...errors.slice(0, 20).map((issue) => `  ${formatIssue(issue)}`),
+  ];
+  if (report.errorCount > 20)
+    lines.push(`  … and ${report.errorCount - 20} more (onset data validate --json lists all)`);
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,122 @@
+import { type Command, Option } from 'commander';
+import { readDatasetFile } from '../data/csv-reader.js';
+import { ESTIMATOR_NAMES } from '../ml/estimators.js';
+import { saveModelDocument } from '../ml/model-document.js';
+import { parseParamAssignments } from '../ml/params.js';
+import { trainOnDataset } from '../ml/train.js';
+import { renderMetrics } from './metrics-view.js';
+import {
+  collect,
+  integerArgument,
+  policyOption,
+  positiveIntegerArgument,
+  thresholdOption,
+} from './options.js';
+import { marks, printJson } from './output.js';
+import { createProgress } from './progress.js';
+
+interface TrainCliOptions {
+  data: string;
+  model: string;
+  param: string[];
+  cv?: number;
+  cvSeed: number;
+  threshold: number;
+  output: string;
+  policy: 'fail' | 'skip';
+  json?: boolean;
+}
+
+export function registerTrainCommand(program: Command): void {
+  program
+    .command('train')
+    .description('train a model on a labelled CSV file and save it as an Onset model document')
+    .requiredOption('-d, --data <file>', 'labelled CSV file (Kaggle layout, Diagnosis required)')
+    .addOption(
+      new Option('-m, --model <family>', `model family: ${ESTIMATOR_NAMES.join(', ')}`)
+        .choices(ESTIMATOR_NAMES)
+        .makeOptionMandatory(),
+    )
+    .option(
+      '-p, --param <key=value>',
+      'a model parameter (repeatable), e.g. --param max_depth=4',
+      collect,
+      [],
+    )
+    .option(
+      '--cv <k>',
+      'cross-validate with k stratified folds before the final fit',
+      positiveIntegerArgument,
+    )
+    .option('--cv-seed <seed>', 'seed of the cross-validation folds', integerArgument, 42)
+    .addOption(thresholdOption())
+    .addOption(policyOption())
+    .requiredOption('-o, --output <model.json>', 'where to write the model document')
+    .option('--json', 'print one JSON object with model, params, metrics and fit_seconds')
+    .addHelpText(
+      'after',
+      '\nParameters per family: run `onset model params <family>`. gbdt takes XGBoost names (n_estimators,\nlearning_rate/eta, max_depth, ...); early_stopping_rounds holds out a stratified 20% of the rows.',
+    )
+    .action(async (options: TrainCliOptions) => {
+      const params = parseParamAssignments(options.param);
+      const { dataset, report } = await readDatasetFile(options.data, {
+        target: 'required',
+        policy: options.policy,
+      });
+      const progress = options.json ? undefined : createProgress(`cross-validating ${options.model}`);
+      const result = trainOnDataset(dataset, {
+        estimator: options.model as (typeof ESTIMATOR_NAMES)[number],
+        params,
+        ...(options.cv === undefined ? {} : { cvFolds: options.cv, cvSeed: options.cvSeed }),
+        threshold: options.threshold,
+        ...(progress ? { onFold: (done: number, total: number) => progress.update(done, total) } : {}),
+      });
+      progress?.done();
+      await saveModelDocument(options.output, result.document);
+      if (options.json) {
+        printJson({
+          model: result.document.estimator,
+          params: result.document.params,
+          metrics: {
+            training: result.trainingMetrics,
+            ...(result.crossValidation
+              ? {
+                  cross_validation: {
+                    folds: result.crossValidation.folds,
+                    seed: result.crossValidation.seed,
+                    mean: Object.fromEntries(
+                      Object.entries(result.crossValidation.summary).map(([k, v]) => [k, v.mean]),
+                    ),
+                    std: Object.fromEntries(
+                      Object.entries(result.crossValidation.summary).map(([k, v]) => [k, v.std]),
+                    ),
+                    per_fold: result.crossValidation.perFold,
+                  },
+                }
+              : {}),
+          },
+          fit_seconds: result.fitSeconds,
+          rows: dataset.rowCount,
+          rows_skipped: report.rowsSkipped,
+          dataset_fingerprint: result.document.training.dataset_fingerprint,
+          output: options.output,
+        });
+        return;
+      }
+      const lines = [
+        `${marks().ok} trained ${result.document.estimator} on ${dataset.rowCount} rows in ${result.fitSeconds.toFixed(3)} s -> ${options.output}`,
+      ];
+      if (report.rowsSkipped > 0)
+        lines.push(`  ${report.rowsSkipped} invalid row(s) skipped (see onset data validate)`);
+      if (result.crossValidation) {
+        lines.push(
+          `  cross-validation: ${result.crossValidation.folds} stratified folds, seed ${result.crossValidation.seed}`,
+        );
+      }
+      lines.push(
+        '',
+        renderMetrics({ 'training (final model)': result.trainingMetrics }, result.crossValidation?.summary),
+      );
+      process.stdout.write(`${lines.join('\n')}\n`);
+    });
+}

@@ -1,0 +1,214 @@
+import { readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { FEATURES, type FeatureKind, TARGET_COLUMN } from '../data/schema.js';
+import { invalidParameter, OnsetError } from '../errors.js';
+import { writeFileAtomic } from '../util/atomic-file.js';
+import type { EstimatorName, FittedModel, ModelState } from './estimator.js';
+import { loadModelState } from './estimators.js';
+import { GbdtModel } from './gbdt/gbdt.js';
+import { fromXgboostJson, isXgboostJson, toXgboostJson } from './gbdt/xgboost-json.js';
+import type { BinaryMetrics, FoldSummary } from './metrics/index.js';
+import type { ParamValue } from './params.js';
+
+export const MODEL_DOCUMENT_NAME = 'onset-model';
+export const MODEL_FORMAT_VERSION = 1;
+
+/** The feature schema a model was trained on: names in model input order, with their kinds. */
+export interface SchemaSnapshot {
+  readonly features: readonly { readonly name: string; readonly kind: FeatureKind }[];
+  readonly target: string;
+}
+
+export interface TrainingInfo {
+  /** Fingerprint of the training data set (see `fingerprintDataset`); null when unknown (imported). */
+  readonly dataset_fingerprint: string | null;
+  readonly rows: number | null;
+  /** Seconds spent in `fit` alone. */
+  readonly fit_seconds: number | null;
+  /** ISO-8601 time the fit finished. */
+  readonly fitted_at: string | null;
+  readonly onset_version: string;
+  /** Where an imported model came from, e.g. "xgboost-json". */
+  readonly imported_from?: string;
+  readonly validation_rows?: number;
+}
+
+export interface ModelMetrics {
+  /** Metrics of the final model on its own training rows (optimistic; for reference). */
+  readonly training?: BinaryMetrics;
+  readonly cross_validation?: {
+    readonly folds: number;
+    readonly seed: number;
+    readonly summary: FoldSummary;
+    readonly per_fold: readonly BinaryMetrics[];
+  };
+}
+
+/**
+ * A saved model: versioned and name-tagged (as XGBoost's JSON), carrying the estimator and its params,
+ * the feature schema it was trained on, training metadata and metrics, and the model state itself.
+ * Written as compact JSON, so save -> load -> save gives the same bytes.
+ */
+export interface ModelDocument {
+  readonly name: typeof MODEL_DOCUMENT_NAME;
+  readonly format_version: number;
+  readonly estimator: EstimatorName;
+  readonly params: Readonly<Record<string, ParamValue>>;
+  readonly schema: SchemaSnapshot;
+  readonly training: TrainingInfo;
+  readonly metrics: ModelMetrics;
+  readonly model: ModelState;
+}
+
+/** A loaded model: the document and the fitted model it holds. */
+export interface LoadedModel {
+  readonly document: ModelDocument;
+  readonly model: FittedModel;
+  /** `onset-model` for Onset documents, `xgboost-json` for XGBoost models read directly. */
+  readonly format: 'onset-model' | 'xgboost-json';
+}
+
+const ONSET_VERSION = readOnsetVersion();
+
+function readOnsetVersion(): string {
+  try {
+    const text = readFileSync(new URL('../../package.json', import.meta.url), 'utf8');
+    return (JSON.parse(text) as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** The current feature schema as recorded in model documents. */
+export function currentSchema(): SchemaSnapshot {
+  return { features: FEATURES.map((f) => ({ name: f.name, kind: f.kind })), target: TARGET_COLUMN };
+}
+
+export function createModelDocument(
+  model: FittedModel,
+  training: Omit<TrainingInfo, 'onset_version'>,
+  metrics: ModelMetrics = {},
+): ModelDocument {
+  return {
+    name: MODEL_DOCUMENT_NAME,
+    format_version: MODEL_FORMAT_VERSION,
+    estimator: model.estimator,
+    params: model.params,
+    schema: currentSchema(),
+    training: { ...training, onset_version: ONSET_VERSION },
+    metrics,
+    model: model.toJSON(),
+  };
+}
+
+export function serializeModelDocument(document: ModelDocument): string {
+  return `${JSON.stringify(document)}\n`;
+}
+
+export async function saveModelDocument(path: string, document: ModelDocument): Promise<void> {
+  await writeFileAtomic(path, serializeModelDocument(document));
+}
+
+/** Reads a model file: an Onset model document or an XGBoost JSON model (detected). */
+export async function loadModelFile(path: string): Promise<LoadedModel> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch {
+    throw new OnsetError('RESOURCE_DOES_NOT_EXIST', `Model file not found: ${path}`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    throw invalidParameter(`${path} is not a model: it is not valid JSON (${(error as Error).message})`);
+  }
+  return parseModel(parsed, path);
+}
+
+/** Interprets a parsed JSON value as a model (see `loadModelFile`); `where` names it in errors. */
+export function parseModel(value: unknown, where: string): LoadedModel {
+  if (isXgboostJson(value)) {
+    const { model, featureNames } = fromXgboostJson(value);
+    checkXgboostFeatures(featureNames, model.featureCount, where);
+    const document = createModelDocument(model, {
+      dataset_fingerprint: null,
+      rows: null,
+      fit_seconds: null,
+      fitted_at: null,
+      imported_from: 'xgboost-json',
+    });
+    return { document, model, format: 'xgboost-json' };
+  }
+  const record = value as Partial<ModelDocument> | null;
+  if (typeof record !== 'object' || record === null || record.name !== MODEL_DOCUMENT_NAME) {
+    throw invalidParameter(`${where} is neither an Onset model document nor an XGBoost JSON model`);
+  }
+  if (record.format_version !== MODEL_FORMAT_VERSION) {
+    throw invalidParameter(
+      `${where} has model format version ${String(record.format_version)}; this Onset reads version ${MODEL_FORMAT_VERSION}`,
+    );
+  }
+  checkSchema(record.schema, where);
+  const model = loadModelState(record.model);
+  if (record.estimator !== model.estimator) {
+    throw invalidParameter(
+      `${where}: estimator "${String(record.estimator)}" does not match its model state "${model.estimator}"`,
+    );
+  }
+  return { document: record as ModelDocument, model, format: 'onset-model' };
+}
+
+/** A model trained on another feature schema cannot score files read with this one. */
+function checkSchema(schema: SchemaSnapshot | undefined, where: string): void {
+  const current = currentSchema();
+  if (!schema || !Array.isArray(schema.features)) throw invalidParameter(`${where} has no feature schema`);
+  const problems: string[] = [];
+  const expected = current.features;
+  if (schema.features.length !== expected.length) {
+    problems.push(`${schema.features.length} features instead of ${expected.length}`);
+  }
+  schema.features.forEach((feature, i) => {
+    const want = expected[i];
+    if (want === undefined) return;
+    if (feature.name !== want.name)
+      problems.push(`feature ${i + 1} is ${feature.name}, expected ${want.name}`);
+    else if (feature.kind !== want.kind)
+      problems.push(`${feature.name} is ${feature.kind}, expected ${want.kind}`);
+  });
+  if (schema.target !== current.target) problems.push(`target ${schema.target}, expected ${current.target}`);
+  if (problems.length > 0) {
+    throw invalidParameter(
+      `${where} was trained on a different feature schema: ${problems.slice(0, 5).join('; ')}`,
+    );
+  }
+}
+
+function checkXgboostFeatures(names: readonly string[] | undefined, count: number, where: string): void {
+  const expected = FEATURES.map((f) => f.name);
+  if (count !== expected.length) {
+    throw invalidParameter(
+      `${where} has ${count} features; Onset models take the ${expected.length} schema features`,
+    );
+  }
+  if (names === undefined) return; // Unnamed: taken to be in schema order.
+  const mismatch = names.findIndex((name, i) => name !== expected[i]);
+  if (mismatch >= 0) {
+    throw invalidParameter(
+      `${where}: feature ${mismatch + 1} is named ${names[mismatch]}, but the schema has ${expected[mismatch]} there; train the XGBoost model on the columns in the schema order (onset data schema)`,
+    );
+  }
+}
+
+/** Writes a gbdt model as XGBoost JSON with the schema's feature names and types. */
+export function exportXgboost(model: FittedModel, where: string): string {
+  if (!(model instanceof GbdtModel)) {
+    throw invalidParameter(
+      `${where} is a ${model.estimator} model; only gbdt models can be exported as XGBoost JSON`,
+    );
+  }
+  return toXgboostJson(model, {
+    featureNames: FEATURES.map((f) => f.name),
+    featureTypes: FEATURES.map((f) => (f.kind === 'continuous' ? 'float' : 'int')),
+  });
+}
