@@ -17,6 +17,9 @@ export interface BinMapper {
   /** Bins of feature f = thresholds + 1; `binStart[f]` is its first slot in a histogram. */
   readonly binStart: Int32Array;
   readonly totalBins: number;
+  /** Smallest and largest present float32 value per feature (NaN when every value is missing). */
+  readonly minValue: Float32Array;
+  readonly maxValue: Float32Array;
 }
 
 /**
@@ -26,6 +29,8 @@ export interface BinMapper {
 export function fitBinMapper(x: Matrix, maxBin: number): BinMapper {
   const perFeature: Float32Array[] = [];
   const column = new Float32Array(x.rows);
+  const minValue = new Float32Array(x.cols).fill(Number.NaN);
+  const maxValue = new Float32Array(x.cols).fill(Number.NaN);
   for (let f = 0; f < x.cols; f++) {
     let n = 0;
     for (let i = 0; i < x.rows; i++) {
@@ -33,6 +38,10 @@ export function fitBinMapper(x: Matrix, maxBin: number): BinMapper {
       if (!Number.isNaN(value)) column[n++] = value; // stored as float32
     }
     const sorted = column.subarray(0, n).slice().sort();
+    if (n > 0) {
+      minValue[f] = sorted[0]!;
+      maxValue[f] = sorted[n - 1]!;
+    }
     const distinct: number[] = [];
     for (let i = 0; i < n; i++) if (i === 0 || sorted[i] !== sorted[i - 1]) distinct.push(sorted[i]!);
     let thresholds: number[];
@@ -58,7 +67,7 @@ export function fitBinMapper(x: Matrix, maxBin: number): BinMapper {
   perFeature.forEach((thresholds, f) => {
     cuts.set(thresholds, cutStart[f]!);
   });
-  return { cuts, cutStart, binStart, totalBins: binStart[x.cols]! };
+  return { cuts, cutStart, binStart, totalBins: binStart[x.cols]!, minValue, maxValue };
 }
 
 /** Bin codes of every value, row-major like the input; NaN becomes `MISSING_BIN`. */

@@ -266,10 +266,23 @@ function treeToState(tree: FlatTree): TreeState {
 
 /** Rebuilds a tree from its saved arrays, checking its structure. */
 export function treeFromState(state: TreeState, featureCount: number, where: string): FlatTree {
+  const integerKeys = new Set<keyof TreeState>([
+    'left_children',
+    'right_children',
+    'parents',
+    'split_indices',
+    'default_left',
+  ]);
   const numbers = (key: keyof TreeState): readonly number[] => {
     const value = state[key];
-    if (!Array.isArray(value) || value.some((v) => typeof v !== 'number')) {
-      throw invalidParameter(`${where}: "${key}" must be an array of numbers`);
+    const integers = integerKeys.has(key);
+    if (
+      !Array.isArray(value) ||
+      value.some((v) => typeof v !== 'number' || !Number.isFinite(v) || (integers && !Number.isInteger(v)))
+    ) {
+      throw invalidParameter(
+        `${where}: "${key}" must be an array of finite ${integers ? 'integers' : 'numbers'}`,
+      );
     }
     return value;
   };
@@ -307,6 +320,12 @@ export function loadGbdtModel(state: unknown): GbdtModel {
   if (!Array.isArray(s.trees) || s.trees.length === 0)
     throw invalidParameter('gbdt model: trees must be a non-empty array');
   const trees = s.trees.map((tree, t) => treeFromState(tree, featureCount, `gbdt model: tree ${t}`));
+  const best = s.best_iteration;
+  if (best !== null && best !== undefined && !(Number.isInteger(best) && best >= 0 && best < trees.length)) {
+    throw invalidParameter(
+      `gbdt model: best_iteration ${String(best)} must be null or a tree index below ${trees.length}`,
+    );
+  }
   const history = s.history ?? { train_logloss: [] };
   return new GbdtModel({
     params,

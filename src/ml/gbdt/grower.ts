@@ -198,7 +198,7 @@ function findBestSplit(context: GrowContext, node: GrowNode, features: Int32Arra
     const f = features[j]!;
     const first = mapper.binStart[f]! << 1;
     const end = mapper.binStart[f + 1]! << 1;
-    if (end - first < 4) continue;
+    if (end - first < 4 && featureHasMissing[f] !== 1) continue;
     let gMissing = 0;
     let hMissing = 0;
     if (featureHasMissing[f] === 1) {
@@ -212,6 +212,24 @@ function findBestSplit(context: GrowContext, node: GrowNode, features: Int32Arra
       hMissing = nodeH - hPresent;
     }
     const hasMissing = hMissing > 1e-12;
+    if (hasMissing) {
+      // XGBoost's two extra candidates: every present value on one side, the missing ones on the other.
+      const hPresent = nodeH - hMissing;
+      if (hPresent >= minChild && hMissing >= minChild) {
+        const gPresent = nodeG - gMissing;
+        const gain = gainOf(gPresent, hPresent) + gainOf(gMissing, hMissing) - parentGain;
+        if (gain > bestGain) {
+          // Present left (bin past the last), missing right.
+          bestGain = gain;
+          bestFeature = f;
+          bestBin = (end - first) >> 1;
+          bestDefaultLeft = false;
+          bestGLeft = gPresent;
+          bestHLeft = hPresent;
+        }
+        // Missing left, present right (bin 0) has the same gain: the first candidate wins the tie.
+      }
+    }
     let gLeft = 0;
     let hLeft = 0;
     // Boundary before bin b: rows in bins < b go left.
@@ -319,8 +337,7 @@ function flatten(root: GrowNode, context: GrowContext): GrownTree {
       tree.parent[nextChild + 1] = id;
       nextChild += 2;
       tree.feature[id] = node.split.feature;
-      // Bin b starts at threshold b - 1 of the feature: rows with x < that threshold go left.
-      tree.condition[id] = mapper.cuts[mapper.cutStart[node.split.feature]! + node.split.bin - 1]!;
+      tree.condition[id] = splitThreshold(mapper, node.split.feature, node.split.bin);
       tree.defaultLeft[id] = node.split.defaultLeft ? 1 : 0;
       tree.lossChange[id] = node.split.gain;
       tree.baseWeight[id] = weight;
@@ -334,4 +351,16 @@ function flatten(root: GrowNode, context: GrowContext): GrownTree {
     }
   });
   return { tree, leafOf };
+}
+
+/**
+ * The `split_condition` of "rows in bins below `bin` go left": threshold `bin - 1` of the feature. A split
+ * with every present value on the left (bin past the last) uses a value above the training maximum, as
+ * XGBoost's last cut does (max + |max| + 1e-5).
+ */
+function splitThreshold(mapper: BinMapper, feature: number, bin: number): number {
+  const thresholds = mapper.cutStart[feature + 1]! - mapper.cutStart[feature]!;
+  if (bin <= thresholds) return mapper.cuts[mapper.cutStart[feature]! + bin - 1]!;
+  const max = mapper.maxValue[feature]!;
+  return Math.fround(max + (Math.abs(max) + 1e-5));
 }

@@ -70,7 +70,8 @@ export function nodeGain(g: number, h: number, params: RegularizationParams): nu
     const t = thresholdL1(g, params.reg_alpha);
     return (t * t) / (h + params.reg_lambda);
   }
+  // With a step limit the gain follows the (clipped) weight. XGBoost 1.7's hist split evaluator computes
+  // it as below, without an L1 term, and that is what decides its splits; Onset does the same.
   const w = leafWeight(g, h, params);
-  const gain = -(2 * g * w + (h + params.reg_lambda) * w * w);
-  return params.reg_alpha === 0 ? gain : gain - 2 * params.reg_alpha * Math.abs(w);
+  return -(2 * g * w + (h + params.reg_lambda) * w * w);
 }

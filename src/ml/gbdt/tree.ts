@@ -62,6 +62,7 @@ export function checkTreeStructure(tree: FlatTree, featureCount: number): string
     const right = tree.right[node]!;
     if (left === -1) {
       if (right !== -1) return `node ${node} has a right child but no left child`;
+      if (!Number.isFinite(tree.condition[node]!)) return `leaf ${node} has a non-finite value`;
       continue;
     }
     if (left <= node || left >= n || right !== left + 1 || right >= n) {

@@ -1,0 +1,152 @@
+/**
+ * Onset against the real references, in the same run: XGBoost 1.7 and scikit-learn 1.2 from Debian
+ * (`apt-get install python3-xgboost python3-sklearn`). Uses the real Kaggle file when present, else a
+ * generated file of the same size. Prints figures side by side with ratios; without the references it
+ * prints Onset's figures and says what is missing.
+ *
+ *   npm run bench            (vitest benchmarks, then this comparison)
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { readDatasetFile } from '../src/data/csv-reader.js';
+import { generateDataset, writeKaggleCsv } from '../src/data/generator/generator.js';
+import { stratifiedKFold } from '../src/data/splits.js';
+import { crossValidate } from '../src/ml/cross-validate.js';
+import type { EstimatorName } from '../src/ml/estimator.js';
+import { gbdt } from '../src/ml/gbdt/gbdt.js';
+import { selectMatrixRows } from '../src/ml/matrix.js';
+import { featureMatrix } from '../src/ml/train.js';
+import { HAS_REAL_DATA, REAL_DATA_PATH } from '../test/support/fixtures.js';
+
+const REPEATS = 15;
+const PYTHON = '/usr/bin/python3';
+
+async function dataPath(): Promise<{ path: string; label: string }> {
+  if (HAS_REAL_DATA) return { path: REAL_DATA_PATH, label: 'real Kaggle file (2,105 rows)' };
+  const path = join(mkdtempSync(join(tmpdir(), 'onset-bench-')), 'generated.csv');
+  await writeKaggleCsv(path, generateDataset({ rows: 2105, seed: 42 }));
+  return { path, label: 'generated data, 2,105 rows (real file absent)' };
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
+}
+
+function timeIt(fn: () => void, repeats: number): number {
+  fn(); // warm up the JIT
+  const times: number[] = [];
+  for (let r = 0; r < repeats; r++) {
+    const started = performance.now();
+    fn();
+    times.push((performance.now() - started) / 1000);
+  }
+  return median(times);
+}
+
+const { path, label } = await dataPath();
+const { dataset } = await readDatasetFile(path, { target: 'required' });
+const x = featureMatrix(dataset);
+const y = dataset.target!;
+const folds = stratifiedKFold(y, 5, 42);
+
+// Onset.
+const cv = (estimator: EstimatorName) => crossValidate(estimator, {}, x, y, { folds: 5, seed: 42 }).summary;
+const onsetCv = { gbdt: cv('gbdt'), linear: cv('linear'), logistic: cv('logistic') };
+const first = folds[0]!;
+const xTrain = selectMatrixRows(x, first.train);
+const yTrain = Float64Array.from(first.train, (i) => y[i]!);
+const fitSeconds = timeIt(() => gbdt().fit(xTrain, yTrain), REPEATS);
+const model = gbdt().fit(xTrain, yTrain);
+const row = Array.from(x.data.subarray(0, x.cols));
+const predictOne =
+  timeIt(() => {
+    for (let k = 0; k < 10_000; k++) model.predictProbaOne(row);
+  }, REPEATS) / 10_000;
+const predictBatch = timeIt(() => model.predictProba(x), REPEATS) / x.rows;
+
+// References.
+interface Reference {
+  versions: Record<string, string>;
+  gbdt_cv: { accuracy: number; roc_auc: number };
+  linear_cv: { accuracy: number; roc_auc: number };
+  logistic_cv: { accuracy: number; roc_auc: number };
+  fit_seconds_median: number;
+  predict_one_seconds_median: number;
+  predict_batch_seconds_per_row_median: number;
+}
+let reference: Reference | undefined;
+let missing = '';
+const job = JSON.stringify({
+  data: path,
+  folds: folds.map((f) => ({ train: Array.from(f.train), test: Array.from(f.test) })),
+  gbdt_params: {},
+  repeats: REPEATS,
+});
+const script = fileURLToPath(new URL('./reference.py', import.meta.url));
+const run = spawnSync(PYTHON, [script], { input: job, encoding: 'utf8', maxBuffer: 1 << 24 });
+if (run.status === 0) reference = JSON.parse(run.stdout) as Reference;
+else missing = (run.error?.message ?? run.stderr).trim().split('\n').pop() ?? 'unknown error';
+
+const us = (seconds: number) => `${(seconds * 1e6).toFixed(2)} µs`;
+const ms = (seconds: number) => `${(seconds * 1e3).toFixed(1)} ms`;
+const f4 = (value: number) => value.toFixed(4);
+const lines: string[] = [
+  `Onset vs references on ${label}; 5 stratified folds (seed 42); single thread; medians of ${REPEATS} runs.`,
+];
+if (reference)
+  lines.push(
+    `References: XGBoost ${reference.versions.xgboost}, scikit-learn ${reference.versions.sklearn}.`,
+  );
+else
+  lines.push(
+    `References not run (${missing}); install Debian's python3-xgboost and python3-sklearn to compare.`,
+  );
+const rows: [string, string, string, string][] = [['measure', 'onset', 'reference', 'onset / reference']];
+const add = (
+  name: string,
+  ours: number,
+  theirs: number | undefined,
+  format: (v: number) => string,
+  ratio = true,
+) =>
+  rows.push([
+    name,
+    format(ours),
+    theirs === undefined ? '–' : format(theirs),
+    theirs === undefined
+      ? '–'
+      : ratio
+        ? (ours / theirs).toFixed(2)
+        : `${ours - theirs >= 0 ? '+' : ''}${(ours - theirs).toFixed(4)}`,
+  ]);
+for (const family of ['gbdt', 'linear', 'logistic'] as const) {
+  const theirs = reference?.[`${family}_cv`];
+  add(`${family} CV accuracy (defaults)`, onsetCv[family].accuracy.mean, theirs?.accuracy, f4, false);
+  add(`${family} CV ROC AUC (defaults)`, onsetCv[family].roc_auc.mean, theirs?.roc_auc, f4, false);
+}
+add(
+  `gbdt fit, ${first.train.length} rows, 100 rounds, depth 6`,
+  fitSeconds,
+  reference?.fit_seconds_median,
+  ms,
+);
+add('gbdt predict, one row', predictOne, reference?.predict_one_seconds_median, us);
+add(
+  `gbdt predict, batch of ${x.rows}, per row`,
+  predictBatch,
+  reference?.predict_batch_seconds_per_row_median,
+  us,
+);
+const widths = rows[0]!.map((_, j) => Math.max(...rows.map((r) => r[j]!.length)));
+for (const r of rows)
+  lines.push(r.map((cell, j) => (j === 0 ? cell.padEnd(widths[j]!) : cell.padStart(widths[j]!))).join('  '));
+lines.push(
+  'Accuracy and AUC columns show onset - reference; times show onset / reference (below 1 is faster).',
+);
+const text = `${lines.join('\n')}\n`;
+process.stdout.write(text);
+writeFileSync(join(tmpdir(), 'onset-bench-references.txt'), text);
