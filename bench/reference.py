@@ -43,15 +43,15 @@ for _ in range(job['repeats']):
     booster = xgb.train(params, dtrain, num_boost_round=100)
     fit_times.append(time.perf_counter() - started)
 
-row = X[:1]
-for _ in range(200):
+rows = [X[i:i + 1] for i in range(1000)]
+for row in rows[:200]:
     booster.inplace_predict(row)
 single = []
 for _ in range(job['repeats']):
     started = time.perf_counter()
-    for _ in range(1000):
+    for row in rows:
         booster.inplace_predict(row)
-    single.append((time.perf_counter() - started) / 1000)
+    single.append((time.perf_counter() - started) / len(rows))
 batch = []
 for _ in range(job['repeats']):
     started = time.perf_counter()

@@ -175,7 +175,32 @@ export class TreeEnsemblePredictor {
     if (!complete) return this.marginOfRow(row, this.roots.length);
     const { roots, depths, threshold, packed, leafValue, featureBits, featureMask } = this;
     let margin = this.baseMargin;
-    for (let t = 0; t < roots.length; t++) {
+    const trees = roots.length;
+    let t = 0;
+    // Four trees at a time: independent walks the processor overlaps; leaves are still added in tree
+    // order, so the float32 sum is the same as one tree at a time.
+    for (; t + 4 <= trees; t += 4) {
+      let n0 = roots[t]!;
+      let n1 = roots[t + 1]!;
+      let n2 = roots[t + 2]!;
+      let n3 = roots[t + 3]!;
+      const depth = Math.max(depths[t]!, depths[t + 1]!, depths[t + 2]!, depths[t + 3]!);
+      for (let level = depth; level > 0; level--) {
+        const p0 = packed[n0]!;
+        const p1 = packed[n1]!;
+        const p2 = packed[n2]!;
+        const p3 = packed[n3]!;
+        n0 = (p0 >> featureBits) + +(row[p0 & featureMask]! >= threshold[n0]!);
+        n1 = (p1 >> featureBits) + +(row[p1 & featureMask]! >= threshold[n1]!);
+        n2 = (p2 >> featureBits) + +(row[p2 & featureMask]! >= threshold[n2]!);
+        n3 = (p3 >> featureBits) + +(row[p3 & featureMask]! >= threshold[n3]!);
+      }
+      margin = Math.fround(margin + leafValue[n0]!);
+      margin = Math.fround(margin + leafValue[n1]!);
+      margin = Math.fround(margin + leafValue[n2]!);
+      margin = Math.fround(margin + leafValue[n3]!);
+    }
+    for (; t < trees; t++) {
       let node = roots[t]!;
       for (let level = depths[t]!; level > 0; level--) {
         const p = packed[node]!;
