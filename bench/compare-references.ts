@@ -62,7 +62,9 @@ const yTrain = Float64Array.from(first.train, (i) => y[i]!);
 const fitSeconds = timeIt(() => gbdt().fit(xTrain, yTrain), REPEATS);
 const model = gbdt().fit(xTrain, yTrain);
 // One row at a time over 1,000 different patients (a single repeated row would flatter branch prediction).
-const sampleRows = Array.from({ length: 1000 }, (_, i) => Array.from(x.data.subarray(i * x.cols, (i + 1) * x.cols)));
+const sampleRows = Array.from({ length: 1000 }, (_, i) =>
+  Array.from(x.data.subarray(i * x.cols, (i + 1) * x.cols)),
+);
 const predictOne =
   timeIt(() => {
     for (const row of sampleRows) model.predictProbaOne(row);
