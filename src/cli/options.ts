@@ -14,6 +14,13 @@ export function positiveIntegerArgument(text: string): number {
   return Number(text);
 }
 
+export function foldsArgument(text: string): number {
+  if (!/^\+?\d+$/.test(text.trim()) || Number(text) < 2) {
+    throw new InvalidArgumentError(`expected a number of folds of at least 2, got "${text}"`);
+  }
+  return Number(text);
+}
+
 export function probabilityArgument(text: string): number {
   const value = Number(text);
   if (text.trim() === '' || !(value >= 0 && value <= 1)) {

@@ -12,6 +12,7 @@ import {
 import { csvLine } from '../data/csv-writer.js';
 import { FEATURE_NAMES, ID_COLUMN } from '../data/schema.js';
 import { OnsetError } from '../errors.js';
+import { missingValuePolicy } from '../ml/estimators.js';
 import { createMatrix } from '../ml/matrix.js';
 import { binaryCurves, evaluateBinary } from '../ml/metrics/index.js';
 import { loadModelFile } from '../ml/model-document.js';
@@ -87,7 +88,12 @@ export function registerPredictCommands(program: Command): void {
         try {
           const scan = await scanCsv(
             input,
-            { policy: options.policy, sourceName: options.input },
+            {
+              policy: options.policy,
+              sourceName: options.input,
+              // Models that cannot use missing values get them reported as row errors, with row and column.
+              missingFeatures: missingValuePolicy(model.estimator),
+            },
             async (row) => {
               if (header === undefined) {
                 header = csvLine(
@@ -116,11 +122,18 @@ export function registerPredictCommands(program: Command): void {
           if (failed) {
             await writer.abort();
             if (options.json) printJson({ scored: 0, output: null, report });
-            else process.stderr.write(renderRefusal(report));
+            else process.stderr.write(renderRefusal(report, model.estimator));
             process.exitCode = 1;
             return;
           }
-          if (header === undefined) await writer.write(csvLine(['probability', 'prediction']));
+          if (header === undefined) {
+            // No data rows: the header still follows the input's columns.
+            await writer.write(
+              csvLine(
+                scan.hasPatientId ? [ID_COLUMN, 'probability', 'prediction'] : ['probability', 'prediction'],
+              ),
+            );
+          }
           await writer.commit();
           const summary = {
             model: {
@@ -172,7 +185,11 @@ export function registerPredictCommands(program: Command): void {
       }) => {
         const { model, document } = await loadModelFile(options.model);
         const { dataset, report } = assertIngested(
-          await ingestCsvFile(options.data, { target: 'required', policy: options.policy }),
+          await ingestCsvFile(options.data, {
+            target: 'required',
+            policy: options.policy,
+            missingFeatures: missingValuePolicy(model.estimator),
+          }),
         );
         const probabilities = model.predictProba(featureMatrix(dataset));
         const metrics = evaluateBinary(dataset.target!, probabilities, { threshold: options.threshold });
@@ -205,7 +222,7 @@ export function registerPredictCommands(program: Command): void {
     );
 }
 
-function renderRefusal(report: IngestReport): string {
+function renderRefusal(report: IngestReport, estimator: string): string {
   const mark = marks(process.stderr);
   const errors = report.issues.filter((issue) => issue.severity === 'error');
   const lines = [
@@ -214,5 +231,8 @@ function renderRefusal(report: IngestReport): string {
   ];
   if (report.errorCount > 20)
     lines.push(`  … and ${report.errorCount - 20} more (onset data validate --json lists all)`);
+  if (report.errorsByRule.missing_value && missingValuePolicy(estimator) === 'reject') {
+    lines.push(`  (${estimator} models cannot score missing values; fill them in or use gbdt)`);
+  }
   return `${lines.join('\n')}\n`;
 }

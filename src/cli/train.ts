@@ -1,6 +1,6 @@
 import { type Command, Option } from 'commander';
 import { readDatasetFile } from '../data/csv-reader.js';
-import { ESTIMATOR_NAMES } from '../ml/estimators.js';
+import { ESTIMATOR_NAMES, missingValuePolicy } from '../ml/estimators.js';
 import { saveModelDocument } from '../ml/model-document.js';
 import { parseParamAssignments } from '../ml/params.js';
 import { trainOnDataset } from '../ml/train.js';

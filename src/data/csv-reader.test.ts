@@ -378,3 +378,13 @@ describe('ingestCsvFile', () => {
 it('VALID_RECORD covers every Kaggle column', () => {
   expect(Object.keys(VALID_RECORD).sort()).toEqual([...KAGGLE_COLUMNS].sort());
 });
+
+describe('scanCsv', () => {
+  it('lets a consumer failure propagate instead of reporting it as a CSV problem', async () => {
+    const { scanCsv } = await import('./csv-reader.js');
+    const failing = scanCsv(Readable.from([Buffer.from(csvText([{}, {}]))]), {}, (row) => {
+      if (row.row === 2) throw new Error('disk full');
+    });
+    await expect(failing).rejects.toThrow('disk full');
+  });
+});

@@ -266,6 +266,13 @@ export async function scanCsv(
   input.pipe(parser);
 
   const rowFeatures = new Float64Array(FEATURE_NAMES.length);
+  const deliver = async (scanned: ScannedRow): Promise<void> => {
+    try {
+      await onRow(scanned);
+    } catch (error) {
+      throw new ConsumerFailure(error);
+    }
+  };
   try {
     for await (const chunk of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
       const { info } = chunk;
@@ -297,7 +304,7 @@ export async function scanCsv(
         });
         rowsInvalid++;
         rowFeatures.fill(Number.NaN);
-        await onRow({
+        await deliver({
           row,
           line,
           valid: false,
@@ -395,9 +402,11 @@ export async function scanCsv(
       } else {
         for (let j = 0; j < FEATURE_NAMES.length; j++) if (Number.isNaN(rowFeatures[j]!)) missingCounts[j]!++;
       }
-      await onRow({ row, line, valid: !rowHasError, features: rowFeatures, target, patientId });
+      await deliver({ row, line, valid: !rowHasError, features: rowFeatures, target, patientId });
     }
   } catch (error) {
+    // A consumer's own failure is not a problem of the file: it propagates unchanged.
+    if (error instanceof ConsumerFailure) throw error.failure;
     fatal = true;
     addIssue(csvErrorIssue(error));
   }
@@ -450,6 +459,13 @@ export async function scanCsv(
     hasPatientId: plan !== undefined && plan.idIndex >= 0,
     missingValues,
   };
+}
+
+/** Wraps an error thrown by a `scanCsv` consumer, so it is not mistaken for a CSV problem. */
+class ConsumerFailure extends Error {
+  constructor(readonly failure: unknown) {
+    super('scanCsv consumer failed', { cause: failure });
+  }
 }
 
 /**

@@ -1,5 +1,5 @@
 import { stratifiedKFold } from '../data/splits.js';
-import type { EstimatorName, FittedModel } from './estimator.js';
+import type { EstimatorName } from './estimator.js';
 import { fitWithHoldout } from './fit.js';
 import { type Matrix, selectMatrixRows } from './matrix.js';
 import { type BinaryMetrics, evaluateBinary, type FoldSummary, summarizeFolds } from './metrics/index.js';
@@ -19,6 +19,8 @@ export interface CrossValidationResult {
   readonly perFold: readonly FoldResult[];
   /** Mean and population standard deviation of every metric across folds. */
   readonly summary: FoldSummary;
+  /** Every row's probability from the model that did not see it (out-of-fold), in row order. */
+  readonly outOfFold: Float64Array;
 }
 
 export interface CrossValidationOptions {
@@ -40,11 +42,20 @@ export function crossValidate(
   options: CrossValidationOptions,
 ): CrossValidationResult {
   const splits = stratifiedKFold(y, options.folds, options.seed);
+  const outOfFold = new Float64Array(y.length);
   const perFold: FoldResult[] = splits.map((split, fold) => {
     const trainY = Float64Array.from(split.train, (i) => y[i]!);
     const testY = Float64Array.from(split.test, (i) => y[i]!);
     const { model, fitSeconds } = fitWithHoldout(estimator, params, selectMatrixRows(x, split.train), trainY);
-    const metrics = score(model, selectMatrixRows(x, split.test), testY, options.threshold);
+    const probabilities = model.predictProba(selectMatrixRows(x, split.test));
+    split.test.forEach((row, k) => {
+      outOfFold[row] = probabilities[k]!;
+    });
+    const metrics = evaluateBinary(
+      testY,
+      probabilities,
+      options.threshold === undefined ? {} : { threshold: options.threshold },
+    );
     options.onFold?.(fold + 1, splits.length);
     return {
       fold: fold + 1,
@@ -60,9 +71,6 @@ export function crossValidate(
     threshold: options.threshold ?? 0.5,
     perFold,
     summary: summarizeFolds(perFold.map((fold) => fold.metrics)),
+    outOfFold,
   };
-}
-
-function score(model: FittedModel, x: Matrix, y: Float64Array, threshold: number | undefined): BinaryMetrics {
-  return evaluateBinary(y, model.predictProba(x), threshold === undefined ? {} : { threshold });
 }

@@ -12,6 +12,8 @@ import type { ParamSpecs } from './params.js';
 
 interface EstimatorEntry {
   readonly description: string;
+  /** Whether the family's models learn from and score rows with missing (NaN) feature values. */
+  readonly handlesMissingValues: boolean;
   readonly params: ParamSpecs;
   readonly create: (params?: Readonly<Record<string, unknown>>) => Estimator;
   readonly load: (state: unknown) => FittedModel;
@@ -22,6 +24,7 @@ export const ESTIMATORS: Readonly<Record<EstimatorName, EstimatorEntry>> = {
   linear: {
     description:
       'ordinary least squares on the 0/1 target, score clipped to [0, 1] (scikit-learn LinearRegression)',
+    handlesMissingValues: false,
     params: LINEAR_PARAM_SPECS,
     create: linearRegression,
     load: loadLinearModel,
@@ -29,12 +32,14 @@ export const ESTIMATORS: Readonly<Record<EstimatorName, EstimatorEntry>> = {
   logistic: {
     description:
       'L2-regularized logistic regression on standardized features (scikit-learn LogisticRegression)',
+    handlesMissingValues: false,
     params: LOGISTIC_PARAM_SPECS,
     create: logisticRegression,
     load: loadLogisticModel,
   },
   gbdt: {
     description: "gradient-boosted trees following XGBoost's hist method for binary:logistic",
+    handlesMissingValues: true,
     params: GBDT_PARAM_SPECS,
     create: gbdt,
     load: loadGbdtModel,
@@ -65,4 +70,12 @@ export function loadModelState(state: unknown): FittedModel {
   const name = typeof state === 'object' && state !== null ? (state as { name?: unknown }).name : undefined;
   if (typeof name !== 'string') throw invalidParameter('Model state has no "name" naming its family');
   return estimatorEntry(name).load(state);
+}
+
+/**
+ * How a data file must treat missing feature values for this family: `allow` keeps them (trees route
+ * them), `reject` makes each one an error naming its row and column (linear models cannot use them).
+ */
+export function missingValuePolicy(estimator: string): 'allow' | 'reject' {
+  return estimatorEntry(estimator).handlesMissingValues ? 'allow' : 'reject';
 }

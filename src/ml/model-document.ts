@@ -114,8 +114,11 @@ export async function loadModelFile(path: string): Promise<LoadedModel> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
-  } catch {
-    throw new OnsetError('RESOURCE_DOES_NOT_EXIST', `Model file not found: ${path}`);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new OnsetError('RESOURCE_DOES_NOT_EXIST', `Model file not found: ${path}`);
+    if (code === 'EISDIR') throw invalidParameter(`${path} is a directory, not a model file`);
+    throw invalidParameter(`Cannot read the model file ${path}: ${(error as Error).message}`);
   }
   let parsed: unknown;
   try {

@@ -1,6 +1,7 @@
 import { invalidParameter } from '../../errors.js';
 import { Random } from '../../util/random.js';
 import type { Estimator, FitOptions, FittedModel, ModelState } from '../estimator.js';
+import type { TreeEnsembleExplainable } from '../explain/types.js';
 import type { Matrix } from '../matrix.js';
 import { checkTrainingData } from '../training-data.js';
 import { binMatrix, fitBinMapper, MISSING_BIN } from './binning.js';
@@ -52,7 +53,7 @@ export function gbdt(params: Readonly<Record<string, unknown>> = {}): Estimator<
 }
 
 /** A fitted gbdt model. Immutable; predicts from flat typed arrays. */
-export class GbdtModel implements FittedModel {
+export class GbdtModel implements FittedModel, TreeEnsembleExplainable {
   readonly estimator = 'gbdt' as const;
   readonly params: GbdtParams;
   readonly featureCount: number;
@@ -93,6 +94,14 @@ export class GbdtModel implements FittedModel {
   /** P(y = 1) of a single row of feature values. */
   predictProbaOne(values: ArrayLike<number>): number {
     return sigmoid(this.predictor.predictMarginOne(values));
+  }
+
+  /** What TreeSHAP needs: the trees, the base margin, and the rows as given (splits are on raw values). */
+  explainInputs(x: Matrix): ReturnType<TreeEnsembleExplainable['explainInputs']> {
+    if (x.cols !== this.featureCount) {
+      throw invalidParameter(`The model expects ${this.featureCount} features per row, got ${x.cols}`);
+    }
+    return { trees: this.trees, baseMargin: baseMargin(this.baseScore), routing: x };
   }
 
   toJSON(): GbdtState {

@@ -124,10 +124,15 @@ export function fromXgboostJson(value: unknown): {
       ?.scale_pos_weight ?? 1,
   );
   const names = (learner as Record<string, unknown>).feature_names;
-  const featureNames =
-    Array.isArray(names) && names.length === featureCount && names.every((n) => typeof n === 'string')
-      ? (names as string[])
-      : undefined;
+  let featureNames: string[] | undefined;
+  if (Array.isArray(names) && names.length > 0) {
+    if (names.length !== featureCount || !names.every((n) => typeof n === 'string')) {
+      throw invalidParameter(
+        `${where}: feature_names has ${names.length} entries for ${featureCount} features`,
+      );
+    }
+    featureNames = names as string[];
+  }
   const model = new GbdtModel({
     params: resolveGbdtParams({
       n_estimators: trees.length,

@@ -1,0 +1,324 @@
+import { invalidParameter } from '../../errors.js';
+import { checkTreeStructure, type FlatTree, treeDepth } from '../gbdt/tree.js';
+import { createMatrix, type Matrix } from '../matrix.js';
+import type { Contributions, TreeEnsembleExplainable } from './types.js';
+
+/**
+ * Exact TreeSHAP for a tree ensemble (Lundberg, Erion & Lee 2018, "Consistent Individualized Feature
+ * Attribution for Tree Ensembles", Algorithm 2): path-dependent Shapley values, where a feature left out of
+ * a coalition is integrated out by following both children of its splits weighted by their cover. Runs in
+ * O(T·L·D²) per row (T trees, L leaves, depth D).
+ *
+ * The result is in margin space (log-odds): for each row, `bias + sum(values[row, j])` equals the model's
+ * margin. `bias` is the expected margin: the base margin plus, for each tree, the cover-weighted mean of its
+ * leaf values. Rows are routed exactly as the predictor routes them (float32 comparison `x < threshold` goes
+ * left, a missing value follows the node's default direction), and the arithmetic follows XGBoost's
+ * `pred_contribs=True` (`RegTree::CalculateContributions`) in double precision.
+ */
+export function treeShap(model: TreeEnsembleExplainable, x: Matrix): Contributions {
+  const { trees, baseMargin, routing } = model.explainInputs(x);
+  if (routing.rows !== x.rows) {
+    throw invalidParameter(`TreeSHAP: the routing matrix has ${routing.rows} rows for ${x.rows} input rows`);
+  }
+  return new TreeShapExplainer(trees, baseMargin, routing.cols).explain(routing);
+}
+
+/**
+ * TreeSHAP over one ensemble, packed once into flat typed arrays with preallocated path buffers, so that
+ * explaining rows allocates nothing per node or per row. Not safe to share between concurrent callers of
+ * `explainRow` (the buffers are reused); `explain` and `explainRow` never change the trees.
+ */
+export class TreeShapExplainer {
+  /** The expected margin: base margin + Σ over trees of the cover-weighted mean leaf value. */
+  readonly bias: number;
+  readonly featureCount: number;
+  private readonly roots: Int32Array;
+  /** Global index of the left child (the right child follows it); -1 for leaves. */
+  private readonly left: Int32Array;
+  private readonly feature: Int32Array;
+  /** Split threshold (a float32 value) for internal nodes, the leaf value for leaves. */
+  private readonly condition: Float64Array;
+  private readonly defaultLeft: Uint8Array;
+  private readonly cover: Float64Array;
+  // The unique path of Algorithm 2, one segment per depth of recursion (as XGBoost lays it out).
+  private readonly pathFeature: Int32Array;
+  private readonly pathZero: Float64Array;
+  private readonly pathOne: Float64Array;
+  private readonly pathWeight: Float64Array;
+  private readonly row: Float32Array;
+  /** Where `recurse` adds contributions: the output array and the offset of the current row. */
+  private phi: Float64Array;
+  private phiOffset = 0;
+
+  constructor(trees: readonly FlatTree[], baseMargin: number, featureCount: number) {
+    if (!Number.isInteger(featureCount) || featureCount < 1) {
+      throw invalidParameter(`TreeSHAP: featureCount must be a positive integer, got ${featureCount}`);
+    }
+    if (!Number.isFinite(baseMargin))
+      throw invalidParameter(`TreeSHAP: base margin ${baseMargin} is not finite`);
+    this.featureCount = featureCount;
+    const total = trees.reduce((sum, tree) => sum + tree.left.length, 0);
+    this.roots = new Int32Array(trees.length);
+    this.left = new Int32Array(total);
+    this.feature = new Int32Array(total);
+    this.condition = new Float64Array(total);
+    this.defaultLeft = new Uint8Array(total);
+    this.cover = new Float64Array(total);
+    let bias = baseMargin;
+    let deepest = 0;
+    let offset = 0;
+    trees.forEach((tree, t) => {
+      const problem = checkTreeStructure(tree, featureCount);
+      if (problem !== undefined) throw invalidParameter(`TreeSHAP: tree ${t} ${problem}`);
+      const n = tree.left.length;
+      for (let node = 0; node < n; node++) {
+        const at = offset + node;
+        const isLeaf = tree.left[node] === -1;
+        this.left[at] = isLeaf ? -1 : offset + tree.left[node]!;
+        this.feature[at] = isLeaf ? 0 : tree.feature[node]!;
+        this.condition[at] = tree.condition[node]!;
+        this.defaultLeft[at] = tree.defaultLeft[node]!;
+        this.cover[at] = tree.sumHessian[node]!;
+        if (!isLeaf && !(this.cover[at]! > 0 && Number.isFinite(this.cover[at]!))) {
+          throw invalidParameter(
+            `TreeSHAP: node ${node} of tree ${t} has cover (sum_hessian) ${this.cover[at]}; TreeSHAP needs a positive cover at every split`,
+          );
+        }
+      }
+      this.roots[t] = offset;
+      bias += meanValue(this.left, this.condition, this.cover, offset, n);
+      deepest = Math.max(deepest, treeDepth(tree));
+      offset += n;
+    });
+    this.bias = bias;
+    // A node at depth d holds a path of at most d + 2 elements (the root's dummy element included), in
+    // a segment after its parent's: (D + 2)(D + 3) / 2 elements cover the deepest recursion.
+    const maxd = deepest + 2;
+    const size = (maxd * (maxd + 1)) / 2 + 1;
+    this.pathFeature = new Int32Array(size);
+    this.pathZero = new Float64Array(size);
+    this.pathOne = new Float64Array(size);
+    this.pathWeight = new Float64Array(size);
+    this.row = new Float32Array(featureCount);
+    this.phi = new Float64Array(featureCount);
+  }
+
+  /** Contributions of every row of `routing` (`rows x featureCount`, missing values NaN). */
+  explain(routing: Matrix): Contributions {
+    if (routing.cols !== this.featureCount) {
+      throw invalidParameter(
+        `TreeSHAP: the model expects ${this.featureCount} features per row, got ${routing.cols}`,
+      );
+    }
+    const cols = this.featureCount;
+    const out = new Float64Array(routing.rows * cols);
+    for (let i = 0; i < routing.rows; i++) {
+      this.row.set(routing.data.subarray(i * cols, i * cols + cols));
+      this.explainPrepared(out, i * cols);
+    }
+    return { bias: this.bias, values: createMatrix(out, routing.rows, cols) };
+  }
+
+  /**
+   * Contributions of a single row into `out` (length `featureCount`, overwritten); returns the bias, so
+   * that `bias + sum(out)` is the row's margin.
+   */
+  explainRow(values: ArrayLike<number>, out: Float64Array): number {
+    if (values.length !== this.featureCount || out.length !== this.featureCount) {
+      throw invalidParameter(
+        `TreeSHAP: the model expects ${this.featureCount} features per row, got ${values.length} values and room for ${out.length}`,
+      );
+    }
+    for (let f = 0; f < values.length; f++) this.row[f] = values[f]!;
+    out.fill(0);
+    this.explainPrepared(out, 0);
+    return this.bias;
+  }
+
+  /** Adds the contributions of `this.row` (float32 values) into `out` at `offset`. */
+  private explainPrepared(out: Float64Array, offset: number): void {
+    this.phi = out;
+    this.phiOffset = offset;
+    const roots = this.roots;
+    // The root starts a path holding only the dummy element (feature -1, fractions 1) at index 1.
+    for (let t = 0; t < roots.length; t++) this.recurse(roots[t]!, 0, 0, 1, 1, -1);
+  }
+
+  /**
+   * XGBoost's `RegTree::TreeShap` without the interaction conditioning. The parent's path occupies
+   * `parentStart .. parentStart + depth`; this node's path is copied after it and extended by the split
+   * that led here (feature `parentFeature`, fractions `parentZero` / `parentOne`).
+   */
+  private recurse(
+    node: number,
+    uniqueDepth: number,
+    parentStart: number,
+    parentZero: number,
+    parentOne: number,
+    parentFeature: number,
+  ): void {
+    const pathFeature = this.pathFeature;
+    const pathZero = this.pathZero;
+    const pathOne = this.pathOne;
+    const pathWeight = this.pathWeight;
+    const start = parentStart + uniqueDepth + 1;
+    // A plain loop: the paths are short, and copyWithin's call costs more than the copy.
+    for (let k = 0; k < uniqueDepth; k++) {
+      pathFeature[start + k] = pathFeature[parentStart + k]!;
+      pathZero[start + k] = pathZero[parentStart + k]!;
+      pathOne[start + k] = pathOne[parentStart + k]!;
+      pathWeight[start + k] = pathWeight[parentStart + k]!;
+    }
+    extendPath(
+      pathFeature,
+      pathZero,
+      pathOne,
+      pathWeight,
+      start,
+      uniqueDepth,
+      parentZero,
+      parentOne,
+      parentFeature,
+    );
+
+    const left = this.left[node]!;
+    if (left === -1) {
+      const value = this.condition[node]!;
+      const phi = this.phi;
+      const base = this.phiOffset;
+      for (let i = 1; i <= uniqueDepth; i++) {
+        const w = unwoundPathSum(pathZero, pathOne, pathWeight, start, uniqueDepth, i);
+        const at = base + pathFeature[start + i]!;
+        phi[at] = phi[at]! + w * (pathOne[start + i]! - pathZero[start + i]!) * value;
+      }
+      return;
+    }
+
+    const split = this.feature[node]!;
+    const x = this.row[split]!;
+    const threshold = this.condition[node]!;
+    const goesLeft = x < threshold ? true : x >= threshold ? false : this.defaultLeft[node] === 1;
+    const hot = goesLeft ? left : left + 1;
+    const cold = goesLeft ? left + 1 : left;
+    const cover = this.cover[node]!;
+    const hotZero = this.cover[hot]! / cover;
+    const coldZero = this.cover[cold]! / cover;
+    let incomingZero = 1;
+    let incomingOne = 1;
+
+    // A feature split on earlier in the path is undone, to be redone here with the combined fractions.
+    let depth = uniqueDepth;
+    for (let k = 1; k <= depth; k++) {
+      if (pathFeature[start + k] === split) {
+        incomingZero = pathZero[start + k]!;
+        incomingOne = pathOne[start + k]!;
+        unwindPath(pathFeature, pathZero, pathOne, pathWeight, start, depth, k);
+        depth -= 1;
+        break;
+      }
+    }
+
+    this.recurse(hot, depth + 1, start, hotZero * incomingZero, incomingOne, split);
+    this.recurse(cold, depth + 1, start, coldZero * incomingZero, 0, split);
+  }
+}
+
+/** The cover-weighted mean leaf value of the tree stored at `offset` (its root's expected value). */
+function meanValue(
+  left: Int32Array,
+  condition: Float64Array,
+  cover: Float64Array,
+  offset: number,
+  n: number,
+): number {
+  const mean = new Float64Array(n);
+  // Children come after their parent (breadth-first order), so a backward sweep sees them first.
+  for (let node = n - 1; node >= 0; node--) {
+    const at = offset + node;
+    const child = left[at]!;
+    if (child === -1) {
+      mean[node] = condition[at]!;
+    } else {
+      const l = child - offset;
+      mean[node] = (mean[l]! * cover[child]! + mean[l + 1]! * cover[child + 1]!) / cover[at]!;
+    }
+  }
+  return mean[0]!;
+}
+
+/** Algorithm 2's EXTEND: adds element `depth` to the path at `start`, updating the permutation weights. */
+function extendPath(
+  feature: Int32Array,
+  zero: Float64Array,
+  one: Float64Array,
+  weight: Float64Array,
+  start: number,
+  depth: number,
+  zeroFraction: number,
+  oneFraction: number,
+  featureIndex: number,
+): void {
+  feature[start + depth] = featureIndex;
+  zero[start + depth] = zeroFraction;
+  one[start + depth] = oneFraction;
+  weight[start + depth] = depth === 0 ? 1 : 0;
+  const scale = 1 / (depth + 1);
+  for (let i = depth - 1; i >= 0; i--) {
+    weight[start + i + 1] = weight[start + i + 1]! + oneFraction * weight[start + i]! * (i + 1) * scale;
+    weight[start + i] = zeroFraction * weight[start + i]! * (depth - i) * scale;
+  }
+}
+
+/** Algorithm 2's UNWIND: removes element `index` from the path at `start` (of `depth + 1` elements). */
+function unwindPath(
+  feature: Int32Array,
+  zero: Float64Array,
+  one: Float64Array,
+  weight: Float64Array,
+  start: number,
+  depth: number,
+  index: number,
+): void {
+  const oneFraction = one[start + index]!;
+  const zeroFraction = zero[start + index]!;
+  let nextOnePortion = weight[start + depth]!;
+  for (let i = depth - 1; i >= 0; i--) {
+    if (oneFraction !== 0) {
+      const tmp = weight[start + i]!;
+      weight[start + i] = (nextOnePortion * (depth + 1)) / ((i + 1) * oneFraction);
+      nextOnePortion = tmp - (weight[start + i]! * zeroFraction * (depth - i)) / (depth + 1);
+    } else {
+      weight[start + i] = (weight[start + i]! * (depth + 1)) / (zeroFraction * (depth - i));
+    }
+  }
+  for (let i = index; i < depth; i++) {
+    feature[start + i] = feature[start + i + 1]!;
+    zero[start + i] = zero[start + i + 1]!;
+    one[start + i] = one[start + i + 1]!;
+  }
+}
+
+/** The total permutation weight of the path at `start` with element `index` unwound (without changing it). */
+function unwoundPathSum(
+  zero: Float64Array,
+  one: Float64Array,
+  weight: Float64Array,
+  start: number,
+  depth: number,
+  index: number,
+): number {
+  const oneFraction = one[start + index]!;
+  const zeroFraction = zero[start + index]!;
+  let nextOnePortion = weight[start + depth]!;
+  let total = 0;
+  for (let i = depth - 1; i >= 0; i--) {
+    if (oneFraction !== 0) {
+      const tmp = (nextOnePortion * (depth + 1)) / ((i + 1) * oneFraction);
+      total += tmp;
+      nextOnePortion = weight[start + i]! - tmp * zeroFraction * ((depth - i) / (depth + 1));
+    } else if (zeroFraction !== 0) {
+      total += weight[start + i]! / zeroFraction / ((depth - i) / (depth + 1));
+    }
+  }
+  return total;
+}

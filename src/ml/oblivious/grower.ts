@@ -1,0 +1,213 @@
+/**
+ * Grows one symmetric tree, level by level. At level l the rows sit in 2^l leaves; one pass over the rows
+ * fills a (leaf, bin) histogram of gradient and hessian sums for the level's features, and every candidate
+ * split (feature f, border b) is scored by the second-order structure score summed over all current
+ * leaves, `sum over leaves of G_L^2 / (H_L + lambda) + G_R^2 / (H_R + lambda)` (the gain plus a constant of
+ * the level). The best candidate becomes the level's split for every leaf. All buffers are allocated once
+ * per fit (`GrowWorkspace`) and reused.
+ */
+import { type Borders, binCount } from './borders.js';
+import type { ObliviousTree } from './symmetric-tree.js';
+
+export interface GrowSettings {
+  readonly depth: number;
+  readonly learningRate: number;
+  readonly lambda: number;
+  /** Standard deviation of the noise added to `sqrt(score)` of each candidate (0: no noise). */
+  readonly noiseScale: number;
+  /** Seed of the noise of this tree (a counter-based hash of seed and candidate gives each deviate). */
+  readonly noiseSeed: number;
+}
+
+export interface GrowContext {
+  readonly borders: Borders;
+  readonly rows: number;
+  readonly cols: number;
+}
+
+/** Buffers reused by every tree of a fit. */
+export class GrowWorkspace {
+  readonly hist: Float64Array;
+  readonly leafOf: Int32Array;
+  readonly leafG: Float64Array;
+  readonly leafH: Float64Array;
+  readonly acc: Float64Array;
+  readonly stride: number;
+
+  constructor(context: GrowContext, depth: number) {
+    this.stride = 2 * context.borders.totalBins;
+    // Histograms are needed for levels 0..depth-1, so at most 2^(depth-1) leaves at once.
+    this.hist = new Float64Array(2 ** (depth - 1) * this.stride);
+    this.leafOf = new Int32Array(context.rows);
+    this.leafG = new Float64Array(2 ** depth);
+    this.leafH = new Float64Array(2 ** depth);
+    let widest = 1;
+    for (let f = 0; f < context.cols; f++) widest = Math.max(widest, binCount(context.borders, f));
+    this.acc = new Float64Array(widest);
+  }
+}
+
+/**
+ * Grows a tree on every row. `offsets` are the histogram offsets of the rows' values (see
+ * `histogramOffsets`); `levelFeatures(level)` gives the features a level may split on. Leaves the leaf of
+ * every row in `workspace.leafOf`. A level where no feature can split ends the tree early.
+ */
+export function growObliviousTree(
+  context: GrowContext,
+  offsets: Int32Array,
+  grad: Float64Array,
+  hess: Float64Array,
+  settings: GrowSettings,
+  levelFeatures: (level: number) => Int32Array,
+  workspace: GrowWorkspace,
+): ObliviousTree {
+  const { borders, rows: n, cols } = context;
+  const { hist, leafOf, leafG, leafH, acc, stride } = workspace;
+  const lambda = settings.lambda;
+  const noisy = settings.noiseScale > 0;
+  const features: number[] = [];
+  const thresholds: number[] = [];
+  leafOf.fill(0);
+  let noiseCounter = settings.noiseSeed | 0;
+
+  for (let level = 0; level < settings.depth; level++) {
+    const leaves = 1 << level;
+    const feats = levelFeatures(level);
+    hist.fill(0, 0, leaves * stride);
+    leafG.fill(0, 0, leaves);
+    leafH.fill(0, 0, leaves);
+    const nf = feats.length;
+    for (let i = 0; i < n; i++) {
+      const leaf = leafOf[i]!;
+      const g = grad[i]!;
+      const h = hess[i]!;
+      leafG[leaf] = leafG[leaf]! + g;
+      leafH[leaf] = leafH[leaf]! + h;
+      const base = leaf * stride;
+      const row = i * cols;
+      for (let j = 0; j < nf; j++) {
+        const at = base + offsets[row + feats[j]!]!;
+        hist[at] = hist[at]! + g;
+        hist[at + 1] = hist[at + 1]! + h;
+      }
+    }
+
+    let bestFeature = -1;
+    let bestBorder = -1;
+    let bestScore = Number.NEGATIVE_INFINITY;
+    for (let j = 0; j < nf; j++) {
+      const f = feats[j]!;
+      const borderCount = binCount(borders, f) - 1;
+      if (borderCount < 1) continue;
+      acc.fill(0, 0, borderCount);
+      const featureBase = 2 * borders.binStart[f]!;
+      for (let leaf = 0; leaf < leaves; leaf++) {
+        const gTotal = leafG[leaf]!;
+        const hTotal = leafH[leaf]!;
+        if (hTotal === 0) continue; // an empty leaf adds 0 to every candidate
+        let gl = 0;
+        let hl = 0;
+        let at = leaf * stride + featureBase;
+        for (let b = 0; b < borderCount; b++, at += 2) {
+          gl += hist[at]!;
+          hl += hist[at + 1]!;
+          const gr = gTotal - gl;
+          const hr = hTotal - hl;
+          acc[b] = acc[b]! + (gl * gl) / (hl + lambda) + (gr * gr) / (hr + lambda);
+        }
+      }
+      for (let b = 0; b < borderCount; b++) {
+        let score = acc[b]!;
+        if (noisy) {
+          noiseCounter = (noiseCounter + 0x9e3779b9) | 0;
+          score = Math.sqrt(score) + settings.noiseScale * standardNormal(noiseCounter);
+        }
+        if (score > bestScore) {
+          bestScore = score;
+          bestFeature = f;
+          bestBorder = b;
+        }
+      }
+    }
+    if (bestFeature < 0) break;
+
+    features.push(bestFeature);
+    thresholds.push(borders.cuts[borders.cutStart[bestFeature]! + bestBorder]!);
+    // Rows whose bin is above the border (x >= threshold) go right: bit `level` set.
+    const rightFrom = 2 * (borders.binStart[bestFeature]! + bestBorder + 1);
+    const bit = 1 << level;
+    for (let i = 0, at = bestFeature; i < n; i++, at += cols) {
+      if (offsets[at]! >= rightFrom) leafOf[i] = leafOf[i]! | bit;
+    }
+  }
+
+  const depth = features.length;
+  const leafCount = 1 << depth;
+  leafG.fill(0, 0, leafCount);
+  leafH.fill(0, 0, leafCount);
+  for (let i = 0; i < n; i++) {
+    const leaf = leafOf[i]!;
+    leafG[leaf] = leafG[leaf]! + grad[i]!;
+    leafH[leaf] = leafH[leaf]! + hess[i]!;
+  }
+  const leafValues = new Float32Array(leafCount);
+  const leafWeights = new Float64Array(leafCount);
+  for (let leaf = 0; leaf < leafCount; leaf++) {
+    leafValues[leaf] = (-leafG[leaf]! / (leafH[leaf]! + lambda)) * settings.learningRate;
+    leafWeights[leaf] = leafH[leaf]!;
+  }
+  return {
+    features: Int32Array.from(features),
+    thresholds: Float32Array.from(thresholds),
+    leafValues,
+    leafWeights,
+  };
+}
+
+/** 4096 standard normal quantiles at (k + 0.5) / 4096: deviates drawn by a uniform 12-bit index. */
+const NORMAL_TABLE = (() => {
+  const size = 4096;
+  const table = new Float64Array(size);
+  for (let k = 0; k < size; k++) table[k] = normalQuantile((k + 0.5) / size);
+  return table;
+})();
+
+/** A standard normal deviate determined by a 32-bit counter (murmur3's finalizer as the hash). */
+function standardNormal(counter: number): number {
+  let z = counter;
+  z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
+  z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
+  z ^= z >>> 16;
+  return NORMAL_TABLE[z >>> 20]!;
+}
+
+/** The standard normal quantile (Acklam's rational approximation, relative error below 1.2e-9). */
+function normalQuantile(p: number): number {
+  const a = [
+    -39.69683028665376, 220.9460984245205, -275.9285104469687, 138.357751867269, -30.66479806614716,
+    2.506628277459239,
+  ];
+  const b = [
+    -54.47609879822406, 161.5858368580409, -155.6989798598866, 66.80131188771972, -13.28068155288572,
+  ];
+  const c = [
+    -0.007784894002430293, -0.3223964580411365, -2.400758277161838, -2.549732539343734, 4.374664141464968,
+    2.938163982698783,
+  ];
+  const d = [0.007784695709041462, 0.3224671290700398, 2.445134137142996, 3.754408661907416];
+  const low = 0.02425;
+  if (p < low) {
+    const q = Math.sqrt(-2 * Math.log(p));
+    return (
+      (((((c[0]! * q + c[1]!) * q + c[2]!) * q + c[3]!) * q + c[4]!) * q + c[5]!) /
+      ((((d[0]! * q + d[1]!) * q + d[2]!) * q + d[3]!) * q + 1)
+    );
+  }
+  if (p > 1 - low) return -normalQuantile(1 - p);
+  const q = p - 0.5;
+  const r = q * q;
+  return (
+    ((((((a[0]! * r + a[1]!) * r + a[2]!) * r + a[3]!) * r + a[4]!) * r + a[5]!) * q) /
+    (((((b[0]! * r + b[1]!) * r + b[2]!) * r + b[3]!) * r + b[4]!) * r + 1)
+  );
+}

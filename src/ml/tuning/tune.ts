@@ -1,0 +1,111 @@
+import { invalidParameter } from '../../errors.js';
+import { Random } from '../../util/random.js';
+import { type CrossValidationResult, crossValidate } from '../cross-validate.js';
+import type { EstimatorName } from '../estimator.js';
+import { createEstimator } from '../estimators.js';
+import type { Matrix } from '../matrix.js';
+import type { BinaryMetricName } from '../metrics/index.js';
+import type { ParamValue } from '../params.js';
+import { randomSampler, type Sampler, type ScoredTrial, tpeSampler } from './samplers.js';
+import { searchSpaceOf } from './search-space.js';
+
+/** Metrics a search can maximize; log loss and Brier score are minimized (their negatives maximized). */
+export const TUNING_METRICS = ['roc_auc', 'accuracy', 'log_loss', 'f1', 'pr_auc', 'brier'] as const;
+export type TuningMetric = (typeof TUNING_METRICS)[number];
+const LOWER_IS_BETTER = new Set<TuningMetric>(['log_loss', 'brier']);
+
+export interface TuneOptions {
+  readonly trials: number;
+  /** Stratified folds each trial is cross-validated on (the same folds for every trial). */
+  readonly folds: number;
+  readonly seed: number;
+  readonly metric?: TuningMetric;
+  readonly sampler?: 'tpe' | 'random';
+  /** Parameters held fixed in every trial (e.g. from --param); they are not searched. */
+  readonly fixed?: Readonly<Record<string, unknown>>;
+  readonly onTrial?: (trial: TrialResult, done: number, total: number, best: TrialResult) => void;
+}
+
+export interface TrialResult {
+  readonly trial: number;
+  readonly params: Readonly<Record<string, ParamValue>>;
+  /** The metric's cross-validated mean (as measured: log loss stays a loss). */
+  readonly value: number;
+  readonly accuracy: number;
+  readonly roc_auc: number;
+  readonly log_loss: number;
+  readonly seconds: number;
+}
+
+export interface TuneResult {
+  readonly estimator: EstimatorName;
+  readonly metric: TuningMetric;
+  readonly sampler: string;
+  readonly folds: number;
+  readonly seed: number;
+  readonly trials: readonly TrialResult[];
+  readonly best: TrialResult;
+  /** The full cross-validation of the best trial. */
+  readonly bestCrossValidation: CrossValidationResult;
+}
+
+/**
+ * Searches a family's declared space: each trial's parameters are proposed by the sampler (TPE after
+ * random start-up trials, or random search), cross-validated on `x`/`y` only, and scored by the metric's
+ * mean over the folds. Deterministic for a seed.
+ */
+export function tune(estimator: EstimatorName, x: Matrix, y: Float64Array, options: TuneOptions): TuneResult {
+  if (!Number.isInteger(options.trials) || options.trials < 1) {
+    throw invalidParameter(`The number of tuning trials must be a positive integer, got ${options.trials}`);
+  }
+  const metric = options.metric ?? 'roc_auc';
+  if (!TUNING_METRICS.includes(metric)) {
+    throw invalidParameter(`Cannot tune for "${metric}"; choose one of ${TUNING_METRICS.join(', ')}`);
+  }
+  const fixed = options.fixed ?? {};
+  const space = Object.fromEntries(
+    Object.entries(searchSpaceOf(estimator)).filter(([name]) => !(name in fixed)),
+  );
+  // Fail on bad fixed parameters before any trial runs.
+  createEstimator(estimator, fixed);
+  const sampler: Sampler = options.sampler === 'random' ? randomSampler : tpeSampler();
+  const random = new Random(options.seed);
+  const sign = LOWER_IS_BETTER.has(metric) ? -1 : 1;
+
+  const trials: TrialResult[] = [];
+  const history: ScoredTrial[] = [];
+  let best: TrialResult | undefined;
+  let bestCrossValidation: CrossValidationResult | undefined;
+  for (let trial = 1; trial <= options.trials; trial++) {
+    const proposed = sampler.propose(space, history, random);
+    const params = createEstimator(estimator, { ...fixed, ...proposed }).getParams();
+    const started = performance.now();
+    const cv = crossValidate(estimator, params, x, y, { folds: options.folds, seed: options.seed });
+    const result: TrialResult = {
+      trial,
+      params,
+      value: cv.summary[metric as BinaryMetricName].mean,
+      accuracy: cv.summary.accuracy.mean,
+      roc_auc: cv.summary.roc_auc.mean,
+      log_loss: cv.summary.log_loss.mean,
+      seconds: (performance.now() - started) / 1000,
+    };
+    trials.push(result);
+    history.push({ params: proposed, score: sign * result.value });
+    if (best === undefined || sign * result.value > sign * best.value) {
+      best = result;
+      bestCrossValidation = cv;
+    }
+    options.onTrial?.(result, trial, options.trials, best);
+  }
+  return {
+    estimator,
+    metric,
+    sampler: sampler.name,
+    folds: options.folds,
+    seed: options.seed,
+    trials,
+    best: best!,
+    bestCrossValidation: bestCrossValidation!,
+  };
+}
