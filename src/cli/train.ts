@@ -62,6 +62,8 @@ export function registerTrainCommand(program: Command): void {
       const { dataset, report } = await readDatasetFile(options.data, {
         target: 'required',
         policy: options.policy,
+        // Linear models cannot use missing values: each one is reported with its row and column.
+        missingFeatures: missingValuePolicy(options.model),
       });
       const progress = options.json ? undefined : createProgress(`cross-validating ${options.model}`);
       const result = trainOnDataset(dataset, {
