@@ -65,17 +65,14 @@ export function registerExplainCommand(program: Command): void {
         const splitRows =
           splits === undefined
             ? undefined
-            : rankFeatures(splits.gain, FEATURE_NAMES).map(({ feature }) => {
-                const j = FEATURE_NAMES.indexOf(feature as (typeof FEATURE_NAMES)[number]);
-                return {
-                  feature,
-                  weight: splits.weight[j]!,
-                  gain: splits.gain[j]!,
-                  total_gain: splits.totalGain[j]!,
-                  cover: splits.cover[j]!,
-                  total_cover: splits.totalCover[j]!,
-                };
-              });
+            : rankFeatures(splits.gain, FEATURE_NAMES).map(({ feature, index }) => ({
+                feature,
+                weight: splits.weight[index]!,
+                gain: splits.gain[index]!,
+                total_gain: splits.totalGain[index]!,
+                cover: splits.cover[index]!,
+                total_cover: splits.totalCover[index]!,
+              }));
 
         if (options.json) {
           printJson({

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { isOnsetError } from '../errors.js';
 import { registerDataCommands } from './data.js';
+import { registerExplainCommand } from './explain.js';
 import { registerModelCommands } from './model.js';
 import { registerPredictCommands } from './predict.js';
 import { registerTrainCommand } from './train.js';
@@ -21,6 +22,7 @@ export function buildProgram(): Command {
   registerTrainCommand(program);
   registerPredictCommands(program);
   registerModelCommands(program);
+  registerExplainCommand(program);
   return program;
 }
 

@@ -7,6 +7,7 @@ import { exportXgboost, loadModelFile, parseModel, saveModelDocument } from '../
 import { describeSpec } from '../ml/params.js';
 import { writeFileAtomic } from '../util/atomic-file.js';
 import { marks, printJson, renderTable } from './output.js';
+import { renderModelReport } from './report-view.js';
 
 export function registerModelCommands(program: Command): void {
   const model = program.command('model').description('inspect, export and import model files');
@@ -44,6 +45,24 @@ export function registerModelCommands(program: Command): void {
       process.stdout.write(
         `${marks().ok} imported ${path} (${loaded.model.params.n_estimators} trees) -> ${options.output}\n`,
       );
+    });
+
+  model
+    .command('report')
+    .description(
+      'show the model report made at training time: metrics, calibration, subgroups, importance, data',
+    )
+    .argument('<model>', 'Onset model document')
+    .option('--json', 'print the report as JSON')
+    .action(async (path: string, options: { json?: boolean }) => {
+      const { document } = await loadModelFile(path);
+      if (document.report === undefined) {
+        throw invalidParameter(
+          `${path} has no model report (imported models and models saved before reports existed); train it with onset train`,
+        );
+      }
+      if (options.json) printJson(document.report);
+      else process.stdout.write(renderModelReport(path, document, document.report));
     });
 
   model

@@ -4,9 +4,11 @@ import { ESTIMATOR_NAMES, missingValuePolicy } from '../ml/estimators.js';
 import { saveModelDocument } from '../ml/model-document.js';
 import { parseParamAssignments } from '../ml/params.js';
 import { trainOnDataset } from '../ml/train.js';
+import { TUNING_METRICS, type TuningMetric } from '../ml/tuning/tune.js';
 import { renderMetrics } from './metrics-view.js';
 import {
   collect,
+  foldsArgument,
   integerArgument,
   policyOption,
   positiveIntegerArgument,
@@ -16,6 +18,10 @@ import { marks, printJson } from './output.js';
 import { createProgress } from './progress.js';
 
 interface TrainCliOptions {
+  tune?: number;
+  tuneMetric: TuningMetric;
+  sampler: 'tpe' | 'random';
+  tuneSeed?: number;
   data: string;
   model: string;
   param: string[];
@@ -43,12 +49,20 @@ export function registerTrainCommand(program: Command): void {
       collect,
       [],
     )
+    .option('--cv <k>', 'cross-validate with k stratified folds (k >= 2) before the final fit', foldsArgument)
+    .option('--cv-seed <seed>', 'seed of the cross-validation folds', integerArgument, 42)
     .option(
-      '--cv <k>',
-      'cross-validate with k stratified folds before the final fit',
+      '--tune <n>',
+      'search the parameters with n trials first, each cross-validated (--cv folds, default 5)',
       positiveIntegerArgument,
     )
-    .option('--cv-seed <seed>', 'seed of the cross-validation folds', integerArgument, 42)
+    .addOption(
+      new Option('--tune-metric <metric>', 'what the search maximizes (log_loss and brier are minimized)')
+        .choices([...TUNING_METRICS])
+        .default('roc_auc'),
+    )
+    .addOption(new Option('--sampler <sampler>', 'search strategy').choices(['tpe', 'random']).default('tpe'))
+    .option('--tune-seed <seed>', 'seed of the search (default: the --cv-seed)', integerArgument)
     .addOption(thresholdOption())
     .addOption(policyOption())
     .requiredOption('-o, --output <model.json>', 'where to write the model document')
@@ -65,12 +79,28 @@ export function registerTrainCommand(program: Command): void {
         // Linear models cannot use missing values: each one is reported with its row and column.
         missingFeatures: missingValuePolicy(options.model),
       });
-      const progress = options.json ? undefined : createProgress(`cross-validating ${options.model}`);
+      const progress = options.json
+        ? undefined
+        : createProgress(options.tune ? `tuning ${options.model}` : `cross-validating ${options.model}`);
       const result = trainOnDataset(dataset, {
         estimator: options.model as (typeof ESTIMATOR_NAMES)[number],
         params,
-        ...(options.cv === undefined ? {} : { cvFolds: options.cv, cvSeed: options.cvSeed }),
+        ...(options.cv === undefined ? {} : { cvFolds: options.cv }),
+        cvSeed: options.cvSeed,
         threshold: options.threshold,
+        ...(options.tune
+          ? {
+              tune: {
+                trials: options.tune,
+                metric: options.tuneMetric,
+                sampler: options.sampler,
+                seed: options.tuneSeed ?? options.cvSeed,
+                ...(progress
+                  ? { onTrial: (done: number, total: number) => progress.update(done, total) }
+                  : {}),
+              },
+            }
+          : {}),
         ...(progress ? { onFold: (done: number, total: number) => progress.update(done, total) } : {}),
       });
       progress?.done();
@@ -97,6 +127,7 @@ export function registerTrainCommand(program: Command): void {
                 }
               : {}),
           },
+          ...(result.document.tuning ? { tuning: result.document.tuning } : {}),
           fit_seconds: result.fitSeconds,
           rows: dataset.rowCount,
           rows_skipped: report.rowsSkipped,
@@ -110,6 +141,15 @@ export function registerTrainCommand(program: Command): void {
       ];
       if (report.rowsSkipped > 0)
         lines.push(`  ${report.rowsSkipped} invalid row(s) skipped (see onset data validate)`);
+      const tuning = result.document.tuning;
+      if (tuning) {
+        lines.push(
+          `  tuned: ${tuning.trials.length} trials (${tuning.sampler}, ${tuning.folds} folds), best ${tuning.metric} ${tuning.best_value.toFixed(4)} at trial ${tuning.best_trial}:`,
+          `    ${Object.entries(tuning.best_params)
+            .map(([k, v]) => `${k}=${v}`)
+            .join(' ')}`,
+        );
+      }
       if (result.crossValidation) {
         lines.push(
           `  cross-validation: ${result.crossValidation.folds} stratified folds, seed ${result.crossValidation.seed}`,

@@ -9,6 +9,7 @@ import { GbdtModel } from './gbdt/gbdt.js';
 import { fromXgboostJson, isXgboostJson, toXgboostJson } from './gbdt/xgboost-json.js';
 import type { BinaryMetrics, FoldSummary } from './metrics/index.js';
 import type { ParamValue } from './params.js';
+import type { ModelReport } from './report/model-report.js';
 
 export const MODEL_DOCUMENT_NAME = 'onset-model';
 export const MODEL_FORMAT_VERSION = 1;
@@ -49,6 +50,26 @@ export interface ModelMetrics {
  * the feature schema it was trained on, training metadata and metrics, and the model state itself.
  * Written as compact JSON, so save -> load -> save gives the same bytes.
  */
+/** A parameter search as recorded in a model document. */
+export interface TuningSummary {
+  readonly metric: string;
+  readonly sampler: string;
+  readonly folds: number;
+  readonly seed: number;
+  readonly best_trial: number;
+  readonly best_value: number;
+  readonly best_params: Readonly<Record<string, ParamValue>>;
+  readonly trials: readonly {
+    readonly trial: number;
+    readonly params: Readonly<Record<string, ParamValue>>;
+    readonly value: number;
+    readonly accuracy: number;
+    readonly roc_auc: number;
+    readonly log_loss: number;
+    readonly seconds: number;
+  }[];
+}
+
 export interface ModelDocument {
   readonly name: typeof MODEL_DOCUMENT_NAME;
   readonly format_version: number;
@@ -57,6 +78,10 @@ export interface ModelDocument {
   readonly schema: SchemaSnapshot;
   readonly training: TrainingInfo;
   readonly metrics: ModelMetrics;
+  /** The model report (the data behind a model card), when made at training time. */
+  readonly report?: ModelReport;
+  /** The parameter search that chose the parameters, when there was one. */
+  readonly tuning?: TuningSummary;
   readonly model: ModelState;
 }
 
@@ -88,6 +113,7 @@ export function createModelDocument(
   model: FittedModel,
   training: Omit<TrainingInfo, 'onset_version'>,
   metrics: ModelMetrics = {},
+  extras: { report?: ModelReport; tuning?: TuningSummary } = {},
 ): ModelDocument {
   return {
     name: MODEL_DOCUMENT_NAME,
@@ -97,6 +123,8 @@ export function createModelDocument(
     schema: currentSchema(),
     training: { ...training, onset_version: ONSET_VERSION },
     metrics,
+    ...(extras.report ? { report: extras.report } : {}),
+    ...(extras.tuning ? { tuning: extras.tuning } : {}),
     model: model.toJSON(),
   };
 }

@@ -4,14 +4,28 @@ import { FEATURE_NAMES } from '../data/schema.js';
 import { type CrossValidationResult, crossValidate } from './cross-validate.js';
 import type { EstimatorName, FitProgress, FittedModel } from './estimator.js';
 import { createEstimator } from './estimators.js';
+import { globalImportance, rankFeatures } from './explain/explain.js';
 import { fitWithHoldout } from './fit.js';
 import { createMatrix, type Matrix } from './matrix.js';
 import { type BinaryMetrics, evaluateBinary } from './metrics/index.js';
-import { createModelDocument, type ModelDocument } from './model-document.js';
+import { createModelDocument, type ModelDocument, type TuningSummary } from './model-document.js';
+import type { ParamValue } from './params.js';
+import { buildModelReport, type Importance, type ModelReport } from './report/model-report.js';
+import { searchSpaceOf } from './tuning/search-space.js';
+import { type TrialResult, type TuneResult, type TuningMetric, tune } from './tuning/tune.js';
 
 export interface TrainOptions {
   readonly estimator: EstimatorName;
+  /** Parameters; with `tune`, these stay fixed and the rest of the family's search space is searched. */
   readonly params?: Readonly<Record<string, unknown>>;
+  /** Search the parameters first: each trial cross-validated with `cvFolds` (default 5) on this data only. */
+  readonly tune?: {
+    readonly trials: number;
+    readonly seed?: number;
+    readonly metric?: TuningMetric;
+    readonly sampler?: 'tpe' | 'random';
+    readonly onTrial?: (done: number, total: number, best: TrialResult) => void;
+  };
   /** Cross-validate first with this many stratified folds (seeded by `cvSeed`, default 42). */
   readonly cvFolds?: number;
   readonly cvSeed?: number;
@@ -27,6 +41,8 @@ export interface TrainResult {
   readonly fitSeconds: number;
   readonly trainingMetrics: BinaryMetrics;
   readonly crossValidation?: CrossValidationResult;
+  readonly tuning?: TuneResult;
+  readonly report: ModelReport;
 }
 
 /** The features of a data set as the matrix estimators take (schema order). */
@@ -39,28 +55,58 @@ export function featureMatrix(dataset: Dataset): Matrix {
  * final model on every row and builds its model document (params, schema, lineage, metrics).
  */
 export function trainOnDataset(dataset: Dataset, options: TrainOptions): TrainResult {
-  const params = options.params ?? {};
+  const given = options.params ?? {};
   // Validate the parameters before any work, so a typo fails at once.
-  const resolved = createEstimator(options.estimator, params).getParams();
+  createEstimator(options.estimator, given);
   const y = requireTarget(dataset);
   const x = featureMatrix(dataset);
-  const crossValidation =
-    options.cvFolds === undefined
-      ? undefined
-      : crossValidate(options.estimator, resolved, x, y, {
-          folds: options.cvFolds,
-          seed: options.cvSeed ?? 42,
-          ...(options.threshold === undefined ? {} : { threshold: options.threshold }),
-          ...(options.onFold ? { onFold: options.onFold } : {}),
-        });
+  const threshold = options.threshold === undefined ? {} : { threshold: options.threshold };
+
+  let tuning: TuneResult | undefined;
+  let crossValidation: CrossValidationResult | undefined;
+  if (options.tune) {
+    const onTrial = options.tune.onTrial;
+    tuning = tune(options.estimator, x, y, {
+      trials: options.tune.trials,
+      folds: options.cvFolds ?? 5,
+      seed: options.tune.seed ?? options.cvSeed ?? 42,
+      fixed: given,
+      ...(options.tune.metric ? { metric: options.tune.metric } : {}),
+      ...(options.tune.sampler ? { sampler: options.tune.sampler } : {}),
+      ...(onTrial
+        ? {
+            onTrial: (_trial: TrialResult, done: number, total: number, best: TrialResult) =>
+              onTrial(done, total, best),
+          }
+        : {}),
+    });
+    // The best trial was cross-validated with these very parameters and folds.
+    crossValidation = tuning.bestCrossValidation;
+  }
+  const resolved = tuning ? tuning.best.params : createEstimator(options.estimator, given).getParams();
+  if (!tuning && options.cvFolds !== undefined) {
+    crossValidation = crossValidate(options.estimator, resolved, x, y, {
+      folds: options.cvFolds,
+      seed: options.cvSeed ?? 42,
+      ...threshold,
+      ...(options.onFold ? { onFold: options.onFold } : {}),
+    });
+  }
   const { model, fitSeconds, validationRows } = fitWithHoldout(options.estimator, resolved, x, y, {
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
   });
-  const trainingMetrics = evaluateBinary(
-    y,
-    model.predictProba(x),
-    options.threshold === undefined ? {} : { threshold: options.threshold },
-  );
+  const trainingProbabilities = model.predictProba(x);
+  const trainingMetrics = evaluateBinary(y, trainingProbabilities, threshold);
+  const report = buildModelReport({
+    dataset,
+    estimator: options.estimator,
+    params: model.params,
+    trainingMetrics,
+    trainingProbabilities,
+    ...(crossValidation ? { crossValidation } : {}),
+    ...(options.threshold === undefined ? {} : { threshold: options.threshold }),
+    ...importanceOf(model, x),
+  });
   const document = createModelDocument(
     model,
     {
@@ -83,6 +129,53 @@ export function trainOnDataset(dataset: Dataset, options: TrainOptions): TrainRe
           }
         : {}),
     },
+    { report, ...(tuning ? { tuning: tuningSummary(tuning) } : {}) },
   );
-  return { document, model, fitSeconds, trainingMetrics, ...(crossValidation ? { crossValidation } : {}) };
+  return {
+    document,
+    model,
+    fitSeconds,
+    trainingMetrics,
+    report,
+    ...(crossValidation ? { crossValidation } : {}),
+    ...(tuning ? { tuning } : {}),
+  };
+}
+
+/** What a model document keeps of a search: every trial's searched parameters and scores, and the best. */
+export function tuningSummary(result: TuneResult): TuningSummary {
+  const searched = Object.keys(searchSpaceOf(result.estimator));
+  const pick = (params: Readonly<Record<string, ParamValue>>) =>
+    Object.fromEntries(searched.filter((name) => name in params).map((name) => [name, params[name]!]));
+  return {
+    metric: result.metric,
+    sampler: result.sampler,
+    folds: result.folds,
+    seed: result.seed,
+    best_trial: result.best.trial,
+    best_value: result.best.value,
+    best_params: pick(result.best.params),
+    trials: result.trials.map((trial) => ({
+      trial: trial.trial,
+      params: pick(trial.params),
+      value: trial.value,
+      accuracy: trial.accuracy,
+      roc_auc: trial.roc_auc,
+      log_loss: trial.log_loss,
+      seconds: trial.seconds,
+    })),
+  };
+}
+
+/** Global importance for the report: mean |contribution| over the training rows, and split gain/cover for trees. */
+function importanceOf(model: FittedModel, x: Matrix): { importance: Importance } {
+  const global = globalImportance(model, x);
+  const named = (scores: ArrayLike<number>) =>
+    rankFeatures(scores, FEATURE_NAMES).map(({ feature, value }) => ({ feature, value }));
+  return {
+    importance: {
+      mean_abs_contribution: named(global.meanAbsContribution),
+      ...(global.splits ? { gain: named(global.splits.gain), cover: named(global.splits.cover) } : {}),
+    },
+  };
 }

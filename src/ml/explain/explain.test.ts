@@ -60,7 +60,7 @@ describe('explainModel', () => {
 
   it('refuses a model family it cannot explain, saying which ones it can', () => {
     const other = {
-      estimator: 'oblivious',
+      estimator: 'knn',
       params: {},
       featureCount: 32,
       predictProba: () => new Float64Array(0),
@@ -68,7 +68,7 @@ describe('explainModel', () => {
     } as unknown as FittedModel;
     expect(() => explainModel(other, x)).toThrow(OnsetError);
     expect(() => explainModel(other, x)).toThrow(
-      /Cannot explain a oblivious model: .*gbdt.*linear and logistic/,
+      /Cannot explain a knn model: .*tree ensembles \(TreeSHAP\).*linear and logistic/,
     );
   });
 });
@@ -83,10 +83,11 @@ describe('global importance', () => {
       ]),
     };
     expect(Array.from(meanAbsoluteContributions(contributions))).toEqual([2, 2, 0.25]);
-    expect(rankFeatures([2, 3, 0.25], ['a', 'b', 'c'])).toEqual([
-      { feature: 'b', value: 3 },
-      { feature: 'a', value: 2 },
-      { feature: 'c', value: 0.25 },
+    expect(rankFeatures([2, 3, 0.25, 3], ['a', 'b', 'c', 'd'])).toEqual([
+      { feature: 'b', index: 1, value: 3 },
+      { feature: 'd', index: 3, value: 3 },
+      { feature: 'a', index: 0, value: 2 },
+      { feature: 'c', index: 2, value: 0.25 },
     ]);
   });
 

@@ -17,7 +17,7 @@ export function explainModel(model: FittedModel, x: Matrix): Contributions {
   if (isTreeEnsembleExplainable(model)) return treeShap(model, x);
   if (model instanceof LinearModel || model instanceof LogisticModel) return model.contributions(x);
   throw invalidParameter(
-    `Cannot explain a ${model.estimator} model: explanations exist for tree ensembles (gbdt, via TreeSHAP) and for linear and logistic models`,
+    `Cannot explain a ${model.estimator} model: explanations exist for tree ensembles (TreeSHAP) and for linear and logistic models`,
   );
 }
 
@@ -63,13 +63,15 @@ export function meanAbsoluteContributions(contributions: Contributions): Float64
   return out;
 }
 
-/** Named per-feature scores, largest first (ties keep feature order). */
+/** Named per-feature scores with their feature index, largest first (ties keep feature order). */
 export function rankFeatures(
   scores: ArrayLike<number>,
   names: readonly string[],
-): { readonly feature: string; readonly value: number }[] {
+): { readonly feature: string; readonly index: number; readonly value: number }[] {
   if (scores.length !== names.length) {
     throw invalidParameter(`${scores.length} scores for ${names.length} feature names`);
   }
-  return names.map((feature, j) => ({ feature, value: scores[j]! })).sort((a, b) => b.value - a.value);
+  return names
+    .map((feature, index) => ({ feature, index, value: scores[index]! }))
+    .sort((a, b) => b.value - a.value);
 }

@@ -111,10 +111,10 @@ describe('TreeSHAP is exact', () => {
         const goesLeft = Number.isNaN(x) ? tree.defaultLeft[node] === 1 : x < tree.condition[node]!;
         return visit(goesLeft ? left : left + 1);
       }
-      return (
-        (tree.sumHessian[left]! * visit(left) + tree.sumHessian[left + 1]! * visit(left + 1)) /
-        tree.sumHessian[node]!
-      );
+      const cover = tree.sumHessian[node]!;
+      // A node without cover weighs its children equally (TreeSHAP's convention).
+      if (cover === 0) return (visit(left) + visit(left + 1)) / 2;
+      return (tree.sumHessian[left]! * visit(left) + tree.sumHessian[left + 1]! * visit(left + 1)) / cover;
     };
     return visit(0);
   }
@@ -174,6 +174,51 @@ describe('TreeSHAP is exact', () => {
     // The bias is the expectation with no feature known.
     const empty = model.trees.reduce((sum, tree) => sum + conditionalValue(tree, new Float32Array(5), 0), 0);
     expect(bias).toBeCloseTo(model.explainInputs(probe).baseMargin + empty, 12);
+  });
+
+  it('handles splits no training row reached (cover 0): exact and additive, no NaN', () => {
+    // Root on f0; its left child splits on f1 and again on f0; its right child is an empty branch (cover 0)
+    // that splits on f2 and again on f0, as the empty branches of oblivious trees do.
+    const tree: FlatTree = {
+      left: Int32Array.from([1, 3, 5, 7, -1, -1, 9, -1, -1, -1, -1]),
+      right: Int32Array.from([2, 4, 6, 8, -1, -1, 10, -1, -1, -1, -1]),
+      parent: Int32Array.from([2147483647, 0, 0, 1, 1, 2, 2, 3, 3, 6, 6]),
+      feature: Int32Array.from([0, 1, 2, 0, 0, 0, 0, 0, 0, 0, 0]),
+      condition: Float32Array.from([0.5, 0.5, 0.5, 0.25, 1, 3, 0.9, -1, 0.5, 2, -2]),
+      defaultLeft: Uint8Array.from([0, 1, 0, 1, 0, 0, 1, 0, 0, 0, 0]),
+      lossChange: new Float32Array(11),
+      sumHessian: Float32Array.from([4, 4, 0, 3, 1, 0, 0, 2, 1, 0, 0]),
+      baseWeight: new Float32Array(11),
+    };
+    const rows: number[][] = [];
+    for (const a of [0.1, 0.3, 0.7, 0.95, Number.NaN]) {
+      for (const b of [0, 1, Number.NaN]) for (const c of [0, 1]) rows.push([a, b, c]);
+    }
+    const x = matrixFromRows(rows);
+    const model: TreeEnsembleExplainable = {
+      explainInputs: (m) => ({ trees: [tree], baseMargin: -0.5, routing: m }),
+    };
+    const { bias, values } = treeShap(model, x);
+    // Expected value: -0.5 + (3 * (2/3 * -1 + 1/3 * 0.5) + 1 * 1) / 4 = -0.625; the empty branch weighs 0.
+    expect(bias).toBeCloseTo(-0.625, 15);
+    let worst = 0;
+    rows.forEach((row, i) => {
+      const expected = bruteForceShapley([tree], row);
+      let sum = bias;
+      for (let j = 0; j < 3; j++) {
+        const value = values.data[i * 3 + j]!;
+        expect(Number.isFinite(value)).toBe(true);
+        worst = Math.max(worst, Math.abs(value - expected[j]!));
+        sum += value;
+      }
+      worst = Math.max(worst, Math.abs(sum - (-0.5 + conditionalValue(tree, Float32Array.from(row), 0b111))));
+    });
+    expect(worst).toBeLessThanOrEqual(1e-12);
+    // Row 13 (0.7, 0, 1) is routed into the empty branch, to its leaf 2: the margin is -0.5 + 2.
+    const row13 = Array.from(values.data.subarray(13 * 3, 14 * 3));
+    expect(rows[13]).toEqual([0.7, 0, 1]);
+    expect(bias + row13.reduce((a, b) => a + b, 0)).toBeCloseTo(1.5, 12);
+    expect(row13[0]).not.toBe(0);
   });
 
   it('adds up to the margin of every row (float64 leaf sum to 1e-9, the float32 predictMargin to 1e-5)', () => {
@@ -253,20 +298,74 @@ describe('TreeSHAP routing and details', () => {
     }
   });
 
-  it('explains 0 rows, and refuses a wrong width or a split without cover', () => {
+  it('stays exact on a deep chain tree (depth 40: 16 distinct features, then each again)', () => {
+    const depth = 40;
+    const n = 2 * depth + 1;
+    const random = new Random(17);
+    // Node 2k splits on feature k % 16 with a leaf at 2k + 1 and the chain going on at 2k + 2, which
+    // most rows take (thresholds near the bottom of the values).
+    const tree: FlatTree = {
+      left: Int32Array.from({ length: n }, (_, i) => (i % 2 === 0 && i < 2 * depth ? i + 1 : -1)),
+      right: Int32Array.from({ length: n }, (_, i) => (i % 2 === 0 && i < 2 * depth ? i + 2 : -1)),
+      parent: Int32Array.from({ length: n }, (_, i) => (i === 0 ? 2147483647 : 2 * Math.floor((i - 1) / 2))),
+      feature: Int32Array.from({ length: n }, (_, i) => (i % 2 === 0 && i < 2 * depth ? (i / 2) % 16 : 0)),
+      condition: Float32Array.from({ length: n }, (_, i) =>
+        i % 2 === 0 && i < 2 * depth ? random.next() * 0.1 - 0.5 : random.next() * 2 - 1,
+      ),
+      defaultLeft: Uint8Array.from({ length: n }, (_, i) => i % 4),
+      lossChange: new Float32Array(n),
+      sumHessian: Float32Array.from({ length: n }, (_, i) => (i % 2 === 1 ? 1 : depth + 1 - i / 2)),
+      baseWeight: new Float32Array(n),
+    };
+    const x = createMatrix(
+      Float64Array.from({ length: 50 * 32 }, () => (random.next() < 0.05 ? Number.NaN : random.next() - 0.5)),
+      50,
+      32,
+    );
+    const model: TreeEnsembleExplainable = {
+      explainInputs: (m) => ({ trees: [tree], baseMargin: 0, routing: m }),
+    };
+    const { bias, values } = treeShap(model, x);
+    let worst = 0;
+    let deepRows = 0;
+    for (let i = 0; i < x.rows; i++) {
+      const row = Float32Array.from(x.data.subarray(i * 32, (i + 1) * 32));
+      let node = 0;
+      while (tree.left[node] !== -1) {
+        const v = row[tree.feature[node]!]!;
+        const goesLeft = Number.isNaN(v) ? tree.defaultLeft[node] === 1 : v < tree.condition[node]!;
+        node = goesLeft ? tree.left[node]! : tree.right[node]!;
+      }
+      if (node > 2 * 16) deepRows++;
+      let sum = bias;
+      for (let j = 0; j < 32; j++) sum += values.data[i * 32 + j]!;
+      worst = Math.max(worst, Math.abs(sum - tree.condition[node]!));
+    }
+    // Unwinding loses precision as paths get long (about 1e-6 with 32 distinct features on one path).
+    expect(worst).toBeLessThanOrEqual(1e-9);
+    expect(deepRows).toBeGreaterThan(5);
+  });
+
+  it('explains 0 rows, and refuses a wrong width or a negative or missing cover', () => {
     const { model } = fromXgboostJson(JSON.parse(readFixture('xgboost/xgboost-regularized.model.json')));
     const none = treeShap(model, createMatrix(new Float64Array(0), 0, FEATURE_NAMES.length));
     expect(none.values.rows).toBe(0);
     expect(Number.isFinite(none.bias)).toBe(true);
     expect(() => treeShap(model, matrixFromRows([[1, 2, 3]]))).toThrow(/expects 32 features per row, got 3/);
     const tree = model.trees[0]!;
-    const broken: FlatTree = { ...tree, sumHessian: Float32Array.from(tree.sumHessian).fill(0, 0, 1) };
-    let error: unknown;
-    try {
-      new TreeShapExplainer([broken], 0, FEATURE_NAMES.length);
-    } catch (caught) {
-      error = caught;
+    for (const cover of [Number.NaN, -1]) {
+      const broken: FlatTree = { ...tree, sumHessian: Float32Array.from(tree.sumHessian).fill(cover, 2, 3) };
+      let error: unknown;
+      try {
+        new TreeShapExplainer([model.trees[1]!, broken], 0, FEATURE_NAMES.length);
+      } catch (caught) {
+        error = caught;
+      }
+      expect(isOnsetError(error) && error.message).toMatch(
+        new RegExp(
+          `node 2 of tree 1 has cover \\(sum_hessian\\) ${cover}; covers must be finite and not negative`,
+        ),
+      );
     }
-    expect(isOnsetError(error) && error.message).toMatch(/node 0 of tree 0 has cover .*0.*positive cover/);
   });
 });

@@ -13,7 +13,9 @@ import type { Contributions, TreeEnsembleExplainable } from './types.js';
  * margin. `bias` is the expected margin: the base margin plus, for each tree, the cover-weighted mean of its
  * leaf values. Rows are routed exactly as the predictor routes them (float32 comparison `x < threshold` goes
  * left, a missing value follows the node's default direction), and the arithmetic follows XGBoost's
- * `pred_contribs=True` (`RegTree::CalculateContributions`) in double precision.
+ * `pred_contribs=True` (`RegTree::CalculateContributions`) in double precision. A split that no
+ * training row reached (cover 0, e.g. an empty branch of an oblivious tree) weighs its two children
+ * equally; XGBoost would divide by zero there.
  */
 export function treeShap(model: TreeEnsembleExplainable, x: Matrix): Contributions {
   const { trees, baseMargin, routing } = model.explainInputs(x);
@@ -23,10 +25,13 @@ export function treeShap(model: TreeEnsembleExplainable, x: Matrix): Contributio
   return new TreeShapExplainer(trees, baseMargin, routing.cols).explain(routing);
 }
 
+/** The deepest tree TreeSHAP accepts (the reciprocal table below covers the path lengths it implies). */
+const MAX_DEPTH = 250;
+
 /**
  * TreeSHAP over one ensemble, packed once into flat typed arrays with preallocated path buffers, so that
- * explaining rows allocates nothing per node or per row. Not safe to share between concurrent callers of
- * `explainRow` (the buffers are reused); `explain` and `explainRow` never change the trees.
+ * explaining rows allocates nothing per node or per row. Calls are synchronous and reuse those buffers;
+ * they never change the trees.
  */
 export class TreeShapExplainer {
   /** The expected margin: base margin + Σ over trees of the cover-weighted mean leaf value. */
@@ -79,9 +84,9 @@ export class TreeShapExplainer {
         this.condition[at] = tree.condition[node]!;
         this.defaultLeft[at] = tree.defaultLeft[node]!;
         this.cover[at] = tree.sumHessian[node]!;
-        if (!isLeaf && !(this.cover[at]! > 0 && Number.isFinite(this.cover[at]!))) {
+        if (!(this.cover[at]! >= 0 && Number.isFinite(this.cover[at]!))) {
           throw invalidParameter(
-            `TreeSHAP: node ${node} of tree ${t} has cover (sum_hessian) ${this.cover[at]}; TreeSHAP needs a positive cover at every split`,
+            `TreeSHAP: node ${node} of tree ${t} has cover (sum_hessian) ${this.cover[at]}; covers must be finite and not negative`,
           );
         }
       }
@@ -91,8 +96,11 @@ export class TreeShapExplainer {
       offset += n;
     });
     this.bias = bias;
-    // A node at depth d holds a path of at most d + 2 elements (the root's dummy element included), in
-    // a segment after its parent's: (D + 2)(D + 3) / 2 elements cover the deepest recursion.
+    if (deepest > MAX_DEPTH) {
+      throw invalidParameter(`TreeSHAP: a tree has depth ${deepest}; at most ${MAX_DEPTH} is supported`);
+    }
+    // A node with a path of u + 1 elements (u <= its depth d) copies it into the segment that starts
+    // u + 1 elements after its parent's; XGBoost's (D + 2)(D + 3) / 2 elements hold the deepest recursion.
     const maxd = deepest + 2;
     const size = (maxd * (maxd + 1)) / 2 + 1;
     this.pathFeature = new Int32Array(size);
@@ -201,8 +209,10 @@ export class TreeShapExplainer {
     const hot = goesLeft ? left : left + 1;
     const cold = goesLeft ? left + 1 : left;
     const cover = this.cover[node]!;
-    const hotZero = this.cover[hot]! / cover;
-    const coldZero = this.cover[cold]! / cover;
+    // A split no training row reached (cover 0, as in the empty branches of oblivious trees) weighs its
+    // children equally, as `meanValue` does, so the contributions still add up to the margin.
+    const hotZero = cover > 0 ? this.cover[hot]! / cover : 0.5;
+    const coldZero = cover > 0 ? this.cover[cold]! / cover : 0.5;
     let incomingZero = 1;
     let incomingOne = 1;
 
@@ -218,12 +228,21 @@ export class TreeShapExplainer {
       }
     }
 
-    this.recurse(hot, depth + 1, start, hotZero * incomingZero, incomingOne, split);
-    this.recurse(cold, depth + 1, start, coldZero * incomingZero, 0, split);
+    // A child whose zero and one fractions are both 0 contributes exactly 0 (every permutation weight
+    // below it is 0): it is skipped, which also avoids XGBoost's 0/0 when such an element is unwound.
+    const hotZeroFraction = hotZero * incomingZero;
+    if (hotZeroFraction !== 0 || incomingOne !== 0) {
+      this.recurse(hot, depth + 1, start, hotZeroFraction, incomingOne, split);
+    }
+    const coldZeroFraction = coldZero * incomingZero;
+    if (coldZeroFraction !== 0) this.recurse(cold, depth + 1, start, coldZeroFraction, 0, split);
   }
 }
 
-/** The cover-weighted mean leaf value of the tree stored at `offset` (its root's expected value). */
+/**
+ * The cover-weighted mean leaf value of the tree stored at `offset` (its root's expected value), as
+ * XGBoost's `FillNodeMeanValues` computes it; a node with cover 0 averages its children equally.
+ */
 function meanValue(
   left: Int32Array,
   condition: Float64Array,
@@ -240,7 +259,10 @@ function meanValue(
       mean[node] = condition[at]!;
     } else {
       const l = child - offset;
-      mean[node] = (mean[l]! * cover[child]! + mean[l + 1]! * cover[child + 1]!) / cover[at]!;
+      mean[node] =
+        cover[at]! > 0
+          ? (mean[l]! * cover[child]! + mean[l + 1]! * cover[child + 1]!) / cover[at]!
+          : (mean[l]! + mean[l + 1]!) / 2;
     }
   }
   return mean[0]!;
@@ -298,6 +320,9 @@ function unwindPath(
   }
 }
 
+/** 1 / k for k = 0 .. 255 (entry 0 unused): the path weights divide by small integers in the inner loops. */
+const RECIPROCAL = Float64Array.from({ length: 256 }, (_, k) => (k === 0 ? 0 : 1 / k));
+
 /** The total permutation weight of the path at `start` with element `index` unwound (without changing it). */
 function unwoundPathSum(
   zero: Float64Array,
@@ -309,16 +334,21 @@ function unwoundPathSum(
 ): number {
   const oneFraction = one[start + index]!;
   const zeroFraction = zero[start + index]!;
-  let nextOnePortion = weight[start + depth]!;
+  const d1 = depth + 1;
   let total = 0;
-  for (let i = depth - 1; i >= 0; i--) {
-    if (oneFraction !== 0) {
-      const tmp = (nextOnePortion * (depth + 1)) / ((i + 1) * oneFraction);
+  // XGBoost's loop, with its divisions by (i + 1), (depth - i) and the fractions turned into products.
+  if (oneFraction !== 0) {
+    const up = d1 / oneFraction;
+    const down = zeroFraction / d1;
+    let nextOnePortion = weight[start + depth]!;
+    for (let i = depth - 1; i >= 0; i--) {
+      const tmp = nextOnePortion * up * RECIPROCAL[i + 1]!;
       total += tmp;
-      nextOnePortion = weight[start + i]! - tmp * zeroFraction * ((depth - i) / (depth + 1));
-    } else if (zeroFraction !== 0) {
-      total += weight[start + i]! / zeroFraction / ((depth - i) / (depth + 1));
+      nextOnePortion = weight[start + i]! - tmp * down * (depth - i);
     }
+  } else if (zeroFraction !== 0) {
+    for (let i = depth - 1; i >= 0; i--) total += weight[start + i]! * RECIPROCAL[depth - i]!;
+    total *= d1 / zeroFraction;
   }
   return total;
 }

@@ -5,7 +5,7 @@ import type { TreeEnsembleExplainable } from '../explain/types.js';
 import type { Matrix } from '../matrix.js';
 import { checkTrainingData } from '../training-data.js';
 import { binMatrix, fitBinMapper, MISSING_BIN } from './binning.js';
-import { type GrowContext, growTree } from './grower.js';
+import { type GrowContext, type GrowParams, growTree } from './grower.js';
 import { logisticGradients, logit, meanLogLoss, sigmoid } from './loss.js';
 import { type GbdtParams, resolveGbdtParams } from './params.js';
 import { TreeEnsemblePredictor } from './predictor.js';
@@ -147,21 +147,7 @@ function fitGbdt(params: GbdtParams, x: Matrix, y: Float64Array, options: FitOpt
     throw invalidParameter('gbdt: early_stopping_rounds needs a validation set');
   }
 
-  const mapper = fitBinMapper(x, params.max_bin);
-  const binned = binMatrix(mapper, x);
-  const missingSlot = mapper.totalBins;
-  const slots = missingSlot < 0xffff ? new Uint16Array(binned.length) : new Uint32Array(binned.length);
-  const featureHasMissing = new Uint8Array(x.cols);
-  for (let k = 0; k < binned.length; k++) {
-    const f = k % x.cols;
-    if (binned[k] === MISSING_BIN) {
-      slots[k] = missingSlot;
-      featureHasMissing[f] = 1;
-    } else {
-      slots[k] = mapper.binStart[f]! + binned[k]!;
-    }
-  }
-  const context: GrowContext = { slots, missingSlot, featureHasMissing, cols: x.cols, mapper, params };
+  const context = createGrowContext(x, params.max_bin, params);
   const n = x.rows;
   const margin = new Float64Array(n).fill(baseMargin(params.base_score));
   const grad = new Float64Array(n);
@@ -228,6 +214,25 @@ function fitGbdt(params: GbdtParams, x: Matrix, y: Float64Array, options: FitOpt
       ? { train_logloss: trainLoss, valid_logloss: validLoss }
       : { train_logloss: trainLoss },
   });
+}
+
+/** Bins the training matrix and precomputes each cell's histogram slot: the inputs every tree grows on. */
+export function createGrowContext(x: Matrix, maxBin: number, params: GrowParams): GrowContext {
+  const mapper = fitBinMapper(x, maxBin);
+  const binned = binMatrix(mapper, x);
+  const missingSlot = mapper.totalBins;
+  const slots = missingSlot < 0xffff ? new Uint16Array(binned.length) : new Uint32Array(binned.length);
+  const featureHasMissing = new Uint8Array(x.cols);
+  for (let k = 0; k < binned.length; k++) {
+    const f = k % x.cols;
+    if (binned[k] === MISSING_BIN) {
+      slots[k] = missingSlot;
+      featureHasMissing[f] = 1;
+    } else {
+      slots[k] = mapper.binStart[f]! + binned[k]!;
+    }
+  }
+  return { slots, missingSlot, featureHasMissing, cols: x.cols, mapper, params, pool: [] };
 }
 
 /** Each row is kept with probability `share` (XGBoost's uniform sampling); at least one row is kept. */

@@ -48,6 +48,8 @@ export interface GrowContext {
   readonly cols: number;
   readonly mapper: BinMapper;
   readonly params: GrowParams;
+  /** Free histogram buffers, reused across nodes and trees of one fit. */
+  readonly pool: Float64Array[];
 }
 
 /** A grown tree: its flat form, and the leaf of every row it was grown on (for fast margin updates). */
@@ -79,7 +81,7 @@ export function growTree(
   }
   const scratch = new Uint32Array(rows.length);
   const root: GrowNode = makeNode(0, 0, rows.length, g, h);
-  const pool: Float64Array[] = [];
+  const pool = context.pool;
   root.hist = buildHistogram(context, pool, rows, 0, rows.length, grad, hess, treeFeatures);
 
   let level = [root];

@@ -5,7 +5,8 @@
  */
 import type { Random } from '../../util/random.js';
 import { createMatrix, type Matrix } from '../matrix.js';
-import { type BinMapper, binMatrix, fitBinMapper, MISSING_BIN } from './binning.js';
+import type { BinMapper } from './binning.js';
+import { createGrowContext } from './gbdt.js';
 import { type GrowContext, type GrownTree, type GrowParams, growTree } from './grower.js';
 import { leafWeight, nodeGain } from './loss.js';
 import type { FlatTree } from './tree.js';
@@ -52,21 +53,7 @@ export function randomGradients(random: Random, n: number): { grad: Float64Array
 
 /** The grow context `fitGbdt` builds for a training matrix. */
 export function makeGrowContext(x: Matrix, params: GrowParams, maxBin = 256): GrowContext {
-  const mapper = fitBinMapper(x, maxBin);
-  const binned = binMatrix(mapper, x);
-  const missingSlot = mapper.totalBins;
-  const slots = new Uint32Array(binned.length);
-  const featureHasMissing = new Uint8Array(x.cols);
-  for (let k = 0; k < binned.length; k++) {
-    const f = k % x.cols;
-    if (binned[k] === MISSING_BIN) {
-      slots[k] = missingSlot;
-      featureHasMissing[f] = 1;
-    } else {
-      slots[k] = mapper.binStart[f]! + binned[k]!;
-    }
-  }
-  return { slots, missingSlot, featureHasMissing, cols: x.cols, mapper, params };
+  return createGrowContext(x, maxBin, params);
 }
 
 export interface GrowResult extends GrownTree {

@@ -69,8 +69,9 @@ export function binCount(borders: Borders, f: number): number {
 }
 
 /**
- * Histogram offsets of every value of `x` (row-major): `2 * (binStart[f] + bin)`, the position of the
- * value's gradient in an interleaved (gradient, hessian) histogram. Missing values fall in bin 0.
+ * Histogram offsets of every value of `x`, column-major (`out[f * rows + i]`): `2 * (binStart[f] + bin)`,
+ * the position of the value's gradient in an interleaved (gradient, hessian) histogram. Missing values
+ * fall in bin 0.
  */
 export function histogramOffsets(borders: Borders, x: Matrix): Int32Array {
   const mapper: BinMapper = {
@@ -83,9 +84,11 @@ export function histogramOffsets(borders: Borders, x: Matrix): Int32Array {
   };
   const bins = binMatrix(mapper, x);
   const out = new Int32Array(bins.length);
-  for (let k = 0; k < bins.length; k++) {
-    const bin = bins[k]!;
-    out[k] = 2 * (borders.binStart[k % x.cols]! + (bin === MISSING_BIN ? 0 : bin));
+  for (let i = 0; i < x.rows; i++) {
+    for (let f = 0; f < x.cols; f++) {
+      const bin = bins[i * x.cols + f]!;
+      out[f * x.rows + i] = 2 * (borders.binStart[f]! + (bin === MISSING_BIN ? 0 : bin));
+    }
   }
   return out;
 }

@@ -7,6 +7,7 @@
  * per fit (`GrowWorkspace`) and reused.
  */
 import { type Borders, binCount } from './borders.js';
+import { expandBundles, type HistogramLayout } from './histogram-layout.js';
 import type { ObliviousTree } from './symmetric-tree.js';
 
 export interface GrowSettings {
@@ -20,115 +21,98 @@ export interface GrowSettings {
 }
 
 export interface GrowContext {
-  readonly borders: Borders;
+  readonly layout: HistogramLayout;
   readonly rows: number;
   readonly cols: number;
+}
+
+/** Histogram offsets of the training rows (see `layoutOffsets`), both column-major. */
+export interface RowOffsets {
+  /** `features[f * rows + i]`: row i's bin of feature f, as a histogram offset. */
+  readonly features: Int32Array;
+  /** `units[u * rows + i]`: row i's bin or bundle cell in histogram unit u. */
+  readonly units: Int32Array;
+}
+
+/** The features a level may split on and the histogram units that cover them. */
+export interface LevelFeatures {
+  readonly features: Int32Array;
+  readonly units: Int32Array;
 }
 
 /** Buffers reused by every tree of a fit. */
 export class GrowWorkspace {
   readonly hist: Float64Array;
   readonly leafOf: Int32Array;
+  /** Where row i's histogram slot starts at the current level. */
+  readonly leafBase: Int32Array;
+  /** Rows whose histogram is built at the current level. */
+  readonly active: Int32Array;
   readonly leafG: Float64Array;
   readonly leafH: Float64Array;
+  readonly leafRows: Int32Array;
+  /** Per parent: 1 when its left child is the one built from rows. */
+  readonly swap: Uint8Array;
   readonly acc: Float64Array;
   readonly stride: number;
 
   constructor(context: GrowContext, depth: number) {
-    this.stride = 2 * context.borders.totalBins;
+    this.stride = context.layout.stride;
     // Histograms are needed for levels 0..depth-1, so at most 2^(depth-1) leaves at once.
     this.hist = new Float64Array(2 ** (depth - 1) * this.stride);
     this.leafOf = new Int32Array(context.rows);
+    this.leafBase = new Int32Array(context.rows);
+    this.active = new Int32Array(context.rows);
+    this.leafRows = new Int32Array(2 ** depth);
+    this.swap = new Uint8Array(2 ** depth);
     this.leafG = new Float64Array(2 ** depth);
     this.leafH = new Float64Array(2 ** depth);
     let widest = 1;
-    for (let f = 0; f < context.cols; f++) widest = Math.max(widest, binCount(context.borders, f));
+    for (let f = 0; f < context.cols; f++) widest = Math.max(widest, binCount(context.layout.borders, f));
     this.acc = new Float64Array(widest);
   }
 }
 
 /**
- * Grows a tree on every row. `offsets` are the histogram offsets of the rows' values (see
- * `histogramOffsets`); `levelFeatures(level)` gives the features a level may split on. Leaves the leaf of
- * every row in `workspace.leafOf`. A level where no feature can split ends the tree early.
+ * Grows a tree on every row; `levelFeatures(level)` gives the features a level may split on (the same
+ * object for every level when all features are used, which lets histograms be derived from the parents').
+ * Leaves the leaf of every row in `workspace.leafOf`. A level where no feature can split ends the tree.
  */
 export function growObliviousTree(
   context: GrowContext,
-  offsets: Int32Array,
+  offsets: RowOffsets,
   grad: Float64Array,
   hess: Float64Array,
   settings: GrowSettings,
-  levelFeatures: (level: number) => Int32Array,
+  levelFeatures: (level: number) => LevelFeatures,
   workspace: GrowWorkspace,
 ): ObliviousTree {
-  const { borders, rows: n, cols } = context;
-  const { hist, leafOf, leafG, leafH, acc, stride } = workspace;
+  const { layout, rows: n } = context;
+  const borders = layout.borders;
+  const { leafOf, leafG, leafH } = workspace;
   const lambda = settings.lambda;
-  const noisy = settings.noiseScale > 0;
   const features: number[] = [];
   const thresholds: number[] = [];
   leafOf.fill(0);
   let noiseCounter = settings.noiseSeed | 0;
+  let previous: LevelFeatures | undefined;
 
   for (let level = 0; level < settings.depth; level++) {
-    const leaves = 1 << level;
     const feats = levelFeatures(level);
-    hist.fill(0, 0, leaves * stride);
-    leafG.fill(0, 0, leaves);
-    leafH.fill(0, 0, leaves);
-    const nf = feats.length;
-    for (let i = 0; i < n; i++) {
-      const leaf = leafOf[i]!;
-      const g = grad[i]!;
-      const h = hess[i]!;
-      leafG[leaf] = leafG[leaf]! + g;
-      leafH[leaf] = leafH[leaf]! + h;
-      const base = leaf * stride;
-      const row = i * cols;
-      for (let j = 0; j < nf; j++) {
-        const at = base + offsets[row + feats[j]!]!;
-        hist[at] = hist[at]! + g;
-        hist[at + 1] = hist[at + 1]! + h;
-      }
-    }
-
-    let bestFeature = -1;
-    let bestBorder = -1;
-    let bestScore = Number.NEGATIVE_INFINITY;
-    for (let j = 0; j < nf; j++) {
-      const f = feats[j]!;
-      const borderCount = binCount(borders, f) - 1;
-      if (borderCount < 1) continue;
-      acc.fill(0, 0, borderCount);
-      const featureBase = 2 * borders.binStart[f]!;
-      for (let leaf = 0; leaf < leaves; leaf++) {
-        const gTotal = leafG[leaf]!;
-        const hTotal = leafH[leaf]!;
-        if (hTotal === 0) continue; // an empty leaf adds 0 to every candidate
-        let gl = 0;
-        let hl = 0;
-        let at = leaf * stride + featureBase;
-        for (let b = 0; b < borderCount; b++, at += 2) {
-          gl += hist[at]!;
-          hl += hist[at + 1]!;
-          const gr = gTotal - gl;
-          const hr = hTotal - hl;
-          acc[b] = acc[b]! + (gl * gl) / (hl + lambda) + (gr * gr) / (hr + lambda);
-        }
-      }
-      for (let b = 0; b < borderCount; b++) {
-        let score = acc[b]!;
-        if (noisy) {
-          noiseCounter = (noiseCounter + 0x9e3779b9) | 0;
-          score = Math.sqrt(score) + settings.noiseScale * standardNormal(noiseCounter);
-        }
-        if (score > bestScore) {
-          bestScore = score;
-          bestFeature = f;
-          bestBorder = b;
-        }
-      }
-    }
+    buildHistograms(workspace, layout, offsets.units, grad, hess, n, level, feats.units, feats === previous);
+    previous = feats;
+    const best = bestSplit(
+      workspace,
+      borders,
+      feats.features,
+      1 << level,
+      lambda,
+      settings.noiseScale,
+      noiseCounter,
+    );
+    noiseCounter = best.counter;
+    const bestFeature = best.feature;
+    const bestBorder = best.border;
     if (bestFeature < 0) break;
 
     features.push(bestFeature);
@@ -136,8 +120,9 @@ export function growObliviousTree(
     // Rows whose bin is above the border (x >= threshold) go right: bit `level` set.
     const rightFrom = 2 * (borders.binStart[bestFeature]! + bestBorder + 1);
     const bit = 1 << level;
-    for (let i = 0, at = bestFeature; i < n; i++, at += cols) {
-      if (offsets[at]! >= rightFrom) leafOf[i] = leafOf[i]! | bit;
+    const column = bestFeature * n;
+    for (let i = 0; i < n; i++) {
+      if (offsets.features[column + i]! >= rightFrom) leafOf[i] = leafOf[i]! | bit;
     }
   }
 
@@ -162,6 +147,139 @@ export function growObliviousTree(
     leafValues,
     leafWeights,
   };
+}
+
+/**
+ * Fills the histograms of the `2^level` current leaves (leaf k in slot k) and the leaves' gradient and
+ * hessian totals. With `fromParents`, slots 0..2^(level-1)-1 hold the previous level's histograms of the
+ * same units: only the smaller child of each parent is built from its rows (into the right child's
+ * slot), and its sibling is the parent minus it, which halves the passes over the rows.
+ */
+function buildHistograms(
+  workspace: GrowWorkspace,
+  layout: HistogramLayout,
+  offsets: Int32Array,
+  grad: Float64Array,
+  hess: Float64Array,
+  n: number,
+  level: number,
+  units: Int32Array,
+  fromParents: boolean,
+): void {
+  const { hist, leafOf, leafBase, active, leafG, leafH, leafRows, swap, stride } = workspace;
+  const leaves = 1 << level;
+  const derive = level > 0 && fromParents;
+  const half = leaves >> 1;
+  leafG.fill(0, 0, leaves);
+  leafH.fill(0, 0, leaves);
+  leafRows.fill(0, 0, leaves);
+  for (let i = 0; i < n; i++) {
+    const leaf = leafOf[i]!;
+    leafG[leaf] = leafG[leaf]! + grad[i]!;
+    leafH[leaf] = leafH[leaf]! + hess[i]!;
+    leafRows[leaf] = leafRows[leaf]! + 1;
+  }
+  let count = 0;
+  if (!derive) {
+    hist.fill(0, 0, leaves * stride);
+    for (let i = 0; i < n; i++) {
+      active[count++] = i;
+      leafBase[i] = leafOf[i]! * stride;
+    }
+  } else {
+    hist.fill(0, half * stride, leaves * stride);
+    // Build the smaller child of each parent p (left child p, right child p + half) in slot p + half.
+    for (let p = 0; p < half; p++) swap[p] = leafRows[p]! < leafRows[p + half]! ? 1 : 0;
+    for (let i = 0; i < n; i++) {
+      const leaf = leafOf[i]!;
+      const parent = leaf & (half - 1);
+      if ((leaf >= half ? 0 : 1) === swap[parent]) {
+        active[count++] = i;
+        leafBase[i] = (parent + half) * stride;
+      }
+    }
+  }
+  // Unit by unit (offsets are column-major): each pass touches one unit's bins of every leaf.
+  for (let j = 0; j < units.length; j++) {
+    const column = units[j]! * n;
+    for (let k = 0; k < count; k++) {
+      const i = active[k]!;
+      const at = leafBase[i]! + offsets[column + i]!;
+      hist[at] = hist[at]! + grad[i]!;
+      hist[at + 1] = hist[at + 1]! + hess[i]!;
+    }
+  }
+  const builtFrom = derive ? half : 0;
+  for (let slot = builtFrom; slot < leaves; slot++) expandBundles(layout, hist, slot * stride);
+  if (!derive) return;
+  for (let p = 0; p < half; p++) {
+    const parentAt = p * stride;
+    const childAt = (p + half) * stride;
+    if (swap[p] === 1) {
+      // The left child was built: left = built, right = parent - built.
+      for (let k = 0; k < stride; k++) {
+        const built = hist[childAt + k]!;
+        hist[childAt + k] = hist[parentAt + k]! - built;
+        hist[parentAt + k] = built;
+      }
+    } else {
+      for (let k = 0; k < stride; k++) hist[parentAt + k] = hist[parentAt + k]! - hist[childAt + k]!;
+    }
+  }
+}
+
+function bestSplit(
+  workspace: GrowWorkspace,
+  borders: Borders,
+  feats: Int32Array,
+  leaves: number,
+  lambda: number,
+  noiseScale: number,
+  counter: number,
+): { feature: number; border: number; counter: number } {
+  const { hist, leafG, leafH, acc, stride } = workspace;
+  const noisy = noiseScale > 0;
+  let bestFeature = -1;
+  let bestBorder = -1;
+  let bestScore = Number.NEGATIVE_INFINITY;
+  let noiseCounter = counter;
+  for (let j = 0; j < feats.length; j++) {
+    const f = feats[j]!;
+    const borderCount = binCount(borders, f) - 1;
+    if (borderCount < 1) continue;
+    acc.fill(0, 0, borderCount);
+    const featureBase = 2 * borders.binStart[f]!;
+    for (let leaf = 0; leaf < leaves; leaf++) {
+      const gTotal = leafG[leaf]!;
+      const hTotal = leafH[leaf]!;
+      if (hTotal === 0) continue; // an empty leaf adds 0 to every candidate
+      let gl = 0;
+      let hl = 0;
+      let at = leaf * stride + featureBase;
+      for (let b = 0; b < borderCount; b++, at += 2) {
+        gl += hist[at]!;
+        hl += hist[at + 1]!;
+        const gr = gTotal - gl;
+        const dl = hl + lambda;
+        const dr = hTotal - hl + lambda;
+        // gl^2 / dl + gr^2 / dr, with one division
+        acc[b] = acc[b]! + (gl * gl * dr + gr * gr * dl) / (dl * dr);
+      }
+    }
+    for (let b = 0; b < borderCount; b++) {
+      let score = acc[b]!;
+      if (noisy) {
+        noiseCounter = (noiseCounter + 0x9e3779b9) | 0;
+        score = Math.sqrt(score) + noiseScale * standardNormal(noiseCounter);
+      }
+      if (score > bestScore) {
+        bestScore = score;
+        bestFeature = f;
+        bestBorder = b;
+      }
+    }
+  }
+  return { feature: bestFeature, border: bestBorder, counter: noiseCounter };
 }
 
 /** 4096 standard normal quantiles at (k + 0.5) / 4096: deviates drawn by a uniform 12-bit index. */

@@ -6,8 +6,9 @@ import { logisticGradients, logit, meanLogLoss, sigmoid } from '../gbdt/loss.js'
 import type { FlatTree } from '../gbdt/tree.js';
 import { createMatrix, type Matrix } from '../matrix.js';
 import { checkTrainingData } from '../training-data.js';
-import { fitBorders, histogramOffsets } from './borders.js';
-import { type GrowContext, GrowWorkspace, growObliviousTree } from './grower.js';
+import { fitBorders } from './borders.js';
+import { type GrowContext, GrowWorkspace, growObliviousTree, type LevelFeatures } from './grower.js';
+import { histogramLayout, layoutOffsets } from './histogram-layout.js';
 import { type ObliviousParams, resolveObliviousParams } from './params.js';
 import {
   type ObliviousTree,
@@ -303,29 +304,37 @@ function fitOblivious(
     params.border_count,
     categoricalFeatures.map((feature, k) => ({ feature, encoded: concat(ordered[k]!) })),
   );
+  const layout = histogramLayout(borders, cols);
   const offsetsByPermutation = permutations.map((_, p) => {
     const data = Float64Array.from(x.data);
     categoricalFeatures.forEach((f, k) => {
       const encoded = ordered[k]![p]!;
       for (let i = 0; i < n; i++) data[i * cols + f] = encoded[i]!;
     });
-    return histogramOffsets(borders, createMatrix(data, n, cols));
+    return layoutOffsets(layout, createMatrix(data, n, cols));
   });
   const statistics = categoricalFeatures.map((f, k) => categoryStatistics(f, indexes[k]!, y));
 
   const baseMargin = params.boost_from_average ? logit(prior) : 0;
-  const context: GrowContext = { borders, rows: n, cols };
+  const context: GrowContext = { layout, rows: n, cols };
   const workspace = new GrowWorkspace(context, params.depth);
   const margin = new Float64Array(n).fill(baseMargin);
   const grad = new Float64Array(n);
   const hess = new Float64Array(n);
   const allFeatures = Int32Array.from({ length: cols }, (_, f) => f);
+  const unitsOf = (features: Int32Array): Int32Array => {
+    const units = new Set<number>();
+    for (const f of features) if (layout.unitOf[f]! >= 0) units.add(layout.unitOf[f]!);
+    return Int32Array.from(units).sort();
+  };
+  const everything: LevelFeatures = { features: allFeatures, units: unitsOf(allFeatures) };
   const levelFeatures =
     params.rsm >= 1
-      ? () => allFeatures
-      : () => {
+      ? () => everything
+      : (): LevelFeatures => {
           const count = Math.max(1, Math.floor(params.rsm * cols));
-          return Int32Array.from(random.shuffle(Array.from(allFeatures)).slice(0, count)).sort();
+          const features = Int32Array.from(random.shuffle(Array.from(allFeatures)).slice(0, count)).sort();
+          return { features, units: unitsOf(features) };
         };
 
   // The validation rows, encoded once with the full-data statistics (as the final model predicts).
@@ -396,7 +405,9 @@ function fitOblivious(
     baseMargin,
     trees: stopped ? trees.slice(0, bestIteration + 1) : trees,
     bestIteration: stopped ? bestIteration : null,
-    history: validation ? { train_logloss: trainLoss, valid_logloss: validLoss } : { train_logloss: trainLoss },
+    history: validation
+      ? { train_logloss: trainLoss, valid_logloss: validLoss }
+      : { train_logloss: trainLoss },
   });
 }
 
@@ -449,7 +460,9 @@ export function loadObliviousModel(state: unknown): ObliviousModel {
   }
   const statisticsStates = s.category_statistics;
   if (!Array.isArray(statisticsStates) || statisticsStates.length !== categoricalFeatures.length) {
-    throw invalidParameter('oblivious model: category_statistics must hold one entry per categorical feature');
+    throw invalidParameter(
+      'oblivious model: category_statistics must hold one entry per categorical feature',
+    );
   }
   const statistics = statisticsStates.map((entry, k) => {
     const parsed = statisticsFromState(entry, featureCount, `oblivious model: category_statistics[${k}]`);
