@@ -14,6 +14,7 @@ import { createEstimator } from '../src/ml/estimators.js';
 import { selectMatrixRows } from '../src/ml/matrix.js';
 import { evaluateBinary } from '../src/ml/metrics/index.js';
 import { featureMatrix } from '../src/ml/train.js';
+import type { SearchSpace } from '../src/ml/tuning/search-space.js';
 import { type TuningMetric, tune } from '../src/ml/tuning/tune.js';
 import { HAS_REAL_DATA, REAL_DATA_PATH } from '../test/support/fixtures.js';
 
@@ -24,6 +25,9 @@ const argument = (name: string, fallback: string) => {
 const family = argument('family', 'gbdt') as EstimatorName;
 const trials = Number(argument('trials', '50'));
 const metric = argument('metric', 'roc_auc') as TuningMetric;
+const space = process.argv.includes('--space')
+  ? (JSON.parse(argument('space', '{}')) as SearchSpace)
+  : undefined;
 
 const dataset = HAS_REAL_DATA
   ? (await readDatasetFile(REAL_DATA_PATH, { target: 'required' })).dataset
@@ -36,7 +40,13 @@ for (const [index, fold] of outer.entries()) {
   const xTrain = selectMatrixRows(x, fold.train);
   const yTrain = Float64Array.from(fold.train, (i) => y[i]!);
   const started = performance.now();
-  const tuned = tune(family, xTrain, yTrain, { trials, folds: 5, seed: index + 1, metric });
+  const tuned = tune(family, xTrain, yTrain, {
+    trials,
+    folds: 5,
+    seed: index + 1,
+    metric,
+    ...(space ? { space } : {}),
+  });
   const seconds = (performance.now() - started) / 1000;
   const model = createEstimator(family, tuned.best.params).fit(xTrain, yTrain);
   const yTest = Float64Array.from(fold.test, (i) => y[i]!);

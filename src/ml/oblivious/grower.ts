@@ -1,6 +1,7 @@
 /**
- * Grows one symmetric tree, level by level. At level l the rows sit in 2^l leaves; one pass over the rows
- * fills a (leaf, bin) histogram of gradient and hessian sums for the level's features, and every candidate
+ * Grows one symmetric tree, level by level. At level l the rows sit in 2^l leaves; a pass over the rows
+ * fills a (leaf, bin) histogram of gradient and hessian sums for the level's features (shallow levels
+ * build each parent's smaller child and subtract it from the parent for the sibling), and every candidate
  * split (feature f, border b) is scored by the second-order structure score summed over all current
  * leaves, `sum over leaves of G_L^2 / (H_L + lambda) + G_R^2 / (H_R + lambda)` (the gain plus a constant of
  * the level). The best candidate becomes the level's split for every leaf. All buffers are allocated once
@@ -30,7 +31,7 @@ export interface GrowContext {
 export interface RowOffsets {
   /** `features[f * rows + i]`: row i's bin of feature f, as a histogram offset. */
   readonly features: Int32Array;
-  /** `units[u * rows + i]`: row i's bin or bundle cell in histogram unit u. */
+  /** `units[i * unitCount + u]` (row-major): row i's bin or bundle cell in histogram unit u. */
   readonly units: Int32Array;
 }
 
@@ -53,6 +54,8 @@ export class GrowWorkspace {
   readonly leafRows: Int32Array;
   /** Per parent: 1 when its left child is the one built from rows. */
   readonly swap: Uint8Array;
+  /** The leaves with rows at the current level. */
+  readonly filled: Int32Array;
   readonly acc: Float64Array;
   readonly stride: number;
 
@@ -65,6 +68,7 @@ export class GrowWorkspace {
     this.active = new Int32Array(context.rows);
     this.leafRows = new Int32Array(2 ** depth);
     this.swap = new Uint8Array(2 ** depth);
+    this.filled = new Int32Array(2 ** depth);
     this.leafG = new Float64Array(2 ** depth);
     this.leafH = new Float64Array(2 ** depth);
     let widest = 1;
@@ -152,8 +156,9 @@ export function growObliviousTree(
 /**
  * Fills the histograms of the `2^level` current leaves (leaf k in slot k) and the leaves' gradient and
  * hessian totals. With `fromParents`, slots 0..2^(level-1)-1 hold the previous level's histograms of the
- * same units: only the smaller child of each parent is built from its rows (into the right child's
- * slot), and its sibling is the parent minus it, which halves the passes over the rows.
+ * same units, and when that is cheaper than building every leaf from its rows (shallow levels), only the
+ * smaller child of each parent is built from its rows (into the right child's slot) and its sibling is
+ * the parent minus it.
  */
 function buildHistograms(
   workspace: GrowWorkspace,
@@ -168,7 +173,6 @@ function buildHistograms(
 ): void {
   const { hist, leafOf, leafBase, active, leafG, leafH, leafRows, swap, stride } = workspace;
   const leaves = 1 << level;
-  const derive = level > 0 && fromParents;
   const half = leaves >> 1;
   leafG.fill(0, 0, leaves);
   leafH.fill(0, 0, leaves);
@@ -178,6 +182,13 @@ function buildHistograms(
     leafG[leaf] = leafG[leaf]! + grad[i]!;
     leafH[leaf] = leafH[leaf]! + hess[i]!;
     leafRows[leaf] = leafRows[leaf]! + 1;
+  }
+  let derive = false;
+  if (level > 0 && fromParents) {
+    // Deriving saves the larger children's row updates and costs a pass over the parents' histograms.
+    let largerRows = 0;
+    for (let p = 0; p < half; p++) largerRows += Math.max(leafRows[p]!, leafRows[p + half]!);
+    derive = half * stride * SUBTRACT_COST < largerRows * units.length;
   }
   let count = 0;
   if (!derive) {
@@ -199,14 +210,28 @@ function buildHistograms(
       }
     }
   }
-  // Unit by unit (offsets are column-major): each pass touches one unit's bins of every leaf.
-  for (let j = 0; j < units.length; j++) {
-    const column = units[j]! * n;
-    for (let k = 0; k < count; k++) {
-      const i = active[k]!;
-      const at = leafBase[i]! + offsets[column + i]!;
-      hist[at] = hist[at]! + grad[i]!;
-      hist[at + 1] = hist[at + 1]! + hess[i]!;
+  // Row by row over the row-major unit offsets: one update per unit of the row's leaf histogram.
+  const unitCount = offsets.length / n;
+  const all = units.length === unitCount;
+  const nu = units.length;
+  for (let k = 0; k < count; k++) {
+    const i = active[k]!;
+    const base = leafBase[i]!;
+    const g = grad[i]!;
+    const h = hess[i]!;
+    const row = i * unitCount;
+    if (all) {
+      for (let u = 0; u < nu; u++) {
+        const at = base + offsets[row + u]!;
+        hist[at] = hist[at]! + g;
+        hist[at + 1] = hist[at + 1]! + h;
+      }
+    } else {
+      for (let j = 0; j < nu; j++) {
+        const at = base + offsets[row + units[j]!]!;
+        hist[at] = hist[at]! + g;
+        hist[at + 1] = hist[at + 1]! + h;
+      }
     }
   }
   const builtFrom = derive ? half : 0;
@@ -243,16 +268,54 @@ function bestSplit(
   let bestBorder = -1;
   let bestScore = Number.NEGATIVE_INFINITY;
   let noiseCounter = counter;
+  // Leaves without rows add 0 to every candidate: only the others are scored.
+  const filled = workspace.filled;
+  let filledCount = 0;
+  for (let leaf = 0; leaf < leaves; leaf++) if (leafH[leaf]! !== 0) filled[filledCount++] = leaf;
   for (let j = 0; j < feats.length; j++) {
     const f = feats[j]!;
     const borderCount = binCount(borders, f) - 1;
     if (borderCount < 1) continue;
     acc.fill(0, 0, borderCount);
     const featureBase = 2 * borders.binStart[f]!;
-    for (let leaf = 0; leaf < leaves; leaf++) {
+    let k = 0;
+    // Two leaves at a time, their four terms over one division:
+    // gl^2/dl + gr^2/dr = nA/dA per leaf, and nA/dA + nB/dB = (nA dB + nB dA) / (dA dB).
+    for (; k + 1 < filledCount; k += 2) {
+      const leafA = filled[k]!;
+      const leafB = filled[k + 1]!;
+      const gA = leafG[leafA]!;
+      const hA = leafH[leafA]! + lambda;
+      const gB = leafG[leafB]!;
+      const hB = leafH[leafB]! + lambda;
+      let glA = 0;
+      let hlA = 0;
+      let glB = 0;
+      let hlB = 0;
+      let atA = leafA * stride + featureBase;
+      let atB = leafB * stride + featureBase;
+      for (let b = 0; b < borderCount; b++, atA += 2, atB += 2) {
+        glA += hist[atA]!;
+        hlA += hist[atA + 1]!;
+        glB += hist[atB]!;
+        hlB += hist[atB + 1]!;
+        const grA = gA - glA;
+        const dlA = hlA + lambda;
+        const drA = hA - hlA;
+        const grB = gB - glB;
+        const dlB = hlB + lambda;
+        const drB = hB - hlB;
+        const nA = glA * glA * drA + grA * grA * dlA;
+        const dA = dlA * drA;
+        const nB = glB * glB * drB + grB * grB * dlB;
+        const dB = dlB * drB;
+        acc[b] = acc[b]! + (nA * dB + nB * dA) / (dA * dB);
+      }
+    }
+    if (k < filledCount) {
+      const leaf = filled[k]!;
       const gTotal = leafG[leaf]!;
-      const hTotal = leafH[leaf]!;
-      if (hTotal === 0) continue; // an empty leaf adds 0 to every candidate
+      const hTotal = leafH[leaf]! + lambda;
       let gl = 0;
       let hl = 0;
       let at = leaf * stride + featureBase;
@@ -261,8 +324,7 @@ function bestSplit(
         hl += hist[at + 1]!;
         const gr = gTotal - gl;
         const dl = hl + lambda;
-        const dr = hTotal - hl + lambda;
-        // gl^2 / dl + gr^2 / dr, with one division
+        const dr = hTotal - hl;
         acc[b] = acc[b]! + (gl * gl * dr + gr * gr * dl) / (dl * dr);
       }
     }
@@ -281,6 +343,9 @@ function bestSplit(
   }
   return { feature: bestFeature, border: bestBorder, counter: noiseCounter };
 }
+
+/** Cost of subtracting one histogram value relative to one row update (measured, roughly). */
+const SUBTRACT_COST = 0.6;
 
 /** 4096 standard normal quantiles at (k + 0.5) / 4096: deviates drawn by a uniform 12-bit index. */
 const NORMAL_TABLE = (() => {

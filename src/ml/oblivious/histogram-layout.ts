@@ -80,17 +80,18 @@ export function histogramLayout(borders: Borders, cols: number): HistogramLayout
 }
 
 /**
- * Histogram offsets of every value of `x` per unit, column-major (`out[u * rows + i]`): the position of
+ * Histogram offsets of every value of `x` per unit, row-major (`out[i * units + u]`): the position of
  * the row's gradient within a leaf histogram, for its bin (single features) or joint cell (bundles).
  * `featureOffsets` are `histogramOffsets(borders, x)`.
  */
 export function unitOffsets(layout: HistogramLayout, featureOffsets: Int32Array, rows: number): Int32Array {
   const { unitFeature, bundles, borders } = layout;
-  const out = new Int32Array(unitFeature.length * rows);
-  for (let u = 0; u < unitFeature.length; u++) {
+  const units = unitFeature.length;
+  const out = new Int32Array(units * rows);
+  for (let u = 0; u < units; u++) {
     const feature = unitFeature[u]!;
     if (feature >= 0) {
-      out.set(featureOffsets.subarray(feature * rows, (feature + 1) * rows), u * rows);
+      for (let i = 0; i < rows; i++) out[i * units + u] = featureOffsets[feature * rows + i]!;
       continue;
     }
     const bundle = bundles[-1 - feature]!;
@@ -101,7 +102,7 @@ export function unitOffsets(layout: HistogramLayout, featureOffsets: Int32Array,
         const bin = featureOffsets[f * rows + i]! / 2 - borders.binStart[f]!;
         cell += bin * bundle.multipliers[k]!;
       }
-      out[u * rows + i] = 2 * (bundle.cellStart + cell);
+      out[i * units + u] = 2 * (bundle.cellStart + cell);
     }
   }
   return out;

@@ -7,7 +7,7 @@ import type { Matrix } from '../matrix.js';
 import type { BinaryMetricName } from '../metrics/index.js';
 import type { ParamValue } from '../params.js';
 import { randomSampler, type Sampler, type ScoredTrial, tpeSampler } from './samplers.js';
-import { searchSpaceOf } from './search-space.js';
+import { type SearchSpace, searchSpaceOf } from './search-space.js';
 
 /** Metrics a search can maximize; log loss and Brier score are minimized (their negatives maximized). */
 export const TUNING_METRICS = ['roc_auc', 'accuracy', 'log_loss', 'f1', 'pr_auc', 'brier'] as const;
@@ -23,6 +23,8 @@ export interface TuneOptions {
   readonly sampler?: 'tpe' | 'random';
   /** Parameters held fixed in every trial (e.g. from --param); they are not searched. */
   readonly fixed?: Readonly<Record<string, unknown>>;
+  /** A search space to use instead of the family's declared one. */
+  readonly space?: SearchSpace;
   readonly onTrial?: (trial: TrialResult, done: number, total: number, best: TrialResult) => void;
 }
 
@@ -64,7 +66,7 @@ export function tune(estimator: EstimatorName, x: Matrix, y: Float64Array, optio
   }
   const fixed = options.fixed ?? {};
   const space = Object.fromEntries(
-    Object.entries(searchSpaceOf(estimator)).filter(([name]) => !(name in fixed)),
+    Object.entries(options.space ?? searchSpaceOf(estimator)).filter(([name]) => !(name in fixed)),
   );
   // Fail on bad fixed parameters before any trial runs.
   createEstimator(estimator, fixed);
