@@ -1,20 +1,26 @@
 /**
  * Nested evaluation of tuning: for each of 5 outer stratified folds of the real file (seed 42), tune on
  * the outer training part only (50 trials, each cross-validated with 5 inner folds), refit the best
- * parameters on that part, and score the held-out outer fold. Reports mean accuracy and ROC AUC of the
- * held-out folds and the time of each 50-trial tuning.
+ * parameters on that part, and score the held-out outer fold. Reports mean held-out accuracy and ROC AUC
+ * and the time of each tuning, then the same for the reference: XGBoost 1.7 tuned by Optuna's TPE over
+ * the same space, trials, inner folds and outer folds (Debian python3-xgboost and python3-optuna).
  *
- *   npm run bench:tuning [-- --family gbdt --trials 50 --metric roc_auc]
+ *   npm run bench:tuning [-- --family gbdt --trials 50 --metric roc_auc --space '{...}' --no-reference]
  */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { readDatasetFile } from '../src/data/csv-reader.js';
-import { generateDataset } from '../src/data/generator/generator.js';
+import { generateDataset, writeKaggleCsv } from '../src/data/generator/generator.js';
 import { stratifiedKFold } from '../src/data/splits.js';
 import type { EstimatorName } from '../src/ml/estimator.js';
 import { createEstimator } from '../src/ml/estimators.js';
 import { selectMatrixRows } from '../src/ml/matrix.js';
 import { evaluateBinary } from '../src/ml/metrics/index.js';
 import { featureMatrix } from '../src/ml/train.js';
-import type { SearchSpace } from '../src/ml/tuning/search-space.js';
+import { type SearchSpace, searchSpaceOf } from '../src/ml/tuning/search-space.js';
 import { type TuningMetric, tune } from '../src/ml/tuning/tune.js';
 import { HAS_REAL_DATA, REAL_DATA_PATH } from '../test/support/fixtures.js';
 
@@ -29,13 +35,25 @@ const space = process.argv.includes('--space')
   ? (JSON.parse(argument('space', '{}')) as SearchSpace)
   : undefined;
 
-const dataset = HAS_REAL_DATA
-  ? (await readDatasetFile(REAL_DATA_PATH, { target: 'required' })).dataset
-  : generateDataset({ rows: 2105, seed: 42 });
+let dataPath = REAL_DATA_PATH;
+if (!HAS_REAL_DATA) {
+  dataPath = join(mkdtempSync(join(tmpdir(), 'onset-tuning-')), 'generated.csv');
+  await writeKaggleCsv(dataPath, generateDataset({ rows: 2105, seed: 42 }));
+}
+const { dataset } = await readDatasetFile(dataPath, { target: 'required' });
 const x = featureMatrix(dataset);
 const y = dataset.target!;
 const outer = stratifiedKFold(y, 5, 42);
-const results: { accuracy: number; roc_auc: number; seconds: number }[] = [];
+
+interface FoldScore {
+  accuracy: number;
+  roc_auc: number;
+  seconds: number;
+}
+const mean = (key: keyof FoldScore, rows: readonly FoldScore[]) =>
+  rows.reduce((s, r) => s + r[key], 0) / rows.length;
+
+const results: FoldScore[] = [];
 for (const [index, fold] of outer.entries()) {
   const xTrain = selectMatrixRows(x, fold.train);
   const yTrain = Float64Array.from(fold.train, (i) => y[i]!);
@@ -56,8 +74,35 @@ for (const [index, fold] of outer.entries()) {
     `outer fold ${index + 1}: held-out accuracy ${metrics.accuracy.toFixed(4)}, ROC AUC ${metrics.roc_auc.toFixed(4)}; ${trials}-trial tuning on ${fold.train.length} rows took ${seconds.toFixed(1)} s`,
   );
 }
-const mean = (key: 'accuracy' | 'roc_auc' | 'seconds') =>
-  results.reduce((s, r) => s + r[key], 0) / results.length;
 console.log(
-  `${family} tuned for ${metric} (${trials} trials, TPE, 5 inner folds) on ${HAS_REAL_DATA ? 'the real file' : 'generated data'}: held-out mean accuracy ${mean('accuracy').toFixed(4)}, ROC AUC ${mean('roc_auc').toFixed(4)}; tuning time mean ${mean('seconds').toFixed(1)} s, max ${Math.max(...results.map((r) => r.seconds)).toFixed(1)} s`,
+  `onset ${family} tuned for ${metric} (${trials} trials, TPE, 5 inner folds) on ${HAS_REAL_DATA ? 'the real file' : 'generated data'}: held-out mean accuracy ${mean('accuracy', results).toFixed(4)}, ROC AUC ${mean('roc_auc', results).toFixed(4)}; tuning time mean ${mean('seconds', results).toFixed(1)} s, max ${Math.max(...results.map((r) => r.seconds)).toFixed(1)} s`,
 );
+
+if (family === 'gbdt' && !process.argv.includes('--no-reference')) {
+  const job = JSON.stringify({
+    data: dataPath,
+    folds: outer.map((f) => ({ train: Array.from(f.train), test: Array.from(f.test) })),
+    trials,
+    inner_folds: 5,
+    space: space ?? searchSpaceOf('gbdt'),
+  });
+  const script = fileURLToPath(new URL('./reference-tuning.py', import.meta.url));
+  const run = spawnSync('/usr/bin/python3', [script], {
+    input: job,
+    encoding: 'utf8',
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  if (run.status === 0) {
+    const reference = JSON.parse(run.stdout) as { versions: Record<string, string>; folds: FoldScore[] };
+    console.log(
+      `XGBoost ${reference.versions.xgboost} tuned by Optuna ${reference.versions.optuna} TPE, same folds and space: held-out mean accuracy ${mean('accuracy', reference.folds).toFixed(4)}, ROC AUC ${mean('roc_auc', reference.folds).toFixed(4)}; tuning time mean ${mean('seconds', reference.folds).toFixed(1)} s`,
+    );
+    console.log(
+      `onset - reference: accuracy ${(mean('accuracy', results) - mean('accuracy', reference.folds)).toFixed(4)}, ROC AUC ${(mean('roc_auc', results) - mean('roc_auc', reference.folds)).toFixed(4)}; tuning time ratio ${(mean('seconds', results) / mean('seconds', reference.folds)).toFixed(2)}`,
+    );
+  } else {
+    console.log(
+      'Reference not run: install Debian python3-xgboost, python3-sklearn and python3-optuna to compare.',
+    );
+  }
+}
