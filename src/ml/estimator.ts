@@ -2,7 +2,7 @@ import type { Matrix } from './matrix.js';
 import type { ParamValue } from './params.js';
 
 /** The model families Onset trains. */
-export type EstimatorName = 'linear' | 'logistic' | 'gbdt';
+export type EstimatorName = 'linear' | 'logistic' | 'gbdt' | 'oblivious';
 
 /** Progress of a long fit, reported through `FitOptions.onProgress`. */
 export interface FitProgress {

@@ -1,3 +1,4 @@
+import { FEATURES } from '../data/schema.js';
 import { invalidParameter } from '../errors.js';
 import type { Estimator, EstimatorName, FittedModel } from './estimator.js';
 import { gbdt, loadGbdtModel } from './gbdt/gbdt.js';
@@ -8,7 +9,14 @@ import {
   loadLogisticModel,
   logisticRegression,
 } from './logistic/logistic-regression.js';
+import { loadObliviousModel, oblivious } from './oblivious/oblivious.js';
+import { OBLIVIOUS_PARAM_SPECS } from './oblivious/params.js';
 import type { ParamSpecs } from './params.js';
+
+/** Column indices of the schema's categorical features (Ethnicity = 2, EducationLevel = 3). */
+const CATEGORICAL_FEATURES = FEATURES.flatMap((feature, index) =>
+  feature.kind === 'categorical' ? [index] : [],
+);
 
 interface EstimatorEntry {
   readonly description: string;
@@ -43,6 +51,14 @@ export const ESTIMATORS: Readonly<Record<EstimatorName, EstimatorEntry>> = {
     params: GBDT_PARAM_SPECS,
     create: gbdt,
     load: loadGbdtModel,
+  },
+  oblivious: {
+    description:
+      'CatBoost-style gradient boosting with symmetric trees; categorical features by ordered target statistics',
+    handlesMissingValues: true,
+    params: OBLIVIOUS_PARAM_SPECS,
+    create: (params) => oblivious(params, { categoricalFeatures: CATEGORICAL_FEATURES }),
+    load: loadObliviousModel,
   },
 };
 

@@ -27,7 +27,13 @@ export function fitWithHoldout(
     const model = instance.fit(x, y, options);
     return { model, fitSeconds: (performance.now() - started) / 1000, validationRows: 0 };
   }
-  const seed = typeof resolved.seed === 'number' ? resolved.seed : 0;
+  // gbdt names its seed `seed`, oblivious (as CatBoost) `random_seed`.
+  const seed =
+    typeof resolved.seed === 'number'
+      ? resolved.seed
+      : typeof resolved.random_seed === 'number'
+        ? resolved.random_seed
+        : 0;
   const split = trainTestSplit(y, { testFraction: EARLY_STOPPING_HOLDOUT, seed });
   const model = instance.fit(
     selectMatrixRows(x, split.train),

@@ -33,6 +33,7 @@ const FAST_PARAMS: Readonly<Record<EstimatorName, Readonly<Record<string, unknow
   linear: {},
   logistic: {},
   gbdt: { n_estimators: 20, max_depth: 4, subsample: 0.8, colsample_bytree: 0.7, seed: 5 },
+  oblivious: { iterations: 20, depth: 3, random_seed: 5 },
 };
 
 const dataset = generateDataset({ rows: 300, seed: 7 });

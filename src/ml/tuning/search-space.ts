@@ -26,6 +26,12 @@ export const SEARCH_SPACES: Readonly<Partial<Record<EstimatorName, SearchSpace>>
     subsample: { type: 'float', low: 0.5, high: 1 },
     colsample_bytree: { type: 'float', low: 0.3, high: 1 },
   },
+  oblivious: {
+    iterations: { type: 'int', low: 100, high: 1000, log: true },
+    learning_rate: { type: 'float', low: 0.01, high: 0.3, log: true },
+    depth: { type: 'int', low: 2, high: 8 },
+    l2_leaf_reg: { type: 'float', low: 1, high: 10, log: true },
+  },
   logistic: {
     C: { type: 'float', low: 1e-3, high: 100, log: true },
   },

@@ -82,7 +82,7 @@ describe('tune', () => {
 
   it('refuses families without a search space, bad trial counts, metrics and fixed parameters', () => {
     expect(() => tune('linear', x, y, { trials: 3, folds: 3, seed: 1 })).toThrow(
-      'linear has no parameters to tune; tunable families: gbdt, logistic',
+      'linear has no parameters to tune; tunable families: gbdt, oblivious, logistic',
     );
     expect(() => tune('gbdt', x, y, { trials: 0, folds: 3, seed: 1 })).toThrow('positive integer');
     expect(() => tune('gbdt', x, y, { trials: 2, folds: 3, seed: 1, metric: 'speed' as never })).toThrow(
