@@ -1,0 +1,116 @@
+/**
+ * The tracking and registry domain, as MLflow models it (entities are readonly; database rows and their
+ * `toEntity` conversions live in the store folders). Timestamps are milliseconds since the Unix epoch.
+ */
+
+export type LifecycleStage = 'active' | 'deleted';
+/** Which lifecycle stages a search returns (MLflow's ViewType). */
+export type ViewType = 'ACTIVE_ONLY' | 'DELETED_ONLY' | 'ALL';
+
+export interface Tag {
+  readonly key: string;
+  readonly value: string;
+}
+
+export interface Experiment {
+  readonly experimentId: string;
+  readonly name: string;
+  readonly artifactLocation: string;
+  readonly lifecycleStage: LifecycleStage;
+  readonly creationTime: number;
+  readonly lastUpdateTime: number;
+  readonly tags: readonly Tag[];
+}
+
+export const RUN_STATUSES = ['RUNNING', 'SCHEDULED', 'FINISHED', 'FAILED', 'KILLED'] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
+
+export interface RunInfo {
+  readonly runId: string;
+  readonly runName: string;
+  readonly experimentId: string;
+  readonly userId: string;
+  readonly status: RunStatus;
+  readonly startTime: number;
+  /** Null while the run is RUNNING or SCHEDULED. */
+  readonly endTime: number | null;
+  readonly artifactUri: string;
+  readonly lifecycleStage: LifecycleStage;
+}
+
+/** One logged value of a metric: histories (e.g. per-iteration loss) are many of these with steps. */
+export interface Metric {
+  readonly key: string;
+  readonly value: number;
+  readonly timestamp: number;
+  readonly step: number;
+}
+
+/** Params are write-once: logging a different value for an existing key is an error. */
+export interface Param {
+  readonly key: string;
+  readonly value: string;
+}
+
+export interface RunData {
+  /** The latest value of each metric (highest step, then timestamp), as MLflow reports them. */
+  readonly metrics: readonly Metric[];
+  readonly params: readonly Param[];
+  readonly tags: readonly Tag[];
+}
+
+export interface Run {
+  readonly info: RunInfo;
+  readonly data: RunData;
+}
+
+/** One page of a list call; `nextPageToken` is null on the last page. */
+export interface Page<T> {
+  readonly items: readonly T[];
+  readonly nextPageToken: string | null;
+}
+
+export const MODEL_STAGES = ['None', 'Staging', 'Production', 'Archived'] as const;
+export type ModelStage = (typeof MODEL_STAGES)[number];
+
+export interface ModelVersion {
+  readonly name: string;
+  readonly version: string;
+  readonly creationTimestamp: number;
+  readonly lastUpdatedTimestamp: number;
+  readonly description: string;
+  readonly userId: string;
+  readonly currentStage: ModelStage;
+  /** Where the model artifact is, e.g. `runs:/<run_id>/model/model.json` or an artifact URI. */
+  readonly source: string;
+  readonly runId: string | null;
+  readonly status: 'READY' | 'PENDING_REGISTRATION' | 'FAILED_REGISTRATION';
+  readonly tags: readonly Tag[];
+  readonly aliases: readonly string[];
+  /** sha256 of the model artifact at registration; loading refuses an artifact that no longer matches. */
+  readonly checksum: string;
+  /** Key metrics of the source run at registration (e.g. cross-validated ROC AUC). */
+  readonly metrics: Readonly<Record<string, number>>;
+}
+
+export interface RegisteredModel {
+  readonly name: string;
+  readonly creationTimestamp: number;
+  readonly lastUpdatedTimestamp: number;
+  readonly description: string;
+  readonly tags: readonly Tag[];
+  /** The latest version in each stage (MLflow's `latest_versions`). */
+  readonly latestVersions: readonly ModelVersion[];
+  readonly aliases: readonly { readonly alias: string; readonly version: string }[];
+}
+
+/** One stage change of a model version, kept forever. */
+export interface StageTransition {
+  readonly name: string;
+  readonly version: string;
+  readonly fromStage: ModelStage;
+  readonly toStage: ModelStage;
+  readonly timestamp: number;
+  readonly user: string;
+  readonly reason: string;
+}
