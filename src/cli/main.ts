@@ -5,8 +5,11 @@ import { isOnsetError } from '../errors.js';
 import { registerDataCommands } from './data.js';
 import { registerExplainCommand } from './explain.js';
 import { registerModelCommands } from './model.js';
+import { registerModelsCommands } from './models.js';
 import { registerPredictCommands } from './predict.js';
+import { registerRunsCommands } from './runs.js';
 import { registerTrainCommand } from './train.js';
+import { registerUpCommand } from './up.js';
 
 const packageJson = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
   version: string;
@@ -23,6 +26,9 @@ export function buildProgram(): Command {
   registerPredictCommands(program);
   registerModelCommands(program);
   registerExplainCommand(program);
+  registerRunsCommands(program);
+  registerModelsCommands(program);
+  registerUpCommand(program);
   return program;
 }
 

@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { type Command, Option } from 'commander';
 import { readDatasetFile } from '../data/csv-reader.js';
 import { ESTIMATOR_NAMES, missingValuePolicy } from '../ml/estimators.js';
@@ -5,6 +6,9 @@ import { saveModelDocument } from '../ml/model-document.js';
 import { parseParamAssignments } from '../ml/params.js';
 import { trainOnDataset } from '../ml/train.js';
 import { TUNING_METRICS, type TuningMetric } from '../ml/tuning/tune.js';
+import { openOnsetStores } from '../tracking/open-stores.js';
+import { DEFAULT_EXPERIMENT, type LoggedRun, logTrainingRun } from '../tracking/training-logger.js';
+import { addStoreOptions, configFrom } from './config-options.js';
 import { renderMetrics } from './metrics-view.js';
 import {
   collect,
@@ -18,6 +22,12 @@ import { marks, printJson } from './output.js';
 import { createProgress } from './progress.js';
 
 interface TrainCliOptions {
+  track: boolean;
+  experiment: string;
+  runName?: string;
+  home?: string;
+  trackingUri?: string;
+  artifactUri?: string;
   tune?: number;
   tuneMetric: TuningMetric;
   sampler: 'tpe' | 'random';
@@ -34,8 +44,7 @@ interface TrainCliOptions {
 }
 
 export function registerTrainCommand(program: Command): void {
-  program
-    .command('train')
+  addStoreOptions(program.command('train'))
     .description('train a model on a labelled CSV file and save it as an Onset model document')
     .requiredOption('-d, --data <file>', 'labelled CSV file (Kaggle layout, Diagnosis required)')
     .addOption(
@@ -67,6 +76,9 @@ export function registerTrainCommand(program: Command): void {
     .addOption(policyOption())
     .requiredOption('-o, --output <model.json>', 'where to write the model document')
     .option('--json', 'print one JSON object with model, params, metrics and fit_seconds')
+    .option('--no-track', 'do not log a run in the tracking store')
+    .option('-e, --experiment <name>', 'experiment to log the run in', DEFAULT_EXPERIMENT)
+    .option('--run-name <name>', 'name of the logged run')
     .addHelpText(
       'after',
       '\nParameters per family: run `onset model params <family>`. gbdt takes XGBoost names (n_estimators,\nlearning_rate/eta, max_depth, ...); early_stopping_rounds holds out a stratified 20% of the rows.',
@@ -105,6 +117,20 @@ export function registerTrainCommand(program: Command): void {
       });
       progress?.done();
       await saveModelDocument(options.output, result.document);
+      let logged: LoggedRun | undefined;
+      if (options.track) {
+        const stores = await openOnsetStores(configFrom(options));
+        try {
+          logged = await logTrainingRun(stores, {
+            result,
+            datasetPath: resolve(options.data),
+            experimentName: options.experiment,
+            ...(options.runName ? { runName: options.runName } : {}),
+          });
+        } finally {
+          await stores.close();
+        }
+      }
       if (options.json) {
         printJson({
           model: result.document.estimator,
@@ -129,6 +155,9 @@ export function registerTrainCommand(program: Command): void {
           },
           ...(result.document.tuning ? { tuning: result.document.tuning } : {}),
           fit_seconds: result.fitSeconds,
+          ...(logged
+            ? { run_id: logged.runId, experiment_id: logged.experimentId, model_source: logged.modelSource }
+            : {}),
           rows: dataset.rowCount,
           rows_skipped: report.rowsSkipped,
           dataset_fingerprint: result.document.training.dataset_fingerprint,
@@ -139,6 +168,10 @@ export function registerTrainCommand(program: Command): void {
       const lines = [
         `${marks().ok} trained ${result.document.estimator} on ${dataset.rowCount} rows in ${result.fitSeconds.toFixed(3)} s -> ${options.output}`,
       ];
+      if (logged)
+        lines.push(
+          `  logged run ${logged.runId} in experiment ${options.experiment} (onset runs show ${logged.runId})`,
+        );
       if (report.rowsSkipped > 0)
         lines.push(`  ${report.rowsSkipped} invalid row(s) skipped (see onset data validate)`);
       const tuning = result.document.tuning;

@@ -35,6 +35,11 @@ export interface TrackingStore {
     /** Defaults to now. */
     startTime?: number;
     tags?: readonly Tag[];
+    /**
+     * The process that will finish the run, so `failAbandonedRuns` can fail it if that process dies.
+     * Defaults to this process; null for runs that a remote client owns (created through the REST API).
+     */
+    owner?: { readonly pid: number; readonly host: string } | null;
   }): Promise<Run>;
   getRun(runId: string): Promise<Run>;
   updateRun(

@@ -1,0 +1,190 @@
+import { type Command, Option } from 'commander';
+import { MODEL_STAGES, type ModelVersion } from '../tracking/entities.js';
+import { registerModelVersion } from '../tracking/model-registry.js';
+import { openOnsetStores } from '../tracking/open-stores.js';
+import { MODEL_ARTIFACT } from '../tracking/training-logger.js';
+import { addStoreOptions, configFrom } from './config-options.js';
+import { formatNumber, marks, printJson, renderTable } from './output.js';
+
+/** The registered model Onset's pipelines and serving use by default. */
+export const DEFAULT_MODEL_NAME = 'parkinson-disease-prediction';
+
+interface StoreFlags {
+  home?: string;
+  trackingUri?: string;
+  artifactUri?: string;
+  json?: boolean;
+}
+
+function versionRows(versions: readonly ModelVersion[]): string {
+  return renderTable(versions, [
+    { header: 'version', value: (v) => v.version, align: 'right' },
+    { header: 'stage', value: (v) => v.currentStage },
+    { header: 'aliases', value: (v) => v.aliases.join(', ') },
+    { header: 'run', value: (v) => v.runId ?? '' },
+    { header: 'cv ROC AUC', value: (v) => formatNumber(v.metrics.cv_roc_auc), align: 'right' },
+    { header: 'sha256', value: (v) => v.checksum.slice(0, 12) },
+  ]);
+}
+
+export function registerModelsCommands(program: Command): void {
+  const models = program.command('models').description('the model registry: versions, stages and aliases');
+
+  addStoreOptions(
+    models.command('list').description('registered models').option('--json', 'print as JSON'),
+  ).action(async (options: StoreFlags) => {
+    const stores = await openOnsetStores(configFrom(options));
+    try {
+      const page = await stores.registry.searchRegisteredModels({ maxResults: 1000 });
+      if (options.json) {
+        printJson(page.items);
+        return;
+      }
+      process.stdout.write(
+        `${renderTable(page.items, [
+          { header: 'name', value: (m) => m.name },
+          {
+            header: 'versions by stage',
+            value: (m) => m.latestVersions.map((v) => `${v.currentStage}: ${v.version}`).join(' · '),
+          },
+          { header: 'aliases', value: (m) => m.aliases.map((a) => `@${a.alias} -> ${a.version}`).join(', ') },
+        ])}\n`,
+      );
+    } finally {
+      await stores.close();
+    }
+  });
+
+  addStoreOptions(
+    models
+      .command('show')
+      .description('versions of a model and its stage history')
+      .argument('<name>')
+      .option('--json', 'print as JSON'),
+  ).action(async (name: string, options: StoreFlags) => {
+    const stores = await openOnsetStores(configFrom(options));
+    try {
+      const model = await stores.registry.getRegisteredModel(name);
+      const versions = await stores.registry.searchModelVersions({
+        filter: `name = '${name.replaceAll("'", "\\'")}'`,
+        maxResults: 1000,
+      });
+      const history = await stores.registry.getStageHistory(name);
+      if (options.json) {
+        printJson({ model, versions: versions.items, history });
+        return;
+      }
+      process.stdout.write(
+        [
+          `${model.name}${model.description ? `: ${model.description}` : ''}`,
+          '',
+          versionRows(versions.items),
+          '',
+          history.length === 0
+            ? 'No stage transitions yet.'
+            : renderTable(history, [
+                { header: 'when', value: (t) => new Date(t.timestamp).toISOString().slice(0, 19) },
+                { header: 'version', value: (t) => t.version, align: 'right' },
+                { header: 'from', value: (t) => t.fromStage },
+                { header: 'to', value: (t) => t.toStage },
+                { header: 'by', value: (t) => t.user },
+                { header: 'why', value: (t) => t.reason },
+              ]),
+          '',
+        ].join('\n'),
+      );
+    } finally {
+      await stores.close();
+    }
+  });
+
+  addStoreOptions(
+    models
+      .command('register')
+      .description("register a run's model as a new version (creating the registered model if needed)")
+      .argument('<run>', 'run id')
+      .option('--name <name>', 'registered model name', DEFAULT_MODEL_NAME)
+      .option('--path <path>', "the model's path in the run's artifacts", MODEL_ARTIFACT)
+      .option('--json', 'print as JSON'),
+  ).action(async (runId: string, options: StoreFlags & { name: string; path: string }) => {
+    const stores = await openOnsetStores(configFrom(options));
+    try {
+      const version = await registerModelVersion(stores, {
+        name: options.name,
+        source: `runs:/${runId}/${options.path}`,
+        runId,
+        createModelIfMissing: true,
+      });
+      if (options.json) printJson(version);
+      else
+        process.stdout.write(
+          `${marks().ok} registered ${version.name} version ${version.version} from run ${runId} (sha256 ${version.checksum.slice(0, 12)})\n`,
+        );
+    } finally {
+      await stores.close();
+    }
+  });
+
+  addStoreOptions(
+    models
+      .command('promote')
+      .description('move a version to a stage (archiving the versions already there with --archive-existing)')
+      .argument('<name>')
+      .argument('<version>')
+      .addOption(
+        new Option('--stage <stage>', 'target stage').choices([...MODEL_STAGES]).makeOptionMandatory(),
+      )
+      .option('--archive-existing', 'archive the versions currently in that stage')
+      .option('--reason <text>', 'why (kept in the stage history)', '')
+      .option('--json', 'print as JSON'),
+  ).action(
+    async (
+      name: string,
+      version: string,
+      options: StoreFlags & {
+        stage: (typeof MODEL_STAGES)[number];
+        archiveExisting?: boolean;
+        reason: string;
+      },
+    ) => {
+      const stores = await openOnsetStores(configFrom(options));
+      try {
+        const updated = await stores.registry.transitionModelVersionStage({
+          name,
+          version,
+          stage: options.stage,
+          archiveExistingVersions: options.archiveExisting ?? false,
+          user: process.env.USER ?? 'cli',
+          reason: options.reason,
+        });
+        if (options.json) printJson(updated);
+        else
+          process.stdout.write(
+            `${marks().ok} ${name} version ${version} is now in ${updated.currentStage}\n`,
+          );
+      } finally {
+        await stores.close();
+      }
+    },
+  );
+
+  addStoreOptions(
+    models
+      .command('alias')
+      .description('point an alias (e.g. champion, challenger) at a version')
+      .argument('<name>')
+      .argument('<alias>')
+      .argument('<version>')
+      .option('--json', 'print as JSON'),
+  ).action(async (name: string, alias: string, version: string, options: StoreFlags) => {
+    const stores = await openOnsetStores(configFrom(options));
+    try {
+      await stores.registry.setAlias(name, alias, version);
+      const target = await stores.registry.getModelVersionByAlias(name, alias);
+      if (options.json) printJson(target);
+      else process.stdout.write(`${marks().ok} ${name}@${alias} -> version ${target.version}\n`);
+    } finally {
+      await stores.close();
+    }
+  });
+}

@@ -1,0 +1,45 @@
+import { invalidParameter } from '../errors.js';
+import type { ArtifactStore } from './artifacts/artifact-store.js';
+
+/** Joins artifact path segments with `/`, skipping empty ones. */
+export function joinArtifactPath(a: string, b: string): string {
+  return [a, b].filter((part) => part !== '').join('/');
+}
+
+/** An artifact URI from a root URI and a path under it. */
+export function joinUri(root: string, path: string): string {
+  return path === '' ? root : `${root.replace(/\/+$/, '')}/${path}`;
+}
+
+/** Where a run's artifacts are inside the artifact store (its artifact URI relative to the store root). */
+export function runArtifactPrefix(artifacts: ArtifactStore, artifactUri: string): string {
+  const root = artifacts.rootUri.replace(/\/+$/, '');
+  if (artifactUri !== root && !artifactUri.startsWith(`${root}/`)) {
+    throw invalidParameter(
+      `The run's artifacts (${artifactUri}) are not in this server's artifact store (${root})`,
+    );
+  }
+  return artifactUri.slice(root.length + 1);
+}
+
+/**
+ * The artifact-store path of a model version source: `runs:/<run_id>/<path>` (relative to that run's
+ * artifacts), `models:`-less artifact URIs under the store root, or a path relative to the root.
+ */
+export function sourceArtifactPath(
+  artifacts: ArtifactStore,
+  source: string,
+  run: { info: { runId: string; artifactUri: string } } | undefined,
+): string {
+  const runsMatch = /^runs:\/([0-9a-f]{32})\/(.+)$/.exec(source);
+  if (runsMatch) {
+    if (run === undefined || run.info.runId !== runsMatch[1]) {
+      throw invalidParameter(
+        `Source ${source} names run ${runsMatch[1]}; pass run_id ${runsMatch[1]} with it`,
+      );
+    }
+    return joinArtifactPath(runArtifactPrefix(artifacts, run.info.artifactUri), runsMatch[2]!);
+  }
+  if (/^[a-z][a-z0-9+.-]*:/i.test(source)) return runArtifactPrefix(artifacts, source);
+  return source;
+}

@@ -1,0 +1,88 @@
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { ARTIFACT_STORE_SCHEMES, openArtifactStore } from './artifact-store-uri.js';
+import { LocalArtifactStore } from './local-artifact-store.js';
+import { parseS3Uri, S3ArtifactStore, s3ClientConfig } from './s3-artifact-store.js';
+
+describe('openArtifactStore', () => {
+  const dir = join(tmpdir(), 'onset-uri-test-never-created');
+
+  it('opens a local store for file:// URIs and bare paths', () => {
+    const fromUri = openArtifactStore(pathToFileURL(dir).href);
+    expect(fromUri).toBeInstanceOf(LocalArtifactStore);
+    expect(fromUri.rootUri).toBe(pathToFileURL(dir).href);
+    expect(openArtifactStore(dir).rootUri).toBe(pathToFileURL(dir).href);
+    expect(openArtifactStore('./.onset/artifacts').rootUri).toBe(
+      pathToFileURL(resolve('.onset/artifacts')).href,
+    );
+    expect(openArtifactStore('relative-dir')).toBeInstanceOf(LocalArtifactStore);
+  });
+
+  it('opens an S3 store for s3:// URIs, with a canonical prefix', () => {
+    const store = openArtifactStore('s3://my-bucket/some/prefix/', {
+      s3: { endpoint: 'http://127.0.0.1:1' },
+    });
+    expect(store).toBeInstanceOf(S3ArtifactStore);
+    expect(store.rootUri).toBe('s3://my-bucket/some/prefix');
+    expect(openArtifactStore('s3://my-bucket', { s3: { endpoint: 'http://127.0.0.1:1' } }).rootUri).toBe(
+      's3://my-bucket',
+    );
+  });
+
+  it('refuses unknown schemes, listing the known ones', () => {
+    expect(ARTIFACT_STORE_SCHEMES).toEqual(['file', 's3']);
+    for (const uri of ['gs://bucket/x', 'hdfs://nn/x', 'http://host/x', 'wasbs://c@a.blob/x']) {
+      expect(() => openArtifactStore(uri)).toThrow(
+        /unsupported artifact store URI scheme .*known schemes: file, s3/,
+      );
+    }
+    expect(() => openArtifactStore('')).toThrow(/empty/);
+  });
+
+  it('refuses malformed file and s3 URIs', () => {
+    expect(() => openArtifactStore('file://remote-host/x')).toThrow(/invalid file URI/);
+    expect(() => openArtifactStore('s3://')).toThrow(/invalid S3 bucket name/);
+    expect(() => openArtifactStore('s3://Bad_Bucket/x')).toThrow(/invalid S3 bucket name/);
+    expect(() => openArtifactStore('s3://bucket/../x')).toThrow(/"\.\." segments/);
+    expect(() => openArtifactStore('s3://bucket/a//b')).toThrow(/empty segments/);
+  });
+});
+
+describe('S3 configuration', () => {
+  it('parses s3://bucket/prefix', () => {
+    expect(parseS3Uri('s3://b-1/a/b/')).toEqual({ bucket: 'b-1', prefix: 'a/b' });
+    expect(parseS3Uri('s3://b-1')).toEqual({ bucket: 'b-1', prefix: '' });
+  });
+
+  it('uses path-style addressing against a custom endpoint, and AWS_REGION or us-east-1', () => {
+    const saved = { endpoint: process.env.ONSET_S3_ENDPOINT, region: process.env.AWS_REGION };
+    try {
+      delete process.env.ONSET_S3_ENDPOINT;
+      delete process.env.AWS_REGION;
+      expect(s3ClientConfig()).toEqual({ region: 'us-east-1' });
+      process.env.ONSET_S3_ENDPOINT = 'http://127.0.0.1:4568';
+      process.env.AWS_REGION = 'eu-west-3';
+      expect(s3ClientConfig()).toMatchObject({
+        endpoint: 'http://127.0.0.1:4568',
+        forcePathStyle: true,
+        region: 'eu-west-3',
+      });
+      expect(
+        s3ClientConfig({ region: 'ap-south-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' } }),
+      ).toMatchObject({ region: 'ap-south-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' } });
+    } finally {
+      if (saved.endpoint === undefined) delete process.env.ONSET_S3_ENDPOINT;
+      else process.env.ONSET_S3_ENDPOINT = saved.endpoint;
+      if (saved.region === undefined) delete process.env.AWS_REGION;
+      else process.env.AWS_REGION = saved.region;
+    }
+  });
+
+  it('refuses a bad listPageSize', () => {
+    expect(
+      () => new S3ArtifactStore('s3://bucket', { endpoint: 'http://127.0.0.1:1', listPageSize: 0 }),
+    ).toThrow(/listPageSize/);
+  });
+});

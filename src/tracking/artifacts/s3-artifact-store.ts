@@ -1,0 +1,375 @@
+/**
+ * Artifacts in S3 (`s3://bucket/prefix`), through the AWS SDK v3 client.
+ *
+ * Layout: artifact `a/b.txt` is the object `<prefix>/a/b.txt`; its sha256 (hex) is the object's user
+ * metadata `sha256` (header `x-amz-meta-sha256`). A single PutObject is atomic in S3, so content and
+ * checksum always arrive together; `get` and `stream` re-hash the body and refuse a mismatch, or an object
+ * without the metadata (written by another tool), with INTERNAL_ERROR (see `checksum.ts`). Objects are
+ * limited to S3's single-PUT maximum (5 GB). Directories are key prefixes: they exist while they hold
+ * objects, and `list` uses the delimiter `/` with ListObjectsV2 pagination.
+ *
+ * Configuration: the endpoint comes from the options or `ONSET_S3_ENDPOINT` (path-style addressing and
+ * SDK-computed checksums only when required, which emulators such as s3rver and MinIO need), the region
+ * from the options, `AWS_REGION`, or `us-east-1`, credentials from the options or the SDK's standard chain.
+ */
+
+import { Readable } from 'node:stream';
+import {
+  DeleteObjectCommand,
+  DeleteObjectsCommand,
+  type DeleteObjectsCommandOutput,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  type ListObjectsV2CommandOutput,
+  PutObjectCommand,
+  S3Client,
+  type S3ClientConfig,
+} from '@aws-sdk/client-s3';
+import { invalidParameter, OnsetError } from '../../errors.js';
+import type { ArtifactEntry, ArtifactStore, StoredArtifact } from './artifact-store.js';
+import {
+  checksumMissing,
+  isSha256,
+  sha256Hex,
+  toBuffer,
+  verifyContent,
+  verifyingStream,
+} from './checksum.js';
+import { safeArtifactDirectory, safeArtifactPath } from './path-safety.js';
+
+/** The user-metadata key holding the sha256 (sent as the `x-amz-meta-sha256` header). */
+export const SHA256_METADATA_KEY = 'sha256';
+
+const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+/** DeleteObjects takes at most this many keys per call. */
+const DELETE_BATCH = 1000;
+
+export interface S3ArtifactStoreOptions {
+  /** A ready client; when given, endpoint, region and credentials below are ignored. */
+  readonly client?: S3Client;
+  /** S3-compatible endpoint (e.g. `http://127.0.0.1:4568`); default `ONSET_S3_ENDPOINT`, else AWS. */
+  readonly endpoint?: string;
+  /** Default `AWS_REGION`, else `us-east-1`. */
+  readonly region?: string;
+  /** Default: the SDK's standard credential chain. */
+  readonly credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string };
+  /** Keys per ListObjectsV2 page (MaxKeys), 1-1000; default 1000. Small values exercise pagination. */
+  readonly listPageSize?: number;
+}
+
+/** Splits `s3://bucket/prefix` into a bucket and a canonical prefix ('' for the bucket root). */
+export function parseS3Uri(uri: string): { bucket: string; prefix: string } {
+  const match = /^s3:\/\/([^/]*)(?:\/(.*))?$/i.exec(uri);
+  if (!match) throw invalidParameter(`not an S3 URI: ${JSON.stringify(uri)}; expected s3://bucket/prefix`);
+  const bucket = match[1] ?? '';
+  if (!BUCKET_NAME.test(bucket)) {
+    throw invalidParameter(
+      `invalid S3 bucket name ${JSON.stringify(bucket)} in ${uri}: 3-63 characters of a-z, 0-9, '.' and '-', ` +
+        'starting and ending with a letter or digit',
+    );
+  }
+  return { bucket, prefix: safeArtifactDirectory(match[2] ?? '') };
+}
+
+/** The client configuration the store uses when no client is given (exported for tests and tools). */
+export function s3ClientConfig(options: S3ArtifactStoreOptions = {}): S3ClientConfig {
+  const endpoint = options.endpoint ?? (process.env.ONSET_S3_ENDPOINT || undefined);
+  const config: S3ClientConfig = { region: options.region ?? (process.env.AWS_REGION || 'us-east-1') };
+  if (endpoint !== undefined) {
+    config.endpoint = endpoint;
+    config.forcePathStyle = true;
+    config.requestChecksumCalculation = 'WHEN_REQUIRED';
+    config.responseChecksumValidation = 'WHEN_REQUIRED';
+  }
+  if (options.credentials) config.credentials = { ...options.credentials };
+  return config;
+}
+
+interface SdkError {
+  readonly name?: string;
+  readonly code?: string;
+  readonly message?: string;
+  readonly $metadata?: { readonly httpStatusCode?: number };
+}
+
+export class S3ArtifactStore implements ArtifactStore {
+  readonly rootUri: string;
+  readonly bucket: string;
+  /** Canonical key prefix without a trailing '/', '' for the bucket root. */
+  readonly prefix: string;
+  private readonly client: S3Client;
+  private readonly endpointLabel: string;
+  private readonly listPageSize: number;
+
+  constructor(uri: string, options: S3ArtifactStoreOptions = {}) {
+    const { bucket, prefix } = parseS3Uri(uri);
+    this.bucket = bucket;
+    this.prefix = prefix;
+    this.rootUri = prefix === '' ? `s3://${bucket}` : `s3://${bucket}/${prefix}`;
+    const config = s3ClientConfig(options);
+    this.client = options.client ?? new S3Client(config);
+    const pageSize = options.listPageSize ?? 1000;
+    if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > 1000) {
+      throw invalidParameter(`listPageSize must be an integer from 1 to 1000, got ${pageSize}`);
+    }
+    this.listPageSize = pageSize;
+    this.endpointLabel = options.client ? 'the given S3 client' : String(config.endpoint ?? 'AWS S3');
+  }
+
+  /** Closes the client's connections. */
+  destroy(): void {
+    this.client.destroy();
+  }
+
+  private key(safe: string): string {
+    return this.prefix === '' ? safe : `${this.prefix}/${safe}`;
+  }
+
+  /** The key prefix of the directory `safe` ('' for the root), ending in '/' unless it is the bucket root. */
+  private directoryPrefix(safe: string): string {
+    const key = safe === '' ? this.prefix : this.key(safe);
+    return key === '' ? '' : `${key}/`;
+  }
+
+  /** Maps an SDK error to an OnsetError that says what failed, where. */
+  private failure(error: unknown, action: string, path: string): OnsetError {
+    if (error instanceof OnsetError) return error;
+    const sdk = (error ?? {}) as SdkError;
+    const status = sdk.$metadata?.httpStatusCode;
+    const where = `${this.rootUri} (${this.endpointLabel})`;
+    const name = sdk.name ?? sdk.code ?? 'Error';
+    if (name === 'NoSuchBucket') {
+      return new OnsetError('RESOURCE_DOES_NOT_EXIST', `S3 bucket ${this.bucket} does not exist (${where})`, {
+        cause: error,
+      });
+    }
+    if (name === 'NoSuchKey' || name === 'NotFound' || status === 404) {
+      return new OnsetError('RESOURCE_DOES_NOT_EXIST', `artifact ${path} does not exist in ${where}`, {
+        cause: error,
+        details: { path },
+      });
+    }
+    if (status === 401 || status === 403 || name === 'AccessDenied' || name === 'InvalidAccessKeyId') {
+      return new OnsetError('PERMISSION_DENIED', `S3 refused to ${action} ${path} in ${where}: ${name}`, {
+        cause: error,
+      });
+    }
+    if (
+      status === undefined &&
+      ['ECONNREFUSED', 'ENOTFOUND', 'ETIMEDOUT', 'ECONNRESET'].includes(sdk.code ?? '')
+    ) {
+      return new OnsetError(
+        'TEMPORARILY_UNAVAILABLE',
+        `cannot reach S3 to ${action} ${path} in ${where}: ${sdk.code}`,
+        { cause: error },
+      );
+    }
+    return new OnsetError(
+      'INTERNAL_ERROR',
+      `S3 failed to ${action} ${path} in ${where}: ${name}${sdk.message ? `: ${sdk.message}` : ''}`,
+      { cause: error },
+    );
+  }
+
+  async put(path: string, content: Buffer | Uint8Array | string): Promise<StoredArtifact> {
+    const safe = safeArtifactPath(path);
+    const bytes = toBuffer(content);
+    const sha256 = sha256Hex(bytes);
+    try {
+      await this.client.send(
+        new PutObjectCommand({
+          Bucket: this.bucket,
+          Key: this.key(safe),
+          Body: bytes,
+          ContentLength: bytes.length,
+          ContentType: 'application/octet-stream',
+          Metadata: { [SHA256_METADATA_KEY]: sha256 },
+        }),
+      );
+    } catch (error) {
+      throw this.failure(error, 'write', safe);
+    }
+    return { path: safe, size: bytes.length, sha256 };
+  }
+
+  private async getObject(safe: string) {
+    try {
+      const output = await this.client.send(
+        new GetObjectCommand({ Bucket: this.bucket, Key: this.key(safe) }),
+      );
+      const recorded = output.Metadata?.[SHA256_METADATA_KEY]?.toLowerCase();
+      if (!isSha256(recorded)) {
+        (output.Body as Readable | undefined)?.destroy?.();
+        throw checksumMissing(safe, `no x-amz-meta-${SHA256_METADATA_KEY} metadata on the S3 object`);
+      }
+      if (!(output.Body instanceof Readable)) {
+        throw new OnsetError('INTERNAL_ERROR', `S3 returned no readable body for artifact ${safe}`);
+      }
+      return { body: output.Body, recorded };
+    } catch (error) {
+      throw this.failure(error, 'read', safe);
+    }
+  }
+
+  async get(path: string, expectedSha256?: string): Promise<Buffer> {
+    const safe = safeArtifactPath(path);
+    const { body, recorded } = await this.getObject(safe);
+    const chunks: Buffer[] = [];
+    try {
+      for await (const chunk of body) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk));
+    } catch (error) {
+      throw this.failure(error, 'read', safe);
+    }
+    return verifyContent(safe, Buffer.concat(chunks), recorded, expectedSha256);
+  }
+
+  async stream(path: string): Promise<Readable> {
+    const safe = safeArtifactPath(path);
+    const { body, recorded } = await this.getObject(safe);
+    return verifyingStream(safe, body, recorded);
+  }
+
+  async stat(path: string): Promise<StoredArtifact> {
+    const safe = safeArtifactPath(path);
+    try {
+      const output = await this.client.send(
+        new HeadObjectCommand({ Bucket: this.bucket, Key: this.key(safe) }),
+      );
+      const recorded = output.Metadata?.[SHA256_METADATA_KEY]?.toLowerCase();
+      if (!isSha256(recorded)) {
+        throw checksumMissing(safe, `no x-amz-meta-${SHA256_METADATA_KEY} metadata on the S3 object`);
+      }
+      return { path: safe, size: output.ContentLength ?? 0, sha256: recorded };
+    } catch (error) {
+      throw this.failure(error, 'stat', safe);
+    }
+  }
+
+  /** All pages of a ListObjectsV2 call. */
+  private async *pages(prefix: string, delimiter: string | undefined, path: string) {
+    let token: string | undefined;
+    do {
+      let page: ListObjectsV2CommandOutput;
+      try {
+        page = await this.client.send(
+          new ListObjectsV2Command({
+            Bucket: this.bucket,
+            Prefix: prefix,
+            Delimiter: delimiter,
+            MaxKeys: this.listPageSize,
+            ContinuationToken: token,
+          }),
+        );
+      } catch (error) {
+        throw this.failure(error, 'list', path);
+      }
+      yield page;
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+  }
+
+  /** The name of a key (or common prefix) under `base`, or undefined when it is not a usable name. */
+  private childName(base: string, key: string): string | undefined {
+    if (!key.startsWith(base)) return undefined;
+    const rest = key.slice(base.length);
+    try {
+      return safeArtifactPath(rest) === rest && !rest.includes('/') ? rest : undefined;
+    } catch {
+      return undefined; // written by another tool under a name Onset refuses: not listed
+    }
+  }
+
+  /**
+   * Entries directly under `directory`, sorted by path; each `path` is relative to the listed directory
+   * (`list('a')` gives `b.txt` for `a/b.txt`). A missing directory lists as empty. Keys that are not valid artifact
+   * paths (written by other tools) and directory-marker objects (`a/`) are skipped.
+   */
+  async list(directory?: string): Promise<readonly ArtifactEntry[]> {
+    const safe = safeArtifactDirectory(directory);
+    const prefix = this.directoryPrefix(safe);
+    const entries: ArtifactEntry[] = [];
+    const directories = new Set<string>(); // a common prefix may repeat across pages on some servers
+    for await (const page of this.pages(prefix, '/', safe)) {
+      for (const common of page.CommonPrefixes ?? []) {
+        const path =
+          common.Prefix === undefined ? undefined : this.childName(prefix, common.Prefix.slice(0, -1));
+        if (path !== undefined && !directories.has(path)) {
+          directories.add(path);
+          entries.push({ path, isDir: true });
+        }
+      }
+      for (const object of page.Contents ?? []) {
+        if (object.Key === undefined || object.Key === prefix) continue;
+        const path = this.childName(prefix, object.Key);
+        if (path !== undefined) entries.push({ path, isDir: false, size: object.Size ?? 0 });
+      }
+    }
+    return entries.sort((a, b) =>
+      a.path < b.path ? -1 : a.path > b.path ? 1 : Number(a.isDir) - Number(b.isDir),
+    );
+  }
+
+  /** True for an artifact object, or a directory (key prefix) holding at least one object. */
+  async exists(path: string): Promise<boolean> {
+    const safe = safeArtifactPath(path);
+    try {
+      await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: this.key(safe) }));
+      return true;
+    } catch (error) {
+      const mapped = this.failure(error, 'stat', safe);
+      if (mapped.code !== 'RESOURCE_DOES_NOT_EXIST' || (error as SdkError).name === 'NoSuchBucket')
+        throw mapped;
+    }
+    try {
+      const page = await this.client.send(
+        new ListObjectsV2Command({ Bucket: this.bucket, Prefix: this.directoryPrefix(safe), MaxKeys: 1 }),
+      );
+      return (page.KeyCount ?? page.Contents?.length ?? 0) > 0;
+    } catch (error) {
+      throw this.failure(error, 'list', safe);
+    }
+  }
+
+  /** Deletes the object `path` and every object under `path/`; nothing to delete is not an error. */
+  async delete(path: string): Promise<void> {
+    const safe = safeArtifactPath(path);
+    try {
+      await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: this.key(safe) }));
+    } catch (error) {
+      throw this.failure(error, 'delete', safe);
+    }
+    // List everything first, then delete: deleting while paginating may shift pages on some servers.
+    const keys: string[] = [];
+    for await (const page of this.pages(this.directoryPrefix(safe), undefined, safe)) {
+      for (const object of page.Contents ?? []) if (object.Key !== undefined) keys.push(object.Key);
+    }
+    for (let start = 0; start < keys.length; start += DELETE_BATCH) {
+      await this.deleteKeys(keys.slice(start, start + DELETE_BATCH), safe);
+    }
+  }
+
+  private async deleteKeys(keys: readonly string[], path: string): Promise<void> {
+    let output: DeleteObjectsCommandOutput;
+    try {
+      output = await this.client.send(
+        new DeleteObjectsCommand({
+          Bucket: this.bucket,
+          Delete: { Objects: keys.map((Key) => ({ Key })), Quiet: true },
+        }),
+      );
+    } catch (error) {
+      throw this.failure(error, 'delete', path);
+    }
+    const errors = output.Errors ?? [];
+    if (errors.length > 0) {
+      const first = errors[0];
+      throw new OnsetError(
+        'INTERNAL_ERROR',
+        `S3 failed to delete ${errors.length} of ${keys.length} objects under ${path} in ${this.rootUri}` +
+          ` (first: ${first?.Key}: ${first?.Code})`,
+        { details: { errors } },
+      );
+    }
+  }
+}

@@ -1,0 +1,147 @@
+/**
+ * Rows → entities. Rows are what the database returns (see `schema.ts`); entities are the readonly domain
+ * objects of `../entities.ts`.
+ */
+import type { Selectable } from 'kysely';
+import type {
+  Experiment,
+  LifecycleStage,
+  Metric,
+  ModelStage,
+  ModelVersion,
+  RegisteredModel,
+  RunInfo,
+  RunStatus,
+  StageTransition,
+  Tag,
+} from '../entities.js';
+import type {
+  ExperimentsTable,
+  LatestMetricsTable,
+  MetricsTable,
+  ModelVersionsTable,
+  RegisteredModelsTable,
+  RunsTable,
+  StageTransitionsTable,
+} from './schema.js';
+
+export type ExperimentRow = Selectable<ExperimentsTable>;
+export type RunRow = Selectable<RunsTable>;
+export type MetricRow = Pick<Selectable<MetricsTable>, 'key' | 'value' | 'timestamp' | 'step' | 'is_nan'>;
+export type LatestMetricRow = Selectable<LatestMetricsTable>;
+export type RegisteredModelRow = Selectable<RegisteredModelsTable>;
+export type ModelVersionRow = Selectable<ModelVersionsTable>;
+export type StageTransitionRow = Selectable<StageTransitionsTable>;
+
+export function experimentToEntity(row: ExperimentRow, tags: readonly Tag[]): Experiment {
+  return {
+    experimentId: String(row.experiment_id),
+    name: row.name,
+    artifactLocation: row.artifact_location,
+    lifecycleStage: row.lifecycle_stage as LifecycleStage,
+    creationTime: Number(row.creation_time),
+    lastUpdateTime: Number(row.last_update_time),
+    tags,
+  };
+}
+
+export function runInfoToEntity(row: RunRow): RunInfo {
+  return {
+    runId: row.run_uuid,
+    runName: row.name,
+    experimentId: String(row.experiment_id),
+    userId: row.user_id,
+    status: row.status as RunStatus,
+    startTime: Number(row.start_time),
+    endTime: row.end_time === null ? null : Number(row.end_time),
+    artifactUri: row.artifact_uri,
+    lifecycleStage: row.lifecycle_stage as LifecycleStage,
+  };
+}
+
+/** NaN is stored as 0 with `is_nan` set (SQLite cannot store NaN); ±Infinity is stored as such. */
+export function metricToEntity(row: MetricRow): Metric {
+  return {
+    key: row.key,
+    value: Number(row.is_nan) === 1 ? Number.NaN : Number(row.value),
+    timestamp: Number(row.timestamp),
+    step: Number(row.step),
+  };
+}
+
+/** The stored columns of a metric value. */
+export function metricColumns(value: number): { value: number; is_nan: number } {
+  return Number.isNaN(value) ? { value: 0, is_nan: 1 } : { value, is_nan: 0 };
+}
+
+export function tagToEntity(row: { key: string; value: string }): Tag {
+  return { key: row.key, value: row.value };
+}
+
+/** JSON with NaN and ±Infinity written as strings, so a metrics snapshot round-trips any number. */
+export function encodeMetricsJson(metrics: Readonly<Record<string, number>>): string {
+  const encoded: Record<string, number | string> = {};
+  for (const [key, value] of Object.entries(metrics))
+    encoded[key] = Number.isFinite(value) ? value : String(value);
+  return JSON.stringify(encoded);
+}
+
+export function decodeMetricsJson(text: string): Readonly<Record<string, number>> {
+  const decoded: Record<string, number> = {};
+  for (const [key, value] of Object.entries(JSON.parse(text) as Record<string, number | string>)) {
+    decoded[key] = Number(value);
+  }
+  return decoded;
+}
+
+export function modelVersionToEntity(
+  row: ModelVersionRow,
+  tags: readonly Tag[],
+  aliases: readonly string[],
+): ModelVersion {
+  return {
+    name: row.name,
+    version: String(row.version),
+    creationTimestamp: Number(row.creation_time),
+    lastUpdatedTimestamp: Number(row.last_updated_time),
+    description: row.description,
+    userId: row.user_id,
+    currentStage: row.current_stage as ModelStage,
+    source: row.source,
+    runId: row.run_id,
+    status: row.status as ModelVersion['status'],
+    tags,
+    aliases,
+    checksum: row.checksum,
+    metrics: decodeMetricsJson(row.metrics_json),
+  };
+}
+
+export function registeredModelToEntity(
+  row: RegisteredModelRow,
+  tags: readonly Tag[],
+  latestVersions: readonly ModelVersion[],
+  aliases: readonly { readonly alias: string; readonly version: string }[],
+): RegisteredModel {
+  return {
+    name: row.name,
+    creationTimestamp: Number(row.creation_time),
+    lastUpdatedTimestamp: Number(row.last_updated_time),
+    description: row.description,
+    tags,
+    latestVersions,
+    aliases,
+  };
+}
+
+export function stageTransitionToEntity(row: StageTransitionRow): StageTransition {
+  return {
+    name: row.name,
+    version: String(row.version),
+    fromStage: row.from_stage as ModelStage,
+    toStage: row.to_stage as ModelStage,
+    timestamp: Number(row.timestamp),
+    user: row.user_id,
+    reason: row.reason,
+  };
+}

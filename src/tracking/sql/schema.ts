@@ -1,0 +1,145 @@
+/**
+ * The tables of the SQL tracking and registry stores, as Kysely sees them. These are rows, not domain
+ * objects: `rows.ts` converts them to the readonly entities of `../entities.ts`. Timestamps are
+ * milliseconds since the Unix epoch (BIGINT); booleans are 0/1 integers on both dialects.
+ */
+import type { Generated } from 'kysely';
+
+export interface SchemaMigrationsTable {
+  version: number;
+  name: string;
+  applied_at: number;
+}
+
+export interface ExperimentsTable {
+  experiment_id: Generated<number>;
+  name: string;
+  artifact_location: string;
+  lifecycle_stage: string;
+  creation_time: number;
+  last_update_time: number;
+}
+
+export interface ExperimentTagsTable {
+  experiment_id: number;
+  key: string;
+  value: string;
+}
+
+export interface RunsTable {
+  run_uuid: string;
+  name: string;
+  experiment_id: number;
+  user_id: string;
+  status: string;
+  start_time: number;
+  end_time: number | null;
+  artifact_uri: string;
+  lifecycle_stage: string;
+  deleted_time: number | null;
+}
+
+export interface ParamsTable {
+  run_uuid: string;
+  key: string;
+  value: string;
+}
+
+export interface TagsTable {
+  run_uuid: string;
+  key: string;
+  value: string;
+}
+
+/** Every logged metric value (full histories). NaN is stored as value 0 with is_nan 1. */
+export interface MetricsTable {
+  id: Generated<number>;
+  run_uuid: string;
+  key: string;
+  value: number;
+  timestamp: number;
+  step: number;
+  is_nan: number;
+}
+
+/** The latest value (highest step, then timestamp) of each metric of each run, kept by logBatch. */
+export interface LatestMetricsTable {
+  run_uuid: string;
+  key: string;
+  value: number;
+  timestamp: number;
+  step: number;
+  is_nan: number;
+}
+
+export interface RegisteredModelsTable {
+  name: string;
+  creation_time: number;
+  last_updated_time: number;
+  description: string;
+  /** The number the next version gets: versions are never renumbered or reused after a delete. */
+  next_version: number;
+}
+
+export interface RegisteredModelTagsTable {
+  name: string;
+  key: string;
+  value: string;
+}
+
+export interface ModelVersionsTable {
+  name: string;
+  version: number;
+  creation_time: number;
+  last_updated_time: number;
+  description: string;
+  user_id: string;
+  current_stage: string;
+  source: string;
+  run_id: string | null;
+  status: string;
+  checksum: string;
+  /** JSON object of metric name → number; non-finite numbers are written as the strings "NaN", "Infinity". */
+  metrics_json: string;
+}
+
+export interface ModelVersionTagsTable {
+  name: string;
+  version: number;
+  key: string;
+  value: string;
+}
+
+export interface RegisteredModelAliasesTable {
+  name: string;
+  alias: string;
+  version: number;
+}
+
+export interface StageTransitionsTable {
+  id: Generated<number>;
+  name: string;
+  version: number;
+  from_stage: string;
+  to_stage: string;
+  timestamp: number;
+  user_id: string;
+  reason: string;
+}
+
+export interface Database {
+  onset_schema_migrations: SchemaMigrationsTable;
+  experiments: ExperimentsTable;
+  experiment_tags: ExperimentTagsTable;
+  runs: RunsTable;
+  params: ParamsTable;
+  tags: TagsTable;
+  metrics: MetricsTable;
+  latest_metrics: LatestMetricsTable;
+  registered_models: RegisteredModelsTable;
+  registered_model_tags: RegisteredModelTagsTable;
+  model_versions: ModelVersionsTable;
+  model_version_tags: ModelVersionTagsTable;
+  registered_model_aliases: RegisteredModelAliasesTable;
+  model_version_stage_transitions: StageTransitionsTable;
+}

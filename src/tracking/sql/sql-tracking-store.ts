@@ -1,0 +1,788 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import { type Kysely, type RawBuilder, sql } from 'kysely';
+import { invalidParameter } from '../../errors.js';
+import {
+  type Experiment,
+  type Metric,
+  type Page,
+  type Param,
+  RUN_STATUSES,
+  type Run,
+  type RunInfo,
+  type RunStatus,
+  type Tag,
+  type ViewType,
+} from '../entities.js';
+import type { TrackingStore } from '../tracking-store.js';
+import { joinUri } from './migrations.js';
+import { decodePageToken, resolveMaxResults, toPage } from './paging.js';
+import {
+  type ExperimentRow,
+  experimentToEntity,
+  metricColumns,
+  metricToEntity,
+  type RunRow,
+  runInfoToEntity,
+  tagToEntity,
+} from './rows.js';
+import { randomRunName } from './run-names.js';
+import type { Database } from './schema.js';
+import type { SearchParser } from './search-parser.js';
+import { and, compileFilter, compileOrderBy, type SearchSpec } from './search-sql.js';
+import type { SqlDatabase } from './sql-database.js';
+import {
+  alreadyExists,
+  invalidState,
+  LIMITS,
+  notFound,
+  validateBatch,
+  validateName,
+  validateTag,
+  validateTags,
+} from './validation.js';
+
+/** The tag MLflow keeps a run's name in, mirrored from the `name` column. */
+export const RUN_NAME_TAG = 'mlflow.runName';
+/** Tags recording which process owns a run (see `failAbandonedRuns`). */
+export const OWNER_PID_TAG = 'onset.pid';
+export const OWNER_HOST_TAG = 'onset.host';
+export const FAILURE_REASON_TAG = 'onset.failure_reason';
+
+/** A process that owns the runs it creates: while it lives, its RUNNING runs are not abandoned. */
+export interface OwnerProcess {
+  readonly pid: number;
+  readonly host: string;
+}
+
+export interface SqlTrackingStoreOptions {
+  /** Artifact root URI: experiments default to `<artifactRoot>/<experimentId>`. */
+  readonly artifactRoot: string;
+  readonly parser: SearchParser;
+  /**
+   * Recorded as the `onset.pid` and `onset.host` tags of every run this store creates. Defaults to this
+   * process; a server creating runs for remote clients passes `null` (their runs are never auto-failed).
+   */
+  readonly ownerProcess?: OwnerProcess | null;
+  /** This machine's name, compared with `onset.host` by failAbandonedRuns. Defaults to `os.hostname()`. */
+  readonly host?: string;
+  /** Whether a process id is alive on this machine. Defaults to `process.kill(pid, 0)`. */
+  readonly isProcessAlive?: (pid: number) => boolean;
+}
+
+export const SEARCH_RUNS_DEFAULT_MAX_RESULTS = 1_000;
+export const SEARCH_RUNS_MAX_RESULTS = 50_000;
+export const SEARCH_EXPERIMENTS_DEFAULT_MAX_RESULTS = 1_000;
+export const SEARCH_EXPERIMENTS_MAX_RESULTS = 50_000;
+export const METRIC_HISTORY_MAX_RESULTS = 25_000;
+
+/** Rows per multi-row INSERT and ids per IN list: well under both dialects' bound-parameter limits. */
+const CHUNK = 500;
+
+/** `process.kill(pid, 0)` probes a process without signalling it: ESRCH means it is gone. */
+export function processIsAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function chunks<T>(items: readonly T[], size = CHUNK): T[][] {
+  const result: T[][] = [];
+  for (let start = 0; start < items.length; start += size) result.push(items.slice(start, start + size));
+  return result;
+}
+
+function byKey(a: { key: string }, b: { key: string }): number {
+  return a.key < b.key ? -1 : a.key > b.key ? 1 : 0;
+}
+
+const EXPERIMENT_ID = /^\d{1,9}$/;
+
+function lifecycleCondition(
+  column: RawBuilder<unknown>,
+  viewType: ViewType | undefined,
+): RawBuilder<boolean> {
+  switch (viewType ?? 'ACTIVE_ONLY') {
+    case 'ACTIVE_ONLY':
+      return sql<boolean>`${column} = 'active'`;
+    case 'DELETED_ONLY':
+      return sql<boolean>`${column} = 'deleted'`;
+    case 'ALL':
+      return sql<boolean>`(1 = 1)`;
+    default:
+      throw invalidParameter(`Invalid view type "${viewType}": allowed are ACTIVE_ONLY, DELETED_ONLY, ALL`);
+  }
+}
+
+const RUN_START_TIME = { column: sql.ref('r.start_time'), type: 'number' } as const;
+const RUN_ID = { column: sql.ref('r.run_uuid'), type: 'string' } as const;
+
+/** searchRuns: attributes (with MLflow's synonyms), params, tags and latest metrics. */
+export const RUN_SEARCH: SearchSpec = {
+  target: 'runs',
+  attributes: {
+    run_id: RUN_ID,
+    run_uuid: RUN_ID,
+    run_name: { column: sql.ref('r.name'), type: 'string' },
+    status: { column: sql.ref('r.status'), type: 'string' },
+    user_id: { column: sql.ref('r.user_id'), type: 'string' },
+    start_time: RUN_START_TIME,
+    created: RUN_START_TIME,
+    end_time: { column: sql.ref('r.end_time'), type: 'number' },
+    artifact_uri: { column: sql.ref('r.artifact_uri'), type: 'string' },
+    lifecycle_stage: { column: sql.ref('r.lifecycle_stage'), type: 'string' },
+    experiment_id: { column: sql.ref('r.experiment_id'), type: 'number' },
+  },
+  params: {
+    table: 'params',
+    correlate: (alias) => sql<boolean>`${sql.ref(`${alias}.run_uuid`)} = r.run_uuid`,
+  },
+  tags: { table: 'tags', correlate: (alias) => sql<boolean>`${sql.ref(`${alias}.run_uuid`)} = r.run_uuid` },
+  metrics: {
+    table: 'latest_metrics',
+    correlate: (alias) => sql<boolean>`${sql.ref(`${alias}.run_uuid`)} = r.run_uuid`,
+  },
+};
+
+const EXPERIMENT_CREATION_TIME = { column: sql.ref('e.creation_time'), type: 'number' } as const;
+const EXPERIMENT_LAST_UPDATE_TIME = { column: sql.ref('e.last_update_time'), type: 'number' } as const;
+const EXPERIMENT_ID_ATTRIBUTE = { column: sql.ref('e.experiment_id'), type: 'number' } as const;
+
+/** searchExperiments: `name`, `creation_time`, `last_update_time`, `experiment_id`, `tags.<key>`. */
+export const EXPERIMENT_SEARCH: SearchSpec = {
+  target: 'experiments',
+  attributes: {
+    name: { column: sql.ref('e.name'), type: 'string' },
+    experiment_id: EXPERIMENT_ID_ATTRIBUTE,
+    creation_time: EXPERIMENT_CREATION_TIME,
+    last_update_time: EXPERIMENT_LAST_UPDATE_TIME,
+    lifecycle_stage: { column: sql.ref('e.lifecycle_stage'), type: 'string' },
+  },
+  tags: {
+    table: 'experiment_tags',
+    correlate: (alias) => sql<boolean>`${sql.ref(`${alias}.experiment_id`)} = e.experiment_id`,
+  },
+};
+
+/**
+ * TrackingStore over SQLite or PostgreSQL (see `SqlDatabase`). Metric searches and run listings read the
+ * `latest_metrics` table that logBatch keeps up to date in the same transaction as the history.
+ *
+ * Abandoned runs: every run created through this store records its owner process as tags `onset.pid` and
+ * `onset.host` (option `ownerProcess`); `failAbandonedRuns` marks FAILED the RUNNING runs owned by a process
+ * of this host that no longer exists (`process.kill(pid, 0)` fails with ESRCH). Runs of other hosts, or
+ * without owner tags, are left alone: their liveness cannot be known here. A recycled pid makes a dead
+ * owner look alive (the run stays RUNNING, never the opposite).
+ */
+export class SqlTrackingStore implements TrackingStore {
+  readonly #database: SqlDatabase;
+  readonly #db: Kysely<Database>;
+  readonly #artifactRoot: string;
+  readonly #parser: SearchParser;
+  readonly #owner: OwnerProcess | null;
+  readonly #host: string;
+  readonly #isProcessAlive: (pid: number) => boolean;
+  readonly #onClose: () => Promise<void>;
+
+  constructor(database: SqlDatabase, options: SqlTrackingStoreOptions, onClose?: () => Promise<void>) {
+    this.#database = database;
+    this.#db = database.db;
+    this.#artifactRoot = options.artifactRoot;
+    this.#parser = options.parser;
+    this.#host = options.host ?? hostname();
+    this.#owner =
+      options.ownerProcess === undefined ? { pid: process.pid, host: this.#host } : options.ownerProcess;
+    this.#isProcessAlive = options.isProcessAlive ?? processIsAlive;
+    this.#onClose = onClose ?? (() => database.close());
+  }
+
+  // ---------------------------------------------------------------- experiments
+
+  async createExperiment(input: {
+    name: string;
+    artifactLocation?: string;
+    tags?: readonly Tag[];
+  }): Promise<string> {
+    validateName('experiment', input.name);
+    const tags = input.tags ?? [];
+    validateTags(tags, `experiment "${input.name}"`);
+    if (input.artifactLocation !== undefined && typeof input.artifactLocation !== 'string') {
+      throw invalidParameter('Invalid artifactLocation: a URI string is required');
+    }
+    const now = Date.now();
+    try {
+      return await this.#database.transaction(async (trx) => {
+        const { experiment_id: id } = await trx
+          .insertInto('experiments')
+          .values({
+            name: input.name,
+            artifact_location: input.artifactLocation ?? '',
+            lifecycle_stage: 'active',
+            creation_time: now,
+            last_update_time: now,
+          })
+          .returning('experiment_id')
+          .executeTakeFirstOrThrow();
+        if (!input.artifactLocation) {
+          await trx
+            .updateTable('experiments')
+            .set({ artifact_location: joinUri(this.#artifactRoot, String(id)) })
+            .where('experiment_id', '=', id)
+            .execute();
+        }
+        if (tags.length > 0) {
+          const unique = new Map(tags.map((tag) => [tag.key, tag.value]));
+          await trx
+            .insertInto('experiment_tags')
+            .values([...unique].map(([key, value]) => ({ experiment_id: id, key, value })))
+            .execute();
+        }
+        return String(id);
+      });
+    } catch (error) {
+      if (this.#database.isUniqueViolation(error)) {
+        throw alreadyExists(
+          `Experiment "${input.name}" already exists (perhaps deleted: restore it or choose another name)`,
+        );
+      }
+      throw error;
+    }
+  }
+
+  async getExperiment(experimentId: string): Promise<Experiment> {
+    const row = await this.#experimentRow(this.#db, experimentId);
+    return (await this.#experiments([row]))[0]!;
+  }
+
+  async getExperimentByName(name: string): Promise<Experiment> {
+    const row = await this.#db
+      .selectFrom('experiments')
+      .selectAll()
+      .where('name', '=', String(name))
+      .executeTakeFirst();
+    if (!row) throw notFound(`Experiment "${name}" does not exist`);
+    return (await this.#experiments([row]))[0]!;
+  }
+
+  async searchExperiments(query: {
+    filter?: string;
+    viewType?: ViewType;
+    maxResults?: number;
+    orderBy?: readonly string[];
+    pageToken?: string;
+  }): Promise<Page<Experiment>> {
+    const limit = resolveMaxResults(
+      query.maxResults,
+      SEARCH_EXPERIMENTS_DEFAULT_MAX_RESULTS,
+      SEARCH_EXPERIMENTS_MAX_RESULTS,
+    );
+    const offset = decodePageToken(query.pageToken);
+    const filter = query.filter?.trim() ? this.#parser.parseFilter('experiments', query.filter) : [];
+    const orderBy = query.orderBy?.length ? this.#parser.parseOrderBy('experiments', query.orderBy) : [];
+    const conditions = [
+      lifecycleCondition(sql.ref('e.lifecycle_stage'), query.viewType),
+      ...compileFilter(this.#database, EXPERIMENT_SEARCH, filter),
+    ];
+    const order = compileOrderBy(this.#database, EXPERIMENT_SEARCH, orderBy);
+    const terms = [...order.terms];
+    if (orderBy.length === 0) terms.push(sql`e.creation_time DESC`);
+    terms.push(sql`e.experiment_id ASC`);
+    const { rows } = await sql<ExperimentRow>`SELECT e.* FROM experiments e ${sql.join(order.joins, sql` `)}
+      WHERE ${and(conditions)} ORDER BY ${sql.join(terms)} LIMIT ${limit + 1} OFFSET ${offset}`.execute(
+      this.#db,
+    );
+    const page = toPage(rows, offset, limit);
+    return { items: await this.#experiments(page.items), nextPageToken: page.nextPageToken };
+  }
+
+  async renameExperiment(experimentId: string, newName: string): Promise<void> {
+    validateName('experiment', newName);
+    try {
+      await this.#database.transaction(async (trx) => {
+        const row = await this.#experimentRow(trx, experimentId);
+        if (row.lifecycle_stage !== 'active') {
+          throw invalidState(`Cannot rename experiment ${experimentId}: it is deleted (restore it first)`);
+        }
+        await trx
+          .updateTable('experiments')
+          .set({ name: newName, last_update_time: Date.now() })
+          .where('experiment_id', '=', row.experiment_id)
+          .execute();
+      });
+    } catch (error) {
+      if (this.#database.isUniqueViolation(error)) {
+        throw alreadyExists(
+          `Cannot rename experiment ${experimentId}: an experiment named "${newName}" exists`,
+        );
+      }
+      throw error;
+    }
+  }
+
+  /** Deletes the experiment and, as MLflow, its active runs (restoreExperiment brings both back). */
+  async deleteExperiment(experimentId: string): Promise<void> {
+    await this.#database.transaction(async (trx) => {
+      const row = await this.#experimentRow(trx, experimentId);
+      if (row.lifecycle_stage === 'deleted') return;
+      const now = Date.now();
+      await trx
+        .updateTable('experiments')
+        .set({ lifecycle_stage: 'deleted', last_update_time: now })
+        .where('experiment_id', '=', row.experiment_id)
+        .execute();
+      await trx
+        .updateTable('runs')
+        .set({ lifecycle_stage: 'deleted', deleted_time: now })
+        .where('experiment_id', '=', row.experiment_id)
+        .where('lifecycle_stage', '=', 'active')
+        .execute();
+    });
+  }
+
+  /** Restores the experiment and the runs its deletion deleted (not runs deleted on their own before). */
+  async restoreExperiment(experimentId: string): Promise<void> {
+    await this.#database.transaction(async (trx) => {
+      const row = await this.#experimentRow(trx, experimentId);
+      if (row.lifecycle_stage === 'active') return;
+      await trx
+        .updateTable('runs')
+        .set({ lifecycle_stage: 'active', deleted_time: null })
+        .where('experiment_id', '=', row.experiment_id)
+        .where('lifecycle_stage', '=', 'deleted')
+        .where('deleted_time', '=', Number(row.last_update_time))
+        .execute();
+      await trx
+        .updateTable('experiments')
+        .set({ lifecycle_stage: 'active', last_update_time: Date.now() })
+        .where('experiment_id', '=', row.experiment_id)
+        .execute();
+    });
+  }
+
+  async setExperimentTag(experimentId: string, tag: Tag): Promise<void> {
+    validateTag(tag);
+    await this.#database.transaction(async (trx) => {
+      const row = await this.#experimentRow(trx, experimentId);
+      if (row.lifecycle_stage !== 'active') {
+        throw invalidState(`Cannot tag experiment ${experimentId}: it is deleted (restore it first)`);
+      }
+      await trx
+        .insertInto('experiment_tags')
+        .values({ experiment_id: row.experiment_id, key: tag.key, value: tag.value })
+        .onConflict((oc) => oc.columns(['experiment_id', 'key']).doUpdateSet({ value: tag.value }))
+        .execute();
+    });
+  }
+
+  // ---------------------------------------------------------------- runs
+
+  async createRun(input: {
+    experimentId: string;
+    runName?: string;
+    userId?: string;
+    startTime?: number;
+    tags?: readonly Tag[];
+    owner?: OwnerProcess | null;
+  }): Promise<Run> {
+    const tags = input.tags ?? [];
+    validateTags(tags, 'a new run');
+    const runName = input.runName ?? tags.find((tag) => tag.key === RUN_NAME_TAG)?.value ?? randomRunName();
+    validateName('run', runName, LIMITS.tagValueLength);
+    const startTime = input.startTime ?? Date.now();
+    if (!Number.isSafeInteger(startTime)) {
+      throw invalidParameter(
+        `Invalid startTime ${input.startTime}: an integer (ms since the epoch) is required`,
+      );
+    }
+    const runId = randomUUID().replaceAll('-', '');
+    const allTags = new Map(tags.map((tag) => [tag.key, tag.value]));
+    allTags.set(RUN_NAME_TAG, runName);
+    const owner = input.owner === undefined ? this.#owner : input.owner;
+    if (owner) {
+      allTags.set(OWNER_PID_TAG, String(owner.pid));
+      allTags.set(OWNER_HOST_TAG, owner.host);
+    }
+    await this.#database.transaction(async (trx) => {
+      const experiment = await this.#experimentRow(trx, input.experimentId);
+      if (experiment.lifecycle_stage !== 'active') {
+        throw invalidState(
+          `Cannot create a run in experiment ${input.experimentId}: it is deleted (restore it first)`,
+        );
+      }
+      await trx
+        .insertInto('runs')
+        .values({
+          run_uuid: runId,
+          name: runName,
+          experiment_id: experiment.experiment_id,
+          user_id: input.userId ?? '',
+          status: 'RUNNING',
+          start_time: startTime,
+          end_time: null,
+          artifact_uri: joinUri(experiment.artifact_location, runId, 'artifacts'),
+          lifecycle_stage: 'active',
+          deleted_time: null,
+        })
+        .execute();
+      await trx
+        .insertInto('tags')
+        .values([...allTags].map(([key, value]) => ({ run_uuid: runId, key, value })))
+        .execute();
+    });
+    return this.getRun(runId);
+  }
+
+  async getRun(runId: string): Promise<Run> {
+    const row = await this.#runRow(this.#db, runId);
+    return (await this.#runs([row]))[0]!;
+  }
+
+  async updateRun(
+    runId: string,
+    update: { status?: RunStatus; endTime?: number; runName?: string },
+  ): Promise<RunInfo> {
+    if (update.status !== undefined && !RUN_STATUSES.includes(update.status)) {
+      throw invalidParameter(`Invalid run status "${update.status}": allowed are ${RUN_STATUSES.join(', ')}`);
+    }
+    if (update.endTime !== undefined && update.endTime !== null && !Number.isSafeInteger(update.endTime)) {
+      throw invalidParameter(
+        `Invalid endTime ${update.endTime}: an integer (ms since the epoch) is required`,
+      );
+    }
+    if (update.runName !== undefined) validateName('run', update.runName, LIMITS.tagValueLength);
+    return this.#database.transaction(async (trx) => {
+      const row = await this.#runRow(trx, runId);
+      if (row.lifecycle_stage !== 'active') {
+        throw invalidState(`Cannot update run ${runId}: it is deleted (restore it first)`);
+      }
+      const changes: Partial<RunRow> = {};
+      if (update.status !== undefined) {
+        changes.status = update.status;
+        const terminal = update.status !== 'RUNNING' && update.status !== 'SCHEDULED';
+        if (update.endTime === undefined) changes.end_time = terminal ? (row.end_time ?? Date.now()) : null;
+      }
+      if (update.endTime !== undefined) changes.end_time = update.endTime;
+      if (update.runName !== undefined) {
+        changes.name = update.runName;
+        await this.#upsertTags(trx, runId, [{ key: RUN_NAME_TAG, value: update.runName }]);
+      }
+      if (Object.keys(changes).length > 0) {
+        await trx.updateTable('runs').set(changes).where('run_uuid', '=', runId).execute();
+      }
+      return runInfoToEntity({ ...row, ...changes });
+    });
+  }
+
+  async deleteRun(runId: string): Promise<void> {
+    await this.#database.transaction(async (trx) => {
+      const row = await this.#runRow(trx, runId);
+      if (row.lifecycle_stage === 'deleted') return;
+      await trx
+        .updateTable('runs')
+        .set({ lifecycle_stage: 'deleted', deleted_time: Date.now() })
+        .where('run_uuid', '=', runId)
+        .execute();
+    });
+  }
+
+  async restoreRun(runId: string): Promise<void> {
+    await this.#database.transaction(async (trx) => {
+      await this.#runRow(trx, runId);
+      await trx
+        .updateTable('runs')
+        .set({ lifecycle_stage: 'active', deleted_time: null })
+        .where('run_uuid', '=', runId)
+        .execute();
+    });
+  }
+
+  async logBatch(
+    runId: string,
+    batch: { metrics?: readonly Metric[]; params?: readonly Param[]; tags?: readonly Tag[] },
+  ): Promise<void> {
+    const { metrics, params, tags } = validateBatch(batch);
+    await this.#database.transaction(async (trx) => {
+      await this.#activeRun(trx, runId, 'log to');
+      if (params.length > 0) await this.#insertParams(trx, runId, params);
+      if (metrics.length > 0) await this.#insertMetrics(trx, runId, metrics);
+      if (tags.length > 0) await this.#upsertTags(trx, runId, tags);
+    });
+  }
+
+  async deleteTag(runId: string, key: string): Promise<void> {
+    await this.#database.transaction(async (trx) => {
+      await this.#activeRun(trx, runId, 'delete a tag of');
+      const result = await trx
+        .deleteFrom('tags')
+        .where('run_uuid', '=', runId)
+        .where('key', '=', String(key))
+        .executeTakeFirst();
+      if (Number(result.numDeletedRows) === 0) throw notFound(`Run ${runId} has no tag "${key}"`);
+    });
+  }
+
+  async getMetricHistory(
+    runId: string,
+    key: string,
+    page: { maxResults?: number; pageToken?: string } = {},
+  ): Promise<Page<Metric>> {
+    const limit = resolveMaxResults(page.maxResults, METRIC_HISTORY_MAX_RESULTS, METRIC_HISTORY_MAX_RESULTS);
+    const offset = decodePageToken(page.pageToken);
+    await this.#runRow(this.#db, runId);
+    const rows = await this.#db
+      .selectFrom('metrics')
+      .select(['key', 'value', 'timestamp', 'step', 'is_nan'])
+      .where('run_uuid', '=', runId)
+      .where('key', '=', String(key))
+      .orderBy('step')
+      .orderBy('timestamp')
+      .orderBy('id')
+      .limit(limit + 1)
+      .offset(offset)
+      .execute();
+    const result = toPage(rows, offset, limit);
+    return { items: result.items.map(metricToEntity), nextPageToken: result.nextPageToken };
+  }
+
+  async searchRuns(query: {
+    experimentIds: readonly string[];
+    filter?: string;
+    viewType?: ViewType;
+    maxResults?: number;
+    orderBy?: readonly string[];
+    pageToken?: string;
+  }): Promise<Page<Run>> {
+    const limit = resolveMaxResults(
+      query.maxResults,
+      SEARCH_RUNS_DEFAULT_MAX_RESULTS,
+      SEARCH_RUNS_MAX_RESULTS,
+    );
+    const offset = decodePageToken(query.pageToken);
+    const experimentIds = query.experimentIds.map((id) => {
+      if (!EXPERIMENT_ID.test(String(id))) {
+        throw invalidParameter(`Invalid experiment id "${id}": experiment ids are non-negative integers`);
+      }
+      return Number(id);
+    });
+    const filter = query.filter?.trim() ? this.#parser.parseFilter('runs', query.filter) : [];
+    const orderBy = query.orderBy?.length ? this.#parser.parseOrderBy('runs', query.orderBy) : [];
+    const conditions = [
+      lifecycleCondition(sql.ref('r.lifecycle_stage'), query.viewType),
+      ...compileFilter(this.#database, RUN_SEARCH, filter),
+    ];
+    const order = compileOrderBy(this.#database, RUN_SEARCH, orderBy);
+    if (experimentIds.length === 0) return { items: [], nextPageToken: null };
+    const terms = [...order.terms];
+    if (!order.attributes.has(RUN_START_TIME)) terms.push(sql`r.start_time DESC`);
+    terms.push(sql`r.run_uuid ASC`);
+    const { rows } = await sql<RunRow>`SELECT r.* FROM runs r ${sql.join(order.joins, sql` `)}
+      WHERE r.experiment_id IN (${sql.join(experimentIds)}) AND ${and(conditions)}
+      ORDER BY ${sql.join(terms)} LIMIT ${limit + 1} OFFSET ${offset}`.execute(this.#db);
+    const page = toPage(rows, offset, limit);
+    return { items: await this.#runs(page.items), nextPageToken: page.nextPageToken };
+  }
+
+  async failAbandonedRuns(reason: string): Promise<number> {
+    const candidates = await this.#db
+      .selectFrom('runs as r')
+      .innerJoin('tags as pid', (join) =>
+        join.onRef('pid.run_uuid', '=', 'r.run_uuid').on('pid.key', '=', OWNER_PID_TAG),
+      )
+      .innerJoin('tags as host', (join) =>
+        join.onRef('host.run_uuid', '=', 'r.run_uuid').on('host.key', '=', OWNER_HOST_TAG),
+      )
+      .where('r.status', '=', 'RUNNING')
+      .where('host.value', '=', this.#host)
+      .select(['r.run_uuid as runId', 'pid.value as pid'])
+      .execute();
+    const abandoned = candidates.filter((candidate) => {
+      const pid = Number(candidate.pid);
+      return Number.isSafeInteger(pid) && pid > 0 && !this.#isProcessAlive(pid);
+    });
+    const value = String(reason).slice(0, LIMITS.tagValueLength);
+    let failed = 0;
+    for (const { runId } of abandoned) {
+      await this.#database.transaction(async (trx) => {
+        const result = await trx
+          .updateTable('runs')
+          .set({ status: 'FAILED', end_time: Date.now() })
+          .where('run_uuid', '=', runId)
+          .where('status', '=', 'RUNNING')
+          .executeTakeFirst();
+        if (Number(result.numUpdatedRows) === 0) return;
+        await this.#upsertTags(trx, runId, [{ key: FAILURE_REASON_TAG, value }]);
+        failed += 1;
+      });
+    }
+    return failed;
+  }
+
+  close(): Promise<void> {
+    return this.#onClose();
+  }
+
+  // ---------------------------------------------------------------- helpers
+
+  async #experimentRow(db: Kysely<Database>, experimentId: string): Promise<ExperimentRow> {
+    const id = String(experimentId);
+    const row = EXPERIMENT_ID.test(id)
+      ? await db
+          .selectFrom('experiments')
+          .selectAll()
+          .where('experiment_id', '=', Number(id))
+          .executeTakeFirst()
+      : undefined;
+    if (!row) throw notFound(`Experiment with id "${experimentId}" does not exist`);
+    return row;
+  }
+
+  async #experiments(rows: readonly ExperimentRow[]): Promise<Experiment[]> {
+    const tags = new Map<number, Tag[]>();
+    for (const chunk of chunks(rows.map((row) => Number(row.experiment_id)))) {
+      const tagRows = await this.#db
+        .selectFrom('experiment_tags')
+        .selectAll()
+        .where('experiment_id', 'in', chunk)
+        .orderBy('key')
+        .execute();
+      for (const tag of tagRows) {
+        const id = Number(tag.experiment_id);
+        const list = tags.get(id) ?? [];
+        list.push(tagToEntity(tag));
+        tags.set(id, list);
+      }
+    }
+    return rows.map((row) => experimentToEntity(row, tags.get(Number(row.experiment_id)) ?? []));
+  }
+
+  async #runRow(db: Kysely<Database>, runId: string): Promise<RunRow> {
+    const row = await db
+      .selectFrom('runs')
+      .selectAll()
+      .where('run_uuid', '=', String(runId))
+      .executeTakeFirst();
+    if (!row) throw notFound(`Run with id "${runId}" does not exist`);
+    return row;
+  }
+
+  async #activeRun(db: Kysely<Database>, runId: string, action: string): Promise<RunRow> {
+    const row = await this.#runRow(db, runId);
+    if (row.lifecycle_stage !== 'active') {
+      throw invalidState(
+        `Cannot ${action} run ${runId}: it is deleted; runs must be in the 'active' lifecycle stage (restore it first)`,
+      );
+    }
+    return row;
+  }
+
+  /** Loads params, tags and latest metrics of `rows` in a few queries, keeping the rows' order. */
+  async #runs(rows: readonly RunRow[]): Promise<Run[]> {
+    const data = new Map<string, { metrics: Metric[]; params: Param[]; tags: Tag[] }>();
+    for (const row of rows) data.set(row.run_uuid, { metrics: [], params: [], tags: [] });
+    for (const ids of chunks(rows.map((row) => row.run_uuid))) {
+      const [metrics, params, tags] = await Promise.all([
+        this.#db
+          .selectFrom('latest_metrics')
+          .selectAll()
+          .where('run_uuid', 'in', ids)
+          .orderBy('key')
+          .execute(),
+        this.#db.selectFrom('params').selectAll().where('run_uuid', 'in', ids).orderBy('key').execute(),
+        this.#db.selectFrom('tags').selectAll().where('run_uuid', 'in', ids).orderBy('key').execute(),
+      ]);
+      for (const metric of metrics) data.get(metric.run_uuid)?.metrics.push(metricToEntity(metric));
+      for (const param of params) data.get(param.run_uuid)?.params.push(tagToEntity(param));
+      for (const tag of tags) data.get(tag.run_uuid)?.tags.push(tagToEntity(tag));
+    }
+    return rows.map((row) => ({ info: runInfoToEntity(row), data: data.get(row.run_uuid)! }));
+  }
+
+  /** Params are write-once: insert the new keys, then compare every key's stored value with the given one. */
+  async #insertParams(trx: Kysely<Database>, runId: string, params: readonly Param[]): Promise<void> {
+    const sorted = [...params].sort(byKey);
+    await trx
+      .insertInto('params')
+      .values(sorted.map((param) => ({ run_uuid: runId, key: param.key, value: param.value })))
+      .onConflict((oc) => oc.columns(['run_uuid', 'key']).doNothing())
+      .execute();
+    const stored = await trx
+      .selectFrom('params')
+      .select(['key', 'value'])
+      .where('run_uuid', '=', runId)
+      .where(
+        'key',
+        'in',
+        sorted.map((param) => param.key),
+      )
+      .execute();
+    const storedValues = new Map(stored.map((row) => [row.key, row.value]));
+    for (const param of sorted) {
+      const value = storedValues.get(param.key);
+      if (value !== param.value) {
+        throw invalidParameter(
+          `Changing param values is not allowed: param "${param.key}" of run ${runId} was logged with value ` +
+            `"${value}", and cannot be changed to "${param.value}" (params are write-once)`,
+        );
+      }
+    }
+  }
+
+  /** Appends to the histories and moves each key's latest value forward (higher step, then timestamp). */
+  async #insertMetrics(trx: Kysely<Database>, runId: string, metrics: readonly Metric[]): Promise<void> {
+    const rows = metrics.map((metric) => ({
+      run_uuid: runId,
+      key: metric.key,
+      timestamp: metric.timestamp,
+      step: metric.step,
+      ...metricColumns(metric.value),
+    }));
+    for (const chunk of chunks(rows)) await trx.insertInto('metrics').values(chunk).execute();
+    const latest = new Map<string, (typeof rows)[number]>();
+    for (const row of rows) {
+      const current = latest.get(row.key);
+      if (
+        !current ||
+        row.step > current.step ||
+        (row.step === current.step && row.timestamp >= current.timestamp)
+      ) {
+        latest.set(row.key, row);
+      }
+    }
+    const sorted = [...latest.values()].sort(byKey);
+    for (const chunk of chunks(sorted)) {
+      await trx
+        .insertInto('latest_metrics')
+        .values(chunk)
+        .onConflict((oc) =>
+          oc
+            .columns(['run_uuid', 'key'])
+            .doUpdateSet({
+              value: (eb) => eb.ref('excluded.value'),
+              timestamp: (eb) => eb.ref('excluded.timestamp'),
+              step: (eb) => eb.ref('excluded.step'),
+              is_nan: (eb) => eb.ref('excluded.is_nan'),
+            })
+            .where(
+              sql<boolean>`excluded.step > latest_metrics.step OR (excluded.step = latest_metrics.step AND excluded.timestamp >= latest_metrics.timestamp)`,
+            ),
+        )
+        .execute();
+    }
+  }
+
+  async #upsertTags(trx: Kysely<Database>, runId: string, tags: readonly Tag[]): Promise<void> {
+    const sorted = [...tags].sort(byKey);
+    await trx
+      .insertInto('tags')
+      .values(sorted.map((tag) => ({ run_uuid: runId, key: tag.key, value: tag.value })))
+      .onConflict((oc) =>
+        oc.columns(['run_uuid', 'key']).doUpdateSet({ value: (eb) => eb.ref('excluded.value') }),
+      )
+      .execute();
+    const name = tags.find((tag) => tag.key === RUN_NAME_TAG);
+    if (name) await trx.updateTable('runs').set({ name: name.value }).where('run_uuid', '=', runId).execute();
+  }
+}

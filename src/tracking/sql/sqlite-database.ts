@@ -1,0 +1,94 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import SqliteDriver from 'better-sqlite3';
+import { Kysely, type RawBuilder, SqliteDialect, sql } from 'kysely';
+import { OnsetError } from '../../errors.js';
+import { toEscapedLike, toGlob } from './like-pattern.js';
+import type { Database } from './schema.js';
+import { errorCode, type SqlDatabase } from './sql-database.js';
+
+/** How long a writer waits for another process's write lock before giving up (ms). */
+export const SQLITE_BUSY_TIMEOUT_MS = 5_000;
+
+/**
+ * Opens (creating when missing) a SQLite database file for the stores: WAL journal (readers never block
+ * the writer), `synchronous=NORMAL` (durable across process crashes; the last transactions may be lost on
+ * power loss), a busy timeout so concurrent processes queue for the write lock, and foreign keys on.
+ */
+export function openSqliteDatabase(path: string): SqlDatabase {
+  mkdirSync(dirname(path), { recursive: true });
+  let handle: SqliteDriver.Database;
+  try {
+    handle = new SqliteDriver(path, { timeout: SQLITE_BUSY_TIMEOUT_MS });
+    handle.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
+    handle.pragma('journal_mode = WAL');
+    handle.pragma('synchronous = NORMAL');
+    handle.pragma('foreign_keys = ON');
+  } catch (error) {
+    throw new OnsetError(
+      'INVALID_PARAMETER_VALUE',
+      `Cannot open the SQLite store at ${path}: ${String(error)}`,
+      {
+        cause: error,
+      },
+    );
+  }
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: handle }) });
+  let closed = false;
+  return {
+    dialect: 'sqlite',
+    db,
+    async transaction<T>(fn: (trx: Kysely<Database>) => Promise<T>): Promise<T> {
+      return db.connection().execute(async (connection) => {
+        try {
+          await sql`BEGIN IMMEDIATE`.execute(connection);
+        } catch (error) {
+          throw translateSqliteError(error);
+        }
+        try {
+          const result = await fn(connection);
+          await sql`COMMIT`.execute(connection);
+          return result;
+        } catch (error) {
+          if (handle.inTransaction) await sql`ROLLBACK`.execute(connection);
+          throw translateSqliteError(error);
+        }
+      });
+    },
+    async lockForMigration(): Promise<void> {
+      // BEGIN IMMEDIATE already holds the database's write lock: other processes wait for it.
+    },
+    like(expression: RawBuilder<unknown>, pattern: string): RawBuilder<boolean> {
+      // SQLite's LIKE ignores ASCII case; GLOB is its case-sensitive matcher.
+      return sql<boolean>`(${expression} GLOB ${toGlob(pattern)})`;
+    },
+    ilike(expression: RawBuilder<unknown>, pattern: string): RawBuilder<boolean> {
+      // ASCII letters only: SQLite folds the case of ASCII characters in LIKE.
+      return sql<boolean>`(${expression} LIKE ${toEscapedLike(pattern)} ESCAPE '\\')`;
+    },
+    orderText(expression: RawBuilder<unknown>): RawBuilder<unknown> {
+      return expression;
+    },
+    isUniqueViolation(error: unknown): boolean {
+      const code = errorCode(error);
+      return code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
+    },
+    async close(): Promise<void> {
+      if (closed) return;
+      closed = true;
+      await db.destroy();
+    },
+  };
+}
+
+function translateSqliteError(error: unknown): unknown {
+  const code = errorCode(error);
+  if (code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED') {
+    return new OnsetError(
+      'TEMPORARILY_UNAVAILABLE',
+      `The SQLite store is locked by another writer for more than ${SQLITE_BUSY_TIMEOUT_MS} ms; retry later`,
+      { cause: error },
+    );
+  }
+  return error;
+}

@@ -1,0 +1,175 @@
+import { execFileSync } from 'node:child_process';
+import { BINARY_METRIC_NAMES } from '../ml/metrics/index.js';
+import { serializeModelDocument } from '../ml/model-document.js';
+import type { TrainResult } from '../ml/train.js';
+import { runArtifactPrefix } from './artifact-paths.js';
+import type { ArtifactStore } from './artifacts/artifact-store.js';
+import type { Metric, Param, Tag } from './entities.js';
+import type { TrackingStore } from './tracking-store.js';
+
+/** Where a run's model document is, relative to the run's artifacts. */
+export const MODEL_ARTIFACT = 'model/model.json';
+export const REPORT_ARTIFACT = 'report/model-report.json';
+export const PROFILE_ARTIFACT = 'data/profile.json';
+
+/** The experiment training runs go to unless another is named. */
+export const DEFAULT_EXPERIMENT = 'parkinson-disease-prediction';
+
+export interface TrainingRunInput {
+  readonly result: TrainResult;
+  readonly datasetPath: string;
+  readonly experimentName?: string;
+  readonly runName?: string;
+  /** The pipeline run that trained this model, when one did. */
+  readonly pipelineRunId?: string;
+  readonly source?: string;
+}
+
+export interface LoggedRun {
+  readonly runId: string;
+  readonly experimentId: string;
+  readonly artifactUri: string;
+  /** `runs:/<run_id>/model/model.json`, the source to register a model version from. */
+  readonly modelSource: string;
+}
+
+const BATCH = { metrics: 1000, params: 100, tags: 100 } as const;
+
+/** The git commit of the working directory, when it is a git checkout. */
+export function codeVersion(): string | undefined {
+  try {
+    return execFileSync('git', ['rev-parse', 'HEAD'], { stdio: ['ignore', 'pipe', 'ignore'] })
+      .toString()
+      .trim();
+  } catch {
+    return undefined;
+  }
+}
+
+async function experimentIdFor(tracking: TrackingStore, name: string): Promise<string> {
+  try {
+    return (await tracking.getExperimentByName(name)).experimentId;
+  } catch {
+    return tracking.createExperiment({ name });
+  }
+}
+
+async function logInBatches(
+  tracking: TrackingStore,
+  runId: string,
+  data: { metrics?: readonly Metric[]; params?: readonly Param[]; tags?: readonly Tag[] },
+): Promise<void> {
+  const { metrics = [], params = [], tags = [] } = data;
+  for (let i = 0; i < metrics.length; i += BATCH.metrics) {
+    await tracking.logBatch(runId, { metrics: metrics.slice(i, i + BATCH.metrics) });
+  }
+  for (let i = 0; i < params.length; i += BATCH.params) {
+    await tracking.logBatch(runId, { params: params.slice(i, i + BATCH.params) });
+  }
+  for (let i = 0; i < tags.length; i += BATCH.tags) {
+    await tracking.logBatch(runId, { tags: tags.slice(i, i + BATCH.tags) });
+  }
+}
+
+/**
+ * Logs a training run: lineage tags (dataset fingerprint and path, code version, Onset version, pipeline
+ * run), parameters, final and cross-validated metrics, per-fold and per-iteration histories, tuning
+ * trials as child runs, and the model document, model report and data profile as artifacts. The run
+ * ends FINISHED, or FAILED (and the error rethrown) if logging fails part way.
+ */
+export async function logTrainingRun(
+  stores: { tracking: TrackingStore; artifacts: ArtifactStore },
+  input: TrainingRunInput,
+): Promise<LoggedRun> {
+  const { tracking, artifacts } = stores;
+  const { result } = input;
+  const document = result.document;
+  const experimentId = await experimentIdFor(tracking, input.experimentName ?? DEFAULT_EXPERIMENT);
+  const commit = codeVersion();
+  const lineage: Tag[] = [
+    { key: 'onset.estimator', value: document.estimator },
+    { key: 'onset.dataset.fingerprint', value: document.training.dataset_fingerprint ?? '' },
+    { key: 'onset.dataset.path', value: input.datasetPath },
+    { key: 'onset.dataset.rows', value: String(document.training.rows ?? '') },
+    { key: 'onset.version', value: document.training.onset_version },
+    { key: 'mlflow.source.name', value: input.source ?? 'onset train' },
+    ...(commit ? [{ key: 'mlflow.source.git.commit', value: commit }] : []),
+    ...(input.pipelineRunId ? [{ key: 'onset.pipeline_run_id', value: input.pipelineRunId }] : []),
+  ];
+  const run = await tracking.createRun({
+    experimentId,
+    runName: input.runName ?? `${document.estimator}-${new Date().toISOString().slice(0, 19)}`,
+    tags: lineage,
+  });
+  const runId = run.info.runId;
+  try {
+    const now = Date.now();
+    const params: Param[] = Object.entries(document.params).map(([key, value]) => ({
+      key,
+      value: String(value),
+    }));
+    const metrics: Metric[] = [];
+    const add = (key: string, value: number, step = 0) => metrics.push({ key, value, timestamp: now, step });
+    for (const name of BINARY_METRIC_NAMES) add(`training_${name}`, result.trainingMetrics[name]);
+    add('fit_seconds', result.fitSeconds);
+    const cv = result.crossValidation;
+    if (cv) {
+      for (const name of BINARY_METRIC_NAMES) {
+        add(`cv_${name}`, cv.summary[name].mean);
+        add(`cv_${name}_std`, cv.summary[name].std);
+        cv.perFold.forEach((fold) => {
+          add(`cv_fold_${name}`, fold.metrics[name], fold.fold);
+        });
+      }
+    }
+    // Per-iteration loss histories of boosted models.
+    const history = (document.model as { history?: { train_logloss?: number[]; valid_logloss?: number[] } })
+      .history;
+    history?.train_logloss?.forEach((value, step) => {
+      add('train_logloss', value, step);
+    });
+    history?.valid_logloss?.forEach((value, step) => {
+      add('valid_logloss', value, step);
+    });
+    await logInBatches(tracking, runId, { metrics, params });
+
+    const prefix = runArtifactPrefix(artifacts, run.info.artifactUri);
+    await artifacts.put(`${prefix}/${MODEL_ARTIFACT}`, serializeModelDocument(document));
+    await artifacts.put(`${prefix}/${REPORT_ARTIFACT}`, `${JSON.stringify(result.report)}\n`);
+    await artifacts.put(`${prefix}/${PROFILE_ARTIFACT}`, `${JSON.stringify(result.report.data.profile)}\n`);
+
+    if (result.tuning) {
+      for (const trial of result.tuning.trials) {
+        const child = await tracking.createRun({
+          experimentId,
+          runName: `${run.info.runName}-trial-${trial.trial}`,
+          tags: [
+            { key: 'mlflow.parentRunId', value: runId },
+            { key: 'onset.tuning.trial', value: String(trial.trial) },
+          ],
+        });
+        await logInBatches(tracking, child.info.runId, {
+          params: Object.entries(trial.params).map(([key, value]) => ({ key, value: String(value) })),
+          metrics: [
+            { key: `cv_${result.tuning.metric}`, value: trial.value, timestamp: now, step: 0 },
+            { key: 'cv_accuracy', value: trial.accuracy, timestamp: now, step: 0 },
+            { key: 'cv_roc_auc', value: trial.roc_auc, timestamp: now, step: 0 },
+            { key: 'cv_log_loss', value: trial.log_loss, timestamp: now, step: 0 },
+            { key: 'trial_seconds', value: trial.seconds, timestamp: now, step: 0 },
+          ],
+        });
+        await tracking.updateRun(child.info.runId, { status: 'FINISHED', endTime: Date.now() });
+      }
+    }
+    await tracking.updateRun(runId, { status: 'FINISHED', endTime: Date.now() });
+  } catch (error) {
+    await tracking.updateRun(runId, { status: 'FAILED', endTime: Date.now() }).catch(() => undefined);
+    throw error;
+  }
+  return {
+    runId,
+    experimentId,
+    artifactUri: run.info.artifactUri,
+    modelSource: `runs:/${runId}/${MODEL_ARTIFACT}`,
+  };
+}

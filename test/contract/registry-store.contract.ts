@@ -1,0 +1,462 @@
+/**
+ * The RegistryStore contract: every backend runs this suite (see `tracking-store.sqlite.test.ts` and
+ * `tracking-store.postgres.test.ts`). One store is opened per suite; tests use unique model names.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ModelVersion } from '../../src/tracking/entities.js';
+import type { RegistryStore } from '../../src/tracking/registry-store.js';
+import { expectCode, type OpenedStores, unique } from './tracking-store.contract.js';
+
+const CHECKSUM = 'ab'.repeat(32);
+
+export function describeRegistryStoreContract(name: string, open: () => Promise<OpenedStores>): void {
+  describe(`RegistryStore contract: ${name}`, () => {
+    let stores: OpenedStores;
+    let registry: RegistryStore;
+
+    beforeAll(async () => {
+      stores = await open();
+      registry = stores.registry;
+    });
+
+    afterAll(async () => {
+      await stores?.close();
+    });
+
+    async function modelWithVersions(count: number, prefix = 'model'): Promise<string> {
+      const { name: model } = await registry.createRegisteredModel({ name: unique(prefix) });
+      for (let i = 0; i < count; i++) {
+        await registry.createModelVersion({ name: model, source: `runs:/r${i}/model`, checksum: CHECKSUM });
+      }
+      return model;
+    }
+
+    const versions = (list: readonly ModelVersion[]) => list.map((v) => [v.version, v.currentStage]);
+
+    it('creates, reads, updates and tags registered models; names are unique', async () => {
+      const model = unique('reg');
+      const created = await registry.createRegisteredModel({
+        name: model,
+        description: 'parkinson',
+        tags: [{ key: 'owner', value: 'ml' }],
+      });
+      expect(created).toEqual({
+        name: model,
+        creationTimestamp: created.creationTimestamp,
+        lastUpdatedTimestamp: created.lastUpdatedTimestamp,
+        description: 'parkinson',
+        tags: [{ key: 'owner', value: 'ml' }],
+        latestVersions: [],
+        aliases: [],
+      });
+      expect(Math.abs(created.creationTimestamp - Date.now())).toBeLessThan(60_000);
+      expect(await registry.getRegisteredModel(model)).toEqual(created);
+      await expectCode(
+        registry.createRegisteredModel({ name: model }),
+        'RESOURCE_ALREADY_EXISTS',
+        /already exists/,
+      );
+      await expectCode(registry.createRegisteredModel({ name: '' }), 'INVALID_PARAMETER_VALUE');
+      const updated = await registry.updateRegisteredModel(model, 'new description');
+      expect(updated.description).toBe('new description');
+      await registry.setRegisteredModelTag(model, { key: 'owner', value: 'ops' });
+      await registry.setRegisteredModelTag(model, { key: 'tier', value: '1' });
+      expect((await registry.getRegisteredModel(model)).tags).toEqual([
+        { key: 'owner', value: 'ops' },
+        { key: 'tier', value: '1' },
+      ]);
+      await expectCode(registry.getRegisteredModel(unique('missing')), 'RESOURCE_DOES_NOT_EXIST');
+      await expectCode(registry.updateRegisteredModel(unique('missing'), 'x'), 'RESOURCE_DOES_NOT_EXIST');
+      await expectCode(
+        registry.setRegisteredModelTag(unique('missing'), { key: 'a', value: 'b' }),
+        'RESOURCE_DOES_NOT_EXIST',
+      );
+      await expectCode(
+        registry.setRegisteredModelTag(model, { key: '', value: 'b' }),
+        'INVALID_PARAMETER_VALUE',
+      );
+    });
+
+    it('numbers versions from 1 per model and keeps source, run, checksum, metrics and tags', async () => {
+      const model = (await registry.createRegisteredModel({ name: unique('versions') })).name;
+      const first = await registry.createModelVersion({
+        name: model,
+        source: 'runs:/0123456789abcdef0123456789abcdef/model/model.json',
+        runId: '0123456789abcdef0123456789abcdef',
+        description: 'first',
+        tags: [{ key: 'algo', value: 'gbdt' }],
+        checksum: CHECKSUM.toUpperCase(),
+        metrics: {
+          roc_auc: 0.91,
+          nan: Number.NaN,
+          inf: Number.POSITIVE_INFINITY,
+          ninf: Number.NEGATIVE_INFINITY,
+        },
+        userId: 'ada',
+      });
+      expect(first).toEqual({
+        name: model,
+        version: '1',
+        creationTimestamp: first.creationTimestamp,
+        lastUpdatedTimestamp: first.lastUpdatedTimestamp,
+        description: 'first',
+        userId: 'ada',
+        currentStage: 'None',
+        source: 'runs:/0123456789abcdef0123456789abcdef/model/model.json',
+        runId: '0123456789abcdef0123456789abcdef',
+        status: 'READY',
+        tags: [{ key: 'algo', value: 'gbdt' }],
+        aliases: [],
+        checksum: CHECKSUM,
+        metrics: {
+          roc_auc: 0.91,
+          nan: Number.NaN,
+          inf: Number.POSITIVE_INFINITY,
+          ninf: Number.NEGATIVE_INFINITY,
+        },
+      });
+      const second = await registry.createModelVersion({
+        name: model,
+        source: 's3://b/m',
+        checksum: CHECKSUM,
+      });
+      expect(second).toMatchObject({ version: '2', runId: null, metrics: {}, description: '', tags: [] });
+      expect(await registry.getModelVersion(model, '1')).toEqual(first);
+      const other = await modelWithVersions(1);
+      expect((await registry.getModelVersion(other, '1')).version).toBe('1');
+      await expectCode(
+        registry.createModelVersion({ name: unique('missing'), source: 's', checksum: CHECKSUM }),
+        'RESOURCE_DOES_NOT_EXIST',
+      );
+      await expectCode(
+        registry.createModelVersion({ name: model, source: 's', checksum: 'abc' }),
+        'INVALID_PARAMETER_VALUE',
+        /sha256/,
+      );
+      await expectCode(
+        registry.createModelVersion({ name: model, source: '', checksum: CHECKSUM }),
+        'INVALID_PARAMETER_VALUE',
+      );
+      await expectCode(registry.getModelVersion(model, '3'), 'RESOURCE_DOES_NOT_EXIST');
+      await expectCode(registry.getModelVersion(model, 'one'), 'INVALID_PARAMETER_VALUE');
+      await expectCode(registry.getModelVersion(unique('missing'), '1'), 'RESOURCE_DOES_NOT_EXIST');
+    });
+
+    it('updates and tags versions', async () => {
+      const model = await modelWithVersions(1);
+      expect((await registry.updateModelVersion(model, '1', 'better')).description).toBe('better');
+      await registry.setModelVersionTag(model, '1', { key: 'validated', value: 'yes' });
+      await registry.setModelVersionTag(model, '1', { key: 'validated', value: 'no' });
+      expect((await registry.getModelVersion(model, '1')).tags).toEqual([{ key: 'validated', value: 'no' }]);
+      await expectCode(registry.updateModelVersion(model, '9', 'x'), 'RESOURCE_DOES_NOT_EXIST');
+      await expectCode(
+        registry.setModelVersionTag(model, '9', { key: 'a', value: 'b' }),
+        'RESOURCE_DOES_NOT_EXIST',
+      );
+    });
+
+    it('moves versions between stages, archiving the others on request, and records the history', async () => {
+      const model = await modelWithVersions(3, 'stages');
+      const staged = await registry.transitionModelVersionStage({
+        name: model,
+        version: '1',
+        stage: 'Staging',
+        archiveExistingVersions: false,
+        user: 'ada',
+        reason: 'validation',
+      });
+      expect(staged.currentStage).toBe('Staging');
+      await registry.transitionModelVersionStage({
+        name: model,
+        version: '1',
+        stage: 'Production',
+        archiveExistingVersions: false,
+      });
+      await registry.transitionModelVersionStage({
+        name: model,
+        version: '2',
+        stage: 'production' as never,
+        archiveExistingVersions: false,
+      });
+      expect(versions((await registry.searchModelVersions({ filter: `name = '${model}'` })).items)).toEqual([
+        ['3', 'None'],
+        ['2', 'Production'],
+        ['1', 'Production'],
+      ]);
+      const promoted = await registry.transitionModelVersionStage({
+        name: model,
+        version: '3',
+        stage: 'Production',
+        archiveExistingVersions: true,
+        user: 'bob',
+        reason: 'better auc',
+      });
+      expect(promoted.currentStage).toBe('Production');
+      expect((await registry.getModelVersion(model, '1')).currentStage).toBe('Archived');
+      expect((await registry.getModelVersion(model, '2')).currentStage).toBe('Archived');
+
+      const history = await registry.getStageHistory(model);
+      expect(history.map((t) => [t.version, t.fromStage, t.toStage, t.user])).toEqual([
+        ['1', 'None', 'Staging', 'ada'],
+        ['1', 'Staging', 'Production', ''],
+        ['2', 'None', 'Production', ''],
+        ['3', 'None', 'Production', 'bob'],
+        ['1', 'Production', 'Archived', 'bob'],
+        ['2', 'Production', 'Archived', 'bob'],
+      ]);
+      expect(history[0]).toMatchObject({ name: model, reason: 'validation' });
+      expect(history[3]?.reason).toBe('better auc');
+      expect(history[4]?.reason).toMatch(/version 3/);
+      for (const transition of history)
+        expect(Math.abs(transition.timestamp - Date.now())).toBeLessThan(60_000);
+      expect((await registry.getStageHistory(model, '1')).map((t) => t.toStage)).toEqual([
+        'Staging',
+        'Production',
+        'Archived',
+      ]);
+      await expectCode(registry.getStageHistory(model, '9'), 'RESOURCE_DOES_NOT_EXIST');
+      await expectCode(registry.getStageHistory(unique('missing')), 'RESOURCE_DOES_NOT_EXIST');
+      await expectCode(
+        registry.transitionModelVersionStage({
+          name: model,
+          version: '1',
+          stage: 'Archived',
+          archiveExistingVersions: true,
+        }),
+        'INVALID_PARAMETER_VALUE',
+        /Staging and Production/,
+      );
+      await expectCode(
+        registry.transitionModelVersionStage({
+          name: model,
+          version: '1',
+          stage: 'Live' as never,
+          archiveExistingVersions: false,
+        }),
+        'INVALID_PARAMETER_VALUE',
+        /None, Staging, Production, Archived/,
+      );
+      await expectCode(
+        registry.transitionModelVersionStage({
+          name: model,
+          version: '7',
+          stage: 'Staging',
+          archiveExistingVersions: false,
+        }),
+        'RESOURCE_DOES_NOT_EXIST',
+      );
+    });
+
+    it('reports the latest version per stage', async () => {
+      const model = await modelWithVersions(5, 'latest');
+      const move = (version: string, stage: 'Staging' | 'Production' | 'Archived') =>
+        registry.transitionModelVersionStage({ name: model, version, stage, archiveExistingVersions: false });
+      await move('1', 'Production');
+      await move('2', 'Production');
+      await move('3', 'Staging');
+      await move('4', 'Archived');
+      expect(versions(await registry.getLatestVersions(model))).toEqual([
+        ['5', 'None'],
+        ['3', 'Staging'],
+        ['2', 'Production'],
+        ['4', 'Archived'],
+      ]);
+      expect(versions(await registry.getLatestVersions(model, ['Production', 'Staging']))).toEqual([
+        ['3', 'Staging'],
+        ['2', 'Production'],
+      ]);
+      expect(versions((await registry.getRegisteredModel(model)).latestVersions)).toEqual([
+        ['5', 'None'],
+        ['3', 'Staging'],
+        ['2', 'Production'],
+        ['4', 'Archived'],
+      ]);
+      await expectCode(registry.getLatestVersions(unique('missing')), 'RESOURCE_DOES_NOT_EXIST');
+      await expectCode(registry.getLatestVersions(model, ['Gold' as never]), 'INVALID_PARAMETER_VALUE');
+    });
+
+    it('sets, moves, reads and deletes aliases; a deleted version loses its aliases', async () => {
+      const model = await modelWithVersions(3, 'alias');
+      await registry.setAlias(model, 'champion', '1');
+      await registry.setAlias(model, 'challenger', '2');
+      expect((await registry.getModelVersionByAlias(model, 'champion')).version).toBe('1');
+      expect((await registry.getModelVersion(model, '1')).aliases).toEqual(['champion']);
+      await registry.setAlias(model, 'champion', '2');
+      expect((await registry.getModelVersionByAlias(model, 'champion')).version).toBe('2');
+      expect((await registry.getModelVersion(model, '1')).aliases).toEqual([]);
+      expect((await registry.getModelVersion(model, '2')).aliases).toEqual(['challenger', 'champion']);
+      expect((await registry.getRegisteredModel(model)).aliases).toEqual([
+        { alias: 'challenger', version: '2' },
+        { alias: 'champion', version: '2' },
+      ]);
+      await registry.deleteAlias(model, 'challenger');
+      await expectCode(
+        registry.getModelVersionByAlias(model, 'challenger'),
+        'RESOURCE_DOES_NOT_EXIST',
+        /challenger/,
+      );
+      await expectCode(registry.deleteAlias(model, 'challenger'), 'RESOURCE_DOES_NOT_EXIST');
+      await registry.deleteModelVersion(model, '2');
+      await expectCode(registry.getModelVersionByAlias(model, 'champion'), 'RESOURCE_DOES_NOT_EXIST');
+      expect((await registry.getRegisteredModel(model)).aliases).toEqual([]);
+      await expectCode(registry.setAlias(model, 'champion', '2'), 'RESOURCE_DOES_NOT_EXIST');
+      await expectCode(registry.setAlias(model, 'latest', '1'), 'INVALID_PARAMETER_VALUE', /reserved/);
+      await expectCode(registry.setAlias(model, 'v3', '1'), 'INVALID_PARAMETER_VALUE');
+      await expectCode(registry.setAlias(model, 'has space', '1'), 'INVALID_PARAMETER_VALUE');
+      await expectCode(registry.setAlias(unique('missing'), 'a', '1'), 'RESOURCE_DOES_NOT_EXIST');
+      await expectCode(registry.getModelVersionByAlias(unique('missing'), 'a'), 'RESOURCE_DOES_NOT_EXIST');
+    });
+
+    it('deletes versions without reusing their numbers', async () => {
+      const model = await modelWithVersions(3, 'delete-version');
+      await registry.setModelVersionTag(model, '3', { key: 'k', value: 'v' });
+      await registry.deleteModelVersion(model, '3');
+      await expectCode(registry.getModelVersion(model, '3'), 'RESOURCE_DOES_NOT_EXIST');
+      const next = await registry.createModelVersion({ name: model, source: 's', checksum: CHECKSUM });
+      expect(next.version).toBe('4');
+      expect(next.tags).toEqual([]);
+      await expectCode(registry.deleteModelVersion(model, '3'), 'RESOURCE_DOES_NOT_EXIST');
+    });
+
+    it('renames a model, cascading to versions, tags, aliases and history', async () => {
+      const model = await modelWithVersions(2, 'rename');
+      await registry.setRegisteredModelTag(model, { key: 'team', value: 'a' });
+      await registry.setModelVersionTag(model, '2', { key: 'k', value: 'v' });
+      await registry.setAlias(model, 'champion', '2');
+      await registry.transitionModelVersionStage({
+        name: model,
+        version: '2',
+        stage: 'Production',
+        archiveExistingVersions: true,
+      });
+      const renamedName = unique('renamed');
+      const renamed = await registry.renameRegisteredModel(model, renamedName);
+      expect(renamed.name).toBe(renamedName);
+      expect(renamed.tags).toEqual([{ key: 'team', value: 'a' }]);
+      expect(renamed.aliases).toEqual([{ alias: 'champion', version: '2' }]);
+      expect(versions(renamed.latestVersions)).toEqual([
+        ['1', 'None'],
+        ['2', 'Production'],
+      ]);
+      const version = await registry.getModelVersionByAlias(renamedName, 'champion');
+      expect(version).toMatchObject({ name: renamedName, version: '2', tags: [{ key: 'k', value: 'v' }] });
+      expect((await registry.getStageHistory(renamedName, '2')).map((t) => t.name)).toEqual([renamedName]);
+      await expectCode(registry.getRegisteredModel(model), 'RESOURCE_DOES_NOT_EXIST');
+      expect((await registry.searchModelVersions({ filter: `name = '${model}'` })).items).toEqual([]);
+      expect(
+        (await registry.createModelVersion({ name: renamedName, source: 's', checksum: CHECKSUM })).version,
+      ).toBe('3');
+      const taken = await modelWithVersions(0, 'taken');
+      await expectCode(registry.renameRegisteredModel(renamedName, taken), 'RESOURCE_ALREADY_EXISTS');
+      await expectCode(
+        registry.renameRegisteredModel(unique('missing'), unique('x')),
+        'RESOURCE_DOES_NOT_EXIST',
+      );
+    });
+
+    it('deletes a model with its versions, tags and aliases', async () => {
+      const model = await modelWithVersions(2, 'delete');
+      await registry.setAlias(model, 'champion', '1');
+      await registry.deleteRegisteredModel(model);
+      await expectCode(registry.getRegisteredModel(model), 'RESOURCE_DOES_NOT_EXIST');
+      await expectCode(registry.getModelVersion(model, '1'), 'RESOURCE_DOES_NOT_EXIST');
+      expect((await registry.searchModelVersions({ filter: `name = '${model}'` })).items).toEqual([]);
+      await expectCode(registry.deleteRegisteredModel(model), 'RESOURCE_DOES_NOT_EXIST');
+      // The name is free again, and versions start over.
+      await registry.createRegisteredModel({ name: model });
+      expect(
+        (await registry.createModelVersion({ name: model, source: 's', checksum: CHECKSUM })).version,
+      ).toBe('1');
+    });
+
+    it('searches registered models by name and tags, with order and paging', async () => {
+      const prefix = unique('find');
+      for (const [index, suffix] of ['b', 'a', 'C', 'd'].entries()) {
+        await registry.createRegisteredModel({
+          name: `${prefix}-${suffix}`,
+          tags: [{ key: 'parity', value: index % 2 === 0 ? 'even' : 'odd' }],
+        });
+      }
+      const names = async (query: Parameters<RegistryStore['searchRegisteredModels']>[0]) =>
+        (await registry.searchRegisteredModels(query)).items.map((model) =>
+          model.name.slice(prefix.length + 1),
+        );
+      expect(await names({ filter: `name LIKE '${prefix}-%'` })).toEqual(['C', 'a', 'b', 'd']);
+      expect(await names({ filter: `name LIKE '${prefix}-c'` })).toEqual([]);
+      expect(await names({ filter: `name ILIKE '${prefix}-c'` })).toEqual(['C']);
+      expect(await names({ filter: `name = '${prefix}-a'` })).toEqual(['a']);
+      expect(await names({ filter: `name != '${prefix}-a' AND name LIKE '${prefix}%'` })).toEqual([
+        'C',
+        'b',
+        'd',
+      ]);
+      expect(await names({ filter: `name LIKE '${prefix}%' AND tags.parity = 'odd'` })).toEqual(['a', 'd']);
+      expect(await names({ filter: `name LIKE '${prefix}%'`, orderBy: ['name DESC'] })).toEqual([
+        'd',
+        'b',
+        'a',
+        'C',
+      ]);
+      expect(
+        await names({ filter: `name LIKE '${prefix}%'`, orderBy: ['creation_timestamp DESC'] }),
+      ).toHaveLength(4);
+      const first = await registry.searchRegisteredModels({
+        filter: `name LIKE '${prefix}%'`,
+        maxResults: 3,
+      });
+      expect(first.items).toHaveLength(3);
+      expect(first.nextPageToken).not.toBeNull();
+      const second = await registry.searchRegisteredModels({
+        filter: `name LIKE '${prefix}%'`,
+        maxResults: 3,
+        pageToken: first.nextPageToken!,
+      });
+      expect(second.items.map((model) => model.name)).toEqual([`${prefix}-d`]);
+      expect(second.nextPageToken).toBeNull();
+      await expectCode(registry.searchRegisteredModels({ maxResults: 1_001 }), 'INVALID_PARAMETER_VALUE');
+      await expectCode(registry.searchRegisteredModels({ pageToken: '!!' }), 'INVALID_PARAMETER_VALUE');
+      await expectCode(
+        registry.searchRegisteredModels({ filter: 'metrics.x > 1' }),
+        'INVALID_PARAMETER_VALUE',
+      );
+    });
+
+    it('searches model versions by name, run_id, source_path, version and tags', async () => {
+      const model = (await registry.createRegisteredModel({ name: unique('mv-search') })).name;
+      const runs = ['a'.repeat(32), 'b'.repeat(32), 'c'.repeat(32)];
+      for (const [index, runId] of runs.entries()) {
+        await registry.createModelVersion({
+          name: model,
+          source: `runs:/${runId}/model${index === 2 ? '_v2' : ''}`,
+          runId,
+          checksum: CHECKSUM,
+          tags: index === 1 ? [{ key: 'approved', value: 'true' }] : [],
+        });
+      }
+      const found = async (filter: string, orderBy?: readonly string[]) =>
+        (await registry.searchModelVersions({ filter, ...(orderBy ? { orderBy } : {}) })).items.map(
+          (v) => v.version,
+        );
+      expect(await found(`name = '${model}'`)).toEqual(['3', '2', '1']);
+      expect(await found(`name = '${model}'`, ['version_number ASC'])).toEqual(['1', '2', '3']);
+      expect(await found(`name = '${model}' AND run_id = '${runs[1]}'`)).toEqual(['2']);
+      expect(await found(`name = '${model}' AND run_id IN ('${runs[0]}', '${runs[2]}')`)).toEqual(['3', '1']);
+      expect(await found(`name = '${model}' AND source_path LIKE '%\\_v2'`)).toEqual(['3']);
+      expect(await found(`name = '${model}' AND version_number > 1`)).toEqual(['3', '2']);
+      expect(await found(`name = '${model}' AND tags.approved = 'true'`)).toEqual(['2']);
+      expect(await found(`name LIKE '${model.toUpperCase()}'`)).toEqual([]);
+      expect(await found(`name ILIKE '${model.toUpperCase()}'`)).toEqual(['3', '2', '1']);
+      const first = await registry.searchModelVersions({ filter: `name = '${model}'`, maxResults: 2 });
+      expect(first.items.map((v) => v.version)).toEqual(['3', '2']);
+      const rest = await registry.searchModelVersions({
+        filter: `name = '${model}'`,
+        maxResults: 2,
+        pageToken: first.nextPageToken!,
+      });
+      expect(rest.items.map((v) => v.version)).toEqual(['1']);
+      expect(rest.nextPageToken).toBeNull();
+      await expectCode(registry.searchModelVersions({ filter: "name > 'a'" }), 'INVALID_PARAMETER_VALUE');
+      await expectCode(registry.searchModelVersions({ maxResults: 0 }), 'INVALID_PARAMETER_VALUE');
+    });
+  });
+}

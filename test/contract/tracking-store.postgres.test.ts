@@ -1,0 +1,77 @@
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { afterAll, describe, expect, inject, it } from 'vitest';
+import { openStore } from '../../src/tracking/store-uri.js';
+import { describeRegistryStoreContract } from './registry-store.contract.js';
+import {
+  CONTRACT_ARTIFACT_ROOT,
+  describeTrackingStoreContract,
+  type OpenedStores,
+} from './tracking-store.contract.js';
+
+const serverUrl = inject('postgresUrl');
+const problem = inject('postgresProblem');
+const created: string[] = [];
+
+function databaseUrl(database: string): string {
+  const url = new URL(serverUrl);
+  url.pathname = `/${database}`;
+  return url.toString();
+}
+
+async function admin<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: serverUrl });
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
+}
+
+/** A fresh database on the test server; the suite fails (does not skip) when there is no server. */
+async function freshDatabase(): Promise<string> {
+  if (!serverUrl) throw new Error(`No PostgreSQL server for the contract tests: ${problem}`);
+  const name = `onset_${randomBytes(6).toString('hex')}`;
+  await admin((client) => client.query(`CREATE DATABASE ${name}`));
+  created.push(name);
+  return databaseUrl(name);
+}
+
+async function openFresh(): Promise<OpenedStores> {
+  return openStore(await freshDatabase(), { artifactRoot: CONTRACT_ARTIFACT_ROOT });
+}
+
+afterAll(async () => {
+  if (!serverUrl || created.length === 0) return;
+  await admin(async (client) => {
+    for (const name of created) await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  });
+});
+
+describeTrackingStoreContract('postgres', openFresh);
+describeRegistryStoreContract('postgres', openFresh);
+
+describe('PostgreSQL store specifics', () => {
+  it('migrates once when several stores open a fresh database at the same time', async () => {
+    const url = await freshDatabase();
+    const opened = await Promise.all(
+      Array.from({ length: 4 }, () => openStore(url, { artifactRoot: 's3://bucket/root' })),
+    );
+    const experiments = await opened[0]!.tracking.searchExperiments({ filter: "name = 'Default'" });
+    expect(experiments.items.map((experiment) => experiment.experimentId)).toEqual(['0']);
+    await Promise.all(opened.map((stores) => stores.close()));
+    const other = new pg.Client({ connectionString: url });
+    await other.connect();
+    const versions = (await other.query('SELECT version FROM onset_schema_migrations')).rows;
+    await other.end();
+    expect(versions).toEqual([{ version: 1 }]);
+  });
+
+  it('accepts postgresql:// URLs', async () => {
+    const url = (await freshDatabase()).replace(/^postgres:/, 'postgresql:');
+    const stores = await openStore(url, { artifactRoot: 'x' });
+    expect((await stores.tracking.getExperiment('0')).name).toBe('Default');
+    await stores.close();
+  });
+});

@@ -1,0 +1,76 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, describe, expect, it } from 'vitest';
+import { migrate } from '../../src/tracking/sql/migrations.js';
+import { openSqliteDatabase } from '../../src/tracking/sql/sqlite-database.js';
+import { openStore, sqlitePath } from '../../src/tracking/store-uri.js';
+import { describeRegistryStoreContract } from './registry-store.contract.js';
+import {
+  CONTRACT_ARTIFACT_ROOT,
+  describeTrackingStoreContract,
+  expectCode,
+  type OpenedStores,
+} from './tracking-store.contract.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'onset-sqlite-contract-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+let count = 0;
+function openFresh(): Promise<OpenedStores> {
+  count += 1;
+  return openStore(`sqlite://${join(dir, `contract-${count}.db`)}`, { artifactRoot: CONTRACT_ARTIFACT_ROOT });
+}
+
+describeTrackingStoreContract('sqlite', openFresh);
+describeRegistryStoreContract('sqlite', openFresh);
+
+describe('SQLite store specifics', () => {
+  it('opens sqlite:///abs, sqlite:relative and bare paths, and lists the known schemes otherwise', async () => {
+    expect(sqlitePath('sqlite:///var/data/onset.db')).toBe('/var/data/onset.db');
+    expect(sqlitePath('sqlite:/var/data/onset.db')).toBe('/var/data/onset.db');
+    expect(sqlitePath('sqlite:data/onset.db')).toBe(resolve('data/onset.db'));
+    await expectCode(openStore('sqlite://host/x.db', { artifactRoot: 'x' }), 'INVALID_PARAMETER_VALUE');
+    await expectCode(
+      openStore('mysql://localhost/onset', { artifactRoot: 'x' }),
+      'INVALID_PARAMETER_VALUE',
+      /sqlite:.*postgres:\/\//s,
+    );
+    await expectCode(openStore('file:///tmp/x.db', { artifactRoot: 'x' }), 'INVALID_PARAMETER_VALUE');
+    const bare = await openStore(join(dir, 'nested', 'bare.db'), { artifactRoot: 'file:///art' });
+    expect((await bare.tracking.getExperiment('0')).artifactLocation).toBe('file:///art/0');
+    await bare.close();
+    await bare.close();
+  });
+
+  it('uses WAL, a busy timeout and foreign keys; migrating twice is a no-op', async () => {
+    const path = join(dir, 'twice.db');
+    const first = await openStore(`sqlite://${path}`, { artifactRoot: 'file:///first' });
+    const id = await first.tracking.createExperiment({ name: 'kept' });
+    await first.close();
+    const database = openSqliteDatabase(path);
+    expect(await migrate(database, { artifactRoot: 'file:///second' })).toEqual([]);
+    await database.close();
+    const second = await openStore(`sqlite:${path}`, { artifactRoot: 'file:///second' });
+    expect((await second.tracking.getExperiment(id)).name).toBe('kept');
+    expect((await second.tracking.getExperiment('0')).artifactLocation).toBe('file:///first/0');
+    await second.close();
+    const raw = new Database(path);
+    expect(raw.pragma('journal_mode', { simple: true })).toBe('wal');
+    expect(raw.prepare('SELECT version FROM onset_schema_migrations').all()).toEqual([{ version: 1 }]);
+    expect(raw.prepare("SELECT count(*) AS n FROM experiments WHERE name = 'Default'").get()).toEqual({
+      n: 1,
+    });
+    raw.close();
+  });
+
+  it('refuses a database migrated by a newer Onset', async () => {
+    const path = join(dir, 'newer.db');
+    await (await openStore(path, { artifactRoot: 'x' })).close();
+    const raw = new Database(path);
+    raw.prepare("INSERT INTO onset_schema_migrations VALUES (99, 'future', 0)").run();
+    raw.close();
+    await expectCode(openStore(path, { artifactRoot: 'x' }), 'INVALID_STATE', /newer/);
+  });
+});
