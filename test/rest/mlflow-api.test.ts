@@ -263,6 +263,31 @@ describe('artifact proxy and registry', () => {
     ).rejects.toThrow('changed since registration');
   });
 
+  it('confines model version sources to the artifact root', async () => {
+    const { json } = await call('POST', '/api/2.0/mlflow/runs/create', { experiment_id: '0' });
+    const runId = (json.run as { info: { run_id: string } }).info.run_id;
+    await call('POST', '/api/2.0/mlflow/registered-models/create', { name: 'confined' });
+    const sources = [
+      `runs:/${runId}/../../../../etc/passwd`,
+      `runs:/${runId}/model/%2e%2e/%2e%2e/%2e%2e/secret`,
+      'file:///etc/passwd',
+      '/etc/passwd',
+      '../outside/model.json',
+      's3://another-bucket/model.json',
+    ];
+    for (const source of sources) {
+      const response = await call('POST', '/api/2.0/mlflow/model-versions/create', {
+        name: 'confined',
+        source,
+        run_id: runId,
+      });
+      expect(response.status, source).toBe(400);
+      expect(response.json.error_code, source).toBe('INVALID_PARAMETER_VALUE');
+    }
+    const versions = await call('GET', "/api/2.0/mlflow/model-versions/search?filter=name%3D'confined'");
+    expect(versions.json.model_versions ?? []).toEqual([]);
+  });
+
   it('requires the admin token for registry writes when one is configured, and changes nothing without it', async () => {
     const denied = await call(
       'POST',

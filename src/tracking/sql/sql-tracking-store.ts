@@ -688,10 +688,21 @@ export class SqlTrackingStore implements TrackingStore {
           .selectFrom('latest_metrics')
           .selectAll()
           .where('run_uuid', 'in', ids)
-          .orderBy('key')
+          // (run_uuid, key) is each table's primary key: reading in its order needs no sort.
+          .orderBy(['run_uuid', 'key'])
           .execute(),
-        this.#db.selectFrom('params').selectAll().where('run_uuid', 'in', ids).orderBy('key').execute(),
-        this.#db.selectFrom('tags').selectAll().where('run_uuid', 'in', ids).orderBy('key').execute(),
+        this.#db
+          .selectFrom('params')
+          .selectAll()
+          .where('run_uuid', 'in', ids)
+          .orderBy(['run_uuid', 'key'])
+          .execute(),
+        this.#db
+          .selectFrom('tags')
+          .selectAll()
+          .where('run_uuid', 'in', ids)
+          .orderBy(['run_uuid', 'key'])
+          .execute(),
       ]);
       for (const metric of metrics) data.get(metric.run_uuid)?.metrics.push(metricToEntity(metric));
       for (const param of params) data.get(param.run_uuid)?.params.push(tagToEntity(param));
