@@ -689,19 +689,22 @@ export class SqlTrackingStore implements TrackingStore {
           .selectAll()
           .where('run_uuid', 'in', ids)
           // (run_uuid, key) is each table's primary key: reading in its order needs no sort.
-          .orderBy(['run_uuid', 'key'])
+          .orderBy('run_uuid')
+          .orderBy('key')
           .execute(),
         this.#db
           .selectFrom('params')
           .selectAll()
           .where('run_uuid', 'in', ids)
-          .orderBy(['run_uuid', 'key'])
+          .orderBy('run_uuid')
+          .orderBy('key')
           .execute(),
         this.#db
           .selectFrom('tags')
           .selectAll()
           .where('run_uuid', 'in', ids)
-          .orderBy(['run_uuid', 'key'])
+          .orderBy('run_uuid')
+          .orderBy('key')
           .execute(),
       ]);
       for (const metric of metrics) data.get(metric.run_uuid)?.metrics.push(metricToEntity(metric));
