@@ -21,9 +21,7 @@ export function registerUpCommand(program: Command): void {
     }) => {
       const config = configFrom(options);
       const stores = await openOnsetStores(config);
-      const abandoned = await stores.tracking.failAbandonedRuns(
-        'the process that ran it ended without finishing it',
-      );
+      const abandoned = stores.abandonedRunsFailed;
       const app = await buildApp({ ...stores, adminToken: config.adminToken, logger: true });
       const address = await app.listen({ port: config.port, host: config.host });
       process.stdout.write(

@@ -10,13 +10,29 @@ export interface OnsetStores {
   readonly tracking: TrackingStore;
   readonly registry: RegistryStore;
   readonly artifacts: ArtifactStore;
+  /** Runs left RUNNING by a process that died, marked FAILED when the stores opened. */
+  readonly abandonedRunsFailed: number;
   close(): Promise<void>;
 }
 
-/** Opens the configured tracking/registry store and artifact store (creating ONSET_HOME for the defaults). */
+/** The reason recorded on runs whose process died before finishing them. */
+export const ABANDONED_RUN_REASON = 'the process that ran it ended without finishing it';
+
+/**
+ * Opens the configured tracking/registry store and artifact store (creating ONSET_HOME for the defaults).
+ * Opening also marks FAILED the runs left RUNNING by a process of this host that has died (safe while other
+ * processes are training: only runs whose owner process is gone are touched).
+ */
 export async function openOnsetStores(config: OnsetConfig): Promise<OnsetStores> {
   await mkdir(config.home, { recursive: true });
   const artifacts = await openArtifactStore(config.artifactUri);
   const store = await openStore(config.trackingUri, { artifactRoot: artifacts.rootUri });
-  return { tracking: store.tracking, registry: store.registry, artifacts, close: () => store.close() };
+  const abandonedRunsFailed = await store.tracking.failAbandonedRuns(ABANDONED_RUN_REASON);
+  return {
+    tracking: store.tracking,
+    registry: store.registry,
+    artifacts,
+    abandonedRunsFailed,
+    close: () => store.close(),
+  };
 }
