@@ -1,3 +1,5 @@
+import { choleskySolve } from '../../ml/linalg.js';
+import { createMatrix } from '../../ml/matrix.js';
 import type { Dataset } from '../dataset.js';
 import { fingerprintDataset } from '../fingerprint.js';
 import { quantileOfSorted } from '../profile.js';
@@ -270,7 +272,8 @@ function newtonFit(
         for (let b = 0; b < m; b++) hessian[a * m + b]! += curvature * row[a]! * row[b]!;
       }
     }
-    const step = solveCholesky(hessian, gradient, m);
+    const step = choleskySolve(createMatrix(hessian, m, m), gradient);
+    if (step === null) throw new RangeError('Calibration Hessian is not positive definite');
     let change = 0;
     for (let k = 0; k < m; k++) {
       beta[k]! += step[k]!;
@@ -279,34 +282,4 @@ function newtonFit(
     if (change < 1e-10) break;
   }
   return { intercept: beta[0]!, weights: Array.from(beta.subarray(1)) };
-}
-
-/** Solves A x = b for a symmetric positive definite A (m x m, row-major). */
-function solveCholesky(a: Float64Array, b: Float64Array, m: number): Float64Array {
-  const l = new Float64Array(m * m);
-  for (let i = 0; i < m; i++) {
-    for (let j = 0; j <= i; j++) {
-      let sum = a[i * m + j]!;
-      for (let k = 0; k < j; k++) sum -= l[i * m + k]! * l[j * m + k]!;
-      if (i === j) {
-        if (sum <= 0) throw new RangeError('Calibration Hessian is not positive definite');
-        l[i * m + i] = Math.sqrt(sum);
-      } else {
-        l[i * m + j] = sum / l[j * m + j]!;
-      }
-    }
-  }
-  const y = new Float64Array(m);
-  for (let i = 0; i < m; i++) {
-    let sum = b[i]!;
-    for (let k = 0; k < i; k++) sum -= l[i * m + k]! * y[k]!;
-    y[i] = sum / l[i * m + i]!;
-  }
-  const x = new Float64Array(m);
-  for (let i = m - 1; i >= 0; i--) {
-    let sum = y[i]!;
-    for (let k = i + 1; k < m; k++) sum -= l[k * m + i]! * x[k]!;
-    x[i] = sum / l[i * m + i]!;
-  }
-  return x;
 }

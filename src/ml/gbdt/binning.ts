@@ -57,17 +57,25 @@ export function fitBinMapper(x: Matrix, maxBin: number): BinMapper {
     }
     perFeature.push(Float32Array.from(thresholds));
   }
-  const cutStart = new Int32Array(x.cols + 1);
-  const binStart = new Int32Array(x.cols + 1);
-  for (let f = 0; f < x.cols; f++) {
+  return { ...packThresholds(perFeature), minValue, maxValue };
+}
+
+/** Packs per-feature ascending thresholds into one array with each feature's cut and bin offsets. */
+export function packThresholds(
+  perFeature: readonly Float32Array[],
+): Pick<BinMapper, 'cuts' | 'cutStart' | 'binStart' | 'totalBins'> {
+  const features = perFeature.length;
+  const cutStart = new Int32Array(features + 1);
+  const binStart = new Int32Array(features + 1);
+  for (let f = 0; f < features; f++) {
     cutStart[f + 1] = cutStart[f]! + perFeature[f]!.length;
     binStart[f + 1] = binStart[f]! + perFeature[f]!.length + 1;
   }
-  const cuts = new Float32Array(cutStart[x.cols]!);
+  const cuts = new Float32Array(cutStart[features]!);
   perFeature.forEach((thresholds, f) => {
     cuts.set(thresholds, cutStart[f]!);
   });
-  return { cuts, cutStart, binStart, totalBins: binStart[x.cols]!, minValue, maxValue };
+  return { cuts, cutStart, binStart, totalBins: binStart[features]! };
 }
 
 /** Bin codes of every value, row-major like the input; NaN becomes `MISSING_BIN`. */

@@ -8,7 +8,7 @@
  * - the borders of a categorical feature are quantiles of its training-time (ordered) target statistics,
  *   pooled over all permutations.
  */
-import { type BinMapper, binMatrix, fitBinMapper, MISSING_BIN } from '../gbdt/binning.js';
+import { type BinMapper, binMatrix, fitBinMapper, MISSING_BIN, packThresholds } from '../gbdt/binning.js';
 import { createMatrix, type Matrix } from '../matrix.js';
 
 export interface Borders {
@@ -50,17 +50,7 @@ export function fitBorders(
     const mapper = fitBinMapper(createMatrix(encoded, encoded.length, 1), maxBin);
     perFeature[feature] = mapper.cuts.slice();
   }
-  const cutStart = new Int32Array(x.cols + 1);
-  const binStart = new Int32Array(x.cols + 1);
-  for (let f = 0; f < x.cols; f++) {
-    cutStart[f + 1] = cutStart[f]! + perFeature[f]!.length;
-    binStart[f + 1] = binStart[f]! + perFeature[f]!.length + 1;
-  }
-  const cuts = new Float32Array(cutStart[x.cols]!);
-  perFeature.forEach((c, f) => {
-    cuts.set(c, cutStart[f]!);
-  });
-  return { cuts, cutStart, binStart, totalBins: binStart[x.cols]! };
+  return packThresholds(perFeature);
 }
 
 /** Number of bins of feature `f` (thresholds + 1). */
