@@ -3,6 +3,7 @@ import { Random } from '../../util/random.js';
 import type { Estimator, FitOptions, FittedModel, ModelState } from '../estimator.js';
 import type { TreeEnsembleExplainable } from '../explain/types.js';
 import type { Matrix } from '../matrix.js';
+import { finiteNumbers } from '../model-state.js';
 import { checkTrainingData } from '../training-data.js';
 import { binMatrix, fitBinMapper, MISSING_BIN } from './binning.js';
 import { type GrowContext, type GrowParams, growTree } from './grower.js';
@@ -287,19 +288,8 @@ export function treeFromState(state: TreeState, featureCount: number, where: str
     'split_indices',
     'default_left',
   ]);
-  const numbers = (key: keyof TreeState): readonly number[] => {
-    const value = state[key];
-    const integers = integerKeys.has(key);
-    if (
-      !Array.isArray(value) ||
-      value.some((v) => typeof v !== 'number' || !Number.isFinite(v) || (integers && !Number.isInteger(v)))
-    ) {
-      throw invalidParameter(
-        `${where}: "${key}" must be an array of finite ${integers ? 'integers' : 'numbers'}`,
-      );
-    }
-    return value;
-  };
+  const numbers = (key: keyof TreeState): readonly number[] =>
+    finiteNumbers(where, key, state[key], integerKeys.has(key));
   const tree: FlatTree = {
     left: Int32Array.from(numbers('left_children')),
     right: Int32Array.from(numbers('right_children')),

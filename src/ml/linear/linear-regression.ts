@@ -2,6 +2,14 @@ import { invalidParameter } from '../../errors.js';
 import type { Estimator, FitOptions, FittedModel, ModelState } from '../estimator.js';
 import { leastSquares } from '../linalg.js';
 import { createMatrix, type Matrix } from '../matrix.js';
+import {
+  expectFeatureCount,
+  expectName,
+  expectNumber,
+  expectNumberArray,
+  expectRecord,
+  expectVersion,
+} from '../model-state.js';
 import { type ParamsOf, resolveParams } from '../params.js';
 import { checkTrainingData } from '../training-data.js';
 
@@ -235,70 +243,4 @@ export function checkPredictMatrix(estimator: string, x: Matrix, featureCount: n
       );
     }
   }
-}
-
-export function expectRecord(where: string, value: unknown): Record<string, unknown> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw invalidParameter(`${where} must be a JSON object, got ${describeJson(value)}`);
-  }
-  return value as Record<string, unknown>;
-}
-
-export function expectName(where: string, record: Record<string, unknown>, name: string): void {
-  if (record.name !== name) {
-    throw invalidParameter(`${where}: name must be "${name}", got ${describeJson(record.name)}`);
-  }
-}
-
-export function expectVersion(where: string, record: Record<string, unknown>, version: number): void {
-  if (record.version !== version) {
-    throw invalidParameter(
-      `${where}: unsupported version ${describeJson(record.version)}; this build reads version ${version}`,
-    );
-  }
-}
-
-export function expectNumber(where: string, record: Record<string, unknown>, key: string): number {
-  const value = record[key];
-  if (typeof value !== 'number' || !Number.isFinite(value)) {
-    throw invalidParameter(`${where}: ${key} must be a finite number, got ${describeJson(value)}`);
-  }
-  return value;
-}
-
-export function expectFeatureCount(where: string, record: Record<string, unknown>): number {
-  const count = record.featureCount;
-  if (typeof count !== 'number' || !Number.isInteger(count) || count < 1) {
-    throw invalidParameter(`${where}: featureCount must be a positive integer, got ${describeJson(count)}`);
-  }
-  return count;
-}
-
-export function expectNumberArray(
-  where: string,
-  record: Record<string, unknown>,
-  key: string,
-  length: number,
-): Float64Array {
-  const value = record[key];
-  if (!Array.isArray(value))
-    throw invalidParameter(`${where}: ${key} must be an array of numbers, got ${describeJson(value)}`);
-  if (value.length !== length) {
-    throw invalidParameter(`${where}: ${key} has ${value.length} values; expected ${length} (featureCount)`);
-  }
-  const out = new Float64Array(length);
-  value.forEach((item: unknown, k) => {
-    if (typeof item !== 'number' || !Number.isFinite(item)) {
-      throw invalidParameter(`${where}: ${key}[${k}] must be a finite number, got ${describeJson(item)}`);
-    }
-    out[k] = item;
-  });
-  return out;
-}
-
-function describeJson(value: unknown): string {
-  if (value === undefined) return 'nothing';
-  if (Array.isArray(value)) return `an array of ${value.length}`;
-  if (typeof value === 'object' && value !== null) return 'an object';
-  return JSON.stringify(value) ?? String(value);
 }

@@ -4,16 +4,18 @@ import { choleskySolve, minimumNormSolve } from '../linalg.js';
 import {
   checkPredictMatrix,
   columnMeans,
+  type LinearContributions,
+  linearContributions,
+} from '../linear/linear-regression.js';
+import { createMatrix, type Matrix } from '../matrix.js';
+import {
   expectFeatureCount,
   expectName,
   expectNumber,
   expectNumberArray,
   expectRecord,
   expectVersion,
-  type LinearContributions,
-  linearContributions,
-} from '../linear/linear-regression.js';
-import { createMatrix, type Matrix } from '../matrix.js';
+} from '../model-state.js';
 import { type ParamsOf, resolveParams } from '../params.js';
 import { checkTrainingData } from '../training-data.js';
 

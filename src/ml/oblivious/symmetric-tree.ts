@@ -6,6 +6,7 @@
  */
 import { invalidParameter } from '../../errors.js';
 import { type FlatTree, NO_PARENT } from '../gbdt/tree.js';
+import { finiteNumbers } from '../model-state.js';
 
 export interface ObliviousTree {
   /** Split feature of each level, root level first. */
@@ -121,18 +122,8 @@ export function treeFromState(
   where: string,
 ): ObliviousTree {
   const s = (typeof state === 'object' && state !== null ? state : {}) as Partial<ObliviousTreeState>;
-  const numbers = (key: keyof ObliviousTreeState, integers: boolean): readonly number[] => {
-    const value = s[key];
-    if (
-      !Array.isArray(value) ||
-      value.some((v) => typeof v !== 'number' || !Number.isFinite(v) || (integers && !Number.isInteger(v)))
-    ) {
-      throw invalidParameter(
-        `${where}: "${key}" must be an array of finite ${integers ? 'integers' : 'numbers'}`,
-      );
-    }
-    return value;
-  };
+  const numbers = (key: keyof ObliviousTreeState, integers: boolean): readonly number[] =>
+    finiteNumbers(where, key, s[key], integers);
   const features = numbers('features', true);
   const thresholds = numbers('thresholds', false);
   const leafValues = numbers('leaf_values', false);
