@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { OnsetError } from '../errors.js';
 import { BINARY_METRIC_NAMES } from '../ml/metrics/index.js';
 import { serializeModelDocument } from '../ml/model-document.js';
 import type { TrainResult } from '../ml/train.js';
@@ -46,11 +47,18 @@ export function codeVersion(): string | undefined {
   }
 }
 
+/** The experiment's id, creating it when missing (another process may create it at the same moment). */
 async function experimentIdFor(tracking: TrackingStore, name: string): Promise<string> {
   try {
     return (await tracking.getExperimentByName(name)).experimentId;
-  } catch {
-    return tracking.createExperiment({ name });
+  } catch (error) {
+    if (!(error instanceof OnsetError && error.code === 'RESOURCE_DOES_NOT_EXIST')) throw error;
+  }
+  try {
+    return await tracking.createExperiment({ name });
+  } catch (error) {
+    if (!(error instanceof OnsetError && error.code === 'RESOURCE_ALREADY_EXISTS')) throw error;
+    return (await tracking.getExperimentByName(name)).experimentId;
   }
 }
 

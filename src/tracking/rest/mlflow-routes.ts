@@ -17,9 +17,11 @@ import {
 import {
   type Fields,
   fieldsOf,
+  idList,
   keyValues,
   metricValue,
   optionalBoolean,
+  optionalId,
   optionalInteger,
   optionalString,
   requiredString,
@@ -116,7 +118,9 @@ export async function mlflowApi(app: FastifyInstance, options: MlflowApiOptions)
     }),
   }));
   route(['GET'], '/experiments/get', async (f) => ({
-    experiment: experimentJson(await tracking.getExperiment(requiredString(f, 'experiment_id'))),
+    experiment: experimentJson(
+      await tracking.getExperiment(optionalId(f, 'experiment_id') ?? requiredString(f, 'experiment_id')),
+    ),
   }));
   route(['GET'], '/experiments/get-by-name', async (f) => ({
     experiment: experimentJson(await tracking.getExperimentByName(requiredString(f, 'experiment_name'))),
@@ -167,7 +171,7 @@ export async function mlflowApi(app: FastifyInstance, options: MlflowApiOptions)
     const runName = optionalString(f, 'run_name');
     const userId = optionalString(f, 'user_id');
     const run = await tracking.createRun({
-      experimentId: optionalString(f, 'experiment_id') ?? '0',
+      experimentId: optionalId(f, 'experiment_id') ?? '0',
       tags: keyValues(f, 'tags'),
       // A remote client owns this run: the server's restarts must not fail it.
       owner: null,
@@ -194,7 +198,7 @@ export async function mlflowApi(app: FastifyInstance, options: MlflowApiOptions)
   }));
   route(['POST'], '/runs/search', async (f) => {
     const page = await tracking.searchRuns({
-      experimentIds: stringList(f, 'experiment_ids') ?? [],
+      experimentIds: idList(f, 'experiment_ids') ?? [],
       ...optionalFilter(f),
       ...optionalViewType(viewType(f, 'run_view_type')),
       ...paging(f),
@@ -264,7 +268,8 @@ export async function mlflowApi(app: FastifyInstance, options: MlflowApiOptions)
   route(['GET'], '/artifacts/list', async (f) => {
     const run = await tracking.getRun(optionalString(f, 'run_id') ?? requiredString(f, 'run_uuid'));
     const root = runArtifactPrefix(artifacts, run.info.artifactUri);
-    const sub = optionalString(f, 'path') ?? '';
+    // MLflow clients may send a directory with a trailing slash.
+    const sub = (optionalString(f, 'path') ?? '').replace(/\/+$/, '');
     const entries = await artifacts.list(joinArtifactPath(root, sub));
     return {
       root_uri: run.info.artifactUri,

@@ -83,3 +83,24 @@ export function keyValues(fields: Fields, name: string): { key: string; value: s
     return { key, value: text };
   });
 }
+
+/** An id field MLflow clients send as a string or a number (MLflow's server stringifies both). */
+export function optionalId(fields: Fields, name: string): string | undefined {
+  const value = fields[name];
+  if (typeof value === 'number' && Number.isSafeInteger(value)) return String(value);
+  return optionalString(fields, name);
+}
+
+/** A list of ids, each a string or an integer. */
+export function idList(fields: Fields, name: string): string[] | undefined {
+  const value = fields[name];
+  if (value === undefined || value === null) return undefined;
+  const list = Array.isArray(value) ? value : [value];
+  return list.map((item, i) => {
+    if (typeof item === 'number' && Number.isSafeInteger(item)) return String(item);
+    if (typeof item === 'string') return item;
+    throw invalidParameter(
+      `Parameter '${name}'[${i}] must be an id (string or integer), got ${JSON.stringify(item)}`,
+    );
+  });
+}

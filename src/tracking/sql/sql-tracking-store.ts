@@ -27,6 +27,10 @@ import {
   tagToEntity,
 } from './rows.js';
 import { randomRunName } from './run-names.js';
+
+/** Tag on the runs an experiment's deletion deleted: its restore brings back exactly these. */
+const DELETED_WITH_EXPERIMENT_TAG = 'onset.deleted_with_experiment';
+
 import type { Database } from './schema.js';
 import type { SearchParser } from './search-parser.js';
 import { and, compileFilter, compileOrderBy, type SearchSpec } from './search-sql.js';
@@ -333,6 +337,10 @@ export class SqlTrackingStore implements TrackingStore {
         .set({ lifecycle_stage: 'deleted', last_update_time: now })
         .where('experiment_id', '=', row.experiment_id)
         .execute();
+      // Mark the runs this deletion takes, so a restore brings back exactly these (not runs deleted alone).
+      await sql`INSERT INTO tags (run_uuid, key, value)
+        SELECT run_uuid, ${DELETED_WITH_EXPERIMENT_TAG}, 'true' FROM runs
+        WHERE experiment_id = ${row.experiment_id} AND lifecycle_stage = 'active'`.execute(trx);
       await trx
         .updateTable('runs')
         .set({ lifecycle_stage: 'deleted', deleted_time: now })
@@ -352,8 +360,18 @@ export class SqlTrackingStore implements TrackingStore {
         .set({ lifecycle_stage: 'active', deleted_time: null })
         .where('experiment_id', '=', row.experiment_id)
         .where('lifecycle_stage', '=', 'deleted')
-        .where('deleted_time', '=', Number(row.last_update_time))
+        .where((eb) =>
+          eb.exists(
+            eb
+              .selectFrom('tags')
+              .select('tags.run_uuid')
+              .whereRef('tags.run_uuid', '=', 'runs.run_uuid')
+              .where('tags.key', '=', DELETED_WITH_EXPERIMENT_TAG),
+          ),
+        )
         .execute();
+      await sql`DELETE FROM tags WHERE key = ${DELETED_WITH_EXPERIMENT_TAG}
+        AND run_uuid IN (SELECT run_uuid FROM runs WHERE experiment_id = ${row.experiment_id})`.execute(trx);
       await trx
         .updateTable('experiments')
         .set({ lifecycle_stage: 'active', last_update_time: Date.now() })
