@@ -159,6 +159,7 @@ function fitGbdt(params: GbdtParams, x: Matrix, y: Float64Array, options: FitOpt
     : undefined;
   const allFeatures = Int32Array.from({ length: x.cols }, (_, f) => f);
   const allRows = Uint32Array.from({ length: n }, (_, i) => i);
+  const sampled = new Uint8Array(n);
 
   const trees: FlatTree[] = [];
   const trainLoss: number[] = [];
@@ -167,8 +168,14 @@ function fitGbdt(params: GbdtParams, x: Matrix, y: Float64Array, options: FitOpt
   let bestLoss = Number.POSITIVE_INFINITY;
 
   for (let round = 0; round < params.n_estimators; round++) {
-    logisticGradients(margin, y, params.scale_pos_weight, grad, hess);
+    // The loss at the current margins is the training loss after the previous round.
+    const previousLoss = logisticGradients(margin, y, params.scale_pos_weight, grad, hess);
+    if (round > 0) trainLoss.push(previousLoss);
     const rows = params.subsample < 1 ? sampleRows(random, n, params.subsample) : allRows.slice();
+    if (rows.length < n) {
+      sampled.fill(0);
+      for (let k = 0; k < rows.length; k++) sampled[rows[k]!] = 1;
+    }
     const treeFeatures = sampleFeatures(random, allFeatures, params.colsample_bytree);
     const levels = new Map<number, Int32Array>();
     const levelFeatures = (depth: number): Int32Array => {
@@ -183,12 +190,9 @@ function fitGbdt(params: GbdtParams, x: Matrix, y: Float64Array, options: FitOpt
     const { tree, leafOf } = growTree(context, rows, grad, hess, treeFeatures, levelFeatures);
     trees.push(tree);
 
-    if (rows.length === n) {
-      for (let k = 0; k < n; k++) margin[rows[k]!] = margin[rows[k]!]! + tree.condition[leafOf[k]!]!;
-    } else {
-      addTreeMargins(tree, x, margin);
-    }
-    trainLoss.push(meanLogLoss(margin, y));
+    // Rows the tree grew on know their leaf; only the rows left out by subsampling are routed.
+    for (let k = 0; k < rows.length; k++) margin[rows[k]!] = margin[rows[k]!]! + tree.condition[leafOf[k]!]!;
+    if (rows.length < n) addTreeMargins(tree, x, margin, sampled);
     if (validation && validMargin) {
       addTreeMargins(tree, validation.x, validMargin);
       const loss = meanLogLoss(validMargin, validation.y);
@@ -203,6 +207,7 @@ function fitGbdt(params: GbdtParams, x: Matrix, y: Float64Array, options: FitOpt
     options.onProgress?.({ iteration: round + 1, total: params.n_estimators });
   }
 
+  trainLoss.push(meanLogLoss(margin, y));
   const stopped = params.early_stopping_rounds !== null && bestIteration >= 0;
   const kept = stopped ? trees.slice(0, bestIteration + 1) : trees;
   return new GbdtModel({
@@ -252,9 +257,13 @@ function sampleFeatures(random: Random, features: Int32Array, share: number): In
   return Int32Array.from(chosen).sort();
 }
 
-/** Adds one tree's leaf values to `margin` for every row of `x` (float32 comparisons, as predicting). */
-function addTreeMargins(tree: FlatTree, x: Matrix, margin: Float64Array): void {
+/**
+ * Adds one tree's leaf values to `margin` for every row of `x` (float32 comparisons, as predicting), or
+ * only for the rows not marked in `skip`.
+ */
+function addTreeMargins(tree: FlatTree, x: Matrix, margin: Float64Array, skip?: Uint8Array): void {
   for (let i = 0; i < x.rows; i++) {
+    if (skip !== undefined && skip[i] === 1) continue;
     let node = 0;
     while (tree.left[node] !== -1) {
       const value = Math.fround(x.data[i * x.cols + tree.feature[node]!]!);

@@ -20,20 +20,30 @@ export function logit(probability: number): number {
 /** XGBoost clamps hessians away from zero so leaf weights stay finite. */
 const MIN_HESSIAN = 1e-16;
 
-/** Writes gradient and hessian of the log loss at `margin` for every row; positives weighted by `positiveWeight`. */
+/**
+ * Writes gradient and hessian of the log loss at `margin` for every row (positives weighted by
+ * `positiveWeight`) and returns the unweighted mean log loss at `margin`, computed exactly as
+ * `meanLogLoss` does, so one pass serves both the next tree and the loss history.
+ */
 export function logisticGradients(
   margin: Float64Array,
   y: Float64Array,
   positiveWeight: number,
   grad: Float64Array,
   hess: Float64Array,
-): void {
+): number {
+  const eps = 1e-16;
+  let total = 0;
   for (let i = 0; i < margin.length; i++) {
     const p = 1 / (1 + Math.exp(-margin[i]!));
-    const weight = y[i] === 1 ? positiveWeight : 1;
+    const positive = y[i] === 1;
+    const weight = positive ? positiveWeight : 1;
     grad[i] = (p - y[i]!) * weight;
     hess[i] = Math.max(p * (1 - p), MIN_HESSIAN) * weight;
+    const clipped = Math.min(Math.max(p, eps), 1 - eps);
+    total -= positive ? Math.log(clipped) : Math.log(1 - clipped);
   }
+  return total / margin.length;
 }
 
 /** Mean log loss of margins (as XGBoost's `logloss` metric: probabilities clipped to [1e-16, 1 - 1e-16]). */
