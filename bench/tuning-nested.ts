@@ -31,7 +31,6 @@ const argument = (name: string, fallback: string) => {
 const family = argument('family', 'gbdt') as EstimatorName;
 const trials = Number(argument('trials', '50'));
 const metric = argument('metric', 'roc_auc') as TuningMetric;
-const repeats = Number(argument('repeats', '1'));
 const space = process.argv.includes('--space')
   ? (JSON.parse(argument('space', '{}')) as SearchSpace)
   : undefined;
@@ -64,7 +63,6 @@ for (const [index, fold] of outer.entries()) {
     folds: 5,
     seed: index + 1,
     metric,
-    repeats,
     ...(space ? { space } : {}),
   });
   const seconds = (performance.now() - started) / 1000;

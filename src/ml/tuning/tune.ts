@@ -4,7 +4,7 @@ import { type CrossValidationResult, crossValidate } from '../cross-validate.js'
 import type { EstimatorName } from '../estimator.js';
 import { createEstimator } from '../estimators.js';
 import type { Matrix } from '../matrix.js';
-import { type BinaryMetricName, summarizeFolds } from '../metrics/index.js';
+import type { BinaryMetricName } from '../metrics/index.js';
 import type { ParamValue } from '../params.js';
 import { randomSampler, type Sampler, type ScoredTrial, tpeSampler } from './samplers.js';
 import { type SearchSpace, searchSpaceOf } from './search-space.js';
@@ -25,11 +25,7 @@ export interface TuneOptions {
   readonly fixed?: Readonly<Record<string, unknown>>;
   /** A search space to use instead of the family's declared one. */
   readonly space?: SearchSpace;
-  /**
-   * Repetitions of the cross-validation per trial, each with other fold seeds (default 1). Averaging
-   * repetitions lowers the noise of a trial's score, so the search is less likely to pick a lucky split.
-   */
-  readonly repeats?: number;
+
   readonly onTrial?: (trial: TrialResult, done: number, total: number, best: TrialResult) => void;
 }
 
@@ -87,11 +83,7 @@ export function tune(estimator: EstimatorName, x: Matrix, y: Float64Array, optio
     const proposed = sampler.propose(space, history, random);
     const params = createEstimator(estimator, { ...fixed, ...proposed }).getParams();
     const started = performance.now();
-    const repeats = options.repeats ?? 1;
-    const runs = Array.from({ length: repeats }, (_, r) =>
-      crossValidate(estimator, params, x, y, { folds: options.folds, seed: options.seed + r * 7919 }),
-    );
-    const cv = repeats === 1 ? runs[0]! : averageRepeats(runs);
+    const cv = crossValidate(estimator, params, x, y, { folds: options.folds, seed: options.seed });
     const result: TrialResult = {
       trial,
       params,
@@ -118,15 +110,5 @@ export function tune(estimator: EstimatorName, x: Matrix, y: Float64Array, optio
     trials,
     best: best!,
     bestCrossValidation: bestCrossValidation!,
-  };
-}
-
-/** Cross-validations of the same parameters on different folds, merged: every fold kept, summary over all. */
-function averageRepeats(runs: readonly CrossValidationResult[]): CrossValidationResult {
-  const perFold = runs.flatMap((run) => run.perFold);
-  return {
-    ...runs[0]!,
-    perFold,
-    summary: summarizeFolds(perFold.map((fold) => fold.metrics)),
   };
 }
