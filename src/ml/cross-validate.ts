@@ -1,4 +1,4 @@
-import { stratifiedKFold } from '../data/splits.js';
+import { type Split, stratifiedKFold } from '../data/splits.js';
 import type { EstimatorName } from './estimator.js';
 import { fitWithHoldout } from './fit.js';
 import { type Matrix, selectMatrixRows } from './matrix.js';
@@ -28,6 +28,17 @@ export interface CrossValidationOptions {
   readonly seed: number;
   readonly threshold?: number;
   readonly onFold?: (done: number, total: number) => void;
+  /** Runs the folds elsewhere (e.g. on a second core); results are the same as in-thread. */
+  readonly executor?: FoldExecutor;
+}
+
+/** Something that cross-validates (the folds of `stratifiedKFold(y, folds, seed)`) on its own data. */
+export interface FoldExecutor {
+  crossValidate(
+    estimator: EstimatorName,
+    params: Readonly<Record<string, unknown>>,
+    options: Pick<CrossValidationOptions, 'folds' | 'seed' | 'threshold'>,
+  ): CrossValidationResult;
 }
 
 /**
@@ -41,30 +52,41 @@ export function crossValidate(
   y: Float64Array,
   options: CrossValidationOptions,
 ): CrossValidationResult {
+  if (options.executor) return options.executor.crossValidate(estimator, params, options);
   const splits = stratifiedKFold(y, options.folds, options.seed);
   const outOfFold = new Float64Array(y.length);
-  const perFold: FoldResult[] = splits.map((split, fold) => {
+  const fitSeconds = splits.map((split, fold) => {
     const trainY = Float64Array.from(split.train, (i) => y[i]!);
-    const testY = Float64Array.from(split.test, (i) => y[i]!);
-    const { model, fitSeconds } = fitWithHoldout(estimator, params, selectMatrixRows(x, split.train), trainY);
-    const probabilities = model.predictProba(selectMatrixRows(x, split.test));
+    const fitted = fitWithHoldout(estimator, params, selectMatrixRows(x, split.train), trainY);
+    const probabilities = fitted.model.predictProba(selectMatrixRows(x, split.test));
     split.test.forEach((row, k) => {
       outOfFold[row] = probabilities[k]!;
     });
-    const metrics = evaluateBinary(
-      testY,
-      probabilities,
-      options.threshold === undefined ? {} : { threshold: options.threshold },
-    );
     options.onFold?.(fold + 1, splits.length);
-    return {
-      fold: fold + 1,
-      trainRows: split.train.length,
-      testRows: split.test.length,
-      fitSeconds,
-      metrics,
-    };
+    return fitted.fitSeconds;
   });
+  return assembleCrossValidation(splits, y, outOfFold, fitSeconds, options);
+}
+
+/** Per-fold metrics and their summary from every row's out-of-fold probability. */
+export function assembleCrossValidation(
+  splits: readonly Split[],
+  y: Float64Array,
+  outOfFold: Float64Array,
+  fitSeconds: readonly number[],
+  options: Pick<CrossValidationOptions, 'folds' | 'seed' | 'threshold'>,
+): CrossValidationResult {
+  const perFold: FoldResult[] = splits.map((split, fold) => ({
+    fold: fold + 1,
+    trainRows: split.train.length,
+    testRows: split.test.length,
+    fitSeconds: fitSeconds[fold]!,
+    metrics: evaluateBinary(
+      Float64Array.from(split.test, (i) => y[i]!),
+      Float64Array.from(split.test, (i) => outOfFold[i]!),
+      options.threshold === undefined ? {} : { threshold: options.threshold },
+    ),
+  }));
   return {
     folds: options.folds,
     seed: options.seed,
