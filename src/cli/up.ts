@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { buildApp } from '../server/app.js';
 import { openOnsetStores } from '../tracking/open-stores.js';
 import { addStoreOptions, configFrom } from './config-options.js';
 import { integerArgument } from './options.js';
@@ -21,6 +20,8 @@ export function registerUpCommand(program: Command): void {
     }) => {
       const config = configFrom(options);
       const stores = await openOnsetStores(config);
+      // The HTTP stack loads only for the server command.
+      const { buildApp } = await import('../server/app.js');
       const abandoned = stores.abandonedRunsFailed;
       const app = await buildApp({ ...stores, adminToken: config.adminToken, logger: true });
       const address = await app.listen({ port: config.port, host: config.host });
