@@ -1,10 +1,11 @@
 import { choleskySolve } from '../../ml/linalg.js';
 import { createMatrix } from '../../ml/matrix.js';
+import { sigmoid } from '../../util/math.js';
 import type { Dataset } from '../dataset.js';
 import { fingerprintDataset } from '../fingerprint.js';
 import { quantileOfSorted } from '../profile.js';
 import { FEATURES, type FeatureName, getFeature } from '../schema.js';
-import { type GeneratorConstants, type LabelModel, type Marginal, sigmoid } from './model.js';
+import type { GeneratorConstants, LabelModel, Marginal } from './model.js';
 
 /**
  * The structure of the label model: which features move the probability of a diagnosis. Chosen by analysis

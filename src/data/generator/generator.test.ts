@@ -7,6 +7,7 @@ import { HAS_REAL_DATA, REAL_DATA_PATH } from '../../../test/support/fixtures.js
 import { gbdt } from '../../ml/gbdt/gbdt.js';
 import { evaluateBinary } from '../../ml/metrics/index.js';
 import { featureMatrix } from '../../ml/train.js';
+import { sigmoid } from '../../util/math.js';
 import { readDatasetFile } from '../csv-reader.js';
 import type { Dataset } from '../dataset.js';
 import { FEATURES, KAGGLE_COLUMNS } from '../schema.js';
@@ -15,7 +16,7 @@ import { calibrateGenerator } from './calibrate.js';
 import { GENERATOR_CONSTANTS } from './constants.js';
 import { compareToReference } from './fidelity.js';
 import { generateDataset, writeKaggleCsv } from './generator.js';
-import { labelLogit, sigmoid } from './model.js';
+import { labelLogit } from './model.js';
 
 let directory: string;
 beforeAll(async () => {

@@ -1,4 +1,5 @@
 import { invalidParameter } from '../../errors.js';
+import { sigmoid } from '../../util/math.js';
 import { Random } from '../../util/random.js';
 import { writeCsvFile } from '../csv-writer.js';
 import { createDataset, type Dataset } from '../dataset.js';
@@ -12,7 +13,7 @@ import {
   TARGET_COLUMN,
 } from '../schema.js';
 import { GENERATOR_CONSTANTS } from './constants.js';
-import { type GeneratorConstants, labelLogit, type Marginal, sigmoid } from './model.js';
+import { type GeneratorConstants, labelLogit, type Marginal } from './model.js';
 
 export interface GenerateOptions {
   readonly rows: number;

@@ -54,7 +54,3 @@ export function labelLogit(model: LabelModel, featureValue: (feature: FeatureNam
   }
   return logit;
 }
-
-export function sigmoid(logit: number): number {
-  return 1 / (1 + Math.exp(-logit));
-}

@@ -1,4 +1,5 @@
 import { invalidParameter } from '../../errors.js';
+import { logit, sigmoid } from '../../util/math.js';
 import { Random } from '../../util/random.js';
 import type { Estimator, FitOptions, FittedModel, ModelState } from '../estimator.js';
 import type { TreeEnsembleExplainable } from '../explain/types.js';
@@ -7,7 +8,7 @@ import { finiteNumbers } from '../model-state.js';
 import { checkTrainingData } from '../training-data.js';
 import { binMatrix, fitBinMapper, MISSING_BIN } from './binning.js';
 import { type GrowContext, type GrowParams, growTree } from './grower.js';
-import { logisticGradients, logit, meanLogLoss, sigmoid } from './loss.js';
+import { logisticGradients, meanLogLoss } from './loss.js';
 import { type GbdtParams, resolveGbdtParams } from './params.js';
 import { TreeEnsemblePredictor } from './predictor.js';
 import { checkTreeStructure, type FlatTree } from './tree.js';

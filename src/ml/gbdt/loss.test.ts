@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { leafWeight, logisticGradients, logit, meanLogLoss, nodeGain, sigmoid } from './loss.js';
+import { logit, sigmoid } from '../../util/math.js';
+import { leafWeight, logisticGradients, meanLogLoss, nodeGain } from './loss.js';
 
 /** The (weighted) log loss of one row at margin m. */
 function rowLoss(m: number, y: number, positiveWeight: number): number {

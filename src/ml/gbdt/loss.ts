@@ -9,14 +9,6 @@ export interface RegularizationParams {
   readonly max_delta_step: number;
 }
 
-export function sigmoid(margin: number): number {
-  return 1 / (1 + Math.exp(-margin));
-}
-
-export function logit(probability: number): number {
-  return Math.log(probability / (1 - probability));
-}
-
 /** XGBoost clamps hessians away from zero so leaf weights stay finite. */
 const MIN_HESSIAN = 1e-16;
 

@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { OnsetError } from '../../errors.js';
+import { sigmoid as marginToProbability } from '../../util/math.js';
 import { Random } from '../../util/random.js';
 import { createMatrix, type Matrix } from '../matrix.js';
 import { gbdt } from './gbdt.js';
-import { marginToProbability, TreeEnsemblePredictor } from './predictor.js';
+import { TreeEnsemblePredictor } from './predictor.js';
 import { matrixRow, randomGridMatrix, referenceLeaf, referenceMargin } from './test-support.js';
 import { type FlatTree, NO_PARENT } from './tree.js';
 

@@ -230,8 +230,3 @@ export class TreeEnsemblePredictor {
     }
   }
 }
-
-/** XGBoost's sigmoid of a margin. */
-export function marginToProbability(margin: number): number {
-  return 1 / (1 + Math.exp(-margin));
-}

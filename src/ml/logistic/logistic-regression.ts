@@ -1,4 +1,5 @@
 import { invalidParameter } from '../../errors.js';
+import { sigmoid } from '../../util/math.js';
 import type { Estimator, FitOptions, FittedModel, ModelState } from '../estimator.js';
 import { choleskySolve, minimumNormSolve } from '../linalg.js';
 import {
@@ -297,12 +298,6 @@ export function standardScaler(x: Matrix): { mean: Float64Array; scale: Float64A
     scale[j] = variance <= bound ? 1 : Math.sqrt(variance);
   }
   return { mean, scale };
-}
-
-function sigmoid(z: number): number {
-  if (z >= 0) return 1 / (1 + Math.exp(-z));
-  const e = Math.exp(z);
-  return e / (1 + e);
 }
 
 /** log(1 + exp(z)) without overflow. */

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { OnsetError } from '../../errors.js';
+import { sigmoid } from '../../util/math.js';
 import { Random } from '../../util/random.js';
-import { logisticGradients, meanLogLoss, sigmoid } from '../gbdt/loss.js';
+import { logisticGradients, meanLogLoss } from '../gbdt/loss.js';
 import { checkTreeStructure, type FlatTree } from '../gbdt/tree.js';
 import { createMatrix, type Matrix, matrixFromRows } from '../matrix.js';
 import { loadObliviousModel, type ObliviousState, oblivious } from './oblivious.js';

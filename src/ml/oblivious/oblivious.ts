@@ -1,8 +1,9 @@
 import { invalidParameter } from '../../errors.js';
+import { logit, sigmoid } from '../../util/math.js';
 import { Random } from '../../util/random.js';
 import type { Estimator, EstimatorName, FitOptions, FittedModel, ModelState } from '../estimator.js';
 import type { TreeEnsembleExplainable } from '../explain/types.js';
-import { logisticGradients, logit, meanLogLoss, sigmoid } from '../gbdt/loss.js';
+import { logisticGradients, meanLogLoss } from '../gbdt/loss.js';
 import type { FlatTree } from '../gbdt/tree.js';
 import { createMatrix, type Matrix } from '../matrix.js';
 import { checkTrainingData } from '../training-data.js';
