@@ -3,8 +3,10 @@ import { type DatasetProfile, profileDataset } from '../../data/profile.js';
 import { codeLabel, getFeature } from '../../data/schema.js';
 import type { CrossValidationResult } from '../cross-validate.js';
 import {
+  averagePrecision,
   type BinaryMetrics,
   binaryCurves,
+  brierScore,
   type CalibrationBin,
   confusionMatrix,
   confusionMetrics,
@@ -114,8 +116,6 @@ export function buildModelReport(inputs: ReportInputs): ModelReport {
   const probabilities = cv ? cv.outOfFold : inputs.trainingProbabilities;
   const curves = binaryCurves(y, probabilities, { dropIntermediate: true });
   const confusion = confusionMatrix(y, probabilities, threshold);
-  const metrics = confusionMetrics(confusion);
-  void metrics;
   const profile = profileDataset(dataset);
   const pr = thin(curves.precisionRecall.precision.length);
   const roc = thin(curves.roc.fpr.length);
@@ -133,14 +133,14 @@ export function buildModelReport(inputs: ReportInputs): ModelReport {
       rows: y.length,
       threshold,
       confusion: { tp: confusion.tp, fp: confusion.fp, tn: confusion.tn, fn: confusion.fn },
-      brier: meanSquaredError(y, probabilities),
+      brier: brierScore(y, probabilities),
       roc: {
         auc: rocAuc(y, probabilities),
         fpr: roc.map((i) => curves.roc.fpr[i]!),
         tpr: roc.map((i) => curves.roc.tpr[i]!),
       },
       precision_recall: {
-        average_precision: averagePrecisionOf(curves.precisionRecall),
+        average_precision: averagePrecision(y, probabilities),
         precision: pr.map((i) => curves.precisionRecall.precision[i]!),
         recall: pr.map((i) => curves.precisionRecall.recall[i]!),
       },
@@ -158,21 +158,6 @@ function thin(length: number): number[] {
   return Array.from({ length: MAX_CURVE_POINTS }, (_, k) =>
     Math.round((k * (length - 1)) / (MAX_CURVE_POINTS - 1)),
   );
-}
-
-/** Step-wise average precision from a PR curve in scikit-learn's layout (recall decreasing to 0). */
-function averagePrecisionOf(curve: { precision: readonly number[]; recall: readonly number[] }): number {
-  let total = 0;
-  for (let i = 0; i < curve.recall.length - 1; i++) {
-    total += (curve.recall[i]! - curve.recall[i + 1]!) * curve.precision[i]!;
-  }
-  return total;
-}
-
-function meanSquaredError(y: Float64Array, p: Float64Array): number {
-  let total = 0;
-  for (let i = 0; i < y.length; i++) total += (p[i]! - y[i]!) ** 2;
-  return total / y.length;
 }
 
 /** Metrics per Gender, per Ethnicity and per age band, with counts. */
@@ -220,7 +205,7 @@ export function subgroupMetrics(
       recall: m.recall,
       specificity: m.specificity,
       roc_auc: positives > 0 && positives < rows.length ? rocAuc(ys, ps) : null,
-      brier: meanSquaredError(ys, ps),
+      brier: brierScore(ys, ps),
     });
   }
   return out;
