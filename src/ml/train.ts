@@ -57,7 +57,7 @@ export function featureMatrix(dataset: Dataset): Matrix {
 export function trainOnDataset(dataset: Dataset, options: TrainOptions): TrainResult {
   const given = options.params ?? {};
   // Validate the parameters before any work, so a typo fails at once.
-  createEstimator(options.estimator, given);
+  const givenResolved = createEstimator(options.estimator, given).getParams();
   const y = requireTarget(dataset);
   const x = featureMatrix(dataset);
   const threshold = options.threshold === undefined ? {} : { threshold: options.threshold };
@@ -83,7 +83,7 @@ export function trainOnDataset(dataset: Dataset, options: TrainOptions): TrainRe
     // The best trial was cross-validated with these very parameters and folds.
     crossValidation = tuning.bestCrossValidation;
   }
-  const resolved = tuning ? tuning.best.params : createEstimator(options.estimator, given).getParams();
+  const resolved = tuning ? tuning.best.params : givenResolved;
   if (!tuning && options.cvFolds !== undefined) {
     crossValidation = crossValidate(options.estimator, resolved, x, y, {
       folds: options.cvFolds,

@@ -75,7 +75,6 @@ export class ParallelFoldExecutor implements FoldExecutor {
     status.fill(FOLD_STATUS.pending);
     probabilities.fill(Number.NaN);
     Atomics.store(control, CONTROL.done, 0);
-    Atomics.store(control, CONTROL.generation, this.generation);
     Atomics.store(control, CONTROL.next, this.generation * FOLD_SLOTS);
     const task: FoldTask = {
       generation: this.generation,

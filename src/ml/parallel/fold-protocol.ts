@@ -16,11 +16,7 @@ export const CONTROL = {
   next: 0,
   /** Folds finished (by either thread). */
   done: 1,
-  /** The current task's generation (informational; `next` carries it for correctness). */
-  generation: 2,
-  /** 1 once the worker has loaded its modules and waits for tasks. */
-  ready: 3,
-  size: 4,
+  size: 2,
 } as const;
 
 /** Folds per task at most; also the stride of generations in `CONTROL.next`. */

@@ -1,5 +1,4 @@
 import { stratifiedKFold } from '../../data/splits.js';
-import { createEstimator } from '../estimators.js';
 import { fitWithHoldout } from '../fit.js';
 import { createMatrix, type Matrix, selectMatrixRows } from '../matrix.js';
 import {
@@ -39,7 +38,6 @@ export function sharedViews(data: WorkerData): SharedFoldState {
  * and writing its out-of-fold probabilities. Both threads run this for the same task.
  */
 export function workOnFolds(state: SharedFoldState, task: FoldTask): void {
-  createEstimator(task.estimator, task.params); // the same validation the main thread did
   const splits = stratifiedKFold(state.y, task.folds, task.seed);
   for (;;) {
     const fold = takeFold(state.control, task);

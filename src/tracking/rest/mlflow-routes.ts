@@ -5,6 +5,7 @@ import type { ArtifactStore } from '../artifacts/artifact-store.js';
 import { MODEL_STAGES, type ModelStage, RUN_STATUSES, type RunStatus, type ViewType } from '../entities.js';
 import { registerModelVersion } from '../model-registry.js';
 import type { RegistryStore } from '../registry-store.js';
+import { logMetric, logParam, setTag } from '../tracking-client.js';
 import type { TrackingStore } from '../tracking-store.js';
 import {
   experimentJson,
@@ -182,7 +183,7 @@ export async function mlflowApi(app: FastifyInstance, options: MlflowApiOptions)
     return { run: runJson(run) };
   });
   route(['POST'], '/runs/update', async (f) => {
-    const runId = optionalString(f, 'run_id') ?? requiredString(f, 'run_uuid');
+    const runId = runIdOf(f);
     const status = runStatus(f, 'status');
     const endTime = optionalInteger(f, 'end_time');
     const runName = optionalString(f, 'run_name');
@@ -194,7 +195,7 @@ export async function mlflowApi(app: FastifyInstance, options: MlflowApiOptions)
     return { run_info: runInfoJson(info) };
   });
   route(['GET'], '/runs/get', async (f) => ({
-    run: runJson(await tracking.getRun(optionalString(f, 'run_id') ?? requiredString(f, 'run_uuid'))),
+    run: runJson(await tracking.getRun(runIdOf(f))),
   }));
   route(['POST'], '/runs/search', async (f) => {
     const page = await tracking.searchRuns({
@@ -213,26 +214,18 @@ export async function mlflowApi(app: FastifyInstance, options: MlflowApiOptions)
     await tracking.restoreRun(requiredString(f, 'run_id'));
   });
   route(['POST'], '/runs/log-metric', async (f) => {
-    await tracking.logBatch(optionalString(f, 'run_id') ?? requiredString(f, 'run_uuid'), {
-      metrics: [
-        {
-          key: requiredString(f, 'key'),
-          value: metricValue(f, 'value'),
-          timestamp: optionalInteger(f, 'timestamp') ?? Date.now(),
-          step: optionalInteger(f, 'step') ?? 0,
-        },
-      ],
+    const step = optionalInteger(f, 'step');
+    const timestamp = optionalInteger(f, 'timestamp');
+    await logMetric(tracking, runIdOf(f), requiredString(f, 'key'), metricValue(f, 'value'), {
+      ...(step === undefined ? {} : { step }),
+      ...(timestamp === undefined ? {} : { timestamp }),
     });
   });
   route(['POST'], '/runs/log-parameter', async (f) => {
-    await tracking.logBatch(optionalString(f, 'run_id') ?? requiredString(f, 'run_uuid'), {
-      params: [{ key: requiredString(f, 'key'), value: optionalString(f, 'value') ?? '' }],
-    });
+    await logParam(tracking, runIdOf(f), requiredString(f, 'key'), optionalString(f, 'value') ?? '');
   });
   route(['POST'], '/runs/set-tag', async (f) => {
-    await tracking.logBatch(optionalString(f, 'run_id') ?? requiredString(f, 'run_uuid'), {
-      tags: [{ key: requiredString(f, 'key'), value: optionalString(f, 'value') ?? '' }],
-    });
+    await setTag(tracking, runIdOf(f), requiredString(f, 'key'), optionalString(f, 'value') ?? '');
   });
   route(['POST'], '/runs/delete-tag', async (f) => {
     await tracking.deleteTag(requiredString(f, 'run_id'), requiredString(f, 'key'));
@@ -258,15 +251,11 @@ export async function mlflowApi(app: FastifyInstance, options: MlflowApiOptions)
     });
   });
   route(['GET'], '/metrics/get-history', async (f) => {
-    const page = await tracking.getMetricHistory(
-      optionalString(f, 'run_id') ?? requiredString(f, 'run_uuid'),
-      requiredString(f, 'metric_key'),
-      paging(f),
-    );
+    const page = await tracking.getMetricHistory(runIdOf(f), requiredString(f, 'metric_key'), paging(f));
     return { metrics: page.items.map(metricJson), ...nextPage(page.nextPageToken) };
   });
   route(['GET'], '/artifacts/list', async (f) => {
-    const run = await tracking.getRun(optionalString(f, 'run_id') ?? requiredString(f, 'run_uuid'));
+    const run = await tracking.getRun(runIdOf(f));
     const root = runArtifactPrefix(artifacts, run.info.artifactUri);
     // MLflow clients may send a directory with a trailing slash.
     const sub = (optionalString(f, 'path') ?? '').replace(/\/+$/, '');
@@ -497,6 +486,11 @@ export async function mlflowApi(app: FastifyInstance, options: MlflowApiOptions)
       return { path: stored.path, size: stored.size, sha256: stored.sha256 };
     });
   });
+}
+
+/** A run id: `run_id`, or `run_uuid` as older MLflow clients send it. */
+function runIdOf(fields: Fields): string {
+  return optionalString(fields, 'run_id') ?? requiredString(fields, 'run_uuid');
 }
 
 function optionalFilter(fields: Fields): { filter?: string } {

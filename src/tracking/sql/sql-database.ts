@@ -37,3 +37,13 @@ export function errorCode(error: unknown): string | undefined {
   }
   return undefined;
 }
+
+/** Rows or ids per statement: keeps IN lists and multi-row inserts well under every driver's parameter limit. */
+export const STATEMENT_CHUNK = 500;
+
+/** `items` in consecutive pieces of at most `size`. */
+export function chunks<T>(items: readonly T[], size = STATEMENT_CHUNK): T[][] {
+  const result: T[][] = [];
+  for (let start = 0; start < items.length; start += size) result.push(items.slice(start, start + size));
+  return result;
+}

@@ -23,7 +23,7 @@ import {
 import type { Database } from './schema.js';
 import type { SearchParser } from './search-parser.js';
 import { and, compileFilter, compileOrderBy, type SearchSpec } from './search-sql.js';
-import type { SqlDatabase } from './sql-database.js';
+import { chunks, type SqlDatabase } from './sql-database.js';
 import { alreadyExists, notFound, validateName, validateTag, validateTags } from './validation.js';
 
 /** MLflow's limits for registry searches. */
@@ -32,7 +32,6 @@ export const SEARCH_REGISTERED_MODELS_MAX_RESULTS = 1_000;
 export const SEARCH_MODEL_VERSIONS_DEFAULT_MAX_RESULTS = 10_000;
 export const SEARCH_MODEL_VERSIONS_MAX_RESULTS = 200_000;
 
-const CHUNK = 500;
 const MODEL_NAME_LIMIT = 256;
 
 export interface SqlRegistryStoreOptions {
@@ -112,12 +111,6 @@ function validateAlias(alias: string): void {
   if (alias.toLowerCase() === 'latest' || /^v\d+$/i.test(alias)) {
     throw invalidParameter(`Invalid alias "${alias}": "latest" and "v<number>" are reserved`);
   }
-}
-
-function chunks<T>(items: readonly T[]): T[][] {
-  const result: T[][] = [];
-  for (let start = 0; start < items.length; start += CHUNK) result.push(items.slice(start, start + CHUNK));
-  return result;
 }
 
 /**

@@ -34,7 +34,7 @@ const DELETED_WITH_EXPERIMENT_TAG = 'onset.deleted_with_experiment';
 import type { Database } from './schema.js';
 import type { SearchParser } from './search-parser.js';
 import { and, compileFilter, compileOrderBy, type SearchSpec } from './search-sql.js';
-import type { SqlDatabase } from './sql-database.js';
+import { chunks, type SqlDatabase } from './sql-database.js';
 import {
   alreadyExists,
   invalidState,
@@ -80,9 +80,6 @@ export const SEARCH_EXPERIMENTS_DEFAULT_MAX_RESULTS = 1_000;
 export const SEARCH_EXPERIMENTS_MAX_RESULTS = 50_000;
 export const METRIC_HISTORY_MAX_RESULTS = 25_000;
 
-/** Rows per multi-row INSERT and ids per IN list: well under both dialects' bound-parameter limits. */
-const CHUNK = 500;
-
 /** `process.kill(pid, 0)` probes a process without signalling it: ESRCH means it is gone. */
 export function processIsAlive(pid: number): boolean {
   try {
@@ -91,12 +88,6 @@ export function processIsAlive(pid: number): boolean {
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
-}
-
-function chunks<T>(items: readonly T[], size = CHUNK): T[][] {
-  const result: T[][] = [];
-  for (let start = 0; start < items.length; start += size) result.push(items.slice(start, start + size));
-  return result;
 }
 
 function byKey(a: { key: string }, b: { key: string }): number {
