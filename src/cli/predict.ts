@@ -1,8 +1,8 @@
 import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
 import type { Command } from 'commander';
 import {
   assertIngested,
+  dataFileSize,
   formatIssue,
   type IngestReport,
   ingestCsvFile,
@@ -11,7 +11,6 @@ import {
 } from '../data/csv-reader.js';
 import { csvLine } from '../data/csv-writer.js';
 import { FEATURE_NAMES, ID_COLUMN } from '../data/schema.js';
-import { OnsetError } from '../errors.js';
 import { missingValuePolicy } from '../ml/estimators.js';
 import { createMatrix } from '../ml/matrix.js';
 import { binaryCurves, evaluateBinary } from '../ml/metrics/index.js';
@@ -50,12 +49,7 @@ export function registerPredictCommands(program: Command): void {
         json?: boolean;
       }) => {
         const { model, document } = await loadModelFile(options.model);
-        let size: number;
-        try {
-          size = (await stat(options.input)).size;
-        } catch {
-          throw new OnsetError('RESOURCE_DOES_NOT_EXIST', `Data file not found: ${options.input}`);
-        }
+        const size = await dataFileSize(options.input);
         const input = createReadStream(options.input);
         const writer = new AtomicTextWriter(options.output);
         const progress = options.json ? undefined : createProgress('scoring');

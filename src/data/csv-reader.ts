@@ -121,7 +121,7 @@ const NUMBER_PATTERN = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
  * content (the report says what is wrong); throws an `OnsetError` only when the file cannot be opened.
  */
 export async function ingestCsvFile(path: string, options: ReadOptions = {}): Promise<IngestResult> {
-  await assertReadableFile(path);
+  await dataFileSize(path);
   return ingestCsv(createReadStream(path), { sourceName: path, ...options });
 }
 
@@ -163,7 +163,8 @@ export function formatIssue(issue: DataIssue): string {
   return `${where ? `${where}:` : ''}${value} ${issue.message} [${issue.rule}]`.trim();
 }
 
-async function assertReadableFile(path: string): Promise<void> {
+/** The size in bytes of a data file, or the error a user should see when it is missing or not a file. */
+export async function dataFileSize(path: string): Promise<number> {
   let info: Awaited<ReturnType<typeof stat>>;
   try {
     info = await stat(path);
@@ -173,6 +174,7 @@ async function assertReadableFile(path: string): Promise<void> {
   if (!info.isFile()) {
     throw new OnsetError('INVALID_PARAMETER_VALUE', `Not a file: ${path}`);
   }
+  return Number(info.size);
 }
 
 interface ColumnPlan {
