@@ -10,6 +10,7 @@ import { fromXgboostJson, isXgboostJson, toXgboostJson } from './gbdt/xgboost-js
 import type { BinaryMetrics, FoldSummary } from './metrics/index.js';
 import type { ParamValue } from './params.js';
 import type { ModelReport } from './report/model-report.js';
+import type { TrialResult } from './tuning/tune.js';
 
 export const MODEL_DOCUMENT_NAME = 'onset-model';
 export const MODEL_FORMAT_VERSION = 1;
@@ -59,15 +60,8 @@ export interface TuningSummary {
   readonly best_trial: number;
   readonly best_value: number;
   readonly best_params: Readonly<Record<string, ParamValue>>;
-  readonly trials: readonly {
-    readonly trial: number;
-    readonly params: Readonly<Record<string, ParamValue>>;
-    readonly value: number;
-    readonly accuracy: number;
-    readonly roc_auc: number;
-    readonly log_loss: number;
-    readonly seconds: number;
-  }[];
+  /** Every trial, with only the searched parameters kept. */
+  readonly trials: readonly TrialResult[];
 }
 
 export interface ModelDocument {

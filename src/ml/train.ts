@@ -155,15 +155,7 @@ export function tuningSummary(result: TuneResult): TuningSummary {
     best_trial: result.best.trial,
     best_value: result.best.value,
     best_params: pick(result.best.params),
-    trials: result.trials.map((trial) => ({
-      trial: trial.trial,
-      params: pick(trial.params),
-      value: trial.value,
-      accuracy: trial.accuracy,
-      roc_auc: trial.roc_auc,
-      log_loss: trial.log_loss,
-      seconds: trial.seconds,
-    })),
+    trials: result.trials.map((trial) => ({ ...trial, params: pick(trial.params) })),
   };
 }
 
