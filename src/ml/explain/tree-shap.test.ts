@@ -10,6 +10,7 @@ import { randomGridMatrix } from '../gbdt/test-support.js';
 import type { FlatTree } from '../gbdt/tree.js';
 import { fromXgboostJson } from '../gbdt/xgboost-json.js';
 import { createMatrix, type Matrix, matrixFromRows, selectMatrixRows } from '../matrix.js';
+import { oblivious } from '../oblivious/oblivious.js';
 import { TreeShapExplainer, treeShap } from './tree-shap.js';
 import type { TreeEnsembleExplainable } from './types.js';
 
@@ -219,6 +220,38 @@ describe('TreeSHAP is exact', () => {
     expect(rows[13]).toEqual([0.7, 0, 1]);
     expect(bias + row13.reduce((a, b) => a + b, 0)).toBeCloseTo(1.5, 12);
     expect(row13[0]).not.toBe(0);
+  });
+
+  it('memoizes level-symmetric (oblivious) trees by outcome pattern and stays exact in any row order', () => {
+    const random = new Random(11);
+    const x = randomGridMatrix(random, 300, 5, { levels: 6, missing: 0.1 });
+    const y = Float64Array.from({ length: x.rows }, (_, i) => {
+      const a = x.data[i * 5]!;
+      return (Number.isNaN(a) ? 0.4 : a) + 0.5 * random.normal() > 0.5 ? 1 : 0;
+    });
+    const model = oblivious({ iterations: 12, depth: 4, learning_rate: 0.3, random_seed: 3 }, []).fit(x, y);
+    const { trees } = model.explainInputs(x);
+    // The memo is keyed by the 4 split outcomes: 200 probe rows reuse it many times over.
+    const probe = randomGridMatrix(random, 200, 5, { levels: 8, missing: 0.2 });
+    const { bias, values } = treeShap(model, probe);
+    let worst = 0;
+    for (let i = 0; i < probe.rows; i++) {
+      const expected = bruteForceShapley(
+        trees,
+        model.explainInputs(probe).routing.data.subarray(i * 5, i * 5 + 5),
+      );
+      for (let j = 0; j < 5; j++) worst = Math.max(worst, Math.abs(values.data[i * 5 + j]! - expected[j]!));
+    }
+    expect(worst).toBeLessThanOrEqual(1e-12);
+    // Explaining the rows backwards fills the memo in another order: same contributions.
+    const reversed = Array.from({ length: probe.rows }, (_, i) => probe.rows - 1 - i);
+    const backwards = treeShap(model, selectMatrixRows(probe, reversed));
+    expect(backwards.bias).toBe(bias);
+    for (let i = 0; i < probe.rows; i++) {
+      for (let j = 0; j < 5; j++) {
+        expect(backwards.values.data[(probe.rows - 1 - i) * 5 + j]).toBeCloseTo(values.data[i * 5 + j]!, 14);
+      }
+    }
   });
 
   it('adds up to the margin of every row (float64 leaf sum to 1e-9, the float32 predictMargin to 1e-5)', () => {

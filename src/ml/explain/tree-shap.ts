@@ -16,6 +16,10 @@ import type { Contributions, TreeEnsembleExplainable } from './types.js';
  * `pred_contribs=True` (`RegTree::CalculateContributions`) in double precision. A split that no
  * training row reached (cover 0, e.g. an empty branch of an oblivious tree) weighs its two children
  * equally; XGBoost would divide by zero there.
+ *
+ * A level-symmetric tree (every node of a depth shares one split, as in oblivious trees) routes a row by
+ * its D split outcomes alone, so its contributions depend only on those D bits: they are computed once per
+ * outcome pattern and reused, which makes explaining many rows O(T·D) per row after the first 2^D.
  */
 export function treeShap(model: TreeEnsembleExplainable, x: Matrix): Contributions {
   const { trees, baseMargin, routing } = model.explainInputs(x);
@@ -51,6 +55,10 @@ export class TreeShapExplainer {
   private readonly pathOne: Float64Array;
   private readonly pathWeight: Float64Array;
   private readonly row: Float32Array;
+  /** Per tree: its level splits and contribution memo when it is level-symmetric, otherwise undefined. */
+  private readonly symmetric: readonly (SymmetricTree | undefined)[];
+  /** Where a symmetric tree's contributions are gathered before they are memoized (zero between uses). */
+  private readonly scratch: Float64Array;
   /** Where `recurse` adds contributions: the output array and the offset of the current row. */
   private phi: Float64Array;
   private phiOffset = 0;
@@ -109,6 +117,8 @@ export class TreeShapExplainer {
     this.pathWeight = new Float64Array(size);
     this.row = new Float32Array(featureCount);
     this.phi = new Float64Array(featureCount);
+    this.scratch = new Float64Array(featureCount);
+    this.symmetric = trees.map(symmetricTreeOf);
   }
 
   /** Contributions of every row of `routing` (`rows x featureCount`, missing values NaN). */
@@ -148,8 +158,42 @@ export class TreeShapExplainer {
     this.phi = out;
     this.phiOffset = offset;
     const roots = this.roots;
-    // The root starts a path holding only the dummy element (feature -1, fractions 1) at index 1.
-    for (let t = 0; t < roots.length; t++) this.recurse(roots[t]!, 0, 0, 1, 1, -1);
+    const row = this.row;
+    for (let t = 0; t < roots.length; t++) {
+      const tree = this.symmetric[t];
+      if (tree === undefined) {
+        this.phi = out;
+        this.phiOffset = offset;
+        // The root starts a path holding only the dummy element (feature -1, fractions 1) at index 1.
+        this.recurse(roots[t]!, 0, 0, 1, 1, -1);
+        continue;
+      }
+      let pattern = 0;
+      for (let level = 0; level < tree.levelFeature.length; level++) {
+        const x = row[tree.levelFeature[level]!]!;
+        const threshold = tree.levelThreshold[level]!;
+        const goesRight = x < threshold ? false : x >= threshold ? true : tree.levelDefaultLeft[level] === 0;
+        pattern = (pattern << 1) | (goesRight ? 1 : 0);
+      }
+      const k = tree.features.length;
+      const { memo, known } = tree;
+      if (known[pattern] === 0) {
+        const scratch = this.scratch;
+        this.phi = scratch;
+        this.phiOffset = 0;
+        this.recurse(roots[t]!, 0, 0, 1, 1, -1);
+        for (let j = 0; j < k; j++) {
+          const feature = tree.features[j]!;
+          memo[pattern * k + j] = scratch[feature]!;
+          scratch[feature] = 0;
+        }
+        known[pattern] = 1;
+      }
+      for (let j = 0; j < k; j++) {
+        const at = offset + tree.features[j]!;
+        out[at] = out[at]! + memo[pattern * k + j]!;
+      }
+    }
   }
 
   /**
@@ -237,6 +281,64 @@ export class TreeShapExplainer {
     const coldZeroFraction = coldZero * incomingZero;
     if (coldZeroFraction !== 0) this.recurse(cold, depth + 1, start, coldZeroFraction, 0, split);
   }
+}
+
+/** The shared split of each depth of a level-symmetric tree, and its memo of contributions per pattern. */
+interface SymmetricTree {
+  readonly levelFeature: Int32Array;
+  readonly levelThreshold: Float64Array;
+  readonly levelDefaultLeft: Uint8Array;
+  /** The distinct split features: a tree contributes to these only. */
+  readonly features: Int32Array;
+  /** `2^D x features.length` contributions, filled per pattern on first use (`known`). */
+  readonly memo: Float64Array;
+  readonly known: Uint8Array;
+}
+
+/** Deeper symmetric trees are explained by plain recursion (their memo would outgrow its use). */
+const MAX_MEMO_DEPTH = 10;
+
+/**
+ * The level splits of `tree` when it is complete and level-symmetric (the nodes of each depth share
+ * feature, threshold and default direction; leaves all at depth D), otherwise undefined.
+ */
+function symmetricTreeOf(tree: FlatTree): SymmetricTree | undefined {
+  const levelFeature: number[] = [];
+  const levelThreshold: number[] = [];
+  const levelDefaultLeft: number[] = [];
+  let level = [0];
+  while (tree.left[level[0]!] !== -1) {
+    const first = level[0]!;
+    const next: number[] = [];
+    for (const node of level) {
+      const left = tree.left[node]!;
+      if (
+        left === -1 ||
+        tree.feature[node] !== tree.feature[first] ||
+        tree.condition[node] !== tree.condition[first] ||
+        tree.defaultLeft[node] !== tree.defaultLeft[first]
+      ) {
+        return undefined;
+      }
+      next.push(left, tree.right[node]!);
+    }
+    levelFeature.push(tree.feature[first]!);
+    levelThreshold.push(tree.condition[first]!);
+    levelDefaultLeft.push(tree.defaultLeft[first]!);
+    if (levelFeature.length > MAX_MEMO_DEPTH) return undefined;
+    level = next;
+  }
+  if (levelFeature.length === 0 || level.some((node) => tree.left[node] !== -1)) return undefined;
+  const features = Int32Array.from(new Set(levelFeature));
+  const patterns = 1 << levelFeature.length;
+  return {
+    levelFeature: Int32Array.from(levelFeature),
+    levelThreshold: Float64Array.from(levelThreshold),
+    levelDefaultLeft: Uint8Array.from(levelDefaultLeft),
+    features,
+    memo: new Float64Array(patterns * features.length),
+    known: new Uint8Array(patterns),
+  };
 }
 
 /**
