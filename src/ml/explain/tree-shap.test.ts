@@ -229,7 +229,10 @@ describe('TreeSHAP is exact', () => {
       const a = x.data[i * 5]!;
       return (Number.isNaN(a) ? 0.4 : a) + 0.5 * random.normal() > 0.5 ? 1 : 0;
     });
-    const model = oblivious({ iterations: 12, depth: 4, learning_rate: 0.3, random_seed: 3 }, []).fit(x, y);
+    const model = oblivious(
+      { iterations: 12, depth: 4, learning_rate: 0.3, random_seed: 3 },
+      { categoricalFeatures: [] },
+    ).fit(x, y);
     const { trees } = model.explainInputs(x);
     // The memo is keyed by the 4 split outcomes: 200 probe rows reuse it many times over.
     const probe = randomGridMatrix(random, 200, 5, { levels: 8, missing: 0.2 });
