@@ -1,5 +1,5 @@
 import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { stratifiedKFold } from '../../data/splits.js';
 import { OnsetError } from '../../errors.js';
 import {
@@ -13,6 +13,7 @@ import { createEstimator } from '../estimators.js';
 import type { Matrix } from '../matrix.js';
 import { CONTROL, FOLD_SLOTS, FOLD_STATUS, type FoldTask, type WorkerData } from './fold-protocol.js';
 import { type SharedFoldState, sharedViews, workOnFolds } from './fold-work.js';
+import { startWorker } from './start-worker.js';
 
 /** How long the main thread waits for the worker's folds without any progress before giving up. */
 const STALL_MS = 10 * 60 * 1000;
@@ -52,7 +53,7 @@ export class ParallelFoldExecutor implements FoldExecutor {
     new Float64Array(data.y).set(y);
     this.state = sharedViews(data);
     this.maxFolds = maxFolds;
-    this.worker = startWorker(data);
+    this.worker = startWorker(import.meta.url, 'fold-worker', data);
     // A worker that fails to start only means this thread does every fold.
     this.worker.on('error', () => undefined);
     this.worker.unref();
@@ -119,19 +120,4 @@ export class ParallelFoldExecutor implements FoldExecutor {
   close(): Promise<number> {
     return this.worker.terminate();
   }
-}
-
-/**
- * The worker: plain `fold-worker.js` when running from dist; from the TypeScript sources (tests, tsx) a
- * small bootstrap registers tsx's loader in the worker thread first (Node 20 does not apply
- * `--import tsx` to workers).
- */
-function startWorker(data: WorkerData): Worker {
-  if (!import.meta.url.endsWith('.ts')) {
-    return new Worker(new URL('./fold-worker.js', import.meta.url), { workerData: data });
-  }
-  const tsxApi = import.meta.resolve('tsx/esm/api');
-  const target = new URL('./fold-worker.ts', import.meta.url).href;
-  const bootstrap = `import(${JSON.stringify(tsxApi)}).then(({ register }) => { register(); return import(${JSON.stringify(target)}); });`;
-  return new Worker(bootstrap, { eval: true, workerData: data });
 }
