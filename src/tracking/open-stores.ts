@@ -1,5 +1,8 @@
 import { mkdir } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import type { OnsetConfig } from '../config.js';
+import type { PipelineStore } from '../pipelines/pipeline-store.js';
+import { processIsAlive } from '../util/process.js';
 import type { ArtifactStore } from './artifacts/artifact-store.js';
 import type { RegistryStore } from './registry-store.js';
 import type { TrackingStore } from './tracking-store.js';
@@ -8,8 +11,11 @@ export interface OnsetStores {
   readonly tracking: TrackingStore;
   readonly registry: RegistryStore;
   readonly artifacts: ArtifactStore;
-  /** Runs left RUNNING by a process that died, marked FAILED when the stores opened. */
+  readonly pipelines: PipelineStore;
+  /** Tracking runs left RUNNING by a process that died, marked FAILED when the stores opened. */
   readonly abandonedRunsFailed: number;
+  /** Pipeline runs left RUNNING by a process that died, marked FAILED when the stores opened. */
+  readonly abandonedPipelineRunsFailed: number;
   close(): Promise<void>;
 }
 
@@ -32,11 +38,18 @@ export async function openOnsetStores(config: OnsetConfig): Promise<OnsetStores>
   const artifacts = openArtifactStore(config.artifactUri);
   const store = await openStore(config.trackingUri, { artifactRoot: artifacts.rootUri });
   const abandonedRunsFailed = await store.tracking.failAbandonedRuns(ABANDONED_RUN_REASON);
+  const abandonedPipelineRunsFailed = await store.pipelines.failAbandonedRuns(
+    ABANDONED_RUN_REASON,
+    hostname(),
+    processIsAlive,
+  );
   return {
     tracking: store.tracking,
     registry: store.registry,
     artifacts,
+    pipelines: store.pipelines,
     abandonedRunsFailed,
+    abandonedPipelineRunsFailed,
     close: () => store.close(),
   };
 }

@@ -1,5 +1,6 @@
 import { isAbsolute, resolve } from 'node:path';
 import { invalidParameter } from '../errors.js';
+import type { PipelineStore } from '../pipelines/pipeline-store.js';
 import type { RegistryStore } from './registry-store.js';
 import { parseFilter, parseOrderBy } from './search/filter-parser.js';
 import { openPostgresDatabase } from './sql/postgres-database.js';
@@ -22,7 +23,9 @@ export interface StoreOptions {
 export interface Stores {
   readonly tracking: TrackingStore;
   readonly registry: RegistryStore;
-  /** Closes the connection both stores share. */
+  /** Pipeline runs, logs and schedules, in the same database. */
+  readonly pipelines: PipelineStore;
+  /** Closes the connection the stores share. */
   close(): Promise<void>;
 }
 
@@ -87,5 +90,10 @@ export async function openStore(uri: string, options: StoreOptions): Promise<Sto
     );
   }
   const stores = await scheme.open(uri, options);
-  return { tracking: stores.tracking, registry: stores.registry, close: () => stores.close() };
+  return {
+    tracking: stores.tracking,
+    registry: stores.registry,
+    pipelines: stores.pipelines,
+    close: () => stores.close(),
+  };
 }

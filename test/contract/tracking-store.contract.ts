@@ -5,6 +5,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { PipelineStore } from '../../src/pipelines/pipeline-store.js';
 import type { Metric, Run } from '../../src/tracking/entities.js';
 import type { RegistryStore } from '../../src/tracking/registry-store.js';
 import type { TrackingStore } from '../../src/tracking/tracking-store.js';
@@ -12,6 +13,7 @@ import type { TrackingStore } from '../../src/tracking/tracking-store.js';
 export interface OpenedStores {
   readonly tracking: TrackingStore;
   readonly registry: RegistryStore;
+  readonly pipelines: PipelineStore;
   close(): Promise<void>;
 }
 

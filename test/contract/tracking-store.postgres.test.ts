@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { openStore } from '../../src/tracking/store-uri.js';
+import { describePipelineStoreContract } from './pipeline-store.contract.js';
 import { describeRegistryStoreContract } from './registry-store.contract.js';
 import {
   CONTRACT_ARTIFACT_ROOT,
@@ -51,6 +52,7 @@ afterAll(async () => {
 
 describeTrackingStoreContract('postgres', openFresh);
 describeRegistryStoreContract('postgres', openFresh);
+describePipelineStoreContract('postgres', openFresh);
 
 describe('PostgreSQL store specifics', () => {
   it('migrates once when several stores open a fresh database at the same time', async () => {
@@ -63,9 +65,9 @@ describe('PostgreSQL store specifics', () => {
     await Promise.all(opened.map((stores) => stores.close()));
     const other = new pg.Client({ connectionString: url });
     await other.connect();
-    const versions = (await other.query('SELECT version FROM onset_schema_migrations')).rows;
+    const versions = (await other.query('SELECT version FROM onset_schema_migrations ORDER BY version')).rows;
     await other.end();
-    expect(versions).toEqual([{ version: 1 }]);
+    expect(versions).toEqual([{ version: 1 }, { version: 2 }]);
   });
 
   it('accepts postgresql:// URLs', async () => {

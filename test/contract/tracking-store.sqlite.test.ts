@@ -6,6 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { migrate } from '../../src/tracking/sql/migrations.js';
 import { openSqliteDatabase } from '../../src/tracking/sql/sqlite-database.js';
 import { openStore, sqlitePath } from '../../src/tracking/store-uri.js';
+import { describePipelineStoreContract } from './pipeline-store.contract.js';
 import { describeRegistryStoreContract } from './registry-store.contract.js';
 import {
   CONTRACT_ARTIFACT_ROOT,
@@ -25,6 +26,7 @@ function openFresh(): Promise<OpenedStores> {
 
 describeTrackingStoreContract('sqlite', openFresh);
 describeRegistryStoreContract('sqlite', openFresh);
+describePipelineStoreContract('sqlite', openFresh);
 
 describe('SQLite store specifics', () => {
   it('opens sqlite:///abs, sqlite:relative and bare paths, and lists the known schemes otherwise', async () => {
@@ -58,7 +60,10 @@ describe('SQLite store specifics', () => {
     await second.close();
     const raw = new Database(path);
     expect(raw.pragma('journal_mode', { simple: true })).toBe('wal');
-    expect(raw.prepare('SELECT version FROM onset_schema_migrations').all()).toEqual([{ version: 1 }]);
+    expect(raw.prepare('SELECT version FROM onset_schema_migrations ORDER BY version').all()).toEqual([
+      { version: 1 },
+      { version: 2 },
+    ]);
     expect(raw.prepare("SELECT count(*) AS n FROM experiments WHERE name = 'Default'").get()).toEqual({
       n: 1,
     });

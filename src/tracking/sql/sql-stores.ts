@@ -1,3 +1,5 @@
+import type { PipelineStore } from '../../pipelines/pipeline-store.js';
+import { SqlPipelineStore } from '../../pipelines/sql-pipeline-store.js';
 import type { RegistryStore } from '../registry-store.js';
 import type { TrackingStore } from '../tracking-store.js';
 import { migrate } from './migrations.js';
@@ -17,6 +19,7 @@ export interface SqlStoreOptions {
 export interface SqlStores {
   readonly tracking: TrackingStore;
   readonly registry: RegistryStore;
+  readonly pipelines: PipelineStore;
   readonly database: SqlDatabase;
   /** Closes the shared database (idempotent); `tracking.close()` does the same. */
   close(): Promise<void>;
@@ -44,5 +47,5 @@ export async function openSqlStores(database: SqlDatabase, options: SqlStoreOpti
     close,
   );
   const registry = new SqlRegistryStore(database, { parser: options.parser });
-  return { tracking, registry, database, close };
+  return { tracking, registry, pipelines: new SqlPipelineStore(database), database, close };
 }

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { type Kysely, type RawBuilder, sql } from 'kysely';
 import { invalidParameter } from '../../errors.js';
+import { processIsAlive } from '../../util/process.js';
 import {
   type Experiment,
   type Metric,
@@ -79,16 +80,6 @@ export const SEARCH_RUNS_MAX_RESULTS = 50_000;
 export const SEARCH_EXPERIMENTS_DEFAULT_MAX_RESULTS = 1_000;
 export const SEARCH_EXPERIMENTS_MAX_RESULTS = 50_000;
 export const METRIC_HISTORY_MAX_RESULTS = 25_000;
-
-/** `process.kill(pid, 0)` probes a process without signalling it: ESRCH means it is gone. */
-export function processIsAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 function byKey(a: { key: string }, b: { key: string }): number {
   return a.key < b.key ? -1 : a.key > b.key ? 1 : 0;
