@@ -6,6 +6,7 @@ import { registerDataCommands } from './data.js';
 import { registerExplainCommand } from './explain.js';
 import { registerModelCommands } from './model.js';
 import { registerModelsCommands } from './models.js';
+import { registerPipelineCommands } from './pipeline.js';
 import { registerPredictCommands } from './predict.js';
 import { registerRunsCommands } from './runs.js';
 import { registerTrainCommand } from './train.js';
@@ -28,6 +29,7 @@ export function buildProgram(): Command {
   registerExplainCommand(program);
   registerRunsCommands(program);
   registerModelsCommands(program);
+  registerPipelineCommands(program);
   registerUpCommand(program);
   return program;
 }

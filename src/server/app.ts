@@ -1,5 +1,8 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import { ERROR_HTTP_STATUS, type ErrorCode, isOnsetError } from '../errors.js';
+import { pipelineApi } from '../pipelines/pipeline-routes.js';
+import type { PipelineService } from '../pipelines/pipeline-service.js';
+import type { PipelineStore } from '../pipelines/pipeline-store.js';
 import type { ArtifactStore } from '../tracking/artifacts/artifact-store.js';
 import type { RegistryStore } from '../tracking/registry-store.js';
 import { mlflowApi } from '../tracking/rest/mlflow-routes.js';
@@ -14,10 +17,12 @@ export interface AppOptions {
   readonly logger?: boolean;
   /** Largest JSON body accepted, in bytes (default 16 MiB). */
   readonly bodyLimit?: number;
+  /** Serves the pipeline API (`/api/onset/...`) when given. */
+  readonly pipelines?: { readonly service: PipelineService; readonly store: PipelineStore };
 }
 
 /**
- * The Onset HTTP server: one Fastify app composing the capabilities (tracking and registry so far).
+ * The Onset HTTP server: one Fastify app composing the capabilities (tracking and registry, pipelines).
  * Every error is MLflow's `{ error_code, message }` with the status its code maps to.
  */
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
@@ -57,5 +62,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     artifacts: options.artifacts,
     adminToken: options.adminToken,
   });
+  if (options.pipelines) {
+    await app.register(pipelineApi, { ...options.pipelines, adminToken: options.adminToken });
+  }
   return app;
 }

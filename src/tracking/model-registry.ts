@@ -13,6 +13,8 @@ export const SNAPSHOT_METRICS = [
   'cv_log_loss',
   'cv_brier',
   'training_roc_auc',
+  'holdout_roc_auc',
+  'holdout_accuracy',
 ] as const;
 
 export interface RegistryStores {

@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { OnsetError } from '../errors.js';
-import { BINARY_METRIC_NAMES } from '../ml/metrics/index.js';
+import { BINARY_METRIC_NAMES, type BinaryMetrics } from '../ml/metrics/index.js';
 import { serializeModelDocument } from '../ml/model-document.js';
 import type { TrainResult } from '../ml/train.js';
 import { runArtifactPrefix } from './artifact-paths.js';
@@ -23,6 +23,8 @@ export interface TrainingRunInput {
   readonly runName?: string;
   /** The pipeline run that trained this model, when one did. */
   readonly pipelineRunId?: string;
+  /** Metrics on data the model never saw (a pipeline's held-out split), logged as `holdout_<name>`. */
+  readonly holdout?: BinaryMetrics;
   readonly source?: string;
 }
 
@@ -120,6 +122,7 @@ export async function logTrainingRun(
     const add = (key: string, value: number, step = 0) => metrics.push({ key, value, timestamp: now, step });
     for (const name of BINARY_METRIC_NAMES) add(`training_${name}`, result.trainingMetrics[name]);
     add('fit_seconds', result.fitSeconds);
+    if (input.holdout) for (const name of BINARY_METRIC_NAMES) add(`holdout_${name}`, input.holdout[name]);
     const cv = result.crossValidation;
     if (cv) {
       for (const name of BINARY_METRIC_NAMES) {

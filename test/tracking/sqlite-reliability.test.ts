@@ -54,7 +54,10 @@ describe('SQLite store reliability', () => {
     const results = await Promise.all(children.map((c) => c.exited));
     for (const result of results) expect(result, result.stderr).toMatchObject({ code: 0 });
     const raw = new Database(path, { readonly: true });
-    expect(raw.prepare('SELECT version FROM onset_schema_migrations ORDER BY version').all()).toEqual([{ version: 1 }, { version: 2 }]);
+    expect(raw.prepare('SELECT version FROM onset_schema_migrations ORDER BY version').all()).toEqual([
+      { version: 1 },
+      { version: 2 },
+    ]);
     expect(
       (raw.prepare('SELECT name FROM experiments').all() as { name: string }[]).map((row) => row.name).sort(),
     ).toEqual(['Default', 'exp-0', 'exp-1', 'exp-2']);

@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { invalidParameter, OnsetError } from '../../errors.js';
+import { invalidParameter } from '../../errors.js';
+import { requireAdminToken } from '../../server/admin-token.js';
 import { joinArtifactPath, joinUri, runArtifactPrefix, sourceArtifactPath } from '../artifact-paths.js';
 import type { ArtifactStore } from '../artifacts/artifact-store.js';
 import { MODEL_STAGES, type ModelStage, RUN_STATUSES, type RunStatus, type ViewType } from '../entities.js';
@@ -80,16 +81,8 @@ export async function mlflowApi(app: FastifyInstance, options: MlflowApiOptions)
   const input = (request: FastifyRequest): Fields =>
     request.method === 'GET' ? query(request) : { ...query(request), ...body(request) };
 
-  const requireAdmin = (request: FastifyRequest): void => {
-    if (options.adminToken === undefined) return;
-    const header = request.headers.authorization ?? '';
-    if (header !== `Bearer ${options.adminToken}`) {
-      throw new OnsetError(
-        'UNAUTHENTICATED',
-        'This registry change needs the admin token: send "Authorization: Bearer <ONSET_ADMIN_TOKEN>"',
-      );
-    }
-  };
+  const requireAdmin = (request: FastifyRequest): void =>
+    requireAdminToken(request, options.adminToken, 'This registry change');
 
   type Handler = (fields: Fields, request: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
   const route = (
