@@ -189,7 +189,11 @@ function checkParamValue(spec: ParamSpec, value: unknown): string | undefined {
 
 function coerce(spec: ParamSpec, raw: unknown): unknown {
   if (typeof raw !== 'string') return raw;
-  if (spec.type === 'integer' || spec.type === 'number') return raw.trim() === '' ? raw : Number(raw);
+  if (spec.type === 'integer' || spec.type === 'number') {
+    const value = Number(raw);
+    // Not a number: kept as the text given, so the error shows it.
+    return raw.trim() === '' || Number.isNaN(value) ? raw : value;
+  }
   if (spec.type === 'boolean') return raw === 'true' ? true : raw === 'false' ? false : raw;
   return raw;
 }

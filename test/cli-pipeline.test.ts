@@ -1,0 +1,122 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { runCli } from './support/cli.js';
+
+const home = mkdtempSync(join(tmpdir(), 'onset-cli-pipeline-'));
+const env = { ONSET_HOME: home };
+afterAll(() => rmSync(home, { recursive: true, force: true }));
+
+describe('onset pipeline', () => {
+  it('lists the pipelines and shows one as text and JSON', () => {
+    const list = runCli(['pipeline', 'list'], { env });
+    expect(list.code).toBe(0);
+    for (const name of [
+      'train-linear',
+      'train-logistic',
+      'train-gbdt',
+      'train-oblivious',
+      'train-all',
+      'promote',
+    ]) {
+      expect(list.stdout).toContain(name);
+    }
+    const show = runCli(['pipeline', 'show', 'train-all'], { env });
+    expect(show.code).toBe(0);
+    expect(show.stdout).toMatch(/1\. load\s+loader/);
+    expect(show.stdout).toMatch(
+      /9\. gate\s+evaluator\s+registered: registered-model <- register, split: split <- split\s+=> decision/,
+    );
+    expect(show.stdout).toMatch(/margin\s+number\s+0/);
+    const json = JSON.parse(runCli(['pipeline', 'show', 'promote', '--json'], { env }).stdout);
+    expect(json.blocks.map((b: { name: string }) => b.name)).toEqual(['load', 'gate']);
+    const missing = runCli(['pipeline', 'show', 'train-everything'], { env });
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/No pipeline "train-everything"; known pipelines: train-linear/);
+  });
+
+  it('runs a pipeline with live block lines, records it, and shows its runs and logs', () => {
+    const run = runCli(
+      ['pipeline', 'run', 'train-logistic', '--param', 'rows=300', '--param', 'cv=3', '--json'],
+      { env },
+    );
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toMatch(
+      /> load[\s\S]*OK load SUCCEEDED[\s\S]*\[train-logistic\] logistic: cv roc_auc/,
+    );
+    const recorded = JSON.parse(run.stdout);
+    expect(recorded).toMatchObject({
+      pipeline: 'train-logistic',
+      status: 'SUCCEEDED',
+      trigger: 'cli',
+      params: { rows: 300, cv: 3 },
+    });
+    const runs = runCli(['pipeline', 'runs'], { env });
+    expect(runs.stdout).toMatch(new RegExp(`${recorded.runId}\\s+train-logistic\\s+SUCCEEDED`));
+    const detail = runCli(['pipeline', 'runs', recorded.runId], { env });
+    expect(detail.stdout).toMatch(/register\s+SUCCEEDED/);
+    expect(detail.stdout).toMatch(/model version\s+parkinson-disease-prediction\/1/);
+    const logs = runCli(['pipeline', 'logs', recorded.runId, 'split'], { env });
+    expect(logs.stdout).toMatch(/split\s+INFO\s+240 training rows, 60 held out \(seed 42\)/);
+    const noBlock = runCli(['pipeline', 'logs', recorded.runId, 'fit'], { env });
+    expect(noBlock.code).toBe(1);
+    expect(noBlock.stderr).toMatch(/has no block "fit"; its blocks: load, split, train-logistic, register/);
+    const rerun = runCli(['pipeline', 'run', 'train-logistic', '--rerun', recorded.runId, '--json'], { env });
+    expect(JSON.parse(rerun.stdout)).toMatchObject({
+      params: recorded.params,
+      trigger: `rerun:${recorded.runId}`,
+    });
+  }, 60_000);
+
+  it('exits 1 with the reason when a run fails or its parameters are wrong', () => {
+    const bad = runCli(['pipeline', 'run', 'train-gbdt', '--param', 'cv=one'], { env });
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(
+      /parameter "cv": expected a number, got "one"/,
+    );
+    const malformed = runCli(['pipeline', 'run', 'train-gbdt', '--param', 'cv'], { env });
+    expect(malformed.code).toBe(1);
+    expect(malformed.stderr).toMatch(/--param takes name=value, got "cv"/);
+    const missingFile = runCli(['pipeline', 'run', 'train-gbdt', '--data', join(home, 'nope.csv')], { env });
+    expect(missingFile.code).toBe(1);
+    expect(missingFile.stdout).toMatch(/train-gbdt FAILED/);
+    expect(missingFile.stdout).toMatch(/load\s+FAILED\s+1\s+.*nope\.csv/);
+  });
+
+  it('adds, lists and removes schedules, refusing invalid cron expressions', () => {
+    const invalid = runCli(['pipeline', 'schedule', 'add', 'train-all', '--cron', '0 25 * * *'], { env });
+    expect(invalid.code).toBe(1);
+    expect(invalid.stderr).toMatch(/Invalid schedule "0 25 \* \* \*"/);
+    const added = JSON.parse(
+      runCli(
+        [
+          'pipeline',
+          'schedule',
+          'add',
+          'train-all',
+          '--cron',
+          '0 3 * * 1',
+          '--param',
+          'metric=accuracy',
+          '--json',
+        ],
+        { env },
+      ).stdout,
+    );
+    expect(added).toMatchObject({
+      pipeline: 'train-all',
+      cron: '0 3 * * 1',
+      params: { metric: 'accuracy' },
+      enabled: true,
+    });
+    expect(runCli(['pipeline', 'schedule', 'list'], { env }).stdout).toMatch(
+      new RegExp(`${added.scheduleId}\\s+train-all\\s+0 3 \\* \\* 1 \\(UTC\\)\\s+yes`),
+    );
+    expect(runCli(['pipeline', 'schedule', 'disable', added.scheduleId], { env }).stdout).toMatch(/disabled/);
+    expect(runCli(['pipeline', 'schedule', 'remove', added.scheduleId], { env }).code).toBe(0);
+    const gone = runCli(['pipeline', 'schedule', 'remove', added.scheduleId], { env });
+    expect(gone.code).toBe(1);
+    expect(gone.stderr).toMatch(/Schedule \w+ does not exist/);
+  });
+});

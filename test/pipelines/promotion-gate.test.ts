@@ -1,0 +1,179 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { resolveConfig } from '../../src/config.js';
+import { createDataset, type Dataset } from '../../src/data/dataset.js';
+import { generateDataset } from '../../src/data/generator/generator.js';
+import { trainOnDataset } from '../../src/ml/train.js';
+import { BUILT_IN_GOLDEN_CASES, readGoldenCases } from '../../src/pipelines/builtin/golden-cases.js';
+import { applyPromotionGate, decidePromotion } from '../../src/pipelines/builtin/promotion-gate.js';
+import { registerModelVersion } from '../../src/tracking/model-registry.js';
+import { type OnsetStores, openOnsetStores } from '../../src/tracking/open-stores.js';
+import { logTrainingRun } from '../../src/tracking/training-logger.js';
+
+const allPass = { passed: 20, failed: [] };
+
+describe('the promotion rule', () => {
+  it('promotes the first model that passes the golden cases', () => {
+    expect(decidePromotion({ metric: 'roc_auc', margin: 0, golden: allPass, challenger: 0.9 })).toEqual({
+      stage: 'Production',
+      reason: 'first model: passes all 20 golden cases (held-out roc_auc 0.9000), no Production version yet',
+    });
+  });
+
+  it('stages a challenger that fails a golden case, even with no Production version', () => {
+    const golden = {
+      passed: 19,
+      failed: [{ id: 'generated.csv:900034', expected: 1 as const, probability: 0.31 }],
+    };
+    expect(decidePromotion({ metric: 'roc_auc', margin: 0, golden, challenger: 0.99 })).toEqual({
+      stage: 'Staging',
+      reason: 'fails 1 of 20 golden case(s): generated.csv:900034 (expected 1, probability 0.310)',
+    });
+  });
+
+  it('promotes a better challenger, stages a worse one or one within the margin', () => {
+    const champion = { version: '3', value: 0.95 };
+    expect(
+      decidePromotion({ metric: 'roc_auc', margin: 0.01, golden: allPass, challenger: 0.965, champion }),
+    ).toEqual({
+      stage: 'Production',
+      reason:
+        "beats Production by 0.0150 (margin 0.01): held-out roc_auc 0.9650 vs Production version 3's 0.9500",
+    });
+    expect(
+      decidePromotion({ metric: 'roc_auc', margin: 0.01, golden: allPass, challenger: 0.955, champion })
+        .stage,
+    ).toBe('Staging');
+    expect(
+      decidePromotion({ metric: 'roc_auc', margin: 0, golden: allPass, challenger: 0.95, champion }),
+    ).toEqual({
+      stage: 'Staging',
+      reason:
+        "does not beat Production by more than the margin 0 (better by 0.0000): held-out roc_auc 0.9500 vs Production version 3's 0.9500",
+    });
+    expect(
+      decidePromotion({ metric: 'roc_auc', margin: 0, golden: allPass, challenger: 0.9, champion }).reason,
+    ).toMatch(/worse by 0.0500/);
+  });
+
+  it('knows that lower log loss and Brier score are better', () => {
+    const champion = { version: '1', value: 0.3 };
+    expect(
+      decidePromotion({ metric: 'log_loss', margin: 0, golden: allPass, challenger: 0.2, champion }).stage,
+    ).toBe('Production');
+    expect(
+      decidePromotion({ metric: 'brier', margin: 0, golden: allPass, challenger: 0.4, champion }).stage,
+    ).toBe('Staging');
+  });
+
+  it('stages the challenger when the Production model cannot be evaluated', () => {
+    const champion = { version: '2', error: 'its artifact changed since registration' };
+    expect(
+      decidePromotion({ metric: 'roc_auc', margin: 0, golden: allPass, challenger: 0.99, champion }),
+    ).toEqual({
+      stage: 'Staging',
+      reason:
+        'Production version 2 could not be evaluated (its artifact changed since registration); a person should decide',
+    });
+  });
+});
+
+describe('the promotion gate on a real registry', () => {
+  const home = mkdtempSync(join(tmpdir(), 'onset-gate-'));
+  let stores: OnsetStores;
+  const data = generateDataset({ rows: 600, seed: 3 });
+  const holdout = generateDataset({ rows: 400, seed: 4 });
+  const log = {
+    debug: () => undefined,
+    info: () => undefined,
+    warn: () => undefined,
+    error: () => undefined,
+  };
+  beforeAll(async () => {
+    stores = await openOnsetStores(resolveConfig({ home }));
+  });
+  afterAll(async () => {
+    await stores.close();
+    rmSync(home, { recursive: true, force: true });
+  });
+
+  async function register(dataset: Dataset, estimator: 'logistic' | 'gbdt', params = {}) {
+    const result = trainOnDataset(dataset, { estimator, params });
+    const logged = await logTrainingRun(stores, { result, datasetPath: 'generated' });
+    const version = await registerModelVersion(stores, {
+      name: 'gated',
+      source: logged.modelSource,
+      runId: logged.runId,
+      createModelIfMissing: true,
+    });
+    return { version, model: result.model };
+  }
+
+  it('promotes the first, stages a worse one, promotes a better one, and stages one failing a golden case', async () => {
+    const golden = await readGoldenCases(BUILT_IN_GOLDEN_CASES);
+    expect(golden.cases).toHaveLength(20);
+    const gate = async (candidate: Awaited<ReturnType<typeof register>>) =>
+      applyPromotionGate(stores, {
+        ...candidate,
+        holdout,
+        golden,
+        metric: 'roc_auc',
+        margin: 0,
+        pipelineRunId: 'p1',
+        log,
+      });
+
+    const weak = await register(data, 'gbdt', { n_estimators: 3, max_depth: 1 });
+    const first = await gate(weak);
+    expect(first).toMatchObject({ stage: 'Production', champion: null, golden: { passed: 20, failed: 0 } });
+
+    const weaker = await register(data, 'gbdt', { n_estimators: 1, max_depth: 1 });
+    const second = await gate(weaker);
+    expect(second.stage).toBe('Staging');
+    expect(second.champion?.version).toBe(weak.version.version);
+    expect(second.challenger).toBeLessThan(second.champion!.value);
+
+    const strong = await register(data, 'gbdt', { n_estimators: 100, max_depth: 3 });
+    const third = await gate(strong);
+    expect(third).toMatchObject({ stage: 'Production', champion: { version: weak.version.version } });
+    expect(third.challenger).toBeGreaterThan(third.champion!.value);
+
+    // A model trained on flipped labels predicts the clear cases the wrong way round.
+    const flipped = createDataset({
+      columns: { ...data.columns },
+      target: data.target!.map((y) => 1 - y),
+      patientIds: data.patientIds,
+    });
+    const broken = await register(flipped, 'logistic');
+    const fourth = await gate(broken);
+    expect(fourth.stage).toBe('Staging');
+    expect(fourth.reason).toMatch(/^fails \d+ of 20 golden case\(s\): generated\.csv:9000/);
+
+    const versions = await stores.registry.searchModelVersions({ filter: "name = 'gated'" });
+    const stageOf = (v: string) => versions.items.find((item) => item.version === v)?.currentStage;
+    expect([weak, weaker, strong, broken].map((c) => stageOf(c.version.version))).toEqual([
+      'Archived',
+      'Staging',
+      'Production',
+      'Staging',
+    ]);
+    expect((await stores.registry.getModelVersionByAlias('gated', 'champion')).version).toBe(
+      strong.version.version,
+    );
+    expect((await stores.registry.getModelVersionByAlias('gated', 'challenger')).version).toBe(
+      broken.version.version,
+    );
+    const history = await stores.registry.getStageHistory('gated', broken.version.version);
+    expect(history.at(-1)?.reason).toBe(fourth.reason);
+    const tags = (await stores.registry.getModelVersion('gated', strong.version.version)).tags;
+    expect(tags).toEqual(
+      expect.arrayContaining([
+        { key: 'onset.gate.stage', value: 'Production' },
+        { key: 'onset.pipeline_run_id', value: 'p1' },
+      ]),
+    );
+    await expect(gate(strong)).rejects.toThrow(/already in Production/);
+  });
+});
