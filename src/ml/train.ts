@@ -9,6 +9,7 @@ import { fitWithHoldout } from './fit.js';
 import { createMatrix, type Matrix } from './matrix.js';
 import { type BinaryMetrics, evaluateBinary } from './metrics/index.js';
 import { createModelDocument, type ModelDocument, type TuningSummary } from './model-document.js';
+import { canRunFoldsInParallel, ParallelFoldExecutor } from './parallel/fold-executor.js';
 import type { ParamValue } from './params.js';
 import { buildModelReport, type Importance, type ModelReport } from './report/model-report.js';
 import { searchSpaceOf } from './tuning/search-space.js';
@@ -29,6 +30,8 @@ export interface TrainOptions {
   /** Cross-validate first with this many stratified folds (seeded by `cvSeed`, default 42). */
   readonly cvFolds?: number;
   readonly cvSeed?: number;
+  /** Cross-validate (without tuning) on two cores, through a worker thread; same results. Default false. */
+  readonly parallelFolds?: boolean;
   readonly threshold?: number;
   readonly onFold?: (done: number, total: number) => void;
   readonly onProgress?: (progress: FitProgress) => void;
@@ -85,12 +88,21 @@ export function trainOnDataset(dataset: Dataset, options: TrainOptions): TrainRe
   }
   const resolved = tuning ? tuning.best.params : givenResolved;
   if (!tuning && options.cvFolds !== undefined) {
-    crossValidation = crossValidate(options.estimator, resolved, x, y, {
-      folds: options.cvFolds,
-      seed: options.cvSeed ?? 42,
-      ...threshold,
-      ...(options.onFold ? { onFold: options.onFold } : {}),
-    });
+    const executor =
+      options.parallelFolds && canRunFoldsInParallel()
+        ? new ParallelFoldExecutor(x, y, options.cvFolds)
+        : undefined;
+    try {
+      crossValidation = crossValidate(options.estimator, resolved, x, y, {
+        folds: options.cvFolds,
+        seed: options.cvSeed ?? 42,
+        ...threshold,
+        ...(options.onFold ? { onFold: options.onFold } : {}),
+        ...(executor ? { executor } : {}),
+      });
+    } finally {
+      void executor?.close();
+    }
   }
   const { model, fitSeconds, validationRows } = fitWithHoldout(options.estimator, resolved, x, y, {
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),

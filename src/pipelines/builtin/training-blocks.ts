@@ -103,6 +103,8 @@ export function trainBlock(estimator: EstimatorName) {
           estimator,
           cvFolds: folds,
           cvSeed: seed,
+          // Tree ensembles take seconds per fold: their folds use a second core when one is free.
+          parallelFolds: estimator === 'gbdt' || estimator === 'oblivious',
           ...(trials > 0
             ? {
                 tune: {
