@@ -72,9 +72,7 @@ describe('onset pipeline', () => {
   it('exits 1 with the reason when a run fails or its parameters are wrong', () => {
     const bad = runCli(['pipeline', 'run', 'train-gbdt', '--param', 'cv=one'], { env });
     expect(bad.code).toBe(1);
-    expect(bad.stderr).toMatch(
-      /parameter "cv": expected a number, got "one"/,
-    );
+    expect(bad.stderr).toMatch(/parameter "cv": expected a number, got "one"/);
     const malformed = runCli(['pipeline', 'run', 'train-gbdt', '--param', 'cv'], { env });
     expect(malformed.code).toBe(1);
     expect(malformed.stderr).toMatch(/--param takes name=value, got "cv"/);

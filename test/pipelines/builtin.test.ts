@@ -1,23 +1,19 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { resolveConfig } from '../../src/config.js';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { generateDataset, writeKaggleCsv } from '../../src/data/generator/generator.js';
 import { findPipeline } from '../../src/pipelines/builtin/catalog.js';
 import { BUILT_IN_GOLDEN_CASES, makeGoldenCases } from '../../src/pipelines/builtin/golden-cases.js';
 import type { PipelineRun } from '../../src/pipelines/pipeline-store.js';
 import { runPipeline, startPipelineRun } from '../../src/pipelines/runner.js';
-import { type OnsetStores, openOnsetStores } from '../../src/tracking/open-stores.js';
+import type { OnsetStores } from '../../src/tracking/open-stores.js';
+import { useTemporaryStores } from '../support/stores.js';
 
-const home = mkdtempSync(join(tmpdir(), 'onset-builtin-'));
+const temporary = useTemporaryStores('builtin');
+const home = temporary.home;
 let stores: OnsetStores;
-beforeAll(async () => {
-  stores = await openOnsetStores(resolveConfig({ home }));
-});
-afterAll(async () => {
-  await stores.close();
-  rmSync(home, { recursive: true, force: true });
+beforeAll(() => {
+  stores = temporary.stores;
 });
 
 /** Small and quick: 500 built-in rows, 3 folds. */

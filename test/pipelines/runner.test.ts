@@ -2,21 +2,19 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../src/config.js';
 import { defineBlock } from '../../src/pipelines/block.js';
 import { definePipeline, executionOrder, resolveParams } from '../../src/pipelines/pipeline.js';
 import { type PipelineEvent, runPipeline, startPipelineRun } from '../../src/pipelines/runner.js';
 import { type OnsetStores, openOnsetStores } from '../../src/tracking/open-stores.js';
+import { useTemporaryStores } from '../support/stores.js';
 
-const home = mkdtempSync(join(tmpdir(), 'onset-runner-'));
+const temporary = useTemporaryStores('runner');
+const _home = temporary.home;
 let stores: OnsetStores;
-beforeAll(async () => {
-  stores = await openOnsetStores(resolveConfig({ home }));
-});
-afterAll(async () => {
-  await stores.close();
-  rmSync(home, { recursive: true, force: true });
+beforeAll(() => {
+  stores = temporary.stores;
 });
 
 const wait = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
