@@ -17,7 +17,20 @@ export interface OnsetConfig {
   readonly artifactUri: string;
   /** When set, registry writes (transitions, deletes, aliases) need `Authorization: Bearer <token>`. */
   readonly adminToken: string | undefined;
+  /** The model the prediction API serves (a `models:/`, `runs:/` URI or a file). */
+  readonly modelUri: string;
+  /** When set, prediction routes need the header `X-API-Key: <key>`. */
+  readonly apiKey: string | undefined;
+  /** Requests per minute per client address (loopback not limited); 0 turns limiting off. */
+  readonly rateLimitPerMinute: number;
+  /** Most records in one `POST /predict/batch`. */
+  readonly batchLimit: number;
+  /** The labelled CSV `onset up` trains on when there is no Production model (default: the built-in data). */
+  readonly data: string | undefined;
 }
+
+/** What `onset up` and `onset serve` serve unless told otherwise. */
+export const DEFAULT_MODEL_URI = 'models:/parkinson-disease-prediction/Production';
 
 export interface ConfigFlags {
   readonly home?: string;
@@ -25,6 +38,16 @@ export interface ConfigFlags {
   readonly port?: number;
   readonly trackingUri?: string;
   readonly artifactUri?: string;
+  readonly modelUri?: string;
+  readonly data?: string;
+}
+
+function nonNegativeInteger(name: string, text: string | number): number {
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 0) {
+    throw invalidParameter(`${name} must be a whole number of at least 0, got "${text}"`);
+  }
+  return value;
 }
 
 export function resolveConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = process.env): OnsetConfig {
@@ -44,5 +67,10 @@ export function resolveConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = 
     trackingUri,
     artifactUri: isAbsolute(artifactUri) ? pathToFileURL(artifactUri).href : artifactUri,
     adminToken: env.ONSET_ADMIN_TOKEN || undefined,
+    modelUri: flags.modelUri ?? env.ONSET_MODEL_URI ?? DEFAULT_MODEL_URI,
+    apiKey: env.ONSET_API_KEY || undefined,
+    rateLimitPerMinute: nonNegativeInteger('ONSET_RATE_LIMIT', env.ONSET_RATE_LIMIT ?? 600),
+    batchLimit: Math.max(1, nonNegativeInteger('ONSET_BATCH_LIMIT', env.ONSET_BATCH_LIMIT ?? 1000)),
+    data: flags.data ?? (env.ONSET_DATA || undefined),
   };
 }

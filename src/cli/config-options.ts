@@ -21,6 +21,8 @@ export function configFrom(options: {
   artifactUri?: string;
   port?: number;
   host?: string;
+  model?: string;
+  data?: string;
 }): OnsetConfig {
   const flags: ConfigFlags = {
     ...(options.home === undefined ? {} : { home: options.home }),
@@ -28,6 +30,8 @@ export function configFrom(options: {
     ...(options.artifactUri === undefined ? {} : { artifactUri: options.artifactUri }),
     ...(options.port === undefined ? {} : { port: options.port }),
     ...(options.host === undefined ? {} : { host: options.host }),
+    ...(options.model === undefined ? {} : { modelUri: options.model }),
+    ...(options.data === undefined ? {} : { data: options.data }),
   };
   return resolveConfig(flags);
 }

@@ -1,82 +1,129 @@
 import type { Command } from 'commander';
-import { openOnsetStores } from '../tracking/open-stores.js';
+import type { OnsetConfig } from '../config.js';
+import { type RunningServer, registeredModelOf, startServer } from '../server/server.js';
 import { addStoreOptions, configFrom } from './config-options.js';
 import { integerArgument } from './options.js';
 
+interface ServerFlags {
+  port?: number;
+  host?: string;
+  home?: string;
+  trackingUri?: string;
+  artifactUri?: string;
+  model?: string;
+  data?: string;
+}
+
+function serverCommand(command: Command): Command {
+  return addStoreOptions(command)
+    .option('-p, --port <port>', 'port to listen on (env ONSET_PORT, default 9696)', integerArgument)
+    .option('--host <host>', 'address to listen on (env ONSET_HOST, default 127.0.0.1)')
+    .option(
+      '-m, --model <uri>',
+      'the model to serve: models:/NAME/STAGE, models:/NAME@ALIAS, runs:/RUN_ID/model or a file (env ONSET_MODEL_URI, default models:/parkinson-disease-prediction/Production)',
+    );
+}
+
+/** Stops gracefully on SIGTERM or SIGINT and exits 0. */
+function stopOnSignals(server: RunningServer): void {
+  let stopping = false;
+  const stop = () => {
+    if (stopping) return;
+    stopping = true;
+    server.stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        process.stderr.write(`onset: stopping failed: ${String(error)}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+}
+
+function describe(server: RunningServer, config: OnsetConfig, extra: readonly string[]): string {
+  const { address } = server;
+  const model = server.live.current();
+  return [
+    `Onset is up on ${address}`,
+    `  prediction API             ${address}/predict  (POST; /predict/batch, /explain, /ready, /model)`,
+    `  model                      ${model ? `${model.name ?? model.uri} version ${model.version ?? '-'} (${model.document.estimator})` : `waiting for ${config.modelUri}`}`,
+    `  API docs (OpenAPI)         ${address}/docs`,
+    `  metrics (Prometheus)       ${address}/metrics`,
+    `  tracking and registry API  ${address}/api/2.0/mlflow/  (MLFLOW_TRACKING_URI=${address})`,
+    ...extra,
+    `  health                     ${address}/health`,
+    `  store                      ${config.trackingUri}`,
+    `  artifacts                  ${config.artifactUri}`,
+    config.apiKey ? '  prediction routes need the header X-API-Key (ONSET_API_KEY)' : '',
+    config.adminToken ? '  registry and pipeline changes need the admin token (ONSET_ADMIN_TOKEN)' : '',
+  ]
+    .filter((line) => line !== '')
+    .join('\n');
+}
+
+/**
+ * `onset up`: the whole platform in one process. On a home with no Production model it first runs
+ * `train-all` (on `--data`/ONSET_DATA, or the built-in data) through the promotion gate, then serves it.
+ */
+async function up(options: ServerFlags): Promise<void> {
+  const config = configFrom(options);
+  const server = await startServer(config, { pipelines: true });
+  stopOnSignals(server);
+  const { service } = server.pipelines!;
+  const abandoned = server.stores.abandonedRunsFailed + server.stores.abandonedPipelineRunsFailed;
+  const schedules = (await server.stores.pipelines.listSchedules()).filter((s) => s.enabled).length;
+  const extra = [
+    `  pipelines API              ${server.address}/api/onset/pipelines  (${schedules} schedule(s) active)`,
+    ...(abandoned > 0 ? [`  marked ${abandoned} run(s) left RUNNING by a dead process as FAILED`] : []),
+  ];
+  const name = registeredModelOf(config.modelUri);
+  if (!server.live.current() && name !== undefined) {
+    const production = await server.stores.registry.getLatestVersions(name, ['Production']).catch(() => []);
+    if (production.length === 0) {
+      process.stderr.write(
+        `No Production version of ${name} yet: training the four families on ${config.data ?? 'the built-in data (2,105 generated patients, seed 42)'} (train-all)...\n`,
+      );
+      const started = Date.now();
+      const handle = await service.start('train-all', config.data ? { data: config.data } : {}, 'bootstrap');
+      const run = await handle.finished;
+      const gate = run.blocks.find((block) => block.block === 'gate')?.output;
+      process.stderr.write(
+        run.status === 'SUCCEEDED'
+          ? `train-all ${run.runId} finished in ${((Date.now() - started) / 1000).toFixed(1)} s: ${gate?.stage === 'Production' ? 'promoted' : 'not promoted'}: ${String(gate?.reason)}\n`
+          : `train-all ${run.runId} ${run.status}: ${run.error} (see onset pipeline logs ${run.runId})\n`,
+      );
+      await server.live.check();
+    }
+  }
+  process.stdout.write(`${describe(server, config, extra)}\n`);
+}
+
 export function registerUpCommand(program: Command): void {
-  addStoreOptions(
+  serverCommand(
     program
       .command('up')
       .description(
-        'start the Onset server: tracking and registry (MLflow-compatible REST API), pipelines and their schedules, on one port',
-      )
-      .option('-p, --port <port>', 'port to listen on (env ONSET_PORT, default 9696)', integerArgument)
-      .option('--host <host>', 'address to listen on (env ONSET_HOST, default 127.0.0.1)'),
-  ).action(
-    async (options: {
-      port?: number;
-      host?: string;
-      home?: string;
-      trackingUri?: string;
-      artifactUri?: string;
-    }) => {
-      const config = configFrom(options);
-      const stores = await openOnsetStores(config);
-      // The HTTP stack and the pipelines load only for the server command.
-      const [{ buildApp }, { PipelineService }, { PipelineScheduler }] = await Promise.all([
-        import('../server/app.js'),
-        import('../pipelines/pipeline-service.js'),
-        import('../pipelines/scheduler.js'),
-      ]);
-      const service = new PipelineService({
-        stores,
-        onFinished: (run) =>
-          app.log.info(
-            { pipeline: run.pipeline, runId: run.runId, status: run.status },
-            'pipeline run ended',
-          ),
-      });
-      const app = await buildApp({
-        ...stores,
-        adminToken: config.adminToken,
-        logger: true,
-        pipelines: { service, store: stores.pipelines },
-      });
-      const scheduler = new PipelineScheduler(stores.pipelines, service, {
-        onFire: (event) =>
-          event.error
-            ? app.log.warn(event, 'a scheduled pipeline could not start')
-            : app.log.info(event, 'scheduled pipeline started'),
-      });
-      const address = await app.listen({ port: config.port, host: config.host });
-      scheduler.start();
-      const schedules = (await stores.pipelines.listSchedules()).filter(
-        (schedule) => schedule.enabled,
-      ).length;
-      const abandoned = stores.abandonedRunsFailed + stores.abandonedPipelineRunsFailed;
-      const lines = [
-        `Onset is up on ${address}`,
-        `  tracking and registry API  ${address}/api/2.0/mlflow/  (MLFLOW_TRACKING_URI=${address})`,
-        `  artifact proxy             ${address}/api/2.0/mlflow-artifacts/artifacts`,
-        `  pipelines API              ${address}/api/onset/pipelines  (${schedules} schedule(s) active)`,
-        `  health                     ${address}/health`,
-        `  store                      ${config.trackingUri}`,
-        `  artifacts                  ${config.artifactUri}`,
-        ...(abandoned > 0 ? [`  marked ${abandoned} run(s) left RUNNING by a dead process as FAILED`] : []),
-        config.adminToken ? '  registry and pipeline changes need the admin token (ONSET_ADMIN_TOKEN)' : '',
-      ];
-      process.stdout.write(`${lines.filter((line) => line !== '').join('\n')}\n`);
-      // Graceful shutdown: stop accepting, let in-flight requests finish, cancel running pipelines (their
-      // runs record CANCELLED), close the stores, exit 0.
-      const stop = async () => {
-        await scheduler.stop();
-        await app.close();
-        await service.close();
-        await stores.close();
-        process.exit(0);
-      };
-      process.once('SIGTERM', () => void stop());
-      process.once('SIGINT', () => void stop());
-    },
-  );
+        'start the whole platform on one port: train a first model if there is none, then serve predictions, metrics, docs, tracking and registry, pipelines and schedules',
+      ),
+  )
+    .option(
+      '-d, --data <file>',
+      'labelled CSV for the first training (env ONSET_DATA; default: the built-in data)',
+    )
+    .action(up);
+
+  serverCommand(
+    program
+      .command('serve')
+      .description(
+        'serve predictions only (a stateless replica over the shared stores, for scaling out behind a load balancer)',
+      ),
+  ).action(async (options: ServerFlags) => {
+    const config = configFrom(options);
+    const server = await startServer(config, { pipelines: false });
+    stopOnSignals(server);
+    process.stdout.write(`${describe(server, config, [])}\n`);
+  });
 }

@@ -1,8 +1,15 @@
-import Fastify, { type FastifyInstance } from 'fastify';
+import helmet from '@fastify/helmet';
+import rateLimit from '@fastify/rate-limit';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import { ERROR_HTTP_STATUS, type ErrorCode, isOnsetError } from '../errors.js';
+import { instrumentHttp, OnsetMetrics } from '../monitoring/metrics.js';
 import { pipelineApi } from '../pipelines/pipeline-routes.js';
 import type { PipelineService } from '../pipelines/pipeline-service.js';
 import type { PipelineStore } from '../pipelines/pipeline-store.js';
+import type { LiveModel } from '../serving/live-model.js';
+import { predictionApi } from '../serving/prediction-routes.js';
 import type { ArtifactStore } from '../tracking/artifacts/artifact-store.js';
 import type { RegistryStore } from '../tracking/registry-store.js';
 import { mlflowApi } from '../tracking/rest/mlflow-routes.js';
@@ -19,14 +26,33 @@ export interface AppOptions {
   readonly bodyLimit?: number;
   /** Serves the pipeline API (`/api/onset/...`) when given. */
   readonly pipelines?: { readonly service: PipelineService; readonly store: PipelineStore };
+  /** Serves the prediction API (`/predict`, `/ready`, `/model`, ...) when given. */
+  readonly serving?: {
+    readonly live: LiveModel;
+    readonly batchLimit?: number;
+    readonly apiKey?: string | undefined;
+  };
+  /** Prometheus metrics served at `/metrics` (default: a new registry with the process metrics). */
+  readonly metrics?: OnsetMetrics;
+  /** Requests per minute per client address; loopback clients are not limited; 0 turns limiting off. */
+  readonly rateLimitPerMinute?: number;
 }
+
+/** The prediction routes' own body limits: a record is small, a batch of 1,000 records about 1 MB. */
+const RECORD_BODY_LIMIT = 64 * 1024;
 
 /**
  * The Onset HTTP server: one Fastify app composing the capabilities (tracking and registry, pipelines).
  * Every error is MLflow's `{ error_code, message }` with the status its code maps to.
  */
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
-  const app = Fastify({ logger: options.logger ?? false, bodyLimit: options.bodyLimit ?? 16 * 1024 * 1024 });
+  const app = Fastify({
+    logger: options.logger ?? false,
+    // Requests are counted and timed in /metrics; a log line per prediction would cost more than the prediction.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: options.bodyLimit ?? 16 * 1024 * 1024,
+  });
+  const metrics = options.metrics ?? new OnsetMetrics();
 
   app.setErrorHandler((error, request, reply) => {
     if (isOnsetError(error)) {
@@ -55,7 +81,35 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       .send({ error_code: 'ENDPOINT_NOT_FOUND', message: `No endpoint ${request.method} ${request.url}` }),
   );
 
+  await app.register(helmet, { contentSecurityPolicy: false, global: true });
+  if ((options.rateLimitPerMinute ?? 0) > 0) {
+    await app.register(rateLimit, {
+      max: options.rateLimitPerMinute!,
+      timeWindow: '1 minute',
+      allowList: ['127.0.0.1', '::1', '::ffff:127.0.0.1'],
+    });
+  }
+  await app.register(swagger, {
+    openapi: {
+      info: {
+        title: 'Onset',
+        description:
+          "Predictions of Parkinson's disease, tracking and registry (MLflow-compatible), pipelines",
+        version: '1',
+      },
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
+  instrumentHttp(app, metrics);
+
   app.get('/health', async () => ({ status: 'ok' }));
+  if (options.serving) {
+    await app.register(predictionApi, {
+      ...options.serving,
+      metrics,
+      recordBodyLimit: RECORD_BODY_LIMIT,
+    });
+  }
   await app.register(mlflowApi, {
     tracking: options.tracking,
     registry: options.registry,

@@ -1,0 +1,100 @@
+import type { FastifyInstance } from 'fastify';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+
+/** Every Onset metric name starts with this. */
+export const METRIC_PREFIX = 'onset_';
+
+/**
+ * The Prometheus metrics of an Onset process, in base units with `_total` counters: the default process
+ * metrics (CPU, memory, event-loop lag, ...), HTTP requests by route, method and status, and the
+ * serving metrics (inference time, predictions by model version and class, predicted probabilities,
+ * validation errors by reason, the loaded model, reloads). One registry per instance, so tests and
+ * several apps in one process do not mix.
+ */
+export class OnsetMetrics {
+  readonly registry = new Registry();
+  readonly httpRequests = new Counter({
+    name: `${METRIC_PREFIX}http_requests_total`,
+    help: 'HTTP requests answered, by route, method and status code',
+    labelNames: ['route', 'method', 'status'] as const,
+    registers: [this.registry],
+  });
+  readonly httpDuration = new Histogram({
+    name: `${METRIC_PREFIX}http_request_duration_seconds`,
+    help: 'Time to answer an HTTP request, by route, method and status code',
+    labelNames: ['route', 'method', 'status'] as const,
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [this.registry],
+  });
+  readonly inferenceDuration = new Histogram({
+    name: `${METRIC_PREFIX}model_inference_duration_seconds`,
+    help: 'Time the model takes to score a request (one record or a batch)',
+    buckets: [0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05],
+    registers: [this.registry],
+  });
+  readonly predictions = new Counter({
+    name: `${METRIC_PREFIX}predictions_total`,
+    help: 'Records scored, by model version and predicted class',
+    labelNames: ['model_version', 'predicted_class'] as const,
+    registers: [this.registry],
+  });
+  readonly probability = new Histogram({
+    name: `${METRIC_PREFIX}prediction_probability`,
+    help: "Predicted probability of Parkinson's disease",
+    buckets: [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1],
+    registers: [this.registry],
+  });
+  readonly validationErrors = new Counter({
+    name: `${METRIC_PREFIX}validation_errors_total`,
+    help: 'Problems found in prediction requests, by reason (missing, unknown_field, wrong_type, out_of_range, ...)',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+  readonly modelInfo = new Gauge({
+    name: `${METRIC_PREFIX}model_info`,
+    help: 'The model being served (value 1), by name, version and stage',
+    labelNames: ['name', 'version', 'stage'] as const,
+    registers: [this.registry],
+  });
+  readonly modelReloads = new Counter({
+    name: `${METRIC_PREFIX}model_reloads_total`,
+    help: 'Times a new model version was loaded and swapped in',
+    registers: [this.registry],
+  });
+  readonly modelReloadFailures = new Counter({
+    name: `${METRIC_PREFIX}model_reload_failures_total`,
+    help: 'Times loading a new model version failed (the previous one kept serving)',
+    registers: [this.registry],
+  });
+
+  constructor(options: { processMetrics?: boolean } = {}) {
+    if (options.processMetrics ?? true)
+      collectDefaultMetrics({ register: this.registry, prefix: METRIC_PREFIX });
+  }
+
+  /** Records the model now served (the only `model_info` series set to 1). */
+  setModel(model: { name: string | null; version: string | null; stage: string | null }): void {
+    this.modelInfo.reset();
+    this.modelInfo.set(
+      { name: model.name ?? 'file', version: model.version ?? 'none', stage: model.stage ?? 'None' },
+      1,
+    );
+  }
+}
+
+/**
+ * Counts and times every request of `app` by its route pattern (not its URL: ids do not explode the label
+ * set), and serves `GET /metrics`. Called on the root instance, so the hook sees every route.
+ */
+export function instrumentHttp(app: FastifyInstance, metrics: OnsetMetrics): void {
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    const labels = { route, method: request.method, status: String(reply.statusCode) };
+    metrics.httpRequests.inc(labels);
+    metrics.httpDuration.observe(labels, reply.elapsedTime / 1000);
+  });
+  app.get('/metrics', async (_request, reply) => {
+    reply.header('content-type', metrics.registry.contentType);
+    return metrics.registry.metrics();
+  });
+}

@@ -1,0 +1,118 @@
+import type { FastifyInstance } from 'fastify';
+import type { OnsetConfig } from '../config.js';
+import { OnsetMetrics } from '../monitoring/metrics.js';
+import type { PipelineService } from '../pipelines/pipeline-service.js';
+import type { PipelineScheduler } from '../pipelines/scheduler.js';
+import { LiveModel } from '../serving/live-model.js';
+import { parseModelUri } from '../serving/model-source.js';
+import { type OnsetStores, openOnsetStores } from '../tracking/open-stores.js';
+import { buildApp } from './app.js';
+
+export interface RunningServer {
+  readonly app: FastifyInstance;
+  readonly address: string;
+  readonly live: LiveModel;
+  readonly stores: OnsetStores;
+  readonly pipelines:
+    | { readonly service: PipelineService; readonly scheduler: PipelineScheduler }
+    | undefined;
+  /** Stops accepting, lets in-flight requests finish, cancels running pipelines, closes the stores. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts an Onset server on the configured port: the prediction API (serving `config.modelUri`, swapped
+ * when the registry changes), metrics, docs, the tracking and registry API and, with `pipelines`, the
+ * pipeline API and scheduler (`onset up`). Without them it is a stateless prediction replica over the
+ * shared stores (`onset serve`). A model that cannot be loaded yet leaves `/ready` at 503 until it can.
+ */
+export async function startServer(
+  config: OnsetConfig,
+  options: { pipelines: boolean; logger?: boolean },
+): Promise<RunningServer> {
+  const stores = await openOnsetStores(config);
+  const metrics = new OnsetMetrics();
+  const live = new LiveModel(config.modelUri, stores);
+  let pipelines: RunningServer['pipelines'];
+  let app: FastifyInstance | undefined;
+  try {
+    if (options.pipelines) {
+      const [{ PipelineService }, { PipelineScheduler }] = await Promise.all([
+        import('../pipelines/pipeline-service.js'),
+        import('../pipelines/scheduler.js'),
+      ]);
+      const service = new PipelineService({
+        stores,
+        onFinished: (run) => {
+          app?.log.info(
+            { pipeline: run.pipeline, runId: run.runId, status: run.status },
+            'pipeline run ended',
+          );
+          // A promotion shows at once rather than at the next poll.
+          void live.check();
+        },
+      });
+      const scheduler = new PipelineScheduler(stores.pipelines, service, {
+        onFire: (event) =>
+          event.error
+            ? app?.log.warn(event, 'a scheduled pipeline could not start')
+            : app?.log.info(event, 'scheduled pipeline started'),
+      });
+      pipelines = { service, scheduler };
+    }
+    app = await buildApp({
+      tracking: stores.tracking,
+      registry: stores.registry,
+      artifacts: stores.artifacts,
+      adminToken: config.adminToken,
+      logger: options.logger ?? true,
+      metrics,
+      rateLimitPerMinute: config.rateLimitPerMinute,
+      serving: { live, batchLimit: config.batchLimit, apiKey: config.apiKey },
+      ...(pipelines ? { pipelines: { service: pipelines.service, store: stores.pipelines } } : {}),
+    });
+    const log = app.log;
+    live.subscribe({
+      loaded: (model, previous) =>
+        log.info({ name: model.name, version: model.version, previous: previous?.version }, 'model loaded'),
+      // Before the first model exists (a fresh home) this is expected: only a failed reload is a warning.
+      failed: (error) =>
+        live.current()
+          ? log.warn({ err: error.message, uri: config.modelUri }, 'a new model version could not be loaded')
+          : log.debug({ err: error.message, uri: config.modelUri }, 'no model to load yet'),
+    });
+    try {
+      await live.start();
+    } catch {
+      // Not there yet (no Production version on a fresh home): watch until it is.
+      live.watch();
+    }
+    const address = await app.listen({ port: config.port, host: config.host });
+    pipelines?.scheduler.start();
+    const running = app;
+    return {
+      app: running,
+      address,
+      live,
+      stores,
+      pipelines,
+      async stop() {
+        await pipelines?.scheduler.stop();
+        await running.close();
+        await live.stop();
+        await pipelines?.service.close();
+        await stores.close();
+      },
+    };
+  } catch (error) {
+    await app?.close();
+    await stores.close();
+    throw error;
+  }
+}
+
+/** The registered model a URI serves from, when it names one (for `onset up`'s first training). */
+export function registeredModelOf(uri: string): string | undefined {
+  const parsed = parseModelUri(uri);
+  return parsed.kind === 'registry' ? parsed.name : undefined;
+}
