@@ -1,0 +1,154 @@
+/**
+ * Serving throughput: `POST /predict` on `onset serve` (the built dist, serving the registered `gbdt` model
+ * trained with defaults on the real file, or generated data when it is absent) against a minimal Node HTTP
+ * server that parses the same JSON body and answers a fixed prediction, both driven by autocannon with 32
+ * connections for 10 s each, in the same run. Reports requests/s, the ratio (target >= 0.60), p99 latency
+ * (target < 5 ms), the largest resident memory of the Onset process during its run (target < 150 MB), and
+ * the throughput against the original Flask + XGBoost service (~2,500 requests/s here; target 10x).
+ *
+ *   npm run build && tsx bench/serving.ts [--seconds 10] [--connections 32]
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+import { resolveConfig } from '../src/config.js';
+import { readDatasetFile } from '../src/data/csv-reader.js';
+import { generateDataset } from '../src/data/generator/generator.js';
+import { FEATURE_NAMES } from '../src/data/schema.js';
+import { trainOnDataset } from '../src/ml/train.js';
+import { registerModelVersion } from '../src/tracking/model-registry.js';
+import { openOnsetStores } from '../src/tracking/open-stores.js';
+import { logTrainingRun } from '../src/tracking/training-logger.js';
+import { HAS_REAL_DATA, REAL_DATA_PATH } from '../test/support/fixtures.js';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const argument = (name: string, fallback: number) => {
+  const at = process.argv.indexOf(`--${name}`);
+  return at >= 0 ? Number(process.argv[at + 1]) : fallback;
+};
+const SECONDS = argument('seconds', 10);
+const CONNECTIONS = argument('connections', 32);
+const FLASK_REFERENCE = 2_500;
+
+const home = mkdtempSync(join(tmpdir(), 'onset-bench-serving-'));
+const dataset = HAS_REAL_DATA
+  ? (await readDatasetFile(REAL_DATA_PATH, { target: 'required' })).dataset
+  : generateDataset({ rows: 2105, seed: 42 });
+const stores = await openOnsetStores(resolveConfig({ home }));
+const result = trainOnDataset(dataset, { estimator: 'gbdt' });
+const logged = await logTrainingRun(stores, {
+  result,
+  datasetPath: HAS_REAL_DATA ? REAL_DATA_PATH : 'generated',
+});
+const version = await registerModelVersion(stores, {
+  name: 'bench',
+  source: logged.modelSource,
+  runId: logged.runId,
+  createModelIfMissing: true,
+});
+await stores.registry.transitionModelVersionStage({
+  name: 'bench',
+  version: version.version,
+  stage: 'Production',
+  archiveExistingVersions: false,
+});
+await stores.close();
+
+// Real records, a different one per request (the predictor does real work on each).
+const records = Array.from({ length: 256 }, (_, i) =>
+  JSON.stringify({
+    patient_id: `P${i}`,
+    data: Object.fromEntries(FEATURE_NAMES.map((name) => [name, dataset.columns[name][i]!])),
+  }),
+);
+
+function start(
+  command: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(command, args, {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      const match = /(?:Onset is up on|listening on) (http:\/\/[\d.:]+)/.exec(out);
+      if (match) resolve({ child, url: match[1]! });
+    });
+    child.stderr!.on('data', () => undefined);
+    child.on('exit', (code) => reject(new Error(`${args.join(' ')} exited with ${code}: ${out}`)));
+  });
+}
+
+function residentMb(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) / 1024;
+}
+
+async function load(url: string, pid: number) {
+  let next = 0;
+  let peak = 0;
+  const sampler = setInterval(() => {
+    peak = Math.max(peak, residentMb(pid));
+  }, 200);
+  // Warm up (JIT, connections), then measure.
+  await autocannon({
+    url: `${url}/predict`,
+    method: 'POST',
+    connections: CONNECTIONS,
+    duration: 2,
+    headers: { 'content-type': 'application/json' },
+    body: records[0],
+  });
+  const measured = await autocannon({
+    url: `${url}/predict`,
+    method: 'POST',
+    connections: CONNECTIONS,
+    duration: SECONDS,
+    headers: { 'content-type': 'application/json' },
+    requests: [{ setupRequest: (request) => ({ ...request, body: records[next++ % records.length] }) }],
+  });
+  clearInterval(sampler);
+  peak = Math.max(peak, residentMb(pid));
+  return {
+    rps: measured.requests.average,
+    p99: measured.latency.p99,
+    p50: measured.latency.p50,
+    errors: measured.errors + measured.non2xx,
+    peak,
+  };
+}
+
+const minimal = await start(process.execPath, [join(ROOT, 'bench/support/minimal-server.mjs')], {});
+const minimalFigures = await load(minimal.url, minimal.child.pid!);
+minimal.child.kill('SIGTERM');
+const onset = await start(
+  process.execPath,
+  [join(ROOT, 'dist/cli/main.js'), 'serve', '--port', '0', '--model', 'models:/bench/Production'],
+  {
+    ONSET_HOME: home,
+  },
+);
+const onsetFigures = await load(onset.url, onset.child.pid!);
+onset.child.kill('SIGTERM');
+await new Promise((resolve) => onset.child.once('exit', resolve));
+rmSync(home, { recursive: true, force: true });
+
+const row = (name: string, f: typeof onsetFigures) =>
+  `  ${name.padEnd(34)} ${f.rps.toFixed(0).padStart(7)} req/s   p50 ${f.p50.toFixed(2)} ms   p99 ${f.p99.toFixed(2)} ms   peak RSS ${f.peak.toFixed(0)} MB   errors ${f.errors}`;
+process.stdout.write(
+  `${[
+    `POST /predict, ${CONNECTIONS} connections, ${SECONDS} s each, on ${HAS_REAL_DATA ? 'real' : 'generated'} records (autocannon):`,
+    row('onset serve (gbdt, validated)', onsetFigures),
+    row('minimal Node server (fixed answer)', minimalFigures),
+    `  Onset / minimal: ${(onsetFigures.rps / minimalFigures.rps).toFixed(2)}x (target >= 0.60); p99 ${onsetFigures.p99.toFixed(2)} ms (target < 5 ms); peak RSS ${onsetFigures.peak.toFixed(0)} MB (target < 150 MB)`,
+    `  Onset / the original Flask + XGBoost service (~${FLASK_REFERENCE} req/s here): ${(onsetFigures.rps / FLASK_REFERENCE).toFixed(1)}x (target >= 10x)`,
+  ].join('\n')}\n`,
+);
