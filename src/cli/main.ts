@@ -9,6 +9,7 @@ import { registerModelsCommands } from './models.js';
 import { registerPipelineCommands } from './pipeline.js';
 import { registerPredictCommands } from './predict.js';
 import { registerRunsCommands } from './runs.js';
+import { registerSendCommand } from './send.js';
 import { registerTrainCommand } from './train.js';
 import { registerUpCommand } from './up.js';
 
@@ -31,6 +32,7 @@ export function buildProgram(): Command {
   registerModelsCommands(program);
   registerPipelineCommands(program);
   registerUpCommand(program);
+  registerSendCommand(program);
   return program;
 }
 

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateDataset, writeKaggleCsv } from '../../src/data/generator/generator.js';
 import { FEATURE_NAMES } from '../../src/data/schema.js';
+import { runCli } from '../support/cli.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const home = mkdtempSync(join(tmpdir(), 'onset-up-'));
@@ -74,7 +75,15 @@ describe('onset up on a fresh ONSET_HOME', () => {
     });
     const metrics = await (await fetch(`${first.address}/metrics`)).text();
     expect(metrics).toMatch(/^onset_predictions_total\{model_version="1",predicted_class="[01]"\} 1$/m);
+    // The client, like the original test_local.py: generated records, each answered.
+    const sent = runCli(['send', '--url', first.address, '-n', '3', '--json']);
+    expect(sent.code, sent.stderr).toBe(0);
+    const answers = JSON.parse(sent.stdout).answers as { status: number; body: { diagnosis: number } }[];
+    expect(answers.map((a) => a.status)).toEqual([200, 200, 200]);
     expect(await stop(first)).toBe(0);
+    const refused = runCli(['send', '--url', first.address, '-n', '1']);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/Cannot reach .*Is the server running/);
 
     const second = await startUp();
     expect(second.stderr()).not.toMatch(/training the four families/);

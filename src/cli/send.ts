@@ -1,0 +1,101 @@
+import type { Command } from 'commander';
+import { readDatasetFile } from '../data/csv-reader.js';
+import type { Dataset } from '../data/dataset.js';
+import { generateDataset } from '../data/generator/generator.js';
+import { FEATURE_NAMES } from '../data/schema.js';
+import { OnsetError } from '../errors.js';
+import { integerArgument, positiveIntegerArgument } from './options.js';
+import { formatNumber, marks, printJson, renderTable } from './output.js';
+
+interface SendOptions {
+  url?: string;
+  n: number;
+  data?: string;
+  seed: number;
+  apiKey?: string;
+  json?: boolean;
+}
+
+/**
+ * `onset send`: sends sample records to a running server's `POST /predict`, one request each, and prints
+ * every answer (the original project's `test_local.py`). Exit code 1 when any request failed.
+ */
+export function registerSendCommand(program: Command): void {
+  program
+    .command('send')
+    .description('send sample records to a running server (POST /predict) and print each answer')
+    .option('-u, --url <url>', 'the server (default http://127.0.0.1:$ONSET_PORT, 9696)')
+    .option('-n, --n <count>', 'how many records', positiveIntegerArgument, 10)
+    .option(
+      '-d, --data <file>',
+      'send the first records of this CSV (Kaggle layout) instead of generated ones',
+    )
+    .option('--seed <seed>', 'seed of the generated records', integerArgument, 7)
+    .option('--api-key <key>', 'the X-API-Key header (env ONSET_API_KEY)')
+    .option('--json', 'print the answers as JSON')
+    .action(async (options: SendOptions) => {
+      const url = (options.url ?? `http://127.0.0.1:${process.env.ONSET_PORT ?? 9696}`).replace(/\/+$/, '');
+      const dataset: Dataset = options.data
+        ? (await readDatasetFile(options.data)).dataset
+        : generateDataset({ rows: options.n, seed: options.seed, firstPatientId: 800001 });
+      const count = Math.min(options.n, dataset.rowCount);
+      const apiKey = options.apiKey ?? process.env.ONSET_API_KEY;
+      const answers: { patient_id: string; status: number; body: Record<string, unknown> }[] = [];
+      for (let i = 0; i < count; i++) {
+        const patientId = dataset.patientIds?.[i] ?? `row-${i + 1}`;
+        const record = {
+          patient_id: patientId,
+          data: Object.fromEntries(FEATURE_NAMES.map((name) => [name, dataset.columns[name][i]!])),
+        };
+        let response: Response;
+        try {
+          response = await fetch(`${url}/predict`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', ...(apiKey ? { 'x-api-key': apiKey } : {}) },
+            body: JSON.stringify(record),
+          });
+        } catch (error) {
+          throw new OnsetError(
+            'TEMPORARILY_UNAVAILABLE',
+            `Cannot reach ${url}: ${(error as Error).cause instanceof Error ? ((error as Error).cause as Error).message : (error as Error).message}. Is the server running (npm start)?`,
+          );
+        }
+        answers.push({
+          patient_id: patientId,
+          status: response.status,
+          body: (await response.json()) as Record<string, unknown>,
+        });
+      }
+      const failed = answers.filter((answer) => answer.status !== 200).length;
+      if (options.json) printJson({ url, answers });
+      else {
+        const mark = marks();
+        process.stdout.write(
+          `${renderTable(answers, [
+            { header: 'patient', value: (a) => a.patient_id },
+            { header: 'status', value: (a) => String(a.status), align: 'right' },
+            {
+              header: 'probability',
+              value: (a) => (a.status === 200 ? formatNumber(a.body.probability as number) : '–'),
+              align: 'right',
+            },
+            {
+              header: 'diagnosis',
+              value: (a) => (a.status === 200 ? String(a.body.diagnosis) : '–'),
+              align: 'right',
+            },
+            {
+              header: 'model / error',
+              value: (a) => {
+                const model = a.body.model as { name?: string; version?: string } | undefined;
+                return a.status === 200
+                  ? `${model?.name ?? '-'} v${model?.version ?? '-'}`
+                  : String(a.body.message ?? '');
+              },
+            },
+          ])}\n${failed === 0 ? mark.ok : mark.fail} ${count - failed} of ${count} answered by ${url}\n`,
+        );
+      }
+      if (failed > 0) process.exitCode = 1;
+    });
+}
