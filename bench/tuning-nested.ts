@@ -5,7 +5,8 @@
  * and the time of each tuning, then the same for the reference: XGBoost 1.7 tuned by Optuna's TPE over
  * the same space, trials, inner folds and outer folds (Debian python3-xgboost and python3-optuna).
  *
- *   npm run bench:tuning [-- --family gbdt --trials 50 --metric roc_auc --space '{...}' --no-reference]
+ *   npm run bench:tuning [-- --family gbdt --trials 50 --metric roc_auc --sampler tpe
+ *                            --space '{...}' --no-reference]
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
@@ -21,7 +22,7 @@ import { selectMatrixRows } from '../src/ml/matrix.js';
 import { evaluateBinary } from '../src/ml/metrics/index.js';
 import { featureMatrix } from '../src/ml/train.js';
 import { type SearchSpace, searchSpaceOf } from '../src/ml/tuning/search-space.js';
-import { type TuningMetric, tune } from '../src/ml/tuning/tune.js';
+import { type TuneOptions, type TuningMetric, tune } from '../src/ml/tuning/tune.js';
 import { HAS_REAL_DATA, REAL_DATA_PATH } from '../test/support/fixtures.js';
 
 const argument = (name: string, fallback: string) => {
@@ -31,6 +32,7 @@ const argument = (name: string, fallback: string) => {
 const family = argument('family', 'gbdt') as EstimatorName;
 const trials = Number(argument('trials', '50'));
 const metric = argument('metric', 'roc_auc') as TuningMetric;
+const sampler = argument('sampler', 'tpe') as NonNullable<TuneOptions['sampler']>;
 const space = process.argv.includes('--space')
   ? (JSON.parse(argument('space', '{}')) as SearchSpace)
   : undefined;
@@ -63,6 +65,7 @@ for (const [index, fold] of outer.entries()) {
     folds: 5,
     seed: index + 1,
     metric,
+    sampler,
     ...(space ? { space } : {}),
   });
   const seconds = (performance.now() - started) / 1000;
@@ -75,7 +78,7 @@ for (const [index, fold] of outer.entries()) {
   );
 }
 console.log(
-  `onset ${family} tuned for ${metric} (${trials} trials, TPE, 5 inner folds) on ${HAS_REAL_DATA ? 'the real file' : 'generated data'}: held-out mean accuracy ${mean('accuracy', results).toFixed(4)}, ROC AUC ${mean('roc_auc', results).toFixed(4)}; tuning time mean ${mean('seconds', results).toFixed(1)} s, max ${Math.max(...results.map((r) => r.seconds)).toFixed(1)} s`,
+  `onset ${family} tuned for ${metric} (${trials} trials, ${sampler}, 5 inner folds) on ${HAS_REAL_DATA ? 'the real file' : 'generated data'}: held-out mean accuracy ${mean('accuracy', results).toFixed(4)}, ROC AUC ${mean('roc_auc', results).toFixed(4)}; tuning time mean ${mean('seconds', results).toFixed(1)} s, max ${Math.max(...results.map((r) => r.seconds)).toFixed(1)} s`,
 );
 
 if (family === 'gbdt' && !process.argv.includes('--no-reference')) {

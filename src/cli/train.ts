@@ -5,7 +5,7 @@ import { ESTIMATOR_NAMES, missingValuePolicy } from '../ml/estimators.js';
 import { saveModelDocument } from '../ml/model-document.js';
 import { parseParamAssignments } from '../ml/params.js';
 import { trainOnDataset } from '../ml/train.js';
-import { TUNING_METRICS, TUNING_SAMPLERS, type TuningMetric, type TuningSampler } from '../ml/tuning/tune.js';
+import { TUNING_METRICS, type TuningMetric } from '../ml/tuning/tune.js';
 import { openOnsetStores } from '../tracking/open-stores.js';
 import { DEFAULT_EXPERIMENT, type LoggedRun, logTrainingRun } from '../tracking/training-logger.js';
 import { addStoreOptions, configFrom } from './config-options.js';
@@ -30,7 +30,7 @@ interface TrainCliOptions {
   artifactUri?: string;
   tune?: number;
   tuneMetric: TuningMetric;
-  sampler: TuningSampler;
+  sampler: 'tpe' | 'random';
   tuneSeed?: number;
   data: string;
   model: string;
@@ -70,14 +70,7 @@ export function registerTrainCommand(program: Command): void {
         .choices([...TUNING_METRICS])
         .default('roc_auc'),
     )
-    .addOption(
-      new Option(
-        '--sampler <sampler>',
-        'search strategy (tpe-halving: TPE, then the best third re-evaluated on new folds, twice)',
-      )
-        .choices([...TUNING_SAMPLERS])
-        .default('tpe-halving'),
-    )
+    .addOption(new Option('--sampler <sampler>', 'search strategy').choices(['tpe', 'random']).default('tpe'))
     .option('--tune-seed <seed>', 'seed of the search (default: the --cv-seed)', integerArgument)
     .addOption(thresholdOption())
     .addOption(policyOption())
