@@ -67,9 +67,43 @@ export class OnsetMetrics {
     registers: [this.registry],
   });
 
+  /** Label children by key: looking a series up by its label object on every request costs more than serving it. */
+  private readonly requestSeries = new Map<
+    string,
+    { count: { inc(): void }; duration: { observe(v: number): void } }
+  >();
+  private readonly predictionSeries = new Map<string, { inc(): void }>();
+
   constructor(options: { processMetrics?: boolean } = {}) {
     if (options.processMetrics ?? true)
       collectDefaultMetrics({ register: this.registry, prefix: METRIC_PREFIX });
+  }
+
+  /** Counts and times one answered HTTP request. */
+  observeRequest(route: string, method: string, status: number, seconds: number): void {
+    const key = `${method} ${status} ${route}`;
+    let series = this.requestSeries.get(key);
+    if (!series) {
+      const labels = { route, method, status: String(status) };
+      series = { count: this.httpRequests.labels(labels), duration: this.httpDuration.labels(labels) };
+      this.requestSeries.set(key, series);
+    }
+    series.count.inc();
+    series.duration.observe(seconds);
+  }
+
+  /** Counts one scored record. */
+  countPrediction(modelVersion: string, predictedClass: 0 | 1): void {
+    const key = `${modelVersion} ${predictedClass}`;
+    let series = this.predictionSeries.get(key);
+    if (!series) {
+      series = this.predictions.labels({
+        model_version: modelVersion,
+        predicted_class: String(predictedClass),
+      });
+      this.predictionSeries.set(key, series);
+    }
+    series.inc();
   }
 
   /** Records the model now served (the only `model_info` series set to 1). */
@@ -87,11 +121,14 @@ export class OnsetMetrics {
  * set), and serves `GET /metrics`. Called on the root instance, so the hook sees every route.
  */
 export function instrumentHttp(app: FastifyInstance, metrics: OnsetMetrics): void {
-  app.addHook('onResponse', async (request, reply) => {
-    const route = request.routeOptions.url ?? 'unmatched';
-    const labels = { route, method: request.method, status: String(reply.statusCode) };
-    metrics.httpRequests.inc(labels);
-    metrics.httpDuration.observe(labels, reply.elapsedTime / 1000);
+  app.addHook('onResponse', (request, reply, done) => {
+    metrics.observeRequest(
+      request.routeOptions.url ?? 'unmatched',
+      request.method,
+      reply.statusCode,
+      reply.elapsedTime / 1000,
+    );
+    done();
   });
   app.get('/metrics', async (_request, reply) => {
     reply.header('content-type', metrics.registry.contentType);

@@ -38,6 +38,12 @@ export interface Prediction {
   readonly explanation?: { readonly bias: number; readonly contributions: Readonly<Record<string, number>> };
 }
 
+/**
+ * The security headers a JSON answer needs. Helmet's full set protects pages a browser renders (docs, UI)
+ * and stays on for them; on the prediction routes it would cost a third of the throughput.
+ */
+const API_HEADERS = { 'x-content-type-options': 'nosniff', 'cache-control': 'no-store' } as const;
+
 const modelRef = (served: ServedModel) => ({
   name: served.name,
   version: served.version,
@@ -152,7 +158,7 @@ export async function predictionApi(app: FastifyInstance, options: PredictionApi
     return records.map((record, i) => {
       const probability = probabilities[i]!;
       const diagnosis = probability >= DEFAULT_THRESHOLD ? 1 : 0;
-      metrics.predictions.inc({ model_version: version, predicted_class: String(diagnosis) });
+      metrics.countPrediction(version, diagnosis);
       metrics.probability.observe(probability);
       return {
         patient_id: record.patient_id ?? null,
@@ -173,6 +179,7 @@ export async function predictionApi(app: FastifyInstance, options: PredictionApi
   };
 
   const single = (explainAlways: boolean) => async (request: FastifyRequest, reply: FastifyReply) => {
+    reply.headers(API_HEADERS);
     await requireKey(request);
     if (request.validationError) {
       return invalid(
@@ -191,6 +198,7 @@ export async function predictionApi(app: FastifyInstance, options: PredictionApi
       url,
       {
         attachValidation: true,
+        helmet: false,
         ...(options.recordBodyLimit ? { bodyLimit: options.recordBodyLimit } : {}),
         schema: {
           summary,
@@ -215,6 +223,7 @@ export async function predictionApi(app: FastifyInstance, options: PredictionApi
     '/predict/batch',
     {
       attachValidation: true,
+      helmet: false,
       ...(options.recordBodyLimit ? { bodyLimit: Math.max(options.recordBodyLimit, 2048 * batchLimit) } : {}),
       schema: {
         summary: `Predictions for up to ${batchLimit} records; invalid records are reported by index, the valid ones still scored`,
@@ -229,6 +238,7 @@ export async function predictionApi(app: FastifyInstance, options: PredictionApi
       },
     },
     async (request, reply) => {
+      reply.headers(API_HEADERS);
       await requireKey(request);
       if (request.validationError) {
         return invalid(
