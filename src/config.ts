@@ -42,6 +42,10 @@ export interface ConfigFlags {
   readonly data?: string;
 }
 
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host.startsWith('127.');
+}
+
 function nonNegativeInteger(name: string, text: string | number): number {
   const value = Number(text);
   if (!Number.isInteger(value) || value < 0) {
@@ -52,6 +56,7 @@ function nonNegativeInteger(name: string, text: string | number): number {
 
 export function resolveConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = process.env): OnsetConfig {
   const home = resolve(flags.home ?? env.ONSET_HOME ?? '.onset');
+  const host = flags.host ?? env.ONSET_HOST ?? '127.0.0.1';
   const portText = flags.port ?? env.ONSET_PORT ?? 9696;
   const port = Number(portText);
   if (!Number.isInteger(port) || port < 0 || port > 65_535) {
@@ -62,14 +67,18 @@ export function resolveConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = 
     flags.artifactUri ?? env.ONSET_ARTIFACT_URI ?? pathToFileURL(join(home, 'artifacts')).href;
   return {
     home,
-    host: flags.host ?? env.ONSET_HOST ?? '127.0.0.1',
+    host,
     port,
     trackingUri,
     artifactUri: isAbsolute(artifactUri) ? pathToFileURL(artifactUri).href : artifactUri,
     adminToken: env.ONSET_ADMIN_TOKEN || undefined,
     modelUri: flags.modelUri ?? env.ONSET_MODEL_URI ?? DEFAULT_MODEL_URI,
     apiKey: env.ONSET_API_KEY || undefined,
-    rateLimitPerMinute: nonNegativeInteger('ONSET_RATE_LIMIT', env.ONSET_RATE_LIMIT ?? 600),
+    // Only this machine reaches a server on a loopback address: limiting it would only cost throughput.
+    rateLimitPerMinute: nonNegativeInteger(
+      'ONSET_RATE_LIMIT',
+      env.ONSET_RATE_LIMIT ?? (isLoopback(host) ? 0 : 600),
+    ),
     batchLimit: Math.max(1, nonNegativeInteger('ONSET_BATCH_LIMIT', env.ONSET_BATCH_LIMIT ?? 1000)),
     data: flags.data ?? (env.ONSET_DATA || undefined),
   };

@@ -50,6 +50,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     logger: options.logger ?? false,
     // Requests are counted and timed in /metrics; a log line per prediction would cost more than the prediction.
     logController: new LogController({ disableRequestLogging: true }),
+    // Without request logging a child logger per request (to bind its id) is pure cost: log on the app's.
+    childLoggerFactory: (logger) => logger,
     bodyLimit: options.bodyLimit ?? 16 * 1024 * 1024,
   });
   const metrics = options.metrics ?? new OnsetMetrics();

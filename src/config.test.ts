@@ -1,0 +1,41 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_MODEL_URI, resolveConfig } from './config.js';
+
+describe('resolveConfig', () => {
+  it('takes flags over ONSET_* variables over defaults', () => {
+    const env = { ONSET_PORT: '9000', ONSET_MODEL_URI: 'models:/m@champion', ONSET_DATA: '/data/real.csv' };
+    expect(resolveConfig({}, {})).toMatchObject({
+      port: 9696,
+      host: '127.0.0.1',
+      modelUri: DEFAULT_MODEL_URI,
+      batchLimit: 1000,
+    });
+    expect(resolveConfig({}, env)).toMatchObject({
+      port: 9000,
+      modelUri: 'models:/m@champion',
+      data: '/data/real.csv',
+    });
+    expect(resolveConfig({ port: 1234, modelUri: 'runs:/x/model', data: 'a.csv' }, env)).toMatchObject({
+      port: 1234,
+      modelUri: 'runs:/x/model',
+      data: 'a.csv',
+    });
+  });
+
+  it('limits request rates by default only when the server listens beyond this machine', () => {
+    expect(resolveConfig({}, {}).rateLimitPerMinute).toBe(0);
+    expect(resolveConfig({ host: '0.0.0.0' }, {}).rateLimitPerMinute).toBe(600);
+    expect(resolveConfig({ host: '0.0.0.0' }, { ONSET_RATE_LIMIT: '0' }).rateLimitPerMinute).toBe(0);
+    expect(resolveConfig({}, { ONSET_RATE_LIMIT: '120' }).rateLimitPerMinute).toBe(120);
+  });
+
+  it('names the variable and the value it refuses', () => {
+    expect(() => resolveConfig({}, { ONSET_PORT: 'http' })).toThrow(
+      /ONSET_PORT must be a port number from 0 to 65535, got "http"/,
+    );
+    expect(() => resolveConfig({}, { ONSET_RATE_LIMIT: '-1' })).toThrow(
+      /ONSET_RATE_LIMIT must be a whole number of at least 0, got "-1"/,
+    );
+    expect(() => resolveConfig({}, { ONSET_BATCH_LIMIT: 'many' })).toThrow(/ONSET_BATCH_LIMIT/);
+  });
+});
