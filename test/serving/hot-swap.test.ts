@@ -1,0 +1,105 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { resolveConfig } from '../../src/config.js';
+import { generateDataset } from '../../src/data/generator/generator.js';
+import { FEATURE_NAMES } from '../../src/data/schema.js';
+import { trainOnDataset } from '../../src/ml/train.js';
+import { startServer } from '../../src/server/server.js';
+import { registerModelVersion } from '../../src/tracking/model-registry.js';
+import type { OnsetStores } from '../../src/tracking/open-stores.js';
+import { logTrainingRun } from '../../src/tracking/training-logger.js';
+
+const home = mkdtempSync(join(tmpdir(), 'onset-hot-swap-'));
+afterAll(() => rmSync(home, { recursive: true, force: true }));
+const NAME = 'parkinson-disease-prediction';
+const data = generateDataset({ rows: 300, seed: 31 });
+const records = Array.from({ length: 20 }, (_, i) => ({
+  patient_id: `P${i}`,
+  data: Object.fromEntries(FEATURE_NAMES.map((name) => [name, data.columns[name][i]!])),
+}));
+
+async function promoteNew(stores: OnsetStores, rounds: number): Promise<string> {
+  const result = trainOnDataset(data, { estimator: 'gbdt', params: { n_estimators: rounds, max_depth: 2 } });
+  const logged = await logTrainingRun(stores, { result, datasetPath: 'generated' });
+  const version = await registerModelVersion(stores, {
+    name: NAME,
+    source: logged.modelSource,
+    runId: logged.runId,
+    createModelIfMissing: true,
+  });
+  await stores.registry.transitionModelVersionStage({
+    name: NAME,
+    version: version.version,
+    stage: 'Production',
+    archiveExistingVersions: true,
+  });
+  return version.version;
+}
+
+const post = (address: string, url: string, body: unknown) =>
+  fetch(`${address}${url}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+
+describe('a running server', () => {
+  it('swaps Production twice under concurrent requests without failing one, then stops gracefully', async () => {
+    const config = resolveConfig({ home, port: 0 }, {});
+    // A first Production version, so the server starts serving it.
+    const bootstrap = await startServer(config, { pipelines: false, logger: false });
+    await promoteNew(bootstrap.stores, 5);
+    await bootstrap.stop();
+    const server = await startServer(config, { pipelines: false, logger: false });
+    try {
+      expect(server.live.current()?.version).toBe('1');
+      let running = true;
+      const seen: string[][] = [];
+      const failures: string[] = [];
+      const clients = Array.from({ length: 8 }, async (_, client) => {
+        const versions: string[] = [];
+        seen.push(versions);
+        for (let i = 0; running; i++) {
+          const response = await post(server.address, '/predict', records[(client + i) % records.length]);
+          if (response.status !== 200) failures.push(`${response.status} ${await response.text()}`);
+          else versions.push(((await response.json()) as { model: { version: string } }).model.version);
+        }
+      });
+      for (const rounds of [10, 20]) {
+        await new Promise((resolve) => setTimeout(resolve, 150));
+        await promoteNew(server.stores, rounds);
+        await server.live.check();
+      }
+      await new Promise((resolve) => setTimeout(resolve, 150));
+      running = false;
+      await Promise.all(clients);
+      expect(failures).toEqual([]);
+      const all = seen.flat();
+      expect(new Set(all)).toEqual(new Set(['1', '2', '3']));
+      // Each client sees versions only move forward: never an old model after a new one.
+      for (const versions of seen) {
+        expect(versions.map(Number)).toEqual([...versions.map(Number)].sort((a, b) => a - b));
+      }
+      const metrics = await (await fetch(`${server.address}/metrics`)).text();
+      expect(metrics).toMatch(/^onset_model_reloads_total 2$/m);
+      expect(metrics).toMatch(
+        new RegExp(`^onset_model_info\\{name="${NAME}",version="3",stage="Production"\\} 1$`, 'm'),
+      );
+
+      // In-flight requests (large explained batches) finish after stop() is called; new ones are refused.
+      const batch = { records: Array.from({ length: 1000 }, (_, i) => records[i % records.length]) };
+      const inFlight = [0, 1, 2].map(() => post(server.address, '/predict/batch?explain=true', batch));
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const stopping = server.stop();
+      const answers = await Promise.all(inFlight);
+      expect(answers.map((a) => a.status)).toEqual([200, 200, 200]);
+      expect(((await answers[0]!.json()) as { valid: number }).valid).toBe(1000);
+      await stopping;
+      await expect(post(server.address, '/predict', records[0])).rejects.toThrow();
+    } finally {
+      await server.stop().catch(() => undefined);
+    }
+  }, 60_000);
+});
