@@ -35,7 +35,7 @@ export async function openOnsetStores(config: OnsetConfig): Promise<OnsetStores>
     import('./artifacts/artifact-store-uri.js'),
     import('./store-uri.js'),
   ]);
-  const artifacts = openArtifactStore(config.artifactUri);
+  const artifacts = await openArtifactStore(config.artifactUri);
   const store = await openStore(config.trackingUri, { artifactRoot: artifacts.rootUri });
   const abandonedRunsFailed = await store.tracking.failAbandonedRuns(ABANDONED_RUN_REASON);
   const abandonedPipelineRunsFailed = await store.pipelines.failAbandonedRuns(

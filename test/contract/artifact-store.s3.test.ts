@@ -132,7 +132,7 @@ describe('S3ArtifactStore specifics', () => {
   });
 
   it('is opened by openArtifactStore from s3:// with the endpoint from ONSET_S3_ENDPOINT', async () => {
-    const store = openArtifactStore(`s3://${s3.bucket}/via-uri/${randomBytes(4).toString('hex')}`);
+    const store = await openArtifactStore(`s3://${s3.bucket}/via-uri/${randomBytes(4).toString('hex')}`);
     expect(store).toBeInstanceOf(S3ArtifactStore);
     await store.put('x.txt', 'x');
     expect((await store.get('x.txt')).toString()).toBe('x');

@@ -9,54 +9,54 @@ import { parseS3Uri, S3ArtifactStore, s3ClientConfig } from './s3-artifact-store
 describe('openArtifactStore', () => {
   const dir = join(tmpdir(), 'onset-uri-test-never-created');
 
-  it('opens a local store for file:// URIs and bare paths', () => {
-    const fromUri = openArtifactStore(pathToFileURL(dir).href);
+  it('opens a local store for file:// URIs and bare paths', async () => {
+    const fromUri = await openArtifactStore(pathToFileURL(dir).href);
     expect(fromUri).toBeInstanceOf(LocalArtifactStore);
     expect(fromUri.rootUri).toBe(pathToFileURL(dir).href);
-    expect(openArtifactStore(dir).rootUri).toBe(pathToFileURL(dir).href);
-    expect(openArtifactStore('./.onset/artifacts').rootUri).toBe(
+    expect((await openArtifactStore(dir)).rootUri).toBe(pathToFileURL(dir).href);
+    expect((await openArtifactStore('./.onset/artifacts')).rootUri).toBe(
       pathToFileURL(resolve('.onset/artifacts')).href,
     );
-    expect(openArtifactStore('relative-dir')).toBeInstanceOf(LocalArtifactStore);
+    expect(await openArtifactStore('relative-dir')).toBeInstanceOf(LocalArtifactStore);
   });
 
-  it('opens an S3 store for s3:// URIs, with a canonical prefix', () => {
-    const store = openArtifactStore('s3://my-bucket/some/prefix/', {
+  it('opens an S3 store for s3:// URIs, with a canonical prefix', async () => {
+    const store = await openArtifactStore('s3://my-bucket/some/prefix/', {
       s3: { endpoint: 'http://127.0.0.1:1' },
     });
     expect(store).toBeInstanceOf(S3ArtifactStore);
     expect(store.rootUri).toBe('s3://my-bucket/some/prefix');
-    expect(openArtifactStore('s3://my-bucket', { s3: { endpoint: 'http://127.0.0.1:1' } }).rootUri).toBe(
-      's3://my-bucket',
-    );
+    expect(
+      (await openArtifactStore('s3://my-bucket', { s3: { endpoint: 'http://127.0.0.1:1' } })).rootUri,
+    ).toBe('s3://my-bucket');
   });
 
-  it('refuses unknown schemes, listing the known ones', () => {
+  it('refuses unknown schemes, listing the known ones', async () => {
     expect(ARTIFACT_STORE_SCHEMES).toEqual(['file', 's3']);
     for (const uri of ['gs://bucket/x', 'hdfs://nn/x', 'http://host/x', 'wasbs://c@a.blob/x']) {
-      expect(() => openArtifactStore(uri)).toThrow(
+      await expect(openArtifactStore(uri)).rejects.toThrow(
         /unsupported artifact store URI scheme .*known schemes: file, s3/,
       );
     }
-    expect(() => openArtifactStore('')).toThrow(/empty/);
+    await expect(openArtifactStore('')).rejects.toThrow(/empty/);
   });
 
-  it('refuses malformed file and s3 URIs', () => {
-    expect(() => openArtifactStore('file://remote-host/x')).toThrow(/invalid file URI/);
-    expect(() => openArtifactStore('s3://')).toThrow(/invalid S3 bucket name/);
-    expect(() => openArtifactStore('s3://Bad_Bucket/x')).toThrow(/invalid S3 bucket name/);
-    expect(() => openArtifactStore('s3://bucket/../x')).toThrow(/"\.\." segments/);
-    expect(() => openArtifactStore('s3://bucket/a//b')).toThrow(/empty segments/);
+  it('refuses malformed file and s3 URIs', async () => {
+    await expect(openArtifactStore('file://remote-host/x')).rejects.toThrow(/invalid file URI/);
+    await expect(openArtifactStore('s3://')).rejects.toThrow(/invalid S3 bucket name/);
+    await expect(openArtifactStore('s3://Bad_Bucket/x')).rejects.toThrow(/invalid S3 bucket name/);
+    await expect(openArtifactStore('s3://bucket/../x')).rejects.toThrow(/"\.\." segments/);
+    await expect(openArtifactStore('s3://bucket/a//b')).rejects.toThrow(/empty segments/);
   });
 });
 
 describe('S3 configuration', () => {
-  it('parses s3://bucket/prefix', () => {
+  it('parses s3://bucket/prefix', async () => {
     expect(parseS3Uri('s3://b-1/a/b/')).toEqual({ bucket: 'b-1', prefix: 'a/b' });
     expect(parseS3Uri('s3://b-1')).toEqual({ bucket: 'b-1', prefix: '' });
   });
 
-  it('uses path-style addressing against a custom endpoint, and AWS_REGION or us-east-1', () => {
+  it('uses path-style addressing against a custom endpoint, and AWS_REGION or us-east-1', async () => {
     const saved = { endpoint: process.env.ONSET_S3_ENDPOINT, region: process.env.AWS_REGION };
     try {
       delete process.env.ONSET_S3_ENDPOINT;
@@ -80,7 +80,7 @@ describe('S3 configuration', () => {
     }
   });
 
-  it('refuses a bad listPageSize', () => {
+  it('refuses a bad listPageSize', async () => {
     expect(
       () => new S3ArtifactStore('s3://bucket', { endpoint: 'http://127.0.0.1:1', listPageSize: 0 }),
     ).toThrow(/listPageSize/);

@@ -6,14 +6,14 @@ import { fileURLToPath } from 'node:url';
 import { invalidParameter } from '../../errors.js';
 import type { ArtifactStore } from './artifact-store.js';
 import { LocalArtifactStore } from './local-artifact-store.js';
-import { S3ArtifactStore, type S3ArtifactStoreOptions } from './s3-artifact-store.js';
+import type { S3ArtifactStoreOptions } from './s3-artifact-store.js';
 
 export interface OpenArtifactStoreOptions {
   /** Passed to the S3 store (endpoint, region, credentials or a ready client). */
   readonly s3?: S3ArtifactStoreOptions;
 }
 
-type Opener = (uri: string, options: OpenArtifactStoreOptions) => ArtifactStore;
+type Opener = (uri: string, options: OpenArtifactStoreOptions) => ArtifactStore | Promise<ArtifactStore>;
 
 function openFile(uri: string): ArtifactStore {
   let path: string;
@@ -30,7 +30,8 @@ function openFile(uri: string): ArtifactStore {
 /** The known schemes and how each opens (the registry the error message lists). */
 const OPENERS: Readonly<Record<string, Opener>> = {
   file: (uri) => openFile(uri),
-  s3: (uri, options) => new S3ArtifactStore(uri, options.s3),
+  // The AWS SDK takes ~10 MB and a few hundred ms to load: only an s3:// store loads it.
+  s3: async (uri, options) => new (await import('./s3-artifact-store.js')).S3ArtifactStore(uri, options.s3),
 };
 
 /** The URI schemes `openArtifactStore` knows. */
@@ -42,7 +43,10 @@ export const ARTIFACT_STORE_SCHEMES: readonly string[] = Object.keys(OPENERS);
  * INVALID_PARAMETER_VALUE error listing the known schemes. A one-letter "scheme" is a Windows drive and is
  * treated as a bare path.
  */
-export function openArtifactStore(uri: string, options: OpenArtifactStoreOptions = {}): ArtifactStore {
+export async function openArtifactStore(
+  uri: string,
+  options: OpenArtifactStoreOptions = {},
+): Promise<ArtifactStore> {
   if (typeof uri !== 'string' || uri.trim() === '') {
     throw invalidParameter(
       `artifact store URI is empty; expected a path or a URI with scheme ${ARTIFACT_STORE_SCHEMES.join(', ')}`,
