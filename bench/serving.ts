@@ -4,7 +4,8 @@
  * server that parses the same JSON body and answers a fixed prediction, both driven by autocannon with 32
  * connections for 10 s each, in the same run, taking turns three times (each keeps its best round). Reports requests/s, the ratio (target >= 0.60), p99 latency
  * (target < 5 ms), the largest resident memory of the Onset process during its run (target < 150 MB), and
- * the throughput against the original Flask + XGBoost service (~2,500 requests/s here; target 10x).
+ * the throughput against the original Flask + XGBoost service (~2,500 requests/s here; target 10x). First,
+ * how long `onset up` takes on a fresh ONSET_HOME to answer /ready (training included; target < 20 s).
  *
  *   npm run build && tsx bench/serving.ts [--seconds 10] [--connections 32]
  */
@@ -126,6 +127,19 @@ async function load(url: string, pid: number) {
   };
 }
 
+// `onset up` on a fresh home: train-all on the built-in data, the gate, then serving; until /ready answers 200.
+const freshHome = mkdtempSync(join(tmpdir(), 'onset-bench-up-'));
+const upStarted = performance.now();
+const up = await start(process.execPath, [join(ROOT, 'dist/cli/main.js'), 'up', '--port', '0'], {
+  ONSET_HOME: freshHome,
+});
+while ((await fetch(`${up.url}/ready`)).status !== 200)
+  await new Promise((resolve) => setTimeout(resolve, 100));
+const upSeconds = (performance.now() - upStarted) / 1000;
+up.child.kill('SIGTERM');
+await new Promise((resolve) => up.child.once('exit', resolve));
+rmSync(freshHome, { recursive: true, force: true });
+
 const minimal = await start(process.execPath, [join(ROOT, 'bench/support/minimal-server.mjs')], {});
 const onset = await start(
   process.execPath,
@@ -156,6 +170,7 @@ process.stdout.write(
     row('onset serve (gbdt, validated)', onsetFigures!),
     row('minimal Node server (fixed answer)', minimalFigures!),
     `  Onset / minimal: ${(onsetFigures!.rps / minimalFigures!.rps).toFixed(2)}x (target >= 0.60); p99 ${onsetFigures!.p99.toFixed(2)} ms (target < 5 ms); peak RSS ${onsetFigures!.peak.toFixed(0)} MB (target < 150 MB)`,
+    `  onset up on a fresh ONSET_HOME, training included, ready after ${upSeconds.toFixed(1)} s (target < 20 s)`,
     `  Onset / the original Flask + XGBoost service (~${FLASK_REFERENCE} req/s here): ${(onsetFigures!.rps / FLASK_REFERENCE).toFixed(1)}x (target >= 10x)`,
   ].join('\n')}\n`,
 );
