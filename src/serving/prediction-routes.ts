@@ -39,8 +39,8 @@ export interface Prediction {
 }
 
 /**
- * The security headers a JSON answer needs. Helmet's full set protects pages a browser renders (docs, UI)
- * and stays on for them; on the prediction routes it would cost a third of the throughput.
+ * The security headers a JSON answer needs (helmet's full set, for pages a browser renders, would cost
+ * the prediction routes a third of their throughput; see `buildApp`).
  */
 const API_HEADERS = { 'x-content-type-options': 'nosniff', 'cache-control': 'no-store' } as const;
 
@@ -111,7 +111,7 @@ export async function predictionApi(app: FastifyInstance, options: PredictionApi
     failed: () => metrics.modelReloadFailures.inc(),
   });
 
-  const requireKey = async (request: FastifyRequest) => {
+  const requireKey = (request: FastifyRequest) => {
     if (options.apiKey === undefined) return;
     if (request.headers['x-api-key'] !== options.apiKey) {
       throw new OnsetError(
@@ -180,7 +180,7 @@ export async function predictionApi(app: FastifyInstance, options: PredictionApi
 
   const single = (explainAlways: boolean) => async (request: FastifyRequest, reply: FastifyReply) => {
     reply.headers(API_HEADERS);
-    await requireKey(request);
+    requireKey(request);
     if (request.validationError) {
       return invalid(
         reply,
@@ -198,7 +198,6 @@ export async function predictionApi(app: FastifyInstance, options: PredictionApi
       url,
       {
         attachValidation: true,
-        helmet: false,
         ...(options.recordBodyLimit ? { bodyLimit: options.recordBodyLimit } : {}),
         schema: {
           summary,
@@ -223,7 +222,6 @@ export async function predictionApi(app: FastifyInstance, options: PredictionApi
     '/predict/batch',
     {
       attachValidation: true,
-      helmet: false,
       ...(options.recordBodyLimit ? { bodyLimit: Math.max(options.recordBodyLimit, 2048 * batchLimit) } : {}),
       schema: {
         summary: `Predictions for up to ${batchLimit} records; invalid records are reported by index, the valid ones still scored`,
@@ -239,7 +237,7 @@ export async function predictionApi(app: FastifyInstance, options: PredictionApi
     },
     async (request, reply) => {
       reply.headers(API_HEADERS);
-      await requireKey(request);
+      requireKey(request);
       if (request.validationError) {
         return invalid(
           reply,

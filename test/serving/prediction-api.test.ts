@@ -311,6 +311,17 @@ describe('model status, swaps and metrics', () => {
     );
     const body = spec.paths['/predict'].post.requestBody.content['application/json'].schema;
     expect(Object.keys(body.properties.data.properties)).toEqual([...FEATURE_NAMES]);
+    const docs = await app.inject({ url: '/docs/json' });
+    // Helmet's headers on what a browser opens; the JSON answers carry nosniff and no-store themselves.
+    expect(docs.headers).toMatchObject({
+      'x-frame-options': 'SAMEORIGIN',
+      'x-content-type-options': 'nosniff',
+    });
+    const answer = await predict({ data: recordOf(0) });
+    expect(answer.headers).toMatchObject({
+      'x-content-type-options': 'nosniff',
+      'cache-control': 'no-store',
+    });
     expect((await app.inject({ url: '/docs' })).statusCode).toBeLessThan(400);
   });
 });
