@@ -32,6 +32,18 @@ export interface FittedModel {
   toJSON(): ModelState;
 }
 
+/**
+ * An optional capability: P(y = 1) of one row without building a matrix, exactly what `predictProba`
+ * gives for it (the tree ensembles have it; serving one record at a time uses it).
+ */
+export interface SingleRowModel {
+  predictProbaOne(values: ArrayLike<number>): number;
+}
+
+export function isSingleRowModel(model: FittedModel): model is FittedModel & SingleRowModel {
+  return typeof (model as Partial<SingleRowModel>).predictProbaOne === 'function';
+}
+
 /** The estimator-specific part of a model document. `name` tags which estimator reads it back. */
 export interface ModelState {
   readonly name: EstimatorName;

@@ -2,6 +2,7 @@ import { Ajv, type ValidateFunction } from 'ajv';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { FEATURE_NAMES } from '../data/schema.js';
 import { OnsetError } from '../errors.js';
+import { isSingleRowModel } from '../ml/estimator.js';
 import { explainModel } from '../ml/explain/explain.js';
 import { createMatrix } from '../ml/matrix.js';
 import { DEFAULT_THRESHOLD } from '../ml/metrics/index.js';
@@ -151,7 +152,11 @@ export async function predictionApi(app: FastifyInstance, options: PredictionApi
     });
     const x = createMatrix(data, records.length, cols);
     const started = performance.now();
-    const probabilities = model.model.predictProba(x);
+    const fitted = model.model;
+    const probabilities =
+      records.length === 1 && isSingleRowModel(fitted)
+        ? Float64Array.of(fitted.predictProbaOne(data))
+        : fitted.predictProba(x);
     metrics.inferenceDuration.observe((performance.now() - started) / 1000);
     const contributions = explain ? explainModel(model.model, x) : undefined;
     const version = model.version ?? 'none';
