@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, onResponseHookHandler } from 'fastify';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
 /** Every Onset metric name starts with this. */
@@ -116,19 +116,26 @@ export class OnsetMetrics {
   }
 }
 
+/** Route label of requests that matched no route (404s), recorded by the server's not-found handler. */
+export const UNMATCHED_ROUTE = 'unmatched';
+
 /**
- * Counts and times every request of `app` by its route pattern (not its URL: ids do not explode the label
- * set), and serves `GET /metrics`. Called on the root instance, so the hook sees every route.
+ * Counts and times every request by its route pattern (not its URL: ids do not explode the label set),
+ * and serves `GET /metrics`. Call it before the routes are declared: each route gets its own response
+ * hook that already knows its pattern (reading `request.routeOptions` per request builds an object each
+ * time, which cost the prediction routes a tenth of their throughput). Unmatched requests are recorded by
+ * the not-found handler with `UNMATCHED_ROUTE`.
  */
 export function instrumentHttp(app: FastifyInstance, metrics: OnsetMetrics): void {
-  app.addHook('onResponse', (request, reply, done) => {
-    metrics.observeRequest(
-      request.routeOptions.url ?? 'unmatched',
-      request.method,
-      reply.statusCode,
-      reply.elapsedTime / 1000,
-    );
-    done();
+  app.addHook('onRoute', (route) => {
+    const url = route.url;
+    const observe: onResponseHookHandler = (request, reply, done) => {
+      metrics.observeRequest(url, request.method, reply.statusCode, reply.elapsedTime / 1000);
+      done();
+    };
+    const existing = route.onResponse;
+    route.onResponse =
+      existing === undefined ? [observe] : [...(Array.isArray(existing) ? existing : [existing]), observe];
   });
   app.get('/metrics', async (_request, reply) => {
     reply.header('content-type', metrics.registry.contentType);

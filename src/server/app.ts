@@ -4,7 +4,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import { ERROR_HTTP_STATUS, type ErrorCode, isOnsetError } from '../errors.js';
-import { instrumentHttp, OnsetMetrics } from '../monitoring/metrics.js';
+import { instrumentHttp, OnsetMetrics, UNMATCHED_ROUTE } from '../monitoring/metrics.js';
 import { pipelineApi } from '../pipelines/pipeline-routes.js';
 import type { PipelineService } from '../pipelines/pipeline-service.js';
 import type { PipelineStore } from '../pipelines/pipeline-store.js';
@@ -77,11 +77,12 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       .status(500)
       .send({ error_code: 'INTERNAL_ERROR', message: 'Internal error; see the server log' });
   });
-  app.setNotFoundHandler((request, reply) =>
-    reply
+  app.setNotFoundHandler((request, reply) => {
+    metrics.observeRequest(UNMATCHED_ROUTE, request.method, 404, reply.elapsedTime / 1000);
+    return reply
       .status(404)
-      .send({ error_code: 'ENDPOINT_NOT_FOUND', message: `No endpoint ${request.method} ${request.url}` }),
-  );
+      .send({ error_code: 'ENDPOINT_NOT_FOUND', message: `No endpoint ${request.method} ${request.url}` });
+  });
 
   if ((options.rateLimitPerMinute ?? 0) > 0) {
     await app.register(rateLimit, {

@@ -259,6 +259,8 @@ describe('model status, swaps and metrics', () => {
     await post({ data: recordOf(0) });
     await post({ data: recordOf(1) });
     await post({ data: { ...recordOf(0), Age: 'x', BMI: 99 } });
+    await counted.inject({ url: '/no/such/route' });
+    await counted.inject({ url: '/ready' });
     const text = (await counted.inject({ url: '/metrics' })).body;
     await counted.close();
     const predicted = [
@@ -267,6 +269,8 @@ describe('model status, swaps and metrics', () => {
     expect(predicted).toBe(2);
     expect(text).toMatch(/^onset_http_requests_total\{route="\/predict",method="POST",status="200"\} 2$/m);
     expect(text).toMatch(/^onset_http_requests_total\{route="\/predict",method="POST",status="400"\} 1$/m);
+    expect(text).toMatch(/^onset_http_requests_total\{route="unmatched",method="GET",status="404"\} 1$/m);
+    expect(text).toMatch(/^onset_http_requests_total\{route="\/ready",method="GET",status="200"\} 1$/m);
     expect(text).toMatch(/^onset_validation_errors_total\{reason="wrong_type"\} 1$/m);
     expect(text).toMatch(/^onset_validation_errors_total\{reason="out_of_range"\} 1$/m);
     expect(text).toMatch(/^onset_prediction_probability_count 2$/m);
