@@ -45,11 +45,21 @@ export interface Prediction {
  */
 const API_HEADERS = { 'x-content-type-options': 'nosniff', 'cache-control': 'no-store' } as const;
 
-const modelRef = (served: ServedModel) => ({
-  name: served.name,
-  version: served.version,
-  run_id: served.runId,
-});
+type ModelRef = {
+  readonly name: string | null;
+  readonly version: string | null;
+  readonly run_id: string | null;
+};
+/** Every answer names its model; the object is made once per loaded model. */
+const MODEL_REFS = new WeakMap<ServedModel, ModelRef>();
+function modelRef(served: ServedModel): ModelRef {
+  let ref = MODEL_REFS.get(served);
+  if (!ref) {
+    ref = { name: served.name, version: served.version, run_id: served.runId };
+    MODEL_REFS.set(served, ref);
+  }
+  return ref;
+}
 
 const ERROR_SCHEMA = {
   type: 'object',
@@ -152,11 +162,7 @@ export async function predictionApi(app: FastifyInstance, options: PredictionApi
     });
     const x = createMatrix(data, records.length, cols);
     const started = performance.now();
-    const fitted = model.model;
-    const probabilities =
-      records.length === 1 && isSingleRowModel(fitted)
-        ? Float64Array.of(fitted.predictProbaOne(data))
-        : fitted.predictProba(x);
+    const probabilities = model.model.predictProba(x);
     metrics.inferenceDuration.observe((performance.now() - started) / 1000);
     const contributions = explain ? explainModel(model.model, x) : undefined;
     const version = model.version ?? 'none';
@@ -183,9 +189,25 @@ export async function predictionApi(app: FastifyInstance, options: PredictionApi
     });
   };
 
+  /** One record without explanation: the hot path, kept free of the batch machinery. */
+  const scoreOne = (model: ServedModel, record: PredictionRecord) => {
+    const fitted = model.model;
+    const row = recordFeatures(record);
+    const started = performance.now();
+    const probability = isSingleRowModel(fitted)
+      ? fitted.predictProbaOne(row)
+      : fitted.predictProba(createMatrix(row, 1, row.length))[0]!;
+    metrics.inferenceDuration.observe((performance.now() - started) / 1000);
+    const diagnosis = probability >= DEFAULT_THRESHOLD ? 1 : 0;
+    metrics.countPrediction(model.version ?? 'none', diagnosis);
+    metrics.probability.observe(probability);
+    return { patient_id: record.patient_id ?? null, probability, diagnosis, model: modelRef(model) };
+  };
+
   const single = (explainAlways: boolean) => async (request: FastifyRequest, reply: FastifyReply) => {
-    reply.headers(API_HEADERS);
-    requireKey(request);
+    reply.header('x-content-type-options', API_HEADERS['x-content-type-options']);
+    reply.header('cache-control', API_HEADERS['cache-control']);
+    if (options.apiKey !== undefined) requireKey(request);
     if (request.validationError) {
       return invalid(
         reply,
@@ -195,8 +217,9 @@ export async function predictionApi(app: FastifyInstance, options: PredictionApi
     }
     const model = served();
     const explain = explainAlways || (request.query as { explain?: string }).explain === 'true';
-    const [prediction] = score(model, [request.body as PredictionRecord], explain);
-    return { ...prediction, model: modelRef(model) };
+    if (!explain) return scoreOne(model, request.body as PredictionRecord);
+    const predictions = score(model, [request.body as PredictionRecord], true);
+    return { ...predictions[0], model: modelRef(model) };
   };
   const recordRoute = (url: string, summary: string, explainAlways: boolean) =>
     app.post(

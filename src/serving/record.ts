@@ -60,9 +60,8 @@ export function recordFeatures(
   record: PredictionRecord,
   out = new Float64Array(FEATURE_NAMES.length),
 ): Float64Array {
-  FEATURE_NAMES.forEach((name, j) => {
-    out[j] = Number(record.data[name]);
-  });
+  const data = record.data;
+  for (let j = 0; j < FEATURE_NAMES.length; j++) out[j] = Number(data[FEATURE_NAMES[j]!]);
   return out;
 }
 
