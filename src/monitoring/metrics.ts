@@ -1,5 +1,6 @@
 import type { FastifyInstance, onResponseHookHandler } from 'fastify';
-import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+import { type CounterSeries, type HistogramSeries, HotCounter, HotHistogram } from './hot-metrics.js';
 
 /** Every Onset metric name starts with this. */
 export const METRIC_PREFIX = 'onset_';
@@ -13,37 +14,34 @@ export const METRIC_PREFIX = 'onset_';
  */
 export class OnsetMetrics {
   readonly registry = new Registry();
-  readonly httpRequests = new Counter({
-    name: `${METRIC_PREFIX}http_requests_total`,
-    help: 'HTTP requests answered, by route, method and status code',
-    labelNames: ['route', 'method', 'status'] as const,
-    registers: [this.registry],
-  });
-  readonly httpDuration = new Histogram({
-    name: `${METRIC_PREFIX}http_request_duration_seconds`,
-    help: 'Time to answer an HTTP request, by route, method and status code',
-    labelNames: ['route', 'method', 'status'] as const,
-    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
-    registers: [this.registry],
-  });
-  readonly inferenceDuration = new Histogram({
-    name: `${METRIC_PREFIX}model_inference_duration_seconds`,
-    help: 'Time the model takes to score a request (one record or a batch)',
-    buckets: [0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05],
-    registers: [this.registry],
-  });
-  readonly predictions = new Counter({
-    name: `${METRIC_PREFIX}predictions_total`,
-    help: 'Records scored, by model version and predicted class',
-    labelNames: ['model_version', 'predicted_class'] as const,
-    registers: [this.registry],
-  });
-  readonly probability = new Histogram({
-    name: `${METRIC_PREFIX}prediction_probability`,
-    help: "Predicted probability of Parkinson's disease",
-    buckets: [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1],
-    registers: [this.registry],
-  });
+  readonly httpRequests = new HotCounter(
+    `${METRIC_PREFIX}http_requests_total`,
+    'HTTP requests answered, by route, method and status code',
+    this.registry,
+  );
+  readonly httpDuration = new HotHistogram(
+    `${METRIC_PREFIX}http_request_duration_seconds`,
+    'Time to answer an HTTP request, by route, method and status code',
+    [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    this.registry,
+  );
+  readonly inferenceDuration = new HotHistogram(
+    `${METRIC_PREFIX}model_inference_duration_seconds`,
+    'Time the model takes to score a request (one record or a batch)',
+    [0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05],
+    this.registry,
+  );
+  readonly predictions = new HotCounter(
+    `${METRIC_PREFIX}predictions_total`,
+    'Records scored, by model version and predicted class',
+    this.registry,
+  );
+  readonly probability = new HotHistogram(
+    `${METRIC_PREFIX}prediction_probability`,
+    "Predicted probability of Parkinson's disease",
+    [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1],
+    this.registry,
+  );
   readonly validationErrors = new Counter({
     name: `${METRIC_PREFIX}validation_errors_total`,
     help: 'Problems found in prediction requests, by reason (missing, unknown_field, wrong_type, out_of_range, ...)',
@@ -68,11 +66,8 @@ export class OnsetMetrics {
   });
 
   /** Label children by key: looking a series up by its label object on every request costs more than serving it. */
-  private readonly requestSeries = new Map<
-    string,
-    { count: { inc(): void }; duration: { observe(v: number): void } }
-  >();
-  private readonly predictionSeries = new Map<string, { inc(): void }>();
+  private readonly requestSeries = new Map<string, { count: CounterSeries; duration: HistogramSeries }>();
+  private readonly predictionSeries = new Map<string, CounterSeries>();
 
   constructor(options: { processMetrics?: boolean } = {}) {
     if (options.processMetrics ?? true)
@@ -85,7 +80,7 @@ export class OnsetMetrics {
     let series = this.requestSeries.get(key);
     if (!series) {
       const labels = { route, method, status: String(status) };
-      series = { count: this.httpRequests.labels(labels), duration: this.httpDuration.labels(labels) };
+      series = { count: this.httpRequests.handle(labels), duration: this.httpDuration.handle(labels) };
       this.requestSeries.set(key, series);
     }
     series.count.inc();
@@ -97,7 +92,7 @@ export class OnsetMetrics {
     const key = `${modelVersion} ${predictedClass}`;
     let series = this.predictionSeries.get(key);
     if (!series) {
-      series = this.predictions.labels({
+      series = this.predictions.handle({
         model_version: modelVersion,
         predicted_class: String(predictedClass),
       });
