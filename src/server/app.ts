@@ -68,6 +68,15 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
         message: `Request body too large: ${fastifyError.message}`,
       });
     }
+    if (status === 429) {
+      // From @fastify/rate-limit, which has set the retry-after and x-ratelimit-* headers.
+      return reply
+        .status(429)
+        .send({
+          error_code: 'REQUEST_LIMIT_EXCEEDED',
+          message: `Too many requests: ${fastifyError.message}`,
+        });
+    }
     if (status >= 400 && status < 500) {
       const code: ErrorCode = status === 404 ? 'ENDPOINT_NOT_FOUND' : 'BAD_REQUEST';
       return reply.status(ERROR_HTTP_STATUS[code]).send({ error_code: code, message: fastifyError.message });

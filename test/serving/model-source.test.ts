@@ -1,0 +1,119 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { resolveConfig } from '../../src/config.js';
+import { generateDataset } from '../../src/data/generator/generator.js';
+import { FEATURE_NAMES } from '../../src/data/schema.js';
+import { serializeModelDocument } from '../../src/ml/model-document.js';
+import { trainOnDataset } from '../../src/ml/train.js';
+import { buildApp } from '../../src/server/app.js';
+import { startServer } from '../../src/server/server.js';
+import { LiveModel } from '../../src/serving/live-model.js';
+import { loadServedModel, parseModelUri } from '../../src/serving/model-source.js';
+import { logTrainingRun } from '../../src/tracking/training-logger.js';
+import { useTemporaryStores } from '../support/stores.js';
+
+const temporary = useTemporaryStores('model-source');
+const data = generateDataset({ rows: 200, seed: 41 });
+const record = { data: Object.fromEntries(FEATURE_NAMES.map((name) => [name, data.columns[name][0]!])) };
+
+describe('model URIs', () => {
+  it('parses stages, versions, aliases, run artifacts and files, and explains bad ones', () => {
+    expect(parseModelUri('models:/m/Production')).toEqual({
+      kind: 'registry',
+      name: 'm',
+      reference: 'Production',
+    });
+    expect(parseModelUri('models:/m/3')).toEqual({ kind: 'registry', name: 'm', reference: '3' });
+    expect(parseModelUri('models:/m@champion')).toEqual({
+      kind: 'registry',
+      name: 'm',
+      reference: '@champion',
+    });
+    expect(parseModelUri(`runs:/${'a'.repeat(32)}/model`)).toEqual({
+      kind: 'run',
+      runId: 'a'.repeat(32),
+      path: 'model/model.json',
+    });
+    expect(parseModelUri('file:///tmp/m.json')).toEqual({ kind: 'file', path: '/tmp/m.json' });
+    expect(() => parseModelUri('models:/m')).toThrow(/models:\/NAME\/STAGE/);
+    expect(() => parseModelUri('runs:/123/model')).toThrow(/32-digit run id/);
+    expect(() => parseModelUri('s3://bucket/m.json')).toThrow(/Unsupported model URI/);
+  });
+
+  it("loads a run's artifact (checksum verified) and a file, and serves a file with onset serve's server", async () => {
+    const { stores, home } = temporary;
+    const result = trainOnDataset(data, { estimator: 'logistic' });
+    const logged = await logTrainingRun(stores, { result, datasetPath: 'generated' });
+    const fromRun = await loadServedModel(`runs:/${logged.runId}/model`, stores);
+    expect(fromRun).toMatchObject({ runId: logged.runId, name: null, version: null });
+    expect(fromRun.checksum).toMatch(/^[0-9a-f]{64}$/);
+    writeFileSync(
+      new URL(`${logged.artifactUri}/model/model.json`),
+      serializeModelDocument(result.document).replace('logistic', 'logistic '),
+    );
+    await expect(loadServedModel(`runs:/${logged.runId}/model`, stores)).rejects.toThrow(/sha256|checksum/i);
+
+    const file = join(home, 'model.json');
+    writeFileSync(file, serializeModelDocument(result.document));
+    const server = await startServer(resolveConfig({ home, port: 0, modelUri: file }, {}), {
+      pipelines: false,
+      logger: false,
+    });
+    try {
+      const answer = await fetch(`${server.address}/predict`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(record),
+      });
+      expect(answer.status).toBe(200);
+      expect(((await answer.json()) as { model: { name: string | null } }).model).toEqual({
+        name: null,
+        version: null,
+        run_id: null,
+      });
+    } finally {
+      await server.stop();
+    }
+  });
+});
+
+describe('request limits', () => {
+  it('refuses numbers JSON turns into infinity, and limits clients beyond loopback to the configured rate', async () => {
+    const { stores } = temporary;
+    const result = trainOnDataset(data, { estimator: 'logistic' });
+    const file = join(temporary.home, 'limited.json');
+    writeFileSync(file, serializeModelDocument(result.document));
+    const live = new LiveModel(file, undefined);
+    await live.start();
+    const app = await buildApp({ ...stores, pipelines: undefined, serving: { live }, rateLimitPerMinute: 2 });
+    try {
+      const body = JSON.stringify(record).replace(/"Age":[^,]+/, '"Age":1e999');
+      const infinite = await app.inject({
+        method: 'POST',
+        url: '/predict',
+        payload: body,
+        headers: { 'content-type': 'application/json' },
+      });
+      expect(infinite.statusCode).toBe(400);
+      expect(infinite.json().errors).toEqual([
+        expect.objectContaining({ field: 'data.Age', reason: 'out_of_range' }),
+      ]);
+      const remote = { remoteAddress: '203.0.113.7' };
+      const statuses: number[] = [];
+      for (let i = 0; i < 3; i++)
+        statuses.push(
+          (await app.inject({ method: 'POST', url: '/predict', payload: record, ...remote })).statusCode,
+        );
+      expect(statuses).toEqual([200, 200, 429]);
+      const limited = await app.inject({ method: 'POST', url: '/predict', payload: record, ...remote });
+      expect(limited.json()).toMatchObject({ error_code: 'REQUEST_LIMIT_EXCEEDED' });
+      expect(limited.headers['retry-after']).toBeDefined();
+      // Loopback clients are not limited.
+      for (let i = 0; i < 3; i++)
+        expect((await app.inject({ method: 'POST', url: '/predict', payload: record })).statusCode).toBe(200);
+    } finally {
+      await app.close();
+    }
+  });
+});
