@@ -70,12 +70,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     }
     if (status === 429) {
       // From @fastify/rate-limit, which has set the retry-after and x-ratelimit-* headers.
-      return reply
-        .status(429)
-        .send({
-          error_code: 'REQUEST_LIMIT_EXCEEDED',
-          message: `Too many requests: ${fastifyError.message}`,
-        });
+      return reply.status(429).send({
+        error_code: 'REQUEST_LIMIT_EXCEEDED',
+        message: `Too many requests: ${fastifyError.message}`,
+      });
     }
     if (status >= 400 && status < 500) {
       const code: ErrorCode = status === 404 ? 'ENDPOINT_NOT_FOUND' : 'BAD_REQUEST';
