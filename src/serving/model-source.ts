@@ -64,18 +64,7 @@ export async function loadServedModel(uri: string, stores?: RegistryStores): Pro
   const loadedAt = Date.now();
   if (parsed.kind === 'file') {
     const { document, model } = await loadModelFile(parsed.path);
-    return {
-      model,
-      document,
-      uri,
-      name: null,
-      version: null,
-      stage: null,
-      runId: null,
-      checksum: null,
-      metrics: {},
-      loadedAt,
-    };
+    return unregistered({ model, document, uri, runId: null, checksum: null, loadedAt });
   }
   if (!stores) {
     throw invalidParameter(`Loading ${uri} needs the tracking and registry stores (ONSET_TRACKING_URI)`);
@@ -107,18 +96,14 @@ export async function loadServedModel(uri: string, stores?: RegistryStores): Pro
     throw new OnsetError('INVALID_STATE', `${uri}: the artifact is not valid JSON`);
   }
   const { document, model } = parseModel(value, uri);
-  return {
-    model,
-    document,
-    uri,
-    name: null,
-    version: null,
-    stage: null,
-    runId: parsed.runId,
-    checksum: stored.sha256,
-    metrics: {},
-    loadedAt,
-  };
+  return unregistered({ model, document, uri, runId: parsed.runId, checksum: stored.sha256, loadedAt });
+}
+
+/** A model that is not a registered version (a run's artifact or a file). */
+function unregistered(
+  source: Pick<ServedModel, 'model' | 'document' | 'uri' | 'runId' | 'checksum' | 'loadedAt'>,
+): ServedModel {
+  return { ...source, name: null, version: null, stage: null, metrics: {} };
 }
 
 /** What a registry URI resolves to right now (version number), to notice a change without loading. */

@@ -5,11 +5,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../src/config.js';
 import { generateDataset } from '../../src/data/generator/generator.js';
 import { FEATURE_NAMES } from '../../src/data/schema.js';
-import { trainOnDataset } from '../../src/ml/train.js';
 import { startServer } from '../../src/server/server.js';
-import { registerModelVersion } from '../../src/tracking/model-registry.js';
 import type { OnsetStores } from '../../src/tracking/open-stores.js';
-import { logTrainingRun } from '../../src/tracking/training-logger.js';
+import { trainAndPromote } from '../support/registry.js';
 
 const home = mkdtempSync(join(tmpdir(), 'onset-hot-swap-'));
 afterAll(() => rmSync(home, { recursive: true, force: true }));
@@ -21,21 +19,7 @@ const records = Array.from({ length: 20 }, (_, i) => ({
 }));
 
 async function promoteNew(stores: OnsetStores, rounds: number): Promise<string> {
-  const result = trainOnDataset(data, { estimator: 'gbdt', params: { n_estimators: rounds, max_depth: 2 } });
-  const logged = await logTrainingRun(stores, { result, datasetPath: 'generated' });
-  const version = await registerModelVersion(stores, {
-    name: NAME,
-    source: logged.modelSource,
-    runId: logged.runId,
-    createModelIfMissing: true,
-  });
-  await stores.registry.transitionModelVersionStage({
-    name: NAME,
-    version: version.version,
-    stage: 'Production',
-    archiveExistingVersions: true,
-  });
-  return version.version;
+  return (await trainAndPromote(stores, NAME, data, { n_estimators: rounds, max_depth: 2 })).version;
 }
 
 const post = (address: string, url: string, body: unknown) =>

@@ -4,12 +4,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateDataset } from '../../src/data/generator/generator.js';
 import { FEATURE_NAMES } from '../../src/data/schema.js';
 import { createMatrix } from '../../src/ml/matrix.js';
-import { trainOnDataset } from '../../src/ml/train.js';
 import { OnsetMetrics } from '../../src/monitoring/metrics.js';
 import { buildApp } from '../../src/server/app.js';
 import { LiveModel } from '../../src/serving/live-model.js';
-import { registerModelVersion } from '../../src/tracking/model-registry.js';
-import { logTrainingRun } from '../../src/tracking/training-logger.js';
+import { trainAndPromote } from '../support/registry.js';
 import { useTemporaryStores } from '../support/stores.js';
 
 const temporary = useTemporaryStores('serving');
@@ -23,26 +21,8 @@ let app: FastifyInstance;
 let live: LiveModel;
 let metrics: OnsetMetrics;
 
-async function registerAndPromote(
-  params: Record<string, unknown>,
-): Promise<{ version: string; source: string }> {
-  const { stores } = temporary;
-  const result = trainOnDataset(data, { estimator: 'gbdt', params });
-  const logged = await logTrainingRun(stores, { result, datasetPath: 'generated' });
-  const version = await registerModelVersion(stores, {
-    name: NAME,
-    source: logged.modelSource,
-    runId: logged.runId,
-    createModelIfMissing: true,
-  });
-  await stores.registry.transitionModelVersionStage({
-    name: NAME,
-    version: version.version,
-    stage: 'Production',
-    archiveExistingVersions: true,
-  });
-  return { version: version.version, source: logged.artifactUri };
-}
+const registerAndPromote = (params: Record<string, unknown>) =>
+  trainAndPromote(temporary.stores, NAME, data, params);
 
 beforeAll(async () => {
   const { stores } = temporary;
@@ -233,7 +213,7 @@ describe('model status, swaps and metrics', () => {
     expect((await predict({ data: recordOf(0) })).json().model.version).toBe(second.version);
     // A third version whose artifact is replaced after registration: its checksum no longer matches.
     const third = await registerAndPromote({ n_estimators: 5 });
-    writeFileSync(new URL(`${third.source}/model/model.json`), '{"tampered": true}');
+    writeFileSync(new URL(`${third.artifactUri}/model/model.json`), '{"tampered": true}');
     await live.check();
     expect((await app.inject({ url: '/model' })).json().version).toBe(second.version);
     const text = (await app.inject({ url: '/metrics' })).body;

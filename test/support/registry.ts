@@ -1,0 +1,32 @@
+import type { Dataset } from '../../src/data/dataset.js';
+import { trainOnDataset } from '../../src/ml/train.js';
+import { registerModelVersion } from '../../src/tracking/model-registry.js';
+import type { OnsetStores } from '../../src/tracking/open-stores.js';
+import { logTrainingRun } from '../../src/tracking/training-logger.js';
+
+/**
+ * Trains a `gbdt` with `params` on `data`, logs the run, registers it as a new version of `name` and
+ * moves it to Production (archiving the previous one). Returns the version and the run's artifact URI.
+ */
+export async function trainAndPromote(
+  stores: Pick<OnsetStores, 'tracking' | 'registry' | 'artifacts'>,
+  name: string,
+  data: Dataset,
+  params: Record<string, unknown>,
+): Promise<{ version: string; artifactUri: string }> {
+  const result = trainOnDataset(data, { estimator: 'gbdt', params });
+  const logged = await logTrainingRun(stores, { result, datasetPath: 'generated' });
+  const version = await registerModelVersion(stores, {
+    name,
+    source: logged.modelSource,
+    runId: logged.runId,
+    createModelIfMissing: true,
+  });
+  await stores.registry.transitionModelVersionStage({
+    name,
+    version: version.version,
+    stage: 'Production',
+    archiveExistingVersions: true,
+  });
+  return { version: version.version, artifactUri: logged.artifactUri };
+}
