@@ -19,10 +19,10 @@ import { stratifiedKFold } from '../src/data/splits.js';
 import type { EstimatorName } from '../src/ml/estimator.js';
 import { createEstimator } from '../src/ml/estimators.js';
 import { selectMatrixRows } from '../src/ml/matrix.js';
-import { evaluateBinary } from '../src/ml/metrics/index.js';
+import { evaluateBinary, type SelectionMetric } from '../src/ml/metrics/index.js';
 import { featureMatrix } from '../src/ml/train.js';
 import { type SearchSpace, searchSpaceOf } from '../src/ml/tuning/search-space.js';
-import { type TuneOptions, type TuningMetric, tune } from '../src/ml/tuning/tune.js';
+import { type TuneOptions, tune } from '../src/ml/tuning/tune.js';
 import { HAS_REAL_DATA, REAL_DATA_PATH } from '../test/support/fixtures.js';
 
 const argument = (name: string, fallback: string) => {
@@ -31,7 +31,7 @@ const argument = (name: string, fallback: string) => {
 };
 const family = argument('family', 'gbdt') as EstimatorName;
 const trials = Number(argument('trials', '50'));
-const metric = argument('metric', 'roc_auc') as TuningMetric;
+const metric = argument('metric', 'roc_auc') as SelectionMetric;
 const sampler = argument('sampler', 'tpe') as NonNullable<TuneOptions['sampler']>;
 const space = process.argv.includes('--space')
   ? (JSON.parse(argument('space', '{}')) as SearchSpace)

@@ -31,6 +31,11 @@ export function formatNumber(value: number | null | undefined, digits = 4): stri
   return String(Number(value.toPrecision(digits)));
 }
 
+/** A timestamp (ms) as `YYYY-MM-DD HH:MM:SS` UTC; `–` when there is none. */
+export function formatTimestamp(ms: number | null): string {
+  return ms === null ? '–' : new Date(ms).toISOString().replace('T', ' ').slice(0, 19);
+}
+
 export function formatPercent(share: number, digits = 1): string {
   return `${(share * 100).toFixed(digits)}%`;
 }

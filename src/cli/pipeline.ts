@@ -1,5 +1,6 @@
 import { type Command, Option } from 'commander';
 import { invalidParameter } from '../errors.js';
+import { parseParamAssignments } from '../ml/params.js';
 import { upstreamOf } from '../pipelines/block.js';
 import { BUILT_IN_PIPELINES, findPipeline } from '../pipelines/builtin/catalog.js';
 import { executionOrder, type PipelineDefinition } from '../pipelines/pipeline.js';
@@ -12,7 +13,7 @@ import type { PipelineEvent } from '../pipelines/runner.js';
 import { openOnsetStores } from '../tracking/open-stores.js';
 import { addStoreOptions, configFrom } from './config-options.js';
 import { collect, positiveIntegerArgument } from './options.js';
-import { formatNumber, marks, printJson, renderTable } from './output.js';
+import { formatNumber, formatTimestamp, marks, printJson, renderTable } from './output.js';
 
 interface StoreFlags {
   home?: string;
@@ -21,19 +22,6 @@ interface StoreFlags {
   json?: boolean;
 }
 
-/** `k=v` pairs into an object (values stay strings: the pipeline converts them to the declared types). */
-function assignments(pairs: readonly string[]): Record<string, string> {
-  const params: Record<string, string> = {};
-  for (const pair of pairs) {
-    const at = pair.indexOf('=');
-    if (at <= 0) throw invalidParameter(`--param takes name=value, got "${pair}"`);
-    params[pair.slice(0, at).trim()] = pair.slice(at + 1);
-  }
-  return params;
-}
-
-const when = (ms: number | null) =>
-  ms === null ? '–' : new Date(ms).toISOString().replace('T', ' ').slice(0, 19);
 const seconds = (start: number | null, end: number | null) =>
   start === null || end === null ? '–' : `${((end - start) / 1000).toFixed(1)} s`;
 
@@ -81,7 +69,7 @@ export function renderPipeline(pipeline: PipelineDefinition): string {
 function renderRun(run: PipelineRun): string {
   const lines = [
     `pipeline run ${run.runId}: ${run.pipeline} ${run.status}`,
-    `  started ${when(run.startTime)}, ${run.endTime === null ? 'still running' : `took ${seconds(run.startTime, run.endTime)}`}, trigger ${run.trigger}`,
+    `  started ${formatTimestamp(run.startTime)}, ${run.endTime === null ? 'still running' : `took ${seconds(run.startTime, run.endTime)}`}, trigger ${run.trigger}`,
     `  params: ${Object.entries(run.params)
       .map(([k, v]) => `${k}=${v === '' ? '""' : v}`)
       .join(' ')}`,
@@ -224,15 +212,16 @@ export function registerPipelineCommands(program: Command): void {
     const found = findPipeline(name);
     const stores = await openOnsetStores(configFrom(options));
     try {
-      const recorded = options.rerun ? (await stores.pipelines.getRun(options.rerun)).params : {};
-      if (options.rerun && (await stores.pipelines.getRun(options.rerun)).pipeline !== found.name) {
+      const rerun = options.rerun ? await stores.pipelines.getRun(options.rerun) : undefined;
+      if (rerun && rerun.pipeline !== found.name) {
         throw invalidParameter(
-          `Run ${options.rerun} is a run of another pipeline; use onset pipeline run <its pipeline> --rerun ${options.rerun}`,
+          `Run ${rerun.runId} is a run of ${rerun.pipeline}; use onset pipeline run ${rerun.pipeline} --rerun ${rerun.runId}`,
         );
       }
+      const recorded = rerun?.params ?? {};
       const params = {
         ...recorded,
-        ...assignments(options.param),
+        ...parseParamAssignments(options.param),
         ...(options.data ? { data: options.data } : {}),
       };
       const controller = new AbortController();
@@ -302,7 +291,7 @@ export function registerPipelineCommands(program: Command): void {
             { header: 'run', value: (r) => r.runId },
             { header: 'pipeline', value: (r) => r.pipeline },
             { header: 'status', value: (r) => r.status },
-            { header: 'started', value: (r) => when(r.startTime) },
+            { header: 'started', value: (r) => formatTimestamp(r.startTime) },
             { header: 'duration', value: (r) => seconds(r.startTime, r.endTime), align: 'right' },
             { header: 'trigger', value: (r) => r.trigger },
             {
@@ -339,7 +328,7 @@ export function registerPipelineCommands(program: Command): void {
       }
       const lines = logs.map(
         (line) =>
-          `${when(line.timestamp)}  ${line.block}${line.attempt > 1 ? `#${line.attempt}` : ''}  ${line.level.toUpperCase().padEnd(5)}  ${line.message}`,
+          `${formatTimestamp(line.timestamp)}  ${line.block}${line.attempt > 1 ? `#${line.attempt}` : ''}  ${line.level.toUpperCase().padEnd(5)}  ${line.message}`,
       );
       const errors = run.blocks.filter((b) => b.error && (block === undefined || b.block === block));
       for (const failed of errors)
@@ -380,12 +369,12 @@ export function registerPipelineCommands(program: Command): void {
         const added = await addSchedule(stores.pipelines, found, {
           cron: options.cron,
           timezone: options.timezone,
-          params: assignments(options.param),
+          params: parseParamAssignments(options.param),
         });
         if (options.json) printJson(added);
         else
           process.stdout.write(
-            `schedule ${added.scheduleId}: ${found.name} at "${added.cron}" (${added.timezone}); next ${when(added.nextRunTime)} UTC\n`,
+            `schedule ${added.scheduleId}: ${found.name} at "${added.cron}" (${added.timezone}); next ${formatTimestamp(added.nextRunTime)} UTC\n`,
           );
       } finally {
         await stores.close();
@@ -410,7 +399,7 @@ export function registerPipelineCommands(program: Command): void {
               { header: 'pipeline', value: (s) => s.pipeline },
               { header: 'cron', value: (s) => `${s.cron} (${s.timezone})` },
               { header: 'enabled', value: (s) => (s.enabled ? 'yes' : 'no') },
-              { header: 'next (UTC)', value: (s) => when(s.nextRunTime) },
+              { header: 'next (UTC)', value: (s) => formatTimestamp(s.nextRunTime) },
               { header: 'last run', value: (s) => s.lastRunId ?? '–' },
               {
                 header: 'params',

@@ -4,7 +4,7 @@ import { openOnsetStores } from '../tracking/open-stores.js';
 import { DEFAULT_EXPERIMENT } from '../tracking/training-logger.js';
 import { addStoreOptions, configFrom } from './config-options.js';
 import { collect, positiveIntegerArgument } from './options.js';
-import { formatNumber, printJson, renderTable } from './output.js';
+import { formatNumber, formatTimestamp, printJson, renderTable } from './output.js';
 
 interface StoreFlags {
   home?: string;
@@ -20,10 +20,6 @@ function lowerIsBetter(key: string): boolean {
 
 function metricOf(run: Run, key: string): number | undefined {
   return run.data.metrics.find((m) => m.key === key)?.value;
-}
-
-function when(ms: number | null): string {
-  return ms === null ? '–' : new Date(ms).toISOString().replace('T', ' ').slice(0, 19);
 }
 
 export function registerRunsCommands(program: Command): void {
@@ -61,7 +57,7 @@ export function registerRunsCommands(program: Command): void {
             { header: 'run', value: (r) => r.info.runId },
             { header: 'name', value: (r) => r.info.runName },
             { header: 'status', value: (r) => r.info.status },
-            { header: 'started', value: (r) => when(r.info.startTime) },
+            { header: 'started', value: (r) => formatTimestamp(r.info.startTime) },
             {
               header: 'family',
               value: (r) => r.data.tags.find((t) => t.key === 'onset.estimator')?.value ?? '',
@@ -92,7 +88,7 @@ export function registerRunsCommands(program: Command): void {
       }
       const lines = [
         `run ${run.info.runId} (${run.info.runName}) in experiment ${run.info.experimentId}`,
-        `  status ${run.info.status}; started ${when(run.info.startTime)}; ended ${when(run.info.endTime)}`,
+        `  status ${run.info.status}; started ${formatTimestamp(run.info.startTime)}; ended ${formatTimestamp(run.info.endTime)}`,
         `  artifacts ${run.info.artifactUri}`,
         '',
         renderTable(run.data.params, [

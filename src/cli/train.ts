@@ -2,10 +2,10 @@ import { resolve } from 'node:path';
 import { type Command, Option } from 'commander';
 import { readDatasetFile } from '../data/csv-reader.js';
 import { ESTIMATOR_NAMES, missingValuePolicy } from '../ml/estimators.js';
+import { SELECTION_METRICS, type SelectionMetric } from '../ml/metrics/index.js';
 import { saveModelDocument } from '../ml/model-document.js';
 import { parseParamAssignments } from '../ml/params.js';
 import { trainOnDataset } from '../ml/train.js';
-import { TUNING_METRICS, type TuningMetric } from '../ml/tuning/tune.js';
 import { openOnsetStores } from '../tracking/open-stores.js';
 import { DEFAULT_EXPERIMENT, type LoggedRun, logTrainingRun } from '../tracking/training-logger.js';
 import { addStoreOptions, configFrom } from './config-options.js';
@@ -29,7 +29,7 @@ interface TrainCliOptions {
   trackingUri?: string;
   artifactUri?: string;
   tune?: number;
-  tuneMetric: TuningMetric;
+  tuneMetric: SelectionMetric;
   sampler: 'tpe' | 'random';
   tuneSeed?: number;
   data: string;
@@ -67,7 +67,7 @@ export function registerTrainCommand(program: Command): void {
     )
     .addOption(
       new Option('--tune-metric <metric>', 'what the search maximizes (log_loss and brier are minimized)')
-        .choices([...TUNING_METRICS])
+        .choices([...SELECTION_METRICS])
         .default('roc_auc'),
     )
     .addOption(new Option('--sampler <sampler>', 'search strategy').choices(['tpe', 'random']).default('tpe'))

@@ -143,7 +143,7 @@ export function parseParamAssignments(assignments: readonly string[]): Record<st
   const out: Record<string, string> = {};
   for (const assignment of assignments) {
     const at = assignment.indexOf('=');
-    if (at <= 0) throw invalidParameter(`Expected key=value, got "${assignment}"`);
+    if (at <= 0) throw invalidParameter(`--param takes name=value, got "${assignment}"`);
     out[assignment.slice(0, at).trim()] = assignment.slice(at + 1).trim();
   }
   return out;

@@ -7,13 +7,13 @@ import { createEstimator } from './estimators.js';
 import { globalImportance, rankFeatures } from './explain/explain.js';
 import { fitWithHoldout } from './fit.js';
 import { createMatrix, type Matrix } from './matrix.js';
-import { type BinaryMetrics, evaluateBinary } from './metrics/index.js';
+import { type BinaryMetrics, evaluateBinary, type SelectionMetric } from './metrics/index.js';
 import { createModelDocument, type ModelDocument, type TuningSummary } from './model-document.js';
 import { canRunFoldsInParallel, ParallelFoldExecutor } from './parallel/fold-executor.js';
 import type { ParamValue } from './params.js';
 import { buildModelReport, type Importance, type ModelReport } from './report/model-report.js';
 import { searchSpaceOf } from './tuning/search-space.js';
-import { type TrialResult, type TuneResult, type TuningMetric, tune } from './tuning/tune.js';
+import { type TrialResult, type TuneResult, tune } from './tuning/tune.js';
 
 export interface TrainOptions {
   readonly estimator: EstimatorName;
@@ -23,7 +23,7 @@ export interface TrainOptions {
   readonly tune?: {
     readonly trials: number;
     readonly seed?: number;
-    readonly metric?: TuningMetric;
+    readonly metric?: SelectionMetric;
     readonly sampler?: 'tpe' | 'random';
     readonly onTrial?: (done: number, total: number, best: TrialResult) => void;
   };

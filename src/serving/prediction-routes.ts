@@ -149,6 +149,14 @@ export async function predictionApi(app: FastifyInstance, options: PredictionApi
     });
   };
 
+  /** The diagnosis of a predicted probability, counted in the metrics. */
+  const diagnose = (version: string, probability: number): 0 | 1 => {
+    const diagnosis = probability >= DEFAULT_THRESHOLD ? 1 : 0;
+    metrics.countPrediction(version, diagnosis);
+    metrics.probability.observe(probability);
+    return diagnosis;
+  };
+
   /** Scores validated records with one model (the one current when the request started). */
   const score = (
     model: ServedModel,
@@ -168,13 +176,10 @@ export async function predictionApi(app: FastifyInstance, options: PredictionApi
     const version = model.version ?? 'none';
     return records.map((record, i) => {
       const probability = probabilities[i]!;
-      const diagnosis = probability >= DEFAULT_THRESHOLD ? 1 : 0;
-      metrics.countPrediction(version, diagnosis);
-      metrics.probability.observe(probability);
       return {
         patient_id: record.patient_id ?? null,
         probability,
-        diagnosis,
+        diagnosis: diagnose(version, probability),
         ...(contributions
           ? {
               explanation: {
@@ -198,10 +203,12 @@ export async function predictionApi(app: FastifyInstance, options: PredictionApi
       ? fitted.predictProbaOne(row)
       : fitted.predictProba(createMatrix(row, 1, row.length))[0]!;
     metrics.inferenceDuration.observe((performance.now() - started) / 1000);
-    const diagnosis = probability >= DEFAULT_THRESHOLD ? 1 : 0;
-    metrics.countPrediction(model.version ?? 'none', diagnosis);
-    metrics.probability.observe(probability);
-    return { patient_id: record.patient_id ?? null, probability, diagnosis, model: modelRef(model) };
+    return {
+      patient_id: record.patient_id ?? null,
+      probability,
+      diagnosis: diagnose(model.version ?? 'none', probability),
+      model: modelRef(model),
+    };
   };
 
   const single = (explainAlways: boolean) => async (request: FastifyRequest, reply: FastifyReply) => {

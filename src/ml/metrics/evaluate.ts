@@ -36,6 +36,15 @@ export const BINARY_METRIC_NAMES = [
 /** The name of one scalar metric. */
 export type BinaryMetricName = (typeof BINARY_METRIC_NAMES)[number];
 
+/** The metrics models are compared on: by tuning, by pipelines choosing a family, by the promotion gate. */
+export const SELECTION_METRICS = ['roc_auc', 'accuracy', 'log_loss', 'f1', 'pr_auc', 'brier'] as const;
+export type SelectionMetric = (typeof SELECTION_METRICS)[number];
+
+/** Whether a lower value of the metric is better (the losses); higher is better for the others. */
+export function lowerIsBetter(metric: BinaryMetricName): boolean {
+  return metric === 'log_loss' || metric === 'brier' || metric === 'rmse';
+}
+
 /**
  * Every scalar metric of a binary classifier on one data set, plus the threshold and counts they were
  * measured with. Small and flat, for experiment tracking; the curves are in `binaryCurves`.

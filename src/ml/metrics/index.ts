@@ -24,7 +24,10 @@ export {
   type EvaluateOptions,
   evaluateBinary,
   type FoldSummary,
+  lowerIsBetter,
   type MetricSummary,
+  SELECTION_METRICS,
+  type SelectionMetric,
   summarizeFolds,
 } from './evaluate.js';
 export { brierScore, DEFAULT_LOG_LOSS_EPS, type LogLossOptions, logLoss, rmse } from './probabilistic.js';

@@ -5,6 +5,8 @@ import type { TrainOptions, TrainResult } from '../train.js';
 import { startWorker } from './start-worker.js';
 import type { TrainMessage, TrainTask } from './train-protocol.js';
 
+type TrainTaskTune = NonNullable<TrainTask['options']['tune']>;
+
 /**
  * `trainOnDataset` on a worker thread: the calling thread stays free (a server keeps answering while a
  * pipeline trains, and independent trainings use separate cores). Progress callbacks are called here as
@@ -17,19 +19,10 @@ export function trainInWorker(
   signal?: AbortSignal,
 ): Promise<TrainResult> {
   const { onFold, onProgress, tune, ...rest } = options;
-  const onTrial = tune?.onTrial;
+  const { onTrial, ...search } = tune ?? {};
   const task: TrainTask = {
     dataset,
-    options: {
-      ...rest,
-      ...(tune
-        ? {
-            tune: Object.fromEntries(
-              Object.entries(tune).filter(([key]) => key !== 'onTrial'),
-            ) as NonNullable<TrainTask['options']['tune']>,
-          }
-        : {}),
-    },
+    options: { ...rest, ...(tune ? { tune: search as TrainTaskTune } : {}) },
   };
   return new Promise<TrainResult>((resolve, reject) => {
     if (signal?.aborted) {

@@ -4,23 +4,23 @@ import { type CrossValidationResult, crossValidate } from '../cross-validate.js'
 import type { EstimatorName } from '../estimator.js';
 import { createEstimator } from '../estimators.js';
 import type { Matrix } from '../matrix.js';
-import type { BinaryMetricName } from '../metrics/index.js';
+import {
+  type BinaryMetricName,
+  lowerIsBetter,
+  SELECTION_METRICS,
+  type SelectionMetric,
+} from '../metrics/index.js';
 import { canRunFoldsInParallel, ParallelFoldExecutor } from '../parallel/fold-executor.js';
 import type { ParamValue } from '../params.js';
 import { randomSampler, type Sampler, type ScoredTrial, tpeSampler } from './samplers.js';
 import { type SearchSpace, searchSpaceOf } from './search-space.js';
-
-/** Metrics a search can maximize; log loss and Brier score are minimized (their negatives maximized). */
-export const TUNING_METRICS = ['roc_auc', 'accuracy', 'log_loss', 'f1', 'pr_auc', 'brier'] as const;
-export type TuningMetric = (typeof TUNING_METRICS)[number];
-const LOWER_IS_BETTER = new Set<TuningMetric>(['log_loss', 'brier']);
 
 export interface TuneOptions {
   readonly trials: number;
   /** Stratified folds each trial is cross-validated on (the same folds for every trial). */
   readonly folds: number;
   readonly seed: number;
-  readonly metric?: TuningMetric;
+  readonly metric?: SelectionMetric;
   readonly sampler?: 'tpe' | 'random';
   /** Parameters held fixed in every trial (e.g. from --param); they are not searched. */
   readonly fixed?: Readonly<Record<string, unknown>>;
@@ -45,7 +45,7 @@ export interface TrialResult {
 
 export interface TuneResult {
   readonly estimator: EstimatorName;
-  readonly metric: TuningMetric;
+  readonly metric: SelectionMetric;
   readonly sampler: string;
   readonly folds: number;
   readonly seed: number;
@@ -66,8 +66,8 @@ export function tune(estimator: EstimatorName, x: Matrix, y: Float64Array, optio
     throw invalidParameter(`The number of tuning trials must be a positive integer, got ${options.trials}`);
   }
   const metric = options.metric ?? 'roc_auc';
-  if (!TUNING_METRICS.includes(metric)) {
-    throw invalidParameter(`Cannot tune for "${metric}"; choose one of ${TUNING_METRICS.join(', ')}`);
+  if (!SELECTION_METRICS.includes(metric)) {
+    throw invalidParameter(`Cannot tune for "${metric}"; choose one of ${SELECTION_METRICS.join(', ')}`);
   }
   const fixed = options.fixed ?? {};
   const space = Object.fromEntries(
@@ -77,7 +77,7 @@ export function tune(estimator: EstimatorName, x: Matrix, y: Float64Array, optio
   createEstimator(estimator, fixed);
   const sampler: Sampler = options.sampler === 'random' ? randomSampler : tpeSampler();
   const random = new Random(options.seed);
-  const sign = LOWER_IS_BETTER.has(metric) ? -1 : 1;
+  const sign = lowerIsBetter(metric) ? -1 : 1;
 
   const executor =
     (options.parallel ?? canRunFoldsInParallel()) ? new ParallelFoldExecutor(x, y, options.folds) : undefined;
@@ -93,7 +93,7 @@ function search(
   x: Matrix,
   y: Float64Array,
   options: TuneOptions,
-  metric: TuningMetric,
+  metric: SelectionMetric,
   space: SearchSpace,
   fixed: Readonly<Record<string, unknown>>,
   sampler: Sampler,

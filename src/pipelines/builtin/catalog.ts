@@ -1,8 +1,8 @@
 import { OnsetError } from '../../errors.js';
 import type { EstimatorName } from '../../ml/estimator.js';
+import { SELECTION_METRICS } from '../../ml/metrics/index.js';
 import { DEFAULT_EXPERIMENT } from '../../tracking/training-logger.js';
 import { definePipeline, type ParamSpec, type PipelineDefinition } from '../pipeline.js';
-import { GATE_METRICS } from './promotion-gate.js';
 import {
   gateBlock,
   loadBlock,
@@ -60,7 +60,7 @@ const GATE_PARAMS: Record<string, ParamSpec> = {
   metric: {
     type: 'string',
     default: 'roc_auc',
-    choices: GATE_METRICS,
+    choices: SELECTION_METRICS,
     description: 'primary metric (selection and gate)',
   },
   margin: {

@@ -2,23 +2,18 @@ import type { Dataset } from '../../data/dataset.js';
 import { requireTarget } from '../../data/dataset.js';
 import { OnsetError } from '../../errors.js';
 import type { FittedModel } from '../../ml/estimator.js';
-import { type BinaryMetricName, evaluateBinary } from '../../ml/metrics/index.js';
+import { evaluateBinary, lowerIsBetter, type SelectionMetric } from '../../ml/metrics/index.js';
 import { featureMatrix } from '../../ml/train.js';
 import type { ModelVersion } from '../../tracking/entities.js';
 import { loadModelVersion, type RegistryStores } from '../../tracking/model-registry.js';
 import type { BlockLogger, PromotionDecision } from '../block.js';
 import { checkGoldenCases, type GoldenCases, type GoldenResult } from './golden-cases.js';
 
-/** Metrics the gate can compare on; log loss and Brier score are better when lower. */
-export const GATE_METRICS = ['roc_auc', 'accuracy', 'f1', 'pr_auc', 'log_loss', 'brier'] as const;
-export type GateMetric = (typeof GATE_METRICS)[number];
-const LOWER_IS_BETTER: ReadonlySet<GateMetric> = new Set(['log_loss', 'brier']);
-
 export const CHAMPION_ALIAS = 'champion';
 export const CHALLENGER_ALIAS = 'challenger';
 
 export interface GateInput {
-  readonly metric: GateMetric;
+  readonly metric: SelectionMetric;
   /** How much better the challenger must be (in the metric's units). */
   readonly margin: number;
   readonly golden: GoldenResult;
@@ -60,9 +55,7 @@ export function decidePromotion(input: GateInput): { stage: 'Production' | 'Stag
       reason: `Production version ${champion.version} could not be evaluated (${champion.error}); a person should decide`,
     };
   }
-  const gain = LOWER_IS_BETTER.has(metric)
-    ? champion.value - input.challenger
-    : input.challenger - champion.value;
+  const gain = lowerIsBetter(metric) ? champion.value - input.challenger : input.challenger - champion.value;
   const comparison = `held-out ${metric} ${format(input.challenger)} vs Production version ${champion.version}'s ${format(champion.value)}`;
   if (gain > margin) {
     return {
@@ -77,9 +70,9 @@ export function decidePromotion(input: GateInput): { stage: 'Production' | 'Stag
 }
 
 /** The metric's value for a model on labelled data. */
-export function heldOutMetric(model: FittedModel, data: Dataset, metric: GateMetric): number {
+export function heldOutMetric(model: FittedModel, data: Dataset, metric: SelectionMetric): number {
   const metrics = evaluateBinary(requireTarget(data), model.predictProba(featureMatrix(data)));
-  return metrics[metric as BinaryMetricName];
+  return metrics[metric];
 }
 
 /**
@@ -94,7 +87,7 @@ export async function applyPromotionGate(
     readonly model: FittedModel;
     readonly holdout: Dataset;
     readonly golden: GoldenCases;
-    readonly metric: GateMetric;
+    readonly metric: SelectionMetric;
     readonly margin: number;
     readonly pipelineRunId: string;
     readonly log: BlockLogger;

@@ -6,7 +6,12 @@ import { generateDataset } from '../../data/generator/generator.js';
 import { trainTestSplit } from '../../data/splits.js';
 import { OnsetError } from '../../errors.js';
 import type { EstimatorName } from '../../ml/estimator.js';
-import { type BinaryMetricName, evaluateBinary } from '../../ml/metrics/index.js';
+import {
+  type BinaryMetricName,
+  evaluateBinary,
+  lowerIsBetter,
+  type SelectionMetric,
+} from '../../ml/metrics/index.js';
 import { trainInWorker } from '../../ml/parallel/train-in-worker.js';
 import { featureMatrix } from '../../ml/train.js';
 import type { ModelVersion } from '../../tracking/entities.js';
@@ -17,11 +22,9 @@ import {
   registerModelVersion,
 } from '../../tracking/model-registry.js';
 import { logTrainingRun } from '../../tracking/training-logger.js';
-import { type Candidate, defineBlock } from '../block.js';
+import { type BlockContext, type Candidate, defineBlock } from '../block.js';
 import { BUILT_IN_GOLDEN_CASES, readGoldenCases } from './golden-cases.js';
-import { applyPromotionGate, type GateMetric } from './promotion-gate.js';
-
-const LOWER_IS_BETTER = new Set(['log_loss', 'brier']);
+import { applyPromotionGate } from './promotion-gate.js';
 
 /** Reads `data` (or generates the built-in data set when it is empty) and validates it. */
 export const loadBlock = defineBlock({
@@ -164,7 +167,7 @@ export const selectBlock = defineBlock({
   output: 'candidate',
   async run(candidates, { params, log }) {
     const metric = String(params.metric) as BinaryMetricName;
-    const sign = LOWER_IS_BETTER.has(metric) ? -1 : 1;
+    const sign = lowerIsBetter(metric) ? -1 : 1;
     const scored = Object.values(candidates).map((candidate) => ({
       candidate,
       cv: candidate.result.crossValidation!.summary[metric].mean,
@@ -211,8 +214,16 @@ export function registerBlock(from: string) {
   });
 }
 
-async function goldenCasesOf(folder: string) {
-  return readGoldenCases(folder === '' ? BUILT_IN_GOLDEN_CASES : folder);
+/** What both gate blocks take from the run: golden cases, metric, margin, run id and logger. */
+async function gateSettings(context: BlockContext) {
+  const folder = String(context.params.golden);
+  return {
+    golden: await readGoldenCases(folder === '' ? BUILT_IN_GOLDEN_CASES : folder),
+    metric: String(context.params.metric) as SelectionMetric,
+    margin: Number(context.params.margin),
+    pipelineRunId: context.runId,
+    log: context.log,
+  };
 }
 
 /** The promotion gate after training: golden cases, then the challenger against Production on the holdout. */
@@ -231,11 +242,7 @@ export const gateBlock = defineBlock({
       version: registered.version,
       model: registered.candidate.result.model,
       holdout: split.holdout,
-      golden: await goldenCasesOf(String(context.params.golden)),
-      metric: String(context.params.metric) as GateMetric,
-      margin: Number(context.params.margin),
-      pipelineRunId: context.runId,
-      log: context.log,
+      ...(await gateSettings(context)),
     });
   },
   summarize: (decision) => ({
@@ -270,11 +277,7 @@ export const promoteBlock = defineBlock({
       version,
       model: loaded.model,
       holdout: data.dataset,
-      golden: await goldenCasesOf(String(context.params.golden)),
-      metric: String(context.params.metric) as GateMetric,
-      margin: Number(context.params.margin),
-      pipelineRunId: context.runId,
-      log: context.log,
+      ...(await gateSettings(context)),
     });
   },
   summarize: gateBlock.summarize!,
