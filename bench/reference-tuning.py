@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """Reference side of bench/tuning-nested.ts: XGBoost 1.7 tuned by Optuna's TPE (Debian python3-optuna).
 
-Reads a JSON job on stdin: data path, outer folds, trials, inner folds, the search space (Onset's format).
+Reads a JSON job on stdin: data path, outer folds, a tuning seed per outer fold (default: its number),
+trials, inner folds, the search space (Onset's format).
 For each outer fold it tunes on the training part only (each trial cross-validated on stratified inner
 folds, maximizing ROC AUC), refits the best parameters and scores the held-out part. Prints JSON.
 """
@@ -26,7 +27,8 @@ results = []
 for index, fold in enumerate(job['folds']):
     train, test = np.array(fold['train']), np.array(fold['test'])
     Xtr, ytr = X[train], y[train]
-    inner = list(StratifiedKFold(n_splits=job['inner_folds'], shuffle=True, random_state=index + 1).split(Xtr, ytr))
+    seed = job.get('seeds', list(range(1, len(job['folds']) + 1)))[index]
+    inner = list(StratifiedKFold(n_splits=job['inner_folds'], shuffle=True, random_state=seed).split(Xtr, ytr))
 
     def objective(trial):
         params = {name: suggest(trial, name, spec) for name, spec in job['space'].items()}
@@ -37,7 +39,7 @@ for index, fold in enumerate(job['folds']):
         return float(np.mean(scores))
 
     started = time.perf_counter()
-    study = optuna.create_study(direction='maximize', sampler=optuna.samplers.TPESampler(seed=index + 1, n_startup_trials=10))
+    study = optuna.create_study(direction='maximize', sampler=optuna.samplers.TPESampler(seed=seed, n_startup_trials=10))
     study.optimize(objective, n_trials=job['trials'])
     seconds = time.perf_counter() - started
     model = xgb.XGBClassifier(tree_method='hist', n_jobs=1, **study.best_params).fit(Xtr, ytr)

@@ -4,9 +4,11 @@
  * parameters on that part, and score the held-out outer fold. Reports mean held-out accuracy and ROC AUC
  * and the time of each tuning, then the same for the reference: XGBoost 1.7 tuned by Optuna's TPE over
  * the same space, trials, inner folds and outer folds (Debian python3-xgboost and python3-optuna).
+ * `--repeats R` runs the whole evaluation R times with different tuning seeds (outer fold i of repeat r
+ * tunes with seed i + 1 + 100 r, on both sides) and reports each repeat and the mean over repeats.
  *
  *   npm run bench:tuning [-- --family gbdt --trials 50 --metric roc_auc --sampler tpe
- *                            --space '{...}' --no-reference]
+ *                            --space '{...}' --repeats 1 --no-reference]
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
@@ -33,6 +35,10 @@ const family = argument('family', 'gbdt') as EstimatorName;
 const trials = Number(argument('trials', '50'));
 const metric = argument('metric', 'roc_auc') as SelectionMetric;
 const sampler = argument('sampler', 'tpe') as NonNullable<TuneOptions['sampler']>;
+const repeats = Number(argument('repeats', '1'));
+if (!Number.isInteger(repeats) || repeats < 1)
+  throw new Error(`--repeats takes a positive integer, got ${repeats}`);
+const tuningSeed = (fold: number, repeat: number) => fold + 1 + 100 * repeat;
 const space = process.argv.includes('--space')
   ? (JSON.parse(argument('space', '{}')) as SearchSpace)
   : undefined;
@@ -55,36 +61,42 @@ interface FoldScore {
 const mean = (key: keyof FoldScore, rows: readonly FoldScore[]) =>
   rows.reduce((s, r) => s + r[key], 0) / rows.length;
 
-const results: FoldScore[] = [];
-for (const [index, fold] of outer.entries()) {
-  const xTrain = selectMatrixRows(x, fold.train);
-  const yTrain = Float64Array.from(fold.train, (i) => y[i]!);
-  const started = performance.now();
-  const tuned = tune(family, xTrain, yTrain, {
-    trials,
-    folds: 5,
-    seed: index + 1,
-    metric,
-    sampler,
-    ...(space ? { space } : {}),
-  });
-  const seconds = (performance.now() - started) / 1000;
-  const model = createEstimator(family, tuned.best.params).fit(xTrain, yTrain);
-  const yTest = Float64Array.from(fold.test, (i) => y[i]!);
-  const metrics = evaluateBinary(yTest, model.predictProba(selectMatrixRows(x, fold.test)));
-  results.push({ accuracy: metrics.accuracy, roc_auc: metrics.roc_auc, seconds });
-  console.log(
-    `outer fold ${index + 1}: held-out accuracy ${metrics.accuracy.toFixed(4)}, ROC AUC ${metrics.roc_auc.toFixed(4)}; ${trials}-trial tuning on ${fold.train.length} rows took ${seconds.toFixed(1)} s`,
-  );
-}
-console.log(
-  `onset ${family} tuned for ${metric} (${trials} trials, ${sampler}, 5 inner folds) on ${HAS_REAL_DATA ? 'the real file' : 'generated data'}: held-out mean accuracy ${mean('accuracy', results).toFixed(4)}, ROC AUC ${mean('roc_auc', results).toFixed(4)}; tuning time mean ${mean('seconds', results).toFixed(1)} s, max ${Math.max(...results.map((r) => r.seconds)).toFixed(1)} s`,
-);
+const describe = (rows: readonly FoldScore[]) =>
+  `held-out mean accuracy ${mean('accuracy', rows).toFixed(4)}, ROC AUC ${mean('roc_auc', rows).toFixed(4)}; tuning time mean ${mean('seconds', rows).toFixed(1)} s`;
 
-if (family === 'gbdt' && !process.argv.includes('--no-reference')) {
+/** Onset's side: one repeat of the nested evaluation. */
+function evaluateOnset(repeat: number): FoldScore[] {
+  return outer.map((fold, index) => {
+    const xTrain = selectMatrixRows(x, fold.train);
+    const yTrain = Float64Array.from(fold.train, (i) => y[i]!);
+    const started = performance.now();
+    const tuned = tune(family, xTrain, yTrain, {
+      trials,
+      folds: 5,
+      seed: tuningSeed(index, repeat),
+      metric,
+      sampler,
+      ...(space ? { space } : {}),
+    });
+    const seconds = (performance.now() - started) / 1000;
+    const model = createEstimator(family, tuned.best.params).fit(xTrain, yTrain);
+    const yTest = Float64Array.from(fold.test, (i) => y[i]!);
+    const metrics = evaluateBinary(yTest, model.predictProba(selectMatrixRows(x, fold.test)));
+    console.log(
+      `repeat ${repeat + 1}, outer fold ${index + 1}: held-out accuracy ${metrics.accuracy.toFixed(4)}, ROC AUC ${metrics.roc_auc.toFixed(4)}; ${trials}-trial tuning on ${fold.train.length} rows took ${seconds.toFixed(1)} s`,
+    );
+    return { accuracy: metrics.accuracy, roc_auc: metrics.roc_auc, seconds };
+  });
+}
+
+/** The reference's side (XGBoost tuned by Optuna), or undefined when its Python packages are missing. */
+function evaluateReference(
+  repeat: number,
+): { versions: Record<string, string>; folds: FoldScore[] } | undefined {
   const job = JSON.stringify({
     data: dataPath,
     folds: outer.map((f) => ({ train: Array.from(f.train), test: Array.from(f.test) })),
+    seeds: outer.map((_, index) => tuningSeed(index, repeat)),
     trials,
     inner_folds: 5,
     space: space ?? searchSpaceOf('gbdt'),
@@ -95,17 +107,39 @@ if (family === 'gbdt' && !process.argv.includes('--no-reference')) {
     encoding: 'utf8',
     stdio: ['pipe', 'pipe', 'inherit'],
   });
-  if (run.status === 0) {
-    const reference = JSON.parse(run.stdout) as { versions: Record<string, string>; folds: FoldScore[] };
+  return run.status === 0 ? JSON.parse(run.stdout) : undefined;
+}
+
+const withReference = family === 'gbdt' && !process.argv.includes('--no-reference');
+const onsetRuns: FoldScore[][] = [];
+const referenceRuns: FoldScore[][] = [];
+let versions: Record<string, string> | undefined;
+for (let repeat = 0; repeat < repeats; repeat++) {
+  const onset = evaluateOnset(repeat);
+  onsetRuns.push(onset);
+  console.log(
+    `repeat ${repeat + 1}: onset ${family} tuned for ${metric} (${trials} trials, ${sampler}, 5 inner folds) on ${HAS_REAL_DATA ? 'the real file' : 'generated data'}: ${describe(onset)}, max ${Math.max(...onset.map((r) => r.seconds)).toFixed(1)} s`,
+  );
+  const reference = withReference ? evaluateReference(repeat) : undefined;
+  if (reference) {
+    versions = reference.versions;
+    referenceRuns.push(reference.folds);
     console.log(
-      `XGBoost ${reference.versions.xgboost} tuned by Optuna ${reference.versions.optuna} TPE, same folds and space: held-out mean accuracy ${mean('accuracy', reference.folds).toFixed(4)}, ROC AUC ${mean('roc_auc', reference.folds).toFixed(4)}; tuning time mean ${mean('seconds', reference.folds).toFixed(1)} s`,
+      `repeat ${repeat + 1}: XGBoost ${versions.xgboost} tuned by Optuna ${versions.optuna} TPE, same folds, seeds and space: ${describe(reference.folds)}`,
     );
-    console.log(
-      `onset - reference: accuracy ${(mean('accuracy', results) - mean('accuracy', reference.folds)).toFixed(4)}, ROC AUC ${(mean('roc_auc', results) - mean('roc_auc', reference.folds)).toFixed(4)}; tuning time ratio ${(mean('seconds', results) / mean('seconds', reference.folds)).toFixed(2)}`,
-    );
-  } else {
+  } else if (withReference) {
     console.log(
       'Reference not run: install Debian python3-xgboost, python3-sklearn and python3-optuna to compare.',
     );
   }
+}
+
+const onsetAll = onsetRuns.flat();
+const referenceAll = referenceRuns.flat();
+if (repeats > 1) console.log(`mean over ${repeats} repeats: onset ${describe(onsetAll)}`);
+if (referenceAll.length === onsetAll.length && versions) {
+  if (repeats > 1) console.log(`mean over ${repeats} repeats: XGBoost ${describe(referenceAll)}`);
+  console.log(
+    `onset - reference: accuracy ${(mean('accuracy', onsetAll) - mean('accuracy', referenceAll)).toFixed(4)}, ROC AUC ${(mean('roc_auc', onsetAll) - mean('roc_auc', referenceAll)).toFixed(4)}; tuning time ratio ${(mean('seconds', onsetAll) / mean('seconds', referenceAll)).toFixed(2)}`,
+  );
 }
