@@ -13,13 +13,12 @@
  */
 import { readDatasetFile } from '../src/data/csv-reader.js';
 import { FEATURE_NAMES, type FeatureName } from '../src/data/schema.js';
-import { stratifiedKFold } from '../src/data/splits.js';
-import { createEstimator } from '../src/ml/estimators.js';
-import { createMatrix, type Matrix, selectMatrixRows } from '../src/ml/matrix.js';
+import { type Split, stratifiedKFold } from '../src/data/splits.js';
+import { createMatrix, type Matrix } from '../src/ml/matrix.js';
 import { type BinaryMetrics, evaluateBinary } from '../src/ml/metrics/index.js';
 import { featureMatrix } from '../src/ml/train.js';
-import { tune } from '../src/ml/tuning/tune.js';
 import { HAS_REAL_DATA, REAL_DATA_PATH, REAL_DATA_SKIP_REASON } from '../test/support/fixtures.js';
+import { tuneRefitScore } from './support/nested-tuning.js';
 
 if (!HAS_REAL_DATA) {
   console.log(`Not run: ${REAL_DATA_SKIP_REASON}`);
@@ -59,18 +58,12 @@ const rawMatrix = createMatrix(
   RULE_FEATURES.length,
 );
 
-const heldOut = (score: (train: number[], test: number[], fold: number) => Float64Array): string => {
-  const metrics: BinaryMetrics[] = outer.map((fold, index) =>
-    evaluateBinary(
-      Float64Array.from(fold.test, (row) => y[row]!),
-      score(Array.from(fold.train), Array.from(fold.test), index),
-    ),
-  );
+const describe = (metrics: readonly BinaryMetrics[]): string => {
   const mean = (key: 'accuracy' | 'roc_auc') => metrics.reduce((sum, m) => sum + m[key], 0) / metrics.length;
   return `held-out mean accuracy ${mean('accuracy').toFixed(4)}, ROC AUC ${mean('roc_auc').toFixed(4)}`;
 };
 
-const cellMajority = (train: number[], test: number[]) => {
+const cellMajority = ({ train, test }: Split): BinaryMetrics => {
   const prior = train.reduce((sum, row) => sum + y[row]!, 0) / train.length;
   const cells = new Map<string, { positives: number; count: number }>();
   for (const row of train) {
@@ -80,22 +73,24 @@ const cellMajority = (train: number[], test: number[]) => {
     cell.count += 1;
     cells.set(key, cell);
   }
-  return Float64Array.from(test, (row) => {
+  const probabilities = Float64Array.from(test, (row) => {
     const cell = cells.get(indicators(row).join(''));
     return cell ? (cell.positives + prior) / (cell.count + 1) : prior;
   });
+  return evaluateBinary(
+    Float64Array.from(test, (row) => y[row]!),
+    probabilities,
+  );
 };
 
-const tunedGbdt = (matrix: Matrix) => (train: number[], test: number[], fold: number) => {
-  const xTrain = selectMatrixRows(matrix, train);
-  const yTrain = Float64Array.from(train, (row) => y[row]!);
-  const tuned = tune('gbdt', xTrain, yTrain, { trials: 50, folds: 5, seed: fold + 1 });
-  return createEstimator('gbdt', tuned.best.params)
-    .fit(xTrain, yTrain)
-    .predictProba(selectMatrixRows(matrix, test));
-};
+/** Tuned gbdt over the outer folds, with the seeds of `npm run bench:tuning`'s first repeat. */
+const tunedGbdt = (matrix: Matrix) =>
+  outer.map(
+    (fold, index) =>
+      tuneRefitScore('gbdt', matrix, y, fold, { trials: 50, folds: 5, seed: index + 1 }).metrics,
+  );
 
-console.log(`the seven indicators' cells, training-part majority: ${heldOut(cellMajority)}`);
-console.log(`tuned gbdt on the seven indicators only: ${heldOut(tunedGbdt(indicatorMatrix))}`);
-console.log(`tuned gbdt on the seven features' raw values only: ${heldOut(tunedGbdt(rawMatrix))}`);
-console.log(`tuned gbdt on all 32 features (npm run bench:tuning): ${heldOut(tunedGbdt(x))}`);
+console.log(`the seven indicators' cells, training-part majority: ${describe(outer.map(cellMajority))}`);
+console.log(`tuned gbdt on the seven indicators only: ${describe(tunedGbdt(indicatorMatrix))}`);
+console.log(`tuned gbdt on the seven features' raw values only: ${describe(tunedGbdt(rawMatrix))}`);
+console.log(`tuned gbdt on all 32 features (npm run bench:tuning): ${describe(tunedGbdt(x))}`);

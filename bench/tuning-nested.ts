@@ -19,13 +19,12 @@ import { readDatasetFile } from '../src/data/csv-reader.js';
 import { generateDataset, writeKaggleCsv } from '../src/data/generator/generator.js';
 import { stratifiedKFold } from '../src/data/splits.js';
 import type { EstimatorName } from '../src/ml/estimator.js';
-import { createEstimator } from '../src/ml/estimators.js';
-import { selectMatrixRows } from '../src/ml/matrix.js';
-import { evaluateBinary, type SelectionMetric } from '../src/ml/metrics/index.js';
+import type { SelectionMetric } from '../src/ml/metrics/index.js';
 import { featureMatrix } from '../src/ml/train.js';
 import { type SearchSpace, searchSpaceOf } from '../src/ml/tuning/search-space.js';
-import { type TuneOptions, tune } from '../src/ml/tuning/tune.js';
+import type { TuneOptions } from '../src/ml/tuning/tune.js';
 import { HAS_REAL_DATA, REAL_DATA_PATH } from '../test/support/fixtures.js';
+import { tuneRefitScore } from './support/nested-tuning.js';
 
 const argument = (name: string, fallback: string) => {
   const at = process.argv.indexOf(`--${name}`);
@@ -67,10 +66,7 @@ const describe = (rows: readonly FoldScore[]) =>
 /** Onset's side: one repeat of the nested evaluation. */
 function evaluateOnset(repeat: number): FoldScore[] {
   return outer.map((fold, index) => {
-    const xTrain = selectMatrixRows(x, fold.train);
-    const yTrain = Float64Array.from(fold.train, (i) => y[i]!);
-    const started = performance.now();
-    const tuned = tune(family, xTrain, yTrain, {
+    const { metrics, seconds } = tuneRefitScore(family, x, y, fold, {
       trials,
       folds: 5,
       seed: tuningSeed(index, repeat),
@@ -78,10 +74,6 @@ function evaluateOnset(repeat: number): FoldScore[] {
       sampler,
       ...(space ? { space } : {}),
     });
-    const seconds = (performance.now() - started) / 1000;
-    const model = createEstimator(family, tuned.best.params).fit(xTrain, yTrain);
-    const yTest = Float64Array.from(fold.test, (i) => y[i]!);
-    const metrics = evaluateBinary(yTest, model.predictProba(selectMatrixRows(x, fold.test)));
     console.log(
       `repeat ${repeat + 1}, outer fold ${index + 1}: held-out accuracy ${metrics.accuracy.toFixed(4)}, ROC AUC ${metrics.roc_auc.toFixed(4)}; ${trials}-trial tuning on ${fold.train.length} rows took ${seconds.toFixed(1)} s`,
     );

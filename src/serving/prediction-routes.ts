@@ -137,8 +137,13 @@ export async function predictionApi(app: FastifyInstance, options: PredictionApi
       throw new OnsetError('TEMPORARILY_UNAVAILABLE', `No model is loaded yet (${live.uri}); see GET /ready`);
     return current;
   };
-  const invalid = (reply: FastifyReply, problems: readonly FieldProblem[], what: string) => {
+  const countProblems = (problems: readonly FieldProblem[]) => {
     for (const problem of problems) metrics.validationErrors.inc({ reason: problem.reason });
+  };
+  /** Answers 400 for a body that failed its route schema, listing every problem. */
+  const invalid = (reply: FastifyReply, validationError: Error, what: string) => {
+    const problems = fieldProblems((validationError as { validation?: [] }).validation ?? []);
+    countProblems(problems);
     return reply.status(400).send({
       error_code: 'INVALID_PARAMETER_VALUE',
       message: `Invalid ${what}: ${problems.length} problem(s); ${problems
@@ -216,11 +221,7 @@ export async function predictionApi(app: FastifyInstance, options: PredictionApi
     reply.header('cache-control', API_HEADERS['cache-control']);
     if (options.apiKey !== undefined) requireKey(request);
     if (request.validationError) {
-      return invalid(
-        reply,
-        fieldProblems((request.validationError as { validation?: [] }).validation ?? []),
-        'prediction record',
-      );
+      return invalid(reply, request.validationError, 'prediction record');
     }
     const model = served();
     const explain = explainAlways || (request.query as { explain?: string }).explain === 'true';
@@ -274,11 +275,7 @@ export async function predictionApi(app: FastifyInstance, options: PredictionApi
       reply.headers(API_HEADERS);
       requireKey(request);
       if (request.validationError) {
-        return invalid(
-          reply,
-          fieldProblems((request.validationError as { validation?: [] }).validation ?? []),
-          'batch',
-        );
+        return invalid(reply, request.validationError, 'batch');
       }
       const model = served();
       const records = (request.body as { records: unknown[] }).records;
@@ -289,7 +286,7 @@ export async function predictionApi(app: FastifyInstance, options: PredictionApi
           valid.push({ index, record: record as PredictionRecord });
         } else {
           const errors = fieldProblems(validateRecord.errors ?? []);
-          for (const problem of errors) metrics.validationErrors.inc({ reason: problem.reason });
+          countProblems(errors);
           results[index] = { index, errors };
         }
       });

@@ -51,7 +51,7 @@ export interface TpeOptions {
 }
 
 /** Optuna's default split: the best 10% of the trials (at least one, at most 25) are the good ones. */
-export const defaultGoodCount = (trials: number): number => Math.min(Math.ceil(0.1 * trials), 25);
+const defaultGoodCount = (trials: number): number => Math.min(Math.ceil(0.1 * trials), 25);
 
 /**
  * Tree-structured Parzen Estimator (Bergstra et al. 2011), univariate, following Optuna's `TPESampler`
@@ -111,6 +111,8 @@ interface Parzen {
   readonly means: readonly number[];
   readonly sigmas: readonly number[];
   readonly weights: readonly number[];
+  /** Each kernel's mass inside [low, high], by which its truncated density is divided. */
+  readonly inside: readonly number[];
   readonly low: number;
   readonly high: number;
   /** Integer ranges: a value's density is the mass of [value - 0.5, value + 0.5]. */
@@ -153,7 +155,8 @@ function parzen(
     sigmas[i] = Math.min(range, Math.max(minSigma, sortedSigmas[k]!));
   });
   sigmas[means.length - 1] = range;
-  return { means, sigmas, weights: mixtureWeights(observations.length), low, high, step };
+  const inside = means.map((mean, i) => gaussMass((low - mean) / sigmas[i]!, (high - mean) / sigmas[i]!));
+  return { means, sigmas, weights: mixtureWeights(observations.length), inside, low, high, step };
 }
 
 function logDensity(model: Parzen, x: number): number {
@@ -161,7 +164,6 @@ function logDensity(model: Parzen, x: number): number {
   for (let i = 0; i < model.means.length; i++) {
     const mean = model.means[i]!;
     const sigma = model.sigmas[i]!;
-    const inside = gaussMass((model.low - mean) / sigma, (model.high - mean) / sigma);
     const density =
       model.step === undefined
         ? Math.exp(-0.5 * ((x - mean) / sigma) ** 2) / (sigma * Math.sqrt(2 * Math.PI))
@@ -169,20 +171,26 @@ function logDensity(model: Parzen, x: number): number {
             (Math.max(x - model.step / 2, model.low) - mean) / sigma,
             (Math.min(x + model.step / 2, model.high) - mean) / sigma,
           );
-    total += (model.weights[i]! * density) / inside;
+    total += (model.weights[i]! * density) / model.inside[i]!;
   }
   return Math.log(total + 1e-300);
 }
 
 /** A draw from the mixture: a component by weight, then its Gaussian truncated to the range. */
 function sampleParzen(model: Parzen, random: Random): number {
-  let u = random.next();
-  let k = 0;
-  while (k < model.weights.length - 1 && u >= model.weights[k]!) u -= model.weights[k++]!;
+  const k = drawIndex(model.weights, random);
   for (;;) {
     const x = model.means[k]! + model.sigmas[k]! * random.normal();
     if (x >= model.low && x <= model.high) return x;
   }
+}
+
+/** An index drawn with the given probabilities (summing to one). */
+function drawIndex(probabilities: readonly number[], random: Random): number {
+  let u = random.next();
+  let k = 0;
+  while (k < probabilities.length - 1 && u >= probabilities[k]!) u -= probabilities[k++]!;
+  return k;
 }
 
 /** P(a < Z < b) for a standard normal Z, accurate in both tails. */
@@ -262,9 +270,7 @@ function proposeChoice(
   let best = 0;
   let bestRatio = Number.NEGATIVE_INFINITY;
   for (let c = 0; c < candidates; c++) {
-    let u = random.next();
-    let k = 0;
-    while (k < l.length - 1 && u >= l[k]!) u -= l[k++]!;
+    const k = drawIndex(l, random);
     const ratio = Math.log(l[k]!) - Math.log(g[k]!);
     if (ratio > bestRatio) {
       bestRatio = ratio;
