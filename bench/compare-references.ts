@@ -14,11 +14,11 @@ import { fileURLToPath } from 'node:url';
 import { readDatasetFile } from '../src/data/csv-reader.js';
 import { generateDataset, writeKaggleCsv } from '../src/data/generator/generator.js';
 import { stratifiedKFold } from '../src/data/splits.js';
+import { selectMatrixRows } from '../src/math/matrix.js';
 import { crossValidate } from '../src/ml/cross-validate.js';
 import type { EstimatorName } from '../src/ml/estimator.js';
 import { createEstimator } from '../src/ml/estimators.js';
 import { gbdt } from '../src/ml/gbdt/gbdt.js';
-import { selectMatrixRows } from '../src/ml/matrix.js';
 import { featureMatrix } from '../src/ml/train.js';
 import { HAS_REAL_DATA, REAL_DATA_PATH } from '../test/support/fixtures.js';
 

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toRowMajor } from '../src/data/dataset.js';
 import { generateDataset, writeKaggleCsv } from '../src/data/generator/generator.js';
 import { FEATURE_NAMES, KAGGLE_COLUMNS } from '../src/data/schema.js';
-import { createMatrix } from '../src/ml/matrix.js';
+import { createMatrix } from '../src/math/matrix.js';
 import type { CalibrationBin } from '../src/ml/metrics/calibration.js';
 import { BINARY_METRIC_NAMES, type BinaryMetrics, evaluateBinary } from '../src/ml/metrics/index.js';
 import { loadModelFile, type ModelDocument, saveModelDocument } from '../src/ml/model-document.js';

@@ -11,8 +11,8 @@ import {
 } from '../data/csv-reader.js';
 import { csvLine } from '../data/csv-writer.js';
 import { FEATURE_NAMES, ID_COLUMN } from '../data/schema.js';
+import { createMatrix } from '../math/matrix.js';
 import { missingValuePolicy } from '../ml/estimators.js';
-import { createMatrix } from '../ml/matrix.js';
 import { binaryCurves, evaluateBinary } from '../ml/metrics/index.js';
 import { loadModelFile } from '../ml/model-document.js';
 import { featureMatrix } from '../ml/train.js';

@@ -3,11 +3,11 @@ import { toRowMajor } from '../data/dataset.js';
 import { generateDataset } from '../data/generator/generator.js';
 import { FEATURE_NAMES } from '../data/schema.js';
 import { stratifiedKFold } from '../data/splits.js';
+import { createMatrix, selectMatrixRows } from '../math/matrix.js';
 import { type CrossValidationResult, crossValidate } from './cross-validate.js';
 import { createEstimator } from './estimators.js';
 import { EARLY_STOPPING_HOLDOUT, fitWithHoldout } from './fit.js';
 import { GbdtModel } from './gbdt/gbdt.js';
-import { createMatrix, selectMatrixRows } from './matrix.js';
 import { BINARY_METRIC_NAMES, evaluateBinary } from './metrics/index.js';
 
 const dataset = generateDataset({ rows: 300, seed: 21 });

@@ -1,4 +1,4 @@
-import type { Matrix } from './matrix.js';
+import type { Matrix } from '../math/matrix.js';
 import type { ParamValue } from './params.js';
 
 /** The model families Onset trains. */

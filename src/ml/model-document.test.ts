@@ -7,10 +7,10 @@ import { toRowMajor } from '../data/dataset.js';
 import { generateDataset } from '../data/generator/generator.js';
 import { FEATURE_NAMES, FEATURES, TARGET_COLUMN } from '../data/schema.js';
 import { isOnsetError, type OnsetError } from '../errors.js';
+import { createMatrix, type Matrix } from '../math/matrix.js';
 import type { EstimatorName, FittedModel } from './estimator.js';
 import { createEstimator } from './estimators.js';
 import { GbdtModel } from './gbdt/gbdt.js';
-import { createMatrix, type Matrix } from './matrix.js';
 import {
   createModelDocument,
   currentSchema,

@@ -1,12 +1,12 @@
 import { type Dataset, requireTarget, toRowMajor } from '../data/dataset.js';
 import { fingerprintDataset } from '../data/fingerprint.js';
 import { FEATURE_NAMES } from '../data/schema.js';
+import { createMatrix, type Matrix } from '../math/matrix.js';
 import { type CrossValidationResult, crossValidate } from './cross-validate.js';
 import type { EstimatorName, FitProgress, FittedModel } from './estimator.js';
 import { createEstimator } from './estimators.js';
 import { globalImportance, rankFeatures } from './explain/explain.js';
 import { fitWithHoldout } from './fit.js';
-import { createMatrix, type Matrix } from './matrix.js';
 import { type BinaryMetrics, evaluateBinary, type SelectionMetric } from './metrics/index.js';
 import { createModelDocument, type ModelDocument, type TuningSummary } from './model-document.js';
 import { canRunFoldsInParallel, ParallelFoldExecutor } from './parallel/fold-executor.js';

@@ -1,5 +1,5 @@
 import { invalidParameter } from '../errors.js';
-import type { Matrix } from './matrix.js';
+import type { Matrix } from '../math/matrix.js';
 
 /** Counts of each class in a validated 0/1 target. */
 export interface ClassCounts {

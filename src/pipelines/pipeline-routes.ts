@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { invalidParameter } from '../errors.js';
-import { requireAdminToken } from '../server/admin-token.js';
+import { requireAdminToken } from '../http/admin-token.js';
 import {
   type Fields,
   fieldsOf,

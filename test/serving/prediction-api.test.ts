@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateDataset } from '../../src/data/generator/generator.js';
 import { FEATURE_NAMES } from '../../src/data/schema.js';
-import { createMatrix } from '../../src/ml/matrix.js';
+import { createMatrix } from '../../src/math/matrix.js';
 import { OnsetMetrics } from '../../src/monitoring/metrics.js';
 import { buildApp } from '../../src/server/app.js';
 import { LiveModel } from '../../src/serving/live-model.js';

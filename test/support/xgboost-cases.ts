@@ -1,7 +1,7 @@
 import { toRowMajor } from '../../src/data/dataset.js';
 import { generateDataset } from '../../src/data/generator/generator.js';
 import { FEATURE_NAMES } from '../../src/data/schema.js';
-import { createMatrix, type Matrix } from '../../src/ml/matrix.js';
+import { createMatrix, type Matrix } from '../../src/math/matrix.js';
 import { Random } from '../../src/util/random.js';
 
 /** Onset models exported to XGBoost JSON for the interoperability fixtures (see scripts/fixtures). */

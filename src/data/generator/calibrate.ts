@@ -1,6 +1,6 @@
-import { choleskySolve } from '../../ml/linalg.js';
-import { createMatrix } from '../../ml/matrix.js';
-import { sigmoid } from '../../util/math.js';
+import { choleskySolve } from '../../math/linalg.js';
+import { createMatrix } from '../../math/matrix.js';
+import { sigmoid } from '../../math/sigmoid.js';
 import type { Dataset } from '../dataset.js';
 import { fingerprintDataset } from '../fingerprint.js';
 import { quantileOfSorted } from '../profile.js';

@@ -1,5 +1,5 @@
 import { invalidParameter } from '../../errors.js';
-import { sigmoid } from '../../util/math.js';
+import { sigmoid } from '../../math/sigmoid.js';
 import { Random } from '../../util/random.js';
 import { writeCsvFile } from '../csv-writer.js';
 import { createDataset, type Dataset } from '../dataset.js';

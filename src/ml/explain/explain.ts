@@ -1,8 +1,8 @@
 import { invalidParameter } from '../../errors.js';
+import type { Matrix } from '../../math/matrix.js';
 import type { FittedModel } from '../estimator.js';
 import { LinearModel } from '../linear/linear-regression.js';
 import { LogisticModel } from '../logistic/logistic-regression.js';
-import type { Matrix } from '../matrix.js';
 import { type SplitImportance, splitImportance } from './split-importance.js';
 import { treeShap } from './tree-shap.js';
 import { type Contributions, isTreeEnsembleExplainable } from './types.js';

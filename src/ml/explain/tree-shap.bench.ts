@@ -4,8 +4,8 @@ import { bench, describe } from 'vitest';
 import { toRowMajor } from '../../data/dataset.js';
 import { generateDataset } from '../../data/generator/generator.js';
 import { FEATURE_NAMES } from '../../data/schema.js';
+import { createMatrix } from '../../math/matrix.js';
 import { fromXgboostJson } from '../gbdt/xgboost-json.js';
-import { createMatrix } from '../matrix.js';
 import { treeShap } from './tree-shap.js';
 
 // XGBoost's defaults: 100 trees of depth up to 6, on the size of the Kaggle data set.

@@ -1,6 +1,6 @@
 import { invalidParameter } from '../../errors.js';
+import { createMatrix, type Matrix } from '../../math/matrix.js';
 import { checkTreeStructure, type FlatTree, treeDepth } from '../gbdt/tree.js';
-import { createMatrix, type Matrix } from '../matrix.js';
 import type { Contributions, TreeEnsembleExplainable } from './types.js';
 
 /**

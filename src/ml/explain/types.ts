@@ -1,5 +1,5 @@
+import type { Matrix } from '../../math/matrix.js';
 import type { FlatTree } from '../gbdt/tree.js';
-import type { Matrix } from '../matrix.js';
 
 /**
  * Additive explanation of a model's raw score: for each row, `bias + sum(values[row, j])` equals the

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { createMatrix, matrixFromRows } from '../../math/matrix.js';
 import { Random } from '../../util/random.js';
-import { createMatrix, matrixFromRows } from '../matrix.js';
 import { binMatrix, fitBinMapper, MISSING_BIN } from './binning.js';
 
 const NaN_ = Number.NaN;

@@ -1,4 +1,4 @@
-import type { Matrix } from '../matrix.js';
+import type { Matrix } from '../../math/matrix.js';
 
 /** The bin code of a missing value. */
 export const MISSING_BIN = 0xffff;

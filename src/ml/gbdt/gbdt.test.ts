@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { OnsetError } from '../../errors.js';
+import { createMatrix, type Matrix, matrixFromRows } from '../../math/matrix.js';
 import { Random } from '../../util/random.js';
-import { createMatrix, type Matrix, matrixFromRows } from '../matrix.js';
 import { baseMargin, type GbdtState, gbdt, loadGbdtModel } from './gbdt.js';
 import { meanLogLoss } from './loss.js';
 import { TreeEnsemblePredictor } from './predictor.js';

@@ -1,9 +1,9 @@
 import { invalidParameter } from '../../errors.js';
-import { logit, sigmoid } from '../../util/math.js';
+import type { Matrix } from '../../math/matrix.js';
+import { logit, sigmoid } from '../../math/sigmoid.js';
 import { Random } from '../../util/random.js';
 import type { Estimator, FitOptions, FittedModel, ModelState } from '../estimator.js';
 import type { TreeEnsembleExplainable } from '../explain/types.js';
-import type { Matrix } from '../matrix.js';
 import { finiteNumbers } from '../model-state.js';
 import { checkTrainingData } from '../training-data.js';
 import { binMatrix, fitBinMapper, MISSING_BIN } from './binning.js';

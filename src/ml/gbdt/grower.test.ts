@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { createMatrix, type Matrix, matrixFromRows } from '../../math/matrix.js';
 import { Random } from '../../util/random.js';
-import { createMatrix, type Matrix, matrixFromRows } from '../matrix.js';
 import { growTree } from './grower.js';
 import { leafWeight, nodeGain } from './loss.js';
 import {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { logit, sigmoid } from '../../util/math.js';
+import { logit, sigmoid } from '../../math/sigmoid.js';
 import { leafWeight, logisticGradients, meanLogLoss, nodeGain } from './loss.js';
 
 /** The (weighted) log loss of one row at margin m. */

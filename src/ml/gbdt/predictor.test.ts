@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { OnsetError } from '../../errors.js';
-import { sigmoid as marginToProbability } from '../../util/math.js';
+import { createMatrix, type Matrix } from '../../math/matrix.js';
+import { sigmoid as marginToProbability } from '../../math/sigmoid.js';
 import { Random } from '../../util/random.js';
-import { createMatrix, type Matrix } from '../matrix.js';
 import { gbdt } from './gbdt.js';
 import { TreeEnsemblePredictor } from './predictor.js';
 import { matrixRow, randomGridMatrix, referenceLeaf, referenceMargin } from './test-support.js';

@@ -1,5 +1,5 @@
 import { invalidParameter } from '../../errors.js';
-import type { Matrix } from '../matrix.js';
+import type { Matrix } from '../../math/matrix.js';
 import { type FlatTree, treeDepth } from './tree.js';
 
 /** Rows scored together per tree in a batch, so their independent traversals overlap in the processor. */

@@ -3,8 +3,9 @@
  * it, and straightforward reference implementations (tree traversal, brute-force split search) that the
  * optimized code is checked against.
  */
+
+import { createMatrix, type Matrix } from '../../math/matrix.js';
 import type { Random } from '../../util/random.js';
-import { createMatrix, type Matrix } from '../matrix.js';
 import type { BinMapper } from './binning.js';
 import { createGrowContext } from './gbdt.js';
 import { type GrowContext, type GrownTree, type GrowParams, growTree } from './grower.js';

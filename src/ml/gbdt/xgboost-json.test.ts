@@ -5,7 +5,7 @@ import { ONSET_EXPORT_CASES, scoringMatrix, withMissingValues } from '../../../t
 import { toRowMajor } from '../../data/dataset.js';
 import { generateDataset } from '../../data/generator/generator.js';
 import { FEATURE_NAMES } from '../../data/schema.js';
-import { createMatrix } from '../matrix.js';
+import { createMatrix } from '../../math/matrix.js';
 import { gbdt } from './gbdt.js';
 import { floatText, fromXgboostJson, isXgboostJson, toXgboostJson } from './xgboost-json.js';
 

@@ -4,7 +4,7 @@ import { toRowMajor } from '../../data/dataset.js';
 import { generateDataset } from '../../data/generator/generator.js';
 import { FEATURE_NAMES } from '../../data/schema.js';
 import { isOnsetError } from '../../errors.js';
-import { createMatrix, type Matrix, matrixFromRows, selectMatrixRows } from '../matrix.js';
+import { createMatrix, type Matrix, matrixFromRows, selectMatrixRows } from '../../math/matrix.js';
 import {
   LINEAR_PARAM_SPECS,
   type LinearModel,

@@ -1,7 +1,7 @@
 import { invalidParameter } from '../../errors.js';
+import { leastSquares } from '../../math/linalg.js';
+import { createMatrix, type Matrix } from '../../math/matrix.js';
 import type { Estimator, FitOptions, FittedModel, ModelState } from '../estimator.js';
-import { leastSquares } from '../linalg.js';
-import { createMatrix, type Matrix } from '../matrix.js';
 import {
   expectFeatureCount,
   expectName,

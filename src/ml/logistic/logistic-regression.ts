@@ -1,14 +1,14 @@
 import { invalidParameter } from '../../errors.js';
-import { sigmoid } from '../../util/math.js';
+import { choleskySolve, minimumNormSolve } from '../../math/linalg.js';
+import { createMatrix, type Matrix } from '../../math/matrix.js';
+import { sigmoid } from '../../math/sigmoid.js';
 import type { Estimator, FitOptions, FittedModel, ModelState } from '../estimator.js';
-import { choleskySolve, minimumNormSolve } from '../linalg.js';
 import {
   checkPredictMatrix,
   columnMeans,
   type LinearContributions,
   linearContributions,
 } from '../linear/linear-regression.js';
-import { createMatrix, type Matrix } from '../matrix.js';
 import {
   expectFeatureCount,
   expectName,

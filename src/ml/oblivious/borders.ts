@@ -8,8 +8,9 @@
  * - the borders of a categorical feature are quantiles of its training-time (ordered) target statistics,
  *   pooled over all permutations.
  */
+
+import { createMatrix, type Matrix } from '../../math/matrix.js';
 import { type BinMapper, binMatrix, fitBinMapper, MISSING_BIN, packThresholds } from '../gbdt/binning.js';
-import { createMatrix, type Matrix } from '../matrix.js';
 
 export interface Borders {
   /** Thresholds of feature f: `cuts[cutStart[f] .. cutStart[f + 1])`, ascending float32 values. */

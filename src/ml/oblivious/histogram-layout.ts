@@ -7,7 +7,7 @@
  * Features with a single bin cannot split and are left out.
  */
 
-import type { Matrix } from '../matrix.js';
+import type { Matrix } from '../../math/matrix.js';
 import { type Borders, binCount, histogramOffsets } from './borders.js';
 
 /** Joint cells of a bundle: at most this many per bundle. */

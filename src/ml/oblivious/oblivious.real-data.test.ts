@@ -3,7 +3,7 @@ import { HAS_REAL_DATA, REAL_DATA_PATH } from '../../../test/support/fixtures.js
 import { readDatasetFile } from '../../data/csv-reader.js';
 import { requireTarget } from '../../data/dataset.js';
 import { stratifiedKFold } from '../../data/splits.js';
-import { selectMatrixRows } from '../matrix.js';
+import { selectMatrixRows } from '../../math/matrix.js';
 import { evaluateBinary } from '../metrics/index.js';
 import { featureMatrix } from '../train.js';
 import { oblivious } from './oblivious.js';

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { OnsetError } from '../../errors.js';
-import { sigmoid } from '../../util/math.js';
+import { createMatrix, type Matrix, matrixFromRows } from '../../math/matrix.js';
+import { sigmoid } from '../../math/sigmoid.js';
 import { Random } from '../../util/random.js';
 import { logisticGradients, meanLogLoss } from '../gbdt/loss.js';
 import { checkTreeStructure, type FlatTree } from '../gbdt/tree.js';
-import { createMatrix, type Matrix, matrixFromRows } from '../matrix.js';
 import { loadObliviousModel, type ObliviousState, oblivious } from './oblivious.js';
 import { leafIndexOf, treeDepthOf } from './symmetric-tree.js';
 

@@ -1,11 +1,11 @@
 import { invalidParameter } from '../../errors.js';
-import { logit, sigmoid } from '../../util/math.js';
+import { createMatrix, type Matrix } from '../../math/matrix.js';
+import { logit, sigmoid } from '../../math/sigmoid.js';
 import { Random } from '../../util/random.js';
 import type { Estimator, EstimatorName, FitOptions, FittedModel, ModelState } from '../estimator.js';
 import type { TreeEnsembleExplainable } from '../explain/types.js';
 import { logisticGradients, meanLogLoss } from '../gbdt/loss.js';
 import type { FlatTree } from '../gbdt/tree.js';
-import { createMatrix, type Matrix } from '../matrix.js';
 import { checkTrainingData } from '../training-data.js';
 import { fitBorders } from './borders.js';
 import { type GrowContext, GrowWorkspace, growObliviousTree, type LevelFeatures } from './grower.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { matrixFromRows } from '../../math/matrix.js';
 import { Random } from '../../util/random.js';
-import { matrixFromRows } from '../matrix.js';
 import {
   CategoryEncoder,
   categoryStatistics,

@@ -11,7 +11,7 @@
  * a missing value (NaN) is a category of its own.
  */
 import { invalidParameter } from '../../errors.js';
-import type { Matrix } from '../matrix.js';
+import type { Matrix } from '../../math/matrix.js';
 
 /** The encoded value of a category with `positives` of `count` rows in the positive class. */
 export function targetStatistic(positives: number, count: number, prior: number): number {

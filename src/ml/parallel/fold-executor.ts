@@ -2,6 +2,7 @@ import { availableParallelism } from 'node:os';
 import type { Worker } from 'node:worker_threads';
 import { stratifiedKFold } from '../../data/splits.js';
 import { OnsetError } from '../../errors.js';
+import type { Matrix } from '../../math/matrix.js';
 import {
   assembleCrossValidation,
   type CrossValidationOptions,
@@ -10,7 +11,6 @@ import {
 } from '../cross-validate.js';
 import type { EstimatorName } from '../estimator.js';
 import { createEstimator } from '../estimators.js';
-import type { Matrix } from '../matrix.js';
 import { CONTROL, FOLD_SLOTS, FOLD_STATUS, type FoldTask, type WorkerData } from './fold-protocol.js';
 import { type SharedFoldState, sharedViews, workOnFolds } from './fold-work.js';
 import { startWorker } from './start-worker.js';

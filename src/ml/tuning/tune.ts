@@ -1,9 +1,9 @@
 import { invalidParameter } from '../../errors.js';
+import type { Matrix } from '../../math/matrix.js';
 import { Random } from '../../util/random.js';
 import { type CrossValidationResult, crossValidate } from '../cross-validate.js';
 import type { EstimatorName } from '../estimator.js';
 import { createEstimator } from '../estimators.js';
-import type { Matrix } from '../matrix.js';
 import {
   type BinaryMetricName,
   lowerIsBetter,

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { invalidParameter } from '../../errors.js';
-import { requireAdminToken } from '../../server/admin-token.js';
+import { requireAdminToken } from '../../http/admin-token.js';
 import { joinArtifactPath, joinUri, runArtifactPrefix, sourceArtifactPath } from '../artifact-paths.js';
 import type { ArtifactStore } from '../artifacts/artifact-store.js';
 import { MODEL_STAGES, type ModelStage, RUN_STATUSES, type RunStatus, type ViewType } from '../entities.js';
