@@ -89,3 +89,13 @@ describe('dependencies point down', () => {
     ]);
   });
 });
+
+describe('configuration', () => {
+  it('is read from the environment only by src/config.ts', () => {
+    const readers = sourceFiles(SRC)
+      .filter((file) => !file.endsWith('.test.ts') && relative(SRC, file) !== 'config.ts')
+      .filter((file) => /\bprocess\.env\b/.test(readFileSync(file, 'utf8')))
+      .map((file) => relative(ROOT, file));
+    expect(readers).toEqual([]);
+  });
+});

@@ -1,3 +1,4 @@
+import { userInfo } from 'node:os';
 import { type Command, Option } from 'commander';
 import { MODEL_STAGES, type ModelVersion } from '../tracking/entities.js';
 import { registerModelVersion } from '../tracking/model-registry.js';
@@ -154,7 +155,7 @@ export function registerModelsCommands(program: Command): void {
           version,
           stage: options.stage,
           archiveExistingVersions: options.archiveExisting ?? false,
-          user: process.env.USER ?? 'cli',
+          user: currentUser(),
           reason: options.reason,
         });
         if (options.json) printJson(updated);
@@ -187,4 +188,13 @@ export function registerModelsCommands(program: Command): void {
       await stores.close();
     }
   });
+}
+
+/** The account recorded on a stage transition made from the CLI (the OS user, as MLflow records it). */
+function currentUser(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return 'cli';
+  }
 }

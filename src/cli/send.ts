@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { resolveConfig } from '../config.js';
 import { readDatasetFile } from '../data/csv-reader.js';
 import type { Dataset } from '../data/dataset.js';
 import { generateDataset } from '../data/generator/generator.js';
@@ -34,12 +35,13 @@ export function registerSendCommand(program: Command): void {
     .option('--api-key <key>', 'the X-API-Key header (env ONSET_API_KEY)')
     .option('--json', 'print the answers as JSON')
     .action(async (options: SendOptions) => {
-      const url = (options.url ?? `http://127.0.0.1:${process.env.ONSET_PORT ?? 9696}`).replace(/\/+$/, '');
+      const config = resolveConfig();
+      const url = (options.url ?? `http://127.0.0.1:${config.port}`).replace(/\/+$/, '');
       const dataset: Dataset = options.data
         ? (await readDatasetFile(options.data)).dataset
         : generateDataset({ rows: options.n, seed: options.seed, firstPatientId: 800001 });
       const count = Math.min(options.n, dataset.rowCount);
-      const apiKey = options.apiKey ?? process.env.ONSET_API_KEY;
+      const apiKey = options.apiKey ?? config.apiKey;
       const answers: { patient_id: string; status: number; body: Record<string, unknown> }[] = [];
       for (let i = 0; i < count; i++) {
         const patientId = dataset.patientIds?.[i] ?? `row-${i + 1}`;

@@ -7,9 +7,10 @@
  * (`*.onset-tmp`) are hidden from listings, and any path segment ending in `.onset-sha256` or `.onset-tmp`
  * is refused (INVALID_PARAMETER_VALUE), so an artifact can never overwrite a sidecar.
  *
- * Writes: content and sidecar go to temporary files in the target directory and are renamed into place,
- * sidecar first, so a reader never sees a partial file; a crash between the two renames leaves an artifact
- * that fails verification (refused, never silently wrong) until it is written again. Concurrent writers of
+ * Writes: content and sidecar go to temporary files in the target directory, synced to disk, and are
+ * renamed into place, sidecar first, then the directory is synced: a reader never sees a partial file, and a
+ * written artifact survives a power loss. A crash between the two renames leaves an artifact that fails
+ * verification (refused, never silently wrong) until it is written again. Concurrent writers of
  * one path are last-writer-wins, and a reader racing an overwrite may get a checksum refusal: retry.
  *
  * Reads: `get` and `stream` hash the content and compare it with the sidecar; a mismatch or a missing
@@ -20,11 +21,12 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Stats } from 'node:fs';
-import { lstat, mkdir, open, readdir, readFile, rename, rm, rmdir, stat } from 'node:fs/promises';
+import { lstat, open, readdir, readFile, rename, rm, rmdir, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pathToFileURL } from 'node:url';
 import { invalidParameter, OnsetError } from '../../errors.js';
+import { makeDirectoryDurably, syncDirectory, writeNewFileDurably } from '../../util/atomic-file.js';
 import type { ArtifactEntry, ArtifactStore, StoredArtifact } from './artifact-store.js';
 import {
   checksumMissing,
@@ -75,16 +77,6 @@ async function readSidecar(file: string): Promise<string | undefined> {
   }
 }
 
-async function writeFileDurably(file: string, content: Buffer | string): Promise<void> {
-  const handle = await open(file, 'wx', 0o644);
-  try {
-    await handle.writeFile(content);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
-
 export class LocalArtifactStore implements ArtifactStore {
   readonly rootUri: string;
   /** The root folder, absolute. */
@@ -101,7 +93,7 @@ export class LocalArtifactStore implements ArtifactStore {
   }
 
   private ensureRoot(): Promise<void> {
-    this.rootReady ??= mkdir(this.rootDir, { recursive: true }).then(
+    this.rootReady ??= makeDirectoryDurably(this.rootDir).then(
       () => undefined,
       (error: unknown) => {
         this.rootReady = undefined;
@@ -172,7 +164,7 @@ export class LocalArtifactStore implements ArtifactStore {
     await this.ensureRoot();
     const file = await confineToRoot(this.rootDir, safe);
     try {
-      await mkdir(dirname(file), { recursive: true });
+      await makeDirectoryDurably(dirname(file));
     } catch (error) {
       const code = errnoCode(error);
       if (code === 'EEXIST' || code === 'ENOTDIR') {
@@ -192,10 +184,12 @@ export class LocalArtifactStore implements ArtifactStore {
     const temporary = `${file}.${token}${TEMPORARY_SUFFIX}`;
     const sidecarTemporary = `${file}.${token}.sha${TEMPORARY_SUFFIX}`;
     try {
-      await writeFileDurably(temporary, bytes);
-      await writeFileDurably(sidecarTemporary, `${sha256}  ${basename(file)}\n`);
+      await writeNewFileDurably(temporary, bytes);
+      await writeNewFileDurably(sidecarTemporary, `${sha256}  ${basename(file)}\n`);
       await rename(sidecarTemporary, file + SHA256_SIDECAR_SUFFIX);
       await rename(temporary, file);
+      // Both renames are entries of this directory: one sync makes them survive a power loss.
+      await syncDirectory(dirname(file));
     } catch (error) {
       await rm(temporary, { force: true });
       await rm(sidecarTemporary, { force: true });
