@@ -9,7 +9,7 @@ import { FEATURE_NAMES, FEATURES, TARGET_COLUMN } from '../data/schema.js';
 import { isOnsetError, type OnsetError } from '../errors.js';
 import { createMatrix, type Matrix } from '../math/matrix.js';
 import type { EstimatorName, FittedModel } from './estimator.js';
-import { createEstimator } from './estimators.js';
+import { createEstimator } from './estimator-registry.js';
 import { GbdtModel } from './gbdt/gbdt.js';
 import {
   createModelDocument,

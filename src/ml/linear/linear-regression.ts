@@ -1,6 +1,7 @@
 import { invalidParameter } from '../../errors.js';
 import { leastSquares } from '../../math/linalg.js';
 import { createMatrix, type Matrix } from '../../math/matrix.js';
+import { checkTrainingData } from '../check-training-data.js';
 import type { Estimator, FitOptions, FittedModel, ModelState } from '../estimator.js';
 import {
   expectFeatureCount,
@@ -9,9 +10,8 @@ import {
   expectNumberArray,
   expectRecord,
   expectVersion,
-} from '../model-state.js';
+} from '../model-state-checks.js';
 import { type ParamsOf, resolveParams } from '../params.js';
-import { checkTrainingData } from '../training-data.js';
 
 /** Version of the `linear` model state written by `toJSON`; the loader rejects others. */
 export const LINEAR_MODEL_VERSION = 1;

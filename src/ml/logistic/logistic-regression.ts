@@ -2,6 +2,7 @@ import { invalidParameter } from '../../errors.js';
 import { choleskySolve, minimumNormSolve } from '../../math/linalg.js';
 import { createMatrix, type Matrix } from '../../math/matrix.js';
 import { sigmoid } from '../../math/sigmoid.js';
+import { checkTrainingData } from '../check-training-data.js';
 import type { Estimator, FitOptions, FittedModel, ModelState } from '../estimator.js';
 import {
   checkPredictMatrix,
@@ -16,9 +17,8 @@ import {
   expectNumberArray,
   expectRecord,
   expectVersion,
-} from '../model-state.js';
+} from '../model-state-checks.js';
 import { type ParamsOf, resolveParams } from '../params.js';
-import { checkTrainingData } from '../training-data.js';
 
 /** Version of the `logistic` model state written by `toJSON`; the loader rejects others. */
 export const LOGISTIC_MODEL_VERSION = 1;

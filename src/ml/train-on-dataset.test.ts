@@ -4,10 +4,10 @@ import { fingerprintDataset } from '../data/fingerprint.js';
 import { generateDataset } from '../data/generator/generator.js';
 import { FEATURE_NAMES } from '../data/schema.js';
 import { isOnsetError, type OnsetError } from '../errors.js';
-import { EARLY_STOPPING_HOLDOUT } from './fit.js';
+import { EARLY_STOPPING_HOLDOUT } from './fit-with-holdout.js';
 import { BINARY_METRIC_NAMES, evaluateBinary } from './metrics/index.js';
 import { parseModel, serializeModelDocument } from './model-document.js';
-import { featureMatrix, trainOnDataset } from './train.js';
+import { featureMatrix, trainOnDataset } from './train-on-dataset.js';
 
 const dataset = generateDataset({ rows: 300, seed: 31 });
 const GBDT = { n_estimators: 20, max_depth: 4, seed: 3 } as const;

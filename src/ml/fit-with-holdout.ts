@@ -1,7 +1,7 @@
 import { trainTestSplit } from '../data/splits.js';
 import { type Matrix, selectMatrixRows } from '../math/matrix.js';
 import type { EstimatorName, FitOptions, FittedModel } from './estimator.js';
-import { createEstimator } from './estimators.js';
+import { createEstimator } from './estimator-registry.js';
 
 /** Share of the training rows held out as the validation set when early stopping is asked for. */
 export const EARLY_STOPPING_HOLDOUT = 0.2;
