@@ -45,8 +45,8 @@ describe('explainModel', () => {
     const linear = linearRegression().fit(x, y);
     const logistic = logisticRegression({ C: 0.5 }).fit(x, y);
     for (const [model, score] of [
-      [linear, linear.decisionFunction(x)],
-      [logistic, logistic.decisionFunction(x)],
+      [linear, linear.predictMargin(x)],
+      [logistic, logistic.predictMargin(x)],
     ] as const) {
       const explained = explainModel(model, x);
       expect(explained).toEqual(model.contributions(x));

@@ -140,12 +140,12 @@ describe('linear fit and predict', () => {
     expect(model.coefficients[0]).toBeCloseTo(1, 14);
   });
 
-  it('clips probabilities to [0, 1] but keeps the raw score in decisionFunction', () => {
+  it('clips probabilities to [0, 1] but keeps the raw score in predictMargin', () => {
     const x = matrixFromRows([[0], [1], [2], [3]]);
     const model = linearRegression().fit(x, Float64Array.of(0, 0, 1, 1));
     const wide = matrixFromRows([[-10], [1.5], [10]]);
     expect(Array.from(model.predictProba(wide))).toEqual([0, 0.5, 1]);
-    const raw = model.decisionFunction(wide);
+    const raw = model.predictMargin(wide);
     expect(raw[0]!).toBeLessThan(0);
     expect(raw[2]!).toBeGreaterThan(1);
   });
@@ -195,7 +195,7 @@ describe('linear fit and predict', () => {
   it('explains each score exactly: bias + contributions = raw score', () => {
     const model = linearRegression().fit(small.x, small.y);
     const { bias, values } = model.contributions(small.x);
-    const raw = model.decisionFunction(small.x);
+    const raw = model.predictMargin(small.x);
     expect(values.rows).toBe(300);
     expect(values.cols).toBe(32);
     for (let i = 0; i < small.x.rows; i++) {

@@ -237,7 +237,7 @@ describe('logistic fit and predict', () => {
   it('explains each log-odds exactly: bias + contributions = decision function', () => {
     const model = logisticRegression().fit(small.x, small.y);
     const { bias, values } = model.contributions(small.x);
-    const logits = model.decisionFunction(small.x);
+    const logits = model.predictMargin(small.x);
     const probabilities = model.predictProba(small.x);
     expect(bias).toBe(model.standardizedIntercept);
     for (let i = 0; i < small.x.rows; i++) {
@@ -250,7 +250,7 @@ describe('logistic fit and predict', () => {
 
   it('gives the same log-odds through the original-scale coefficients', () => {
     const model = logisticRegression().fit(small.x, small.y);
-    const logits = model.decisionFunction(small.x);
+    const logits = model.predictMargin(small.x);
     const coefficients = model.coefficients;
     for (let i = 0; i < 20; i++) {
       let z = model.intercept;

@@ -1,5 +1,5 @@
 import { invalidParameter } from '../../errors.js';
-import { createMatrix, type Matrix } from '../../math/matrix.js';
+import { createMatrix, type Matrix, matrixColumn } from '../../math/matrix.js';
 import { logit, sigmoid } from '../../math/sigmoid.js';
 import { Random } from '../../util/random.js';
 import { checkTrainingData } from '../check-training-data.js';
@@ -296,7 +296,7 @@ function fitOblivious(
   // Ordered target statistics: one encoding of the categorical columns per permutation.
   const permutationCount = categoricalFeatures.length > 0 ? params.permutation_count : 1;
   const permutations = Array.from({ length: permutationCount }, () => random.permutation(n));
-  const indexes = categoricalFeatures.map((f) => indexCategories(columnOf(x, f)));
+  const indexes = categoricalFeatures.map((f) => indexCategories(matrixColumn(x, f)));
   const ordered = indexes.map((index) =>
     permutations.map((permutation) => orderedTargetStatistics(index, y, permutation, prior)),
   );
@@ -410,12 +410,6 @@ function fitOblivious(
       ? { train_logloss: trainLoss, valid_logloss: validLoss }
       : { train_logloss: trainLoss },
   });
-}
-
-function columnOf(x: Matrix, f: number): Float64Array {
-  const out = new Float64Array(x.rows);
-  for (let i = 0; i < x.rows; i++) out[i] = x.data[i * x.cols + f]!;
-  return out;
 }
 
 function concat(parts: readonly Float64Array[]): Float64Array {
