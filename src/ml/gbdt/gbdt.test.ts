@@ -101,16 +101,6 @@ describe('gbdt parameters', () => {
     );
   });
 
-  it('rejects an unknown parameter, listing the valid ones with aliases and ranges', () => {
-    const { message } = errorOf(() => gbdt({ num_leaves: 31 }));
-    expect(message).toMatch(/Unknown parameter "num_leaves" for gbdt/);
-    expect(message).toContain('learning_rate (alias eta): a number in (0, 1], default 0.3');
-    expect(message).toContain('max_depth: an integer in [1, 16], default 6');
-    for (const name of ['n_estimators', 'reg_lambda', 'reg_alpha', 'gamma', 'subsample', 'max_bin', 'seed']) {
-      expect(message).toContain(name);
-    }
-  });
-
   it.each([
     ['learning_rate', 0, /learning_rate of gbdt: expected a number in \(0, 1\]/],
     ['learning_rate', 1.5, /expected a number in \(0, 1\]/],
@@ -131,35 +121,6 @@ describe('gbdt parameters', () => {
 });
 
 describe('gbdt.fit input checks', () => {
-  const x = matrixFromRows([[1], [2], [3], [4]]);
-
-  it('rejects a training set with one class', () => {
-    expect(errorOf(() => gbdt(fast).fit(x, Float64Array.from([1, 1, 1, 1]))).message).toMatch(
-      /only one class/,
-    );
-  });
-
-  it('rejects a missing target', () => {
-    expect(errorOf(() => gbdt(fast).fit(x, Float64Array.from([0, 1, NaN_, 1]))).message).toMatch(
-      /target of training row 3 is missing/,
-    );
-  });
-
-  it('rejects targets other than 0 and 1', () => {
-    expect(errorOf(() => gbdt(fast).fit(x, Float64Array.from([0, 1, 2, 1]))).message).toMatch(
-      /must be 0 or 1/,
-    );
-  });
-
-  it('rejects too few rows and mismatched lengths', () => {
-    expect(errorOf(() => gbdt(fast).fit(matrixFromRows([[1]]), Float64Array.from([1]))).message).toMatch(
-      /at least 2 training rows/,
-    );
-    expect(errorOf(() => gbdt(fast).fit(x, Float64Array.from([0, 1]))).message).toMatch(
-      /4 feature rows but 2/,
-    );
-  });
-
   it('rejects infinite feature values, naming the row and feature', () => {
     const inf = matrixFromRows([
       [1, 2],
@@ -168,12 +129,6 @@ describe('gbdt.fit input checks', () => {
     expect(errorOf(() => gbdt(fast).fit(inf, Float64Array.from([0, 1]))).message).toMatch(
       /feature 2 of training row 2 is infinite/,
     );
-  });
-
-  it('accepts missing feature values', () => {
-    const withNaN = matrixFromRows([[1], [NaN_], [3], [NaN_]]);
-    const model = gbdt({ ...fast, min_child_weight: 0 }).fit(withNaN, Float64Array.from([0, 1, 0, 1]));
-    expect(model.predictProba(withNaN).every(Number.isFinite)).toBe(true);
   });
 
   it('rejects early_stopping_rounds without a validation set', () => {
@@ -287,22 +242,6 @@ describe('gbdt early stopping', () => {
   });
 });
 
-describe('gbdt determinism', () => {
-  const sampled = { ...fast, subsample: 0.5, colsample_bytree: 0.67, colsample_bylevel: 0.5 };
-
-  it('gives identical models for the same seed', () => {
-    const a = gbdt({ ...sampled, seed: 11 }).fit(small.x, small.y);
-    const b = gbdt({ ...sampled, seed: 11 }).fit(small.x, small.y);
-    expect(JSON.stringify(a.toJSON())).toBe(JSON.stringify(b.toJSON()));
-  });
-
-  it('gives different models for different seeds when sampling', () => {
-    const a = gbdt({ ...fast, subsample: 0.5, seed: 11 }).fit(small.x, small.y);
-    const b = gbdt({ ...fast, subsample: 0.5, seed: 12 }).fit(small.x, small.y);
-    expect(JSON.stringify(a.toJSON().trees)).not.toBe(JSON.stringify(b.toJSON().trees));
-  });
-});
-
 describe('gbdt save and load', () => {
   const validation = synthetic(8, 100);
   const model = gbdt({ ...fast, early_stopping_rounds: 3, n_estimators: 15 }).fit(small.x, small.y, {
@@ -310,14 +249,12 @@ describe('gbdt save and load', () => {
   });
   const text = JSON.stringify(model.toJSON());
 
-  it('round-trips save -> load -> save to identical JSON text and predictions', () => {
+  it('round-trips an early-stopped model (best_iteration, validation history) to identical JSON text', () => {
+    expect(model.bestIteration).not.toBeNull();
     const loaded = loadGbdtModel(JSON.parse(text));
     expect(JSON.stringify(loaded.toJSON())).toBe(text);
-    const probe = synthetic(9, 100);
-    probe.x.data[0] = NaN_;
-    expect(Array.from(loaded.predictProba(probe.x))).toEqual(Array.from(model.predictProba(probe.x)));
     expect(loaded.bestIteration).toBe(model.bestIteration);
-    expect(loaded.params).toEqual(model.params);
+    expect(loaded.history.valid_logloss).toEqual(model.history.valid_logloss);
   });
 
   it('writes a name-tagged state with XGBoost-shaped tree arrays', () => {
@@ -336,13 +273,6 @@ describe('gbdt save and load', () => {
     change(state);
     return () => loadGbdtModel(state);
   };
-
-  it('rejects states that are not gbdt models', () => {
-    expect(errorOf(() => loadGbdtModel(null)).message).toMatch(/Not a gbdt model state/);
-    expect(errorOf(mutated((s) => (s.name = 'logistic'))).message).toMatch(
-      /expected an object with name "gbdt"/,
-    );
-  });
 
   it('rejects a right child not stored right after the left one', () => {
     const check = mutated((s) => {
@@ -369,16 +299,12 @@ describe('gbdt save and load', () => {
     expect(errorOf(mutated((s) => s.trees[0]!.sum_hessian!.pop())).message).toMatch(/different lengths/);
   });
 
-  it('rejects non-numeric arrays, a bad feature count, base score or tree list', () => {
-    expect(
-      errorOf(mutated((s) => (s.trees[0]!.split_conditions = ['a' as unknown as number]))).message,
-    ).toMatch(/"split_conditions" must be an array of finite numbers/);
+  it('rejects a feature count, base score or tree list out of range', () => {
     expect(errorOf(mutated((s) => (s.feature_count = 0))).message).toMatch(
-      /feature_count must be a positive/,
+      /feature_count must be a positive integer, got 0/,
     );
     expect(errorOf(mutated((s) => (s.base_score = 1))).message).toMatch(/base_score must be a probability/);
     expect(errorOf(mutated((s) => (s.trees = []))).message).toMatch(/trees must be a non-empty array/);
-    expect(errorOf(mutated((s) => (s.params = { bogus: 1 }))).message).toMatch(/Unknown parameter "bogus"/);
   });
 });
 

@@ -6,10 +6,10 @@ import type { Estimator, FitOptions, FittedModel, MarginModel, ModelState } from
 import { linearContributions } from '../explain/linear-contributions.js';
 import type { Contributions, ContributionsModel } from '../explain/types.js';
 import {
-  expectFeatureCount,
   expectName,
   expectNumber,
   expectNumberArray,
+  expectPositiveInteger,
   expectRecord,
   expectVersion,
 } from '../model-state-checks.js';
@@ -170,7 +170,7 @@ export function loadLinearModel(state: unknown): LinearModel {
   expectName(where, record, 'linear');
   expectVersion(where, record, LINEAR_MODEL_VERSION);
   const params = resolveParams('linear', LINEAR_PARAM_SPECS, expectRecord(`${where}: params`, record.params));
-  const featureCount = expectFeatureCount(where, record);
+  const featureCount = expectPositiveInteger(where, record, 'featureCount');
   const coefficients = expectNumberArray(where, record, 'coefficients', featureCount);
   const featureMeans = expectNumberArray(where, record, 'featureMeans', featureCount);
   const intercept = expectNumber(where, record, 'intercept');

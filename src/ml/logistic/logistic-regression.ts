@@ -8,10 +8,10 @@ import { linearContributions } from '../explain/linear-contributions.js';
 import type { Contributions, ContributionsModel } from '../explain/types.js';
 import { checkPredictMatrix } from '../linear/check-predict-matrix.js';
 import {
-  expectFeatureCount,
   expectName,
   expectNumber,
   expectNumberArray,
+  expectPositiveInteger,
   expectRecord,
   expectVersion,
 } from '../model-state-checks.js';
@@ -220,7 +220,7 @@ export function loadLogisticModel(state: unknown): LogisticModel {
     LOGISTIC_PARAM_SPECS,
     expectRecord(`${where}: params`, record.params),
   );
-  const featureCount = expectFeatureCount(where, record);
+  const featureCount = expectPositiveInteger(where, record, 'featureCount');
   const scalerMean = expectNumberArray(where, record, 'scalerMean', featureCount);
   const scalerScale = expectNumberArray(where, record, 'scalerScale', featureCount);
   scalerScale.forEach((value, j) => {
