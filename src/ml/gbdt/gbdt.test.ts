@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { OnsetError } from '../../errors.js';
+import { refusalOf } from '../../../test/support/onset-error.js';
 import { createMatrix, type Matrix, matrixFromRows } from '../../math/matrix.js';
 import { Random } from '../../util/random.js';
 import { baseMargin, type GbdtState, gbdt, loadGbdtModel } from './gbdt.js';
@@ -29,17 +29,6 @@ function accuracy(p: Float64Array, y: Float64Array): number {
   let right = 0;
   for (let i = 0; i < y.length; i++) if ((p[i]! > 0.5 ? 1 : 0) === y[i]) right++;
   return right / y.length;
-}
-
-function errorOf(run: () => unknown): OnsetError {
-  try {
-    run();
-  } catch (error) {
-    expect(error).toBeInstanceOf(OnsetError);
-    expect((error as OnsetError).code).toBe('INVALID_PARAMETER_VALUE');
-    return error as OnsetError;
-  }
-  throw new Error('expected an error');
 }
 
 const small = synthetic(1, 200);
@@ -96,7 +85,7 @@ describe('gbdt parameters', () => {
   });
 
   it('rejects a parameter given under its name and an alias', () => {
-    expect(errorOf(() => gbdt({ eta: 0.1, learning_rate: 0.2 })).message).toMatch(
+    expect(refusalOf(() => gbdt({ eta: 0.1, learning_rate: 0.2 })).message).toMatch(
       /learning_rate of gbdt is given twice/,
     );
   });
@@ -116,7 +105,7 @@ describe('gbdt parameters', () => {
     ['early_stopping_rounds', 0, /expected an integer in \[1, inf\) or null/],
     ['gamma', 'lots', /Invalid value "lots" for parameter gamma/],
   ])('rejects %s = %s with the allowed range', (name, value, pattern) => {
-    expect(errorOf(() => gbdt({ [name]: value })).message).toMatch(pattern);
+    expect(refusalOf(() => gbdt({ [name]: value })).message).toMatch(pattern);
   });
 });
 
@@ -126,20 +115,20 @@ describe('gbdt.fit input checks', () => {
       [1, 2],
       [3, Number.NEGATIVE_INFINITY],
     ]);
-    expect(errorOf(() => gbdt(fast).fit(inf, Float64Array.from([0, 1]))).message).toMatch(
+    expect(refusalOf(() => gbdt(fast).fit(inf, Float64Array.from([0, 1]))).message).toMatch(
       /feature 2 of training row 2 is infinite/,
     );
   });
 
   it('rejects early_stopping_rounds without a validation set', () => {
-    expect(errorOf(() => gbdt({ ...fast, early_stopping_rounds: 3 }).fit(small.x, small.y)).message).toMatch(
-      /early_stopping_rounds needs a validation set/,
-    );
+    expect(
+      refusalOf(() => gbdt({ ...fast, early_stopping_rounds: 3 }).fit(small.x, small.y)).message,
+    ).toMatch(/early_stopping_rounds needs a validation set/);
   });
 
   it('rejects a validation set with another feature count', () => {
     const validation = { x: matrixFromRows([[1, 2]]), y: Float64Array.from([1]) };
-    expect(errorOf(() => gbdt(fast).fit(small.x, small.y, { validation })).message).toMatch(
+    expect(refusalOf(() => gbdt(fast).fit(small.x, small.y, { validation })).message).toMatch(
       /validation set has 2 features; training has 3/,
     );
   });
@@ -280,7 +269,7 @@ describe('gbdt save and load', () => {
       const node = tree.left_children!.findIndex((l) => l !== -1);
       tree.right_children![node] = tree.left_children![node]! + 2;
     });
-    expect(errorOf(check).message).toMatch(
+    expect(refusalOf(check).message).toMatch(
       /tree 0 node 0 has children 1 and 3; expected .* right child after it/,
     );
   });
@@ -289,22 +278,22 @@ describe('gbdt save and load', () => {
     const check = mutated((s) => {
       s.trees[1]!.split_indices![0] = 3;
     });
-    expect(errorOf(check).message).toMatch(/tree 1 node 0 splits on feature 3; the model has 3/);
+    expect(refusalOf(check).message).toMatch(/tree 1 node 0 splits on feature 3; the model has 3/);
   });
 
   it('rejects children that do not name their parent, and arrays of different lengths', () => {
-    expect(errorOf(mutated((s) => (s.trees[0]!.parents![1] = 2))).message).toMatch(
+    expect(refusalOf(mutated((s) => (s.trees[0]!.parents![1] = 2))).message).toMatch(
       /do not name it as parent/,
     );
-    expect(errorOf(mutated((s) => s.trees[0]!.sum_hessian!.pop())).message).toMatch(/different lengths/);
+    expect(refusalOf(mutated((s) => s.trees[0]!.sum_hessian!.pop())).message).toMatch(/different lengths/);
   });
 
   it('rejects a feature count, base score or tree list out of range', () => {
-    expect(errorOf(mutated((s) => (s.feature_count = 0))).message).toMatch(
+    expect(refusalOf(mutated((s) => (s.feature_count = 0))).message).toMatch(
       /feature_count must be a positive integer, got 0/,
     );
-    expect(errorOf(mutated((s) => (s.base_score = 1))).message).toMatch(/base_score must be a probability/);
-    expect(errorOf(mutated((s) => (s.trees = []))).message).toMatch(/trees must be a non-empty array/);
+    expect(refusalOf(mutated((s) => (s.base_score = 1))).message).toMatch(/base_score must be a probability/);
+    expect(refusalOf(mutated((s) => (s.trees = []))).message).toMatch(/trees must be a non-empty array/);
   });
 });
 

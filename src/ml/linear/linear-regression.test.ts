@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { expectRefusal } from '../../../test/support/onset-error.js';
 import { toRowMajor } from '../../data/dataset.js';
 import { generateDataset } from '../../data/generator/generator.js';
 import { FEATURE_NAMES } from '../../data/schema.js';
-import { isOnsetError } from '../../errors.js';
 import { createMatrix, type Matrix, matrixFromRows, selectMatrixRows } from '../../math/matrix.js';
 import {
   LINEAR_PARAM_SPECS,
@@ -61,17 +61,6 @@ function relativeDifference(actual: number, expected: number): number {
   return expected === 0 ? Math.abs(actual) : Math.abs(actual - expected) / Math.abs(expected);
 }
 
-function expectOnsetError(fn: () => unknown, pattern: RegExp): void {
-  try {
-    fn();
-  } catch (error) {
-    expect(isOnsetError(error)).toBe(true);
-    expect((error as Error).message).toMatch(pattern);
-    return;
-  }
-  throw new Error(`expected an error matching ${pattern}`);
-}
-
 describe('linear against scikit-learn LinearRegression', () => {
   it('uses the generator columns in schema order', () => {
     expect(fixture.featureColumns).toEqual(FEATURE_NAMES);
@@ -115,7 +104,7 @@ describe('linearRegression parameters', () => {
   });
 
   it('rejects a bad value with the allowed values', () => {
-    expectOnsetError(
+    expectRefusal(
       () => linearRegression({ fit_intercept: 3 }),
       /Invalid value 3 for parameter fit_intercept of linear: expected true or false/,
     );
@@ -168,12 +157,12 @@ describe('linear model JSON', () => {
 
   it('rejects a state whose parts do not fit together, saying which', () => {
     const state = model.toJSON();
-    expectOnsetError(
+    expectRefusal(
       () => loadLinearModel({ ...state, coefficients: [1, 2] }),
       /coefficients has 2 values; expected 32 \(featureCount\)/,
     );
-    expectOnsetError(() => loadLinearModel({ ...state, rank: 40 }), /rank must be an integer from 0 to 32/);
-    expectOnsetError(
+    expectRefusal(() => loadLinearModel({ ...state, rank: 40 }), /rank must be an integer from 0 to 32/);
+    expectRefusal(
       () => loadLinearModel({ ...state, params: { ridge: 1 } }),
       /Unknown parameter "ridge" for linear/,
     );

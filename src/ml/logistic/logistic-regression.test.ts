@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { expectRefusal } from '../../../test/support/onset-error.js';
 import { toRowMajor } from '../../data/dataset.js';
 import { generateDataset } from '../../data/generator/generator.js';
 import { FEATURE_NAMES } from '../../data/schema.js';
-import { isOnsetError } from '../../errors.js';
 import { createMatrix, type Matrix, matrixFromRows, selectMatrixRows } from '../../math/matrix.js';
 import {
   LOGISTIC_PARAM_SPECS,
@@ -64,17 +64,6 @@ function maxRelativeDifference(actual: ArrayLike<number>, expected: ArrayLike<nu
   return worst;
 }
 
-function expectOnsetError(fn: () => unknown, pattern: RegExp): void {
-  try {
-    fn();
-  } catch (error) {
-    expect(isOnsetError(error)).toBe(true);
-    expect((error as Error).message).toMatch(pattern);
-    return;
-  }
-  throw new Error(`expected an error matching ${pattern}`);
-}
-
 describe('logistic against scikit-learn StandardScaler + LogisticRegression', () => {
   it('has the three cases', () => {
     expect(fixture.featureColumns).toEqual(FEATURE_NAMES);
@@ -113,18 +102,15 @@ describe('logisticRegression parameters', () => {
   });
 
   it('rejects out-of-range values with the allowed range', () => {
-    expectOnsetError(
+    expectRefusal(
       () => logisticRegression({ C: 0 }),
       /Invalid value 0 for parameter C of logistic: expected a number in \(0, inf\)/,
     );
-    expectOnsetError(
+    expectRefusal(
       () => logisticRegression({ max_iter: 2.5 }),
       /max_iter of logistic: expected an integer in \[1, inf\)/,
     );
-    expectOnsetError(
-      () => logisticRegression({ tol: -1 }),
-      /tol of logistic: expected a number in \(0, inf\)/,
-    );
+    expectRefusal(() => logisticRegression({ tol: -1 }), /tol of logistic: expected a number in \(0, inf\)/);
   });
 });
 
@@ -232,19 +218,19 @@ describe('logistic model JSON', () => {
 
   it('rejects a state whose parts do not fit together, saying which', () => {
     const state = model.toJSON();
-    expectOnsetError(
+    expectRefusal(
       () => loadLogisticModel({ ...state, scalerScale: state.scalerScale.map((s, j) => (j === 3 ? 0 : s)) }),
       /scalerScale\[3\] must be positive, got 0/,
     );
-    expectOnsetError(
+    expectRefusal(
       () => loadLogisticModel({ ...state, standardizedCoefficients: [] }),
       /standardizedCoefficients has 0 values; expected 32/,
     );
-    expectOnsetError(
+    expectRefusal(
       () => loadLogisticModel({ ...state, featureCount: 0 }),
       /featureCount must be a positive integer/,
     );
-    expectOnsetError(
+    expectRefusal(
       () =>
         loadLogisticModel({
           ...state,
@@ -252,11 +238,11 @@ describe('logistic model JSON', () => {
         }),
       /coefficients\[0\] = .* disagrees with standardizedCoefficients\[0\] \/ scalerScale\[0\]/,
     );
-    expectOnsetError(
+    expectRefusal(
       () => loadLogisticModel({ ...state, intercept: state.intercept + 0.1 }),
       /intercept .* disagrees with the standardized solution/,
     );
-    expectOnsetError(
+    expectRefusal(
       () => loadLogisticModel({ ...state, params: { C: -1 } }),
       /Invalid value -1 for parameter C/,
     );

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { OnsetError } from '../../errors.js';
+import { refusalOf } from '../../../test/support/onset-error.js';
 import { createMatrix, type Matrix, matrixFromRows } from '../../math/matrix.js';
 import { sigmoid } from '../../math/sigmoid.js';
 import { Random } from '../../util/random.js';
@@ -31,17 +31,6 @@ function synthetic(seed: number, rows: number, noise = 0.05): { x: Matrix; y: Fl
     y[i] = random.next() < noise ? 1 - label : label;
   }
   return { x: createMatrix(data, rows, 4), y };
-}
-
-function errorOf(run: () => unknown): OnsetError {
-  try {
-    run();
-  } catch (error) {
-    expect(error).toBeInstanceOf(OnsetError);
-    expect((error as OnsetError).code).toBe('INVALID_PARAMETER_VALUE');
-    return error as OnsetError;
-  }
-  throw new Error('expected an error');
 }
 
 function row(x: Matrix, i: number): Float64Array {
@@ -97,14 +86,16 @@ describe('oblivious parameters', () => {
     ['iterations', 1.5, /iterations of oblivious: expected an integer/],
     ['border_count', 0, /border_count of oblivious: expected an integer in \[1, 65533\]/],
   ])('rejects %s = %s', (name, value, pattern) => {
-    expect(errorOf(() => oblivious({ [name]: value })).message).toMatch(pattern);
+    expect(refusalOf(() => oblivious({ [name]: value })).message).toMatch(pattern);
   });
 
   it('rejects categorical features that are not distinct column indices', () => {
-    expect(errorOf(() => oblivious({}, { categoricalFeatures: [-1] })).message).toMatch(/not a column index/);
-    expect(errorOf(() => oblivious({}, { categoricalFeatures: [2, 2] })).message).toMatch(/twice/);
+    expect(refusalOf(() => oblivious({}, { categoricalFeatures: [-1] })).message).toMatch(
+      /not a column index/,
+    );
+    expect(refusalOf(() => oblivious({}, { categoricalFeatures: [2, 2] })).message).toMatch(/twice/);
     expect(
-      errorOf(() => oblivious(fast, { categoricalFeatures: [4] }).fit(small.x, small.y)).message,
+      refusalOf(() => oblivious(fast, { categoricalFeatures: [4] }).fit(small.x, small.y)).message,
     ).toMatch(/categorical feature 4 is not a column index below 4/);
   });
 });
@@ -114,12 +105,13 @@ describe('oblivious fit checks', () => {
 
   it('rejects infinite features and early stopping without a validation set', () => {
     const bad = matrixFromRows([[0], [Number.POSITIVE_INFINITY], [2], [3]]);
-    expect(errorOf(() => oblivious(fast).fit(bad, Float64Array.from([0, 1, 0, 1]))).message).toMatch(
+    expect(refusalOf(() => oblivious(fast).fit(bad, Float64Array.from([0, 1, 0, 1]))).message).toMatch(
       /feature 1 of training row 2 is infinite/,
     );
     expect(
-      errorOf(() => oblivious({ ...fast, early_stopping_rounds: 3 }).fit(x, Float64Array.from([0, 1, 0, 1])))
-        .message,
+      refusalOf(() =>
+        oblivious({ ...fast, early_stopping_rounds: 3 }).fit(x, Float64Array.from([0, 1, 0, 1])),
+      ).message,
     ).toMatch(/early_stopping_rounds needs a validation set/);
   });
 });
@@ -297,13 +289,13 @@ describe('saving', () => {
 
   it('rejects a state whose parts do not fit together, saying which', () => {
     const state = JSON.parse(JSON.stringify(fitted.toJSON())) as Record<string, unknown>;
-    expect(errorOf(() => loadObliviousModel({ ...state, trees: [] })).message).toMatch(/non-empty/);
+    expect(refusalOf(() => loadObliviousModel({ ...state, trees: [] })).message).toMatch(/non-empty/);
     const trees = state.trees as Record<string, unknown>[];
     const shortTree = { ...trees[0], leaf_values: [0] };
-    expect(errorOf(() => loadObliviousModel({ ...state, trees: [shortTree] })).message).toMatch(
+    expect(refusalOf(() => loadObliviousModel({ ...state, trees: [shortTree] })).message).toMatch(
       /tree 0: a tree of depth 3 needs 8 leaf values/,
     );
-    expect(errorOf(() => loadObliviousModel({ ...state, category_statistics: [] })).message).toMatch(
+    expect(refusalOf(() => loadObliviousModel({ ...state, category_statistics: [] })).message).toMatch(
       /one entry per categorical feature/,
     );
   });
