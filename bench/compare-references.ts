@@ -17,9 +17,9 @@ import { stratifiedKFold } from '../src/data/splits.js';
 import { selectMatrixRows } from '../src/math/matrix.js';
 import { crossValidate } from '../src/ml/cross-validate.js';
 import type { EstimatorName } from '../src/ml/estimator.js';
-import { createEstimator } from '../src/ml/estimators.js';
+import { createEstimator } from '../src/ml/estimator-registry.js';
 import { gbdt } from '../src/ml/gbdt/gbdt.js';
-import { featureMatrix } from '../src/ml/train.js';
+import { featureMatrix } from '../src/ml/train-on-dataset.js';
 import { HAS_REAL_DATA, REAL_DATA_PATH } from '../test/support/fixtures.js';
 
 const REPEATS = 15;

@@ -22,7 +22,7 @@ import { readDatasetFile } from '../src/data/csv-reader.js';
 import { generateDataset } from '../src/data/generator/generator.js';
 import { FEATURE_NAMES } from '../src/data/schema.js';
 import { exportXgboost } from '../src/ml/model-document.js';
-import { trainOnDataset } from '../src/ml/train.js';
+import { trainOnDataset } from '../src/ml/train-on-dataset.js';
 import { registerModelVersion } from '../src/tracking/model-registry.js';
 import { openOnsetStores } from '../src/tracking/open-stores.js';
 import { logTrainingRun } from '../src/tracking/training-logger.js';

@@ -16,7 +16,7 @@ import { FEATURE_NAMES, type FeatureName } from '../src/data/schema.js';
 import { type Split, stratifiedKFold } from '../src/data/splits.js';
 import { createMatrix, type Matrix } from '../src/math/matrix.js';
 import { type BinaryMetrics, evaluateBinary } from '../src/ml/metrics/index.js';
-import { featureMatrix } from '../src/ml/train.js';
+import { featureMatrix } from '../src/ml/train-on-dataset.js';
 import { HAS_REAL_DATA, REAL_DATA_PATH, REAL_DATA_SKIP_REASON } from '../test/support/fixtures.js';
 import { tuneRefitScore } from './support/nested-tuning.js';
 

@@ -20,7 +20,7 @@ import { generateDataset, writeKaggleCsv } from '../src/data/generator/generator
 import { stratifiedKFold } from '../src/data/splits.js';
 import type { EstimatorName } from '../src/ml/estimator.js';
 import type { SelectionMetric } from '../src/ml/metrics/index.js';
-import { featureMatrix } from '../src/ml/train.js';
+import { featureMatrix } from '../src/ml/train-on-dataset.js';
 import { type SearchSpace, searchSpaceOf } from '../src/ml/tuning/search-space.js';
 import type { TuneOptions } from '../src/ml/tuning/tune.js';
 import { HAS_REAL_DATA, REAL_DATA_PATH } from '../test/support/fixtures.js';

@@ -13,7 +13,7 @@ import { OnsetError } from '../src/errors.js';
 import { createMatrix } from '../src/math/matrix.js';
 import { explainModel } from '../src/ml/explain/explain.js';
 import { loadModelFile, saveModelDocument } from '../src/ml/model-document.js';
-import { trainOnDataset } from '../src/ml/train.js';
+import { trainOnDataset } from '../src/ml/train-on-dataset.js';
 import { csvText } from './support/fixtures.js';
 
 /*

@@ -11,7 +11,7 @@ import { createMatrix } from '../src/math/matrix.js';
 import type { CalibrationBin } from '../src/ml/metrics/calibration.js';
 import { BINARY_METRIC_NAMES, type BinaryMetrics, evaluateBinary } from '../src/ml/metrics/index.js';
 import { loadModelFile, type ModelDocument, saveModelDocument } from '../src/ml/model-document.js';
-import { trainOnDataset } from '../src/ml/train.js';
+import { trainOnDataset } from '../src/ml/train-on-dataset.js';
 import { type CliResult, runCli } from './support/cli.js';
 import { csvText } from './support/fixtures.js';
 

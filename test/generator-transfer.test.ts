@@ -9,7 +9,7 @@ import type { Dataset } from '../src/data/dataset.js';
 import { generateDataset } from '../src/data/generator/generator.js';
 import { gbdt } from '../src/ml/gbdt/gbdt.js';
 import { evaluateBinary } from '../src/ml/metrics/index.js';
-import { featureMatrix } from '../src/ml/train.js';
+import { featureMatrix } from '../src/ml/train-on-dataset.js';
 import { HAS_REAL_DATA, REAL_DATA_PATH } from './support/fixtures.js';
 
 describe.skipIf(!HAS_REAL_DATA)('generated data against the real Kaggle file', () => {

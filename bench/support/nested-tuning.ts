@@ -1,7 +1,7 @@
 import type { Split } from '../../src/data/splits.js';
 import { type Matrix, selectMatrixRows } from '../../src/math/matrix.js';
 import type { EstimatorName } from '../../src/ml/estimator.js';
-import { createEstimator } from '../../src/ml/estimators.js';
+import { createEstimator } from '../../src/ml/estimator-registry.js';
 import { type BinaryMetrics, evaluateBinary } from '../../src/ml/metrics/index.js';
 import { type TuneOptions, tune } from '../../src/ml/tuning/tune.js';
 

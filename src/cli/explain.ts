@@ -4,7 +4,7 @@ import { writeCsvFile } from '../data/csv-writer.js';
 import { FEATURE_NAMES, ID_COLUMN } from '../data/schema.js';
 import { explainModel, globalImportance, rankFeatures } from '../ml/explain/explain.js';
 import { loadModelFile } from '../ml/model-document.js';
-import { featureMatrix } from '../ml/train.js';
+import { featureMatrix } from '../ml/train-on-dataset.js';
 import { policyOption } from './options.js';
 import { formatNumber, marks, printJson, renderTable } from './output.js';
 

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import { invalidParameter } from '../errors.js';
-import { ESTIMATOR_NAMES, estimatorEntry } from '../ml/estimators.js';
+import { ESTIMATOR_NAMES, estimatorEntry } from '../ml/estimator-registry.js';
 import { exportXgboost, loadModelFile, parseModel, saveModelDocument } from '../ml/model-document.js';
 import { describeSpec } from '../ml/params.js';
 import { writeFileAtomic } from '../util/atomic-file.js';

@@ -1,4 +1,5 @@
 import { InvalidArgumentError, Option } from 'commander';
+import { invalidParameter } from '../errors.js';
 
 /** Options and argument parsers shared by CLI commands. */
 
@@ -27,6 +28,17 @@ export function probabilityArgument(text: string): number {
     throw new InvalidArgumentError(`expected a number from 0 to 1, got "${text}"`);
   }
   return value;
+}
+
+/** Parses `key=value` strings (from repeated `--param` flags) into an object; values stay strings. */
+export function parseParamAssignments(assignments: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const assignment of assignments) {
+    const at = assignment.indexOf('=');
+    if (at <= 0) throw invalidParameter(`--param takes name=value, got "${assignment}"`);
+    out[assignment.slice(0, at).trim()] = assignment.slice(at + 1).trim();
+  }
+  return out;
 }
 
 /** Collects a repeatable option into an array. */

@@ -1,6 +1,5 @@
 import { type Command, Option } from 'commander';
 import { invalidParameter } from '../errors.js';
-import { parseParamAssignments } from '../ml/params.js';
 import { upstreamOf } from '../pipelines/block.js';
 import { BUILT_IN_PIPELINES, findPipeline } from '../pipelines/builtin/catalog.js';
 import { executionOrder, type PipelineDefinition } from '../pipelines/pipeline.js';
@@ -12,7 +11,7 @@ import {
 import type { PipelineEvent } from '../pipelines/runner.js';
 import { openOnsetStores } from '../tracking/open-stores.js';
 import { addStoreOptions, configFrom } from './config-options.js';
-import { collect, positiveIntegerArgument } from './options.js';
+import { collect, parseParamAssignments, positiveIntegerArgument } from './options.js';
 import { formatNumber, formatTimestamp, marks, printJson, renderTable } from './output.js';
 
 interface StoreFlags {

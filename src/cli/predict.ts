@@ -12,10 +12,10 @@ import {
 import { csvLine } from '../data/csv-writer.js';
 import { FEATURE_NAMES, ID_COLUMN } from '../data/schema.js';
 import { createMatrix } from '../math/matrix.js';
-import { missingValuePolicy } from '../ml/estimators.js';
+import { missingValuePolicy } from '../ml/estimator-registry.js';
 import { binaryCurves, evaluateBinary } from '../ml/metrics/index.js';
 import { loadModelFile } from '../ml/model-document.js';
-import { featureMatrix } from '../ml/train.js';
+import { featureMatrix } from '../ml/train-on-dataset.js';
 import { AtomicTextWriter } from '../util/atomic-file.js';
 import { renderConfusion, renderMetrics } from './metrics-view.js';
 import { policyOption, thresholdOption } from './options.js';

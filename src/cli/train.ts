@@ -1,11 +1,10 @@
 import { resolve } from 'node:path';
 import { type Command, Option } from 'commander';
 import { readDatasetFile } from '../data/csv-reader.js';
-import { ESTIMATOR_NAMES, missingValuePolicy } from '../ml/estimators.js';
+import { ESTIMATOR_NAMES, missingValuePolicy } from '../ml/estimator-registry.js';
 import { SELECTION_METRICS, type SelectionMetric } from '../ml/metrics/index.js';
 import { saveModelDocument } from '../ml/model-document.js';
-import { parseParamAssignments } from '../ml/params.js';
-import { trainOnDataset } from '../ml/train.js';
+import { trainOnDataset } from '../ml/train-on-dataset.js';
 import { openOnsetStores } from '../tracking/open-stores.js';
 import { DEFAULT_EXPERIMENT, type LoggedRun, logTrainingRun } from '../tracking/training-logger.js';
 import { addStoreOptions, configFrom } from './config-options.js';
@@ -14,6 +13,7 @@ import {
   collect,
   foldsArgument,
   integerArgument,
+  parseParamAssignments,
   policyOption,
   positiveIntegerArgument,
   thresholdOption,

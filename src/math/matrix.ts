@@ -52,3 +52,11 @@ export function matrixColumn(matrix: Matrix, col: number): Float64Array {
   for (let i = 0; i < matrix.rows; i++) out[i] = matrix.data[i * matrix.cols + col]!;
   return out;
 }
+
+/** Column means of a matrix (sequential sums). */
+export function columnMeans(x: Matrix): Float64Array {
+  const means = new Float64Array(x.cols);
+  for (let i = 0; i < x.rows; i++) for (let j = 0; j < x.cols; j++) means[j]! += x.data[i * x.cols + j]!;
+  for (let j = 0; j < x.cols; j++) means[j]! /= x.rows;
+  return means;
+}

@@ -5,8 +5,8 @@ import { FEATURE_NAMES } from '../data/schema.js';
 import { stratifiedKFold } from '../data/splits.js';
 import { createMatrix, selectMatrixRows } from '../math/matrix.js';
 import { type CrossValidationResult, crossValidate } from './cross-validate.js';
-import { createEstimator } from './estimators.js';
-import { EARLY_STOPPING_HOLDOUT, fitWithHoldout } from './fit.js';
+import { createEstimator } from './estimator-registry.js';
+import { EARLY_STOPPING_HOLDOUT, fitWithHoldout } from './fit-with-holdout.js';
 import { GbdtModel } from './gbdt/gbdt.js';
 import { BINARY_METRIC_NAMES, evaluateBinary } from './metrics/index.js';
 

@@ -1,7 +1,7 @@
 import { type Split, stratifiedKFold } from '../data/splits.js';
 import { type Matrix, selectMatrixRows } from '../math/matrix.js';
 import type { EstimatorName } from './estimator.js';
-import { fitWithHoldout } from './fit.js';
+import { fitWithHoldout } from './fit-with-holdout.js';
 import { type BinaryMetrics, evaluateBinary, type FoldSummary, summarizeFolds } from './metrics/index.js';
 
 export interface FoldResult {

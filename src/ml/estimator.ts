@@ -44,6 +44,19 @@ export function isSingleRowModel(model: FittedModel): model is FittedModel & Sin
   return typeof (model as Partial<SingleRowModel>).predictProbaOne === 'function';
 }
 
+/**
+ * An optional capability: the raw score before the link that makes it a probability: the log-odds for
+ * the families with a sigmoid, the unclipped least-squares score for `linear`. Explanations add up to it
+ * (see `explain/`).
+ */
+export interface MarginModel {
+  predictMargin(x: Matrix): Float64Array;
+}
+
+export function isMarginModel(model: FittedModel): model is FittedModel & MarginModel {
+  return typeof (model as Partial<MarginModel>).predictMargin === 'function';
+}
+
 /** The estimator-specific part of a model document. `name` tags which estimator reads it back. */
 export interface ModelState {
   readonly name: EstimatorName;

@@ -3,13 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { asyncErrorOf, errorOf } from '../../test/support/onset-error.js';
 import { toRowMajor } from '../data/dataset.js';
 import { generateDataset } from '../data/generator/generator.js';
 import { FEATURE_NAMES, FEATURES, TARGET_COLUMN } from '../data/schema.js';
-import { isOnsetError, type OnsetError } from '../errors.js';
 import { createMatrix, type Matrix } from '../math/matrix.js';
 import type { EstimatorName, FittedModel } from './estimator.js';
-import { createEstimator } from './estimators.js';
+import { createEstimator } from './estimator-registry.js';
 import { GbdtModel } from './gbdt/gbdt.js';
 import {
   createModelDocument,
@@ -29,12 +29,7 @@ const PACKAGE_VERSION = (
   JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
 ).version;
 
-const FAST_PARAMS: Readonly<Record<EstimatorName, Readonly<Record<string, unknown>>>> = {
-  linear: {},
-  logistic: {},
-  gbdt: { n_estimators: 20, max_depth: 4, subsample: 0.8, colsample_bytree: 0.7, seed: 5 },
-  oblivious: { iterations: 20, depth: 3, random_seed: 5 },
-};
+const GBDT_PARAMS = { n_estimators: 20, max_depth: 4, subsample: 0.8, colsample_bytree: 0.7, seed: 5 };
 
 const dataset = generateDataset({ rows: 300, seed: 7 });
 const x: Matrix = createMatrix(toRowMajor(dataset), dataset.rowCount, FEATURE_NAMES.length);
@@ -47,7 +42,7 @@ const fitted = new Map<EstimatorName, FittedModel>();
 function model(name: EstimatorName): FittedModel {
   let m = fitted.get(name);
   if (!m) {
-    m = createEstimator(name, FAST_PARAMS[name]).fit(x, y);
+    m = createEstimator(name, name === 'gbdt' ? GBDT_PARAMS : {}).fit(x, y);
     fitted.set(name, m);
   }
   return m;
@@ -69,26 +64,6 @@ function jsonOf(document: ModelDocument): Record<string, unknown> {
   return JSON.parse(serializeModelDocument(document)) as Record<string, unknown>;
 }
 
-function errorOf(action: () => unknown): OnsetError {
-  try {
-    action();
-  } catch (error) {
-    if (isOnsetError(error)) return error;
-    throw error;
-  }
-  throw new Error('expected an OnsetError, but nothing was thrown');
-}
-
-async function asyncErrorOf(action: () => Promise<unknown>): Promise<OnsetError> {
-  try {
-    await action();
-  } catch (error) {
-    if (isOnsetError(error)) return error;
-    throw error;
-  }
-  throw new Error('expected an OnsetError, but nothing was thrown');
-}
-
 let directory: string;
 beforeAll(async () => {
   directory = await mkdtemp(join(tmpdir(), 'onset-model-document-'));
@@ -97,37 +72,11 @@ afterAll(async () => {
   await rm(directory, { recursive: true, force: true });
 });
 
-describe.each(['linear', 'logistic', 'gbdt'] as const)('a %s model document', (name) => {
-  it('survives serialize -> parse -> serialize byte for byte, predicting the same', () => {
-    const document = documentOf(name);
-    const text = serializeModelDocument(document);
-    expect(text.endsWith('}\n')).toBe(true);
-    expect(text.split('\n')).toHaveLength(2); // compact: one line and the final newline
-
-    const loaded = parseModel(JSON.parse(text), 'model.json');
-    expect(loaded.format).toBe('onset-model');
-    expect(loaded.model.estimator).toBe(name);
-    expect(serializeModelDocument(loaded.document)).toBe(text);
-    // The loaded model writes back the same state, so a document rebuilt from it has the same bytes too.
-    expect(JSON.stringify(loaded.model.toJSON())).toBe(JSON.stringify(document.model));
-    expect(serializeModelDocument(createModelDocument(loaded.model, TRAINING, {}))).toBe(text);
-
-    const original = model(name).predictProba(probe);
-    const reloaded = loaded.model.predictProba(probe);
-    expect(reloaded).toHaveLength(probe.rows);
-    expect(Array.from(reloaded)).toEqual(Array.from(original));
-    // Not a degenerate model: the predictions vary.
-    expect(new Set(Array.from(original)).size).toBeGreaterThan(10);
-  });
-
-  it('carries the format version, estimator, params, schema and training info', () => {
-    const document = documentOf(name);
+describe('a model document', () => {
+  it('carries the format version, the schema the model was trained on and the training info', () => {
+    const document = documentOf('gbdt');
     expect(document.name).toBe(MODEL_DOCUMENT_NAME);
     expect(document.format_version).toBe(MODEL_FORMAT_VERSION);
-    expect(document.estimator).toBe(name);
-    expect(document.model.name).toBe(name);
-    expect(document.params).toEqual(model(name).params);
-    for (const [key, value] of Object.entries(FAST_PARAMS[name])) expect(document.params[key]).toBe(value);
 
     expect(document.schema.target).toBe(TARGET_COLUMN);
     expect(document.schema.target).toBe('Diagnosis');
@@ -139,6 +88,9 @@ describe.each(['linear', 'logistic', 'gbdt'] as const)('a %s model document', (n
     expect(document.schema.features.find((f) => f.name === 'Tremor')?.kind).toBe('binary');
 
     expect(document.training).toEqual({ ...TRAINING, onset_version: PACKAGE_VERSION });
+    const text = serializeModelDocument(document);
+    expect(text.endsWith('}\n')).toBe(true);
+    expect(text.split('\n')).toHaveLength(2); // compact: one line and the final newline
     const parsed = jsonOf(document);
     for (const key of ['format_version', 'estimator', 'params', 'schema', 'training', 'metrics', 'model']) {
       expect(parsed).toHaveProperty(key);

@@ -4,7 +4,7 @@ import { FEATURES, type FeatureKind, TARGET_COLUMN } from '../data/schema.js';
 import { invalidParameter, OnsetError } from '../errors.js';
 import { writeFileAtomic } from '../util/atomic-file.js';
 import type { EstimatorName, FittedModel, ModelState } from './estimator.js';
-import { loadModelState } from './estimators.js';
+import { loadModelState } from './estimator-registry.js';
 import { GbdtModel } from './gbdt/gbdt.js';
 import { fromXgboostJson, isXgboostJson, toXgboostJson } from './gbdt/xgboost-json.js';
 import type { BinaryMetrics, FoldSummary } from './metrics/index.js';

@@ -137,14 +137,3 @@ function coerce(estimator: string, name: string, spec: ParamSpec, raw: unknown):
     }
   }
 }
-
-/** Parses `key=value` strings (from repeated `--param` flags) into an object; values stay strings. */
-export function parseParamAssignments(assignments: readonly string[]): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const assignment of assignments) {
-    const at = assignment.indexOf('=');
-    if (at <= 0) throw invalidParameter(`--param takes name=value, got "${assignment}"`);
-    out[assignment.slice(0, at).trim()] = assignment.slice(at + 1).trim();
-  }
-  return out;
-}

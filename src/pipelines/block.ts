@@ -1,6 +1,6 @@
 import type { Dataset } from '../data/dataset.js';
 import type { BinaryMetrics } from '../ml/metrics/index.js';
-import type { TrainResult } from '../ml/train.js';
+import type { TrainResult } from '../ml/train-on-dataset.js';
 import type { ModelVersion } from '../tracking/entities.js';
 import type { OnsetStores } from '../tracking/open-stores.js';
 import type { OutputSummary, PipelineParamValue, RunLink } from './pipeline-store.js';

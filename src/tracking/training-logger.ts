@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { OnsetError } from '../errors.js';
 import { BINARY_METRIC_NAMES, type BinaryMetrics } from '../ml/metrics/index.js';
 import { serializeModelDocument } from '../ml/model-document.js';
-import type { TrainResult } from '../ml/train.js';
+import type { TrainResult } from '../ml/train-on-dataset.js';
 import { runArtifactPrefix } from './artifact-paths.js';
 import type { ArtifactStore } from './artifacts/artifact-store.js';
 import type { Metric, Param, Tag } from './entities.js';

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../src/config.js';
 import { createDataset, type Dataset } from '../../src/data/dataset.js';
 import { generateDataset } from '../../src/data/generator/generator.js';
-import { trainOnDataset } from '../../src/ml/train.js';
+import { trainOnDataset } from '../../src/ml/train-on-dataset.js';
 import { BUILT_IN_GOLDEN_CASES, readGoldenCases } from '../../src/pipelines/builtin/golden-cases.js';
 import { applyPromotionGate, decidePromotion } from '../../src/pipelines/builtin/promotion-gate.js';
 import { registerModelVersion } from '../../src/tracking/model-registry.js';

@@ -328,7 +328,7 @@ describe('artifact proxy and registry', () => {
 /** A small fitted model document (logistic on generated data), as `onset train` writes it. */
 async function readTinyModel(): Promise<string> {
   const { generateDataset } = await import('../../src/data/generator/generator.js');
-  const { trainOnDataset } = await import('../../src/ml/train.js');
+  const { trainOnDataset } = await import('../../src/ml/train-on-dataset.js');
   const { serializeModelDocument } = await import('../../src/ml/model-document.js');
   const { document } = trainOnDataset(generateDataset({ rows: 120, seed: 3 }), { estimator: 'logistic' });
   return serializeModelDocument(document);

@@ -5,7 +5,7 @@ import { resolveConfig } from '../../src/config.js';
 import { generateDataset } from '../../src/data/generator/generator.js';
 import { FEATURE_NAMES } from '../../src/data/schema.js';
 import { serializeModelDocument } from '../../src/ml/model-document.js';
-import { trainOnDataset } from '../../src/ml/train.js';
+import { trainOnDataset } from '../../src/ml/train-on-dataset.js';
 import { buildApp } from '../../src/server/app.js';
 import { startServer } from '../../src/server/server.js';
 import { LiveModel } from '../../src/serving/live-model.js';

@@ -1,11 +1,9 @@
 import { invalidParameter } from '../../errors.js';
 import type { Matrix } from '../../math/matrix.js';
 import type { FittedModel } from '../estimator.js';
-import { LinearModel } from '../linear/linear-regression.js';
-import { LogisticModel } from '../logistic/logistic-regression.js';
 import { type SplitImportance, splitImportance } from './split-importance.js';
 import { treeShap } from './tree-shap.js';
-import { type Contributions, isTreeEnsembleExplainable } from './types.js';
+import { type Contributions, isContributionsModel, isTreeEnsembleExplainable } from './types.js';
 
 /**
  * Per-row feature contributions to a model's raw score (margin space), exact for every family Onset
@@ -15,10 +13,15 @@ import { type Contributions, isTreeEnsembleExplainable } from './types.js';
  */
 export function explainModel(model: FittedModel, x: Matrix): Contributions {
   if (isTreeEnsembleExplainable(model)) return treeShap(model, x);
-  if (model instanceof LinearModel || model instanceof LogisticModel) return model.contributions(x);
+  if (isContributionsModel(model)) return model.contributions(x);
   throw invalidParameter(
     `Cannot explain a ${model.estimator} model: explanations exist for tree ensembles (TreeSHAP) and for linear and logistic models`,
   );
+}
+
+/** Whether `explainModel` explains this model (its family has exact contributions). */
+export function isExplainable(model: FittedModel): boolean {
+  return isTreeEnsembleExplainable(model) || isContributionsModel(model);
 }
 
 /** Global feature importance of a model on a set of rows. */

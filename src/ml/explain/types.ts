@@ -3,13 +3,25 @@ import type { FlatTree } from '../gbdt/tree.js';
 
 /**
  * Additive explanation of a model's raw score: for each row, `bias + sum(values[row, j])` equals the
- * model's margin (log-odds for classifiers with a sigmoid, the raw score for `linear`).
+ * model's margin, its `predictMargin` (log-odds for classifiers with a sigmoid, the raw score for `linear`).
  */
 export interface Contributions {
   /** The expected raw score (the same for every row). */
   readonly bias: number;
   /** `rows x featureCount`, in feature order. */
   readonly values: Matrix;
+}
+
+/**
+ * A model that explains itself exactly (the linear and logistic models: coefficient × centred value,
+ * see `linear-contributions.ts`).
+ */
+export interface ContributionsModel {
+  contributions(x: Matrix): Contributions;
+}
+
+export function isContributionsModel(model: unknown): model is ContributionsModel {
+  return typeof (model as { contributions?: unknown } | null)?.contributions === 'function';
 }
 
 /**

@@ -2,22 +2,24 @@ import { invalidParameter } from '../../errors.js';
 import type { Matrix } from '../../math/matrix.js';
 import { logit, sigmoid } from '../../math/sigmoid.js';
 import { Random } from '../../util/random.js';
+import { checkBoostingData } from '../check-training-data.js';
 import type { Estimator, FitOptions, FittedModel, ModelState } from '../estimator.js';
 import type { TreeEnsembleExplainable } from '../explain/types.js';
-import { finiteNumbers } from '../model-state.js';
-import { checkTrainingData } from '../training-data.js';
+import {
+  expectBestIteration,
+  expectLossHistory,
+  expectName,
+  expectPositiveInteger,
+  expectRecord,
+  expectTrees,
+  finiteNumbers,
+} from '../model-state-checks.js';
 import { binMatrix, fitBinMapper, MISSING_BIN } from './binning.js';
 import { type GrowContext, type GrowParams, growTree } from './grower.js';
-import { logisticGradients, meanLogLoss } from './loss.js';
+import { type LossHistory, logisticGradients, meanLogLoss } from './loss.js';
 import { type GbdtParams, resolveGbdtParams } from './params.js';
 import { TreeEnsemblePredictor } from './predictor.js';
 import { checkTreeStructure, type FlatTree } from './tree.js';
-
-/** Per-round mean log loss on the training rows and, when given, the validation rows. */
-export interface GbdtHistory {
-  readonly train_logloss: readonly number[];
-  readonly valid_logloss?: readonly number[];
-}
 
 /** The saved form of a gbdt model (inside a model document's `model` field). */
 export interface GbdtState extends ModelState {
@@ -28,7 +30,7 @@ export interface GbdtState extends ModelState {
   readonly base_score: number;
   /** Index of the best round when early stopping ran (the model keeps trees 0..best_iteration). */
   readonly best_iteration: number | null;
-  readonly history: GbdtHistory;
+  readonly history: LossHistory;
   readonly trees: readonly TreeState[];
 }
 
@@ -62,7 +64,7 @@ export class GbdtModel implements FittedModel, TreeEnsembleExplainable {
   readonly baseScore: number;
   readonly trees: readonly FlatTree[];
   readonly bestIteration: number | null;
-  readonly history: GbdtHistory;
+  readonly history: LossHistory;
   readonly predictor: TreeEnsemblePredictor;
 
   constructor(parts: {
@@ -71,7 +73,7 @@ export class GbdtModel implements FittedModel, TreeEnsembleExplainable {
     baseScore: number;
     trees: readonly FlatTree[];
     bestIteration: number | null;
-    history: GbdtHistory;
+    history: LossHistory;
   }) {
     this.params = parts.params;
     this.featureCount = parts.featureCount;
@@ -125,29 +127,8 @@ export function baseMargin(baseScore: number): number {
 }
 
 function fitGbdt(params: GbdtParams, x: Matrix, y: Float64Array, options: FitOptions = {}): GbdtModel {
-  checkTrainingData('gbdt', x, y, { allowMissingFeatures: true });
-  for (let k = 0; k < x.data.length; k++) {
-    const value = x.data[k]!;
-    if (value === Number.POSITIVE_INFINITY || value === Number.NEGATIVE_INFINITY) {
-      throw invalidParameter(
-        `gbdt: feature ${(k % x.cols) + 1} of training row ${Math.floor(k / x.cols) + 1} is infinite`,
-      );
-    }
-  }
+  checkBoostingData('gbdt', x, y, options.validation, { earlyStoppingRounds: params.early_stopping_rounds });
   const validation = options.validation;
-  if (validation !== undefined) {
-    if (validation.x.cols !== x.cols) {
-      throw invalidParameter(
-        `gbdt: the validation set has ${validation.x.cols} features; training has ${x.cols}`,
-      );
-    }
-    checkTrainingData('gbdt (validation set)', validation.x, validation.y, {
-      allowMissingFeatures: true,
-      minRows: 1,
-    });
-  } else if (params.early_stopping_rounds !== null) {
-    throw invalidParameter('gbdt: early_stopping_rounds needs a validation set');
-  }
 
   const context = createGrowContext(x, params.max_bin, params);
   const n = x.rows;
@@ -290,7 +271,8 @@ function treeToState(tree: FlatTree): TreeState {
 }
 
 /** Rebuilds a tree from its saved arrays, checking its structure. */
-export function treeFromState(state: TreeState, featureCount: number, where: string): FlatTree {
+export function treeFromState(state: unknown, featureCount: number, where: string): FlatTree {
+  const record = expectRecord(where, state);
   const integerKeys = new Set<keyof TreeState>([
     'left_children',
     'right_children',
@@ -299,7 +281,7 @@ export function treeFromState(state: TreeState, featureCount: number, where: str
     'default_left',
   ]);
   const numbers = (key: keyof TreeState): readonly number[] =>
-    finiteNumbers(where, key, state[key], integerKeys.has(key));
+    finiteNumbers(where, key, record[key], integerKeys.has(key));
   const tree: FlatTree = {
     left: Int32Array.from(numbers('left_children')),
     right: Int32Array.from(numbers('right_children')),
@@ -318,35 +300,26 @@ export function treeFromState(state: TreeState, featureCount: number, where: str
 
 /** Rebuilds a gbdt model from its saved state, validating it. */
 export function loadGbdtModel(state: unknown): GbdtModel {
-  if (typeof state !== 'object' || state === null || (state as { name?: unknown }).name !== 'gbdt') {
-    throw invalidParameter('Not a gbdt model state: expected an object with name "gbdt"');
-  }
-  const s = state as Partial<GbdtState>;
-  const params = resolveGbdtParams(s.params ?? {});
-  const featureCount = s.feature_count;
-  if (typeof featureCount !== 'number' || !Number.isInteger(featureCount) || featureCount < 1) {
-    throw invalidParameter('gbdt model: feature_count must be a positive integer');
-  }
-  const baseScore = s.base_score;
+  const where = 'gbdt model state';
+  const record = expectRecord(where, state);
+  expectName(where, record, 'gbdt');
+  const params = resolveGbdtParams(
+    record.params === undefined ? {} : expectRecord(`${where}: params`, record.params),
+  );
+  const featureCount = expectPositiveInteger(where, record, 'feature_count');
+  const baseScore = record.base_score;
   if (typeof baseScore !== 'number' || !(baseScore > 0 && baseScore < 1)) {
-    throw invalidParameter('gbdt model: base_score must be a probability strictly between 0 and 1');
+    throw invalidParameter(`${where}: base_score must be a probability strictly between 0 and 1`);
   }
-  if (!Array.isArray(s.trees) || s.trees.length === 0)
-    throw invalidParameter('gbdt model: trees must be a non-empty array');
-  const trees = s.trees.map((tree, t) => treeFromState(tree, featureCount, `gbdt model: tree ${t}`));
-  const best = s.best_iteration;
-  if (best !== null && best !== undefined && !(Number.isInteger(best) && best >= 0 && best < trees.length)) {
-    throw invalidParameter(
-      `gbdt model: best_iteration ${String(best)} must be null or a tree index below ${trees.length}`,
-    );
-  }
-  const history = s.history ?? { train_logloss: [] };
+  const trees = expectTrees(where, record).map((tree, t) =>
+    treeFromState(tree, featureCount, `${where}: tree ${t}`),
+  );
   return new GbdtModel({
     params,
     featureCount,
     baseScore,
     trees,
-    bestIteration: typeof s.best_iteration === 'number' ? s.best_iteration : null,
-    history,
+    bestIteration: expectBestIteration(where, record, trees.length),
+    history: expectLossHistory(where, record),
   });
 }

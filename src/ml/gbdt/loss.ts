@@ -77,3 +77,12 @@ export function nodeGain(g: number, h: number, params: RegularizationParams): nu
   const w = leafWeight(g, h, params);
   return -(2 * g * w + (h + params.reg_lambda) * w * w);
 }
+
+/**
+ * Per-round mean log loss of a boosted ensemble on its training rows and, when a validation set was
+ * given, on the validation rows (the history gbdt and oblivious models keep).
+ */
+export interface LossHistory {
+  readonly train_logloss: readonly number[];
+  readonly valid_logloss?: readonly number[];
+}

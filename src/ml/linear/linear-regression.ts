@@ -1,17 +1,20 @@
 import { invalidParameter } from '../../errors.js';
 import { leastSquares } from '../../math/linalg.js';
-import { createMatrix, type Matrix } from '../../math/matrix.js';
-import type { Estimator, FitOptions, FittedModel, ModelState } from '../estimator.js';
+import { columnMeans, createMatrix, type Matrix } from '../../math/matrix.js';
+import { checkTrainingData } from '../check-training-data.js';
+import type { Estimator, FitOptions, FittedModel, MarginModel, ModelState } from '../estimator.js';
+import { linearContributions } from '../explain/linear-contributions.js';
+import type { Contributions, ContributionsModel } from '../explain/types.js';
 import {
-  expectFeatureCount,
   expectName,
   expectNumber,
   expectNumberArray,
+  expectPositiveInteger,
   expectRecord,
   expectVersion,
-} from '../model-state.js';
+} from '../model-state-checks.js';
 import { type ParamsOf, resolveParams } from '../params.js';
-import { checkTrainingData } from '../training-data.js';
+import { checkPredictMatrix } from './check-predict-matrix.js';
 
 /** Version of the `linear` model state written by `toJSON`; the loader rejects others. */
 export const LINEAR_MODEL_VERSION = 1;
@@ -25,18 +28,6 @@ export const LINEAR_PARAM_SPECS = {
 } as const;
 
 export type LinearRegressionParams = ParamsOf<typeof LINEAR_PARAM_SPECS>;
-
-/**
- * Exact additive explanation of a linear score: for each row, `bias + sum(values[row, j])` equals the raw
- * score (before clipping or the sigmoid). `values[row, j] = coefficient_j * (x_j - mean_j)` with the
- * training mean of feature j, so `bias` is the score of the mean patient.
- */
-export interface LinearContributions {
-  /** The raw score at the training feature means (the same for every row). */
-  readonly bias: number;
-  /** `rows x featureCount`, in feature order. */
-  readonly values: Matrix;
-}
 
 /** The JSON state of a fitted `linear` model. Numbers are finite; arrays have `featureCount` entries. */
 export interface LinearModelState extends ModelState {
@@ -58,7 +49,7 @@ export interface LinearModelState extends ModelState {
  * exactly by Householder QR, and a rank-deficient design (constant or duplicated columns) gets the
  * minimum-norm solution, as `scipy.linalg.lstsq` gives.
  */
-export class LinearModel implements FittedModel {
+export class LinearModel implements FittedModel, MarginModel, ContributionsModel {
   readonly estimator = 'linear' as const;
   readonly params: LinearRegressionParams;
   readonly featureCount: number;
@@ -92,8 +83,8 @@ export class LinearModel implements FittedModel {
     return Float64Array.from(this.#featureMeans);
   }
 
-  /** The raw linear score `intercept + x · coefficients` per row. */
-  decisionFunction(x: Matrix): Float64Array {
+  /** The raw linear score `intercept + x · coefficients` per row (before clipping). */
+  predictMargin(x: Matrix): Float64Array {
     checkPredictMatrix('linear', x, this.featureCount);
     const out = new Float64Array(x.rows);
     const p = this.featureCount;
@@ -107,13 +98,16 @@ export class LinearModel implements FittedModel {
 
   /** The score clipped to [0, 1]. */
   predictProba(x: Matrix): Float64Array {
-    const scores = this.decisionFunction(x);
+    const scores = this.predictMargin(x);
     for (let i = 0; i < scores.length; i++) scores[i] = Math.min(1, Math.max(0, scores[i]!));
     return scores;
   }
 
-  /** Per-feature contributions to the raw score (see `LinearContributions`). */
-  contributions(x: Matrix): LinearContributions {
+  /**
+   * Exact per-feature contributions to the raw score: `coefficient_j * (x_j - mean_j)` with the training
+   * mean of feature j, and the score of the mean patient as bias; bias + row sum = `predictMargin`.
+   */
+  contributions(x: Matrix): Contributions {
     checkPredictMatrix('linear', x, this.featureCount);
     let bias = this.intercept;
     for (let j = 0; j < this.featureCount; j++) bias += this.#coefficients[j]! * this.#featureMeans[j]!;
@@ -176,7 +170,7 @@ export function loadLinearModel(state: unknown): LinearModel {
   expectName(where, record, 'linear');
   expectVersion(where, record, LINEAR_MODEL_VERSION);
   const params = resolveParams('linear', LINEAR_PARAM_SPECS, expectRecord(`${where}: params`, record.params));
-  const featureCount = expectFeatureCount(where, record);
+  const featureCount = expectPositiveInteger(where, record, 'featureCount');
   const coefficients = expectNumberArray(where, record, 'coefficients', featureCount);
   const featureMeans = expectNumberArray(where, record, 'featureMeans', featureCount);
   const intercept = expectNumber(where, record, 'intercept');
@@ -190,57 +184,4 @@ export function loadLinearModel(state: unknown): LinearModel {
     );
   }
   return new LinearModel({ params, intercept, coefficients, featureMeans, rank });
-}
-
-// ---- helpers shared with the logistic model -------------------------------------------------------------
-
-/** Column means of a matrix (sequential sums). */
-export function columnMeans(x: Matrix): Float64Array {
-  const means = new Float64Array(x.cols);
-  for (let i = 0; i < x.rows; i++) for (let j = 0; j < x.cols; j++) means[j]! += x.data[i * x.cols + j]!;
-  for (let j = 0; j < x.cols; j++) means[j]! /= x.rows;
-  return means;
-}
-
-/**
- * `values[i, j] = coefficient_j * (x_ij - mean_j) / scale_j` (scale 1 when `scales` is not given), with the
- * caller's `bias` (the raw score at the means). Shared by the linear and logistic models.
- */
-export function linearContributions(
-  x: Matrix,
-  coefficients: Float64Array,
-  means: Float64Array,
-  scales: Float64Array | undefined,
-  bias: number,
-): LinearContributions {
-  const p = coefficients.length;
-  const values = new Float64Array(x.rows * p);
-  for (let i = 0; i < x.rows; i++) {
-    for (let j = 0; j < p; j++) {
-      const centred = x.data[i * p + j]! - means[j]!;
-      values[i * p + j] = coefficients[j]! * (scales === undefined ? centred : centred / scales[j]!);
-    }
-  }
-  return { bias, values: createMatrix(values, x.rows, p) };
-}
-
-/** Rejects a prediction matrix with the wrong number of columns or non-finite values. */
-export function checkPredictMatrix(estimator: string, x: Matrix, featureCount: number): void {
-  if (x.cols !== featureCount) {
-    throw invalidParameter(
-      `The ${estimator} model was fitted on ${featureCount} features but got a matrix with ${x.cols} columns`,
-    );
-  }
-  if (x.data.length !== x.rows * x.cols) {
-    throw invalidParameter(
-      `A ${x.rows} x ${x.cols} matrix needs ${x.rows * x.cols} values, got ${x.data.length}`,
-    );
-  }
-  for (let k = 0; k < x.data.length; k++) {
-    if (!Number.isFinite(x.data[k]!)) {
-      throw invalidParameter(
-        `The ${estimator} model cannot score missing or non-finite feature values (row ${Math.floor(k / x.cols) + 1}, feature ${(k % x.cols) + 1}); fill them in or use gbdt`,
-      );
-    }
-  }
 }

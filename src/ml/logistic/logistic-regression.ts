@@ -1,24 +1,21 @@
 import { invalidParameter } from '../../errors.js';
 import { choleskySolve, minimumNormSolve } from '../../math/linalg.js';
-import { createMatrix, type Matrix } from '../../math/matrix.js';
+import { columnMeans, createMatrix, type Matrix } from '../../math/matrix.js';
 import { sigmoid } from '../../math/sigmoid.js';
-import type { Estimator, FitOptions, FittedModel, ModelState } from '../estimator.js';
+import { checkTrainingData } from '../check-training-data.js';
+import type { Estimator, FitOptions, FittedModel, MarginModel, ModelState } from '../estimator.js';
+import { linearContributions } from '../explain/linear-contributions.js';
+import type { Contributions, ContributionsModel } from '../explain/types.js';
+import { checkPredictMatrix } from '../linear/check-predict-matrix.js';
 import {
-  checkPredictMatrix,
-  columnMeans,
-  type LinearContributions,
-  linearContributions,
-} from '../linear/linear-regression.js';
-import {
-  expectFeatureCount,
   expectName,
   expectNumber,
   expectNumberArray,
+  expectPositiveInteger,
   expectRecord,
   expectVersion,
-} from '../model-state.js';
+} from '../model-state-checks.js';
 import { type ParamsOf, resolveParams } from '../params.js';
-import { checkTrainingData } from '../training-data.js';
 
 /** Version of the `logistic` model state written by `toJSON`; the loader rejects others. */
 export const LOGISTIC_MODEL_VERSION = 1;
@@ -83,7 +80,7 @@ export interface LogisticModelState extends ModelState {
  * decrease the objective) is not an error: the model is returned with `converged: false` (also in its
  * JSON) so a caller can log or reject it.
  */
-export class LogisticModel implements FittedModel {
+export class LogisticModel implements FittedModel, MarginModel, ContributionsModel {
   readonly estimator = 'logistic' as const;
   readonly params: LogisticRegressionParams;
   readonly featureCount: number;
@@ -139,7 +136,7 @@ export class LogisticModel implements FittedModel {
   }
 
   /** The log-odds per row: `b + sum_j w_j * (x_j - mean_j) / scale_j`. */
-  decisionFunction(x: Matrix): Float64Array {
+  predictMargin(x: Matrix): Float64Array {
     checkPredictMatrix('logistic', x, this.featureCount);
     const p = this.featureCount;
     const out = new Float64Array(x.rows);
@@ -153,16 +150,16 @@ export class LogisticModel implements FittedModel {
   }
 
   predictProba(x: Matrix): Float64Array {
-    const z = this.decisionFunction(x);
+    const z = this.predictMargin(x);
     for (let i = 0; i < z.length; i++) z[i] = sigmoid(z[i]!);
     return z;
   }
 
   /**
    * Exact per-feature contributions in log-odds: `w_j * (x_j - mean_j) / scale_j`, with the standardized
-   * intercept as the bias (the log-odds of the mean patient); bias + row sum = `decisionFunction`.
+   * intercept as the bias (the log-odds of the mean patient); bias + row sum = `predictMargin`.
    */
-  contributions(x: Matrix): LinearContributions {
+  contributions(x: Matrix): Contributions {
     checkPredictMatrix('logistic', x, this.featureCount);
     return linearContributions(x, this.#weights, this.#mean, this.#scale, this.standardizedIntercept);
   }
@@ -223,7 +220,7 @@ export function loadLogisticModel(state: unknown): LogisticModel {
     LOGISTIC_PARAM_SPECS,
     expectRecord(`${where}: params`, record.params),
   );
-  const featureCount = expectFeatureCount(where, record);
+  const featureCount = expectPositiveInteger(where, record, 'featureCount');
   const scalerMean = expectNumberArray(where, record, 'scalerMean', featureCount);
   const scalerScale = expectNumberArray(where, record, 'scalerScale', featureCount);
   scalerScale.forEach((value, j) => {

@@ -5,7 +5,13 @@ import {
   DEFAULT_CALIBRATION_BINS,
   validateBinCount,
 } from './calibration.js';
-import { confusionMetrics, countConfusion, DEFAULT_THRESHOLD } from './confusion.js';
+import {
+  type ConfusionMatrix,
+  type ConfusionMetrics,
+  confusionMetrics,
+  countConfusion,
+  DEFAULT_THRESHOLD,
+} from './confusion.js';
 import { brierUnchecked, DEFAULT_LOG_LOSS_EPS, logLossUnchecked } from './probabilistic.js';
 import {
   averagePrecisionFromSweep,
@@ -47,7 +53,9 @@ export function lowerIsBetter(metric: BinaryMetricName): boolean {
 
 /**
  * Every scalar metric of a binary classifier on one data set, plus the threshold and counts they were
- * measured with. Small and flat, for experiment tracking; the curves are in `binaryCurves`.
+ * measured with (the `ConfusionMatrix`). Small and flat, for experiment tracking; written in the order
+ * `ConfusionMetrics`, the ranking and probabilistic metrics, then the `ConfusionMatrix` (the key order
+ * of model documents and `--json` output). The curves are in `binaryCurves`.
  *
  * - `accuracy`, `precision`, `recall` (sensitivity), `specificity`, `f1`: at `threshold` (predicted
  *   positive iff `probability >= threshold`); a ratio with a zero denominator is 0 (scikit-learn's
@@ -57,25 +65,12 @@ export function lowerIsBetter(metric: BinaryMetricName): boolean {
  * - `log_loss`: mean cross-entropy in nats, probabilities clipped to `[1e-15, 1 - 1e-15]`; `brier`: mean
  *   squared error of the probability; `rmse`: its square root.
  */
-export interface BinaryMetrics {
-  readonly accuracy: number;
-  readonly precision: number;
-  readonly recall: number;
-  readonly specificity: number;
-  readonly f1: number;
+export interface BinaryMetrics extends ConfusionMetrics, ConfusionMatrix {
   readonly roc_auc: number;
   readonly pr_auc: number;
   readonly log_loss: number;
   readonly brier: number;
   readonly rmse: number;
-  readonly threshold: number;
-  readonly tp: number;
-  readonly fp: number;
-  readonly tn: number;
-  readonly fn: number;
-  readonly positives: number;
-  readonly negatives: number;
-  readonly n: number;
 }
 
 export interface EvaluateOptions {
@@ -129,14 +124,7 @@ export function evaluateBinary(
     log_loss: logLossUnchecked(yTrue, probability, DEFAULT_LOG_LOSS_EPS),
     brier,
     rmse: Math.sqrt(brier),
-    threshold,
-    tp: matrix.tp,
-    fp: matrix.fp,
-    tn: matrix.tn,
-    fn: matrix.fn,
-    positives: matrix.positives,
-    negatives: matrix.negatives,
-    n: matrix.n,
+    ...matrix,
   };
 }
 

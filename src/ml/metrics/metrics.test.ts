@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { isOnsetError } from '../../errors.js';
+import { expectRefusal } from '../../../test/support/onset-error.js';
 import {
   averagePrecision,
   BINARY_METRIC_NAMES,
@@ -94,20 +94,6 @@ function expectCurve(actual: readonly number[], expected: readonly number[], lab
 
 function inputs(c: FixtureCase): [Float64Array, Float64Array] {
   return [Float64Array.from(c.y_true), Float64Array.from(c.probability)];
-}
-
-function expectOnsetError(fn: () => unknown, pattern: RegExp): void {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (error) {
-    caught = error;
-  }
-  expect(isOnsetError(caught), `expected an OnsetError, got ${String(caught)}`).toBe(true);
-  if (isOnsetError(caught)) {
-    expect(caught.code).toBe('INVALID_PARAMETER_VALUE');
-    expect(caught.message).toMatch(pattern);
-  }
 }
 
 describe('fixture', () => {
@@ -209,12 +195,12 @@ describe.each(fixture.cases.map((c) => [c.name, c] as const))('matches scikit-le
     });
   } else {
     it('AUCs, curves and evaluateBinary throw with one class', () => {
-      expectOnsetError(() => rocAuc(y, p), /rocAuc: yTrue holds only (negatives|positives).*both classes/);
-      expectOnsetError(() => averagePrecision(y, p), /averagePrecision: yTrue holds only/);
-      expectOnsetError(() => rocCurve(y, p), /rocCurve: yTrue holds only/);
-      expectOnsetError(() => precisionRecallCurve(y, p), /precisionRecallCurve: yTrue holds only/);
-      expectOnsetError(() => evaluateBinary(y, p), /rocAuc: yTrue holds only/);
-      expectOnsetError(() => binaryCurves(y, p), /rocCurve: yTrue holds only/);
+      expectRefusal(() => rocAuc(y, p), /rocAuc: yTrue holds only (negatives|positives).*both classes/);
+      expectRefusal(() => averagePrecision(y, p), /averagePrecision: yTrue holds only/);
+      expectRefusal(() => rocCurve(y, p), /rocCurve: yTrue holds only/);
+      expectRefusal(() => precisionRecallCurve(y, p), /precisionRecallCurve: yTrue holds only/);
+      expectRefusal(() => evaluateBinary(y, p), /rocAuc: yTrue holds only/);
+      expectRefusal(() => binaryCurves(y, p), /rocCurve: yTrue holds only/);
     });
   }
 });
@@ -235,7 +221,7 @@ describe('summarizeFolds matches numpy mean and std (ddof=0)', () => {
     const one = evaluateBinary(Float64Array.of(0, 1, 1), Float64Array.of(0.2, 0.7, 0.4));
     const summary = summarizeFolds([one]);
     expect(summary.roc_auc).toEqual({ mean: 1, std: 0 });
-    expectOnsetError(() => summarizeFolds([]), /summarizeFolds: no folds/);
+    expectRefusal(() => summarizeFolds([]), /summarizeFolds: no folds/);
   });
 
   it('uses the population std, not the sample std', () => {
@@ -317,7 +303,7 @@ describe('hand-checked values', () => {
       -(Math.log(0.5) + Math.log(0.25)) / 2,
       'mean',
     );
-    expectOnsetError(() => logLoss(Float64Array.of(1), Float64Array.of(0.5), { eps: 0 }), /eps is 0/);
+    expectRefusal(() => logLoss(Float64Array.of(1), Float64Array.of(0.5), { eps: 0 }), /eps is 0/);
   });
 
   it('calibration bins: edges, empty bins and the closed upper edge', () => {
@@ -366,36 +352,33 @@ describe('input validation', () => {
   const p = Float64Array.of(0.2, 0.6, 0.9);
 
   it('names the first bad index', () => {
-    expectOnsetError(
+    expectRefusal(
       () => evaluateBinary(Float64Array.of(0, 2, 3), p),
       /evaluateBinary: yTrue\[1\] is 2; labels must be 0 or 1/,
     );
-    expectOnsetError(() => rocAuc(Float64Array.of(0, 1, Number.NaN), p), /yTrue\[2\] is NaN/);
-    expectOnsetError(
+    expectRefusal(() => rocAuc(Float64Array.of(0, 1, Number.NaN), p), /yTrue\[2\] is NaN/);
+    expectRefusal(
       () => logLoss(y, Float64Array.of(0.2, 1.5, -1)),
       /logLoss: probability\[1\] is 1.5; .*\[0, 1\]/,
     );
-    expectOnsetError(() => brierScore(y, Float64Array.of(-0.1, 0.5, 0.5)), /probability\[0\] is -0.1/);
-    expectOnsetError(() => rmse(y, Float64Array.of(0.1, Number.NaN, 0.5)), /probability\[1\] is NaN/);
-    expectOnsetError(
+    expectRefusal(() => brierScore(y, Float64Array.of(-0.1, 0.5, 0.5)), /probability\[0\] is -0.1/);
+    expectRefusal(() => rmse(y, Float64Array.of(0.1, Number.NaN, 0.5)), /probability\[1\] is NaN/);
+    expectRefusal(
       () => calibrationCurve(y, Float64Array.of(0.1, 0.2, Infinity)),
       /probability\[2\] is Infinity/,
     );
   });
 
   it('refuses mismatched lengths and empty input', () => {
-    expectOnsetError(
-      () => evaluateBinary(y, Float64Array.of(0.5)),
-      /yTrue has 3 values but probability has 1/,
-    );
-    expectOnsetError(() => confusionMatrix(new Float64Array(0), new Float64Array(0)), /no rows/);
+    expectRefusal(() => evaluateBinary(y, Float64Array.of(0.5)), /yTrue has 3 values but probability has 1/);
+    expectRefusal(() => confusionMatrix(new Float64Array(0), new Float64Array(0)), /no rows/);
   });
 
   it('refuses bad thresholds and bin counts', () => {
-    expectOnsetError(() => evaluateBinary(y, p, { threshold: 1.2 }), /threshold is 1.2/);
-    expectOnsetError(() => confusionMatrix(y, p, Number.NaN), /threshold is NaN/);
-    expectOnsetError(() => evaluateBinary(y, p, { calibrationBins: 0 }), /calibrationBins is 0/);
-    expectOnsetError(() => calibrationCurve(y, p, 2.5), /calibrationBins is 2.5/);
-    expectOnsetError(() => binaryCurves(y, p, { calibrationBins: -1 }), /calibrationBins is -1/);
+    expectRefusal(() => evaluateBinary(y, p, { threshold: 1.2 }), /threshold is 1.2/);
+    expectRefusal(() => confusionMatrix(y, p, Number.NaN), /threshold is NaN/);
+    expectRefusal(() => evaluateBinary(y, p, { calibrationBins: 0 }), /calibrationBins is 0/);
+    expectRefusal(() => calibrationCurve(y, p, 2.5), /calibrationBins is 2.5/);
+    expectRefusal(() => binaryCurves(y, p, { calibrationBins: -1 }), /calibrationBins is -1/);
   });
 });

@@ -5,7 +5,7 @@ import { requireTarget } from '../../data/dataset.js';
 import { stratifiedKFold } from '../../data/splits.js';
 import { selectMatrixRows } from '../../math/matrix.js';
 import { evaluateBinary } from '../metrics/index.js';
-import { featureMatrix } from '../train.js';
+import { featureMatrix } from '../train-on-dataset.js';
 import { oblivious } from './oblivious.js';
 
 /** Ethnicity and EducationLevel in the schema's 32-feature order. */

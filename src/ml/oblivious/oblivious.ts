@@ -1,12 +1,22 @@
 import { invalidParameter } from '../../errors.js';
-import { createMatrix, type Matrix } from '../../math/matrix.js';
+import { createMatrix, type Matrix, matrixColumn } from '../../math/matrix.js';
 import { logit, sigmoid } from '../../math/sigmoid.js';
 import { Random } from '../../util/random.js';
+import { checkBoostingData } from '../check-training-data.js';
 import type { Estimator, EstimatorName, FitOptions, FittedModel, ModelState } from '../estimator.js';
 import type { TreeEnsembleExplainable } from '../explain/types.js';
-import { logisticGradients, meanLogLoss } from '../gbdt/loss.js';
+import { type LossHistory, logisticGradients, meanLogLoss } from '../gbdt/loss.js';
 import type { FlatTree } from '../gbdt/tree.js';
-import { checkTrainingData } from '../training-data.js';
+import {
+  expectBestIteration,
+  expectLossHistory,
+  expectName,
+  expectNumber,
+  expectPositiveInteger,
+  expectRecord,
+  expectTrees,
+  finiteNumbers,
+} from '../model-state-checks.js';
 import { fitBorders } from './borders.js';
 import { type GrowContext, GrowWorkspace, growObliviousTree, type LevelFeatures } from './grower.js';
 import { histogramLayout, layoutOffsets } from './histogram-layout.js';
@@ -41,13 +51,6 @@ export interface ObliviousOptions {
   readonly categoricalFeatures?: readonly number[];
 }
 
-/** Per-iteration mean log loss on the training rows and, when given, the validation rows. */
-export interface ObliviousHistory {
-  /** On the training rows as boosting saw them (categorical columns by their ordered statistics). */
-  readonly train_logloss: readonly number[];
-  readonly valid_logloss?: readonly number[];
-}
-
 /** The saved form of an oblivious model (inside a model document's `model` field). */
 export interface ObliviousState extends ModelState {
   readonly name: ObliviousName;
@@ -62,7 +65,11 @@ export interface ObliviousState extends ModelState {
   readonly base_margin: number;
   /** Index of the best iteration when early stopping ran (the model keeps trees 0..best_iteration). */
   readonly best_iteration: number | null;
-  readonly history: ObliviousHistory;
+  /**
+   * Per-iteration losses; on the training rows as boosting saw them (categorical columns by their ordered
+   * statistics).
+   */
+  readonly history: LossHistory;
   readonly trees: readonly ObliviousTreeState[];
 }
 
@@ -108,7 +115,7 @@ export class ObliviousModel implements FittedModel, TreeEnsembleExplainable {
   readonly baseMargin: number;
   readonly trees: readonly ObliviousTree[];
   readonly bestIteration: number | null;
-  readonly history: ObliviousHistory;
+  readonly history: LossHistory;
   private readonly encoder: CategoryEncoder;
   /** Per tree: depth, first split slot and first leaf slot in the packed arrays. */
   private readonly depths: Uint8Array;
@@ -130,7 +137,7 @@ export class ObliviousModel implements FittedModel, TreeEnsembleExplainable {
     baseMargin: number;
     trees: readonly ObliviousTree[];
     bestIteration: number | null;
-    history: ObliviousHistory;
+    history: LossHistory;
   }) {
     this.params = parts.params;
     this.featureCount = parts.featureCount;
@@ -261,32 +268,12 @@ function fitOblivious(
   y: Float64Array,
   options: FitOptions = {},
 ): ObliviousModel {
-  const { positives } = checkTrainingData('oblivious', x, y, { allowMissingFeatures: true });
+  const { positives } = checkBoostingData('oblivious', x, y, options.validation, {
+    earlyStoppingRounds: params.early_stopping_rounds,
+    categoricalFeatures,
+  });
   checkCategoricalFeatures(categoricalFeatures, x.cols);
-  const isCategorical = new Uint8Array(x.cols);
-  for (const f of categoricalFeatures) isCategorical[f] = 1;
-  for (let k = 0; k < x.data.length; k++) {
-    const value = x.data[k]!;
-    if (isCategorical[k % x.cols] === 0 && (value === Infinity || value === -Infinity)) {
-      throw invalidParameter(
-        `oblivious: feature ${(k % x.cols) + 1} of training row ${Math.floor(k / x.cols) + 1} is infinite`,
-      );
-    }
-  }
   const validation = options.validation;
-  if (validation !== undefined) {
-    if (validation.x.cols !== x.cols) {
-      throw invalidParameter(
-        `oblivious: the validation set has ${validation.x.cols} features; training has ${x.cols}`,
-      );
-    }
-    checkTrainingData('oblivious (validation set)', validation.x, validation.y, {
-      allowMissingFeatures: true,
-      minRows: 1,
-    });
-  } else if (params.early_stopping_rounds !== null) {
-    throw invalidParameter('oblivious: early_stopping_rounds needs a validation set');
-  }
 
   const n = x.rows;
   const cols = x.cols;
@@ -296,7 +283,7 @@ function fitOblivious(
   // Ordered target statistics: one encoding of the categorical columns per permutation.
   const permutationCount = categoricalFeatures.length > 0 ? params.permutation_count : 1;
   const permutations = Array.from({ length: permutationCount }, () => random.permutation(n));
-  const indexes = categoricalFeatures.map((f) => indexCategories(columnOf(x, f)));
+  const indexes = categoricalFeatures.map((f) => indexCategories(matrixColumn(x, f)));
   const ordered = indexes.map((index) =>
     permutations.map((permutation) => orderedTargetStatistics(index, y, permutation, prior)),
   );
@@ -412,12 +399,6 @@ function fitOblivious(
   });
 }
 
-function columnOf(x: Matrix, f: number): Float64Array {
-  const out = new Float64Array(x.rows);
-  for (let i = 0; i < x.rows; i++) out[i] = x.data[i * x.cols + f]!;
-  return out;
-}
-
 function concat(parts: readonly Float64Array[]): Float64Array {
   const out = new Float64Array(parts.reduce((sum, part) => sum + part.length, 0));
   let at = 0;
@@ -442,55 +423,38 @@ function addTreeMargins(tree: ObliviousTree, values: Float32Array, cols: number,
 
 /** Rebuilds an oblivious model from its saved state, validating it. */
 export function loadObliviousModel(state: unknown): ObliviousModel {
-  if (typeof state !== 'object' || state === null || (state as { name?: unknown }).name !== 'oblivious') {
-    throw invalidParameter('Not an oblivious model state: expected an object with name "oblivious"');
-  }
-  const s = state as Partial<ObliviousState>;
-  const params = resolveObliviousParams(s.params ?? {});
-  const featureCount = s.feature_count;
-  if (typeof featureCount !== 'number' || !Number.isInteger(featureCount) || featureCount < 1) {
-    throw invalidParameter('oblivious model: feature_count must be a positive integer');
-  }
-  if (!Array.isArray(s.categorical_features)) {
-    throw invalidParameter('oblivious model: categorical_features must be an array of column indices');
-  }
-  const categoricalFeatures = checkCategoricalFeatures(s.categorical_features, featureCount);
-  const prior = s.target_prior;
+  const where = 'oblivious model state';
+  const record = expectRecord(where, state);
+  expectName(where, record, OBLIVIOUS_NAME);
+  const params = resolveObliviousParams(
+    record.params === undefined ? {} : expectRecord(`${where}: params`, record.params),
+  );
+  const featureCount = expectPositiveInteger(where, record, 'feature_count');
+  const categoricalFeatures = checkCategoricalFeatures(
+    finiteNumbers(where, 'categorical_features', record.categorical_features, true),
+    featureCount,
+  );
+  const prior = record.target_prior;
   if (typeof prior !== 'number' || !(prior > 0 && prior < 1)) {
-    throw invalidParameter('oblivious model: target_prior must be a probability strictly between 0 and 1');
+    throw invalidParameter(`${where}: target_prior must be a probability strictly between 0 and 1`);
   }
-  const statisticsStates = s.category_statistics;
+  const statisticsStates = record.category_statistics;
   if (!Array.isArray(statisticsStates) || statisticsStates.length !== categoricalFeatures.length) {
-    throw invalidParameter(
-      'oblivious model: category_statistics must hold one entry per categorical feature',
-    );
+    throw invalidParameter(`${where}: category_statistics must hold one entry per categorical feature`);
   }
   const statistics = statisticsStates.map((entry, k) => {
-    const parsed = statisticsFromState(entry, featureCount, `oblivious model: category_statistics[${k}]`);
+    const parsed = statisticsFromState(entry, featureCount, `${where}: category_statistics[${k}]`);
     if (parsed.feature !== categoricalFeatures[k]) {
       throw invalidParameter(
-        `oblivious model: category_statistics[${k}] is for feature ${parsed.feature}; expected ${categoricalFeatures[k]}`,
+        `${where}: category_statistics[${k}] is for feature ${parsed.feature}; expected ${categoricalFeatures[k]}`,
       );
     }
     return parsed;
   });
-  const baseMargin = s.base_margin;
-  if (typeof baseMargin !== 'number' || !Number.isFinite(baseMargin)) {
-    throw invalidParameter('oblivious model: base_margin must be a finite number');
-  }
-  if (!Array.isArray(s.trees) || s.trees.length === 0) {
-    throw invalidParameter('oblivious model: trees must be a non-empty array');
-  }
-  const trees = s.trees.map((tree, t) =>
-    treeFromState(tree, featureCount, params.depth, `oblivious model: tree ${t}`),
+  const baseMargin = expectNumber(where, record, 'base_margin');
+  const trees = expectTrees(where, record).map((tree, t) =>
+    treeFromState(tree, featureCount, params.depth, `${where}: tree ${t}`),
   );
-  const best = s.best_iteration;
-  if (best !== null && best !== undefined && !(Number.isInteger(best) && best >= 0 && best < trees.length)) {
-    throw invalidParameter(
-      `oblivious model: best_iteration ${String(best)} must be null or a tree index below ${trees.length}`,
-    );
-  }
-  const history = s.history ?? { train_logloss: [] };
   return new ObliviousModel({
     params,
     featureCount,
@@ -499,7 +463,7 @@ export function loadObliviousModel(state: unknown): ObliviousModel {
     categoryStatistics: statistics,
     baseMargin,
     trees,
-    bestIteration: typeof best === 'number' ? best : null,
-    history,
+    bestIteration: expectBestIteration(where, record, trees.length),
+    history: expectLossHistory(where, record),
   });
 }

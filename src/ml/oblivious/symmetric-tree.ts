@@ -6,7 +6,7 @@
  */
 import { invalidParameter } from '../../errors.js';
 import { type FlatTree, NO_PARENT } from '../gbdt/tree.js';
-import { finiteNumbers } from '../model-state.js';
+import { finiteNumbers } from '../model-state-checks.js';
 
 export interface ObliviousTree {
   /** Split feature of each level, root level first. */

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateDataset } from '../../data/generator/generator.js';
 import { crossValidate } from '../cross-validate.js';
-import { featureMatrix } from '../train.js';
+import { featureMatrix } from '../train-on-dataset.js';
 import { ParallelFoldExecutor } from './fold-executor.js';
 
 const data = generateDataset({ rows: 400, seed: 21 });

@@ -10,7 +10,7 @@ import {
   type FoldExecutor,
 } from '../cross-validate.js';
 import type { EstimatorName } from '../estimator.js';
-import { createEstimator } from '../estimators.js';
+import { createEstimator } from '../estimator-registry.js';
 import { CONTROL, FOLD_SLOTS, FOLD_STATUS, type FoldTask, type WorkerData } from './fold-protocol.js';
 import { type SharedFoldState, sharedViews, workOnFolds } from './fold-work.js';
 import { startWorker } from './start-worker.js';

@@ -1,6 +1,6 @@
 import { stratifiedKFold } from '../../data/splits.js';
 import { createMatrix, type Matrix, selectMatrixRows } from '../../math/matrix.js';
-import { fitWithHoldout } from '../fit.js';
+import { fitWithHoldout } from '../fit-with-holdout.js';
 import {
   CONTROL,
   ERROR_BYTES,

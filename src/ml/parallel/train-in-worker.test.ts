@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { generateDataset } from '../../data/generator/generator.js';
-import { featureMatrix, trainOnDataset } from '../train.js';
+import { featureMatrix, trainOnDataset } from '../train-on-dataset.js';
 import { trainInWorker } from './train-in-worker.js';
 
 const dataset = generateDataset({ rows: 400, seed: 8 });

@@ -1,7 +1,7 @@
 import type { Dataset } from '../../data/dataset.js';
 import { ERROR_HTTP_STATUS, type ErrorCode, OnsetError } from '../../errors.js';
 import { parseModel } from '../model-document.js';
-import type { TrainOptions, TrainResult } from '../train.js';
+import type { TrainOptions, TrainResult } from '../train-on-dataset.js';
 import { startWorker } from './start-worker.js';
 import type { TrainMessage, TrainTask } from './train-protocol.js';
 

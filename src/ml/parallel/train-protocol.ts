@@ -1,6 +1,6 @@
 import type { Dataset } from '../../data/dataset.js';
 import type { FitProgress } from '../estimator.js';
-import type { TrainOptions, TrainResult } from '../train.js';
+import type { TrainOptions, TrainResult } from '../train-on-dataset.js';
 import type { TrialResult } from '../tuning/tune.js';
 
 /** Training options without callbacks: what crosses to the training worker. */

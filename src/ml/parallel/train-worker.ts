@@ -1,7 +1,7 @@
 /** The worker thread of `trainInWorker`: trains one model and posts progress, then the result. */
 import { parentPort, workerData } from 'node:worker_threads';
 import { isOnsetError } from '../../errors.js';
-import { trainOnDataset } from '../train.js';
+import { trainOnDataset } from '../train-on-dataset.js';
 import type { TrainMessage, TrainTask } from './train-protocol.js';
 
 const post = (message: TrainMessage) => parentPort?.postMessage(message);

@@ -3,7 +3,7 @@ import type { Matrix } from '../../math/matrix.js';
 import { Random } from '../../util/random.js';
 import { type CrossValidationResult, crossValidate } from '../cross-validate.js';
 import type { EstimatorName } from '../estimator.js';
-import { createEstimator } from '../estimators.js';
+import { createEstimator } from '../estimator-registry.js';
 import {
   type BinaryMetricName,
   lowerIsBetter,

@@ -8,7 +8,7 @@ import { generateDataset } from '../../data/generator/generator.js';
 import { labelLogit } from '../../data/generator/model.js';
 import { OnsetError } from '../../errors.js';
 import type { FittedModel } from '../../ml/estimator.js';
-import { featureMatrix } from '../../ml/train.js';
+import { featureMatrix } from '../../ml/train-on-dataset.js';
 
 /** The golden cases shipped with Onset (see `golden-cases/README.md`). */
 export const BUILT_IN_GOLDEN_CASES = fileURLToPath(new URL('../../../golden-cases', import.meta.url));

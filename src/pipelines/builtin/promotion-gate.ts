@@ -3,7 +3,7 @@ import { requireTarget } from '../../data/dataset.js';
 import { OnsetError } from '../../errors.js';
 import type { FittedModel } from '../../ml/estimator.js';
 import { evaluateBinary, lowerIsBetter, type SelectionMetric } from '../../ml/metrics/index.js';
-import { featureMatrix } from '../../ml/train.js';
+import { featureMatrix } from '../../ml/train-on-dataset.js';
 import type { ModelVersion } from '../../tracking/entities.js';
 import { loadModelVersion, type RegistryStores } from '../../tracking/model-registry.js';
 import type { BlockLogger, PromotionDecision } from '../block.js';

@@ -13,7 +13,7 @@ import {
   type SelectionMetric,
 } from '../../ml/metrics/index.js';
 import { trainInWorker } from '../../ml/parallel/train-in-worker.js';
-import { featureMatrix } from '../../ml/train.js';
+import { featureMatrix } from '../../ml/train-on-dataset.js';
 import type { ModelVersion } from '../../tracking/entities.js';
 import {
   findModelVersion,

@@ -23,6 +23,8 @@ interface EstimatorEntry {
   /** Whether the family's models learn from and score rows with missing (NaN) feature values. */
   readonly handlesMissingValues: boolean;
   readonly params: ParamSpecs;
+  /** The parameter seeding the family's randomness (sampling, permutations, noise); none when it has none. */
+  readonly seedParam?: string;
   readonly create: (params?: Readonly<Record<string, unknown>>) => Estimator;
   readonly load: (state: unknown) => FittedModel;
 }
@@ -49,6 +51,7 @@ export const ESTIMATORS: Readonly<Record<EstimatorName, EstimatorEntry>> = {
     description: "gradient-boosted trees following XGBoost's hist method for binary:logistic",
     handlesMissingValues: true,
     params: GBDT_PARAM_SPECS,
+    seedParam: 'seed',
     create: gbdt,
     load: loadGbdtModel,
   },
@@ -57,6 +60,7 @@ export const ESTIMATORS: Readonly<Record<EstimatorName, EstimatorEntry>> = {
       'CatBoost-style gradient boosting with symmetric trees; categorical features by ordered target statistics',
     handlesMissingValues: true,
     params: OBLIVIOUS_PARAM_SPECS,
+    seedParam: 'random_seed',
     create: (params) => oblivious(params, { categoricalFeatures: CATEGORICAL_FEATURES }),
     load: loadObliviousModel,
   },

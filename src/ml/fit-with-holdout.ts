@@ -1,14 +1,14 @@
 import { trainTestSplit } from '../data/splits.js';
 import { type Matrix, selectMatrixRows } from '../math/matrix.js';
 import type { EstimatorName, FitOptions, FittedModel } from './estimator.js';
-import { createEstimator } from './estimators.js';
+import { createEstimator, estimatorEntry } from './estimator-registry.js';
 
 /** Share of the training rows held out as the validation set when early stopping is asked for. */
 export const EARLY_STOPPING_HOLDOUT = 0.2;
 
 /**
  * Fits an estimator by name. When the parameters ask for early stopping, a stratified 20% of the rows
- * (seeded by the `seed` parameter) is held out as the validation set and the model is fitted on the rest.
+ * (seeded by the family's `seedParam`) is held out as the validation set and the model is fitted on the rest.
  * `fitSeconds` times the fit alone.
  */
 export function fitWithHoldout(
@@ -27,13 +27,8 @@ export function fitWithHoldout(
     const model = instance.fit(x, y, options);
     return { model, fitSeconds: (performance.now() - started) / 1000, validationRows: 0 };
   }
-  // gbdt names its seed `seed`, oblivious (as CatBoost) `random_seed`.
-  const seed =
-    typeof resolved.seed === 'number'
-      ? resolved.seed
-      : typeof resolved.random_seed === 'number'
-        ? resolved.random_seed
-        : 0;
+  const seedParam = estimatorEntry(estimator).seedParam;
+  const seed = seedParam === undefined ? 0 : Number(resolved[seedParam]);
   const split = trainTestSplit(y, { testFraction: EARLY_STOPPING_HOLDOUT, seed });
   const model = instance.fit(
     selectMatrixRows(x, split.train),

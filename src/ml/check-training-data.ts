@@ -1,5 +1,6 @@
 import { invalidParameter } from '../errors.js';
 import type { Matrix } from '../math/matrix.js';
+import type { FitOptions } from './estimator.js';
 
 /** Counts of each class in a validated 0/1 target. */
 export interface ClassCounts {
@@ -53,4 +54,44 @@ export function checkTrainingData(
     }
   }
   return { negatives, positives };
+}
+
+/**
+ * The input checks of the boosting families (gbdt, oblivious), which learn from missing values:
+ * `checkTrainingData` with missing values allowed, no infinite feature value outside `categoricalFeatures`
+ * (where any code is a category), and a validation set with the training set's features, which
+ * `earlyStoppingRounds` needs.
+ */
+export function checkBoostingData(
+  estimator: string,
+  x: Matrix,
+  y: Float64Array,
+  validation: FitOptions['validation'],
+  rules: { readonly earlyStoppingRounds: number | null; readonly categoricalFeatures?: readonly number[] },
+): ClassCounts {
+  const counts = checkTrainingData(estimator, x, y, { allowMissingFeatures: true });
+  const isCategorical = new Uint8Array(x.cols);
+  for (const f of rules.categoricalFeatures ?? []) isCategorical[f] = 1;
+  for (let k = 0; k < x.data.length; k++) {
+    const value = x.data[k]!;
+    if (isCategorical[k % x.cols] === 0 && (value === Infinity || value === -Infinity)) {
+      throw invalidParameter(
+        `${estimator}: feature ${(k % x.cols) + 1} of training row ${Math.floor(k / x.cols) + 1} is infinite`,
+      );
+    }
+  }
+  if (validation !== undefined) {
+    if (validation.x.cols !== x.cols) {
+      throw invalidParameter(
+        `${estimator}: the validation set has ${validation.x.cols} features; training has ${x.cols}`,
+      );
+    }
+    checkTrainingData(`${estimator} (validation set)`, validation.x, validation.y, {
+      allowMissingFeatures: true,
+      minRows: 1,
+    });
+  } else if (rules.earlyStoppingRounds !== null) {
+    throw invalidParameter(`${estimator}: early_stopping_rounds needs a validation set`);
+  }
+  return counts;
 }

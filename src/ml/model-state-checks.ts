@@ -1,4 +1,5 @@
 import { invalidParameter } from '../errors.js';
+import type { LossHistory } from './gbdt/loss.js';
 
 /**
  * Checks for saved model states (the `model` part of a model document): each says which field is wrong,
@@ -52,12 +53,51 @@ export function expectNumber(where: string, record: Record<string, unknown>, key
   return value;
 }
 
-export function expectFeatureCount(where: string, record: Record<string, unknown>): number {
-  const count = record.featureCount;
+export function expectPositiveInteger(where: string, record: Record<string, unknown>, key: string): number {
+  const count = record[key];
   if (typeof count !== 'number' || !Number.isInteger(count) || count < 1) {
-    throw invalidParameter(`${where}: featureCount must be a positive integer, got ${describeJson(count)}`);
+    throw invalidParameter(`${where}: ${key} must be a positive integer, got ${describeJson(count)}`);
   }
   return count;
+}
+
+/** A boosted ensemble's `trees`: a non-empty array (each tree is checked by its family). */
+export function expectTrees(where: string, record: Record<string, unknown>): readonly unknown[] {
+  const trees = record.trees;
+  if (!Array.isArray(trees) || trees.length === 0) {
+    throw invalidParameter(`${where}: trees must be a non-empty array, got ${describeJson(trees)}`);
+  }
+  return trees;
+}
+
+/** `best_iteration` of a boosted ensemble: null (or absent) unless early stopping kept trees 0..it. */
+export function expectBestIteration(
+  where: string,
+  record: Record<string, unknown>,
+  treeCount: number,
+): number | null {
+  const best = record.best_iteration;
+  if (best === null || best === undefined) return null;
+  if (typeof best !== 'number' || !Number.isInteger(best) || best < 0 || best >= treeCount) {
+    throw invalidParameter(
+      `${where}: best_iteration ${describeJson(best)} must be null or a tree index below ${treeCount}`,
+    );
+  }
+  return best;
+}
+
+/**
+ * A boosted ensemble's `history` of per-round losses, returned as saved (so it is written back the same);
+ * an absent history is an empty one.
+ */
+export function expectLossHistory(where: string, record: Record<string, unknown>): LossHistory {
+  if (record.history === undefined) return { train_logloss: [] };
+  const history = expectRecord(`${where}: history`, record.history);
+  finiteNumbers(`${where}: history`, 'train_logloss', history.train_logloss);
+  if (history.valid_logloss !== undefined) {
+    finiteNumbers(`${where}: history`, 'valid_logloss', history.valid_logloss);
+  }
+  return history as unknown as LossHistory;
 }
 
 export function expectNumberArray(
