@@ -10,7 +10,7 @@ import {
   type PipelineRunStatus,
 } from '../pipelines/pipeline-store.js';
 import type { PipelineEvent } from '../pipelines/runner.js';
-import { openOnsetStores } from '../tracking/open-stores.js';
+import { openOnsetStores } from '../server/open-stores.js';
 import { addStoreOptions, configFrom } from './config-options.js';
 import { collect, positiveIntegerArgument } from './options.js';
 import { formatNumber, formatTimestamp, marks, printJson, renderTable } from './output.js';
