@@ -13,7 +13,7 @@ import { resolveConfig } from '../src/config.js';
 import { findPipeline } from '../src/pipelines/builtin/catalog.js';
 import type { PipelineRun } from '../src/pipelines/pipeline-store.js';
 import { runPipeline } from '../src/pipelines/runner.js';
-import { openOnsetStores } from '../src/tracking/open-stores.js';
+import { openOnsetStores } from '../src/server/open-stores.js';
 import { HAS_REAL_DATA, REAL_DATA_PATH } from '../test/support/fixtures.js';
 
 const TARGET_SECONDS = 15;

@@ -23,8 +23,8 @@ import { generateDataset } from '../src/data/generator/generator.js';
 import { FEATURE_NAMES } from '../src/data/schema.js';
 import { exportXgboost } from '../src/ml/model-document.js';
 import { trainOnDataset } from '../src/ml/train-on-dataset.js';
+import { openOnsetStores } from '../src/server/open-stores.js';
 import { registerModelVersion } from '../src/tracking/model-registry.js';
-import { openOnsetStores } from '../src/tracking/open-stores.js';
 import { logTrainingRun } from '../src/tracking/training-logger.js';
 import { HAS_REAL_DATA, REAL_DATA_PATH } from '../test/support/fixtures.js';
 

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import Database from 'better-sqlite3';
-import { openStore } from '../src/tracking/store-uri.js';
+import { openStore } from '../src/server/open-stores.js';
 
 const RUNS = 10_000;
 const PARAMS = 20;

@@ -22,6 +22,14 @@ describe('resolveConfig', () => {
     });
   });
 
+  it('reads the S3 endpoint for s3:// artifacts from ONSET_S3_ENDPOINT (AWS S3 when unset)', () => {
+    expect(resolveConfig({}, {}).s3Endpoint).toBeUndefined();
+    expect(resolveConfig({}, { ONSET_S3_ENDPOINT: '' }).s3Endpoint).toBeUndefined();
+    expect(resolveConfig({}, { ONSET_S3_ENDPOINT: 'http://127.0.0.1:4568' }).s3Endpoint).toBe(
+      'http://127.0.0.1:4568',
+    );
+  });
+
   it('limits request rates by default only when the server listens beyond this machine', () => {
     expect(resolveConfig({}, {}).rateLimitPerMinute).toBe(0);
     expect(resolveConfig({ host: '0.0.0.0' }, {}).rateLimitPerMinute).toBe(600);

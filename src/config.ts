@@ -15,6 +15,11 @@ export interface OnsetConfig {
   readonly trackingUri: string;
   /** Artifact root URI: a local folder (default) or `s3://bucket/prefix`. */
   readonly artifactUri: string;
+  /**
+   * An S3-compatible endpoint for `s3://` artifacts (MinIO, s3rver, ...), addressed path-style; AWS S3
+   * when unset. Region and credentials come from the AWS SDK's own chain (`AWS_REGION`, ...).
+   */
+  readonly s3Endpoint: string | undefined;
   /** When set, registry writes (transitions, deletes, aliases) need `Authorization: Bearer <token>`. */
   readonly adminToken: string | undefined;
   /** The model the prediction API serves (a `models:/`, `runs:/` URI or a file). */
@@ -71,6 +76,7 @@ export function resolveConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = 
     port,
     trackingUri,
     artifactUri: isAbsolute(artifactUri) ? pathToFileURL(artifactUri).href : artifactUri,
+    s3Endpoint: env.ONSET_S3_ENDPOINT || undefined,
     adminToken: env.ONSET_ADMIN_TOKEN || undefined,
     modelUri: flags.modelUri ?? env.ONSET_MODEL_URI ?? DEFAULT_MODEL_URI,
     apiKey: env.ONSET_API_KEY || undefined,

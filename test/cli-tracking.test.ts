@@ -13,8 +13,8 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateDataset, writeKaggleCsv } from '../src/data/generator/generator.js';
+import { openStore } from '../src/server/open-stores.js';
 import type { ModelVersion, Run, StageTransition } from '../src/tracking/entities.js';
-import { openStore } from '../src/tracking/store-uri.js';
 import { type CliResult, runCli } from './support/cli.js';
 
 const MODEL_NAME = 'parkinson-disease-prediction';

@@ -1,8 +1,8 @@
 import { userInfo } from 'node:os';
 import { type Command, Option } from 'commander';
+import { openOnsetStores } from '../server/open-stores.js';
 import { MODEL_STAGES, type ModelVersion } from '../tracking/entities.js';
 import { registerModelVersion } from '../tracking/model-registry.js';
-import { openOnsetStores } from '../tracking/open-stores.js';
 import { MODEL_ARTIFACT } from '../tracking/training-logger.js';
 import { addStoreOptions, configFrom } from './config-options.js';
 import { formatNumber, marks, printJson, renderTable } from './output.js';

@@ -9,7 +9,7 @@ import {
   type PipelineRunStatus,
 } from '../pipelines/pipeline-store.js';
 import type { PipelineEvent } from '../pipelines/runner.js';
-import { openOnsetStores } from '../tracking/open-stores.js';
+import { openOnsetStores } from '../server/open-stores.js';
 import { addStoreOptions, configFrom } from './config-options.js';
 import { collect, parseParamAssignments, positiveIntegerArgument } from './options.js';
 import { formatNumber, formatTimestamp, marks, printJson, renderTable } from './output.js';

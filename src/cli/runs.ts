@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
+import { openOnsetStores } from '../server/open-stores.js';
 import type { Run } from '../tracking/entities.js';
-import { openOnsetStores } from '../tracking/open-stores.js';
 import { DEFAULT_EXPERIMENT } from '../tracking/training-logger.js';
 import { addStoreOptions, configFrom } from './config-options.js';
 import { collect, positiveIntegerArgument } from './options.js';

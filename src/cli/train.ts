@@ -5,7 +5,7 @@ import { ESTIMATOR_NAMES, missingValuePolicy } from '../ml/estimator-registry.js
 import { SELECTION_METRICS, type SelectionMetric } from '../ml/metrics/index.js';
 import { saveModelDocument } from '../ml/model-document.js';
 import { trainOnDataset } from '../ml/train-on-dataset.js';
-import { openOnsetStores } from '../tracking/open-stores.js';
+import { openOnsetStores } from '../server/open-stores.js';
 import { DEFAULT_EXPERIMENT, type LoggedRun, logTrainingRun } from '../tracking/training-logger.js';
 import { addStoreOptions, configFrom } from './config-options.js';
 import { renderMetrics } from './metrics-view.js';

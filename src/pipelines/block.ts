@@ -1,72 +1,32 @@
-import type { Dataset } from '../data/dataset.js';
-import type { BinaryMetrics } from '../ml/metrics/index.js';
-import type { TrainResult } from '../ml/train-on-dataset.js';
-import type { ModelVersion } from '../tracking/entities.js';
-import type { OnsetStores } from '../tracking/open-stores.js';
-import type { OutputSummary, PipelineParamValue, RunLink } from './pipeline-store.js';
+import type { ArtifactStore } from '../tracking/artifacts/artifact-store.js';
+import type { RegistryStore } from '../tracking/registry-store.js';
+import type { TrackingStore } from '../tracking/tracking-store.js';
+import type { OutputSummary, PipelineParamValue, PipelineStore, RunLink } from './pipeline-store.js';
 
-/** Labelled data read and validated by a loader. */
-export interface LoadedData {
-  readonly dataset: Dataset;
-  /** The file it came from, or `built-in:...` for generated data. */
-  readonly source: string;
-  readonly fingerprint: string;
-}
-
-/** A seeded train/holdout split: models are trained and cross-validated on `train`, compared on `holdout`. */
-export interface DataSplit {
-  readonly source: string;
-  readonly train: Dataset;
-  readonly holdout: Dataset;
-  readonly seed: number;
-}
-
-/** A trained model with its held-out metrics. */
-export interface Candidate {
-  readonly source: string;
-  readonly result: TrainResult;
-  readonly holdout: BinaryMetrics;
-}
-
-/** The candidate a comparison chose, and how every candidate scored. */
-export interface Selection {
-  readonly metric: string;
-  readonly best: Candidate;
-  readonly ranking: readonly { readonly estimator: string; readonly cv: number; readonly holdout: number }[];
-  /** Tracking runs of every candidate, by estimator. */
-  readonly runs: Readonly<Record<string, string>>;
-}
-
-/** A registered model version and the training behind it. */
-export interface RegisteredCandidate {
-  readonly version: ModelVersion;
-  readonly candidate: Candidate;
-}
-
-/** What the promotion gate decided. */
-export interface PromotionDecision {
-  readonly name: string;
-  readonly version: string;
-  readonly stage: 'Production' | 'Staging';
-  readonly reason: string;
-  readonly metric: string;
-  readonly challenger: number;
-  readonly champion: { readonly version: string; readonly value: number } | null;
-  readonly golden: { readonly passed: number; readonly failed: number };
+/** The stores pipeline runs work with (the platform's composition, `server/open-stores.ts`, opens them). */
+export interface PipelineStores {
+  readonly tracking: TrackingStore;
+  readonly registry: RegistryStore;
+  readonly artifacts: ArtifactStore;
+  /** Where runs, block runs, logs and schedules are recorded. */
+  readonly pipelines: PipelineStore;
 }
 
 /**
  * The types values passing between blocks can have, by name. Blocks declare their inputs and output by
- * these names, so a pipeline's wiring is checked when it is defined. Extend it by declaration merging
- * (`declare module '.../block.js' { interface PipelineValueTypes { ... } }`) for blocks of your own.
+ * these names, so a pipeline's wiring is checked when it is defined. The core has only the generic ones;
+ * blocks add theirs by declaration merging, without editing the core (the built-in pipelines' types are in
+ * `builtin/value-types.ts`):
+ *
+ * ```ts
+ * declare module '../block.js' {
+ *   interface PipelineValueTypes {
+ *     report: MyReport;
+ *   }
+ * }
+ * ```
  */
 export interface PipelineValueTypes {
-  data: LoadedData;
-  split: DataSplit;
-  candidate: Candidate;
-  selection: Selection;
-  'registered-model': RegisteredCandidate;
-  decision: PromotionDecision;
   /** A sensor's verdict: false skips every block downstream of it. */
   condition: boolean;
   /** For blocks run for their effect. */
@@ -109,7 +69,7 @@ export interface BlockContext {
   progress(done: number, total: number, label?: string): void;
   /** Records something this block created elsewhere (a tracking run, a model version). */
   link(kind: RunLink['kind'], target: string): Promise<void>;
-  readonly stores: Pick<OnsetStores, 'tracking' | 'registry' | 'artifacts'>;
+  readonly stores: Pick<PipelineStores, 'tracking' | 'registry' | 'artifacts'>;
 }
 
 export type InputTypes = Readonly<Record<string, ValueType>>;

@@ -1,12 +1,12 @@
 import { OnsetError } from '../errors.js';
-import type { OnsetStores } from '../tracking/open-stores.js';
+import type { PipelineStores } from './block.js';
 import { BUILT_IN_PIPELINES, findPipeline } from './builtin/catalog.js';
 import type { PipelineDefinition } from './pipeline.js';
 import type { PipelineRun } from './pipeline-store.js';
 import { type PipelineEvent, type PipelineRunHandle, startPipelineRun } from './runner.js';
 
 export interface PipelineServiceOptions {
-  readonly stores: Pick<OnsetStores, 'tracking' | 'registry' | 'artifacts' | 'pipelines'>;
+  readonly stores: PipelineStores;
   readonly pipelines?: readonly PipelineDefinition[];
   /** Pipeline runs this process runs at once at most (default 1); more are refused until one ends. */
   readonly maxActiveRuns?: number;

@@ -1,7 +1,8 @@
+import type { PageRequest } from '../store/paging.js';
 import type { Page } from '../tracking/entities.js';
 
 /**
- * Pipeline runs as the tracking database keeps them. Timestamps are milliseconds since the Unix epoch.
+ * Pipeline runs as the pipeline store keeps them. Timestamps are milliseconds since the Unix epoch.
  * A run is RUNNING from its creation until `finishRun`; a process that dies meanwhile leaves it RUNNING
  * until `failAbandonedRuns` (called whenever the stores are opened) marks it FAILED.
  */
@@ -99,34 +100,57 @@ export interface BlockRunUpdate {
   readonly output?: OutputSummary | null;
 }
 
+/** A new pipeline run (`createRun`). */
+export interface PipelineRunInput {
+  readonly pipeline: string;
+  readonly params: Readonly<Record<string, PipelineParamValue>>;
+  readonly trigger: string;
+  /** The pipeline's blocks in execution order. */
+  readonly blocks: readonly string[];
+  readonly owner: { readonly pid: number; readonly host: string } | null;
+}
+
+/** How a run ended (`finishRun`), with the error of a failed run. */
+export interface PipelineRunOutcome {
+  readonly status: Exclude<PipelineRunStatus, 'RUNNING'>;
+  readonly error?: string | null;
+}
+
+/** Runs of one pipeline, or in one status, or all of them; a page at a time. */
+export interface PipelineRunQuery extends PageRequest {
+  readonly pipeline?: string;
+  readonly status?: PipelineRunStatus;
+}
+
+/** One block's lines only, when `block` is given. */
+export interface BlockLogQuery {
+  readonly block?: string;
+}
+
+/** A new schedule (`createSchedule`): `cron` in `timezone`, enabled. */
+export interface ScheduleInput {
+  readonly pipeline: string;
+  readonly cron: string;
+  readonly timezone: string;
+  readonly params: Readonly<Record<string, PipelineParamValue>>;
+  /** When it fires first. */
+  readonly nextRunTime: number;
+}
+
 /** Where pipeline runs, block runs, logs and schedules are kept: a seam with one SQL implementation per dialect. */
 export interface PipelineStore {
   /** Creates a RUNNING run with every block PENDING (in the given order). */
-  createRun(input: {
-    pipeline: string;
-    params: Readonly<Record<string, PipelineParamValue>>;
-    trigger: string;
-    blocks: readonly string[];
-    owner: { pid: number; host: string } | null;
-  }): Promise<PipelineRun>;
+  createRun(input: PipelineRunInput): Promise<PipelineRun>;
   updateBlockRun(runId: string, block: string, update: BlockRunUpdate): Promise<void>;
   /** Ends a RUNNING run (a run already ended is left as it is; returns whether it changed). */
-  finishRun(
-    runId: string,
-    outcome: { status: Exclude<PipelineRunStatus, 'RUNNING'>; error?: string | null },
-  ): Promise<boolean>;
+  finishRun(runId: string, outcome: PipelineRunOutcome): Promise<boolean>;
   appendLogs(runId: string, lines: readonly BlockLogLine[]): Promise<void>;
   addLink(runId: string, link: RunLink): Promise<void>;
   getRun(runId: string): Promise<PipelineRun>;
   /** Newest first. */
-  listRuns(query: {
-    pipeline?: string;
-    status?: PipelineRunStatus;
-    maxResults?: number;
-    pageToken?: string;
-  }): Promise<Page<PipelineRun>>;
+  listRuns(query: PipelineRunQuery): Promise<Page<PipelineRun>>;
   /** In the order they were written; only `block`'s when given. */
-  getLogs(runId: string, query?: { block?: string }): Promise<readonly BlockLogLine[]>;
+  getLogs(runId: string, query?: BlockLogQuery): Promise<readonly BlockLogLine[]>;
   /** Asks the process running it to cancel; returns the run. Refuses a run that has ended. */
   requestCancel(runId: string): Promise<PipelineRun>;
   /**
@@ -135,13 +159,7 @@ export interface PipelineStore {
    */
   failAbandonedRuns(reason: string, host: string, isAlive: (pid: number) => boolean): Promise<number>;
 
-  createSchedule(input: {
-    pipeline: string;
-    cron: string;
-    timezone: string;
-    params: Readonly<Record<string, PipelineParamValue>>;
-    nextRunTime: number;
-  }): Promise<PipelineSchedule>;
+  createSchedule(input: ScheduleInput): Promise<PipelineSchedule>;
   listSchedules(): Promise<readonly PipelineSchedule[]>;
   getSchedule(scheduleId: string): Promise<PipelineSchedule>;
   deleteSchedule(scheduleId: string): Promise<void>;

@@ -1,8 +1,13 @@
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { OnsetError } from '../errors.js';
-import type { OnsetStores } from '../tracking/open-stores.js';
-import { type AnyBlock, type BlockContext, type BlockLogger, upstreamOf } from './block.js';
+import {
+  type AnyBlock,
+  type BlockContext,
+  type BlockLogger,
+  type PipelineStores,
+  upstreamOf,
+} from './block.js';
 import { executionOrder, type PipelineDefinition, resolveParams } from './pipeline.js';
 import type {
   BlockLogLine,
@@ -43,7 +48,7 @@ export type PipelineEvent =
   | { readonly type: 'log'; readonly line: BlockLogLine };
 
 export interface PipelineRunnerOptions {
-  readonly stores: Pick<OnsetStores, 'tracking' | 'registry' | 'artifacts' | 'pipelines'>;
+  readonly stores: PipelineStores;
   /** Parameter values (strings are converted to the declared types); the rest take their defaults. */
   readonly params?: Readonly<Record<string, unknown>>;
   /** What started the run (default `cli`). */

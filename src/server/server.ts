@@ -5,8 +5,8 @@ import type { PipelineService } from '../pipelines/pipeline-service.js';
 import type { PipelineScheduler } from '../pipelines/scheduler.js';
 import { LiveModel } from '../serving/live-model.js';
 import { parseModelUri } from '../serving/model-source.js';
-import { type OnsetStores, openOnsetStores } from '../tracking/open-stores.js';
 import { buildApp } from './app.js';
+import { type OnsetStores, openOnsetStores } from './open-stores.js';
 
 export interface RunningServer {
   readonly app: FastifyInstance;

@@ -1,22 +1,48 @@
 import type { ModelStage, ModelVersion, Page, RegisteredModel, StageTransition, Tag } from './entities.js';
+import type { SearchQuery } from './tracking-store.js';
+
+/** A new registered model (`createRegisteredModel`); names are unique. */
+export interface RegisteredModelInput {
+  readonly name: string;
+  readonly description?: string;
+  readonly tags?: readonly Tag[];
+}
+
+/** A new version of a registered model (`createModelVersion`), numbered after the model's last one. */
+export interface ModelVersionInput {
+  readonly name: string;
+  /** Where the model is: `runs:/<run id>/<path>`, an artifact URI, or a path under the artifact root. */
+  readonly source: string;
+  readonly runId?: string | null;
+  readonly description?: string;
+  readonly tags?: readonly Tag[];
+  /** The sha256 (hex) of the source artifact. */
+  readonly checksum: string;
+  readonly metrics?: Readonly<Record<string, number>>;
+  readonly userId?: string;
+}
+
+/**
+ * A stage transition; with `archiveExistingVersions`, other versions in that stage (Staging or
+ * Production) move to Archived in the same transaction.
+ */
+export interface StageTransitionInput {
+  readonly name: string;
+  readonly version: string;
+  readonly stage: ModelStage;
+  readonly archiveExistingVersions: boolean;
+  readonly user?: string;
+  readonly reason?: string;
+}
 
 /**
  * The model registry (MLflow's AbstractStore for models): registered models, versions, stages, aliases and
  * the transition history. Same error and paging conventions as `TrackingStore`.
  */
 export interface RegistryStore {
-  createRegisteredModel(input: {
-    name: string;
-    description?: string;
-    tags?: readonly Tag[];
-  }): Promise<RegisteredModel>;
+  createRegisteredModel(input: RegisteredModelInput): Promise<RegisteredModel>;
   getRegisteredModel(name: string): Promise<RegisteredModel>;
-  searchRegisteredModels(query: {
-    filter?: string;
-    maxResults?: number;
-    orderBy?: readonly string[];
-    pageToken?: string;
-  }): Promise<Page<RegisteredModel>>;
+  searchRegisteredModels(query: SearchQuery): Promise<Page<RegisteredModel>>;
   renameRegisteredModel(name: string, newName: string): Promise<RegisteredModel>;
   updateRegisteredModel(name: string, description: string): Promise<RegisteredModel>;
   deleteRegisteredModel(name: string): Promise<void>;
@@ -24,39 +50,15 @@ export interface RegistryStore {
   /** The latest version in each of `stages` (all stages when omitted). */
   getLatestVersions(name: string, stages?: readonly ModelStage[]): Promise<readonly ModelVersion[]>;
 
-  /** Versions number from 1 per model. `checksum` is the sha256 of the source artifact. */
-  createModelVersion(input: {
-    name: string;
-    source: string;
-    runId?: string | null;
-    description?: string;
-    tags?: readonly Tag[];
-    checksum: string;
-    metrics?: Readonly<Record<string, number>>;
-    userId?: string;
-  }): Promise<ModelVersion>;
+  /** Versions number from 1 per model. */
+  createModelVersion(input: ModelVersionInput): Promise<ModelVersion>;
   getModelVersion(name: string, version: string): Promise<ModelVersion>;
-  searchModelVersions(query: {
-    filter?: string;
-    maxResults?: number;
-    orderBy?: readonly string[];
-    pageToken?: string;
-  }): Promise<Page<ModelVersion>>;
+  searchModelVersions(query: SearchQuery): Promise<Page<ModelVersion>>;
   updateModelVersion(name: string, version: string, description: string): Promise<ModelVersion>;
   deleteModelVersion(name: string, version: string): Promise<void>;
   setModelVersionTag(name: string, version: string, tag: Tag): Promise<void>;
-  /**
-   * Moves a version to `stage`, recording who and why; with `archiveExistingVersions`, other versions in
-   * that stage (Staging or Production) move to Archived in the same transaction.
-   */
-  transitionModelVersionStage(input: {
-    name: string;
-    version: string;
-    stage: ModelStage;
-    archiveExistingVersions: boolean;
-    user?: string;
-    reason?: string;
-  }): Promise<ModelVersion>;
+  /** Moves a version to `input.stage`, recording who and why. */
+  transitionModelVersionStage(input: StageTransitionInput): Promise<ModelVersion>;
   getStageHistory(name: string, version?: string): Promise<readonly StageTransition[]>;
   setAlias(name: string, alias: string, version: string): Promise<void>;
   deleteAlias(name: string, alias: string): Promise<void>;

@@ -1,4 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import {
   CopyObjectCommand,
   GetObjectCommand,
@@ -7,7 +10,8 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openArtifactStore } from '../../src/tracking/artifacts/artifact-store-uri.js';
+import { resolveConfig } from '../../src/config.js';
+import { openOnsetStores } from '../../src/server/open-stores.js';
 import { S3ArtifactStore } from '../../src/tracking/artifacts/s3-artifact-store.js';
 import { startS3, type TestS3 } from '../support/s3.js';
 import { describeArtifactStoreContract } from './artifact-store.contract.js';
@@ -18,7 +22,8 @@ let restoreEnvironment: () => void;
 
 beforeAll(async () => {
   s3 = await startS3();
-  // No request of this file may leave the machine: endpoint and credentials are always explicit.
+  // No request of this file may leave the machine: the endpoint is always explicit, and the SDK's chain
+  // finds the emulator's credentials and region in the environment.
   restoreEnvironment = s3.useEnvironment();
   client = s3.client();
 }, 30_000);
@@ -32,10 +37,10 @@ function keyOf(prefix: string, path: string): string {
   return `${prefix}/${path}`;
 }
 
-/** A store on a fresh prefix of the emulator's bucket, as the environment configures it. */
+/** A store on a fresh prefix of the emulator's bucket. */
 function openFresh(options: { listPageSize?: number } = {}) {
   const prefix = `runs/${randomBytes(6).toString('hex')}`;
-  const store = new S3ArtifactStore(`s3://${s3.bucket}/${prefix}`, options);
+  const store = new S3ArtifactStore(`s3://${s3.bucket}/${prefix}`, { endpoint: s3.endpoint, ...options });
   return { store, prefix };
 }
 
@@ -120,7 +125,10 @@ describe('S3ArtifactStore specifics', () => {
   });
 
   it('works on the bucket root, and skips keys that are not valid artifact paths', async () => {
-    const bucketRoot = new S3ArtifactStore(`s3://${s3.bucket}`, { listPageSize: 1000 });
+    const bucketRoot = new S3ArtifactStore(`s3://${s3.bucket}`, {
+      endpoint: s3.endpoint,
+      listPageSize: 1000,
+    });
     expect(bucketRoot.rootUri).toBe(`s3://${s3.bucket}`);
     const { store, prefix } = openFresh();
     await store.put('ok.txt', 'ok');
@@ -131,16 +139,32 @@ describe('S3ArtifactStore specifics', () => {
     store.destroy();
   });
 
-  it('is opened by openArtifactStore from s3:// with the endpoint from ONSET_S3_ENDPOINT', async () => {
-    const store = await openArtifactStore(`s3://${s3.bucket}/via-uri/${randomBytes(4).toString('hex')}`);
-    expect(store).toBeInstanceOf(S3ArtifactStore);
-    await store.put('x.txt', 'x');
-    expect((await store.get('x.txt')).toString()).toBe('x');
-    (store as S3ArtifactStore).destroy();
+  it('is the platform artifact store for an s3:// ONSET_ARTIFACT_URI, at the endpoint ONSET_S3_ENDPOINT names', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'onset-s3-home-'));
+    const prefix = `via-config/${randomBytes(4).toString('hex')}`;
+    const config = resolveConfig(
+      { home },
+      { ONSET_ARTIFACT_URI: `s3://${s3.bucket}/${prefix}`, ONSET_S3_ENDPOINT: s3.endpoint },
+    );
+    const stores = await openOnsetStores(config);
+    try {
+      expect(stores.artifacts).toBeInstanceOf(S3ArtifactStore);
+      await stores.artifacts.put('x.txt', 'x');
+      expect((await stores.artifacts.get('x.txt')).toString()).toBe('x');
+      const head = await client.send(new HeadObjectCommand({ Bucket: s3.bucket, Key: `${prefix}/x.txt` }));
+      expect(head.ContentLength).toBe(1);
+      expect((await stores.tracking.getExperiment('0')).artifactLocation).toBe(
+        `s3://${s3.bucket}/${prefix}/0`,
+      );
+    } finally {
+      (stores.artifacts as S3ArtifactStore).destroy();
+      await stores.close();
+      rmSync(home, { recursive: true, force: true });
+    }
   });
 
   it('reports a missing bucket as RESOURCE_DOES_NOT_EXIST', async () => {
-    const store = new S3ArtifactStore('s3://no-such-bucket/x');
+    const store = new S3ArtifactStore('s3://no-such-bucket/x', { endpoint: s3.endpoint });
     await expect(store.put('a.txt', 'a')).rejects.toMatchObject({ code: 'RESOURCE_DOES_NOT_EXIST' });
     store.destroy();
   });

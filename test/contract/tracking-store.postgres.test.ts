@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { openStore } from '../../src/tracking/store-uri.js';
+import { openStore } from '../../src/server/open-stores.js';
 import { describePipelineStoreContract } from './pipeline-store.contract.js';
 import { describeRegistryStoreContract } from './registry-store.contract.js';
 import {
@@ -65,9 +65,11 @@ describe('PostgreSQL store specifics', () => {
     await Promise.all(opened.map((stores) => stores.close()));
     const other = new pg.Client({ connectionString: url });
     await other.connect();
-    const versions = (await other.query('SELECT version FROM onset_schema_migrations ORDER BY version')).rows;
+    const tracking = (await other.query('SELECT name FROM onset_tracking_migrations')).rows;
+    const pipelines = (await other.query('SELECT name FROM onset_pipelines_migrations')).rows;
     await other.end();
-    expect(versions).toEqual([{ version: 1 }, { version: 2 }]);
+    expect(tracking).toEqual([{ name: '0001_tracking_and_registry_tables' }]);
+    expect(pipelines).toEqual([{ name: '0001_pipeline_runs_and_schedules' }]);
   });
 
   it('accepts postgresql:// URLs', async () => {

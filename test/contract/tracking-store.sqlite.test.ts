@@ -3,9 +3,12 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
-import { migrate } from '../../src/tracking/sql/migrations.js';
-import { openSqliteDatabase } from '../../src/tracking/sql/sqlite-database.js';
-import { openStore, sqlitePath } from '../../src/tracking/store-uri.js';
+import { PIPELINE_MIGRATIONS } from '../../src/pipelines/sql/migrations.js';
+import { openStore } from '../../src/server/open-stores.js';
+import { sqlitePath } from '../../src/store/database-uri.js';
+import { migrate } from '../../src/store/migrations.js';
+import { openSqliteDatabase } from '../../src/store/sqlite-database.js';
+import { trackingMigrations } from '../../src/tracking/sql/migrations.js';
 import { describePipelineStoreContract } from './pipeline-store.contract.js';
 import { describeRegistryStoreContract } from './registry-store.contract.js';
 import {
@@ -52,7 +55,8 @@ describe('SQLite store specifics', () => {
     const id = await first.tracking.createExperiment({ name: 'kept' });
     await first.close();
     const database = openSqliteDatabase(path);
-    expect(await migrate(database, { artifactRoot: 'file:///second' })).toEqual([]);
+    expect(await migrate(database, trackingMigrations({ artifactRoot: 'file:///second' }))).toEqual([]);
+    expect(await migrate(database, PIPELINE_MIGRATIONS)).toEqual([]);
     await database.close();
     const second = await openStore(`sqlite:${path}`, { artifactRoot: 'file:///second' });
     expect((await second.tracking.getExperiment(id)).name).toBe('kept');
@@ -60,9 +64,11 @@ describe('SQLite store specifics', () => {
     await second.close();
     const raw = new Database(path);
     expect(raw.pragma('journal_mode', { simple: true })).toBe('wal');
-    expect(raw.prepare('SELECT version FROM onset_schema_migrations ORDER BY version').all()).toEqual([
-      { version: 1 },
-      { version: 2 },
+    expect(raw.prepare('SELECT name FROM onset_tracking_migrations').all()).toEqual([
+      { name: '0001_tracking_and_registry_tables' },
+    ]);
+    expect(raw.prepare('SELECT name FROM onset_pipelines_migrations').all()).toEqual([
+      { name: '0001_pipeline_runs_and_schedules' },
     ]);
     expect(raw.prepare("SELECT count(*) AS n FROM experiments WHERE name = 'Default'").get()).toEqual({
       n: 1,
@@ -70,12 +76,14 @@ describe('SQLite store specifics', () => {
     raw.close();
   });
 
-  it('refuses a database migrated by a newer Onset', async () => {
-    const path = join(dir, 'newer.db');
-    await (await openStore(path, { artifactRoot: 'x' })).close();
-    const raw = new Database(path);
-    raw.prepare("INSERT INTO onset_schema_migrations VALUES (99, 'future', 0)").run();
-    raw.close();
-    await expectCode(openStore(path, { artifactRoot: 'x' }), 'INVALID_STATE', /newer/);
+  it('refuses a database migrated by a newer Onset, for each capability', async () => {
+    for (const table of ['onset_tracking_migrations', 'onset_pipelines_migrations']) {
+      const path = join(dir, `newer-${table}.db`);
+      await (await openStore(path, { artifactRoot: 'x' })).close();
+      const raw = new Database(path);
+      raw.prepare(`INSERT INTO ${table} VALUES ('9999_future', ?)`).run(new Date().toISOString());
+      raw.close();
+      await expectCode(openStore(path, { artifactRoot: 'x' }), 'INVALID_STATE', /newer.*upgrade Onset/);
+    }
   });
 });

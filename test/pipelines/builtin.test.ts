@@ -6,7 +6,7 @@ import { findPipeline } from '../../src/pipelines/builtin/catalog.js';
 import { BUILT_IN_GOLDEN_CASES, makeGoldenCases } from '../../src/pipelines/builtin/golden-cases.js';
 import type { PipelineRun } from '../../src/pipelines/pipeline-store.js';
 import { runPipeline, startPipelineRun } from '../../src/pipelines/runner.js';
-import type { OnsetStores } from '../../src/tracking/open-stores.js';
+import type { OnsetStores } from '../../src/server/open-stores.js';
 import { useTemporaryStores } from '../support/stores.js';
 
 const temporary = useTemporaryStores('builtin');

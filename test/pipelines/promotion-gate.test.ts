@@ -8,8 +8,8 @@ import { generateDataset } from '../../src/data/generator/generator.js';
 import { trainOnDataset } from '../../src/ml/train-on-dataset.js';
 import { BUILT_IN_GOLDEN_CASES, readGoldenCases } from '../../src/pipelines/builtin/golden-cases.js';
 import { applyPromotionGate, decidePromotion } from '../../src/pipelines/builtin/promotion-gate.js';
+import { type OnsetStores, openOnsetStores } from '../../src/server/open-stores.js';
 import { registerModelVersion } from '../../src/tracking/model-registry.js';
-import { type OnsetStores, openOnsetStores } from '../../src/tracking/open-stores.js';
 import { logTrainingRun } from '../../src/tracking/training-logger.js';
 
 const allPass = { passed: 20, failed: [] };

@@ -7,7 +7,7 @@ import { resolveConfig } from '../../src/config.js';
 import { defineBlock } from '../../src/pipelines/block.js';
 import { definePipeline, executionOrder, resolveParams } from '../../src/pipelines/pipeline.js';
 import { type PipelineEvent, runPipeline, startPipelineRun } from '../../src/pipelines/runner.js';
-import { type OnsetStores, openOnsetStores } from '../../src/tracking/open-stores.js';
+import { type OnsetStores, openOnsetStores } from '../../src/server/open-stores.js';
 import { useTemporaryStores } from '../support/stores.js';
 
 const temporary = useTemporaryStores('runner');

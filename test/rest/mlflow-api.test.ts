@@ -8,9 +8,9 @@ import mlflowPackage from 'mlflow';
 import { RunStatus } from 'mlflow/lib/enum.js';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { buildApp } from '../../src/server/app.js';
+import { openStore } from '../../src/server/open-stores.js';
 import { LocalArtifactStore } from '../../src/tracking/artifacts/local-artifact-store.js';
 import { findModelVersion, loadModelVersion } from '../../src/tracking/model-registry.js';
-import { openStore } from '../../src/tracking/store-uri.js';
 
 type MlflowClass = typeof import('mlflow/lib/mlflow.js')['default'];
 const MLflow = mlflowPackage as unknown as MlflowClass;

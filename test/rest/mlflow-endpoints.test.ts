@@ -10,8 +10,8 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { buildApp } from '../../src/server/app.js';
+import { openStore } from '../../src/server/open-stores.js';
 import { LocalArtifactStore } from '../../src/tracking/artifacts/local-artifact-store.js';
-import { openStore } from '../../src/tracking/store-uri.js';
 
 const API = '/api/2.0/mlflow';
 /**

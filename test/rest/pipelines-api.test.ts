@@ -11,7 +11,7 @@ import { PipelineService } from '../../src/pipelines/pipeline-service.js';
 import type { PipelineRun } from '../../src/pipelines/pipeline-store.js';
 import { nextFiring, PipelineScheduler } from '../../src/pipelines/scheduler.js';
 import { buildApp } from '../../src/server/app.js';
-import { type OnsetStores, openOnsetStores } from '../../src/tracking/open-stores.js';
+import { type OnsetStores, openOnsetStores } from '../../src/server/open-stores.js';
 
 const home = mkdtempSync(join(tmpdir(), 'onset-pipelines-api-'));
 let stores: OnsetStores;

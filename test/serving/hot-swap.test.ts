@@ -5,8 +5,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../src/config.js';
 import { generateDataset } from '../../src/data/generator/generator.js';
 import { FEATURE_NAMES } from '../../src/data/schema.js';
+import type { OnsetStores } from '../../src/server/open-stores.js';
 import { startServer } from '../../src/server/server.js';
-import type { OnsetStores } from '../../src/tracking/open-stores.js';
 import { trainAndPromote } from '../support/registry.js';
 
 const home = mkdtempSync(join(tmpdir(), 'onset-hot-swap-'));

@@ -1,7 +1,7 @@
 import type { Dataset } from '../../src/data/dataset.js';
 import { trainOnDataset } from '../../src/ml/train-on-dataset.js';
+import type { OnsetStores } from '../../src/server/open-stores.js';
 import { registerModelVersion } from '../../src/tracking/model-registry.js';
-import type { OnsetStores } from '../../src/tracking/open-stores.js';
 import { logTrainingRun } from '../../src/tracking/training-logger.js';
 
 /**

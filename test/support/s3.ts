@@ -5,7 +5,7 @@
  *
  * ```ts
  * const s3 = await startS3();
- * const restore = s3.useEnvironment(); // ONSET_S3_ENDPOINT, AWS_* for code that reads the environment
+ * const restore = s3.useEnvironment(); // ONSET_S3_ENDPOINT for resolveConfig, AWS_* for the SDK's chain
  * ...
  * restore();
  * await s3.stop();
@@ -99,8 +99,9 @@ export interface TestS3 {
   /** A client configured for the emulator (path-style, explicit credentials); destroyed by `stop`. */
   client(): S3Client;
   /**
-   * Points environment-driven code at the emulator: sets ONSET_S3_ENDPOINT, AWS_ACCESS_KEY_ID,
-   * AWS_SECRET_ACCESS_KEY, AWS_REGION and AWS_EC2_METADATA_DISABLED; returns a function restoring them.
+   * Points environment-driven code at the emulator: sets ONSET_S3_ENDPOINT (read by `resolveConfig`),
+   * AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION and AWS_EC2_METADATA_DISABLED (read by the AWS
+   * SDK's default chain); returns a function restoring them.
    */
   useEnvironment(): () => void;
   /** Stops the server and deletes its folder. */

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
 import { resolveConfig } from '../../src/config.js';
-import { type OnsetStores, openOnsetStores } from '../../src/tracking/open-stores.js';
+import { type OnsetStores, openOnsetStores } from '../../src/server/open-stores.js';
 
 /**
  * Opens the default stores (SQLite and a local artifact folder) in a fresh ONSET_HOME before the tests of

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../src/config.js';
-import { ABANDONED_RUN_REASON, openOnsetStores } from '../../src/tracking/open-stores.js';
+import { ABANDONED_RUN_REASON, openOnsetStores } from '../../src/server/open-stores.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 let home: string;
@@ -22,7 +22,7 @@ describe('openOnsetStores', () => {
     // A child process starts a run and exits without finishing it.
     const script = `
       import { resolveConfig } from './src/config.ts';
-      import { openOnsetStores } from './src/tracking/open-stores.ts';
+      import { openOnsetStores } from './src/server/open-stores.ts';
       const stores = await openOnsetStores(resolveConfig({ home: ${JSON.stringify(home)} }));
       const run = await stores.tracking.createRun({ experimentId: '0', runName: 'abandoned' });
       process.stdout.write(run.info.runId);

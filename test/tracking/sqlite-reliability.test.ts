@@ -4,13 +4,13 @@
  * run to be failed by failAbandonedRuns.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
-import { openStore } from '../../src/tracking/store-uri.js';
+import { openStore } from '../../src/server/open-stores.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const CHILD = fileURLToPath(new URL('./fixtures/log-batches.ts', import.meta.url));
@@ -50,19 +50,25 @@ async function waitFor(condition: () => boolean, timeoutMs: number, what: string
 describe('SQLite store reliability', () => {
   it('migrates a fresh file once when several processes open it at the same time', async () => {
     const path = join(dir, 'fresh.db');
-    const children = [0, 1, 2].map((i) => child([path, 'create', `exp-${i}`]));
+    const go = join(dir, 'fresh.go');
+    const children = [0, 1, 2, 3].map((i) => child([path, 'create', `exp-${i}`, go]));
+    // Everything loaded in every process, then one start signal: the opens overlap.
+    await waitFor(() => children.every((c) => c.output().includes('ready')), 45_000, 'the processes to load');
+    writeFileSync(go, '');
     const results = await Promise.all(children.map((c) => c.exited));
     for (const result of results) expect(result, result.stderr).toMatchObject({ code: 0 });
     const raw = new Database(path, { readonly: true });
-    expect(raw.prepare('SELECT version FROM onset_schema_migrations ORDER BY version').all()).toEqual([
-      { version: 1 },
-      { version: 2 },
+    expect(raw.prepare('SELECT name FROM onset_tracking_migrations').all()).toEqual([
+      { name: '0001_tracking_and_registry_tables' },
+    ]);
+    expect(raw.prepare('SELECT name FROM onset_pipelines_migrations').all()).toEqual([
+      { name: '0001_pipeline_runs_and_schedules' },
     ]);
     expect(
       (raw.prepare('SELECT name FROM experiments').all() as { name: string }[]).map((row) => row.name).sort(),
-    ).toEqual(['Default', 'exp-0', 'exp-1', 'exp-2']);
+    ).toEqual(['Default', 'exp-0', 'exp-1', 'exp-2', 'exp-3']);
     raw.close();
-  });
+  }, 60_000);
 
   it('loses nothing when two processes log 500 batches each to the same store at once', async () => {
     const path = join(dir, 'concurrent.db');

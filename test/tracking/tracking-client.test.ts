@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openStore, type Stores } from '../../src/tracking/store-uri.js';
+import { openStore, type Stores } from '../../src/server/open-stores.js';
 import { logMetric, logMetrics, logParam, logParams, setTag } from '../../src/tracking/tracking-client.js';
 
 describe('tracking client conveniences (built on logBatch)', () => {

@@ -6,8 +6,9 @@ import { evaluateBinary, lowerIsBetter, type SelectionMetric } from '../../ml/me
 import { featureMatrix } from '../../ml/train-on-dataset.js';
 import type { ModelVersion } from '../../tracking/entities.js';
 import { loadModelVersion, type RegistryStores } from '../../tracking/model-registry.js';
-import type { BlockLogger, PromotionDecision } from '../block.js';
+import type { BlockLogger } from '../block.js';
 import { checkGoldenCases, type GoldenCases, type GoldenResult } from './golden-cases.js';
+import type { PromotionDecision } from './value-types.js';
 
 export const CHAMPION_ALIAS = 'champion';
 export const CHALLENGER_ALIAS = 'challenger';

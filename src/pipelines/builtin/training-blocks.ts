@@ -22,9 +22,10 @@ import {
   registerModelVersion,
 } from '../../tracking/model-registry.js';
 import { logTrainingRun } from '../../tracking/training-logger.js';
-import { type BlockContext, type Candidate, defineBlock } from '../block.js';
+import { type BlockContext, defineBlock } from '../block.js';
 import { BUILT_IN_GOLDEN_CASES, readGoldenCases } from './golden-cases.js';
 import { applyPromotionGate } from './promotion-gate.js';
+import type { Candidate } from './value-types.js';
 
 /** Reads `data` (or generates the built-in data set when it is empty) and validates it. */
 export const loadBlock = defineBlock({

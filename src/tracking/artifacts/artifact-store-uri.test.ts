@@ -56,27 +56,31 @@ describe('S3 configuration', () => {
     expect(parseS3Uri('s3://b-1')).toEqual({ bucket: 'b-1', prefix: '' });
   });
 
-  it('uses path-style addressing against a custom endpoint, and AWS_REGION or us-east-1', async () => {
-    const saved = { endpoint: process.env.ONSET_S3_ENDPOINT, region: process.env.AWS_REGION };
+  it('uses path-style addressing against a custom endpoint, and the SDK region chain or us-east-1', async () => {
+    const region = async (config: ReturnType<typeof s3ClientConfig>) =>
+      typeof config.region === 'function' ? config.region() : config.region;
+    const names = ['AWS_REGION', 'AWS_DEFAULT_REGION', 'AWS_PROFILE', 'AWS_CONFIG_FILE'] as const;
+    const saved = names.map((name) => [name, process.env[name]] as const);
     try {
-      delete process.env.ONSET_S3_ENDPOINT;
-      delete process.env.AWS_REGION;
-      expect(s3ClientConfig()).toEqual({ region: 'us-east-1' });
-      process.env.ONSET_S3_ENDPOINT = 'http://127.0.0.1:4568';
+      for (const name of names) delete process.env[name];
+      process.env.AWS_CONFIG_FILE = '/nonexistent/onset-test-aws-config';
+      const plain = s3ClientConfig();
+      expect(plain.endpoint).toBeUndefined();
+      expect(await region(plain)).toBe('us-east-1');
       process.env.AWS_REGION = 'eu-west-3';
-      expect(s3ClientConfig()).toMatchObject({
+      expect(await region(s3ClientConfig())).toBe('eu-west-3');
+      expect(s3ClientConfig({ endpoint: 'http://127.0.0.1:4568' })).toMatchObject({
         endpoint: 'http://127.0.0.1:4568',
         forcePathStyle: true,
-        region: 'eu-west-3',
       });
       expect(
         s3ClientConfig({ region: 'ap-south-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' } }),
       ).toMatchObject({ region: 'ap-south-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' } });
     } finally {
-      if (saved.endpoint === undefined) delete process.env.ONSET_S3_ENDPOINT;
-      else process.env.ONSET_S3_ENDPOINT = saved.endpoint;
-      if (saved.region === undefined) delete process.env.AWS_REGION;
-      else process.env.AWS_REGION = saved.region;
+      for (const [name, value] of saved) {
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      }
     }
   });
 

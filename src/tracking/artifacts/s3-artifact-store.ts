@@ -8,9 +8,11 @@
  * limited to S3's single-PUT maximum (5 GB). Directories are key prefixes: they exist while they hold
  * objects, and `list` uses the delimiter `/` with ListObjectsV2 pagination.
  *
- * Configuration: the endpoint comes from the options or `ONSET_S3_ENDPOINT` (path-style addressing and
- * SDK-computed checksums only when required, which emulators such as s3rver and MinIO need), the region
- * from the options, `AWS_REGION`, or `us-east-1`, credentials from the options or the SDK's standard chain.
+ * Configuration comes in the options (the platform passes `OnsetConfig.s3Endpoint`, i.e.
+ * `ONSET_S3_ENDPOINT`): with an endpoint, path-style addressing and SDK-computed checksums only when
+ * required, which emulators such as s3rver and MinIO need. The region and credentials, unless given, are
+ * the AWS SDK's own settings, read by its default chain (`AWS_REGION`, `AWS_ACCESS_KEY_ID`, the shared
+ * config files, ...), not by Onset's configuration; with no region anywhere, `us-east-1`.
  */
 
 import { Readable } from 'node:stream';
@@ -48,9 +50,9 @@ const DELETE_BATCH = 1000;
 export interface S3ArtifactStoreOptions {
   /** A ready client; when given, endpoint, region and credentials below are ignored. */
   readonly client?: S3Client;
-  /** S3-compatible endpoint (e.g. `http://127.0.0.1:4568`); default `ONSET_S3_ENDPOINT`, else AWS. */
+  /** S3-compatible endpoint (e.g. `http://127.0.0.1:4568`); default AWS S3. */
   readonly endpoint?: string;
-  /** Default `AWS_REGION`, else `us-east-1`. */
+  /** Default: the AWS SDK's region chain (`AWS_REGION`, the shared config file), else `us-east-1`. */
   readonly region?: string;
   /** Default: the SDK's standard credential chain. */
   readonly credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string };
@@ -72,12 +74,26 @@ export function parseS3Uri(uri: string): { bucket: string; prefix: string } {
   return { bucket, prefix: safeArtifactDirectory(match[2] ?? '') };
 }
 
+/** The region when neither the options nor the AWS SDK's settings name one. */
+const FALLBACK_REGION = 'us-east-1';
+
+/** The AWS SDK's own region (its default chain: `AWS_REGION`, the shared config file), else `FALLBACK_REGION`. */
+async function sdkRegion(): Promise<string> {
+  const probe = new S3Client({});
+  try {
+    return await probe.config.region();
+  } catch {
+    return FALLBACK_REGION;
+  } finally {
+    probe.destroy();
+  }
+}
+
 /** The client configuration the store uses when no client is given (exported for tests and tools). */
 export function s3ClientConfig(options: S3ArtifactStoreOptions = {}): S3ClientConfig {
-  const endpoint = options.endpoint ?? (process.env.ONSET_S3_ENDPOINT || undefined);
-  const config: S3ClientConfig = { region: options.region ?? (process.env.AWS_REGION || 'us-east-1') };
-  if (endpoint !== undefined) {
-    config.endpoint = endpoint;
+  const config: S3ClientConfig = { region: options.region ?? sdkRegion };
+  if (options.endpoint !== undefined) {
+    config.endpoint = options.endpoint;
     config.forcePathStyle = true;
     config.requestChecksumCalculation = 'WHEN_REQUIRED';
     config.responseChecksumValidation = 'WHEN_REQUIRED';

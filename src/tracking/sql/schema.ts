@@ -5,12 +5,6 @@
  */
 import type { Generated } from 'kysely';
 
-export interface SchemaMigrationsTable {
-  version: number;
-  name: string;
-  applied_at: number;
-}
-
 export interface ExperimentsTable {
   experiment_id: Generated<number>;
   name: string;
@@ -127,65 +121,8 @@ export interface StageTransitionsTable {
   reason: string;
 }
 
-export interface PipelineRunsTable {
-  run_id: string;
-  pipeline: string;
-  status: string;
-  params_json: string;
-  trigger: string;
-  start_time: number;
-  end_time: number | null;
-  error: string | null;
-  cancel_requested: number;
-  owner_pid: number | null;
-  owner_host: string | null;
-}
-
-export interface PipelineBlockRunsTable {
-  run_id: string;
-  block: string;
-  /** The block's place in the pipeline's execution order. */
-  position: number;
-  status: string;
-  attempts: number;
-  start_time: number | null;
-  end_time: number | null;
-  error_message: string | null;
-  error_stack: string | null;
-  output_json: string | null;
-}
-
-export interface PipelineLogsTable {
-  id: Generated<number>;
-  run_id: string;
-  block: string;
-  attempt: number;
-  timestamp: number;
-  level: string;
-  message: string;
-}
-
-export interface PipelineRunLinksTable {
-  run_id: string;
-  kind: string;
-  target: string;
-  block: string;
-}
-
-export interface PipelineSchedulesTable {
-  schedule_id: string;
-  pipeline: string;
-  cron: string;
-  timezone: string;
-  params_json: string;
-  enabled: number;
-  next_run_time: number;
-  last_run_id: string | null;
-  created_time: number;
-}
-
-export interface Database {
-  onset_schema_migrations: SchemaMigrationsTable;
+/** The tracking and registry tables by name (created by `migrations.ts`). */
+export type TrackingTables = {
   experiments: ExperimentsTable;
   experiment_tags: ExperimentTagsTable;
   runs: RunsTable;
@@ -199,9 +136,4 @@ export interface Database {
   model_version_tags: ModelVersionTagsTable;
   registered_model_aliases: RegisteredModelAliasesTable;
   model_version_stage_transitions: StageTransitionsTable;
-  pipeline_runs: PipelineRunsTable;
-  pipeline_block_runs: PipelineBlockRunsTable;
-  pipeline_logs: PipelineLogsTable;
-  pipeline_run_links: PipelineRunLinksTable;
-  pipeline_schedules: PipelineSchedulesTable;
-}
+};

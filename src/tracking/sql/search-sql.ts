@@ -1,7 +1,11 @@
 import { type RawBuilder, sql } from 'kysely';
 import { invalidParameter } from '../../errors.js';
+import type { SqlDatabase } from '../../store/sql-database.js';
+
+/** What compiling a search needs of the database: its dialect's text matching and ordering. */
+type TextDialect = Pick<SqlDatabase, 'like' | 'ilike' | 'orderText'>;
+
 import type { Comparator, Comparison, Filter, OrderBy, SearchTarget } from '../search/filter-ast.js';
-import type { SqlDatabase } from './sql-database.js';
 
 /** A column a filter or order_by may name as `attributes.<key>` (or the bare key). */
 export interface AttributeSpec {
@@ -89,7 +93,7 @@ const NUMBER_COMPARATORS = ['=', '!=', '>', '>=', '<', '<=', 'IS NULL', 'IS NOT 
 
 /** Compiles one comparison of `expression` (a string or number column) with the comparison's value. */
 export function compareColumn(
-  database: SqlDatabase,
+  database: TextDialect,
   expression: RawBuilder<unknown>,
   type: 'string' | 'number',
   comparison: Comparison,
@@ -136,7 +140,7 @@ function compareMetric(alias: string, comparison: Comparison): RawBuilder<boolea
 }
 
 function sideTable(
-  database: SqlDatabase,
+  database: TextDialect,
   spec: KeyValueSpec,
   alias: string,
   comparison: Comparison,
@@ -194,7 +198,7 @@ function sideSpec(spec: SearchSpec, entity: string, what: string): KeyValueSpec 
 
 /** Compiles a parsed filter into SQL conditions (to be joined with AND). */
 export function compileFilter(
-  database: SqlDatabase,
+  database: TextDialect,
   spec: SearchSpec,
   filter: Filter,
 ): RawBuilder<boolean>[] {
@@ -220,7 +224,7 @@ export interface CompiledOrder {
  * NaN sorts after every number and before missing values. Text sorts byte-wise on both dialects.
  */
 export function compileOrderBy(
-  database: SqlDatabase,
+  database: TextDialect,
   spec: SearchSpec,
   orderBy: readonly OrderBy[],
 ): CompiledOrder {

@@ -1,5 +1,7 @@
 import { type Kysely, sql } from 'kysely';
 import { invalidParameter } from '../../errors.js';
+import { decodePageToken, resolveMaxResults, toPage } from '../../store/paging.js';
+import { chunks, type SqlDatabase } from '../../store/sql-database.js';
 import {
   MODEL_STAGES,
   type ModelStage,
@@ -9,8 +11,13 @@ import {
   type StageTransition,
   type Tag,
 } from '../entities.js';
-import type { RegistryStore } from '../registry-store.js';
-import { decodePageToken, resolveMaxResults, toPage } from './paging.js';
+import type {
+  ModelVersionInput,
+  RegisteredModelInput,
+  RegistryStore,
+  StageTransitionInput,
+} from '../registry-store.js';
+import type { SearchQuery } from '../tracking-store.js';
 import {
   encodeMetricsJson,
   type ModelVersionRow,
@@ -20,10 +27,9 @@ import {
   stageTransitionToEntity,
   tagToEntity,
 } from './rows.js';
-import type { Database } from './schema.js';
+import type { TrackingTables } from './schema.js';
 import type { SearchParser } from './search-parser.js';
 import { and, compileFilter, compileOrderBy, type SearchSpec } from './search-sql.js';
-import { chunks, type SqlDatabase } from './sql-database.js';
 import { alreadyExists, notFound, validateName, validateTag, validateTags } from './validation.js';
 
 /** MLflow's limits for registry searches. */
@@ -121,21 +127,17 @@ function validateAlias(alias: string): void {
  * tags and aliases (the stage history is kept while the model exists). Version numbers are never reused.
  */
 export class SqlRegistryStore implements RegistryStore {
-  readonly #database: SqlDatabase;
-  readonly #db: Kysely<Database>;
+  readonly #database: SqlDatabase<TrackingTables>;
+  readonly #db: Kysely<TrackingTables>;
   readonly #parser: SearchParser;
 
-  constructor(database: SqlDatabase, options: SqlRegistryStoreOptions) {
+  constructor(database: SqlDatabase<TrackingTables>, options: SqlRegistryStoreOptions) {
     this.#database = database;
     this.#db = database.db;
     this.#parser = options.parser;
   }
 
-  async createRegisteredModel(input: {
-    name: string;
-    description?: string;
-    tags?: readonly Tag[];
-  }): Promise<RegisteredModel> {
+  async createRegisteredModel(input: RegisteredModelInput): Promise<RegisteredModel> {
     validateName('registered model', input.name, MODEL_NAME_LIMIT);
     const tags = input.tags ?? [];
     validateTags(tags, `registered model "${input.name}"`);
@@ -179,12 +181,7 @@ export class SqlRegistryStore implements RegistryStore {
     return (await this.#models(this.#db, [row]))[0]!;
   }
 
-  async searchRegisteredModels(query: {
-    filter?: string;
-    maxResults?: number;
-    orderBy?: readonly string[];
-    pageToken?: string;
-  }): Promise<Page<RegisteredModel>> {
+  async searchRegisteredModels(query: SearchQuery): Promise<Page<RegisteredModel>> {
     const limit = resolveMaxResults(
       query.maxResults,
       SEARCH_REGISTERED_MODELS_DEFAULT_MAX_RESULTS,
@@ -256,16 +253,7 @@ export class SqlRegistryStore implements RegistryStore {
     return model.latestVersions.filter((version) => wanted.has(version.currentStage));
   }
 
-  async createModelVersion(input: {
-    name: string;
-    source: string;
-    runId?: string | null;
-    description?: string;
-    tags?: readonly Tag[];
-    checksum: string;
-    metrics?: Readonly<Record<string, number>>;
-    userId?: string;
-  }): Promise<ModelVersion> {
+  async createModelVersion(input: ModelVersionInput): Promise<ModelVersion> {
     if (typeof input.source !== 'string' || input.source.length === 0) {
       throw invalidParameter('Invalid model version source: a non-empty URI is required');
     }
@@ -329,12 +317,7 @@ export class SqlRegistryStore implements RegistryStore {
     return (await this.#versions(this.#db, [row]))[0]!;
   }
 
-  async searchModelVersions(query: {
-    filter?: string;
-    maxResults?: number;
-    orderBy?: readonly string[];
-    pageToken?: string;
-  }): Promise<Page<ModelVersion>> {
+  async searchModelVersions(query: SearchQuery): Promise<Page<ModelVersion>> {
     const limit = resolveMaxResults(
       query.maxResults,
       SEARCH_MODEL_VERSIONS_DEFAULT_MAX_RESULTS,
@@ -397,14 +380,7 @@ export class SqlRegistryStore implements RegistryStore {
     });
   }
 
-  async transitionModelVersionStage(input: {
-    name: string;
-    version: string;
-    stage: ModelStage;
-    archiveExistingVersions: boolean;
-    user?: string;
-    reason?: string;
-  }): Promise<ModelVersion> {
+  async transitionModelVersionStage(input: StageTransitionInput): Promise<ModelVersion> {
     const stage = canonicalStage(input.stage);
     if (input.archiveExistingVersions && stage !== 'Staging' && stage !== 'Production') {
       throw invalidParameter(
@@ -530,7 +506,7 @@ export class SqlRegistryStore implements RegistryStore {
 
   // ---------------------------------------------------------------- helpers
 
-  async #modelRow(db: Kysely<Database>, name: string): Promise<RegisteredModelRow> {
+  async #modelRow(db: Kysely<TrackingTables>, name: string): Promise<RegisteredModelRow> {
     const row = await db
       .selectFrom('registered_models')
       .selectAll()
@@ -541,7 +517,7 @@ export class SqlRegistryStore implements RegistryStore {
   }
 
   /** Marks the model updated now, locking its row; RESOURCE_DOES_NOT_EXIST when there is no such model. */
-  async #touchModel(trx: Kysely<Database>, name: string): Promise<number> {
+  async #touchModel(trx: Kysely<TrackingTables>, name: string): Promise<number> {
     const now = Date.now();
     const result = await trx
       .updateTable('registered_models')
@@ -552,7 +528,7 @@ export class SqlRegistryStore implements RegistryStore {
     return now;
   }
 
-  async #versionRow(db: Kysely<Database>, name: string, version: string): Promise<ModelVersionRow> {
+  async #versionRow(db: Kysely<TrackingTables>, name: string, version: string): Promise<ModelVersionRow> {
     const number = parseVersion(name, version);
     const row = await db
       .selectFrom('model_versions')
@@ -568,7 +544,7 @@ export class SqlRegistryStore implements RegistryStore {
   }
 
   /** Versions with their tags and aliases, in the rows' order. */
-  async #versions(db: Kysely<Database>, rows: readonly ModelVersionRow[]): Promise<ModelVersion[]> {
+  async #versions(db: Kysely<TrackingTables>, rows: readonly ModelVersionRow[]): Promise<ModelVersion[]> {
     const id = (name: string, version: number | string) => `${version}\u0000${name}`;
     const tags = new Map<string, Tag[]>();
     const aliases = new Map<string, string[]>();
@@ -602,7 +578,7 @@ export class SqlRegistryStore implements RegistryStore {
   }
 
   /** Models with their tags, aliases and latest version per stage, in the rows' order. */
-  async #models(db: Kysely<Database>, rows: readonly RegisteredModelRow[]): Promise<RegisteredModel[]> {
+  async #models(db: Kysely<TrackingTables>, rows: readonly RegisteredModelRow[]): Promise<RegisteredModel[]> {
     const tags = new Map<string, Tag[]>();
     const aliases = new Map<string, { alias: string; version: string }[]>();
     const latest = new Map<string, ModelVersion[]>();

@@ -2,7 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { type Kysely, type RawBuilder, sql } from 'kysely';
 import { invalidParameter } from '../../errors.js';
+import { decodePageToken, type PageRequest, resolveMaxResults, toPage } from '../../store/paging.js';
 import { processIsAlive } from '../../util/process.js';
+import { joinUri } from '../artifact-paths.js';
 import {
   type Experiment,
   type Metric,
@@ -11,13 +13,18 @@ import {
   RUN_STATUSES,
   type Run,
   type RunInfo,
-  type RunStatus,
   type Tag,
   type ViewType,
 } from '../entities.js';
-import type { TrackingStore } from '../tracking-store.js';
-import { joinUri } from './migrations.js';
-import { decodePageToken, resolveMaxResults, toPage } from './paging.js';
+import type {
+  ExperimentInput,
+  ExperimentQuery,
+  RunBatch,
+  RunInput,
+  RunQuery,
+  RunUpdate,
+  TrackingStore,
+} from '../tracking-store.js';
 import {
   type ExperimentRow,
   experimentToEntity,
@@ -32,10 +39,10 @@ import { randomRunName } from './run-names.js';
 /** Tag on the runs an experiment's deletion deleted: its restore brings back exactly these. */
 const DELETED_WITH_EXPERIMENT_TAG = 'onset.deleted_with_experiment';
 
-import type { Database } from './schema.js';
+import { chunks, type SqlDatabase } from '../../store/sql-database.js';
+import type { TrackingTables } from './schema.js';
 import type { SearchParser } from './search-parser.js';
 import { and, compileFilter, compileOrderBy, type SearchSpec } from './search-sql.js';
-import { chunks, type SqlDatabase } from './sql-database.js';
 import {
   alreadyExists,
   invalidState,
@@ -164,16 +171,15 @@ export const EXPERIMENT_SEARCH: SearchSpec = {
  * owner look alive (the run stays RUNNING, never the opposite).
  */
 export class SqlTrackingStore implements TrackingStore {
-  readonly #database: SqlDatabase;
-  readonly #db: Kysely<Database>;
+  readonly #database: SqlDatabase<TrackingTables>;
+  readonly #db: Kysely<TrackingTables>;
   readonly #artifactRoot: string;
   readonly #parser: SearchParser;
   readonly #owner: OwnerProcess | null;
   readonly #host: string;
   readonly #isProcessAlive: (pid: number) => boolean;
-  readonly #onClose: () => Promise<void>;
 
-  constructor(database: SqlDatabase, options: SqlTrackingStoreOptions, onClose?: () => Promise<void>) {
+  constructor(database: SqlDatabase<TrackingTables>, options: SqlTrackingStoreOptions) {
     this.#database = database;
     this.#db = database.db;
     this.#artifactRoot = options.artifactRoot;
@@ -182,16 +188,11 @@ export class SqlTrackingStore implements TrackingStore {
     this.#owner =
       options.ownerProcess === undefined ? { pid: process.pid, host: this.#host } : options.ownerProcess;
     this.#isProcessAlive = options.isProcessAlive ?? processIsAlive;
-    this.#onClose = onClose ?? (() => database.close());
   }
 
   // ---------------------------------------------------------------- experiments
 
-  async createExperiment(input: {
-    name: string;
-    artifactLocation?: string;
-    tags?: readonly Tag[];
-  }): Promise<string> {
+  async createExperiment(input: ExperimentInput): Promise<string> {
     validateName('experiment', input.name);
     const tags = input.tags ?? [];
     validateTags(tags, `experiment "${input.name}"`);
@@ -253,13 +254,7 @@ export class SqlTrackingStore implements TrackingStore {
     return (await this.#experiments([row]))[0]!;
   }
 
-  async searchExperiments(query: {
-    filter?: string;
-    viewType?: ViewType;
-    maxResults?: number;
-    orderBy?: readonly string[];
-    pageToken?: string;
-  }): Promise<Page<Experiment>> {
+  async searchExperiments(query: ExperimentQuery): Promise<Page<Experiment>> {
     const limit = resolveMaxResults(
       query.maxResults,
       SEARCH_EXPERIMENTS_DEFAULT_MAX_RESULTS,
@@ -379,14 +374,7 @@ export class SqlTrackingStore implements TrackingStore {
 
   // ---------------------------------------------------------------- runs
 
-  async createRun(input: {
-    experimentId: string;
-    runName?: string;
-    userId?: string;
-    startTime?: number;
-    tags?: readonly Tag[];
-    owner?: OwnerProcess | null;
-  }): Promise<Run> {
+  async createRun(input: RunInput): Promise<Run> {
     const tags = input.tags ?? [];
     validateTags(tags, 'a new run');
     const runName = input.runName ?? tags.find((tag) => tag.key === RUN_NAME_TAG)?.value ?? randomRunName();
@@ -422,7 +410,7 @@ export class SqlTrackingStore implements TrackingStore {
           status: 'RUNNING',
           start_time: startTime,
           end_time: null,
-          artifact_uri: joinUri(experiment.artifact_location, runId, 'artifacts'),
+          artifact_uri: joinUri(experiment.artifact_location, `${runId}/artifacts`),
           lifecycle_stage: 'active',
           deleted_time: null,
         })
@@ -440,10 +428,7 @@ export class SqlTrackingStore implements TrackingStore {
     return (await this.#runs([row]))[0]!;
   }
 
-  async updateRun(
-    runId: string,
-    update: { status?: RunStatus; endTime?: number; runName?: string },
-  ): Promise<RunInfo> {
+  async updateRun(runId: string, update: RunUpdate): Promise<RunInfo> {
     if (update.status !== undefined && !RUN_STATUSES.includes(update.status)) {
       throw invalidParameter(`Invalid run status "${update.status}": allowed are ${RUN_STATUSES.join(', ')}`);
     }
@@ -499,10 +484,7 @@ export class SqlTrackingStore implements TrackingStore {
     });
   }
 
-  async logBatch(
-    runId: string,
-    batch: { metrics?: readonly Metric[]; params?: readonly Param[]; tags?: readonly Tag[] },
-  ): Promise<void> {
+  async logBatch(runId: string, batch: RunBatch): Promise<void> {
     const { metrics, params, tags } = validateBatch(batch);
     await this.#database.transaction(async (trx) => {
       await this.#activeRun(trx, runId, 'log to');
@@ -524,11 +506,7 @@ export class SqlTrackingStore implements TrackingStore {
     });
   }
 
-  async getMetricHistory(
-    runId: string,
-    key: string,
-    page: { maxResults?: number; pageToken?: string } = {},
-  ): Promise<Page<Metric>> {
+  async getMetricHistory(runId: string, key: string, page: PageRequest = {}): Promise<Page<Metric>> {
     const limit = resolveMaxResults(page.maxResults, METRIC_HISTORY_MAX_RESULTS, METRIC_HISTORY_MAX_RESULTS);
     const offset = decodePageToken(page.pageToken);
     await this.#runRow(this.#db, runId);
@@ -547,14 +525,7 @@ export class SqlTrackingStore implements TrackingStore {
     return { items: result.items.map(metricToEntity), nextPageToken: result.nextPageToken };
   }
 
-  async searchRuns(query: {
-    experimentIds: readonly string[];
-    filter?: string;
-    viewType?: ViewType;
-    maxResults?: number;
-    orderBy?: readonly string[];
-    pageToken?: string;
-  }): Promise<Page<Run>> {
+  async searchRuns(query: RunQuery): Promise<Page<Run>> {
     const limit = resolveMaxResults(
       query.maxResults,
       SEARCH_RUNS_DEFAULT_MAX_RESULTS,
@@ -620,13 +591,14 @@ export class SqlTrackingStore implements TrackingStore {
     return failed;
   }
 
+  /** Closes the database (shared with the other stores over it). */
   close(): Promise<void> {
-    return this.#onClose();
+    return this.#database.close();
   }
 
   // ---------------------------------------------------------------- helpers
 
-  async #experimentRow(db: Kysely<Database>, experimentId: string): Promise<ExperimentRow> {
+  async #experimentRow(db: Kysely<TrackingTables>, experimentId: string): Promise<ExperimentRow> {
     const id = String(experimentId);
     const row = EXPERIMENT_ID.test(id)
       ? await db
@@ -658,7 +630,7 @@ export class SqlTrackingStore implements TrackingStore {
     return rows.map((row) => experimentToEntity(row, tags.get(Number(row.experiment_id)) ?? []));
   }
 
-  async #runRow(db: Kysely<Database>, runId: string): Promise<RunRow> {
+  async #runRow(db: Kysely<TrackingTables>, runId: string): Promise<RunRow> {
     const row = await db
       .selectFrom('runs')
       .selectAll()
@@ -668,7 +640,7 @@ export class SqlTrackingStore implements TrackingStore {
     return row;
   }
 
-  async #activeRun(db: Kysely<Database>, runId: string, action: string): Promise<RunRow> {
+  async #activeRun(db: Kysely<TrackingTables>, runId: string, action: string): Promise<RunRow> {
     const row = await this.#runRow(db, runId);
     if (row.lifecycle_stage !== 'active') {
       throw invalidState(
@@ -715,7 +687,7 @@ export class SqlTrackingStore implements TrackingStore {
   }
 
   /** Params are write-once: insert the new keys, then compare every key's stored value with the given one. */
-  async #insertParams(trx: Kysely<Database>, runId: string, params: readonly Param[]): Promise<void> {
+  async #insertParams(trx: Kysely<TrackingTables>, runId: string, params: readonly Param[]): Promise<void> {
     const sorted = [...params].sort(byKey);
     await trx
       .insertInto('params')
@@ -745,7 +717,11 @@ export class SqlTrackingStore implements TrackingStore {
   }
 
   /** Appends to the histories and moves each key's latest value forward (higher step, then timestamp). */
-  async #insertMetrics(trx: Kysely<Database>, runId: string, metrics: readonly Metric[]): Promise<void> {
+  async #insertMetrics(
+    trx: Kysely<TrackingTables>,
+    runId: string,
+    metrics: readonly Metric[],
+  ): Promise<void> {
     const rows = metrics.map((metric) => ({
       run_uuid: runId,
       key: metric.key,
@@ -787,7 +763,7 @@ export class SqlTrackingStore implements TrackingStore {
     }
   }
 
-  async #upsertTags(trx: Kysely<Database>, runId: string, tags: readonly Tag[]): Promise<void> {
+  async #upsertTags(trx: Kysely<TrackingTables>, runId: string, tags: readonly Tag[]): Promise<void> {
     const sorted = [...tags].sort(byKey);
     await trx
       .insertInto('tags')

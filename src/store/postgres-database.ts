@@ -1,12 +1,9 @@
 import { Kysely, PostgresDialect, type RawBuilder, sql } from 'kysely';
 import pg from 'pg';
 import { toEscapedLike } from './like-pattern.js';
-import type { Database } from './schema.js';
-import { errorCode, type SqlDatabase } from './sql-database.js';
+import { errorCode, type SqlDatabase, typedDatabase } from './sql-database.js';
 
 const INT8_OID = 20;
-/** An arbitrary constant naming Onset's migration lock among PostgreSQL advisory locks. */
-const MIGRATION_LOCK_KEY = 0x0_5e7_7ac;
 
 /**
  * Opens a connection pool to a PostgreSQL database (`postgres://` or `postgresql://` URL). BIGINT columns
@@ -25,17 +22,16 @@ export function openPostgresDatabase(url: string, options: { maxConnections?: nu
   });
   // An idle client losing its connection must not crash the process; the next query reconnects.
   pool.on('error', () => {});
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const db = new Kysely<object>({ dialect: new PostgresDialect({ pool }) });
   let closed = false;
-  return {
+  return typedDatabase({
     dialect: 'postgres',
     db,
-    transaction<T>(fn: (trx: Kysely<Database>) => Promise<T>): Promise<T> {
+    transaction<T>(fn: (trx: Kysely<object>) => Promise<T>): Promise<T> {
       return db.transaction().execute(fn);
     },
-    async lockForMigration(trx: Kysely<Database>): Promise<void> {
-      await sql`SELECT pg_advisory_xact_lock(${MIGRATION_LOCK_KEY})`.execute(trx);
-    },
+    // Kysely's Migrator takes a session advisory lock and migrates in one transaction on PostgreSQL.
+    withMigrationLock: (fn) => fn(db),
     like(expression: RawBuilder<unknown>, pattern: string): RawBuilder<boolean> {
       return sql<boolean>`(${expression} LIKE ${toEscapedLike(pattern)} ESCAPE '\\')`;
     },
@@ -53,5 +49,5 @@ export function openPostgresDatabase(url: string, options: { maxConnections?: nu
       closed = true;
       await db.destroy();
     },
-  };
+  });
 }

@@ -1,18 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import type { Kysely, Selectable } from 'kysely';
-import { invalidParameter, OnsetError } from '../errors.js';
-import type { Page } from '../tracking/entities.js';
-import { decodePageToken, resolveMaxResults, toPage } from '../tracking/sql/paging.js';
-import type {
-  Database,
-  PipelineBlockRunsTable,
-  PipelineRunsTable,
-  PipelineSchedulesTable,
-} from '../tracking/sql/schema.js';
-import { chunks, type SqlDatabase } from '../tracking/sql/sql-database.js';
+import { invalidParameter, OnsetError } from '../../errors.js';
+import { migrate } from '../../store/migrations.js';
+import { decodePageToken, resolveMaxResults, toPage } from '../../store/paging.js';
+import { chunks, type SqlDatabase } from '../../store/sql-database.js';
+import type { Page } from '../../tracking/entities.js';
 import {
   BLOCK_RUN_STATUSES,
   type BlockLogLine,
+  type BlockLogQuery,
   type BlockRun,
   type BlockRunStatus,
   type BlockRunUpdate,
@@ -20,11 +16,22 @@ import {
   PIPELINE_RUN_STATUSES,
   type PipelineParamValue,
   type PipelineRun,
+  type PipelineRunInput,
+  type PipelineRunOutcome,
+  type PipelineRunQuery,
   type PipelineRunStatus,
   type PipelineSchedule,
   type PipelineStore,
   type RunLink,
-} from './pipeline-store.js';
+  type ScheduleInput,
+} from '../pipeline-store.js';
+import { PIPELINE_MIGRATIONS } from './migrations.js';
+import type {
+  PipelineBlockRunsTable,
+  PipelineRunsTable,
+  PipelineSchedulesTable,
+  PipelineTables,
+} from './schema.js';
 
 export const LIST_PIPELINE_RUNS_DEFAULT = 100;
 export const LIST_PIPELINE_RUNS_MAX = 1_000;
@@ -64,23 +71,26 @@ function toSchedule(row: Selectable<PipelineSchedulesTable>): PipelineSchedule {
   };
 }
 
-/** `PipelineStore` over the tracking database (SQLite or PostgreSQL, the tables of migration 2). */
-export class SqlPipelineStore implements PipelineStore {
-  readonly #database: SqlDatabase;
-  readonly #db: Kysely<Database>;
+/**
+ * Migrates the pipeline tables of `database` (a no-op when they are up to date) and opens the pipeline
+ * store over it.
+ */
+export async function openPipelineStore(database: SqlDatabase): Promise<PipelineStore> {
+  await migrate(database, PIPELINE_MIGRATIONS);
+  return new SqlPipelineStore(database.withTables<PipelineTables>());
+}
 
-  constructor(database: SqlDatabase) {
+/** `PipelineStore` over SQLite or PostgreSQL (see `SqlDatabase`), in the tables of `migrations.ts`. */
+export class SqlPipelineStore implements PipelineStore {
+  readonly #database: SqlDatabase<PipelineTables>;
+  readonly #db: Kysely<PipelineTables>;
+
+  constructor(database: SqlDatabase<PipelineTables>) {
     this.#database = database;
     this.#db = database.db;
   }
 
-  async createRun(input: {
-    pipeline: string;
-    params: Readonly<Record<string, PipelineParamValue>>;
-    trigger: string;
-    blocks: readonly string[];
-    owner: { pid: number; host: string } | null;
-  }): Promise<PipelineRun> {
+  async createRun(input: PipelineRunInput): Promise<PipelineRun> {
     const runId = randomUUID().replaceAll('-', '');
     const now = Date.now();
     await this.#database.transaction(async (trx) => {
@@ -152,10 +162,7 @@ export class SqlPipelineStore implements PipelineStore {
     }
   }
 
-  async finishRun(
-    runId: string,
-    outcome: { status: Exclude<PipelineRunStatus, 'RUNNING'>; error?: string | null },
-  ): Promise<boolean> {
+  async finishRun(runId: string, outcome: PipelineRunOutcome): Promise<boolean> {
     if (!PIPELINE_RUN_STATUSES.includes(outcome.status) || outcome.status === ('RUNNING' as string)) {
       throw invalidParameter(
         `A run cannot finish as "${outcome.status}"; use SUCCEEDED, FAILED or CANCELLED`,
@@ -211,12 +218,7 @@ export class SqlPipelineStore implements PipelineStore {
     return run!;
   }
 
-  async listRuns(query: {
-    pipeline?: string;
-    status?: PipelineRunStatus;
-    maxResults?: number;
-    pageToken?: string;
-  }): Promise<Page<PipelineRun>> {
+  async listRuns(query: PipelineRunQuery): Promise<Page<PipelineRun>> {
     if (query.status !== undefined && !PIPELINE_RUN_STATUSES.includes(query.status)) {
       throw invalidParameter(
         `Unknown pipeline run status "${query.status}"; known: ${PIPELINE_RUN_STATUSES.join(', ')}`,
@@ -237,7 +239,7 @@ export class SqlPipelineStore implements PipelineStore {
     return { items: await this.#withDetails(page.items), nextPageToken: page.nextPageToken };
   }
 
-  async getLogs(runId: string, query: { block?: string } = {}): Promise<readonly BlockLogLine[]> {
+  async getLogs(runId: string, query: BlockLogQuery = {}): Promise<readonly BlockLogLine[]> {
     await this.#runRow(runId);
     let select = this.#db.selectFrom('pipeline_logs').selectAll().where('run_id', '=', runId);
     if (query.block !== undefined) select = select.where('block', '=', query.block);
@@ -311,13 +313,7 @@ export class SqlPipelineStore implements PipelineStore {
     return failed;
   }
 
-  async createSchedule(input: {
-    pipeline: string;
-    cron: string;
-    timezone: string;
-    params: Readonly<Record<string, PipelineParamValue>>;
-    nextRunTime: number;
-  }): Promise<PipelineSchedule> {
+  async createSchedule(input: ScheduleInput): Promise<PipelineSchedule> {
     const scheduleId = randomUUID().replaceAll('-', '').slice(0, 12);
     await this.#db
       .insertInto('pipeline_schedules')

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { OnsetError } from '../../errors.js';
-import { decodePageToken, encodePageToken } from './page-token.js';
+import { OnsetError } from '../errors.js';
+import { decodePageToken, encodePageToken } from './paging.js';
 
 const b64 = (text: string) => Buffer.from(text, 'utf8').toString('base64url');
 

@@ -2,10 +2,9 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SqliteDriver from 'better-sqlite3';
 import { Kysely, type RawBuilder, SqliteDialect, sql } from 'kysely';
-import { OnsetError } from '../../errors.js';
+import { OnsetError } from '../errors.js';
 import { toEscapedLike, toGlob } from './like-pattern.js';
-import type { Database } from './schema.js';
-import { errorCode, type SqlDatabase } from './sql-database.js';
+import { errorCode, type SqlDatabase, typedDatabase } from './sql-database.js';
 
 /** How long a writer waits for another process's write lock before giving up (ms). */
 export const SQLITE_BUSY_TIMEOUT_MS = 5_000;
@@ -28,36 +27,34 @@ export function openSqliteDatabase(path: string): SqlDatabase {
     throw new OnsetError(
       'INVALID_PARAMETER_VALUE',
       `Cannot open the SQLite store at ${path}: ${String(error)}`,
-      {
-        cause: error,
-      },
+      { cause: error },
     );
   }
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: handle }) });
+  const db = new Kysely<object>({ dialect: new SqliteDialect({ database: handle }) });
   let closed = false;
-  return {
+  async function transaction<T>(fn: (trx: Kysely<object>) => Promise<T>): Promise<T> {
+    return db.connection().execute(async (connection) => {
+      try {
+        await sql`BEGIN IMMEDIATE`.execute(connection);
+      } catch (error) {
+        throw translateSqliteError(error);
+      }
+      try {
+        const result = await fn(connection);
+        await sql`COMMIT`.execute(connection);
+        return result;
+      } catch (error) {
+        if (handle.inTransaction) await sql`ROLLBACK`.execute(connection);
+        throw translateSqliteError(error);
+      }
+    });
+  }
+  return typedDatabase({
     dialect: 'sqlite',
     db,
-    async transaction<T>(fn: (trx: Kysely<Database>) => Promise<T>): Promise<T> {
-      return db.connection().execute(async (connection) => {
-        try {
-          await sql`BEGIN IMMEDIATE`.execute(connection);
-        } catch (error) {
-          throw translateSqliteError(error);
-        }
-        try {
-          const result = await fn(connection);
-          await sql`COMMIT`.execute(connection);
-          return result;
-        } catch (error) {
-          if (handle.inTransaction) await sql`ROLLBACK`.execute(connection);
-          throw translateSqliteError(error);
-        }
-      });
-    },
-    async lockForMigration(): Promise<void> {
-      // BEGIN IMMEDIATE already holds the database's write lock: other processes wait for it.
-    },
+    transaction,
+    // BEGIN IMMEDIATE holds the database's write lock for the whole run: other processes wait for it.
+    withMigrationLock: transaction,
     like(expression: RawBuilder<unknown>, pattern: string): RawBuilder<boolean> {
       // SQLite's LIKE ignores ASCII case; GLOB is its case-sensitive matcher.
       return sql<boolean>`(${expression} GLOB ${toGlob(pattern)})`;
@@ -78,7 +75,7 @@ export function openSqliteDatabase(path: string): SqlDatabase {
       closed = true;
       await db.destroy();
     },
-  };
+  });
 }
 
 function translateSqliteError(error: unknown): unknown {

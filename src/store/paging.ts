@@ -1,9 +1,9 @@
 /**
- * Opaque page tokens for list calls: the base64url encoding of `{"v":1,"o":<offset>}`, where the offset is
- * how many items earlier pages returned. Callers must treat tokens as opaque; the version lets the format
- * change without misreading old tokens.
+ * Paging of list calls: `maxResults` validated against each call's limit, and opaque page tokens, the
+ * base64url encoding of `{"v":1,"o":<offset>}` where the offset is how many items earlier pages returned.
+ * Callers must treat tokens as opaque; the version lets the format change without misreading old tokens.
  */
-import { invalidParameter, OnsetError } from '../../errors.js';
+import { invalidParameter, OnsetError } from '../errors.js';
 
 const VERSION = 1;
 /** Longer than any token `encodePageToken` makes; refuses huge inputs before decoding them. */
@@ -57,4 +57,31 @@ export function decodePageToken(token: string | undefined): number {
     throw invalid(`offset ${JSON.stringify(offset)} is not an integer >= 0`);
   }
   return offset + 0; // normalizes -0
+}
+
+/** What a list call asks for: at most `maxResults` items, from where `pageToken` (a previous page's `nextPageToken`) left off. */
+export interface PageRequest {
+  readonly maxResults?: number;
+  readonly pageToken?: string;
+}
+
+/** Validates `maxResults` (a positive integer up to `limit`), defaulting to `fallback`. */
+export function resolveMaxResults(maxResults: number | undefined, fallback: number, limit: number): number {
+  if (maxResults === undefined || maxResults === null) return fallback;
+  if (!Number.isInteger(maxResults) || maxResults < 1 || maxResults > limit) {
+    throw invalidParameter(
+      `Invalid value ${maxResults} for max_results: it must be an integer from 1 to ${limit}`,
+    );
+  }
+  return maxResults;
+}
+
+/** Builds a page from `limit + 1` fetched rows: the extra row only says that a next page exists. */
+export function toPage<T>(
+  rows: readonly T[],
+  offset: number,
+  limit: number,
+): { items: T[]; nextPageToken: string | null } {
+  const items = rows.slice(0, limit);
+  return { items, nextPageToken: rows.length > limit ? encodePageToken(offset + limit) : null };
 }
