@@ -98,7 +98,15 @@ export async function startServer(
       pipelines,
       async stop() {
         await pipelines?.scheduler.stop();
-        await running.close();
+        // Closing closes the idle keep-alive connections once. A connection whose request is still in flight
+        // becomes idle after its answer and would hold close() until the keep-alive timeout (72 s): close
+        // each as soon as it is idle.
+        const sweep = setInterval(() => running.server.closeIdleConnections(), 50);
+        try {
+          await running.close();
+        } finally {
+          clearInterval(sweep);
+        }
         await live.stop();
         await pipelines?.service.close();
         await stores.close();
