@@ -1,5 +1,4 @@
-import type { PageRequest } from '../store/paging.js';
-import type { Page } from '../tracking/entities.js';
+import type { Page, PageRequest } from '../store/paging.js';
 
 /**
  * Pipeline runs as the pipeline store keeps them. Timestamps are milliseconds since the Unix epoch.

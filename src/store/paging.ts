@@ -5,6 +5,12 @@
  */
 import { invalidParameter, OnsetError } from '../errors.js';
 
+/** One page of a list call; `nextPageToken` is null on the last page. */
+export interface Page<T> {
+  readonly items: readonly T[];
+  readonly nextPageToken: string | null;
+}
+
 const VERSION = 1;
 /** Longer than any token `encodePageToken` makes; refuses huge inputs before decoding them. */
 const MAX_TOKEN_LENGTH = 64;

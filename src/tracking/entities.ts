@@ -64,12 +64,6 @@ export interface Run {
   readonly data: RunData;
 }
 
-/** One page of a list call; `nextPageToken` is null on the last page. */
-export interface Page<T> {
-  readonly items: readonly T[];
-  readonly nextPageToken: string | null;
-}
-
 export const MODEL_STAGES = ['None', 'Staging', 'Production', 'Archived'] as const;
 export type ModelStage = (typeof MODEL_STAGES)[number];
 

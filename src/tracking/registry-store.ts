@@ -1,4 +1,5 @@
-import type { ModelStage, ModelVersion, Page, RegisteredModel, StageTransition, Tag } from './entities.js';
+import type { Page } from '../store/paging.js';
+import type { ModelStage, ModelVersion, RegisteredModel, StageTransition, Tag } from './entities.js';
 import type { SearchQuery } from './tracking-store.js';
 
 /** A new registered model (`createRegisteredModel`); names are unique. */

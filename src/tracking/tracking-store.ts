@@ -1,5 +1,5 @@
-import type { PageRequest } from '../store/paging.js';
-import type { Experiment, Metric, Page, Param, Run, RunInfo, RunStatus, Tag, ViewType } from './entities.js';
+import type { Page, PageRequest } from '../store/paging.js';
+import type { Experiment, Metric, Param, Run, RunInfo, RunStatus, Tag, ViewType } from './entities.js';
 
 /** A search: MLflow's filter grammar for what is searched, `orderBy` clauses (`"name ASC"`), and paging. */
 export interface SearchQuery extends PageRequest {

@@ -2,9 +2,9 @@ import { randomUUID } from 'node:crypto';
 import type { Kysely, Selectable } from 'kysely';
 import { invalidParameter, OnsetError } from '../../errors.js';
 import { migrate } from '../../store/migrations.js';
+import type { Page } from '../../store/paging.js';
 import { decodePageToken, resolveMaxResults, toPage } from '../../store/paging.js';
 import { chunks, type SqlDatabase } from '../../store/sql-database.js';
-import type { Page } from '../../tracking/entities.js';
 import {
   BLOCK_RUN_STATUSES,
   type BlockLogLine,

@@ -1,12 +1,11 @@
 import { type Kysely, sql } from 'kysely';
 import { invalidParameter } from '../../errors.js';
-import { decodePageToken, resolveMaxResults, toPage } from '../../store/paging.js';
+import { decodePageToken, type Page, resolveMaxResults, toPage } from '../../store/paging.js';
 import { chunks, type SqlDatabase } from '../../store/sql-database.js';
 import {
   MODEL_STAGES,
   type ModelStage,
   type ModelVersion,
-  type Page,
   type RegisteredModel,
   type StageTransition,
   type Tag,

@@ -2,13 +2,18 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { type Kysely, type RawBuilder, sql } from 'kysely';
 import { invalidParameter } from '../../errors.js';
-import { decodePageToken, type PageRequest, resolveMaxResults, toPage } from '../../store/paging.js';
+import {
+  decodePageToken,
+  type Page,
+  type PageRequest,
+  resolveMaxResults,
+  toPage,
+} from '../../store/paging.js';
 import { processIsAlive } from '../../util/process.js';
 import { joinUri } from '../artifact-paths.js';
 import {
   type Experiment,
   type Metric,
-  type Page,
   type Param,
   RUN_STATUSES,
   type Run,
