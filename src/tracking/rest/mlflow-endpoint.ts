@@ -45,6 +45,12 @@ export function mlflowWrite<I extends TSchema, O extends TSchema>(
   };
 }
 
+/** MLflow's empty answer (`{}`), once `work` is done: what an endpoint that only changes something answers. */
+export async function done(work: Promise<unknown>): Promise<Record<string, never>> {
+  await work;
+  return {};
+}
+
 type Fields = Record<string, unknown>;
 
 function fieldsOf(value: unknown): Fields {

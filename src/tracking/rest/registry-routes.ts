@@ -6,7 +6,7 @@ import type { ArtifactStore } from '../artifacts/artifact-store.js';
 import { registerModelVersion } from '../model-registry.js';
 import type { RegistryStore } from '../registry-store.js';
 import type { TrackingStore } from '../tracking-store.js';
-import { MLFLOW_API, mlflowRead, mlflowWrite } from './mlflow-endpoint.js';
+import { done, MLFLOW_API, mlflowRead, mlflowWrite } from './mlflow-endpoint.js';
 import { Bool, bool, KeyValues, Paging, paging, Stage, StringList, stage, strings } from './mlflow-fields.js';
 import {
   ModelVersionJson,
@@ -139,10 +139,7 @@ export function registryRoutes(
   app.delete(
     url('/registered-models/delete'),
     mlflowWrite('admin', 'registry', 'Delete a registered model and all its versions', ModelName, Empty),
-    async ({ body }) => {
-      await registry.deleteRegisteredModel(body.name);
-      return {};
-    },
+    ({ body }) => done(registry.deleteRegisteredModel(body.name)),
   );
   app.post(
     url('/registered-models/set-tag'),
@@ -153,10 +150,7 @@ export function registryRoutes(
       Type.Object({ name: Required, key: Required, value: Text }),
       Empty,
     ),
-    async ({ body }) => {
-      await registry.setRegisteredModelTag(body.name, { key: body.key, value: body.value ?? '' });
-      return {};
-    },
+    ({ body }) => done(registry.setRegisteredModelTag(body.name, { key: body.key, value: body.value ?? '' })),
   );
   const latestVersions = async (input: Static<typeof LatestVersions>) => {
     const stages = input.stages === undefined ? undefined : strings(input.stages).map(stage);
@@ -244,10 +238,7 @@ export function registryRoutes(
   app.delete(
     url('/model-versions/delete'),
     mlflowWrite('admin', 'registry', 'Delete a model version (its number is not reused)', VersionRef, Empty),
-    async ({ body }) => {
-      await registry.deleteModelVersion(body.name, body.version);
-      return {};
-    },
+    ({ body }) => done(registry.deleteModelVersion(body.name, body.version)),
   );
   app.post(
     url('/model-versions/set-tag'),
@@ -258,10 +249,8 @@ export function registryRoutes(
       Type.Object({ name: Required, version: Required, key: Required, value: Text }),
       Empty,
     ),
-    async ({ body }) => {
-      await registry.setModelVersionTag(body.name, body.version, { key: body.key, value: body.value ?? '' });
-      return {};
-    },
+    ({ body }) =>
+      done(registry.setModelVersionTag(body.name, body.version, { key: body.key, value: body.value ?? '' })),
   );
   const transition = mlflowWrite(
     'admin',
@@ -327,18 +316,12 @@ export function registryRoutes(
       Type.Object({ name: Required, alias: Required, version: Required }),
       Empty,
     ),
-    async ({ body }) => {
-      await registry.setAlias(body.name, body.alias, body.version);
-      return {};
-    },
+    ({ body }) => done(registry.setAlias(body.name, body.alias, body.version)),
   );
   app.delete(
     url('/registered-models/alias'),
     mlflowWrite('admin', 'registry', 'Delete an alias', AliasRef, Empty),
-    async ({ body }) => {
-      await registry.deleteAlias(body.name, body.alias);
-      return {};
-    },
+    ({ body }) => done(registry.deleteAlias(body.name, body.alias)),
   );
   app.get(
     url('/registered-models/alias'),

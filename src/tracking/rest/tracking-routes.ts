@@ -6,7 +6,7 @@ import type { ArtifactStore } from '../artifacts/artifact-store.js';
 import { RUN_STATUSES, type ViewType } from '../entities.js';
 import { logMetric, logParam, setTag } from '../tracking-client.js';
 import type { TrackingStore } from '../tracking-store.js';
-import { MLFLOW_API, mlflowRead, mlflowWrite } from './mlflow-endpoint.js';
+import { done, MLFLOW_API, mlflowRead, mlflowWrite } from './mlflow-endpoint.js';
 import {
   Id,
   IdList,
@@ -169,27 +169,18 @@ export function trackingRoutes(
       Type.Object({ experiment_id: Required, new_name: Required }),
       Empty,
     ),
-    async ({ body }) => {
-      await tracking.renameExperiment(body.experiment_id, body.new_name);
-      return {};
-    },
+    ({ body }) => done(tracking.renameExperiment(body.experiment_id, body.new_name)),
   );
   const ExperimentRef = Type.Object({ experiment_id: Required });
   app.post(
     url('/experiments/delete'),
     mlflowWrite('public', 'tracking', 'Delete an experiment and its runs (restorable)', ExperimentRef, Empty),
-    async ({ body }) => {
-      await tracking.deleteExperiment(body.experiment_id);
-      return {};
-    },
+    ({ body }) => done(tracking.deleteExperiment(body.experiment_id)),
   );
   app.post(
     url('/experiments/restore'),
     mlflowWrite('public', 'tracking', 'Restore a deleted experiment and its runs', ExperimentRef, Empty),
-    async ({ body }) => {
-      await tracking.restoreExperiment(body.experiment_id);
-      return {};
-    },
+    ({ body }) => done(tracking.restoreExperiment(body.experiment_id)),
   );
   app.post(
     url('/experiments/set-experiment-tag'),
@@ -200,10 +191,8 @@ export function trackingRoutes(
       Type.Object({ experiment_id: Required, key: Required, value: Text }),
       Empty,
     ),
-    async ({ body }) => {
-      await tracking.setExperimentTag(body.experiment_id, { key: body.key, value: body.value ?? '' });
-      return {};
-    },
+    ({ body }) =>
+      done(tracking.setExperimentTag(body.experiment_id, { key: body.key, value: body.value ?? '' })),
   );
 
   // Runs.
@@ -300,18 +289,12 @@ export function trackingRoutes(
   app.post(
     url('/runs/delete'),
     mlflowWrite('public', 'tracking', 'Delete a run (restorable)', RunIdOnly, Empty),
-    async ({ body }) => {
-      await tracking.deleteRun(body.run_id);
-      return {};
-    },
+    ({ body }) => done(tracking.deleteRun(body.run_id)),
   );
   app.post(
     url('/runs/restore'),
     mlflowWrite('public', 'tracking', 'Restore a deleted run', RunIdOnly, Empty),
-    async ({ body }) => {
-      await tracking.restoreRun(body.run_id);
-      return {};
-    },
+    ({ body }) => done(tracking.restoreRun(body.run_id)),
   );
   app.post(
     url('/runs/log-metric'),
@@ -342,18 +325,12 @@ export function trackingRoutes(
   app.post(
     url('/runs/log-parameter'),
     mlflowWrite('public', 'tracking', 'Log a parameter (write-once)', KeyValueOfRun, Empty),
-    async ({ body }) => {
-      await logParam(tracking, body.run_id, body.key, body.value ?? '');
-      return {};
-    },
+    ({ body }) => done(logParam(tracking, body.run_id, body.key, body.value ?? '')),
   );
   app.post(
     url('/runs/set-tag'),
     mlflowWrite('public', 'tracking', 'Set a tag of a run', KeyValueOfRun, Empty),
-    async ({ body }) => {
-      await setTag(tracking, body.run_id, body.key, body.value ?? '');
-      return {};
-    },
+    ({ body }) => done(setTag(tracking, body.run_id, body.key, body.value ?? '')),
   );
   app.post(
     url('/runs/delete-tag'),
@@ -364,10 +341,7 @@ export function trackingRoutes(
       Type.Object({ run_id: Required, key: Required }),
       Empty,
     ),
-    async ({ body }) => {
-      await tracking.deleteTag(body.run_id, body.key);
-      return {};
-    },
+    ({ body }) => done(tracking.deleteTag(body.run_id, body.key)),
   );
   app.post(
     url('/runs/log-batch'),
@@ -392,19 +366,19 @@ export function trackingRoutes(
       }),
       Empty,
     ),
-    async ({ body }) => {
-      await tracking.logBatch(body.run_id, {
-        metrics: (body.metrics ?? []).map((metric) => ({
-          key: metric.key,
-          value: metricValue(metric.value),
-          timestamp: int64(metric.timestamp) ?? Date.now(),
-          step: int64(metric.step) ?? 0,
-        })),
-        params: body.params ?? [],
-        tags: body.tags ?? [],
-      });
-      return {};
-    },
+    ({ body }) =>
+      done(
+        tracking.logBatch(body.run_id, {
+          metrics: (body.metrics ?? []).map((metric) => ({
+            key: metric.key,
+            value: metricValue(metric.value),
+            timestamp: int64(metric.timestamp) ?? Date.now(),
+            step: int64(metric.step) ?? 0,
+          })),
+          params: body.params ?? [],
+          tags: body.tags ?? [],
+        }),
+      ),
   );
   app.get(
     url('/metrics/get-history'),
