@@ -4,10 +4,16 @@
  * its routes, and on the OpenAPI document `/docs` serves, so no route can be added without them.
  */
 import Fastify, { type RouteOptions } from 'fastify';
-import { Type } from 'typebox';
-import { describe, expect, it } from 'vitest';
+import { type Static, Type } from 'typebox';
+import { describe, expect, expectTypeOf, it } from 'vitest';
 import { ACCESS_POLICIES, type Access, enforceAccess } from '../../src/http/access.js';
 import { answers } from '../../src/http/route.js';
+import type {
+  BlockLogLineJson,
+  PipelineRunJson,
+  PipelineScheduleJson,
+} from '../../src/pipelines/pipeline-routes.js';
+import type { BlockLogLine, PipelineRun, PipelineSchedule } from '../../src/pipelines/pipeline-store.js';
 import { ADMIN_TOKEN, API_KEY, useFullApp } from './full-app.js';
 
 const full = useFullApp('routes');
@@ -235,5 +241,18 @@ describe('the OpenAPI document at /docs', () => {
     ]);
     expect(spec.paths['/predict']!.post!.security).toEqual([{ apiKey: [] }]);
     expect(spec.paths['/health']!.get!.security).toEqual([]);
+  });
+});
+
+describe('the answer schemas', () => {
+  it('name every field of the store entities the pipeline API answers with', () => {
+    // Checked by the compiler (npm run typecheck): the handlers' answers are type-checked against these
+    // schemas; these keep the schemas, and so /docs, from missing a field the entities gain.
+    type Run = Static<typeof PipelineRunJson>;
+    expectTypeOf<keyof Run>().toEqualTypeOf<keyof PipelineRun>();
+    expectTypeOf<keyof Run['blocks'][number]>().toEqualTypeOf<keyof PipelineRun['blocks'][number]>();
+    expectTypeOf<keyof Run['links'][number]>().toEqualTypeOf<keyof PipelineRun['links'][number]>();
+    expectTypeOf<keyof Static<typeof PipelineScheduleJson>>().toEqualTypeOf<keyof PipelineSchedule>();
+    expectTypeOf<keyof Static<typeof BlockLogLineJson>>().toEqualTypeOf<keyof BlockLogLine>();
   });
 });
