@@ -199,7 +199,7 @@ export const pipelineApi: RoutePlugin<PipelineApiOptions> = async (app, { servic
             }),
             Type.Null(),
           ],
-          { description: 'optional' },
+          { description: 'an object, or no body at all' },
         ),
         response: answers(RunAnswer, 202),
       },

@@ -79,8 +79,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
   const metrics = options.metrics ?? new OnsetMetrics();
   // Every route's body, query and params are checked against its schema by one strict validator; a
-  // failure is an InvalidRequestError (400 with every problem). Answers are written by JSON.stringify:
-  // the answer schemas document and type-check them, and every answer keeps its exact fields and values.
+  // failure is an InvalidRequestError (400 with every problem). Answers are written by JSON.stringify, not
+  // compiled from their schemas (fast-json-stringify writes a null string as "" and fails on NaN, which
+  // MLflow's and the pipelines' answers can hold): the answer schemas document the answers and the
+  // compiler checks every handler against them.
   app.setValidatorCompiler(createValidatorCompiler());
   app.setSchemaErrorFormatter(invalidRequest());
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));

@@ -27,7 +27,9 @@ const RegistrySearch = Type.Object({
 const LatestVersions = Type.Object({
   name: Required,
   stages: Type.Optional(
-    Type.Union([Type.Array(Stage), Stage], { description: 'stages (in any case); default: every stage' }),
+    Type.Union([Type.Array(Stage), Stage], {
+      description: 'a list of stages, or one stage (in any case); absent: every stage',
+    }),
   ),
 });
 const ModelName = Type.Object({ name: Required });
