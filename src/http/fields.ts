@@ -1,4 +1,4 @@
-import { type Static, Type } from 'typebox';
+import { type Static, type TSchema, Type } from 'typebox';
 
 /** Field types more than one API uses. */
 
@@ -22,3 +22,11 @@ export const Int64 = Type.Union([SafeInteger, Type.String({ format: 'int64' }), 
 export function int64(value: Static<typeof Int64> | undefined): number | undefined {
   return value === undefined || value === '' ? undefined : Number(value);
 }
+
+/** A value or null. */
+export function Nullable<S extends TSchema>(schema: S) {
+  return Type.Union([schema, Type.Null()]);
+}
+
+/** A timestamp in milliseconds since the Unix epoch. */
+export const Millis = Type.Integer({ description: 'ms since the Unix epoch' });

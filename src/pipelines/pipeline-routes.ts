@@ -1,5 +1,5 @@
-import { type Static, type TSchema, Type } from 'typebox';
-import { Int64, int64, Required } from '../http/fields.js';
+import { type Static, Type } from 'typebox';
+import { Int64, int64, Millis, Nullable, Required } from '../http/fields.js';
 import { answers, BODILESS, Empty, type RoutePlugin } from '../http/route.js';
 import { BLOCK_KINDS, upstreamOf } from './block.js';
 import { executionOrder, type PipelineDefinition } from './pipeline.js';
@@ -12,8 +12,6 @@ export interface PipelineApiOptions {
   readonly store: PipelineStore;
 }
 
-const Millis = Type.Integer({ description: 'ms since the Unix epoch' });
-const Nullable = <S extends TSchema>(schema: S) => Type.Union([schema, Type.Null()]);
 const ParamValues = Type.Record(Type.String(), Type.Union([Type.String(), Type.Number(), Type.Boolean()]));
 
 const ParamSpecJson = Type.Union([

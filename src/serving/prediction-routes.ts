@@ -1,7 +1,8 @@
-import { type Static, type TSchema, Type } from 'typebox';
+import { type Static, Type } from 'typebox';
 import { FEATURE_NAMES } from '../data/schema.js';
 import { OnsetError } from '../errors.js';
 import { FieldProblem, InvalidRequestError } from '../http/error-answer.js';
+import { Nullable } from '../http/fields.js';
 import { answers, type RoutePlugin } from '../http/route.js';
 import { createAjv, fieldProblems, invalidRequest } from '../http/validation.js';
 import { createMatrix } from '../math/matrix.js';
@@ -23,8 +24,6 @@ export interface PredictionApiOptions {
 }
 
 export const DEFAULT_BATCH_LIMIT = 1_000;
-
-const Nullable = <S extends TSchema>(schema: S) => Type.Union([schema, Type.Null()]);
 
 /** The model version that made an answer. */
 const ModelRefJson = Type.Object({

@@ -2,7 +2,7 @@ import type { Readable } from 'node:stream';
 import { Type } from 'typebox';
 import { answers, media, type TypedApp } from '../../http/route.js';
 import type { ArtifactStore } from '../artifacts/artifact-store.js';
-import { FileInfoJson } from './mlflow-json.js';
+import { FileInfoJson, fileInfoJson } from './mlflow-json.js';
 
 /** Where MLflow's artifact proxy lives; paths below it are relative to the artifact root. */
 export const ARTIFACT_PROXY = '/api/2.0/mlflow-artifacts/artifacts';
@@ -35,13 +35,7 @@ export async function artifactRoutes(app: TypedApp, { artifacts }: { readonly ar
     },
     async ({ query }) => {
       const entries = await artifacts.list(query.path ?? '');
-      return {
-        files: entries.map((entry) => ({
-          path: entry.path,
-          is_dir: entry.isDir,
-          ...(entry.size === undefined ? {} : { file_size: entry.size }),
-        })),
-      };
+      return { files: entries.map((entry) => fileInfoJson(entry)) };
     },
   );
   app.get(

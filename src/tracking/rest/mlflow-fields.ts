@@ -9,6 +9,9 @@ import { MODEL_STAGES, type ModelStage } from '../entities.js';
  * JSON mapping (int64 as a number or a string of digits).
  */
 
+/** An optional string field (an empty one is kept: a tag's empty value, say). */
+export const OptionalText = Type.Optional(Type.String());
+
 /** An id MLflow clients send as a string or an integer (MLflow's server stringifies both). */
 export const Id = Type.Union([Type.String(), SafeInteger], {
   description: 'an id (a string, or an integer)',

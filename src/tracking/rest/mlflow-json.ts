@@ -1,4 +1,6 @@
 import { type Static, Type } from 'typebox';
+import { Millis } from '../../http/fields.js';
+import type { ArtifactEntry } from '../artifacts/artifact-store.js';
 import {
   type Experiment,
   type Metric,
@@ -18,7 +20,6 @@ import {
  * JSON mapping does, since JSON has no such numbers.
  */
 
-const Millis = Type.Integer({ description: 'ms since the Unix epoch' });
 const LifecycleStage = Type.Enum(['active', 'deleted']);
 
 export const KeyValueJson = Type.Object({ key: Type.String(), value: Type.String() });
@@ -97,6 +98,10 @@ export const FileInfoJson = Type.Object({
   is_dir: Type.Boolean(),
   file_size: Type.Optional(Type.Integer({ description: 'bytes (files only)' })),
 });
+
+export function fileInfoJson(entry: ArtifactEntry, path = entry.path): Static<typeof FileInfoJson> {
+  return { path, is_dir: entry.isDir, ...(entry.size === undefined ? {} : { file_size: entry.size }) };
+}
 
 /** The paging fields of a search's answer. */
 export const NextPage = {

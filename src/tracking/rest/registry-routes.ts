@@ -7,7 +7,18 @@ import { registerModelVersion } from '../model-registry.js';
 import type { RegistryStore } from '../registry-store.js';
 import type { TrackingStore } from '../tracking-store.js';
 import { done, MLFLOW_API, mlflowRead, mlflowWrite } from './mlflow-endpoint.js';
-import { Bool, bool, KeyValues, Paging, paging, Stage, StringList, stage, strings } from './mlflow-fields.js';
+import {
+  Bool,
+  bool,
+  KeyValues,
+  OptionalText,
+  Paging,
+  paging,
+  Stage,
+  StringList,
+  stage,
+  strings,
+} from './mlflow-fields.js';
 import {
   ModelVersionJson,
   modelVersionJson,
@@ -16,8 +27,6 @@ import {
   RegisteredModelJson,
   registeredModelJson,
 } from './mlflow-json.js';
-
-const Text = Type.Optional(Type.String());
 
 const RegistrySearch = Type.Object({
   filter: Type.Optional(Type.String({ description: 'a search filter, e.g. "name = \'pd\'"; empty: none' })),
@@ -70,7 +79,7 @@ export function registryRoutes(
       'admin',
       'registry',
       'Create a registered model',
-      Type.Object({ name: Required, description: Text, tags: Type.Optional(KeyValues) }),
+      Type.Object({ name: Required, description: OptionalText, tags: Type.Optional(KeyValues) }),
       RegisteredModelAnswer,
     ),
     async ({ body }) => ({
@@ -129,7 +138,7 @@ export function registryRoutes(
       'admin',
       'registry',
       "Update a registered model's description",
-      Type.Object({ name: Required, description: Text }),
+      Type.Object({ name: Required, description: OptionalText }),
       RegisteredModelAnswer,
     ),
     async ({ body }) => ({
@@ -149,7 +158,7 @@ export function registryRoutes(
       'admin',
       'registry',
       'Set a tag of a registered model',
-      Type.Object({ name: Required, key: Required, value: Text }),
+      Type.Object({ name: Required, key: Required, value: OptionalText }),
       Empty,
     ),
     ({ body }) => done(registry.setRegisteredModelTag(body.name, { key: body.key, value: body.value ?? '' })),
@@ -180,8 +189,8 @@ export function registryRoutes(
       Type.Object({
         name: Required,
         source: Required,
-        run_id: Text,
-        description: Text,
+        run_id: OptionalText,
+        description: OptionalText,
         tags: Type.Optional(KeyValues),
       }),
       ModelVersionAnswer,
@@ -228,7 +237,7 @@ export function registryRoutes(
       'admin',
       'registry',
       "Update a model version's description",
-      Type.Object({ name: Required, version: Required, description: Text }),
+      Type.Object({ name: Required, version: Required, description: OptionalText }),
       ModelVersionAnswer,
     ),
     async ({ body }) => ({
@@ -248,7 +257,7 @@ export function registryRoutes(
       'admin',
       'registry',
       'Set a tag of a model version',
-      Type.Object({ name: Required, version: Required, key: Required, value: Text }),
+      Type.Object({ name: Required, version: Required, key: Required, value: OptionalText }),
       Empty,
     ),
     ({ body }) =>
@@ -267,7 +276,7 @@ export function registryRoutes(
         Type.String({ description: 'who; default: the X-Onset-User header, else "api"' }),
       ),
       comment: Type.Optional(Type.String({ description: 'why (also accepted as `reason`)' })),
-      reason: Text,
+      reason: OptionalText,
     }),
     ModelVersionAnswer,
   );

@@ -14,6 +14,7 @@ import {
   KeyValues,
   MetricValue,
   metricValue,
+  OptionalText,
   Paging,
   paging,
   StringList,
@@ -23,6 +24,7 @@ import {
   ExperimentJson,
   experimentJson,
   FileInfoJson,
+  fileInfoJson,
   MetricJson,
   metricJson,
   NextPage,
@@ -35,7 +37,6 @@ import {
 
 const VIEW_TYPES: readonly ViewType[] = ['ACTIVE_ONLY', 'DELETED_ONLY', 'ALL'];
 const ViewTypeField = Type.Optional(Type.Enum(VIEW_TYPES, { description: 'default ACTIVE_ONLY' }));
-const Text = Type.Optional(Type.String());
 const Filter = Type.Optional(
   Type.String({ description: 'a search filter, e.g. "metrics.roc_auc > 0.9"; empty: none' }),
 );
@@ -188,7 +189,7 @@ export function trackingRoutes(
       'public',
       'tracking',
       'Set a tag of an experiment',
-      Type.Object({ experiment_id: Required, key: Required, value: Text }),
+      Type.Object({ experiment_id: Required, key: Required, value: OptionalText }),
       Empty,
     ),
     ({ body }) =>
@@ -206,8 +207,8 @@ export function trackingRoutes(
         experiment_id: Type.Optional(Id),
         tags: Type.Optional(KeyValues),
         start_time: Type.Optional(Int64),
-        run_name: Text,
-        user_id: Text,
+        run_name: OptionalText,
+        user_id: OptionalText,
       }),
       RunAnswer,
     ),
@@ -235,7 +236,7 @@ export function trackingRoutes(
         ...RunRef,
         status: Type.Optional(Type.Enum(RUN_STATUSES)),
         end_time: Type.Optional(Int64),
-        run_name: Text,
+        run_name: OptionalText,
       }),
       Type.Object({ run_info: RunInfoJson }),
     ),
@@ -321,7 +322,7 @@ export function trackingRoutes(
       return {};
     },
   );
-  const KeyValueOfRun = Type.Object({ ...RunRef, key: Required, value: Text });
+  const KeyValueOfRun = Type.Object({ ...RunRef, key: Required, value: OptionalText });
   app.post(
     url('/runs/log-parameter'),
     mlflowWrite('public', 'tracking', 'Log a parameter (write-once)', KeyValueOfRun, Empty),
@@ -409,11 +410,7 @@ export function trackingRoutes(
       const entries = await artifacts.list(joinArtifactPath(root, sub));
       return {
         root_uri: run.info.artifactUri,
-        files: entries.map((entry) => ({
-          path: joinArtifactPath(sub, entry.path),
-          is_dir: entry.isDir,
-          ...(entry.size === undefined ? {} : { file_size: entry.size }),
-        })),
+        files: entries.map((entry) => fileInfoJson(entry, joinArtifactPath(sub, entry.path))),
       };
     },
   );
