@@ -1,5 +1,7 @@
 import type { FastifyInstance, onResponseHookHandler } from 'fastify';
 import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+import { Type } from 'typebox';
+import { answers, media } from '../http/route.js';
 import { type CounterSeries, type HistogramSeries, HotCounter, HotHistogram } from './hot-metrics.js';
 
 /** Every Onset metric name starts with this. */
@@ -132,8 +134,19 @@ export function instrumentHttp(app: FastifyInstance, metrics: OnsetMetrics): voi
     route.onResponse =
       existing === undefined ? [observe] : [...(Array.isArray(existing) ? existing : [existing]), observe];
   });
-  app.get('/metrics', async (_request, reply) => {
-    reply.header('content-type', metrics.registry.contentType);
-    return metrics.registry.metrics();
-  });
+  app.get(
+    '/metrics',
+    {
+      config: { access: 'public' },
+      schema: {
+        tags: ['operations'],
+        summary: 'Prometheus metrics in the text exposition format (scraped by Prometheus)',
+        response: answers(media('text/plain', Type.String())),
+      },
+    },
+    async (_request, reply) => {
+      reply.header('content-type', metrics.registry.contentType);
+      return metrics.registry.metrics();
+    },
+  );
 }

@@ -2,8 +2,13 @@ import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import Fastify, { type FastifyInstance, LogController } from 'fastify';
+import Fastify, { type FastifyInstance, LogController, type RouteOptions } from 'fastify';
+import { Type } from 'typebox';
 import { ERROR_HTTP_STATUS, type ErrorCode, isOnsetError } from '../errors.js';
+import { enforceAccess, SECURITY_SCHEMES } from '../http/access.js';
+import { ERROR_ANSWER_SCHEMA, errorAnswer } from '../http/error-answer.js';
+import { answers } from '../http/route.js';
+import { createValidatorCompiler, invalidRequest } from '../http/validation.js';
 import { instrumentHttp, OnsetMetrics, UNMATCHED_ROUTE } from '../monitoring/metrics.js';
 import { pipelineApi } from '../pipelines/pipeline-routes.js';
 import type { PipelineService } from '../pipelines/pipeline-service.js';
@@ -36,14 +41,32 @@ export interface AppOptions {
   readonly metrics?: OnsetMetrics;
   /** Requests per minute per client address; loopback clients are not limited; 0 turns limiting off. */
   readonly rateLimitPerMinute?: number;
+  /** Sees every route as it is declared (with its access policy applied): tests enumerate them. */
+  readonly onRoute?: (route: RouteOptions) => void;
 }
+
+/** The APIs of `/docs`, by tag. */
+const API_TAGS = [
+  {
+    name: 'predictions',
+    description: "Predictions of Parkinson's disease from one patient record or a batch",
+  },
+  { name: 'tracking', description: "MLflow's tracking API: experiments, runs, metrics, params, tags" },
+  { name: 'registry', description: "MLflow's model registry: registered models, versions, stages, aliases" },
+  { name: 'artifacts', description: "MLflow's artifact proxy, and the listing of a run's artifacts" },
+  { name: 'pipelines', description: 'Pipelines, their runs and schedules' },
+  { name: 'operations', description: 'Health, readiness and Prometheus metrics' },
+] as const;
 
 /** The prediction routes' own body limits: a record is small, a batch of 1,000 records about 1 MB. */
 const RECORD_BODY_LIMIT = 64 * 1024;
 
 /**
- * The Onset HTTP server: one Fastify app composing the capabilities (tracking and registry, pipelines).
- * Every error is MLflow's `{ error_code, message }` with the status its code maps to.
+ * The Onset HTTP server: one Fastify app composing the capabilities (tracking and registry, pipelines,
+ * predictions). Every route declares its schemas, access policy and tags (see `http/route.ts`), which
+ * give its validation, its access check and its place in `/docs`. Every error is MLflow's
+ * `{ error_code, message }` (with `errors` for a request that failed its schema) with the status its code
+ * maps to.
  */
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
@@ -55,11 +78,20 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     bodyLimit: options.bodyLimit ?? 16 * 1024 * 1024,
   });
   const metrics = options.metrics ?? new OnsetMetrics();
+  // Every route's body, query and params are checked against its schema by one strict validator; a
+  // failure is an InvalidRequestError (400 with every problem). Answers are written by JSON.stringify, not
+  // compiled from their schemas (fast-json-stringify writes a null string as "" and fails on NaN, which
+  // MLflow's and the pipelines' answers can hold): the answer schemas document the answers and the
+  // compiler checks every handler against them.
+  app.setValidatorCompiler(createValidatorCompiler());
+  app.setSchemaErrorFormatter(invalidRequest());
+  app.setSerializerCompiler(() => (data) => JSON.stringify(data));
+  app.addSchema(ERROR_ANSWER_SCHEMA);
+  enforceAccess(app, { adminToken: options.adminToken, apiKey: options.serving?.apiKey });
+  if (options.onRoute) app.addHook('onRoute', options.onRoute);
 
   app.setErrorHandler((error, request, reply) => {
-    if (isOnsetError(error)) {
-      return reply.status(error.httpStatus).send({ error_code: error.code, message: error.message });
-    }
+    if (isOnsetError(error)) return reply.status(error.httpStatus).send(errorAnswer(error));
     const fastifyError = error as { statusCode?: number; code?: string; message: string };
     const status = fastifyError.statusCode ?? 500;
     if (status === 413) {
@@ -100,20 +132,37 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   }
   await app.register(swagger, {
     openapi: {
+      openapi: '3.1.0',
       info: {
         title: 'Onset',
         description:
           "Predictions of Parkinson's disease, tracking and registry (MLflow-compatible), pipelines",
         version: '1',
       },
+      tags: [...API_TAGS],
+      components: { securitySchemes: SECURITY_SCHEMES },
     },
+    // Shared schemas keep their ids as their names in the document's components.
+    refResolver: { buildLocalReference: (json, _base, _fragment, i) => String(json.$id ?? `def-${i}`) },
   });
   instrumentHttp(app, metrics);
 
-  app.get('/health', async () => ({ status: 'ok' }));
+  app.get(
+    '/health',
+    {
+      config: { access: 'public' },
+      schema: {
+        tags: ['operations'],
+        summary: 'Whether the server is up',
+        response: answers(Type.Object({ status: Type.Literal('ok') })),
+      },
+    },
+    async () => ({ status: 'ok' as const }),
+  );
   if (options.serving) {
     await app.register(predictionApi, {
-      ...options.serving,
+      live: options.serving.live,
+      ...(options.serving.batchLimit === undefined ? {} : { batchLimit: options.serving.batchLimit }),
       metrics,
       recordBodyLimit: RECORD_BODY_LIMIT,
     });
@@ -128,11 +177,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       tracking: options.tracking,
       registry: options.registry,
       artifacts: options.artifacts,
-      adminToken: options.adminToken,
     });
-    if (options.pipelines) {
-      await scope.register(pipelineApi, { ...options.pipelines, adminToken: options.adminToken });
-    }
+    if (options.pipelines) await scope.register(pipelineApi, options.pipelines);
   });
   return app;
 }

@@ -1,7 +1,10 @@
-import { Ajv, type ValidateFunction } from 'ajv';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { type Static, Type } from 'typebox';
 import { FEATURE_NAMES } from '../data/schema.js';
 import { OnsetError } from '../errors.js';
+import { FieldProblem, InvalidRequestError } from '../http/error-answer.js';
+import { Nullable } from '../http/fields.js';
+import { answers, type RoutePlugin } from '../http/route.js';
+import { createAjv, fieldProblems, invalidRequest } from '../http/validation.js';
 import { createMatrix } from '../math/matrix.js';
 import { isSingleRowModel } from '../ml/estimator.js';
 import { explainModel } from '../ml/explain/explain.js';
@@ -9,35 +12,59 @@ import { DEFAULT_THRESHOLD } from '../ml/metrics/index.js';
 import type { OnsetMetrics } from '../monitoring/metrics.js';
 import type { LiveModel } from './live-model.js';
 import type { ServedModel } from './model-source.js';
-import {
-  type FieldProblem,
-  fieldProblems,
-  type PredictionRecord,
-  RECORD_SCHEMA,
-  recordFeatures,
-} from './record.js';
+import { featureWording, type PredictionRecord, RECORD_SCHEMA, recordFeatures } from './record.js';
 
 export interface PredictionApiOptions {
   readonly live: LiveModel;
   readonly metrics: OnsetMetrics;
   /** Most records `POST /predict/batch` takes (default 1,000). */
   readonly batchLimit?: number;
-  /** When set, prediction routes need the header `X-API-Key: <key>`. */
-  readonly apiKey?: string | undefined;
   /** Largest body of `/predict` and `/explain` (bytes; a batch may be `batchLimit` times larger). */
   readonly recordBodyLimit?: number;
 }
 
 export const DEFAULT_BATCH_LIMIT = 1_000;
 
+/** The model version that made an answer. */
+const ModelRefJson = Type.Object({
+  name: Nullable(Type.String()),
+  version: Nullable(Type.String()),
+  run_id: Nullable(Type.String()),
+});
+
+const ExplanationJson = Type.Object({
+  bias: Type.Number(),
+  contributions: Type.Record(Type.String(), Type.Number(), { description: 'log-odds, by feature' }),
+});
+
+const PredictionFields = {
+  patient_id: Nullable(Type.String()),
+  probability: Type.Number({ description: "of Parkinson's disease" }),
+  diagnosis: Type.Union([Type.Literal(0), Type.Literal(1)], {
+    description: '1 when the probability is at least 0.5',
+  }),
+};
+
 /** The answer for one record. */
-export interface Prediction {
-  readonly patient_id: string | null;
-  readonly probability: number;
-  /** 1 when the probability is at least 0.5. */
-  readonly diagnosis: 0 | 1;
-  readonly explanation?: { readonly bias: number; readonly contributions: Readonly<Record<string, number>> };
-}
+const PredictionJson = Type.Object({
+  ...PredictionFields,
+  model: ModelRefJson,
+  explanation: Type.Optional(ExplanationJson),
+});
+
+/** A record's result in a batch: its prediction, or its problems. */
+const BatchResultJson = Type.Object({
+  index: Type.Integer(),
+  patient_id: Type.Optional(PredictionFields.patient_id),
+  probability: Type.Optional(PredictionFields.probability),
+  diagnosis: Type.Optional(PredictionFields.diagnosis),
+  explanation: Type.Optional(ExplanationJson),
+  errors: Type.Optional(Type.Array(FieldProblem)),
+});
+
+/** A scored record, before the answer names the model. */
+export type Prediction = Omit<Static<typeof PredictionJson>, 'model'>;
+type ModelRef = Static<typeof ModelRefJson>;
 
 /**
  * The security headers a JSON answer needs (helmet's full set, for pages a browser renders, would cost
@@ -45,11 +72,6 @@ export interface Prediction {
  */
 const API_HEADERS = { 'x-content-type-options': 'nosniff', 'cache-control': 'no-store' } as const;
 
-type ModelRef = {
-  readonly name: string | null;
-  readonly version: string | null;
-  readonly run_id: string | null;
-};
 /** Every answer names its model; the object is made once per loaded model. */
 const MODEL_REFS = new WeakMap<ServedModel, ModelRef>();
 function modelRef(served: ServedModel): ModelRef {
@@ -61,57 +83,25 @@ function modelRef(served: ServedModel): ModelRef {
   return ref;
 }
 
-const ERROR_SCHEMA = {
-  type: 'object',
-  properties: {
-    error_code: { type: 'string' },
-    message: { type: 'string' },
-    errors: {
-      type: 'array',
-      items: {
-        type: 'object',
-        properties: { field: { type: 'string' }, message: { type: 'string' }, reason: { type: 'string' } },
-      },
-    },
-  },
-} as const;
+/** The schema error formatters of the record routes: every problem, in the feature schema's words. */
+const invalidRecord = invalidRequest({ subject: 'prediction record', wording: featureWording });
+const invalidBatch = invalidRequest({ subject: 'batch', wording: featureWording });
 
-const PREDICTION_SCHEMA = {
-  type: 'object',
-  properties: {
-    patient_id: { type: ['string', 'null'] },
-    probability: { type: 'number' },
-    diagnosis: { type: 'integer', enum: [0, 1] },
-    model: {
-      type: 'object',
-      properties: {
-        name: { type: ['string', 'null'] },
-        version: { type: ['string', 'null'] },
-        run_id: { type: ['string', 'null'] },
-      },
-    },
-    explanation: {
-      type: 'object',
-      properties: {
-        bias: { type: 'number' },
-        contributions: { type: 'object', additionalProperties: { type: 'number' } },
-      },
-    },
-  },
-} as const;
+const ExplainQuery = Type.Object({
+  explain: Type.Optional(Type.Enum(['true', 'false'], { description: 'add per-feature contributions' })),
+});
 
 /**
  * The prediction API: `POST /predict`, `POST /predict/batch`, `POST /explain` (or `?explain=true`),
  * `GET /ready` and `GET /model`. Bodies are validated against schemas derived from the feature schema and
- * compiled once; nothing reaches the model unvalidated. Every answer names the model version that made it.
+ * compiled once; nothing reaches the model unvalidated, and every problem found is counted in the metrics
+ * by reason. Every answer names the model version that made it.
  */
-export async function predictionApi(app: FastifyInstance, options: PredictionApiOptions): Promise<void> {
+export const predictionApi: RoutePlugin<PredictionApiOptions> = async (app, options) => {
   const { live, metrics } = options;
   const batchLimit = options.batchLimit ?? DEFAULT_BATCH_LIMIT;
-  // Strict validation: no type coercion (a string Age is a wrong type), every problem reported.
-  const ajv = new Ajv({ allErrors: true, coerceTypes: false, removeAdditional: false, strict: false });
-  app.setValidatorCompiler(({ schema }) => ajv.compile(schema));
-  const validateRecord: ValidateFunction = ajv.compile(RECORD_SCHEMA);
+  // A batch's records are validated one by one, so the valid ones are still scored.
+  const validateRecord = createAjv().compile<PredictionRecord>(RECORD_SCHEMA);
   const current = live.current();
   if (current) metrics.setModel(current);
   live.subscribe({
@@ -122,15 +112,6 @@ export async function predictionApi(app: FastifyInstance, options: PredictionApi
     failed: () => metrics.modelReloadFailures.inc(),
   });
 
-  const requireKey = (request: FastifyRequest) => {
-    if (options.apiKey === undefined) return;
-    if (request.headers['x-api-key'] !== options.apiKey) {
-      throw new OnsetError(
-        'UNAUTHENTICATED',
-        'This route needs an API key: send the header "X-API-Key: <ONSET_API_KEY>"',
-      );
-    }
-  };
   const served = (): ServedModel => {
     const current = live.current();
     if (!current)
@@ -140,20 +121,10 @@ export async function predictionApi(app: FastifyInstance, options: PredictionApi
   const countProblems = (problems: readonly FieldProblem[]) => {
     for (const problem of problems) metrics.validationErrors.inc({ reason: problem.reason });
   };
-  /** Answers 400 for a body that failed its route schema, listing every problem. */
-  const invalid = (reply: FastifyReply, validationError: Error, what: string) => {
-    const problems = fieldProblems((validationError as { validation?: [] }).validation ?? []);
-    countProblems(problems);
-    return reply.status(400).send({
-      error_code: 'INVALID_PARAMETER_VALUE',
-      message: `Invalid ${what}: ${problems.length} problem(s); ${problems
-        .slice(0, 3)
-        .map((p) => `${p.field} ${p.message}`)
-        .join('; ')}${problems.length > 3 ? '; ...' : ''}`,
-      errors: problems,
-    });
-  };
-
+  app.addHook('onError', (_request, _reply, error, done) => {
+    if (error instanceof InvalidRequestError) countProblems(error.problems);
+    done();
+  });
   /** The diagnosis of a predicted probability, counted in the metrics. */
   const diagnose = (version: string, probability: number): 0 | 1 => {
     const diagnosis = probability >= DEFAULT_THRESHOLD ? 1 : 0;
@@ -216,36 +187,29 @@ export async function predictionApi(app: FastifyInstance, options: PredictionApi
     };
   };
 
-  const single = (explainAlways: boolean) => async (request: FastifyRequest, reply: FastifyReply) => {
-    reply.header('x-content-type-options', API_HEADERS['x-content-type-options']);
-    reply.header('cache-control', API_HEADERS['cache-control']);
-    if (options.apiKey !== undefined) requireKey(request);
-    if (request.validationError) {
-      return invalid(reply, request.validationError, 'prediction record');
-    }
-    const model = served();
-    const explain = explainAlways || (request.query as { explain?: string }).explain === 'true';
-    if (!explain) return scoreOne(model, request.body as PredictionRecord);
-    const predictions = score(model, [request.body as PredictionRecord], true);
-    return { ...predictions[0], model: modelRef(model) };
-  };
   const recordRoute = (url: string, summary: string, explainAlways: boolean) =>
     app.post(
       url,
       {
-        attachValidation: true,
+        config: { access: 'apiKey' },
         ...(options.recordBodyLimit ? { bodyLimit: options.recordBodyLimit } : {}),
+        schemaErrorFormatter: invalidRecord,
         schema: {
+          tags: ['predictions'],
           summary,
           body: RECORD_SCHEMA,
-          querystring: {
-            type: 'object',
-            properties: { explain: { type: 'string', enum: ['true', 'false'] } },
-          },
-          response: { 200: PREDICTION_SCHEMA, 400: ERROR_SCHEMA },
+          querystring: ExplainQuery,
+          response: answers(PredictionJson),
         },
       },
-      single(explainAlways),
+      async ({ body, query }, reply) => {
+        reply.header('x-content-type-options', API_HEADERS['x-content-type-options']);
+        reply.header('cache-control', API_HEADERS['cache-control']);
+        const model = served();
+        if (!explainAlways && query.explain !== 'true') return scoreOne(model, body);
+        const predictions = score(model, [body], true);
+        return { ...predictions[0]!, model: modelRef(model) };
+      },
     );
   recordRoute('/predict', "The probability of Parkinson's disease for one patient record", false);
   recordRoute(
@@ -257,78 +221,133 @@ export async function predictionApi(app: FastifyInstance, options: PredictionApi
   app.post(
     '/predict/batch',
     {
-      attachValidation: true,
+      config: { access: 'apiKey' },
       ...(options.recordBodyLimit ? { bodyLimit: Math.max(options.recordBodyLimit, 2048 * batchLimit) } : {}),
+      schemaErrorFormatter: invalidBatch,
       schema: {
+        tags: ['predictions'],
         summary: `Predictions for up to ${batchLimit} records; invalid records are reported by index, the valid ones still scored`,
-        body: {
-          type: 'object',
-          properties: {
-            records: { type: 'array', minItems: 1, maxItems: batchLimit, items: { type: 'object' } },
+        body: Type.Object(
+          {
+            records: Type.Array(Type.Object({}, { description: 'a prediction record (see POST /predict)' }), {
+              minItems: 1,
+              maxItems: batchLimit,
+            }),
           },
-          required: ['records'],
-          additionalProperties: false,
-        },
+          { additionalProperties: false },
+        ),
+        querystring: ExplainQuery,
+        response: answers(
+          Type.Object({
+            model: ModelRefJson,
+            valid: Type.Integer(),
+            invalid: Type.Integer(),
+            results: Type.Array(BatchResultJson, { description: 'one per record, in order' }),
+          }),
+        ),
       },
     },
-    async (request, reply) => {
+    async ({ body, query }, reply) => {
       reply.headers(API_HEADERS);
-      requireKey(request);
-      if (request.validationError) {
-        return invalid(reply, request.validationError, 'batch');
-      }
       const model = served();
-      const records = (request.body as { records: unknown[] }).records;
+      const records = body.records;
       const valid: { index: number; record: PredictionRecord }[] = [];
-      const results: unknown[] = new Array(records.length);
+      const results: Static<typeof BatchResultJson>[] = new Array(records.length);
       records.forEach((record, index) => {
         if (validateRecord(record)) {
-          valid.push({ index, record: record as PredictionRecord });
+          valid.push({ index, record });
         } else {
-          const errors = fieldProblems(validateRecord.errors ?? []);
+          const errors = fieldProblems(validateRecord.errors ?? [], featureWording);
           countProblems(errors);
           results[index] = { index, errors };
         }
       });
-      const explain = (request.query as { explain?: string }).explain === 'true';
       const predictions =
         valid.length > 0
           ? score(
               model,
               valid.map((v) => v.record),
-              explain,
+              query.explain === 'true',
             )
           : [];
       valid.forEach(({ index }, k) => {
-        results[index] = { index, ...predictions[k] };
+        results[index] = { index, ...predictions[k]! };
       });
       return { model: modelRef(model), valid: valid.length, invalid: records.length - valid.length, results };
     },
   );
 
-  app.get('/ready', async (_request, reply) => {
-    const model = live.current();
-    if (!model)
-      return reply.status(503).send({ status: 'not ready', reason: `no model loaded yet from ${live.uri}` });
-    return { status: 'ready', model: modelRef(model) };
-  });
-
-  app.get('/model', async () => {
-    const model = served();
-    return {
-      uri: model.uri,
-      name: model.name,
-      version: model.version,
-      stage: model.stage,
-      run_id: model.runId,
-      estimator: model.document.estimator,
-      checksum: model.checksum,
-      metrics: model.metrics,
-      trained_on: {
-        rows: model.document.training.rows,
-        dataset_fingerprint: model.document.training.dataset_fingerprint,
+  app.get(
+    '/ready',
+    {
+      config: { access: 'public' },
+      schema: {
+        tags: ['operations'],
+        summary: 'Whether a model is loaded (503 until one is)',
+        response: {
+          ...answers(Type.Object({ status: Type.Literal('ready'), model: ModelRefJson })),
+          503: Type.Object(
+            { status: Type.Literal('not ready'), reason: Type.String() },
+            { description: 'No model loaded yet' },
+          ),
+        },
       },
-      loaded_at: new Date(model.loadedAt).toISOString(),
-    };
-  });
-}
+    },
+    async (_request, reply) => {
+      const model = live.current();
+      if (!model)
+        return reply
+          .status(503)
+          .send({ status: 'not ready', reason: `no model loaded yet from ${live.uri}` });
+      return { status: 'ready' as const, model: modelRef(model) };
+    },
+  );
+
+  app.get(
+    '/model',
+    {
+      config: { access: 'public' },
+      schema: {
+        tags: ['predictions'],
+        summary: 'The model being served: where it came from, its estimator, checksum and metrics',
+        response: answers(
+          Type.Object({
+            uri: Type.String(),
+            name: Nullable(Type.String()),
+            version: Nullable(Type.String()),
+            stage: Nullable(Type.String()),
+            run_id: Nullable(Type.String()),
+            estimator: Type.String(),
+            checksum: Nullable(Type.String({ description: 'sha256 of the artifact, verified at load' })),
+            metrics: Type.Record(Type.String(), Type.Number(), {
+              description: "the registered version's metrics snapshot",
+            }),
+            trained_on: Type.Object({
+              rows: Nullable(Type.Integer()),
+              dataset_fingerprint: Nullable(Type.String()),
+            }),
+            loaded_at: Type.String({ description: 'ISO 8601' }),
+          }),
+        ),
+      },
+    },
+    async () => {
+      const model = served();
+      return {
+        uri: model.uri,
+        name: model.name,
+        version: model.version,
+        stage: model.stage,
+        run_id: model.runId,
+        estimator: model.document.estimator,
+        checksum: model.checksum,
+        metrics: model.metrics,
+        trained_on: {
+          rows: model.document.training.rows,
+          dataset_fingerprint: model.document.training.dataset_fingerprint,
+        },
+        loaded_at: new Date(model.loadedAt).toISOString(),
+      };
+    },
+  );
+};

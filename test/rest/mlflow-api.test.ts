@@ -145,6 +145,7 @@ describe('MLflow REST API: errors and limits', () => {
     expect(noName.json).toEqual({
       error_code: 'INVALID_PARAMETER_VALUE',
       message: "Missing value for required parameter 'name'",
+      errors: [{ field: 'name', message: 'is required', reason: 'missing' }],
     });
 
     const malformed = await call('POST', '/api/2.0/mlflow/experiments/create', '{"name": ');

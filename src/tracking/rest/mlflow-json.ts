@@ -1,32 +1,130 @@
-import type {
-  Experiment,
-  Metric,
-  ModelVersion,
-  RegisteredModel,
-  Run,
-  RunInfo,
-  StageTransition,
-  Tag,
+import { type Static, Type } from 'typebox';
+import { Millis } from '../../http/fields.js';
+import type { ArtifactEntry } from '../artifacts/artifact-store.js';
+import {
+  type Experiment,
+  type Metric,
+  MODEL_STAGES,
+  type ModelVersion,
+  type RegisteredModel,
+  RUN_STATUSES,
+  type Run,
+  type RunInfo,
+  type Tag,
 } from '../entities.js';
 
 /**
- * Onset entities in MLflow's REST JSON shapes (snake_case, ids as strings, timestamps in ms). NaN and
- * infinite metric values are written as the strings "NaN", "Infinity" and "-Infinity", as protobuf's JSON
- * mapping does, since JSON has no such numbers.
+ * Onset entities in MLflow's REST JSON shapes (snake_case, ids as strings, timestamps in ms): the schemas
+ * of the answers, and the conversions to them (typed by the schemas, so the two cannot drift apart). NaN
+ * and infinite metric values are written as the strings "NaN", "Infinity" and "-Infinity", as protobuf's
+ * JSON mapping does, since JSON has no such numbers.
  */
 
-export function metricValueJson(value: number): number | string {
+const LifecycleStage = Type.Enum(['active', 'deleted']);
+
+export const KeyValueJson = Type.Object({ key: Type.String(), value: Type.String() });
+
+export const ExperimentJson = Type.Object({
+  experiment_id: Type.String(),
+  name: Type.String(),
+  artifact_location: Type.String(),
+  lifecycle_stage: LifecycleStage,
+  last_update_time: Millis,
+  creation_time: Millis,
+  tags: Type.Array(KeyValueJson),
+});
+
+export const RunInfoJson = Type.Object({
+  run_id: Type.String(),
+  run_uuid: Type.String({ description: 'the same as run_id (its older name)' }),
+  run_name: Type.String(),
+  experiment_id: Type.String(),
+  user_id: Type.String(),
+  status: Type.Enum(RUN_STATUSES),
+  start_time: Millis,
+  end_time: Type.Optional(Millis),
+  artifact_uri: Type.String(),
+  lifecycle_stage: LifecycleStage,
+});
+
+export const MetricJson = Type.Object({
+  key: Type.String(),
+  value: Type.Union([Type.Number(), Type.Enum(['NaN', 'Infinity', '-Infinity'])]),
+  timestamp: Millis,
+  step: Type.Integer(),
+});
+
+export const RunJson = Type.Object({
+  info: RunInfoJson,
+  data: Type.Object({
+    metrics: Type.Array(MetricJson, { description: 'the latest value of each metric' }),
+    params: Type.Array(KeyValueJson),
+    tags: Type.Array(KeyValueJson),
+  }),
+});
+
+export const ModelVersionJson = Type.Object({
+  name: Type.String(),
+  version: Type.String(),
+  creation_timestamp: Millis,
+  last_updated_timestamp: Millis,
+  user_id: Type.String(),
+  current_stage: Type.Enum(MODEL_STAGES),
+  description: Type.String(),
+  source: Type.String(),
+  run_id: Type.Optional(Type.String()),
+  status: Type.Enum(['READY', 'PENDING_REGISTRATION', 'FAILED_REGISTRATION']),
+  tags: Type.Array(KeyValueJson),
+  aliases: Type.Array(Type.String()),
+  checksum: Type.String({ description: "Onset's: the sha256 of the model artifact at registration" }),
+  metrics: Type.Record(Type.String(), Type.Number(), {
+    description: "Onset's: the source run's key metrics at registration",
+  }),
+});
+
+export const RegisteredModelJson = Type.Object({
+  name: Type.String(),
+  creation_timestamp: Millis,
+  last_updated_timestamp: Millis,
+  description: Type.String(),
+  latest_versions: Type.Array(ModelVersionJson, { description: 'the latest version in each stage' }),
+  tags: Type.Array(KeyValueJson),
+  aliases: Type.Array(Type.Object({ alias: Type.String(), version: Type.String() })),
+});
+
+/** A file or directory of an artifact listing (paths relative to the listed directory's root). */
+export const FileInfoJson = Type.Object({
+  path: Type.String(),
+  is_dir: Type.Boolean(),
+  file_size: Type.Optional(Type.Integer({ description: 'bytes (files only)' })),
+});
+
+export function fileInfoJson(entry: ArtifactEntry, path = entry.path): Static<typeof FileInfoJson> {
+  return { path, is_dir: entry.isDir, ...(entry.size === undefined ? {} : { file_size: entry.size }) };
+}
+
+/** The paging fields of a search's answer. */
+export const NextPage = {
+  next_page_token: Type.Optional(Type.String({ description: 'the next page; absent on the last page' })),
+};
+
+/** The paging fields of an answer: the next page's token, absent on the last page. */
+export function nextPage(token: string | null): { next_page_token?: string } {
+  return token === null ? {} : { next_page_token: token };
+}
+
+export function metricValueJson(value: number): Static<typeof MetricJson>['value'] {
   if (Number.isNaN(value)) return 'NaN';
   if (value === Number.POSITIVE_INFINITY) return 'Infinity';
   if (value === Number.NEGATIVE_INFINITY) return '-Infinity';
   return value;
 }
 
-export function tagsJson(tags: readonly Tag[]) {
+export function tagsJson(tags: readonly Tag[]): Static<typeof KeyValueJson>[] {
   return tags.map((tag) => ({ key: tag.key, value: tag.value }));
 }
 
-export function experimentJson(experiment: Experiment) {
+export function experimentJson(experiment: Experiment): Static<typeof ExperimentJson> {
   return {
     experiment_id: experiment.experimentId,
     name: experiment.name,
@@ -38,7 +136,7 @@ export function experimentJson(experiment: Experiment) {
   };
 }
 
-export function runInfoJson(info: RunInfo) {
+export function runInfoJson(info: RunInfo): Static<typeof RunInfoJson> {
   return {
     run_id: info.runId,
     run_uuid: info.runId,
@@ -53,7 +151,7 @@ export function runInfoJson(info: RunInfo) {
   };
 }
 
-export function metricJson(metric: Metric) {
+export function metricJson(metric: Metric): Static<typeof MetricJson> {
   return {
     key: metric.key,
     value: metricValueJson(metric.value),
@@ -62,7 +160,7 @@ export function metricJson(metric: Metric) {
   };
 }
 
-export function runJson(run: Run) {
+export function runJson(run: Run): Static<typeof RunJson> {
   return {
     info: runInfoJson(run.info),
     data: {
@@ -73,7 +171,7 @@ export function runJson(run: Run) {
   };
 }
 
-export function modelVersionJson(version: ModelVersion) {
+export function modelVersionJson(version: ModelVersion): Static<typeof ModelVersionJson> {
   return {
     name: version.name,
     version: version.version,
@@ -93,7 +191,7 @@ export function modelVersionJson(version: ModelVersion) {
   };
 }
 
-export function registeredModelJson(model: RegisteredModel) {
+export function registeredModelJson(model: RegisteredModel): Static<typeof RegisteredModelJson> {
   return {
     name: model.name,
     creation_timestamp: model.creationTimestamp,
@@ -102,17 +200,5 @@ export function registeredModelJson(model: RegisteredModel) {
     latest_versions: model.latestVersions.map(modelVersionJson),
     tags: tagsJson(model.tags),
     aliases: model.aliases.map((alias) => ({ alias: alias.alias, version: alias.version })),
-  };
-}
-
-export function transitionJson(transition: StageTransition) {
-  return {
-    name: transition.name,
-    version: transition.version,
-    from_stage: transition.fromStage,
-    to_stage: transition.toStage,
-    timestamp: transition.timestamp,
-    user_id: transition.user,
-    comment: transition.reason,
   };
 }

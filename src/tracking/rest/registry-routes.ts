@@ -1,0 +1,344 @@
+import { type Static, Type } from 'typebox';
+import { Required } from '../../http/fields.js';
+import { Empty, type TypedApp } from '../../http/route.js';
+import { joinUri, sourceArtifactPath } from '../artifact-paths.js';
+import type { ArtifactStore } from '../artifacts/artifact-store.js';
+import { registerModelVersion } from '../model-registry.js';
+import type { RegistryStore } from '../registry-store.js';
+import type { TrackingStore } from '../tracking-store.js';
+import { done, MLFLOW_API, mlflowRead, mlflowWrite } from './mlflow-endpoint.js';
+import {
+  Bool,
+  bool,
+  KeyValues,
+  OptionalText,
+  Paging,
+  paging,
+  Stage,
+  StringList,
+  stage,
+  strings,
+} from './mlflow-fields.js';
+import {
+  ModelVersionJson,
+  modelVersionJson,
+  NextPage,
+  nextPage,
+  RegisteredModelJson,
+  registeredModelJson,
+} from './mlflow-json.js';
+
+const RegistrySearch = Type.Object({
+  filter: Type.Optional(Type.String({ description: 'a search filter, e.g. "name = \'pd\'"; empty: none' })),
+  ...Paging,
+  order_by: Type.Optional(StringList),
+});
+const LatestVersions = Type.Object({
+  name: Required,
+  stages: Type.Optional(
+    Type.Union([Type.Array(Stage), Stage], {
+      description: 'a list of stages, or one stage (in any case); absent: every stage',
+    }),
+  ),
+});
+const ModelName = Type.Object({ name: Required });
+const VersionRef = Type.Object({ name: Required, version: Required });
+const AliasRef = Type.Object({ name: Required, alias: Required });
+
+const RegisteredModelAnswer = Type.Object({ registered_model: RegisteredModelJson });
+const RegisteredModelsPage = Type.Object({ registered_models: Type.Array(RegisteredModelJson), ...NextPage });
+const ModelVersionAnswer = Type.Object({ model_version: ModelVersionJson });
+const ModelVersions = Type.Object({ model_versions: Type.Array(ModelVersionJson) });
+const ModelVersionsPage = Type.Object({ model_versions: Type.Array(ModelVersionJson), ...NextPage });
+
+const searchQuery = (input: Static<typeof RegistrySearch>) => ({
+  ...(input.filter ? { filter: input.filter } : {}),
+  ...paging(input),
+  ...(input.order_by === undefined ? {} : { orderBy: strings(input.order_by) }),
+});
+
+/**
+ * MLflow's model registry endpoints (registered models, versions, stages, aliases) over Onset's registry.
+ * Changes need the admin token when one is configured; reads are open.
+ */
+export function registryRoutes(
+  app: TypedApp,
+  stores: {
+    readonly tracking: TrackingStore;
+    readonly registry: RegistryStore;
+    readonly artifacts: ArtifactStore;
+  },
+): void {
+  const { tracking, registry, artifacts } = stores;
+  const url = (path: string) => `${MLFLOW_API}${path}`;
+
+  // Registered models.
+  app.post(
+    url('/registered-models/create'),
+    mlflowWrite(
+      'admin',
+      'registry',
+      'Create a registered model',
+      Type.Object({ name: Required, description: OptionalText, tags: Type.Optional(KeyValues) }),
+      RegisteredModelAnswer,
+    ),
+    async ({ body }) => ({
+      registered_model: registeredModelJson(
+        await registry.createRegisteredModel({
+          name: body.name,
+          description: body.description ?? '',
+          tags: body.tags ?? [],
+        }),
+      ),
+    }),
+  );
+  app.get(
+    url('/registered-models/get'),
+    mlflowRead(
+      'registry',
+      'Get a registered model with its latest versions',
+      ModelName,
+      RegisteredModelAnswer,
+    ),
+    async ({ query }) => ({
+      registered_model: registeredModelJson(await registry.getRegisteredModel(query.name)),
+    }),
+  );
+  const searchModels = async (input: Static<typeof RegistrySearch>) => {
+    const page = await registry.searchRegisteredModels(searchQuery(input));
+    return { registered_models: page.items.map(registeredModelJson), ...nextPage(page.nextPageToken) };
+  };
+  const searchModelsSummary = 'Search registered models (filter, order, pages)';
+  app.get(
+    url('/registered-models/search'),
+    mlflowRead('registry', searchModelsSummary, RegistrySearch, RegisteredModelsPage),
+    ({ query }) => searchModels(query),
+  );
+  app.post(
+    url('/registered-models/search'),
+    mlflowWrite('public', 'registry', searchModelsSummary, RegistrySearch, RegisteredModelsPage),
+    ({ body }) => searchModels(body),
+  );
+  app.post(
+    url('/registered-models/rename'),
+    mlflowWrite(
+      'admin',
+      'registry',
+      'Rename a registered model (its versions and aliases follow)',
+      Type.Object({ name: Required, new_name: Required }),
+      RegisteredModelAnswer,
+    ),
+    async ({ body }) => ({
+      registered_model: registeredModelJson(await registry.renameRegisteredModel(body.name, body.new_name)),
+    }),
+  );
+  app.patch(
+    url('/registered-models/update'),
+    mlflowWrite(
+      'admin',
+      'registry',
+      "Update a registered model's description",
+      Type.Object({ name: Required, description: OptionalText }),
+      RegisteredModelAnswer,
+    ),
+    async ({ body }) => ({
+      registered_model: registeredModelJson(
+        await registry.updateRegisteredModel(body.name, body.description ?? ''),
+      ),
+    }),
+  );
+  app.delete(
+    url('/registered-models/delete'),
+    mlflowWrite('admin', 'registry', 'Delete a registered model and all its versions', ModelName, Empty),
+    ({ body }) => done(registry.deleteRegisteredModel(body.name)),
+  );
+  app.post(
+    url('/registered-models/set-tag'),
+    mlflowWrite(
+      'admin',
+      'registry',
+      'Set a tag of a registered model',
+      Type.Object({ name: Required, key: Required, value: OptionalText }),
+      Empty,
+    ),
+    ({ body }) => done(registry.setRegisteredModelTag(body.name, { key: body.key, value: body.value ?? '' })),
+  );
+  const latestVersions = async (input: Static<typeof LatestVersions>) => {
+    const stages = input.stages === undefined ? undefined : strings(input.stages).map(stage);
+    return { model_versions: (await registry.getLatestVersions(input.name, stages)).map(modelVersionJson) };
+  };
+  const latestSummary = 'The latest version of a registered model in each stage';
+  app.get(
+    url('/registered-models/get-latest-versions'),
+    mlflowRead('registry', latestSummary, LatestVersions, ModelVersions),
+    ({ query }) => latestVersions(query),
+  );
+  app.post(
+    url('/registered-models/get-latest-versions'),
+    mlflowWrite('public', 'registry', latestSummary, LatestVersions, ModelVersions),
+    ({ body }) => latestVersions(body),
+  );
+
+  // Model versions.
+  app.post(
+    url('/model-versions/create'),
+    mlflowWrite(
+      'admin',
+      'registry',
+      "Register a run's model artifact as a new version (its sha256 and the run's key metrics are recorded)",
+      Type.Object({
+        name: Required,
+        source: Required,
+        run_id: OptionalText,
+        description: OptionalText,
+        tags: Type.Optional(KeyValues),
+      }),
+      ModelVersionAnswer,
+    ),
+    async ({ body }) => {
+      const version = await registerModelVersion(stores, {
+        name: body.name,
+        source: body.source,
+        runId: body.run_id ?? null,
+        ...(body.description === undefined ? {} : { description: body.description }),
+      });
+      for (const tag of body.tags ?? [])
+        await registry.setModelVersionTag(version.name, version.version, tag);
+      return {
+        model_version: modelVersionJson(await registry.getModelVersion(version.name, version.version)),
+      };
+    },
+  );
+  app.get(
+    url('/model-versions/get'),
+    mlflowRead('registry', 'Get a model version', VersionRef, ModelVersionAnswer),
+    async ({ query }) => ({
+      model_version: modelVersionJson(await registry.getModelVersion(query.name, query.version)),
+    }),
+  );
+  const searchVersions = async (input: Static<typeof RegistrySearch>) => {
+    const page = await registry.searchModelVersions(searchQuery(input));
+    return { model_versions: page.items.map(modelVersionJson), ...nextPage(page.nextPageToken) };
+  };
+  const searchVersionsSummary = 'Search model versions (filter, order, pages)';
+  app.get(
+    url('/model-versions/search'),
+    mlflowRead('registry', searchVersionsSummary, RegistrySearch, ModelVersionsPage),
+    ({ query }) => searchVersions(query),
+  );
+  app.post(
+    url('/model-versions/search'),
+    mlflowWrite('public', 'registry', searchVersionsSummary, RegistrySearch, ModelVersionsPage),
+    ({ body }) => searchVersions(body),
+  );
+  app.patch(
+    url('/model-versions/update'),
+    mlflowWrite(
+      'admin',
+      'registry',
+      "Update a model version's description",
+      Type.Object({ name: Required, version: Required, description: OptionalText }),
+      ModelVersionAnswer,
+    ),
+    async ({ body }) => ({
+      model_version: modelVersionJson(
+        await registry.updateModelVersion(body.name, body.version, body.description ?? ''),
+      ),
+    }),
+  );
+  app.delete(
+    url('/model-versions/delete'),
+    mlflowWrite('admin', 'registry', 'Delete a model version (its number is not reused)', VersionRef, Empty),
+    ({ body }) => done(registry.deleteModelVersion(body.name, body.version)),
+  );
+  app.post(
+    url('/model-versions/set-tag'),
+    mlflowWrite(
+      'admin',
+      'registry',
+      'Set a tag of a model version',
+      Type.Object({ name: Required, version: Required, key: Required, value: OptionalText }),
+      Empty,
+    ),
+    ({ body }) =>
+      done(registry.setModelVersionTag(body.name, body.version, { key: body.key, value: body.value ?? '' })),
+  );
+  const transition = mlflowWrite(
+    'admin',
+    'registry',
+    'Move a model version to a stage (optionally archiving the versions in it)',
+    Type.Object({
+      name: Required,
+      version: Required,
+      stage: Stage,
+      archive_existing_versions: Type.Optional(Bool),
+      user_id: Type.Optional(
+        Type.String({ description: 'who; default: the X-Onset-User header, else "api"' }),
+      ),
+      comment: Type.Optional(Type.String({ description: 'why (also accepted as `reason`)' })),
+      reason: OptionalText,
+    }),
+    ModelVersionAnswer,
+  );
+  app.post(
+    url('/model-versions/transition-stage'),
+    {
+      ...transition,
+      schema: {
+        ...transition.schema,
+        headers: Type.Object({ 'x-onset-user': Type.Optional(Type.String({ description: 'who' })) }),
+      },
+    },
+    async ({ body, headers }) => ({
+      model_version: modelVersionJson(
+        await registry.transitionModelVersionStage({
+          name: body.name,
+          version: body.version,
+          stage: stage(body.stage),
+          archiveExistingVersions: bool(body.archive_existing_versions) ?? false,
+          user: body.user_id ?? headers['x-onset-user'] ?? 'api',
+          reason: body.comment ?? body.reason ?? '',
+        }),
+      ),
+    }),
+  );
+  app.get(
+    url('/model-versions/get-download-uri'),
+    mlflowRead(
+      'registry',
+      "Where a model version's artifact is",
+      VersionRef,
+      Type.Object({ artifact_uri: Type.String() }),
+    ),
+    async ({ query }) => {
+      const version = await registry.getModelVersion(query.name, query.version);
+      const run = version.runId ? await tracking.getRun(version.runId) : undefined;
+      return { artifact_uri: joinUri(artifacts.rootUri, sourceArtifactPath(artifacts, version.source, run)) };
+    },
+  );
+
+  // Aliases.
+  app.post(
+    url('/registered-models/alias'),
+    mlflowWrite(
+      'admin',
+      'registry',
+      'Point an alias (e.g. champion) at a model version',
+      Type.Object({ name: Required, alias: Required, version: Required }),
+      Empty,
+    ),
+    ({ body }) => done(registry.setAlias(body.name, body.alias, body.version)),
+  );
+  app.delete(
+    url('/registered-models/alias'),
+    mlflowWrite('admin', 'registry', 'Delete an alias', AliasRef, Empty),
+    ({ body }) => done(registry.deleteAlias(body.name, body.alias)),
+  );
+  app.get(
+    url('/registered-models/alias'),
+    mlflowRead('registry', 'The model version an alias points at', AliasRef, ModelVersionAnswer),
+    async ({ query }) => ({
+      model_version: modelVersionJson(await registry.getModelVersionByAlias(query.name, query.alias)),
+    }),
+  );
+}

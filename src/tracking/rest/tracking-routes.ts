@@ -1,0 +1,417 @@
+import { type Static, Type } from 'typebox';
+import { Int64, int64, Required } from '../../http/fields.js';
+import { Empty, type TypedApp } from '../../http/route.js';
+import { joinArtifactPath, runArtifactPrefix } from '../artifact-paths.js';
+import type { ArtifactStore } from '../artifacts/artifact-store.js';
+import { RUN_STATUSES, type ViewType } from '../entities.js';
+import { logMetric, logParam, setTag } from '../tracking-client.js';
+import type { TrackingStore } from '../tracking-store.js';
+import { done, MLFLOW_API, mlflowRead, mlflowWrite } from './mlflow-endpoint.js';
+import {
+  Id,
+  IdList,
+  ids,
+  KeyValues,
+  MetricValue,
+  metricValue,
+  OptionalText,
+  Paging,
+  paging,
+  StringList,
+  strings,
+} from './mlflow-fields.js';
+import {
+  ExperimentJson,
+  experimentJson,
+  FileInfoJson,
+  fileInfoJson,
+  MetricJson,
+  metricJson,
+  NextPage,
+  nextPage,
+  RunInfoJson,
+  RunJson,
+  runInfoJson,
+  runJson,
+} from './mlflow-json.js';
+
+const VIEW_TYPES: readonly ViewType[] = ['ACTIVE_ONLY', 'DELETED_ONLY', 'ALL'];
+const ViewTypeField = Type.Optional(Type.Enum(VIEW_TYPES, { description: 'default ACTIVE_ONLY' }));
+const Filter = Type.Optional(
+  Type.String({ description: 'a search filter, e.g. "metrics.roc_auc > 0.9"; empty: none' }),
+);
+const OrderBy = Type.Optional(StringList);
+
+/** A run, by `run_id` or, as older MLflow clients send it, `run_uuid`. */
+const RunRef = {
+  run_id: Required,
+  run_uuid: Type.Optional(
+    Type.String({ description: 'the older name of run_id, read when run_id is absent' }),
+  ),
+};
+
+const ExperimentSearch = Type.Object({
+  filter: Filter,
+  view_type: ViewTypeField,
+  ...Paging,
+  order_by: OrderBy,
+});
+
+const ExperimentsPage = Type.Object({ experiments: Type.Array(ExperimentJson), ...NextPage });
+const ExperimentAnswer = Type.Object({ experiment: ExperimentJson });
+const RunAnswer = Type.Object({ run: RunJson });
+
+const optionalFilter = (filter: string | undefined) => (filter ? { filter } : {});
+const optionalView = (viewType: ViewType | undefined) => (viewType === undefined ? {} : { viewType });
+const optionalOrder = (orderBy: Static<typeof StringList> | undefined) =>
+  orderBy === undefined ? {} : { orderBy: strings(orderBy) };
+
+/**
+ * MLflow's tracking endpoints (experiments, runs, metrics, a run's artifacts) over Onset's tracking store.
+ * Tracking writes are open, as MLflow's are: any client may log runs.
+ */
+export function trackingRoutes(
+  app: TypedApp,
+  { tracking, artifacts }: { readonly tracking: TrackingStore; readonly artifacts: ArtifactStore },
+): void {
+  const url = (path: string) => `${MLFLOW_API}${path}`;
+
+  // Experiments.
+  app.post(
+    url('/experiments/create'),
+    mlflowWrite(
+      'public',
+      'tracking',
+      'Create an experiment',
+      Type.Object({
+        name: Required,
+        artifact_location: Type.Optional(Type.String({ description: 'default: under the artifact root' })),
+        tags: Type.Optional(KeyValues),
+      }),
+      Type.Object({ experiment_id: Type.String() }),
+    ),
+    async ({ body }) => ({
+      experiment_id: await tracking.createExperiment({
+        name: body.name,
+        ...(body.artifact_location ? { artifactLocation: body.artifact_location } : {}),
+        tags: body.tags ?? [],
+      }),
+    }),
+  );
+  app.get(
+    url('/experiments/get'),
+    mlflowRead('tracking', 'Get an experiment by id', Type.Object({ experiment_id: Id }), ExperimentAnswer),
+    async ({ query }) => ({
+      experiment: experimentJson(await tracking.getExperiment(String(query.experiment_id))),
+    }),
+  );
+  app.get(
+    url('/experiments/get-by-name'),
+    mlflowRead(
+      'tracking',
+      'Get an experiment by name',
+      Type.Object({ experiment_name: Required }),
+      ExperimentAnswer,
+    ),
+    async ({ query }) => ({
+      experiment: experimentJson(await tracking.getExperimentByName(query.experiment_name)),
+    }),
+  );
+  const searchExperiments = async (input: Static<typeof ExperimentSearch>) => {
+    const page = await tracking.searchExperiments({
+      ...optionalFilter(input.filter),
+      ...optionalView(input.view_type),
+      ...paging(input),
+      ...optionalOrder(input.order_by),
+    });
+    return { experiments: page.items.map(experimentJson), ...nextPage(page.nextPageToken) };
+  };
+  const searchSummary = 'Search experiments (filter, order, pages)';
+  app.get(
+    url('/experiments/search'),
+    mlflowRead('tracking', searchSummary, ExperimentSearch, ExperimentsPage),
+    ({ query }) => searchExperiments(query),
+  );
+  app.post(
+    url('/experiments/search'),
+    mlflowWrite('public', 'tracking', searchSummary, ExperimentSearch, ExperimentsPage),
+    ({ body }) => searchExperiments(body),
+  );
+  // MLflow 1.x's list call, still used by older clients: every experiment of a view type, unpaged.
+  app.get(
+    url('/experiments/list'),
+    mlflowRead(
+      'tracking',
+      'List every experiment of a view type (MLflow 1.x; unpaged)',
+      Type.Object({ view_type: ViewTypeField }),
+      Type.Object({ experiments: Type.Array(ExperimentJson) }),
+    ),
+    async ({ query }) => {
+      const experiments = [];
+      let pageToken: string | undefined;
+      do {
+        const page = await tracking.searchExperiments({
+          ...optionalView(query.view_type),
+          maxResults: 1000,
+          ...(pageToken ? { pageToken } : {}),
+        });
+        experiments.push(...page.items.map(experimentJson));
+        pageToken = page.nextPageToken ?? undefined;
+      } while (pageToken);
+      return { experiments };
+    },
+  );
+  app.post(
+    url('/experiments/update'),
+    mlflowWrite(
+      'public',
+      'tracking',
+      'Rename an experiment',
+      Type.Object({ experiment_id: Required, new_name: Required }),
+      Empty,
+    ),
+    ({ body }) => done(tracking.renameExperiment(body.experiment_id, body.new_name)),
+  );
+  const ExperimentRef = Type.Object({ experiment_id: Required });
+  app.post(
+    url('/experiments/delete'),
+    mlflowWrite('public', 'tracking', 'Delete an experiment and its runs (restorable)', ExperimentRef, Empty),
+    ({ body }) => done(tracking.deleteExperiment(body.experiment_id)),
+  );
+  app.post(
+    url('/experiments/restore'),
+    mlflowWrite('public', 'tracking', 'Restore a deleted experiment and its runs', ExperimentRef, Empty),
+    ({ body }) => done(tracking.restoreExperiment(body.experiment_id)),
+  );
+  app.post(
+    url('/experiments/set-experiment-tag'),
+    mlflowWrite(
+      'public',
+      'tracking',
+      'Set a tag of an experiment',
+      Type.Object({ experiment_id: Required, key: Required, value: OptionalText }),
+      Empty,
+    ),
+    ({ body }) =>
+      done(tracking.setExperimentTag(body.experiment_id, { key: body.key, value: body.value ?? '' })),
+  );
+
+  // Runs.
+  app.post(
+    url('/runs/create'),
+    mlflowWrite(
+      'public',
+      'tracking',
+      'Create a run',
+      Type.Object({
+        experiment_id: Type.Optional(Id),
+        tags: Type.Optional(KeyValues),
+        start_time: Type.Optional(Int64),
+        run_name: OptionalText,
+        user_id: OptionalText,
+      }),
+      RunAnswer,
+    ),
+    async ({ body }) => {
+      const startTime = int64(body.start_time);
+      const run = await tracking.createRun({
+        experimentId: body.experiment_id === undefined ? '0' : String(body.experiment_id),
+        tags: body.tags ?? [],
+        // A remote client owns this run: the server's restarts must not fail it.
+        owner: null,
+        ...(startTime === undefined ? {} : { startTime }),
+        ...(body.run_name === undefined ? {} : { runName: body.run_name }),
+        ...(body.user_id === undefined ? {} : { userId: body.user_id }),
+      });
+      return { run: runJson(run) };
+    },
+  );
+  app.post(
+    url('/runs/update'),
+    mlflowWrite(
+      'public',
+      'tracking',
+      "Update a run's status, end time or name",
+      Type.Object({
+        ...RunRef,
+        status: Type.Optional(Type.Enum(RUN_STATUSES)),
+        end_time: Type.Optional(Int64),
+        run_name: OptionalText,
+      }),
+      Type.Object({ run_info: RunInfoJson }),
+    ),
+    async ({ body }) => {
+      const endTime = int64(body.end_time);
+      const info = await tracking.updateRun(body.run_id, {
+        ...(body.status === undefined ? {} : { status: body.status }),
+        ...(endTime === undefined ? {} : { endTime }),
+        ...(body.run_name === undefined ? {} : { runName: body.run_name }),
+      });
+      return { run_info: runInfoJson(info) };
+    },
+  );
+  app.get(
+    url('/runs/get'),
+    mlflowRead(
+      'tracking',
+      'Get a run with its latest metrics, params and tags',
+      Type.Object(RunRef),
+      RunAnswer,
+    ),
+    async ({ query }) => ({ run: runJson(await tracking.getRun(query.run_id)) }),
+  );
+  app.post(
+    url('/runs/search'),
+    mlflowWrite(
+      'public',
+      'tracking',
+      'Search runs of experiments (filter, order, pages)',
+      Type.Object({
+        experiment_ids: Type.Optional(IdList),
+        filter: Filter,
+        run_view_type: ViewTypeField,
+        ...Paging,
+        order_by: OrderBy,
+      }),
+      Type.Object({ runs: Type.Array(RunJson), ...NextPage }),
+    ),
+    async ({ body }) => {
+      const page = await tracking.searchRuns({
+        experimentIds: body.experiment_ids === undefined ? [] : ids(body.experiment_ids),
+        ...optionalFilter(body.filter),
+        ...optionalView(body.run_view_type),
+        ...paging(body),
+        ...optionalOrder(body.order_by),
+      });
+      return { runs: page.items.map(runJson), ...nextPage(page.nextPageToken) };
+    },
+  );
+  const RunIdOnly = Type.Object({ run_id: Required });
+  app.post(
+    url('/runs/delete'),
+    mlflowWrite('public', 'tracking', 'Delete a run (restorable)', RunIdOnly, Empty),
+    ({ body }) => done(tracking.deleteRun(body.run_id)),
+  );
+  app.post(
+    url('/runs/restore'),
+    mlflowWrite('public', 'tracking', 'Restore a deleted run', RunIdOnly, Empty),
+    ({ body }) => done(tracking.restoreRun(body.run_id)),
+  );
+  app.post(
+    url('/runs/log-metric'),
+    mlflowWrite(
+      'public',
+      'tracking',
+      'Log one value of a metric',
+      Type.Object({
+        ...RunRef,
+        key: Required,
+        value: MetricValue,
+        step: Type.Optional(Int64),
+        timestamp: Type.Optional(Int64),
+      }),
+      Empty,
+    ),
+    async ({ body }) => {
+      const step = int64(body.step);
+      const timestamp = int64(body.timestamp);
+      await logMetric(tracking, body.run_id, body.key, metricValue(body.value), {
+        ...(step === undefined ? {} : { step }),
+        ...(timestamp === undefined ? {} : { timestamp }),
+      });
+      return {};
+    },
+  );
+  const KeyValueOfRun = Type.Object({ ...RunRef, key: Required, value: OptionalText });
+  app.post(
+    url('/runs/log-parameter'),
+    mlflowWrite('public', 'tracking', 'Log a parameter (write-once)', KeyValueOfRun, Empty),
+    ({ body }) => done(logParam(tracking, body.run_id, body.key, body.value ?? '')),
+  );
+  app.post(
+    url('/runs/set-tag'),
+    mlflowWrite('public', 'tracking', 'Set a tag of a run', KeyValueOfRun, Empty),
+    ({ body }) => done(setTag(tracking, body.run_id, body.key, body.value ?? '')),
+  );
+  app.post(
+    url('/runs/delete-tag'),
+    mlflowWrite(
+      'public',
+      'tracking',
+      'Delete a tag of a run',
+      Type.Object({ run_id: Required, key: Required }),
+      Empty,
+    ),
+    ({ body }) => done(tracking.deleteTag(body.run_id, body.key)),
+  );
+  app.post(
+    url('/runs/log-batch'),
+    mlflowWrite(
+      'public',
+      'tracking',
+      'Log metrics, params and tags in one call (all or nothing)',
+      Type.Object({
+        run_id: Required,
+        metrics: Type.Optional(
+          Type.Array(
+            Type.Object({
+              key: Required,
+              value: MetricValue,
+              timestamp: Type.Optional(Int64),
+              step: Type.Optional(Int64),
+            }),
+          ),
+        ),
+        params: Type.Optional(KeyValues),
+        tags: Type.Optional(KeyValues),
+      }),
+      Empty,
+    ),
+    ({ body }) =>
+      done(
+        tracking.logBatch(body.run_id, {
+          metrics: (body.metrics ?? []).map((metric) => ({
+            key: metric.key,
+            value: metricValue(metric.value),
+            timestamp: int64(metric.timestamp) ?? Date.now(),
+            step: int64(metric.step) ?? 0,
+          })),
+          params: body.params ?? [],
+          tags: body.tags ?? [],
+        }),
+      ),
+  );
+  app.get(
+    url('/metrics/get-history'),
+    mlflowRead(
+      'tracking',
+      "Every logged value of a run's metric, by step (pages)",
+      Type.Object({ ...RunRef, metric_key: Required, ...Paging }),
+      Type.Object({ metrics: Type.Array(MetricJson), ...NextPage }),
+    ),
+    async ({ query }) => {
+      const page = await tracking.getMetricHistory(query.run_id, query.metric_key, paging(query));
+      return { metrics: page.items.map(metricJson), ...nextPage(page.nextPageToken) };
+    },
+  );
+  app.get(
+    url('/artifacts/list'),
+    mlflowRead(
+      'artifacts',
+      "List a run's artifacts under a path",
+      Type.Object({ ...RunRef, path: Type.Optional(Type.String({ description: 'default: the root' })) }),
+      Type.Object({ root_uri: Type.String(), files: Type.Array(FileInfoJson) }),
+    ),
+    async ({ query }) => {
+      const run = await tracking.getRun(query.run_id);
+      const root = runArtifactPrefix(artifacts, run.info.artifactUri);
+      // MLflow clients may send a directory with a trailing slash.
+      const sub = (query.path ?? '').replace(/\/+$/, '');
+      const entries = await artifacts.list(joinArtifactPath(root, sub));
+      return {
+        root_uri: run.info.artifactUri,
+        files: entries.map((entry) => fileInfoJson(entry, joinArtifactPath(sub, entry.path))),
+      };
+    },
+  );
+}
