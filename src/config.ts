@@ -4,7 +4,7 @@ import { invalidParameter } from './errors.js';
 
 /**
  * Onset's settings. Precedence: command-line flags, then `ONSET_*` environment variables, then defaults.
- * Every setting is listed in the README's configuration table.
+ * Every setting is listed in docs/configuration.md.
  */
 export interface OnsetConfig {
   /** Where the embedded defaults live: the SQLite store and the local artifact folder. */

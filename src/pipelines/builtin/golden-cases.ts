@@ -10,7 +10,7 @@ import { OnsetError } from '../../errors.js';
 import type { FittedModel } from '../../ml/estimator.js';
 import { featureMatrix } from '../../ml/train-on-dataset.js';
 
-/** The golden cases shipped with Onset (see `golden-cases/README.md`). */
+/** The golden cases shipped with Onset (see docs/pipelines.md, "Golden cases"). */
 export const BUILT_IN_GOLDEN_CASES = fileURLToPath(new URL('../../../golden-cases', import.meta.url));
 
 export interface GoldenCase {
