@@ -59,7 +59,8 @@ export interface TuneResult {
  * Searches a family's declared space: each trial's parameters are proposed by the sampler (TPE after
  * random start-up trials, or random search), cross-validated on `x`/`y` only, and scored by the metric's
  * mean over the folds. Deterministic for a seed. Multi-fidelity variants (successive halving on boosting
- * rounds, or re-cross-validating the best trials) were measured and not adopted: docs/models.md, "Tuning variants that were not adopted".
+ * rounds, or re-cross-validating the best trials) were measured and not adopted: docs/models.md,
+ * "Tuning variants that were not adopted".
  */
 export function tune(estimator: EstimatorName, x: Matrix, y: Float64Array, options: TuneOptions): TuneResult {
   if (!Number.isInteger(options.trials) || options.trials < 1) {
