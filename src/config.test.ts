@@ -37,6 +37,28 @@ describe('resolveConfig', () => {
     expect(resolveConfig({}, { ONSET_RATE_LIMIT: '120' }).rateLimitPerMinute).toBe(120);
   });
 
+  it('exempts no client from the rate limit and trusts no proxy unless told', () => {
+    const defaults = resolveConfig({ host: '0.0.0.0' }, {});
+    expect(defaults.rateLimitExempt).toEqual([]);
+    expect(defaults.trustedProxies).toEqual([]);
+    expect(defaults.allowUnauthenticated).toBe(false);
+    const set = resolveConfig(
+      {},
+      {
+        ONSET_RATE_LIMIT_EXEMPT: '10.0.0.5, 10.0.0.6,',
+        ONSET_TRUSTED_PROXIES: '127.0.0.1,10.1.0.0/16',
+        ONSET_ALLOW_UNAUTHENTICATED: 'true',
+      },
+    );
+    expect(set.rateLimitExempt).toEqual(['10.0.0.5', '10.0.0.6']);
+    expect(set.trustedProxies).toEqual(['127.0.0.1', '10.1.0.0/16']);
+    expect(set.allowUnauthenticated).toBe(true);
+    expect(resolveConfig({ allowUnauthenticated: true }, {}).allowUnauthenticated).toBe(true);
+    expect(() => resolveConfig({}, { ONSET_ALLOW_UNAUTHENTICATED: 'yes' })).toThrow(
+      /ONSET_ALLOW_UNAUTHENTICATED must be true, false, 1 or 0, got "yes"/,
+    );
+  });
+
   it('names the variable and the value it refuses', () => {
     expect(() => resolveConfig({}, { ONSET_PORT: 'http' })).toThrow(
       /ONSET_PORT must be a port number from 0 to 65535, got "http"/,

@@ -20,14 +20,29 @@ export interface OnsetConfig {
    * when unset. Region and credentials come from the AWS SDK's own chain (`AWS_REGION`, ...).
    */
   readonly s3Endpoint: string | undefined;
-  /** When set, registry writes (transitions, deletes, aliases) need `Authorization: Bearer <token>`. */
+  /**
+   * When set, every tracking, registry, artifact and pipeline route (reads too) needs
+   * `Authorization: Bearer <token>` (see `Access` in http/access.ts).
+   */
   readonly adminToken: string | undefined;
   /** The model the prediction API serves (a `models:/`, `runs:/` URI or a file). */
   readonly modelUri: string;
-  /** When set, prediction routes need the header `X-API-Key: <key>`. */
+  /** When set, prediction routes need the header `X-API-Key: <key>` (or the admin token). */
   readonly apiKey: string | undefined;
-  /** Requests per minute per client address (loopback not limited); 0 turns limiting off. */
+  /**
+   * Lets a server listen beyond loopback with an API left open (no admin token or no API key), with a
+   * warning; without it, such a server refuses to start.
+   */
+  readonly allowUnauthenticated: boolean;
+  /** Requests per minute per client address; 0 turns limiting off. */
   readonly rateLimitPerMinute: number;
+  /** Client addresses the rate limit does not count (none by default). */
+  readonly rateLimitExempt: readonly string[];
+  /**
+   * Addresses or CIDR ranges of reverse proxies whose `X-Forwarded-For` names the client (for rate limits
+   * and logs); none by default: the client is the connection's peer.
+   */
+  readonly trustedProxies: readonly string[];
   /** Most records in one `POST /predict/batch`. */
   readonly batchLimit: number;
   /** The labelled CSV `onset up` trains on when there is no Production model (default: the built-in data). */
@@ -45,9 +60,11 @@ export interface ConfigFlags {
   readonly artifactUri?: string;
   readonly modelUri?: string;
   readonly data?: string;
+  readonly allowUnauthenticated?: boolean;
 }
 
-function isLoopback(host: string): boolean {
+/** Whether `host` is reachable only from this machine. */
+export function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || host.startsWith('127.');
 }
 
@@ -57,6 +74,20 @@ function nonNegativeInteger(name: string, text: string | number): number {
     throw invalidParameter(`${name} must be a whole number of at least 0, got "${text}"`);
   }
   return value;
+}
+
+function flag(name: string, text: string | undefined): boolean {
+  if (text === undefined || text === '' || text === '0' || text === 'false') return false;
+  if (text === '1' || text === 'true') return true;
+  throw invalidParameter(`${name} must be true, false, 1 or 0, got "${text}"`);
+}
+
+/** A comma-separated list, trimmed, without empty items. */
+function list(text: string | undefined): readonly string[] {
+  return (text ?? '')
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item !== '');
 }
 
 export function resolveConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = process.env): OnsetConfig {
@@ -80,11 +111,15 @@ export function resolveConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = 
     adminToken: env.ONSET_ADMIN_TOKEN || undefined,
     modelUri: flags.modelUri ?? env.ONSET_MODEL_URI ?? DEFAULT_MODEL_URI,
     apiKey: env.ONSET_API_KEY || undefined,
+    allowUnauthenticated:
+      flags.allowUnauthenticated ?? flag('ONSET_ALLOW_UNAUTHENTICATED', env.ONSET_ALLOW_UNAUTHENTICATED),
     // Only this machine reaches a server on a loopback address: limiting it would only cost throughput.
     rateLimitPerMinute: nonNegativeInteger(
       'ONSET_RATE_LIMIT',
       env.ONSET_RATE_LIMIT ?? (isLoopback(host) ? 0 : 600),
     ),
+    rateLimitExempt: list(env.ONSET_RATE_LIMIT_EXEMPT),
+    trustedProxies: list(env.ONSET_TRUSTED_PROXIES),
     batchLimit: Math.max(1, nonNegativeInteger('ONSET_BATCH_LIMIT', env.ONSET_BATCH_LIMIT ?? 1000)),
     data: flags.data ?? (env.ONSET_DATA || undefined),
   };

@@ -23,6 +23,7 @@ export function configFrom(options: {
   host?: string;
   model?: string;
   data?: string;
+  allowUnauthenticated?: boolean;
 }): OnsetConfig {
   const flags: ConfigFlags = {
     ...(options.home === undefined ? {} : { home: options.home }),
@@ -32,6 +33,9 @@ export function configFrom(options: {
     ...(options.host === undefined ? {} : { host: options.host }),
     ...(options.model === undefined ? {} : { modelUri: options.model }),
     ...(options.data === undefined ? {} : { data: options.data }),
+    ...(options.allowUnauthenticated === undefined
+      ? {}
+      : { allowUnauthenticated: options.allowUnauthenticated }),
   };
   return resolveConfig(flags);
 }

@@ -12,12 +12,17 @@ interface ServerFlags {
   artifactUri?: string;
   model?: string;
   data?: string;
+  allowUnauthenticated?: boolean;
 }
 
 function serverCommand(command: Command): Command {
   return addStoreOptions(command)
     .option('-p, --port <port>', 'port to listen on (env ONSET_PORT, default 9696)', integerArgument)
     .option('--host <host>', 'address to listen on (env ONSET_HOST, default 127.0.0.1)')
+    .option(
+      '--allow-unauthenticated',
+      'listen beyond loopback even with no ONSET_ADMIN_TOKEN or no ONSET_API_KEY, with a warning (env ONSET_ALLOW_UNAUTHENTICATED)',
+    )
     .option(
       '-m, --model <uri>',
       'the model to serve: models:/NAME/STAGE, models:/NAME@ALIAS, runs:/RUN_ID/model or a file (env ONSET_MODEL_URI, default models:/parkinson-disease-prediction/Production)',
@@ -46,7 +51,8 @@ function describe(server: RunningServer, config: OnsetConfig, extra: readonly st
   const { address } = server;
   const model = server.live.current();
   return [
-    `Onset is up on ${address}`,
+    ...(server.exposureWarning ? [server.exposureWarning] : []),
+    `Onset is up on ${server.addresses.join(', ')}`,
     `  prediction API             ${address}/predict  (POST; /predict/batch, /explain, /ready, /model)`,
     `  model                      ${model ? `${model.name ?? model.uri} version ${model.version ?? '-'} (${model.document.estimator})` : `waiting for ${config.modelUri}`}`,
     `  API docs (OpenAPI)         ${address}/docs`,
@@ -57,7 +63,9 @@ function describe(server: RunningServer, config: OnsetConfig, extra: readonly st
     `  store                      ${config.trackingUri}`,
     `  artifacts                  ${config.artifactUri}`,
     config.apiKey ? '  prediction routes need the header X-API-Key (ONSET_API_KEY)' : '',
-    config.adminToken ? '  registry and pipeline changes need the admin token (ONSET_ADMIN_TOKEN)' : '',
+    config.adminToken
+      ? '  tracking, registry, artifact and pipeline routes need the admin token (ONSET_ADMIN_TOKEN)'
+      : '',
   ]
     .filter((line) => line !== '')
     .join('\n');

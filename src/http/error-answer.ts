@@ -42,9 +42,41 @@ export class InvalidRequestError extends OnsetError {
   }
 }
 
-/** The answer body of an error. */
-export function errorAnswer(error: OnsetError): ErrorAnswer {
-  return error instanceof InvalidRequestError
-    ? { error_code: error.code, message: error.message, errors: [...error.problems] }
-    : { error_code: error.code, message: error.message };
+/** The longest message an error answer carries, in characters. */
+const MAX_MESSAGE = 2000;
+/** A run of non-blank characters longer than this (an echoed value, mostly) is cut in an answer. */
+const MAX_ECHO = 200;
+const LONG_RUN = new RegExp(`\\S{${MAX_ECHO + 1},}`, 'g');
+
+/**
+ * A message as an answer may echo it: a long value the client sent (a 1 MB name, a key of a hostile
+ * body) keeps its first characters and says how long it was, and the whole message is bounded, so an
+ * error never sends back what it refused.
+ */
+export function clipEchoes(text: string): string {
+  const clipped = text.replace(LONG_RUN, (run) => `${run.slice(0, MAX_ECHO / 2)}…(${run.length} characters)`);
+  return clipped.length > MAX_MESSAGE ? `${clipped.slice(0, MAX_MESSAGE)}…` : clipped;
+}
+
+/**
+ * Replaces the server's own paths (its home, its installation) in a text by names (`$ONSET_HOME`), so
+ * an answer does not tell a client where the server keeps its files; longest paths first.
+ */
+export function pathHider(paths: Readonly<Record<string, string>>): (text: string) => string {
+  const pairs = Object.entries(paths)
+    .filter(([path]) => path.length > 1)
+    .sort(([a], [b]) => b.length - a.length);
+  return (text) => pairs.reduce((hidden, [path, name]) => hidden.split(path).join(name), text);
+}
+
+/** The answer body of an error; `hide` rewrites what it says (see `pathHider`). */
+export function errorAnswer(error: OnsetError, hide: (text: string) => string = (text) => text): ErrorAnswer {
+  const message = clipEchoes(hide(error.message));
+  if (!(error instanceof InvalidRequestError)) return { error_code: error.code, message };
+  const errors = error.problems.slice(0, 100).map((problem) => ({
+    field: clipEchoes(problem.field),
+    message: clipEchoes(hide(problem.message)),
+    reason: problem.reason,
+  }));
+  return { error_code: error.code, message, errors };
 }

@@ -4,7 +4,12 @@ import { answers, BODILESS, Empty, type RoutePlugin } from '../http/route.js';
 import { BLOCK_KINDS, upstreamOf } from './block.js';
 import { executionOrder, type PipelineDefinition } from './pipeline.js';
 import type { PipelineService } from './pipeline-service.js';
-import { BLOCK_RUN_STATUSES, PIPELINE_RUN_STATUSES, type PipelineStore } from './pipeline-store.js';
+import {
+  BLOCK_RUN_STATUSES,
+  PIPELINE_RUN_STATUSES,
+  type PipelineRun,
+  type PipelineStore,
+} from './pipeline-store.js';
 import { addSchedule } from './scheduler.js';
 
 export interface PipelineApiOptions {
@@ -70,7 +75,12 @@ export const PipelineRunJson = Type.Object({
         attempts: Type.Integer(),
         startTime: Nullable(Millis),
         endTime: Nullable(Millis),
-        error: Nullable(Type.Object({ message: Type.String(), stack: Nullable(Type.String()) })),
+        error: Nullable(
+          Type.Object(
+            { message: Type.String() },
+            { description: "the last attempt's error (its stack stays on the server: onset pipeline show)" },
+          ),
+        ),
         output: Nullable(
           Type.Record(Type.String(), Type.Union([Type.String(), Type.Number(), Type.Boolean(), Type.Null()])),
         ),
@@ -138,6 +148,17 @@ const ParamsField = Type.Optional(
     description: "the pipeline's parameters by name (see GET /api/onset/pipelines/{name}); default: theirs",
   }),
 );
+/** A run as the API answers it: a block's error without its stack (install paths, code layout). */
+function runJson(run: PipelineRun): Static<typeof PipelineRunJson> {
+  return {
+    ...run,
+    blocks: run.blocks.map((block) => ({
+      ...block,
+      error: block.error === null ? null : { message: block.error.message },
+    })),
+  };
+}
+
 const PipelineName = Type.Object({ name: Type.String() });
 const ById = Type.Object({ id: Type.String() });
 const RunAnswer = Type.Object({ run: PipelineRunJson });
@@ -145,14 +166,14 @@ const RunAnswer = Type.Object({ run: PipelineRunJson });
 /**
  * The pipeline API under `/api/onset`: definitions, runs (start, list, show, logs, cancel) and schedules.
  * `POST /api/onset/pipelines/:name/runs` is the trigger monitoring alerts call to start retraining.
- * Changes need the admin token when one is configured.
+ * Every route, reads included (run details and logs), needs the admin token when one is configured.
  */
 export const pipelineApi: RoutePlugin<PipelineApiOptions> = async (app, { service, store }) => {
   const tags = ['pipelines'];
   app.get(
     '/api/onset/pipelines',
     {
-      config: { access: 'public' },
+      config: { access: 'admin' },
       schema: {
         tags,
         summary: 'The pipelines this server runs',
@@ -164,7 +185,7 @@ export const pipelineApi: RoutePlugin<PipelineApiOptions> = async (app, { servic
   app.get(
     '/api/onset/pipelines/:name',
     {
-      config: { access: 'public' },
+      config: { access: 'admin' },
       schema: {
         tags,
         summary: 'A pipeline: its parameters and blocks',
@@ -204,14 +225,14 @@ export const pipelineApi: RoutePlugin<PipelineApiOptions> = async (app, { servic
     },
     async ({ params, body }, reply) => {
       const handle = await service.start(params.name, body?.params ?? {}, body?.trigger ?? 'api');
-      return reply.status(202).send({ run: await store.getRun(handle.runId) });
+      return reply.status(202).send({ run: runJson(await store.getRun(handle.runId)) });
     },
   );
 
   app.get(
     '/api/onset/pipeline-runs',
     {
-      config: { access: 'public' },
+      config: { access: 'admin' },
       schema: {
         tags,
         summary: 'Pipeline runs, newest first (pages)',
@@ -237,21 +258,24 @@ export const pipelineApi: RoutePlugin<PipelineApiOptions> = async (app, { servic
         ...(maxResults === undefined ? {} : { maxResults }),
         ...(query.page_token ? { pageToken: query.page_token } : {}),
       });
-      return { runs: page.items, ...(page.nextPageToken ? { next_page_token: page.nextPageToken } : {}) };
+      return {
+        runs: page.items.map(runJson),
+        ...(page.nextPageToken ? { next_page_token: page.nextPageToken } : {}),
+      };
     },
   );
   app.get(
     '/api/onset/pipeline-runs/:id',
     {
-      config: { access: 'public' },
+      config: { access: 'admin' },
       schema: { tags, summary: 'A pipeline run with its blocks', params: ById, response: answers(RunAnswer) },
     },
-    async ({ params }) => ({ run: await store.getRun(params.id) }),
+    async ({ params }) => ({ run: runJson(await store.getRun(params.id)) }),
   );
   app.get(
     '/api/onset/pipeline-runs/:id/logs',
     {
-      config: { access: 'public' },
+      config: { access: 'admin' },
       schema: {
         tags,
         summary: "A run's log lines (of one block, or all)",
@@ -278,13 +302,13 @@ export const pipelineApi: RoutePlugin<PipelineApiOptions> = async (app, { servic
         response: answers(RunAnswer),
       },
     },
-    async ({ params }) => ({ run: await service.cancel(params.id) }),
+    async ({ params }) => ({ run: runJson(await service.cancel(params.id)) }),
   );
 
   app.get(
     '/api/onset/schedules',
     {
-      config: { access: 'public' },
+      config: { access: 'admin' },
       schema: {
         tags,
         summary: 'The schedules',

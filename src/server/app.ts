@@ -6,7 +6,7 @@ import Fastify, { type FastifyInstance, LogController, type RouteOptions } from 
 import { Type } from 'typebox';
 import { ERROR_HTTP_STATUS, type ErrorCode, isOnsetError } from '../errors.js';
 import { enforceAccess, SECURITY_SCHEMES } from '../http/access.js';
-import { ERROR_ANSWER_SCHEMA, errorAnswer } from '../http/error-answer.js';
+import { clipEchoes, ERROR_ANSWER_SCHEMA, errorAnswer, pathHider } from '../http/error-answer.js';
 import { answers } from '../http/route.js';
 import { createValidatorCompiler, invalidRequest } from '../http/validation.js';
 import { instrumentHttp, OnsetMetrics, UNMATCHED_ROUTE } from '../monitoring/metrics.js';
@@ -39,8 +39,14 @@ export interface AppOptions {
   };
   /** Prometheus metrics served at `/metrics` (default: a new registry with the process metrics). */
   readonly metrics?: OnsetMetrics;
-  /** Requests per minute per client address; loopback clients are not limited; 0 turns limiting off. */
+  /** Requests per minute per client address; 0 (the default) turns limiting off. */
   readonly rateLimitPerMinute?: number;
+  /** Client addresses the rate limit does not count. */
+  readonly rateLimitExempt?: readonly string[];
+  /** Reverse proxies (addresses or CIDR ranges) whose `X-Forwarded-For` names the client. */
+  readonly trustedProxies?: readonly string[];
+  /** The server's own paths (home, installation) and the names error answers show instead. */
+  readonly privatePaths?: Readonly<Record<string, string>>;
   /** Sees every route as it is declared (with its access policy applied): tests enumerate them. */
   readonly onRoute?: (route: RouteOptions) => void;
 }
@@ -76,6 +82,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     // Without request logging a child logger per request (to bind its id) is pure cost: log on the app's.
     childLoggerFactory: (logger) => logger,
     bodyLimit: options.bodyLimit ?? 16 * 1024 * 1024,
+    // Without trusted proxies the client is the connection's peer: a forwarded header cannot forge it.
+    ...(options.trustedProxies?.length ? { trustProxy: [...options.trustedProxies] } : {}),
   });
   const metrics = options.metrics ?? new OnsetMetrics();
   // Every route's body, query and params are checked against its schema by one strict validator; a
@@ -90,26 +98,29 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   enforceAccess(app, { adminToken: options.adminToken, apiKey: options.serving?.apiKey });
   if (options.onRoute) app.addHook('onRoute', options.onRoute);
 
+  const hide = pathHider(options.privatePaths ?? {});
   app.setErrorHandler((error, request, reply) => {
-    if (isOnsetError(error)) return reply.status(error.httpStatus).send(errorAnswer(error));
+    if (isOnsetError(error)) return reply.status(error.httpStatus).send(errorAnswer(error, hide));
     const fastifyError = error as { statusCode?: number; code?: string; message: string };
     const status = fastifyError.statusCode ?? 500;
     if (status === 413) {
       return reply.status(413).send({
         error_code: 'REQUEST_LIMIT_EXCEEDED',
-        message: `Request body too large: ${fastifyError.message}`,
+        message: clipEchoes(`Request body too large: ${fastifyError.message}`),
       });
     }
     if (status === 429) {
       // From @fastify/rate-limit, which has set the retry-after and x-ratelimit-* headers.
       return reply.status(429).send({
         error_code: 'REQUEST_LIMIT_EXCEEDED',
-        message: `Too many requests: ${fastifyError.message}`,
+        message: clipEchoes(`Too many requests: ${fastifyError.message}`),
       });
     }
     if (status >= 400 && status < 500) {
       const code: ErrorCode = status === 404 ? 'ENDPOINT_NOT_FOUND' : 'BAD_REQUEST';
-      return reply.status(ERROR_HTTP_STATUS[code]).send({ error_code: code, message: fastifyError.message });
+      return reply
+        .status(ERROR_HTTP_STATUS[code])
+        .send({ error_code: code, message: clipEchoes(hide(fastifyError.message)) });
     }
     request.log.error({ err: error }, 'unexpected error');
     return reply
@@ -118,16 +129,17 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
   app.setNotFoundHandler((request, reply) => {
     metrics.observeRequest(UNMATCHED_ROUTE, request.method, 404, reply.elapsedTime / 1000);
-    return reply
-      .status(404)
-      .send({ error_code: 'ENDPOINT_NOT_FOUND', message: `No endpoint ${request.method} ${request.url}` });
+    return reply.status(404).send({
+      error_code: 'ENDPOINT_NOT_FOUND',
+      message: clipEchoes(`No endpoint ${request.method} ${request.url}`),
+    });
   });
 
   if ((options.rateLimitPerMinute ?? 0) > 0) {
     await app.register(rateLimit, {
       max: options.rateLimitPerMinute!,
       timeWindow: '1 minute',
-      allowList: ['127.0.0.1', '::1', '::ffff:127.0.0.1'],
+      allowList: [...(options.rateLimitExempt ?? [])],
     });
   }
   await app.register(swagger, {

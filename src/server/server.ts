@@ -1,5 +1,9 @@
+import { networkInterfaces } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
-import type { OnsetConfig } from '../config.js';
+import { isLoopback, type OnsetConfig } from '../config.js';
+import { invalidParameter } from '../errors.js';
+import { openPolicies } from '../http/access.js';
 import { OnsetMetrics } from '../monitoring/metrics.js';
 import type { PipelineService } from '../pipelines/pipeline-service.js';
 import type { PipelineScheduler } from '../pipelines/scheduler.js';
@@ -8,9 +12,16 @@ import { parseModelUri } from '../serving/model-source.js';
 import { buildApp } from './app.js';
 import { type OnsetStores, openOnsetStores } from './open-stores.js';
 
+/** Where Onset is installed (the package root, above dist/ or src/). */
+const INSTALLATION = fileURLToPath(new URL('../..', import.meta.url)).replace(/\/$/, '');
+
 export interface RunningServer {
   readonly app: FastifyInstance;
   readonly address: string;
+  /** Every URL the server answers on (each interface's, when it listens on all of them). */
+  readonly addresses: readonly string[];
+  /** What listening beyond loopback leaves open (allowed by `allowUnauthenticated`); undefined if nothing. */
+  readonly exposureWarning: string | undefined;
   readonly live: LiveModel;
   readonly stores: OnsetStores;
   readonly pipelines:
@@ -30,6 +41,7 @@ export async function startServer(
   config: OnsetConfig,
   options: { pipelines: boolean; logger?: boolean },
 ): Promise<RunningServer> {
+  const exposureWarning = checkExposure(config);
   const stores = await openOnsetStores(config);
   const metrics = new OnsetMetrics();
   const live = new LiveModel(config.modelUri, stores);
@@ -67,7 +79,10 @@ export async function startServer(
       adminToken: config.adminToken,
       logger: options.logger ?? true,
       metrics,
+      privatePaths: { [config.home]: '$ONSET_HOME', [INSTALLATION]: '<onset>' },
       rateLimitPerMinute: config.rateLimitPerMinute,
+      rateLimitExempt: config.rateLimitExempt,
+      trustedProxies: config.trustedProxies,
       serving: { live, batchLimit: config.batchLimit, apiKey: config.apiKey },
       ...(pipelines ? { pipelines: { service: pipelines.service, store: stores.pipelines } } : {}),
     });
@@ -88,11 +103,14 @@ export async function startServer(
       live.watch();
     }
     const address = await app.listen({ port: config.port, host: config.host });
+    if (exposureWarning) log.warn(exposureWarning);
     pipelines?.scheduler.start();
     const running = app;
     return {
       app: running,
       address,
+      addresses: listeningAddresses(config.host, new URL(address).port, address),
+      exposureWarning,
       live,
       stores,
       pipelines,
@@ -117,6 +135,40 @@ export async function startServer(
     await stores.close();
     throw error;
   }
+}
+
+/**
+ * Listening beyond loopback with an API open to anyone (no admin token: anyone can replace the served
+ * model; no API key: anyone can use the predictions) is refused, unless `allowUnauthenticated` says it
+ * is meant (a private network, a gateway in front that authenticates): then the answer is the warning
+ * to show.
+ */
+export function checkExposure(config: OnsetConfig): string | undefined {
+  const open = openPolicies(config);
+  if (isLoopback(config.host) || open.length === 0) return undefined;
+  const what = open.map(({ access, secret }) =>
+    access === 'admin'
+      ? `the tracking, registry, artifact and pipeline APIs are open to anyone, who could replace the served model (no ${secret})`
+      : `the prediction API is open to anyone (no ${secret})`,
+  );
+  if (!config.allowUnauthenticated) {
+    throw invalidParameter(
+      `Onset would listen on ${config.host}, beyond this machine, but ${what.join(', and ')}. Set ${open.map((o) => o.secret).join(' and ')}, or pass --allow-unauthenticated (ONSET_ALLOW_UNAUTHENTICATED=true) if a gateway in front authenticates.`,
+    );
+  }
+  return `WARNING: listening on ${config.host}, beyond this machine, and ${what.join(', and ')} (--allow-unauthenticated)`;
+}
+
+/** The URLs a server listening on `host` answers on: each interface's when `host` means all of them. */
+function listeningAddresses(host: string, port: string, address: string): readonly string[] {
+  if (host !== '0.0.0.0' && host !== '::' && host !== '') return [address];
+  const all = Object.values(networkInterfaces())
+    .flat()
+    .filter((entry) => entry !== undefined && (host === '::' || entry.family === 'IPv4'))
+    .map((entry) =>
+      entry!.family === 'IPv6' ? `http://[${entry!.address}]:${port}` : `http://${entry!.address}:${port}`,
+    );
+  return all.length > 0 ? all : [address];
 }
 
 /** The registered model a URI serves from, when it names one (for `onset up`'s first training). */

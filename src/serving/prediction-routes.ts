@@ -306,7 +306,7 @@ export const predictionApi: RoutePlugin<PredictionApiOptions> = async (app, opti
   app.get(
     '/model',
     {
-      config: { access: 'public' },
+      config: { access: 'apiKey' },
       schema: {
         tags: ['predictions'],
         summary: 'The model being served: where it came from, its estimator, checksum and metrics',

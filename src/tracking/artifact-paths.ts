@@ -1,5 +1,6 @@
 import { invalidParameter } from '../errors.js';
 import type { ArtifactStore } from './artifacts/artifact-store.js';
+import { safeArtifactDirectory } from './artifacts/path-safety.js';
 
 /** Joins artifact path segments with `/`, skipping empty ones. */
 export function joinArtifactPath(a: string, b: string): string {
@@ -42,4 +43,23 @@ export function sourceArtifactPath(
   }
   if (/^[a-z][a-z0-9+.-]*:/i.test(source)) return runArtifactPrefix(artifacts, source);
   return source;
+}
+
+/**
+ * Checks an experiment's artifact location: the artifact root or a folder under it, and nothing else. A
+ * location elsewhere (`file:///etc`, `http://169.254.169.254/...`, another bucket) would make the server
+ * write or read where it was never meant to; one with a control character or `..` is refused by the
+ * artifact path rules (see `path-safety.ts`). Answers the location as given.
+ */
+export function checkArtifactLocation(root: string, location: string): string {
+  const base = root.replace(/\/+$/, '');
+  const shown = JSON.stringify(location.length > 200 ? `${location.slice(0, 200)}…` : location);
+  if (location !== base && !location.startsWith(`${base}/`)) {
+    throw invalidParameter(
+      `Invalid artifact_location ${shown}: an experiment's artifacts must be under this server's artifact root; leave it out to get <root>/<experiment id>`,
+      { rule: 'under the artifact root' },
+    );
+  }
+  safeArtifactDirectory(location.slice(base.length + 1));
+  return location;
 }

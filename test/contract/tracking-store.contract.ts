@@ -96,8 +96,32 @@ export function describeTrackingStoreContract(name: string, open: () => Promise<
         });
         expect(experiment.creationTime).toBeGreaterThanOrEqual(before);
         expect(await store.getExperimentByName(name)).toEqual(experiment);
-        const custom = await store.createExperiment({ name: unique('custom'), artifactLocation: 's3://b/x' });
-        expect((await store.getExperiment(custom)).artifactLocation).toBe('s3://b/x');
+        const location = `${CONTRACT_ARTIFACT_ROOT}/team-a/x`;
+        const custom = await store.createExperiment({ name: unique('custom'), artifactLocation: location });
+        expect((await store.getExperiment(custom)).artifactLocation).toBe(location);
+      });
+
+      it('refuses an artifact location outside the artifact root, with a control character or a ..', async () => {
+        const hostile = [
+          's3://b/x',
+          'file:///etc',
+          'http://169.254.169.254/latest/meta-data',
+          `${CONTRACT_ARTIFACT_ROOT}-other/1`,
+          `${CONTRACT_ARTIFACT_ROOT}/a\u0000b`,
+          `${CONTRACT_ARTIFACT_ROOT}/../elsewhere`,
+          `${CONTRACT_ARTIFACT_ROOT}/a/%2e%2e/%2e%2e/b`,
+        ];
+        for (const artifactLocation of hostile) {
+          const name = unique('hostile');
+          await expectCode(store.createExperiment({ name, artifactLocation }), 'INVALID_PARAMETER_VALUE');
+          // Nothing was created.
+          await expectCode(store.getExperimentByName(name), 'RESOURCE_DOES_NOT_EXIST');
+        }
+        await expectCode(
+          store.createExperiment({ name: unique('h'), artifactLocation: 'file:///etc' }),
+          'INVALID_PARAMETER_VALUE',
+          /must be under this server's artifact root/,
+        );
       });
 
       it('refuses duplicate names, bad names and unknown ids', async () => {

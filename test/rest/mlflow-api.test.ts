@@ -289,7 +289,8 @@ describe('artifact proxy and registry', () => {
     expect(versions.json.model_versions ?? []).toEqual([]);
   });
 
-  it('requires the admin token for registry writes when one is configured, and changes nothing without it', async () => {
+  it('requires the admin token for registry reads and writes when one is configured, and changes nothing without it', async () => {
+    const admin = { authorization: 'Bearer s3cret' };
     const denied = await call(
       'POST',
       '/api/2.0/mlflow/registered-models/create',
@@ -301,6 +302,10 @@ describe('artifact proxy and registry', () => {
     expect(denied.json.error_code).toBe('UNAUTHENTICATED');
     expect(
       (await call('GET', '/api/2.0/mlflow/registered-models/get?name=guarded', undefined, {}, guardedBase))
+        .status,
+    ).toBe(401);
+    expect(
+      (await call('GET', '/api/2.0/mlflow/registered-models/get?name=guarded', undefined, admin, guardedBase))
         .status,
     ).toBe(404);
     const allowed = await call(
@@ -320,7 +325,7 @@ describe('artifact proxy and registry', () => {
     );
     expect(transition.status).toBe(401);
     expect(
-      (await call('GET', '/api/2.0/mlflow/registered-models/get?name=guarded', undefined, {}, guardedBase))
+      (await call('GET', '/api/2.0/mlflow/registered-models/get?name=guarded', undefined, admin, guardedBase))
         .status,
     ).toBe(200);
   });

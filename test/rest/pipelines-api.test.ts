@@ -44,13 +44,15 @@ const holding = definePipeline({
   ],
 });
 
+const TOKEN = 't0ken';
+
 beforeAll(async () => {
   stores = await openOnsetStores(resolveConfig({ home }));
   service = new PipelineService({ stores, pipelines: [...BUILT_IN_PIPELINES, holding] });
   app = await buildApp({ ...stores, pipelines: { service, store: stores.pipelines } });
   guarded = await buildApp({
     ...stores,
-    adminToken: 't0ken',
+    adminToken: TOKEN,
     pipelines: { service, store: stores.pipelines },
   });
 });
@@ -157,7 +159,7 @@ describe('the pipeline API', () => {
     expect((await app.inject({ url: '/api/onset/pipeline-runs?status=DONE' })).statusCode).toBe(400);
   });
 
-  it('needs the admin token for changes when one is set, and changes nothing without it', async () => {
+  it('needs the admin token for every route when one is set (run details and logs too), and changes nothing without it', async () => {
     const before = (await stores.pipelines.listRuns({ pipeline: 'hold' })).items.length;
     const refused = await guarded.inject({
       method: 'POST',
@@ -176,7 +178,18 @@ describe('the pipeline API', () => {
         })
       ).statusCode,
     ).toBe(401);
-    expect((await guarded.inject({ url: '/api/onset/pipelines' })).statusCode).toBe(200);
+    const runs = (await stores.pipelines.listRuns({})).items;
+    for (const url of ['/api/onset/pipelines', '/api/onset/pipeline-runs', '/api/onset/schedules'].concat(
+      runs.length > 0
+        ? [`/api/onset/pipeline-runs/${runs[0]!.runId}`, `/api/onset/pipeline-runs/${runs[0]!.runId}/logs`]
+        : [],
+    )) {
+      expect((await guarded.inject({ url })).statusCode, url).toBe(401);
+      expect(
+        (await guarded.inject({ url, headers: { authorization: `Bearer ${TOKEN}` } })).statusCode,
+        url,
+      ).toBe(200);
+    }
   });
 
   it('keeps schedules: checks the cron expression and parameters when added', async () => {

@@ -116,33 +116,25 @@ describe('route declarations', () => {
     await app.close();
   });
 
-  it('keeps the access policies: registry and pipeline changes need the admin token, predictions the API key', async () => {
+  it('keeps the access policies: everything but predictions and operations needs the admin token', async () => {
     const byPolicy = (access: Access) =>
       declared()
         .filter((route) => route.config?.access === access)
         .map(where)
         .sort();
-    expect(byPolicy('admin')).toEqual(
-      [
-        'DELETE /api/2.0/mlflow/model-versions/delete',
-        'DELETE /api/2.0/mlflow/registered-models/alias',
-        'DELETE /api/2.0/mlflow/registered-models/delete',
-        'DELETE /api/onset/schedules/:id',
-        'PATCH /api/2.0/mlflow/model-versions/update',
-        'PATCH /api/2.0/mlflow/registered-models/update',
-        'POST /api/2.0/mlflow/model-versions/create',
-        'POST /api/2.0/mlflow/model-versions/set-tag',
-        'POST /api/2.0/mlflow/model-versions/transition-stage',
-        'POST /api/2.0/mlflow/registered-models/alias',
-        'POST /api/2.0/mlflow/registered-models/create',
-        'POST /api/2.0/mlflow/registered-models/rename',
-        'POST /api/2.0/mlflow/registered-models/set-tag',
-        'POST /api/onset/pipeline-runs/:id/cancel',
-        'POST /api/onset/pipelines/:name/runs',
-        'POST /api/onset/schedules',
-      ].sort(),
-    );
-    expect(byPolicy('apiKey')).toEqual(['POST /explain', 'POST /predict', 'POST /predict/batch']);
+    // The open routes, and what a prediction client (the API key) reaches; every other route, every
+    // read of tracking, registry, artifacts (models) and pipelines (logs) included, is the admin's.
+    expect(byPolicy('public')).toEqual(['GET /health', 'GET /metrics', 'GET /ready']);
+    expect(byPolicy('apiKey')).toEqual([
+      'GET /model',
+      'POST /explain',
+      'POST /predict',
+      'POST /predict/batch',
+    ]);
+    expect(byPolicy('admin')).toHaveLength(declared().length - 7);
+    for (const route of declared()) {
+      if (/^\/api\//.test(route.url)) expect(route.config?.access, where(route)).toBe('admin');
+    }
 
     // Every route applies its policy: without credentials, admin and API-key routes answer 401; with
     // them (or on a public route) the request gets past the check.
@@ -158,10 +150,22 @@ describe('route declarations', () => {
       }
       expect(bare.statusCode, where(route)).toBe(401);
       expect(bare.json(), where(route)).toMatchObject({ error_code: 'UNAUTHENTICATED' });
-      const headers =
-        access === 'admin' ? { authorization: `Bearer ${ADMIN_TOKEN}` } : { 'x-api-key': API_KEY };
-      const allowed = await full.app.inject({ method, url, headers, ...(payload ? { payload } : {}) });
-      expect(allowed.statusCode, where(route)).not.toBe(401);
+      const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };
+      const key = { 'x-api-key': API_KEY };
+      const wrong = [
+        { authorization: `Bearer ${ADMIN_TOKEN}x` },
+        { authorization: ADMIN_TOKEN },
+        { 'x-api-key': `${API_KEY}x` },
+        ...(access === 'admin' ? [key, { authorization: `Bearer ${API_KEY}` }] : []),
+      ];
+      for (const headers of wrong) {
+        const refused = await full.app.inject({ method, url, headers, ...(payload ? { payload } : {}) });
+        expect(refused.statusCode, `${where(route)} ${JSON.stringify(headers)}`).toBe(401);
+      }
+      for (const headers of access === 'admin' ? [admin] : [key, admin]) {
+        const allowed = await full.app.inject({ method, url, headers, ...(payload ? { payload } : {}) });
+        expect(allowed.statusCode, where(route)).not.toBe(401);
+      }
     }
   });
 });
@@ -239,7 +243,8 @@ describe('the OpenAPI document at /docs', () => {
     expect(spec.paths['/api/2.0/mlflow/registered-models/create']!.post!.security).toEqual([
       { adminToken: [] },
     ]);
-    expect(spec.paths['/predict']!.post!.security).toEqual([{ apiKey: [] }]);
+    expect(spec.paths['/predict']!.post!.security).toEqual([{ apiKey: [] }, { adminToken: [] }]);
+    expect(spec.paths['/api/2.0/mlflow/experiments/search']!.get!.security).toEqual([{ adminToken: [] }]);
     expect(spec.paths['/health']!.get!.security).toEqual([]);
   });
 });

@@ -1,5 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
 import { describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../src/config.js';
 import { generateDataset } from '../../src/data/generator/generator.js';
@@ -79,14 +80,20 @@ describe('model URIs', () => {
 });
 
 describe('request limits', () => {
-  it('refuses numbers JSON turns into infinity, and limits clients beyond loopback to the configured rate', async () => {
+  it('refuses numbers JSON turns into infinity, and limits clients to the configured rate but the exempt ones', async () => {
     const { stores } = temporary;
     const result = trainOnDataset(data, { estimator: 'logistic' });
     const file = join(temporary.home, 'limited.json');
     writeFileSync(file, serializeModelDocument(result.document));
     const live = new LiveModel(file, undefined);
     await live.start();
-    const app = await buildApp({ ...stores, pipelines: undefined, serving: { live }, rateLimitPerMinute: 2 });
+    const app = await buildApp({
+      ...stores,
+      pipelines: undefined,
+      serving: { live },
+      rateLimitPerMinute: 2,
+      rateLimitExempt: ['127.0.0.1'],
+    });
     try {
       const body = JSON.stringify(record).replace(/"Age":[^,]+/, '"Age":1e999');
       const infinite = await app.inject({
@@ -109,11 +116,71 @@ describe('request limits', () => {
       const limited = await app.inject({ method: 'POST', url: '/predict', payload: record, ...remote });
       expect(limited.json()).toMatchObject({ error_code: 'REQUEST_LIMIT_EXCEEDED' });
       expect(limited.headers['retry-after']).toBeDefined();
-      // Loopback clients are not limited.
+      // The exempt address (here loopback, as configured) is not limited.
       for (let i = 0; i < 3; i++)
         expect((await app.inject({ method: 'POST', url: '/predict', payload: record })).statusCode).toBe(200);
     } finally {
       await app.close();
+    }
+  });
+
+  it('limits clients behind a reverse proxy on this host by their forwarded address, only from a trusted proxy', async () => {
+    const { stores } = temporary;
+    const file = join(temporary.home, 'proxied.json');
+    writeFileSync(file, serializeModelDocument(trainOnDataset(data, { estimator: 'logistic' }).document));
+    const live = new LiveModel(file, undefined);
+    await live.start();
+    const predict = (app: FastifyInstance, forwardedFor?: string) =>
+      app
+        .inject({
+          method: 'POST',
+          url: '/predict',
+          payload: record,
+          remoteAddress: '127.0.0.1',
+          ...(forwardedFor ? { headers: { 'x-forwarded-for': forwardedFor } } : {}),
+        })
+        .then((answer) => answer.statusCode);
+    // No exemption by default: a proxy on this host is one client, limited as one (never a silent hole).
+    const untrusting = await buildApp({
+      ...stores,
+      pipelines: undefined,
+      serving: { live },
+      rateLimitPerMinute: 2,
+    });
+    // With the proxy trusted, each forwarded client has its own budget, and cannot be forged by others.
+    const trusting = await buildApp({
+      ...stores,
+      pipelines: undefined,
+      serving: { live },
+      rateLimitPerMinute: 2,
+      trustedProxies: ['127.0.0.1'],
+    });
+    try {
+      expect([await predict(untrusting, '198.51.100.1'), await predict(untrusting, '198.51.100.2')]).toEqual([
+        200, 200,
+      ]);
+      expect(await predict(untrusting, '198.51.100.3')).toBe(429);
+
+      const first = [await predict(trusting, '198.51.100.1'), await predict(trusting, '198.51.100.1')];
+      expect([...first, await predict(trusting, '198.51.100.1')]).toEqual([200, 200, 429]);
+      expect(await predict(trusting, '198.51.100.2')).toBe(200);
+      // A client that is not a trusted proxy cannot pick its address with the header.
+      const direct = (forwardedFor: string) =>
+        trusting
+          .inject({
+            method: 'POST',
+            url: '/predict',
+            payload: record,
+            remoteAddress: '203.0.113.9',
+            headers: { 'x-forwarded-for': forwardedFor },
+          })
+          .then((answer) => answer.statusCode);
+      expect([await direct('10.0.0.1'), await direct('10.0.0.2'), await direct('10.0.0.3')]).toEqual([
+        200, 200, 429,
+      ]);
+    } finally {
+      await untrusting.close();
+      await trusting.close();
     }
   });
 });

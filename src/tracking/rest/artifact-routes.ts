@@ -19,13 +19,14 @@ const ArtifactPath = Type.Object({
 
 /**
  * MLflow's artifact proxy: lists, downloads (with the `x-onset-sha256` header) and uploads artifacts
- * relative to the artifact root. Open, as MLflow's is; the store refuses paths that leave the root.
+ * relative to the artifact root. Needs the admin token when one is configured (a model is an artifact:
+ * an open upload would let anyone replace what is served); the store refuses paths that leave the root.
  */
 export async function artifactRoutes(app: TypedApp, { artifacts }: { readonly artifacts: ArtifactStore }) {
   app.get(
     ARTIFACT_PROXY,
     {
-      config: { access: 'public' },
+      config: { access: 'admin' },
       schema: {
         tags: ['artifacts'],
         summary: 'List the artifacts under a path',
@@ -41,7 +42,7 @@ export async function artifactRoutes(app: TypedApp, { artifacts }: { readonly ar
   app.get(
     `${ARTIFACT_PROXY}/*`,
     {
-      config: { access: 'public' },
+      config: { access: 'admin' },
       schema: {
         tags: ['artifacts'],
         summary: 'Download an artifact (its sha256 in the x-onset-sha256 header)',
@@ -70,7 +71,7 @@ export async function artifactRoutes(app: TypedApp, { artifacts }: { readonly ar
     scope.put(
       `${ARTIFACT_PROXY}/*`,
       {
-        config: { access: 'public' },
+        config: { access: 'admin' },
         schema: {
           tags: ['artifacts'],
           summary: 'Upload an artifact (buffered; at most 512 MiB)',

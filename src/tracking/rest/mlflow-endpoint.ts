@@ -1,6 +1,5 @@
 import type { FastifyInstance, preValidationHookHandler } from 'fastify';
 import type { TSchema } from 'typebox';
-import type { Access } from '../../http/access.js';
 import { answers } from '../../http/route.js';
 
 /** Where MLflow's REST API lives. */
@@ -9,7 +8,10 @@ export const MLFLOW_API = '/api/2.0/mlflow';
 /** The `/docs` sections of MLflow's API. */
 export type MlflowTag = 'tracking' | 'registry' | 'artifacts';
 
-/** The options of an MLflow GET endpoint: its input is the query string. */
+/**
+ * The options of an MLflow GET endpoint: its input is the query string. Every MLflow endpoint, read or
+ * write, needs the admin token when one is configured (see `Access`).
+ */
 export function mlflowRead<I extends TSchema, O extends TSchema>(
   tag: MlflowTag,
   summary: string,
@@ -17,7 +19,7 @@ export function mlflowRead<I extends TSchema, O extends TSchema>(
   answer: O,
 ) {
   return {
-    config: { access: 'public' as const },
+    config: { access: 'admin' as const },
     schema: { tags: [tag], summary, querystring: input, response: answers(answer) },
   };
 }
@@ -27,14 +29,13 @@ export function mlflowRead<I extends TSchema, O extends TSchema>(
  * from it read from the query string (see `mlflowInput`).
  */
 export function mlflowWrite<I extends TSchema, O extends TSchema>(
-  access: Access,
   tag: MlflowTag,
   summary: string,
   input: I,
   answer: O,
 ) {
   return {
-    config: { access },
+    config: { access: 'admin' as const },
     schema: {
       tags: [tag],
       summary,

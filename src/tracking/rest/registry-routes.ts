@@ -59,7 +59,7 @@ const searchQuery = (input: Static<typeof RegistrySearch>) => ({
 
 /**
  * MLflow's model registry endpoints (registered models, versions, stages, aliases) over Onset's registry.
- * Changes need the admin token when one is configured; reads are open.
+ * Every route needs the admin token when one is configured (see `mlflowRead`).
  */
 export function registryRoutes(
   app: TypedApp,
@@ -76,7 +76,6 @@ export function registryRoutes(
   app.post(
     url('/registered-models/create'),
     mlflowWrite(
-      'admin',
       'registry',
       'Create a registered model',
       Type.Object({ name: Required, description: OptionalText, tags: Type.Optional(KeyValues) }),
@@ -116,13 +115,12 @@ export function registryRoutes(
   );
   app.post(
     url('/registered-models/search'),
-    mlflowWrite('public', 'registry', searchModelsSummary, RegistrySearch, RegisteredModelsPage),
+    mlflowWrite('registry', searchModelsSummary, RegistrySearch, RegisteredModelsPage),
     ({ body }) => searchModels(body),
   );
   app.post(
     url('/registered-models/rename'),
     mlflowWrite(
-      'admin',
       'registry',
       'Rename a registered model (its versions and aliases follow)',
       Type.Object({ name: Required, new_name: Required }),
@@ -135,7 +133,6 @@ export function registryRoutes(
   app.patch(
     url('/registered-models/update'),
     mlflowWrite(
-      'admin',
       'registry',
       "Update a registered model's description",
       Type.Object({ name: Required, description: OptionalText }),
@@ -149,13 +146,12 @@ export function registryRoutes(
   );
   app.delete(
     url('/registered-models/delete'),
-    mlflowWrite('admin', 'registry', 'Delete a registered model and all its versions', ModelName, Empty),
+    mlflowWrite('registry', 'Delete a registered model and all its versions', ModelName, Empty),
     ({ body }) => done(registry.deleteRegisteredModel(body.name)),
   );
   app.post(
     url('/registered-models/set-tag'),
     mlflowWrite(
-      'admin',
       'registry',
       'Set a tag of a registered model',
       Type.Object({ name: Required, key: Required, value: OptionalText }),
@@ -175,7 +171,7 @@ export function registryRoutes(
   );
   app.post(
     url('/registered-models/get-latest-versions'),
-    mlflowWrite('public', 'registry', latestSummary, LatestVersions, ModelVersions),
+    mlflowWrite('registry', latestSummary, LatestVersions, ModelVersions),
     ({ body }) => latestVersions(body),
   );
 
@@ -183,7 +179,6 @@ export function registryRoutes(
   app.post(
     url('/model-versions/create'),
     mlflowWrite(
-      'admin',
       'registry',
       "Register a run's model artifact as a new version (its sha256 and the run's key metrics are recorded)",
       Type.Object({
@@ -228,13 +223,12 @@ export function registryRoutes(
   );
   app.post(
     url('/model-versions/search'),
-    mlflowWrite('public', 'registry', searchVersionsSummary, RegistrySearch, ModelVersionsPage),
+    mlflowWrite('registry', searchVersionsSummary, RegistrySearch, ModelVersionsPage),
     ({ body }) => searchVersions(body),
   );
   app.patch(
     url('/model-versions/update'),
     mlflowWrite(
-      'admin',
       'registry',
       "Update a model version's description",
       Type.Object({ name: Required, version: Required, description: OptionalText }),
@@ -248,13 +242,12 @@ export function registryRoutes(
   );
   app.delete(
     url('/model-versions/delete'),
-    mlflowWrite('admin', 'registry', 'Delete a model version (its number is not reused)', VersionRef, Empty),
+    mlflowWrite('registry', 'Delete a model version (its number is not reused)', VersionRef, Empty),
     ({ body }) => done(registry.deleteModelVersion(body.name, body.version)),
   );
   app.post(
     url('/model-versions/set-tag'),
     mlflowWrite(
-      'admin',
       'registry',
       'Set a tag of a model version',
       Type.Object({ name: Required, version: Required, key: Required, value: OptionalText }),
@@ -263,40 +256,30 @@ export function registryRoutes(
     ({ body }) =>
       done(registry.setModelVersionTag(body.name, body.version, { key: body.key, value: body.value ?? '' })),
   );
-  const transition = mlflowWrite(
-    'admin',
-    'registry',
-    'Move a model version to a stage (optionally archiving the versions in it)',
-    Type.Object({
-      name: Required,
-      version: Required,
-      stage: Stage,
-      archive_existing_versions: Type.Optional(Bool),
-      user_id: Type.Optional(
-        Type.String({ description: 'who; default: the X-Onset-User header, else "api"' }),
-      ),
-      comment: Type.Optional(Type.String({ description: 'why (also accepted as `reason`)' })),
-      reason: OptionalText,
-    }),
-    ModelVersionAnswer,
-  );
   app.post(
     url('/model-versions/transition-stage'),
-    {
-      ...transition,
-      schema: {
-        ...transition.schema,
-        headers: Type.Object({ 'x-onset-user': Type.Optional(Type.String({ description: 'who' })) }),
-      },
-    },
-    async ({ body, headers }) => ({
+    mlflowWrite(
+      'registry',
+      'Move a model version to a stage (optionally archiving the versions in it); recorded as made by the authenticated principal (admin, or anonymous without an admin token)',
+      Type.Object({
+        name: Required,
+        version: Required,
+        stage: Stage,
+        archive_existing_versions: Type.Optional(Bool),
+        comment: Type.Optional(Type.String({ description: 'why (also accepted as `reason`)' })),
+        reason: OptionalText,
+      }),
+      ModelVersionAnswer,
+    ),
+    async ({ body, principal }) => ({
       model_version: modelVersionJson(
         await registry.transitionModelVersionStage({
           name: body.name,
           version: body.version,
           stage: stage(body.stage),
           archiveExistingVersions: bool(body.archive_existing_versions) ?? false,
-          user: body.user_id ?? headers['x-onset-user'] ?? 'api',
+          // Who proved it with their credentials, never a name the client claims.
+          user: principal,
           reason: body.comment ?? body.reason ?? '',
         }),
       ),
@@ -321,7 +304,6 @@ export function registryRoutes(
   app.post(
     url('/registered-models/alias'),
     mlflowWrite(
-      'admin',
       'registry',
       'Point an alias (e.g. champion) at a model version',
       Type.Object({ name: Required, alias: Required, version: Required }),
@@ -331,7 +313,7 @@ export function registryRoutes(
   );
   app.delete(
     url('/registered-models/alias'),
-    mlflowWrite('admin', 'registry', 'Delete an alias', AliasRef, Empty),
+    mlflowWrite('registry', 'Delete an alias', AliasRef, Empty),
     ({ body }) => done(registry.deleteAlias(body.name, body.alias)),
   );
   app.get(

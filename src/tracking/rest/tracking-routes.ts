@@ -68,7 +68,7 @@ const optionalOrder = (orderBy: Static<typeof StringList> | undefined) =>
 
 /**
  * MLflow's tracking endpoints (experiments, runs, metrics, a run's artifacts) over Onset's tracking store.
- * Tracking writes are open, as MLflow's are: any client may log runs.
+ * Every route needs the admin token when one is configured (see `mlflowRead`).
  */
 export function trackingRoutes(
   app: TypedApp,
@@ -80,7 +80,6 @@ export function trackingRoutes(
   app.post(
     url('/experiments/create'),
     mlflowWrite(
-      'public',
       'tracking',
       'Create an experiment',
       Type.Object({
@@ -134,7 +133,7 @@ export function trackingRoutes(
   );
   app.post(
     url('/experiments/search'),
-    mlflowWrite('public', 'tracking', searchSummary, ExperimentSearch, ExperimentsPage),
+    mlflowWrite('tracking', searchSummary, ExperimentSearch, ExperimentsPage),
     ({ body }) => searchExperiments(body),
   );
   // MLflow 1.x's list call, still used by older clients: every experiment of a view type, unpaged.
@@ -164,7 +163,6 @@ export function trackingRoutes(
   app.post(
     url('/experiments/update'),
     mlflowWrite(
-      'public',
       'tracking',
       'Rename an experiment',
       Type.Object({ experiment_id: Required, new_name: Required }),
@@ -175,18 +173,17 @@ export function trackingRoutes(
   const ExperimentRef = Type.Object({ experiment_id: Required });
   app.post(
     url('/experiments/delete'),
-    mlflowWrite('public', 'tracking', 'Delete an experiment and its runs (restorable)', ExperimentRef, Empty),
+    mlflowWrite('tracking', 'Delete an experiment and its runs (restorable)', ExperimentRef, Empty),
     ({ body }) => done(tracking.deleteExperiment(body.experiment_id)),
   );
   app.post(
     url('/experiments/restore'),
-    mlflowWrite('public', 'tracking', 'Restore a deleted experiment and its runs', ExperimentRef, Empty),
+    mlflowWrite('tracking', 'Restore a deleted experiment and its runs', ExperimentRef, Empty),
     ({ body }) => done(tracking.restoreExperiment(body.experiment_id)),
   );
   app.post(
     url('/experiments/set-experiment-tag'),
     mlflowWrite(
-      'public',
       'tracking',
       'Set a tag of an experiment',
       Type.Object({ experiment_id: Required, key: Required, value: OptionalText }),
@@ -200,7 +197,6 @@ export function trackingRoutes(
   app.post(
     url('/runs/create'),
     mlflowWrite(
-      'public',
       'tracking',
       'Create a run',
       Type.Object({
@@ -229,7 +225,6 @@ export function trackingRoutes(
   app.post(
     url('/runs/update'),
     mlflowWrite(
-      'public',
       'tracking',
       "Update a run's status, end time or name",
       Type.Object({
@@ -263,7 +258,6 @@ export function trackingRoutes(
   app.post(
     url('/runs/search'),
     mlflowWrite(
-      'public',
       'tracking',
       'Search runs of experiments (filter, order, pages)',
       Type.Object({
@@ -289,18 +283,17 @@ export function trackingRoutes(
   const RunIdOnly = Type.Object({ run_id: Required });
   app.post(
     url('/runs/delete'),
-    mlflowWrite('public', 'tracking', 'Delete a run (restorable)', RunIdOnly, Empty),
+    mlflowWrite('tracking', 'Delete a run (restorable)', RunIdOnly, Empty),
     ({ body }) => done(tracking.deleteRun(body.run_id)),
   );
   app.post(
     url('/runs/restore'),
-    mlflowWrite('public', 'tracking', 'Restore a deleted run', RunIdOnly, Empty),
+    mlflowWrite('tracking', 'Restore a deleted run', RunIdOnly, Empty),
     ({ body }) => done(tracking.restoreRun(body.run_id)),
   );
   app.post(
     url('/runs/log-metric'),
     mlflowWrite(
-      'public',
       'tracking',
       'Log one value of a metric',
       Type.Object({
@@ -325,29 +318,22 @@ export function trackingRoutes(
   const KeyValueOfRun = Type.Object({ ...RunRef, key: Required, value: OptionalText });
   app.post(
     url('/runs/log-parameter'),
-    mlflowWrite('public', 'tracking', 'Log a parameter (write-once)', KeyValueOfRun, Empty),
+    mlflowWrite('tracking', 'Log a parameter (write-once)', KeyValueOfRun, Empty),
     ({ body }) => done(logParam(tracking, body.run_id, body.key, body.value ?? '')),
   );
   app.post(
     url('/runs/set-tag'),
-    mlflowWrite('public', 'tracking', 'Set a tag of a run', KeyValueOfRun, Empty),
+    mlflowWrite('tracking', 'Set a tag of a run', KeyValueOfRun, Empty),
     ({ body }) => done(setTag(tracking, body.run_id, body.key, body.value ?? '')),
   );
   app.post(
     url('/runs/delete-tag'),
-    mlflowWrite(
-      'public',
-      'tracking',
-      'Delete a tag of a run',
-      Type.Object({ run_id: Required, key: Required }),
-      Empty,
-    ),
+    mlflowWrite('tracking', 'Delete a tag of a run', Type.Object({ run_id: Required, key: Required }), Empty),
     ({ body }) => done(tracking.deleteTag(body.run_id, body.key)),
   );
   app.post(
     url('/runs/log-batch'),
     mlflowWrite(
-      'public',
       'tracking',
       'Log metrics, params and tags in one call (all or nothing)',
       Type.Object({

@@ -10,7 +10,7 @@ import {
   toPage,
 } from '../../store/paging.js';
 import { processIsAlive } from '../../util/process.js';
-import { joinUri } from '../artifact-paths.js';
+import { checkArtifactLocation, joinUri } from '../artifact-paths.js';
 import {
   type Experiment,
   type Metric,
@@ -204,6 +204,7 @@ export class SqlTrackingStore implements TrackingStore {
     if (input.artifactLocation !== undefined && typeof input.artifactLocation !== 'string') {
       throw invalidParameter('Invalid artifactLocation: a URI string is required');
     }
+    if (input.artifactLocation) checkArtifactLocation(this.#artifactRoot, input.artifactLocation);
     const now = Date.now();
     try {
       return await this.#database.transaction(async (trx) => {
