@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PipelineStore } from '../../src/pipelines/pipeline-store.js';
 import type { Metric, Run } from '../../src/tracking/entities.js';
 import type { RegistryStore } from '../../src/tracking/registry-store.js';
+import { MAX_FILTER_COMPARISONS, MAX_IN_VALUES } from '../../src/tracking/search/filter-parser.js';
 import type { TrackingStore } from '../../src/tracking/tracking-store.js';
 
 export interface OpenedStores {
@@ -828,6 +829,22 @@ export function describeTrackingStoreContract(name: string, open: () => Promise<
         await expectCode(search("metrics.auc > 0.5 OR params.depth = '6'"), 'INVALID_PARAMETER_VALUE');
         await expectCode(search(undefined, ['metrics.auc SIDEWAYS']), 'INVALID_PARAMETER_VALUE');
         await expectCode(store.searchRuns({ experimentIds: ['abc'] }), 'INVALID_PARAMETER_VALUE');
+      });
+
+      it('answers the longest filter it accepts, and refuses longer ones before they reach the database', async () => {
+        const terms = (n: number) =>
+          Array.from({ length: n }, (_, i) => `metrics.auc > ${-i - 1}`).join(' AND ');
+        expect(ids(await search(terms(MAX_FILTER_COMPARISONS), ['attributes.run_name']))).toEqual([
+          '50%_off',
+          'alpha',
+          'beta',
+          'delta',
+        ]);
+        await expectCode(search(terms(2_000)), 'INVALID_PARAMETER_VALUE', /at most 200 comparisons/);
+        const list = (n: number) =>
+          `attributes.run_id IN (${Array.from({ length: n }, (_, i) => `'${i}'`).join(',')})`;
+        expect(ids(await search(list(MAX_IN_VALUES)))).toEqual([]);
+        await expectCode(search(list(5_000)), 'INVALID_PARAMETER_VALUE', /at most 1000 values, found 5000/);
       });
     });
 

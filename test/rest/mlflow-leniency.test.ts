@@ -132,6 +132,36 @@ describe("MLflow's leniency", () => {
     expect(missing.json).toMatchObject({ message: "Missing value for required parameter 'experiment_name'" });
   });
 
+  it('refuses a body that is not a JSON object, and creates nothing', async () => {
+    const before = await app.inject({
+      method: 'POST',
+      url: `${API}/runs/search`,
+      payload: { experiment_ids: ['0'] },
+    });
+    const count = (before.json() as { runs?: unknown[] }).runs?.length ?? 0;
+    for (const body of ['[1, 2]', '"a run"', '42', 'true']) {
+      const answer = await app.inject({
+        method: 'POST',
+        url: `${API}/runs/create`,
+        payload: body,
+        headers: { 'content-type': 'application/json' },
+      });
+      expect(answer.statusCode, body).toBe(400);
+      expect(answer.json(), body).toMatchObject({
+        error_code: 'INVALID_PARAMETER_VALUE',
+        message: expect.stringMatching(
+          /^The request body must be a JSON object, got (an array|a string|a number|a boolean)$/,
+        ),
+      });
+    }
+    const after = await app.inject({
+      method: 'POST',
+      url: `${API}/runs/search`,
+      payload: { experiment_ids: ['0'] },
+    });
+    expect((after.json() as { runs?: unknown[] }).runs?.length ?? 0).toBe(count);
+  });
+
   it('reads null as absent, run_uuid as run_id, and ignores fields it does not know', async () => {
     const runId = await newRun('nulls');
     const { run } = await ok('POST', `${API}/runs/create`, {

@@ -1,5 +1,6 @@
 import type { FastifyInstance, preValidationHookHandler } from 'fastify';
 import type { TSchema } from 'typebox';
+import { InvalidRequestError } from '../../http/error-answer.js';
 import { answers } from '../../http/route.js';
 
 /** Where MLflow's REST API lives. */
@@ -73,8 +74,8 @@ function withoutNulls(value: unknown): void {
 
 /**
  * MLflow's request rules, applied to every route declared in `scope` before its schema is checked: a GET
- * reads the query string; other methods read the JSON body, with the query string as fallback; a null
- * field is an absent one; and where the input declares `run_uuid` (MLflow's older name of `run_id`), it
+ * reads the query string; other methods read the JSON body (an object, or nothing), with the query string
+ * as fallback; a null field is an absent one; and where the input declares `run_uuid` (MLflow's older name of `run_id`), it
  * stands for a missing `run_id`.
  */
 export function mlflowInput(scope: FastifyInstance): void {
@@ -84,6 +85,21 @@ export function mlflowInput(scope: FastifyInstance): void {
     const input = (fromBody ? schema?.body : schema?.querystring) as { properties?: Fields } | undefined;
     const runUuid = input?.properties?.run_uuid !== undefined;
     const read: preValidationHookHandler = (request, _reply, done) => {
+      const { body } = request;
+      if (
+        fromBody &&
+        body !== undefined &&
+        body !== null &&
+        (typeof body !== 'object' || Array.isArray(body))
+      ) {
+        // A JSON array, string or number is no request message: never read it as an empty one.
+        return done(
+          new InvalidRequestError(
+            `The request body must be a JSON object, got ${Array.isArray(body) ? 'an array' : `a ${typeof body}`}`,
+            [{ field: '(body)', message: 'must be a JSON object', reason: 'wrong_type' }],
+          ),
+        );
+      }
       const fields = fromBody
         ? { ...fieldsOf(request.query), ...fieldsOf(request.body) }
         : fieldsOf(request.query);

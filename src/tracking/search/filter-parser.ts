@@ -25,6 +25,14 @@
 import { invalidParameter, type OnsetError } from '../../errors.js';
 import type { Comparator, Comparison, Filter, FilterEntity, OrderBy, SearchTarget } from './filter-ast.js';
 
+/**
+ * The most comparisons one filter may join with AND. Each is a nested expression in the SQL, and SQLite
+ * refuses expressions deeper than 1,000; real filters use a handful.
+ */
+export const MAX_FILTER_COMPARISONS = 200;
+/** The most values one IN (...) list may hold: each is a bound parameter, and databases limit them. */
+export const MAX_IN_VALUES = 1000;
+
 /** How an attribute compares: `number` takes numeric comparators and a number, `string` a quoted string. */
 export interface AttributeSpec {
   readonly type: 'number' | 'string';
@@ -582,6 +590,14 @@ function readComparison(s: Scanner, target: SearchTarget): Comparison {
         s.describe(raw.start),
       );
     }
+    if (raw.value.length > MAX_IN_VALUES) {
+      s.fail(
+        raw.start,
+        `A list after ${comparator} may hold at most ${MAX_IN_VALUES} values, found ${raw.value.length}`,
+        'split the search into several, each with a shorter list',
+        s.describe(raw.start),
+      );
+    }
     return { entity, key, comparator, value: raw.value };
   }
   if (raw.kind === 'none') return { entity, key, comparator, value: null };
@@ -628,6 +644,14 @@ export function parseFilter(target: SearchTarget, text: string | undefined): Fil
   s.skipWhitespace();
   if (s.atEnd()) return comparisons;
   for (;;) {
+    if (comparisons.length === MAX_FILTER_COMPARISONS) {
+      s.fail(
+        s.pos,
+        `A filter may join at most ${MAX_FILTER_COMPARISONS} comparisons with AND`,
+        'narrow the search with fewer comparisons (IN (...) compares one key with many values)',
+        s.describe(s.pos),
+      );
+    }
     comparisons.push(readComparison(s, target));
     s.skipWhitespace();
     if (s.atEnd()) return comparisons;
