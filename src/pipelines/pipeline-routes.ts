@@ -66,7 +66,15 @@ export const PipelineRunJson = Type.Object({
   endTime: Nullable(Millis),
   error: Nullable(Type.String()),
   cancelRequested: Type.Boolean(),
-  owner: Nullable(Type.Object({ pid: Type.Integer(), host: Type.String() })),
+  owner: Nullable(
+    Type.Object({
+      pid: Type.Integer(),
+      host: Type.String(),
+      started: Type.Optional(
+        Type.String({ description: 'when the process started: <boot id>/<clock ticks>' }),
+      ),
+    }),
+  ),
   blocks: Type.Immutable(
     Type.Array(
       Type.Object({

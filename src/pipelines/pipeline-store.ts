@@ -1,4 +1,5 @@
 import type { Page, PageRequest } from '../store/paging.js';
+import type { OwnerProcess } from '../util/process.js';
 
 /**
  * Pipeline runs as the pipeline store keeps them. Timestamps are milliseconds since the Unix epoch.
@@ -60,7 +61,7 @@ export interface PipelineRun {
   readonly error: string | null;
   readonly cancelRequested: boolean;
   /** The process running it (null when unknown). */
-  readonly owner: { readonly pid: number; readonly host: string } | null;
+  readonly owner: OwnerProcess | null;
   /** Blocks in the pipeline's execution order. */
   readonly blocks: readonly BlockRun[];
   readonly links: readonly RunLink[];
@@ -106,7 +107,7 @@ export interface PipelineRunInput {
   readonly trigger: string;
   /** The pipeline's blocks in execution order. */
   readonly blocks: readonly string[];
-  readonly owner: { readonly pid: number; readonly host: string } | null;
+  readonly owner: OwnerProcess | null;
 }
 
 /** How a run ended (`finishRun`), with the error of a failed run. */
@@ -153,10 +154,14 @@ export interface PipelineStore {
   /** Asks the process running it to cancel; returns the run. Refuses a run that has ended. */
   requestCancel(runId: string): Promise<PipelineRun>;
   /**
-   * Marks FAILED the RUNNING runs owned by a process of `host` that is no longer alive, with their
-   * unfinished blocks; returns how many runs.
+   * Marks FAILED the RUNNING runs owned by a process of `host` that is no longer alive (see
+   * `processIsAlive`), with their unfinished blocks; returns how many runs.
    */
-  failAbandonedRuns(reason: string, host: string, isAlive: (pid: number) => boolean): Promise<number>;
+  failAbandonedRuns(
+    reason: string,
+    host: string,
+    isAlive: (owner: Pick<OwnerProcess, 'pid' | 'started'>) => boolean,
+  ): Promise<number>;
 
   createSchedule(input: ScheduleInput): Promise<PipelineSchedule>;
   listSchedules(): Promise<readonly PipelineSchedule[]>;

@@ -1,6 +1,6 @@
-import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { OnsetError } from '../errors.js';
+import { currentProcess, type OwnerProcess } from '../util/process.js';
 import {
   type AnyBlock,
   type BlockContext,
@@ -61,7 +61,7 @@ export interface PipelineRunnerOptions {
   /** How often the store is asked whether someone requested cancellation (ms, default 1000). */
   readonly cancelPollMs?: number;
   /** The process recorded as running it (default this one; it is failed on restart if it dies). */
-  readonly owner?: { readonly pid: number; readonly host: string } | null;
+  readonly owner?: OwnerProcess | null;
 }
 
 export interface PipelineRunHandle {
@@ -101,7 +101,7 @@ export async function startPipelineRun(
     params,
     trigger: options.trigger ?? 'cli',
     blocks: order,
-    owner: options.owner === undefined ? { pid: process.pid, host: hostname() } : options.owner,
+    owner: options.owner === undefined ? currentProcess() : options.owner,
   });
   const controller = new AbortController();
   const forward = () => controller.abort(options.signal?.reason ?? new Error('cancelled'));

@@ -1,4 +1,5 @@
 import type { Page, PageRequest } from '../store/paging.js';
+import type { OwnerProcess } from '../util/process.js';
 import type { Experiment, Metric, Param, Run, RunInfo, RunStatus, Tag, ViewType } from './entities.js';
 
 /** A search: MLflow's filter grammar for what is searched, `orderBy` clauses (`"name ASC"`), and paging. */
@@ -32,7 +33,7 @@ export interface RunInput {
    * The process that will finish the run, so `failAbandonedRuns` can fail it if that process dies.
    * Defaults to this process; null for runs that a remote client owns (created through the REST API).
    */
-  readonly owner?: { readonly pid: number; readonly host: string } | null;
+  readonly owner?: OwnerProcess | null;
 }
 
 /** What `updateRun` changes; fields left out stay as they are. */

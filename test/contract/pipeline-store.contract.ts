@@ -2,8 +2,10 @@
  * The PipelineStore contract, run against every backend (SQLite and PostgreSQL; see the
  * `tracking-store.*.test.ts` runners). Tests keep apart by using their own pipeline names.
  */
+
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PipelineStore } from '../../src/pipelines/pipeline-store.js';
+import type { OwnerProcess } from '../../src/util/process.js';
 import { deadPid, expectCode, type OpenedStores, unique } from './tracking-store.contract.js';
 
 export function describePipelineStoreContract(name: string, open: () => Promise<OpenedStores>): void {
@@ -19,7 +21,7 @@ export function describePipelineStoreContract(name: string, open: () => Promise<
       await stores?.close();
     });
 
-    const newRun = (pipeline = unique('pipe'), runOwner: { pid: number; host: string } | null = owner) =>
+    const newRun = (pipeline = unique('pipe'), runOwner: OwnerProcess | null = owner) =>
       store.createRun({
         pipeline,
         params: { seed: 42, data: 'x.csv', fast: true },
@@ -169,13 +171,22 @@ export function describePipelineStoreContract(name: string, open: () => Promise<
       const alive = await newRun(undefined, { pid: process.pid, host });
       const elsewhere = await newRun(undefined, { pid: deadPid(), host: `${host}-other` });
       const unowned = await newRun(undefined, null);
-      const isAlive = (pid: number) => pid === process.pid;
-      expect(await store.failAbandonedRuns('the process died', host, isAlive)).toBe(1);
+      // This process's pid, recorded for a process that started at another time: the pid was reused.
+      const reused = await newRun(undefined, { pid: process.pid, host, started: 'another-boot/1' });
+      expect((await store.getRun(reused.runId)).owner).toEqual({
+        pid: process.pid,
+        host,
+        started: 'another-boot/1',
+      });
+      const isAlive = (owner: { pid: number; started?: string | undefined }) =>
+        owner.pid === process.pid && owner.started === undefined;
+      expect(await store.failAbandonedRuns('the process died', host, isAlive)).toBe(2);
       expect(await store.failAbandonedRuns('the process died', host, isAlive)).toBe(0);
       const failed = await store.getRun(dead.runId);
       expect(failed.status).toBe('FAILED');
       expect(failed.error).toBe('the process died');
       expect(failed.blocks.map((b) => b.status)).toEqual(['SUCCEEDED', 'FAILED', 'UPSTREAM_FAILED']);
+      expect((await store.getRun(reused.runId)).status).toBe('FAILED');
       for (const run of [alive, elsewhere, unowned])
         expect((await store.getRun(run.runId)).status).toBe('RUNNING');
     });

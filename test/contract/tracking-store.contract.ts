@@ -3,7 +3,8 @@
  * `tracking-store.postgres.test.ts`). A backend is done when it passes. One store is opened per suite;
  * tests keep apart by creating their own experiments with unique names.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { hostname } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PipelineStore } from '../../src/pipelines/pipeline-store.js';
 import type { Metric, Run } from '../../src/tracking/entities.js';
@@ -877,6 +878,42 @@ export function describeTrackingStoreContract(name: string, open: () => Promise<
         expect((await store.getRun(elsewhere.info.runId)).info.status).toBe('RUNNING');
         expect(await store.failAbandonedRuns('again')).toBe(0);
       });
+
+      it.skipIf(process.platform !== 'linux')(
+        'fails RUNNING runs whose pid now belongs to a later process, or to a zombie',
+        async () => {
+          const experimentId = await newExperiment('reused');
+          const alive = await store.createRun({ experimentId, runName: 'alive' });
+          const started = alive.data.tags.find((tag) => tag.key === 'onset.process_start')?.value;
+          expect(started).toMatch(/\/\d+$/);
+          // This process's pid, recorded for a process that started at another time.
+          const reused = await store.createRun({
+            experimentId,
+            runName: 'reused',
+            owner: { pid: process.pid, host: hostname(), started: `${started!.split('/')[0]}/1` },
+          });
+          const parent = spawn('sh', ['-c', 'sleep 0.05 & echo $!; exec sleep 60'], {
+            stdio: ['ignore', 'pipe', 'ignore'],
+          });
+          try {
+            const zombiePid = await new Promise<number>((resolve) =>
+              parent.stdout!.once('data', (data) => resolve(Number(String(data).trim()))),
+            );
+            await new Promise((resolve) => setTimeout(resolve, 300));
+            const zombie = await store.createRun({
+              experimentId,
+              runName: 'zombie',
+              owner: { pid: zombiePid, host: hostname() },
+            });
+            expect(await store.failAbandonedRuns('owner process gone')).toBeGreaterThanOrEqual(2);
+            expect((await store.getRun(reused.info.runId)).info.status).toBe('FAILED');
+            expect((await store.getRun(zombie.info.runId)).info.status).toBe('FAILED');
+            expect((await store.getRun(alive.info.runId)).info.status).toBe('RUNNING');
+          } finally {
+            parent.kill('SIGKILL');
+          }
+        },
+      );
     });
   });
 }

@@ -69,7 +69,7 @@ describe('PostgreSQL store specifics', () => {
     const pipelines = (await other.query('SELECT name FROM onset_pipelines_migrations')).rows;
     await other.end();
     expect(tracking).toEqual([{ name: '0001_tracking_and_registry_tables' }]);
-    expect(pipelines).toEqual([{ name: '0001_pipeline_runs_and_schedules' }]);
+    expect(pipelines).toEqual([{ name: '0001_pipeline_runs_and_schedules' }, { name: '0002_owner_started' }]);
   });
 
   it('accepts postgresql:// URLs', async () => {

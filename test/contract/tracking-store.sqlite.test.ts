@@ -69,6 +69,7 @@ describe('SQLite store specifics', () => {
     ]);
     expect(raw.prepare('SELECT name FROM onset_pipelines_migrations').all()).toEqual([
       { name: '0001_pipeline_runs_and_schedules' },
+      { name: '0002_owner_started' },
     ]);
     expect(raw.prepare("SELECT count(*) AS n FROM experiments WHERE name = 'Default'").get()).toEqual({
       n: 1,

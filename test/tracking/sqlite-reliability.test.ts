@@ -63,6 +63,7 @@ describe('SQLite store reliability', () => {
     ]);
     expect(raw.prepare('SELECT name FROM onset_pipelines_migrations').all()).toEqual([
       { name: '0001_pipeline_runs_and_schedules' },
+      { name: '0002_owner_started' },
     ]);
     expect(
       (raw.prepare('SELECT name FROM experiments').all() as { name: string }[]).map((row) => row.name).sort(),

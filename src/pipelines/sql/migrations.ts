@@ -3,7 +3,7 @@ import { ddlMigration, type MigrationSet } from '../../store/migrations.js';
 /**
  * The pipeline tables' migrations, recorded in `onset_pipelines_migrations`. The first one creates the
  * runs, block runs, logs, links and schedules tables (or adopts those an older Onset made: its schema
- * version 2).
+ * version 2); the second records when the owner process started, so a reused pid is not taken for it.
  */
 export const PIPELINE_MIGRATIONS: MigrationSet = {
   owner: 'pipelines',
@@ -67,6 +67,9 @@ export const PIPELINE_MIGRATIONS: MigrationSet = {
             last_run_id TEXT,
             created_time BIGINT NOT NULL)`,
       ],
+    }),
+    '0002_owner_started': ddlMigration({
+      statements: () => ['ALTER TABLE pipeline_runs ADD COLUMN owner_started TEXT'],
     }),
   },
 };

@@ -17,6 +17,8 @@ export interface PipelineRunsTable {
   cancel_requested: number;
   owner_pid: number | null;
   owner_host: string | null;
+  /** When the owner process started (`processStart`); null in runs of older Onsets. */
+  owner_started: string | null;
 }
 
 export interface PipelineBlockRunsTable {

@@ -5,6 +5,7 @@ import { migrate } from '../../store/migrations.js';
 import type { Page } from '../../store/paging.js';
 import { decodePageToken, resolveMaxResults, toPage } from '../../store/paging.js';
 import { chunks, type SqlDatabase } from '../../store/sql-database.js';
+import type { OwnerProcess } from '../../util/process.js';
 import {
   BLOCK_RUN_STATUSES,
   type BlockLogLine,
@@ -108,6 +109,7 @@ export class SqlPipelineStore implements PipelineStore {
           cancel_requested: 0,
           owner_pid: input.owner?.pid ?? null,
           owner_host: input.owner?.host ?? null,
+          owner_started: input.owner?.started ?? null,
         })
         .execute();
       for (const part of chunks(input.blocks.map((block, position) => ({ block, position })))) {
@@ -270,17 +272,22 @@ export class SqlPipelineStore implements PipelineStore {
     return this.getRun(runId);
   }
 
-  async failAbandonedRuns(reason: string, host: string, isAlive: (pid: number) => boolean): Promise<number> {
+  async failAbandonedRuns(
+    reason: string,
+    host: string,
+    isAlive: (owner: Pick<OwnerProcess, 'pid' | 'started'>) => boolean,
+  ): Promise<number> {
     const candidates = await this.#db
       .selectFrom('pipeline_runs')
-      .select(['run_id', 'owner_pid'])
+      .select(['run_id', 'owner_pid', 'owner_started'])
       .where('status', '=', 'RUNNING')
       .where('owner_host', '=', host)
       .execute();
     let failed = 0;
     for (const candidate of candidates) {
       const pid = Number(candidate.owner_pid);
-      if (!Number.isSafeInteger(pid) || pid <= 0 || isAlive(pid)) continue;
+      if (!Number.isSafeInteger(pid) || pid <= 0) continue;
+      if (isAlive({ pid, started: candidate.owner_started ?? undefined })) continue;
       await this.#database.transaction(async (trx) => {
         const now = Date.now();
         const result = await trx
@@ -433,7 +440,11 @@ export class SqlPipelineStore implements PipelineStore {
       owner:
         row.owner_pid === null || row.owner_host === null
           ? null
-          : { pid: Number(row.owner_pid), host: row.owner_host },
+          : {
+              pid: Number(row.owner_pid),
+              host: row.owner_host,
+              ...(row.owner_started === null ? {} : { started: row.owner_started }),
+            },
       blocks: blocks.filter((block) => block.run_id === row.run_id).map(toBlockRun),
       links: links
         .filter((link) => link.run_id === row.run_id)

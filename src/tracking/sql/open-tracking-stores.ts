@@ -1,18 +1,19 @@
 import { migrate } from '../../store/migrations.js';
 import type { SqlDatabase } from '../../store/sql-database.js';
+import type { OwnerProcess } from '../../util/process.js';
 import type { RegistryStore } from '../registry-store.js';
 import { parseFilter, parseOrderBy } from '../search/filter-parser.js';
 import type { TrackingStore } from '../tracking-store.js';
 import { trackingMigrations } from './migrations.js';
 import type { TrackingTables } from './schema.js';
 import { SqlRegistryStore } from './sql-registry-store.js';
-import { type OwnerProcess, SqlTrackingStore } from './sql-tracking-store.js';
+import { SqlTrackingStore } from './sql-tracking-store.js';
 
 export interface TrackingStoreOptions {
   /** Artifact root URI (`file:///...`, `s3://bucket/prefix`): experiments default to `<root>/<id>`. */
   readonly artifactRoot: string;
   /**
-   * Recorded as the `onset.pid`/`onset.host` tags of created runs so that `failAbandonedRuns` can tell
+   * Recorded as the `onset.pid`/`onset.host`/`onset.process_start` tags of created runs so that `failAbandonedRuns` can tell
    * when their process died. Defaults to this process; a server creating runs for remote clients passes
    * `null`.
    */

@@ -9,7 +9,7 @@ import {
   resolveMaxResults,
   toPage,
 } from '../../store/paging.js';
-import { processIsAlive } from '../../util/process.js';
+import { currentProcess, type OwnerProcess, processIsAlive } from '../../util/process.js';
 import { checkArtifactLocation, joinUri } from '../artifact-paths.js';
 import {
   type Experiment,
@@ -64,27 +64,23 @@ export const RUN_NAME_TAG = 'mlflow.runName';
 /** Tags recording which process owns a run (see `failAbandonedRuns`). */
 export const OWNER_PID_TAG = 'onset.pid';
 export const OWNER_HOST_TAG = 'onset.host';
+export const OWNER_STARTED_TAG = 'onset.process_start';
 export const FAILURE_REASON_TAG = 'onset.failure_reason';
-
-/** A process that owns the runs it creates: while it lives, its RUNNING runs are not abandoned. */
-export interface OwnerProcess {
-  readonly pid: number;
-  readonly host: string;
-}
 
 export interface SqlTrackingStoreOptions {
   /** Artifact root URI: experiments default to `<artifactRoot>/<experimentId>`. */
   readonly artifactRoot: string;
   readonly parser: SearchParser;
   /**
-   * Recorded as the `onset.pid` and `onset.host` tags of every run this store creates. Defaults to this
-   * process; a server creating runs for remote clients passes `null` (their runs are never auto-failed).
+   * Recorded as the `onset.pid`, `onset.host` and `onset.process_start` tags of every run this store
+   * creates. Defaults to this process; a server creating runs for remote clients passes `null` (their runs
+   * are never auto-failed).
    */
   readonly ownerProcess?: OwnerProcess | null;
   /** This machine's name, compared with `onset.host` by failAbandonedRuns. Defaults to `os.hostname()`. */
   readonly host?: string;
-  /** Whether a process id is alive on this machine. Defaults to `process.kill(pid, 0)`. */
-  readonly isProcessAlive?: (pid: number) => boolean;
+  /** Whether an owner process still runs on this machine. Defaults to `processIsAlive`. */
+  readonly isProcessAlive?: (owner: Pick<OwnerProcess, 'pid' | 'started'>) => boolean;
 }
 
 export const SEARCH_RUNS_DEFAULT_MAX_RESULTS = 1_000;
@@ -169,11 +165,11 @@ export const EXPERIMENT_SEARCH: SearchSpec = {
  * TrackingStore over SQLite or PostgreSQL (see `SqlDatabase`). Metric searches and run listings read the
  * `latest_metrics` table that logBatch keeps up to date in the same transaction as the history.
  *
- * Abandoned runs: every run created through this store records its owner process as tags `onset.pid` and
- * `onset.host` (option `ownerProcess`); `failAbandonedRuns` marks FAILED the RUNNING runs owned by a process
- * of this host that no longer exists (`process.kill(pid, 0)` fails with ESRCH). Runs of other hosts, or
- * without owner tags, are left alone: their liveness cannot be known here. A recycled pid makes a dead
- * owner look alive (the run stays RUNNING, never the opposite).
+ * Abandoned runs: every run created through this store records its owner process as tags `onset.pid`,
+ * `onset.host` and `onset.process_start` (option `ownerProcess`); `failAbandonedRuns` marks FAILED the
+ * RUNNING runs owned by a process of this host that no longer runs: gone, a zombie, or its pid now held by
+ * a process that started later (see `processIsAlive`). Runs of other hosts, or without owner tags, are
+ * left alone: their liveness cannot be known here.
  */
 export class SqlTrackingStore implements TrackingStore {
   readonly #database: SqlDatabase<TrackingTables>;
@@ -182,7 +178,7 @@ export class SqlTrackingStore implements TrackingStore {
   readonly #parser: SearchParser;
   readonly #owner: OwnerProcess | null;
   readonly #host: string;
-  readonly #isProcessAlive: (pid: number) => boolean;
+  readonly #isProcessAlive: (owner: Pick<OwnerProcess, 'pid' | 'started'>) => boolean;
 
   constructor(database: SqlDatabase<TrackingTables>, options: SqlTrackingStoreOptions) {
     this.#database = database;
@@ -191,7 +187,7 @@ export class SqlTrackingStore implements TrackingStore {
     this.#parser = options.parser;
     this.#host = options.host ?? hostname();
     this.#owner =
-      options.ownerProcess === undefined ? { pid: process.pid, host: this.#host } : options.ownerProcess;
+      options.ownerProcess === undefined ? { ...currentProcess(), host: this.#host } : options.ownerProcess;
     this.#isProcessAlive = options.isProcessAlive ?? processIsAlive;
   }
 
@@ -398,6 +394,7 @@ export class SqlTrackingStore implements TrackingStore {
     if (owner) {
       allTags.set(OWNER_PID_TAG, String(owner.pid));
       allTags.set(OWNER_HOST_TAG, owner.host);
+      if (owner.started !== undefined) allTags.set(OWNER_STARTED_TAG, owner.started);
     }
     await this.#database.transaction(async (trx) => {
       const experiment = await this.#experimentRow(trx, input.experimentId);
@@ -571,13 +568,17 @@ export class SqlTrackingStore implements TrackingStore {
       .innerJoin('tags as host', (join) =>
         join.onRef('host.run_uuid', '=', 'r.run_uuid').on('host.key', '=', OWNER_HOST_TAG),
       )
+      .leftJoin('tags as started', (join) =>
+        join.onRef('started.run_uuid', '=', 'r.run_uuid').on('started.key', '=', OWNER_STARTED_TAG),
+      )
       .where('r.status', '=', 'RUNNING')
       .where('host.value', '=', this.#host)
-      .select(['r.run_uuid as runId', 'pid.value as pid'])
+      .select(['r.run_uuid as runId', 'pid.value as pid', 'started.value as started'])
       .execute();
     const abandoned = candidates.filter((candidate) => {
       const pid = Number(candidate.pid);
-      return Number.isSafeInteger(pid) && pid > 0 && !this.#isProcessAlive(pid);
+      if (!Number.isSafeInteger(pid) || pid <= 0) return false;
+      return !this.#isProcessAlive({ pid, started: candidate.started ?? undefined });
     });
     const value = String(reason).slice(0, LIMITS.tagValueLength);
     let failed = 0;
