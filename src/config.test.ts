@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_MODEL_URI, resolveConfig } from './config.js';
+import { DEFAULT_ARTIFACT_UPLOAD_LIMIT, DEFAULT_MODEL_URI, resolveConfig } from './config.js';
 
 describe('resolveConfig', () => {
   it('takes flags over ONSET_* variables over defaults', () => {
@@ -35,6 +35,15 @@ describe('resolveConfig', () => {
     expect(resolveConfig({ host: '0.0.0.0' }, {}).rateLimitPerMinute).toBe(600);
     expect(resolveConfig({ host: '0.0.0.0' }, { ONSET_RATE_LIMIT: '0' }).rateLimitPerMinute).toBe(0);
     expect(resolveConfig({}, { ONSET_RATE_LIMIT: '120' }).rateLimitPerMinute).toBe(120);
+  });
+
+  it('reads the artifact upload limit in bytes from ONSET_ARTIFACT_UPLOAD_LIMIT (default 512 MiB)', () => {
+    expect(resolveConfig({}, {}).artifactUploadLimit).toBe(DEFAULT_ARTIFACT_UPLOAD_LIMIT);
+    expect(DEFAULT_ARTIFACT_UPLOAD_LIMIT).toBe(512 * 1024 * 1024);
+    expect(resolveConfig({}, { ONSET_ARTIFACT_UPLOAD_LIMIT: '1048576' }).artifactUploadLimit).toBe(1_048_576);
+    expect(() => resolveConfig({}, { ONSET_ARTIFACT_UPLOAD_LIMIT: '1GB' })).toThrow(
+      /ONSET_ARTIFACT_UPLOAD_LIMIT must be a whole number of at least 0, got "1GB"/,
+    );
   });
 
   it('names the variable and the value it refuses', () => {

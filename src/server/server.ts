@@ -68,6 +68,7 @@ export async function startServer(
       logger: options.logger ?? true,
       metrics,
       rateLimitPerMinute: config.rateLimitPerMinute,
+      artifactUploadLimit: config.artifactUploadLimit,
       serving: { live, batchLimit: config.batchLimit, apiKey: config.apiKey },
       ...(pipelines ? { pipelines: { service: pipelines.service, store: stores.pipelines } } : {}),
     });
