@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_MODEL_URI, resolveConfig } from './config.js';
+import { DEFAULT_ARTIFACT_UPLOAD_LIMIT, DEFAULT_MODEL_URI, resolveConfig } from './config.js';
 
 describe('resolveConfig', () => {
   it('takes flags over ONSET_* variables over defaults', () => {
@@ -56,6 +56,15 @@ describe('resolveConfig', () => {
     expect(resolveConfig({ allowUnauthenticated: true }, {}).allowUnauthenticated).toBe(true);
     expect(() => resolveConfig({}, { ONSET_ALLOW_UNAUTHENTICATED: 'yes' })).toThrow(
       /ONSET_ALLOW_UNAUTHENTICATED must be true, false, 1 or 0, got "yes"/,
+    );
+  });
+
+  it('reads the artifact upload limit in bytes from ONSET_ARTIFACT_UPLOAD_LIMIT (default 512 MiB)', () => {
+    expect(resolveConfig({}, {}).artifactUploadLimit).toBe(DEFAULT_ARTIFACT_UPLOAD_LIMIT);
+    expect(DEFAULT_ARTIFACT_UPLOAD_LIMIT).toBe(512 * 1024 * 1024);
+    expect(resolveConfig({}, { ONSET_ARTIFACT_UPLOAD_LIMIT: '1048576' }).artifactUploadLimit).toBe(1_048_576);
+    expect(() => resolveConfig({}, { ONSET_ARTIFACT_UPLOAD_LIMIT: '1GB' })).toThrow(
+      /ONSET_ARTIFACT_UPLOAD_LIMIT must be a whole number of at least 0, got "1GB"/,
     );
   });
 

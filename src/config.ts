@@ -45,9 +45,14 @@ export interface OnsetConfig {
   readonly trustedProxies: readonly string[];
   /** Most records in one `POST /predict/batch`. */
   readonly batchLimit: number;
+  /** Largest artifact upload (`PUT /api/2.0/mlflow-artifacts/artifacts/...`), in bytes. */
+  readonly artifactUploadLimit: number;
   /** The labelled CSV `onset up` trains on when there is no Production model (default: the built-in data). */
   readonly data: string | undefined;
 }
+
+/** Largest artifact upload unless ONSET_ARTIFACT_UPLOAD_LIMIT says otherwise: 512 MiB. */
+export const DEFAULT_ARTIFACT_UPLOAD_LIMIT = 512 * 1024 * 1024;
 
 /** What `onset up` and `onset serve` serve unless told otherwise. */
 export const DEFAULT_MODEL_URI = 'models:/parkinson-disease-prediction/Production';
@@ -121,6 +126,10 @@ export function resolveConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = 
     rateLimitExempt: list(env.ONSET_RATE_LIMIT_EXEMPT),
     trustedProxies: list(env.ONSET_TRUSTED_PROXIES),
     batchLimit: Math.max(1, nonNegativeInteger('ONSET_BATCH_LIMIT', env.ONSET_BATCH_LIMIT ?? 1000)),
+    artifactUploadLimit: nonNegativeInteger(
+      'ONSET_ARTIFACT_UPLOAD_LIMIT',
+      env.ONSET_ARTIFACT_UPLOAD_LIMIT ?? DEFAULT_ARTIFACT_UPLOAD_LIMIT,
+    ),
     data: flags.data ?? (env.ONSET_DATA || undefined),
   };
 }

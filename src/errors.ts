@@ -27,16 +27,23 @@ export type ErrorCode = keyof typeof ERROR_HTTP_STATUS;
 export class OnsetError extends Error {
   readonly code: ErrorCode;
   readonly details: unknown;
+  private readonly status: number | undefined;
 
-  constructor(code: ErrorCode, message: string, options: { cause?: unknown; details?: unknown } = {}) {
+  constructor(
+    code: ErrorCode,
+    message: string,
+    options: { cause?: unknown; details?: unknown; httpStatus?: number } = {},
+  ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'OnsetError';
     this.code = code;
     this.details = options.details;
+    this.status = options.httpStatus;
   }
 
+  /** The status of the code (see the table), unless the error was made with another (`contentTooLarge`). */
   get httpStatus(): number {
-    return ERROR_HTTP_STATUS[this.code];
+    return this.status ?? ERROR_HTTP_STATUS[this.code];
   }
 }
 
@@ -47,4 +54,12 @@ export function isOnsetError(error: unknown): error is OnsetError {
 /** Shorthand for the most common error: a value a caller passed is not allowed. */
 export function invalidParameter(message: string, details?: unknown): OnsetError {
   return new OnsetError('INVALID_PARAMETER_VALUE', message, { details });
+}
+
+/**
+ * A body or upload over its size limit: REQUEST_LIMIT_EXCEEDED, MLflow's code for every limit, answered
+ * 413 (Content Too Large) rather than the code's 429, which would tell the client to send it again later.
+ */
+export function contentTooLarge(message: string, details?: unknown): OnsetError {
+  return new OnsetError('REQUEST_LIMIT_EXCEEDED', message, { details, httpStatus: 413 });
 }

@@ -29,6 +29,8 @@ export interface AppOptions {
   readonly logger?: boolean;
   /** Largest JSON body accepted, in bytes (default 16 MiB). */
   readonly bodyLimit?: number;
+  /** Largest artifact upload, in bytes (default 512 MiB); uploads stream, so this bounds disk, not memory. */
+  readonly artifactUploadLimit?: number;
   /** Serves the pipeline API (`/api/onset/...`) when given. */
   readonly pipelines?: { readonly service: PipelineService; readonly store: PipelineStore };
   /** Serves the prediction API (`/predict`, `/ready`, `/model`, ...) when given. */
@@ -189,6 +191,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       tracking: options.tracking,
       registry: options.registry,
       artifacts: options.artifacts,
+      ...(options.artifactUploadLimit === undefined
+        ? {}
+        : { artifactUploadLimit: options.artifactUploadLimit }),
     });
     if (options.pipelines) await scope.register(pipelineApi, options.pipelines);
   });

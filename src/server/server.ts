@@ -83,6 +83,7 @@ export async function startServer(
       rateLimitPerMinute: config.rateLimitPerMinute,
       rateLimitExempt: config.rateLimitExempt,
       trustedProxies: config.trustedProxies,
+      artifactUploadLimit: config.artifactUploadLimit,
       serving: { live, batchLimit: config.batchLimit, apiKey: config.apiKey },
       ...(pipelines ? { pipelines: { service: pipelines.service, store: stores.pipelines } } : {}),
     });

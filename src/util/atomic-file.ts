@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
-import { mkdir, open, rename, rm } from 'node:fs/promises';
+import { mkdir, open, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, relative, sep } from 'node:path';
 
 /**
@@ -45,11 +45,18 @@ export async function makeDirectoryDurably(directory: string): Promise<void> {
   }
 }
 
-/** Writes a new file (refusing to replace one: `wx`) and flushes its content to disk before returning. */
-export async function writeNewFileDurably(file: string, content: Buffer | string): Promise<void> {
+/**
+ * Writes a new file (refusing to replace one: `wx`) and flushes its content to disk before returning. Chunks
+ * of an iterable are written one at a time, as they come.
+ */
+export async function writeNewFileDurably(
+  file: string,
+  content: Buffer | string | AsyncIterable<Uint8Array>,
+): Promise<void> {
   const handle = await open(file, 'wx', 0o644);
   try {
-    await handle.writeFile(content);
+    // fs.writeFile on the handle: its types (unlike FileHandle#writeFile's) take an async iterable.
+    await writeFile(handle, content);
     await handle.sync();
   } finally {
     await handle.close();

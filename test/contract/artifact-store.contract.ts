@@ -3,7 +3,7 @@
  * `artifact-store.s3.test.ts`). A backend is done when it passes.
  */
 import { createHash } from 'node:crypto';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ArtifactEntry, ArtifactStore } from '../../src/tracking/artifacts/artifact-store.js';
 
@@ -72,6 +72,27 @@ export const TRAVERSAL_PATHS: readonly string[] = [
   // '.' percent-encoded 12 times over: still encoded after 10 rounds of decoding
   `%${'25'.repeat(11)}2e%2e/x`,
 ];
+
+/** `content` as a stream of chunks of uneven sizes (1 byte up to 200 KB), as a socket would deliver it. */
+function chunked(content: Buffer): Readable {
+  const chunks: Buffer[] = [];
+  for (let start = 0, i = 0; start < content.length; i += 1) {
+    const size = [1, 65_536, 7, 200_000, 4_093][i % 5]!;
+    chunks.push(content.subarray(start, start + size));
+    start += size;
+  }
+  return Readable.from(chunks);
+}
+
+/** A stream that yields `chunks`, then fails as a client that disconnects would. */
+function failingAfter(chunks: readonly Buffer[], error: Error): Readable {
+  return Readable.from(
+    (async function* () {
+      yield* chunks;
+      throw error;
+    })(),
+  );
+}
 
 function names(entries: readonly ArtifactEntry[]): string[] {
   return entries.map((entry) => `${entry.path}${entry.isDir ? '/' : ''}`);
@@ -188,6 +209,59 @@ export function describeArtifactStoreContract(
         await store.put('dir/file.txt', 'x');
         await expect(store.get('dir')).rejects.toMatchObject({ code: 'RESOURCE_DOES_NOT_EXIST' });
         await expect(store.stat('dir')).rejects.toMatchObject({ code: 'RESOURCE_DOES_NOT_EXIST' });
+      });
+    });
+
+    describe('put from a stream', () => {
+      it('stores the bytes of a stream and reports their size and sha256', async () => {
+        const content = pseudoRandomBytes(3 * 1024 * 1024 + 17, 3);
+        const source = chunked(content);
+        const stored = await store.put('streamed/blob.bin', source);
+        expect(stored).toEqual({ path: 'streamed/blob.bin', size: content.length, sha256: sha256(content) });
+        expect(await store.stat('streamed/blob.bin')).toEqual(stored);
+        expect((await store.get('streamed/blob.bin')).equals(content)).toBe(true);
+        expect((await readAll(await store.stream('streamed/blob.bin'))).equals(content)).toBe(true);
+        const empty = await store.put('streamed/empty', Readable.from([]));
+        expect(empty).toEqual({ path: 'streamed/empty', size: 0, sha256: sha256('') });
+      });
+
+      it('takes a stream of exactly maxBytes', async () => {
+        const content = pseudoRandomBytes(1000, 4);
+        const stored = await store.put('limit/exact.bin', chunked(content), { maxBytes: 1000 });
+        expect(stored.size).toBe(1000);
+      });
+
+      it('refuses content over maxBytes with REQUEST_LIMIT_EXCEEDED (413) saying the limit and how to raise it, keeping the previous artifact', async () => {
+        const previous = await store.put('limit/model.bin', 'version 1');
+        const source = chunked(pseudoRandomBytes(300_000, 5));
+        const error = await store
+          .put('limit/model.bin', source, { maxBytes: 100_000, raiseLimitHint: 'raise THE_LIMIT' })
+          .catch((e: unknown) => e);
+        expect(error).toMatchObject({ code: 'REQUEST_LIMIT_EXCEEDED', httpStatus: 413 });
+        expect((error as Error).message).toMatch(
+          /artifact limit\/model\.bin is larger than the limit of 100000 bytes \(97\.7 KiB\).*raise THE_LIMIT/,
+        );
+        expect(source.destroyed).toBe(true);
+        await expect(
+          store.put('limit/model.bin', Buffer.alloc(101), { maxBytes: 100 }),
+        ).rejects.toMatchObject({
+          code: 'REQUEST_LIMIT_EXCEEDED',
+        });
+        expect((await store.get('limit/model.bin')).toString()).toBe('version 1');
+        expect(await store.stat('limit/model.bin')).toEqual(previous);
+        expect(await store.list('limit')).toEqual([{ path: 'model.bin', isDir: false, size: 9 }]);
+      });
+
+      it('stores nothing when the stream fails midway, and keeps the previous artifact', async () => {
+        const broken = new Error('client went away');
+        const chunks = [pseudoRandomBytes(70_000, 6), pseudoRandomBytes(70_000, 7)];
+        await expect(store.put('failing/new.bin', failingAfter(chunks, broken))).rejects.toBe(broken);
+        expect(await store.exists('failing/new.bin')).toBe(false);
+        expect(await store.list('')).toEqual([]);
+        await store.put('failing/kept.bin', 'kept');
+        await expect(store.put('failing/kept.bin', failingAfter(chunks, broken))).rejects.toBe(broken);
+        expect((await store.get('failing/kept.bin')).toString()).toBe('kept');
+        expect(names(await store.list('failing'))).toEqual(['kept.bin']);
       });
     });
 
@@ -319,20 +393,28 @@ export function describeArtifactStoreContract(
         expect((error as Error).message).toContain(
           `artifact weights.bin changed since it was written: sha256 ${sha256('tampered content')} expected ${stored.sha256}`,
         );
-        const stream = await store.stream('weights.bin');
-        await expect(readAll(stream)).rejects.toMatchObject({
+        // Before the stream resolves: a server has not sent a byte (nor a 200) yet.
+        await expect(store.stream('weights.bin')).rejects.toMatchObject({
           code: 'INTERNAL_ERROR',
-          message: expect.stringContaining('changed since it was written'),
+          message: expect.stringContaining('artifact weights.bin changed since it was written'),
         });
       });
 
-      it('refuses a truncated large file', async () => {
-        const big = pseudoRandomBytes(1024 * 1024, 7);
+      it.each([
+        ['small', 1024 * 1024],
+        ['large (verified in a first pass)', 3 * 1024 * 1024 + 5],
+      ])('refuses a truncated or altered %s file before streaming it', async (_label, length) => {
+        const big = pseudoRandomBytes(length, 7);
         await store.put('nested/big.bin', big);
         await fixture.tamper('nested/big.bin', big.subarray(0, big.length - 1));
         await expect(store.get('nested/big.bin')).rejects.toMatchObject({ code: 'INTERNAL_ERROR' });
-        await expect(readAll(await store.stream('nested/big.bin'))).rejects.toMatchObject({
+        await expect(store.stream('nested/big.bin')).rejects.toMatchObject({ code: 'INTERNAL_ERROR' });
+        const altered = Buffer.from(big);
+        altered[length - 2] = (altered[length - 2]! + 1) % 256;
+        await fixture.tamper('nested/big.bin', altered);
+        await expect(store.stream('nested/big.bin')).rejects.toMatchObject({
           code: 'INTERNAL_ERROR',
+          message: expect.stringContaining('artifact nested/big.bin changed since it was written'),
         });
       });
 

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import {
   existsSync,
   mkdirSync,
@@ -10,7 +11,8 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { Readable } from 'node:stream';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ArtifactEntry } from '../../src/tracking/artifacts/artifact-store.js';
 import { LocalArtifactStore } from '../../src/tracking/artifacts/local-artifact-store.js';
@@ -74,6 +76,85 @@ describe('LocalArtifactStore specifics', () => {
     await store.put('t/x.bin', Buffer.alloc(1000, 1));
     await store.put('t/x.bin', Buffer.alloc(10, 2));
     expect(readdirSync(join(root, 't')).sort()).toEqual(['x.bin', 'x.bin.onset-sha256']);
+  });
+
+  it('leaves no temporary files when a streamed put is refused over maxBytes or its stream fails', async () => {
+    await store.put('t/x.bin', 'kept');
+    const over = Readable.from([Buffer.alloc(600), Buffer.alloc(600)]);
+    await expect(store.put('t/x.bin', over, { maxBytes: 1000 })).rejects.toMatchObject({
+      code: 'REQUEST_LIMIT_EXCEEDED',
+    });
+    const failing = Readable.from(
+      (async function* () {
+        yield Buffer.alloc(100);
+        throw new Error('aborted');
+      })(),
+    );
+    await expect(store.put('t/y.bin', failing)).rejects.toThrow('aborted');
+    expect(readdirSync(join(root, 't')).sort()).toEqual(['x.bin', 'x.bin.onset-sha256']);
+  });
+
+  it('keeps the previous artifact and no temporary files when the disk refuses a write midway (EFBIG, as ENOSPC)', () => {
+    // A child process under a file size limit (ulimit -f, a few MiB) stands in for a full disk: its write
+    // of a 64 MiB stream fails midway with EFBIG (Node ignores SIGXFSZ).
+    const script = join(base, 'disk-full.mjs');
+    writeFileSync(
+      script,
+      `import { readdirSync } from 'node:fs';
+import { Readable } from 'node:stream';
+const { LocalArtifactStore } = await import(process.env.STORE_MODULE);
+const store = new LocalArtifactStore(process.env.ROOT_DIR);
+await store.put('d/a.bin', 'kept');
+const chunk = Buffer.alloc(1 << 20, 1);
+let sent = 0;
+const source = new Readable({ read() { this.push(sent++ < 64 ? chunk : null); } });
+const error = await store.put('d/a.bin', source).catch((e) => e);
+const kept = (await store.get('d/a.bin')).toString();
+console.log(JSON.stringify({ code: error?.code, kept, files: readdirSync(process.env.ROOT_DIR + '/d').sort() }));
+`,
+    );
+    const child = spawnSync(
+      'sh',
+      ['-c', `ulimit -f 8192 && exec "${process.execPath}" --import tsx "${script}"`],
+      {
+        cwd: fileURLToPath(new URL('../..', import.meta.url)),
+        env: {
+          ...process.env,
+          STORE_MODULE: fileURLToPath(
+            new URL('../../src/tracking/artifacts/local-artifact-store.ts', import.meta.url),
+          ),
+          ROOT_DIR: root,
+        },
+        encoding: 'utf8',
+        timeout: 30_000,
+      },
+    );
+    expect(child.stderr).toBe('');
+    expect(JSON.parse(child.stdout)).toEqual({
+      code: 'EFBIG',
+      kept: 'kept',
+      files: ['a.bin', 'a.bin.onset-sha256'],
+    });
+  });
+
+  it('refuses a large file changed in place before streaming it, and one changed while it streams as it ends', async () => {
+    const size = 3 * 1024 * 1024;
+    await store.put('big.bin', Buffer.alloc(size, 1));
+    writeFileSync(join(root, 'big.bin'), Buffer.alloc(size, 2));
+    await expect(store.stream('big.bin')).rejects.toMatchObject({ code: 'INTERNAL_ERROR' });
+    await store.put('big.bin', Buffer.alloc(size, 1));
+    const stream = await store.stream('big.bin');
+    // Same file (inode), new bytes: only the end-of-stream check can see this one.
+    writeFileSync(join(root, 'big.bin'), Buffer.alloc(size, 3));
+    const read = async () => {
+      for await (const _chunk of stream) {
+        // drain
+      }
+    };
+    await expect(read()).rejects.toMatchObject({
+      code: 'INTERNAL_ERROR',
+      message: expect.stringContaining('artifact big.bin changed since it was written'),
+    });
   });
 
   it('refuses paths using the reserved sidecar and temporary suffixes', async () => {

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import {
   CopyObjectCommand,
   GetObjectCommand,
@@ -38,7 +39,7 @@ function keyOf(prefix: string, path: string): string {
 }
 
 /** A store on a fresh prefix of the emulator's bucket. */
-function openFresh(options: { listPageSize?: number } = {}) {
+function openFresh(options: { listPageSize?: number; spoolDirectory?: string } = {}) {
   const prefix = `runs/${randomBytes(6).toString('hex')}`;
   const store = new S3ArtifactStore(`s3://${s3.bucket}/${prefix}`, { endpoint: s3.endpoint, ...options });
   return { store, prefix };
@@ -82,6 +83,30 @@ describe('S3ArtifactStore specifics', () => {
     expect(head.Metadata?.sha256).toBe(stored.sha256);
     expect(store.rootUri).toBe(`s3://${s3.bucket}/${prefix}`);
     store.destroy();
+  });
+
+  it('spools a streamed upload and a large verified download, removing each spool file', async () => {
+    const spoolDirectory = mkdtempSync(join(tmpdir(), 'onset-s3-spool-'));
+    const { store, prefix } = openFresh({ spoolDirectory });
+    try {
+      const chunk = Buffer.alloc(256 * 1024, 9);
+      const stored = await store.put('m/weights.bin', Readable.from(Array.from({ length: 12 }, () => chunk)));
+      expect(stored.size).toBe(12 * chunk.length);
+      const head = await client.send(
+        new HeadObjectCommand({ Bucket: s3.bucket, Key: `${prefix}/m/weights.bin` }),
+      );
+      expect(head.Metadata?.sha256).toBe(stored.sha256);
+      expect(head.ContentLength).toBe(stored.size);
+      expect(readdirSync(spoolDirectory)).toEqual([]);
+      const stream = await store.stream('m/weights.bin');
+      let length = 0;
+      for await (const part of stream) length += (part as Buffer).length;
+      expect(length).toBe(stored.size);
+      expect(readdirSync(spoolDirectory)).toEqual([]);
+    } finally {
+      store.destroy();
+      rmSync(spoolDirectory, { recursive: true, force: true });
+    }
   });
 
   it('refuses an object whose metadata was replaced with a wrong sha256', async () => {

@@ -9,33 +9,35 @@
  *
  * Writes: content and sidecar go to temporary files in the target directory, synced to disk, and are
  * renamed into place, sidecar first, then the directory is synced: a reader never sees a partial file, and a
- * written artifact survives a power loss. A crash between the two renames leaves an artifact that fails
+ * written artifact survives a power loss. A stream is hashed as it is written to the temporary file; a
+ * failure (over `maxBytes`, the stream's error, a full disk) removes the temporaries and leaves the
+ * previous artifact in place. A crash between the two renames leaves an artifact that fails
  * verification (refused, never silently wrong) until it is written again. Concurrent writers of
  * one path are last-writer-wins, and a reader racing an overwrite may get a checksum refusal: retry.
  *
- * Reads: `get` and `stream` hash the content and compare it with the sidecar; a mismatch or a missing
- * sidecar is an INTERNAL_ERROR (see `checksum.ts`). `stat` reports the recorded sha256 without re-hashing.
+ * Reads: `get` and `stream` hash the content and compare it with the sidecar (`stream` before it resolves,
+ * and again as it ends); a mismatch or a missing sidecar is an INTERNAL_ERROR (see `checksum.ts`). `stat` reports the recorded sha256 without re-hashing.
  *
  * Directories exist while they hold artifacts: deleting the last artifact of a directory removes the
  * directories it leaves empty (as in S3, where directories are key prefixes).
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { Stats } from 'node:fs';
-import { lstat, open, readdir, readFile, rename, rm, rmdir, stat } from 'node:fs/promises';
+import { type FileHandle, lstat, open, readdir, readFile, rename, rm, rmdir, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { pathToFileURL } from 'node:url';
 import { invalidParameter, OnsetError } from '../../errors.js';
 import { makeDirectoryDurably, syncDirectory, writeNewFileDurably } from '../../util/atomic-file.js';
-import type { ArtifactEntry, ArtifactStore, StoredArtifact } from './artifact-store.js';
-import {
-  checksumMissing,
-  isSha256,
-  sha256Hex,
-  toBuffer,
-  verifyContent,
-  verifyingStream,
-} from './checksum.js';
+import { ContentMeter, releasingOnFailure, VERIFY_IN_MEMORY_MAX_BYTES } from './artifact-content.js';
+import type {
+  ArtifactContent,
+  ArtifactEntry,
+  ArtifactStore,
+  PutOptions,
+  StoredArtifact,
+} from './artifact-store.js';
+import { checksumMismatch, checksumMissing, isSha256, verifyContent, verifyingStream } from './checksum.js';
 import { confineToRoot, safeArtifactDirectory, safeArtifactPath } from './path-safety.js';
 
 /** Suffix of the checksum sidecar written beside each artifact file. */
@@ -74,6 +76,18 @@ async function readSidecar(file: string): Promise<string | undefined> {
   } catch (error) {
     if (errnoCode(error) === 'ENOENT') return undefined;
     throw error;
+  }
+}
+
+/** The sha256 of an open file, read from its start in 1 MiB blocks (memory stays bounded). */
+async function hashOpenFile(handle: FileHandle): Promise<string> {
+  const hash = createHash('sha256');
+  const block = Buffer.allocUnsafe(1024 * 1024);
+  for (let position = 0; ; ) {
+    const { bytesRead } = await handle.read(block, 0, block.length, position);
+    if (bytesRead === 0) return hash.digest('hex');
+    hash.update(block.subarray(0, bytesRead));
+    position += bytesRead;
   }
 }
 
@@ -157,10 +171,12 @@ export class LocalArtifactStore implements ArtifactStore {
     return { file, stats, recorded };
   }
 
-  async put(path: string, content: Buffer | Uint8Array | string): Promise<StoredArtifact> {
+  put(path: string, content: ArtifactContent, options: PutOptions = {}): Promise<StoredArtifact> {
+    return releasingOnFailure(content, () => this.write(path, content, options));
+  }
+
+  private async write(path: string, content: ArtifactContent, options: PutOptions): Promise<StoredArtifact> {
     const safe = this.safe(path);
-    const bytes = toBuffer(content);
-    const sha256 = sha256Hex(bytes);
     await this.ensureRoot();
     const file = await confineToRoot(this.rootDir, safe);
     try {
@@ -183,9 +199,11 @@ export class LocalArtifactStore implements ArtifactStore {
     const token = randomBytes(6).toString('hex');
     const temporary = `${file}.${token}${TEMPORARY_SUFFIX}`;
     const sidecarTemporary = `${file}.${token}.sha${TEMPORARY_SUFFIX}`;
+    const meter = new ContentMeter(safe, options);
     try {
-      await writeNewFileDurably(temporary, bytes);
-      await writeNewFileDurably(sidecarTemporary, `${sha256}  ${basename(file)}\n`);
+      // Hashed and counted as it is written: a stream is never held whole in memory.
+      await writeNewFileDurably(temporary, meter.chunks(content));
+      await writeNewFileDurably(sidecarTemporary, `${meter.sha256()}  ${basename(file)}\n`);
       await rename(sidecarTemporary, file + SHA256_SIDECAR_SUFFIX);
       await rename(temporary, file);
       // Both renames are entries of this directory: one sync makes them survive a power loss.
@@ -193,9 +211,11 @@ export class LocalArtifactStore implements ArtifactStore {
     } catch (error) {
       await rm(temporary, { force: true });
       await rm(sidecarTemporary, { force: true });
+      // Directories exist while they hold artifacts: a failed first write leaves none behind.
+      await this.pruneEmptyParents(file);
       throw error;
     }
-    return { path: safe, size: bytes.length, sha256 };
+    return { path: safe, size: meter.size, sha256: meter.sha256() };
   }
 
   async get(path: string, expectedSha256?: string): Promise<Buffer> {
@@ -205,11 +225,40 @@ export class LocalArtifactStore implements ArtifactStore {
     return verifyContent(safe, content, recorded, expectedSha256);
   }
 
+  /**
+   * Verified before it resolves. A small file is read, verified and streamed from memory. A larger one is
+   * hashed in a first pass and streamed in a second, both through one open descriptor, so a rename over the
+   * path in between (an overwrite) does not mix versions; a change in place between the passes shows as a
+   * changed size or mtime and is refused, and one during the second pass fails the end-of-stream check.
+   */
   async stream(path: string): Promise<Readable> {
     const safe = this.safe(path);
     const { file, recorded } = await this.fileOf(safe);
     const handle = await open(file, 'r');
-    return verifyingStream(safe, handle.createReadStream(), recorded);
+    try {
+      const before = await handle.stat();
+      if (before.size <= VERIFY_IN_MEMORY_MAX_BYTES) {
+        const content = verifyContent(safe, await handle.readFile(), recorded, undefined);
+        await handle.close();
+        return Readable.from([content], { objectMode: false });
+      }
+      const actual = await hashOpenFile(handle);
+      if (actual !== recorded) throw checksumMismatch(safe, actual, recorded);
+      const after = await handle.stat();
+      if (after.size !== before.size || after.mtimeMs !== before.mtimeMs) {
+        throw new OnsetError(
+          'INTERNAL_ERROR',
+          `artifact ${safe} changed in place while it was being verified (not by Onset, which replaces ` +
+            'files whole); refusing to return it',
+          { details: { path: safe } },
+        );
+      }
+      // The descriptor now belongs to the stream, which closes it when it ends or is destroyed.
+      return verifyingStream(safe, handle.createReadStream({ start: 0 }), recorded);
+    } catch (error) {
+      await handle.close();
+      throw error;
+    }
   }
 
   async stat(path: string): Promise<StoredArtifact> {

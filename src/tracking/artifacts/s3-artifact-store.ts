@@ -3,10 +3,11 @@
  *
  * Layout: artifact `a/b.txt` is the object `<prefix>/a/b.txt`; its sha256 (hex) is the object's user
  * metadata `sha256` (header `x-amz-meta-sha256`). A single PutObject is atomic in S3, so content and
- * checksum always arrive together; `get` and `stream` re-hash the body and refuse a mismatch, or an object
- * without the metadata (written by another tool), with INTERNAL_ERROR (see `checksum.ts`). Objects are
- * limited to S3's single-PUT maximum (5 GB). Directories are key prefixes: they exist while they hold
- * objects, and `list` uses the delimiter `/` with ListObjectsV2 pagination.
+ * checksum always arrive together; a stream is spooled to a local temporary file while hashed, then sent
+ * in that single PUT (see `write`). `get` and `stream` re-hash the body and refuse a mismatch, or an object
+ * without the metadata (written by another tool), with INTERNAL_ERROR (see `checksum.ts`); `stream` before
+ * it resolves. Objects are limited to S3's single-PUT maximum (5 GiB). Directories are key prefixes: they
+ * exist while they hold objects, and `list` uses the delimiter `/` with ListObjectsV2 pagination.
  *
  * Configuration comes in the options (the platform passes `OnsetConfig.s3Endpoint`, i.e.
  * `ONSET_S3_ENDPOINT`): with an endpoint, path-style addressing and SDK-computed checksums only when
@@ -15,6 +16,9 @@
  * config files, ...), not by Onset's configuration; with no region anywhere, `us-east-1`.
  */
 
+import { createReadStream } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { Readable } from 'node:stream';
 import {
   DeleteObjectCommand,
@@ -29,21 +33,31 @@ import {
   type S3ClientConfig,
 } from '@aws-sdk/client-s3';
 import { invalidParameter, OnsetError } from '../../errors.js';
-import type { ArtifactEntry, ArtifactStore, StoredArtifact } from './artifact-store.js';
 import {
-  checksumMissing,
-  isSha256,
-  sha256Hex,
-  toBuffer,
-  verifyContent,
-  verifyingStream,
-} from './checksum.js';
+  ContentMeter,
+  readSpooled,
+  releasingOnFailure,
+  spool,
+  VERIFY_IN_MEMORY_MAX_BYTES,
+} from './artifact-content.js';
+import type {
+  ArtifactContent,
+  ArtifactEntry,
+  ArtifactStore,
+  PutOptions,
+  StoredArtifact,
+} from './artifact-store.js';
+import { checksumMismatch, checksumMissing, isSha256, verifyContent, verifyingStream } from './checksum.js';
 import { safeArtifactDirectory, safeArtifactPath } from './path-safety.js';
 
 /** The user-metadata key holding the sha256 (sent as the `x-amz-meta-sha256` header). */
 export const SHA256_METADATA_KEY = 'sha256';
 
 const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+/** S3's largest object in a single PUT (5 GiB), which is how this store writes. */
+const SINGLE_PUT_MAX_BYTES = 5 * 1024 ** 3;
+const SINGLE_PUT_HINT =
+  "that is S3's largest single PUT, which this store uses so that an object and its sha256 arrive together";
 /** DeleteObjects takes at most this many keys per call. */
 const DELETE_BATCH = 1000;
 
@@ -58,6 +72,11 @@ export interface S3ArtifactStoreOptions {
   readonly credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string };
   /** Keys per ListObjectsV2 page (MaxKeys), 1-1000; default 1000. Small values exercise pagination. */
   readonly listPageSize?: number;
+  /**
+   * Where a streamed upload, and a large download being verified, are spooled (temporary files, removed
+   * after use); default the system's temporary folder (`TMPDIR`). Point it at a disk if that is a tmpfs.
+   */
+  readonly spoolDirectory?: string;
 }
 
 /** Splits `s3://bucket/prefix` into a bucket and a canonical prefix ('' for the bucket root). */
@@ -117,6 +136,7 @@ export class S3ArtifactStore implements ArtifactStore {
   private readonly client: S3Client;
   private readonly endpointLabel: string;
   private readonly listPageSize: number;
+  private readonly spoolDirectory: string;
 
   constructor(uri: string, options: S3ArtifactStoreOptions = {}) {
     const { bucket, prefix } = parseS3Uri(uri);
@@ -130,6 +150,7 @@ export class S3ArtifactStore implements ArtifactStore {
       throw invalidParameter(`listPageSize must be an integer from 1 to 1000, got ${pageSize}`);
     }
     this.listPageSize = pageSize;
+    this.spoolDirectory = options.spoolDirectory ?? tmpdir();
     this.endpointLabel = options.client ? 'the given S3 client' : String(config.endpoint ?? 'AWS S3');
   }
 
@@ -188,17 +209,52 @@ export class S3ArtifactStore implements ArtifactStore {
     );
   }
 
-  async put(path: string, content: Buffer | Uint8Array | string): Promise<StoredArtifact> {
+  put(path: string, content: ArtifactContent, options: PutOptions = {}): Promise<StoredArtifact> {
+    return releasingOnFailure(content, () => this.write(path, content, options));
+  }
+
+  private async write(path: string, content: ArtifactContent, options: PutOptions): Promise<StoredArtifact> {
     const safe = safeArtifactPath(path);
-    const bytes = toBuffer(content);
-    const sha256 = sha256Hex(bytes);
+    const limit =
+      (options.maxBytes ?? Number.POSITIVE_INFINITY) <= SINGLE_PUT_MAX_BYTES
+        ? options
+        : { maxBytes: SINGLE_PUT_MAX_BYTES, raiseLimitHint: SINGLE_PUT_HINT };
+    const meter = new ContentMeter(safe, limit);
+    if (!(content instanceof Readable)) {
+      const bytes = meter.whole(content);
+      await this.putObject(safe, bytes, meter.size, meter.sha256());
+      return { path: safe, size: meter.size, sha256: meter.sha256() };
+    }
+    // Why not a multipart upload (@aws-sdk/lib-storage's Upload): the sha256 goes in the object's metadata,
+    // which S3 takes only when an upload starts, and a multipart upload's own SHA256 checksum is a checksum
+    // of the parts' checksums, not the object's sha256. Adding the metadata afterwards needs a copy: twice
+    // the writes, and a moment where the object has none. So a stream is spooled to a local file while
+    // hashed (bounded memory), then sent in one PutObject with its sha256: content and checksum still
+    // arrive together, atomically, as for bytes.
+    const spooled = await spool(this.spoolDirectory, meter, content);
+    const body = createReadStream(spooled);
+    try {
+      await this.putObject(safe, body, meter.size, meter.sha256());
+    } finally {
+      body.destroy();
+      await rm(spooled, { force: true });
+    }
+    return { path: safe, size: meter.size, sha256: meter.sha256() };
+  }
+
+  private async putObject(
+    safe: string,
+    body: Buffer | Readable,
+    size: number,
+    sha256: string,
+  ): Promise<void> {
     try {
       await this.client.send(
         new PutObjectCommand({
           Bucket: this.bucket,
           Key: this.key(safe),
-          Body: bytes,
-          ContentLength: bytes.length,
+          Body: body,
+          ContentLength: size,
           ContentType: 'application/octet-stream',
           Metadata: { [SHA256_METADATA_KEY]: sha256 },
         }),
@@ -206,7 +262,6 @@ export class S3ArtifactStore implements ArtifactStore {
     } catch (error) {
       throw this.failure(error, 'write', safe);
     }
-    return { path: safe, size: bytes.length, sha256 };
   }
 
   private async getObject(safe: string) {
@@ -222,28 +277,55 @@ export class S3ArtifactStore implements ArtifactStore {
       if (!(output.Body instanceof Readable)) {
         throw new OnsetError('INTERNAL_ERROR', `S3 returned no readable body for artifact ${safe}`);
       }
-      return { body: output.Body, recorded };
+      return { body: output.Body, recorded, size: output.ContentLength };
     } catch (error) {
       throw this.failure(error, 'read', safe);
     }
   }
 
-  async get(path: string, expectedSha256?: string): Promise<Buffer> {
-    const safe = safeArtifactPath(path);
-    const { body, recorded } = await this.getObject(safe);
+  /** The whole body of an object, failures mapped. */
+  private async readBody(safe: string, body: Readable): Promise<Buffer> {
     const chunks: Buffer[] = [];
     try {
       for await (const chunk of body) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk));
     } catch (error) {
       throw this.failure(error, 'read', safe);
     }
-    return verifyContent(safe, Buffer.concat(chunks), recorded, expectedSha256);
+    return Buffer.concat(chunks);
   }
 
-  async stream(path: string): Promise<Readable> {
+  async get(path: string, expectedSha256?: string): Promise<Buffer> {
     const safe = safeArtifactPath(path);
     const { body, recorded } = await this.getObject(safe);
-    return verifyingStream(safe, body, recorded);
+    return verifyContent(safe, await this.readBody(safe, body), recorded, expectedSha256);
+  }
+
+  /**
+   * Verified before it resolves. A small object is read, verified and streamed from memory; a larger one is
+   * spooled to a local temporary file while hashed, then streamed from that file, so what is sent is exactly
+   * what was verified, in bounded memory and with one GET (a second GET would download it twice and could
+   * meet a newer version).
+   */
+  async stream(path: string): Promise<Readable> {
+    const safe = safeArtifactPath(path);
+    const { body, recorded, size } = await this.getObject(safe);
+    if (size !== undefined && size <= VERIFY_IN_MEMORY_MAX_BYTES) {
+      const content = verifyContent(safe, await this.readBody(safe, body), recorded, undefined);
+      return Readable.from([content], { objectMode: false });
+    }
+    const meter = new ContentMeter(safe);
+    let spooled: string;
+    try {
+      spooled = await spool(this.spoolDirectory, meter, body);
+    } catch (error) {
+      throw this.failure(error, 'read', safe);
+    }
+    if (meter.sha256() !== recorded) {
+      await rm(spooled, { force: true });
+      throw checksumMismatch(safe, meter.sha256(), recorded);
+    }
+    // The second guard stays: it would catch a spool file changed on the local disk in between.
+    return verifyingStream(safe, await readSpooled(spooled), recorded);
   }
 
   async stat(path: string): Promise<StoredArtifact> {

@@ -11,6 +11,8 @@ export interface MlflowApiOptions {
   readonly tracking: TrackingStore;
   readonly registry: RegistryStore;
   readonly artifacts: ArtifactStore;
+  /** Largest artifact upload, in bytes (default 512 MiB). */
+  readonly artifactUploadLimit?: number;
 }
 
 /**
