@@ -12,6 +12,24 @@ export function joinUri(root: string, path: string): string {
   return path === '' ? root : `${root.replace(/\/+$/, '')}/${path}`;
 }
 
+const HAS_SCHEME = /^[a-z][a-z0-9+.-]*:/i;
+
+/**
+ * How a store keeps an artifact location: relative to the artifact root when it is under it (`1`,
+ * `1/<run id>/artifacts`; the root itself is `''`), so a home can be moved, copied or restored elsewhere
+ * and still find its artifacts; as given otherwise (locations made before they had to be under the root).
+ */
+export function storedLocation(root: string, uri: string): string {
+  const base = root.replace(/\/+$/, '');
+  if (uri === base) return '';
+  return uri.startsWith(`${base}/`) ? uri.slice(base.length + 1) : uri;
+}
+
+/** The URI of a stored location (see `storedLocation`): a relative one is under today's artifact root. */
+export function resolvedLocation(root: string, stored: string): string {
+  return HAS_SCHEME.test(stored) ? stored : joinUri(root.replace(/\/+$/, ''), stored);
+}
+
 /** Where a run's artifacts are inside the artifact store (its artifact URI relative to the store root). */
 export function runArtifactPrefix(artifacts: ArtifactStore, artifactUri: string): string {
   const root = artifacts.rootUri.replace(/\/+$/, '');

@@ -705,6 +705,10 @@ export function describeTrackingStoreContract(name: string, open: () => Promise<
         expect(ids(await search('attributes.end_time < 3000', ['run_name']))).toEqual(['alpha', 'beta']);
         expect(ids(await search('attributes.created = 1000'))).toEqual(['alpha']);
         expect(ids(await search("attributes.artifact_uri LIKE '%artifacts'"))).toHaveLength(5);
+        // The URI the run answers with (its stored location is relative to the artifact root).
+        expect(ids(await search(`attributes.artifact_uri = '${runs.alpha!.info.artifactUri}'`))).toEqual([
+          'alpha',
+        ]);
       });
 
       it('orders by metrics (NaN, then missing, last), params, tags and attributes', async () => {

@@ -68,7 +68,10 @@ describe('PostgreSQL store specifics', () => {
     const tracking = (await other.query('SELECT name FROM onset_tracking_migrations')).rows;
     const pipelines = (await other.query('SELECT name FROM onset_pipelines_migrations')).rows;
     await other.end();
-    expect(tracking).toEqual([{ name: '0001_tracking_and_registry_tables' }]);
+    expect(tracking).toEqual([
+      { name: '0001_tracking_and_registry_tables' },
+      { name: '0002_relative_artifact_locations' },
+    ]);
     expect(pipelines).toEqual([{ name: '0001_pipeline_runs_and_schedules' }, { name: '0002_owner_started' }]);
   });
 

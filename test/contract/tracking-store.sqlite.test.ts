@@ -60,12 +60,14 @@ describe('SQLite store specifics', () => {
     await database.close();
     const second = await openStore(`sqlite:${path}`, { artifactRoot: 'file:///second' });
     expect((await second.tracking.getExperiment(id)).name).toBe('kept');
-    expect((await second.tracking.getExperiment('0')).artifactLocation).toBe('file:///first/0');
+    // Locations are kept relative to the artifact root: they follow the root the store is opened with.
+    expect((await second.tracking.getExperiment('0')).artifactLocation).toBe('file:///second/0');
     await second.close();
     const raw = new Database(path);
     expect(raw.pragma('journal_mode', { simple: true })).toBe('wal');
     expect(raw.prepare('SELECT name FROM onset_tracking_migrations').all()).toEqual([
       { name: '0001_tracking_and_registry_tables' },
+      { name: '0002_relative_artifact_locations' },
     ]);
     expect(raw.prepare('SELECT name FROM onset_pipelines_migrations').all()).toEqual([
       { name: '0001_pipeline_runs_and_schedules' },

@@ -44,9 +44,17 @@ const LEGACY_TABLES: Readonly<Record<string, number>> = {
 const MIGRATION_TABLES = ['onset_tracking_migrations', 'onset_pipelines_migrations'];
 /** Columns later migrations add: null in the rows the older Onset wrote. */
 const ADDED_COLUMNS: Readonly<Record<string, readonly string[]>> = { pipeline_runs: ['owner_started'] };
+/** Columns a later migration made relative to the artifact root (see `storedLocation`). */
+const RELATIVE_COLUMNS: Readonly<Record<string, string>> = {
+  experiments: 'artifact_location',
+  runs: 'artifact_uri',
+};
 
-/** The rows as the older Onset had them: each added column checked to be null, then left out. */
-function asLegacy(rows: Record<string, unknown[]>): Record<string, unknown[]> {
+/**
+ * The rows as the older Onset had them: each added column checked to be null, then left out; each
+ * relative location checked to be relative, then put back under the root the older Onset used.
+ */
+function asLegacy(rows: Record<string, unknown[]>, oldRoot: string): Record<string, unknown[]> {
   return Object.fromEntries(
     Object.entries(rows).map(([table, list]) => [
       table,
@@ -55,6 +63,11 @@ function asLegacy(rows: Record<string, unknown[]>): Record<string, unknown[]> {
         for (const column of ADDED_COLUMNS[table] ?? []) {
           expect(copy[column], `${table}.${column}`).toBeNull();
           delete copy[column];
+        }
+        const relative = RELATIVE_COLUMNS[table];
+        if (relative !== undefined) {
+          expect(copy[relative], `${table}.${relative}`).not.toMatch(/^[a-z]+:/);
+          copy[relative] = `${oldRoot}/${String(copy[relative])}`;
         }
         return copy;
       }),
@@ -99,11 +112,21 @@ function describeLegacyHome(
 
       const stores = await openStore(raw.uri, { artifactRoot: 'file:///new-root' });
       const opened = await snapshot(raw, Object.keys(LEGACY_TABLES));
-      expect(asLegacy(opened)).toEqual(legacy);
+      const oldRoot = String(
+        (
+          legacy.experiments!.find(
+            (row) => Number((row as { experiment_id: unknown }).experiment_id) === 0,
+          ) as {
+            artifact_location: string;
+          }
+        ).artifact_location,
+      ).replace(/\/0$/, '');
+      expect(asLegacy(opened, oldRoot)).toEqual(legacy);
       expect(await raw.tables()).not.toContain('onset_schema_migrations');
       const history = await snapshot(raw, MIGRATION_TABLES);
       expect(history.onset_tracking_migrations).toMatchObject([
         { name: '0001_tracking_and_registry_tables' },
+        { name: '0002_relative_artifact_locations' },
       ]);
       expect(history.onset_pipelines_migrations).toMatchObject([
         { name: '0001_pipeline_runs_and_schedules' },
@@ -111,8 +134,9 @@ function describeLegacyHome(
       ]);
       expect(await raw.schema()).toEqual(await (await fresh()).schema());
 
-      // What the home holds, through the stores.
+      // What the home holds, through the stores: its artifacts where its artifact root is now.
       const experiment = await stores.tracking.getExperimentByName(MODEL);
+      expect(experiment.artifactLocation).toBe(`file:///new-root/${experiment.experimentId}`);
       const runs = await stores.tracking.searchRuns({ experimentIds: [experiment.experimentId] });
       expect(runs.items.map((run) => run.info.runName).sort()).toEqual(
         expect.arrayContaining(['first-linear', 'no-intercept']),

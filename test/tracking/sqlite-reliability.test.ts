@@ -60,6 +60,7 @@ describe('SQLite store reliability', () => {
     const raw = new Database(path, { readonly: true });
     expect(raw.prepare('SELECT name FROM onset_tracking_migrations').all()).toEqual([
       { name: '0001_tracking_and_registry_tables' },
+      { name: '0002_relative_artifact_locations' },
     ]);
     expect(raw.prepare('SELECT name FROM onset_pipelines_migrations').all()).toEqual([
       { name: '0001_pipeline_runs_and_schedules' },

@@ -1,12 +1,12 @@
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import { ddlMigration, type MigrationSet } from '../../store/migrations.js';
-import { joinUri } from '../artifact-paths.js';
 import type { TrackingTables } from './schema.js';
 
 /**
  * The tracking and registry tables' migrations, recorded in `onset_tracking_migrations`. The first one
  * creates the tables and MLflow's Default experiment, whose artifacts go under `artifactRoot` (or adopts
- * the tables an older Onset made: its schema version 1).
+ * the tables an older Onset made: its schema version 1). The second stores artifact locations relative to
+ * the artifact root (see `storedLocation`), so that a home keeps working after it is moved or restored.
  */
 export function trackingMigrations(options: { readonly artifactRoot: string }): MigrationSet {
   return {
@@ -123,21 +123,58 @@ export function trackingMigrations(options: { readonly artifactRoot: string }): 
               reason TEXT NOT NULL)`,
           'CREATE INDEX model_version_stage_transitions_version ON model_version_stage_transitions (name, version)',
         ],
-        seed: (db) => createDefaultExperiment(db.withTables<TrackingTables>(), options.artifactRoot),
+        seed: (db) => createDefaultExperiment(db.withTables<TrackingTables>()),
       }),
+      '0002_relative_artifact_locations': {
+        up: (db) => relativizeArtifactLocations(db.withTables<TrackingTables>(), options.artifactRoot),
+      },
     },
   };
 }
 
-/** MLflow's default experiment: id 0, named "Default", created with the store. */
-async function createDefaultExperiment(db: Kysely<TrackingTables>, artifactRoot: string): Promise<void> {
+/**
+ * Rewrites the absolute artifact locations of experiments and runs under the artifact root as relative
+ * ones. The root is today's, and the one the Default experiment (`<root>/0`) was made under, which is where
+ * a home that was moved before this migration kept its artifacts.
+ */
+async function relativizeArtifactLocations(db: Kysely<TrackingTables>, artifactRoot: string): Promise<void> {
+  const roots = new Set([artifactRoot.replace(/\/+$/, '')]);
+  const first = await db
+    .selectFrom('experiments')
+    .select('artifact_location')
+    .where('experiment_id', '=', 0)
+    .executeTakeFirst();
+  if (first?.artifact_location.endsWith('/0')) roots.add(first.artifact_location.slice(0, -2));
+  for (const root of roots) {
+    const prefix = `${root}/`;
+    const start = prefix.length + 1;
+    await db
+      .updateTable('experiments')
+      .set({ artifact_location: sql<string>`substr(artifact_location, ${start})` })
+      .where(sql<boolean>`substr(artifact_location, 1, ${prefix.length}) = ${prefix}`)
+      .execute();
+    await db
+      .updateTable('experiments')
+      .set({ artifact_location: '' })
+      .where('artifact_location', '=', root)
+      .execute();
+    await db
+      .updateTable('runs')
+      .set({ artifact_uri: sql<string>`substr(artifact_uri, ${start})` })
+      .where(sql<boolean>`substr(artifact_uri, 1, ${prefix.length}) = ${prefix}`)
+      .execute();
+  }
+}
+
+/** MLflow's default experiment: id 0, named "Default", created with the store, its artifacts in `<root>/0`. */
+async function createDefaultExperiment(db: Kysely<TrackingTables>): Promise<void> {
   const now = Date.now();
   await db
     .insertInto('experiments')
     .values({
       experiment_id: 0,
       name: 'Default',
-      artifact_location: joinUri(artifactRoot, '0'),
+      artifact_location: '0',
       lifecycle_stage: 'active',
       creation_time: now,
       last_update_time: now,

@@ -2,7 +2,9 @@
  * Rows → entities. Rows are what the database returns (see `schema.ts`); entities are the readonly domain
  * objects of `../entities.ts`.
  */
+
 import type { Selectable } from 'kysely';
+import { resolvedLocation } from '../artifact-paths.js';
 import type {
   Experiment,
   LifecycleStage,
@@ -33,11 +35,12 @@ export type RegisteredModelRow = Selectable<RegisteredModelsTable>;
 export type ModelVersionRow = Selectable<ModelVersionsTable>;
 export type StageTransitionRow = Selectable<StageTransitionsTable>;
 
-export function experimentToEntity(row: ExperimentRow, tags: readonly Tag[]): Experiment {
+/** An experiment; `root` is the artifact root its relative location is under (see `storedLocation`). */
+export function experimentToEntity(row: ExperimentRow, tags: readonly Tag[], root: string): Experiment {
   return {
     experimentId: String(row.experiment_id),
     name: row.name,
-    artifactLocation: row.artifact_location,
+    artifactLocation: resolvedLocation(root, row.artifact_location),
     lifecycleStage: row.lifecycle_stage as LifecycleStage,
     creationTime: Number(row.creation_time),
     lastUpdateTime: Number(row.last_update_time),
@@ -45,7 +48,8 @@ export function experimentToEntity(row: ExperimentRow, tags: readonly Tag[]): Ex
   };
 }
 
-export function runInfoToEntity(row: RunRow): RunInfo {
+/** A run's info; `root` is the artifact root its relative artifact URI is under. */
+export function runInfoToEntity(row: RunRow, root: string): RunInfo {
   return {
     runId: row.run_uuid,
     runName: row.name,
@@ -54,7 +58,7 @@ export function runInfoToEntity(row: RunRow): RunInfo {
     status: row.status as RunStatus,
     startTime: Number(row.start_time),
     endTime: row.end_time === null ? null : Number(row.end_time),
-    artifactUri: row.artifact_uri,
+    artifactUri: resolvedLocation(root, row.artifact_uri),
     lifecycleStage: row.lifecycle_stage as LifecycleStage,
   };
 }

@@ -10,7 +10,7 @@ import {
   toPage,
 } from '../../store/paging.js';
 import { currentProcess, type OwnerProcess, processIsAlive } from '../../util/process.js';
-import { checkArtifactLocation, joinUri } from '../artifact-paths.js';
+import { checkArtifactLocation, joinUri, resolvedLocation, storedLocation } from '../artifact-paths.js';
 import {
   type Experiment,
   type Metric,
@@ -114,8 +114,11 @@ function lifecycleCondition(
 const RUN_START_TIME = { column: sql.ref('r.start_time'), type: 'number' } as const;
 const RUN_ID = { column: sql.ref('r.run_uuid'), type: 'string' } as const;
 
-/** searchRuns: attributes (with MLflow's synonyms), params, tags and latest metrics. */
-export const RUN_SEARCH: SearchSpec = {
+/**
+ * searchRuns: attributes (with MLflow's synonyms), params, tags and latest metrics. `artifact_uri` compares
+ * as the URI the runs answer with: a stored relative location is under `artifactRoot`.
+ */
+export const runSearch = (artifactRoot: string): SearchSpec => ({
   target: 'runs',
   attributes: {
     run_id: RUN_ID,
@@ -126,7 +129,11 @@ export const RUN_SEARCH: SearchSpec = {
     start_time: RUN_START_TIME,
     created: RUN_START_TIME,
     end_time: { column: sql.ref('r.end_time'), type: 'number' },
-    artifact_uri: { column: sql.ref('r.artifact_uri'), type: 'string' },
+    artifact_uri: {
+      column: sql`(CASE WHEN r.artifact_uri LIKE '%:%' THEN r.artifact_uri
+        ELSE ${`${artifactRoot.replace(/\/+$/, '')}/`} || r.artifact_uri END)`,
+      type: 'string',
+    },
     lifecycle_stage: { column: sql.ref('r.lifecycle_stage'), type: 'string' },
     experiment_id: { column: sql.ref('r.experiment_id'), type: 'number' },
   },
@@ -139,7 +146,7 @@ export const RUN_SEARCH: SearchSpec = {
     table: 'latest_metrics',
     correlate: (alias) => sql<boolean>`${sql.ref(`${alias}.run_uuid`)} = r.run_uuid`,
   },
-};
+});
 
 const EXPERIMENT_CREATION_TIME = { column: sql.ref('e.creation_time'), type: 'number' } as const;
 const EXPERIMENT_LAST_UPDATE_TIME = { column: sql.ref('e.last_update_time'), type: 'number' } as const;
@@ -175,6 +182,7 @@ export class SqlTrackingStore implements TrackingStore {
   readonly #database: SqlDatabase<TrackingTables>;
   readonly #db: Kysely<TrackingTables>;
   readonly #artifactRoot: string;
+  readonly #runSearch: SearchSpec;
   readonly #parser: SearchParser;
   readonly #owner: OwnerProcess | null;
   readonly #host: string;
@@ -184,6 +192,7 @@ export class SqlTrackingStore implements TrackingStore {
     this.#database = database;
     this.#db = database.db;
     this.#artifactRoot = options.artifactRoot;
+    this.#runSearch = runSearch(options.artifactRoot);
     this.#parser = options.parser;
     this.#host = options.host ?? hostname();
     this.#owner =
@@ -208,7 +217,9 @@ export class SqlTrackingStore implements TrackingStore {
           .insertInto('experiments')
           .values({
             name: input.name,
-            artifact_location: input.artifactLocation ?? '',
+            artifact_location: input.artifactLocation
+              ? storedLocation(this.#artifactRoot, input.artifactLocation)
+              : '',
             lifecycle_stage: 'active',
             creation_time: now,
             last_update_time: now,
@@ -218,7 +229,7 @@ export class SqlTrackingStore implements TrackingStore {
         if (!input.artifactLocation) {
           await trx
             .updateTable('experiments')
-            .set({ artifact_location: joinUri(this.#artifactRoot, String(id)) })
+            .set({ artifact_location: String(id) })
             .where('experiment_id', '=', id)
             .execute();
         }
@@ -413,7 +424,10 @@ export class SqlTrackingStore implements TrackingStore {
           status: 'RUNNING',
           start_time: startTime,
           end_time: null,
-          artifact_uri: joinUri(experiment.artifact_location, `${runId}/artifacts`),
+          artifact_uri: storedLocation(
+            this.#artifactRoot,
+            joinUri(resolvedLocation(this.#artifactRoot, experiment.artifact_location), `${runId}/artifacts`),
+          ),
           lifecycle_stage: 'active',
           deleted_time: null,
         })
@@ -460,7 +474,7 @@ export class SqlTrackingStore implements TrackingStore {
       if (Object.keys(changes).length > 0) {
         await trx.updateTable('runs').set(changes).where('run_uuid', '=', runId).execute();
       }
-      return runInfoToEntity({ ...row, ...changes });
+      return runInfoToEntity({ ...row, ...changes }, this.#artifactRoot);
     });
   }
 
@@ -545,9 +559,9 @@ export class SqlTrackingStore implements TrackingStore {
     const orderBy = query.orderBy?.length ? this.#parser.parseOrderBy('runs', query.orderBy) : [];
     const conditions = [
       lifecycleCondition(sql.ref('r.lifecycle_stage'), query.viewType),
-      ...compileFilter(this.#database, RUN_SEARCH, filter),
+      ...compileFilter(this.#database, this.#runSearch, filter),
     ];
-    const order = compileOrderBy(this.#database, RUN_SEARCH, orderBy);
+    const order = compileOrderBy(this.#database, this.#runSearch, orderBy);
     if (experimentIds.length === 0) return { items: [], nextPageToken: null };
     const terms = [...order.terms];
     if (!order.attributes.has(RUN_START_TIME)) terms.push(sql`r.start_time DESC`);
@@ -634,7 +648,9 @@ export class SqlTrackingStore implements TrackingStore {
         tags.set(id, list);
       }
     }
-    return rows.map((row) => experimentToEntity(row, tags.get(Number(row.experiment_id)) ?? []));
+    return rows.map((row) =>
+      experimentToEntity(row, tags.get(Number(row.experiment_id)) ?? [], this.#artifactRoot),
+    );
   }
 
   async #runRow(db: Kysely<TrackingTables>, runId: string): Promise<RunRow> {
@@ -690,7 +706,10 @@ export class SqlTrackingStore implements TrackingStore {
       for (const param of params) data.get(param.run_uuid)?.params.push(tagToEntity(param));
       for (const tag of tags) data.get(tag.run_uuid)?.tags.push(tagToEntity(tag));
     }
-    return rows.map((row) => ({ info: runInfoToEntity(row), data: data.get(row.run_uuid)! }));
+    return rows.map((row) => ({
+      info: runInfoToEntity(row, this.#artifactRoot),
+      data: data.get(row.run_uuid)!,
+    }));
   }
 
   /** Params are write-once: insert the new keys, then compare every key's stored value with the given one. */
