@@ -37,6 +37,12 @@ describe('resolveConfig', () => {
     expect(resolveConfig({}, { ONSET_RATE_LIMIT: '120' }).rateLimitPerMinute).toBe(120);
   });
 
+  it('reads the request timeout', () => {
+    expect(resolveConfig({}, {}).requestTimeoutMs).toBe(30_000);
+    expect(resolveConfig({}, { ONSET_REQUEST_TIMEOUT: '0' }).requestTimeoutMs).toBe(0);
+    expect(() => resolveConfig({}, { ONSET_REQUEST_TIMEOUT: '30s' })).toThrow(/ONSET_REQUEST_TIMEOUT/);
+  });
+
   it('names the variable and the value it refuses', () => {
     expect(() => resolveConfig({}, { ONSET_PORT: 'http' })).toThrow(
       /ONSET_PORT must be a port number from 0 to 65535, got "http"/,

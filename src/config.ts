@@ -32,6 +32,11 @@ export interface OnsetConfig {
   readonly batchLimit: number;
   /** The labelled CSV `onset up` trains on when there is no Production model (default: the built-in data). */
   readonly data: string | undefined;
+  /**
+   * Time to receive a whole request, headers and body (ms); 0 turns it off. A connection still sending
+   * one when it runs out gets 408 and is closed.
+   */
+  readonly requestTimeoutMs: number;
 }
 
 /** What `onset up` and `onset serve` serve unless told otherwise. */
@@ -87,5 +92,6 @@ export function resolveConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = 
     ),
     batchLimit: Math.max(1, nonNegativeInteger('ONSET_BATCH_LIMIT', env.ONSET_BATCH_LIMIT ?? 1000)),
     data: flags.data ?? (env.ONSET_DATA || undefined),
+    requestTimeoutMs: nonNegativeInteger('ONSET_REQUEST_TIMEOUT', env.ONSET_REQUEST_TIMEOUT ?? 30_000),
   };
 }

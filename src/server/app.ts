@@ -29,6 +29,8 @@ export interface AppOptions {
   readonly logger?: boolean;
   /** Largest JSON body accepted, in bytes (default 16 MiB). */
   readonly bodyLimit?: number;
+  /** Time to receive a whole request (ms, default 30 s; 0: none); see `requestTimeouts`. */
+  readonly requestTimeoutMs?: number;
   /** Serves the pipeline API (`/api/onset/...`) when given. */
   readonly pipelines?: { readonly service: PipelineService; readonly store: PipelineStore };
   /** Serves the prediction API (`/predict`, `/ready`, `/model`, ...) when given. */
@@ -62,6 +64,20 @@ const API_TAGS = [
 const RECORD_BODY_LIMIT = 64 * 1024;
 
 /**
+ * Fastify's request timeout (0, none, by default) and how often Node's http server checks it: every 30 s
+ * by default, which would let a stalled request live 30 s past its timeout. Checking each second (walking
+ * the connection list, a cheap native call) closes it between `ms` and `ms` + 1 s; the headers must
+ * arrive within min(`ms`, 60 s), Node's default.
+ */
+function requestTimeouts(ms: number) {
+  if (ms === 0) return { requestTimeout: 0 };
+  return {
+    requestTimeout: ms,
+    http: { requestTimeout: ms, connectionsCheckingInterval: Math.min(1_000, ms) },
+  };
+}
+
+/**
  * The Onset HTTP server: one Fastify app composing the capabilities (tracking and registry, pipelines,
  * predictions). Every route declares its schemas, access policy and tags (see `http/route.ts`), which
  * give its validation, its access check and its place in `/docs`. Every error is MLflow's
@@ -76,6 +92,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     // Without request logging a child logger per request (to bind its id) is pure cost: log on the app's.
     childLoggerFactory: (logger) => logger,
     bodyLimit: options.bodyLimit ?? 16 * 1024 * 1024,
+    ...requestTimeouts(options.requestTimeoutMs ?? 30_000),
   });
   const metrics = options.metrics ?? new OnsetMetrics();
   // Every route's body, query and params are checked against its schema by one strict validator; a

@@ -68,6 +68,7 @@ export async function startServer(
       logger: options.logger ?? true,
       metrics,
       rateLimitPerMinute: config.rateLimitPerMinute,
+      requestTimeoutMs: config.requestTimeoutMs,
       serving: { live, batchLimit: config.batchLimit, apiKey: config.apiKey },
       ...(pipelines ? { pipelines: { service: pipelines.service, store: stores.pipelines } } : {}),
     });
