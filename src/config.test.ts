@@ -37,9 +37,18 @@ describe('resolveConfig', () => {
     expect(resolveConfig({}, { ONSET_RATE_LIMIT: '120' }).rateLimitPerMinute).toBe(120);
   });
 
-  it('reads the request timeout', () => {
-    expect(resolveConfig({}, {}).requestTimeoutMs).toBe(30_000);
-    expect(resolveConfig({}, { ONSET_REQUEST_TIMEOUT: '0' }).requestTimeoutMs).toBe(0);
+  it('reads the request timeout, and the batch turns and queue', () => {
+    expect(resolveConfig({}, {})).toMatchObject({
+      requestTimeoutMs: 30_000,
+      batchConcurrency: 2,
+      batchQueue: 8,
+    });
+    expect(
+      resolveConfig(
+        {},
+        { ONSET_REQUEST_TIMEOUT: '0', ONSET_BATCH_CONCURRENCY: '0', ONSET_BATCH_QUEUE: '100' },
+      ),
+    ).toMatchObject({ requestTimeoutMs: 0, batchConcurrency: 1, batchQueue: 100 });
     expect(() => resolveConfig({}, { ONSET_REQUEST_TIMEOUT: '30s' })).toThrow(/ONSET_REQUEST_TIMEOUT/);
   });
 

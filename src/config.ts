@@ -37,6 +37,10 @@ export interface OnsetConfig {
    * one when it runs out gets 408 and is closed.
    */
   readonly requestTimeoutMs: number;
+  /** Batches and explanations worked on at once; more wait in a queue (`batchQueue`). */
+  readonly batchConcurrency: number;
+  /** Batches and explanations let in beyond those, to send their body and wait for a turn; more get 503. */
+  readonly batchQueue: number;
 }
 
 /** What `onset up` and `onset serve` serve unless told otherwise. */
@@ -93,5 +97,10 @@ export function resolveConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = 
     batchLimit: Math.max(1, nonNegativeInteger('ONSET_BATCH_LIMIT', env.ONSET_BATCH_LIMIT ?? 1000)),
     data: flags.data ?? (env.ONSET_DATA || undefined),
     requestTimeoutMs: nonNegativeInteger('ONSET_REQUEST_TIMEOUT', env.ONSET_REQUEST_TIMEOUT ?? 30_000),
+    batchConcurrency: Math.max(
+      1,
+      nonNegativeInteger('ONSET_BATCH_CONCURRENCY', env.ONSET_BATCH_CONCURRENCY ?? 2),
+    ),
+    batchQueue: nonNegativeInteger('ONSET_BATCH_QUEUE', env.ONSET_BATCH_QUEUE ?? 8),
   };
 }

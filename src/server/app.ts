@@ -13,8 +13,7 @@ import { instrumentHttp, OnsetMetrics, UNMATCHED_ROUTE } from '../monitoring/met
 import { pipelineApi } from '../pipelines/pipeline-routes.js';
 import type { PipelineService } from '../pipelines/pipeline-service.js';
 import type { PipelineStore } from '../pipelines/pipeline-store.js';
-import type { LiveModel } from '../serving/live-model.js';
-import { predictionApi } from '../serving/prediction-routes.js';
+import { type PredictionApiOptions, predictionApi } from '../serving/prediction-routes.js';
 import type { ArtifactStore } from '../tracking/artifacts/artifact-store.js';
 import type { RegistryStore } from '../tracking/registry-store.js';
 import { mlflowApi } from '../tracking/rest/mlflow-routes.js';
@@ -34,9 +33,7 @@ export interface AppOptions {
   /** Serves the pipeline API (`/api/onset/...`) when given. */
   readonly pipelines?: { readonly service: PipelineService; readonly store: PipelineStore };
   /** Serves the prediction API (`/predict`, `/ready`, `/model`, ...) when given. */
-  readonly serving?: {
-    readonly live: LiveModel;
-    readonly batchLimit?: number;
+  readonly serving?: Pick<PredictionApiOptions, 'live' | 'batchLimit' | 'batchConcurrency' | 'batchQueue'> & {
     readonly apiKey?: string | undefined;
   };
   /** Prometheus metrics served at `/metrics` (default: a new registry with the process metrics). */
@@ -177,12 +174,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     async () => ({ status: 'ok' as const }),
   );
   if (options.serving) {
-    await app.register(predictionApi, {
-      live: options.serving.live,
-      ...(options.serving.batchLimit === undefined ? {} : { batchLimit: options.serving.batchLimit }),
-      metrics,
-      recordBodyLimit: RECORD_BODY_LIMIT,
-    });
+    // (Its apiKey is enforceAccess's, above; the prediction API ignores it.)
+    await app.register(predictionApi, { ...options.serving, metrics, recordBodyLimit: RECORD_BODY_LIMIT });
   }
   // Helmet's headers for the pages and APIs a browser may open. The prediction routes stay outside this
   // scope: helmet's hooks would cost them a third of their throughput, and they set the headers a JSON

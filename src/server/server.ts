@@ -69,7 +69,13 @@ export async function startServer(
       metrics,
       rateLimitPerMinute: config.rateLimitPerMinute,
       requestTimeoutMs: config.requestTimeoutMs,
-      serving: { live, batchLimit: config.batchLimit, apiKey: config.apiKey },
+      serving: {
+        live,
+        batchLimit: config.batchLimit,
+        batchConcurrency: config.batchConcurrency,
+        batchQueue: config.batchQueue,
+        apiKey: config.apiKey,
+      },
       ...(pipelines ? { pipelines: { service: pipelines.service, store: stores.pipelines } } : {}),
     });
     const log = app.log;

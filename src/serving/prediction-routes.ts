@@ -5,6 +5,7 @@ import { FieldProblem, InvalidRequestError } from '../http/error-answer.js';
 import { Nullable } from '../http/fields.js';
 import { answers, type RoutePlugin } from '../http/route.js';
 import { createAjv, fieldProblems, invalidRequest } from '../http/validation.js';
+import { WorkLimiter } from '../http/work-limiter.js';
 import { createMatrix } from '../math/matrix.js';
 import { isSingleRowModel } from '../ml/estimator.js';
 import { explainModel } from '../ml/explain/explain.js';
@@ -21,6 +22,10 @@ export interface PredictionApiOptions {
   readonly batchLimit?: number;
   /** Largest body of `/predict` and `/explain` (bytes; a batch may be `batchLimit` times larger). */
   readonly recordBodyLimit?: number;
+  /** Batches and explanations worked on at once (default 2); see `WorkLimiter`. */
+  readonly batchConcurrency?: number;
+  /** Batches and explanations let in beyond those, to wait for a turn (default 8); more get 503. */
+  readonly batchQueue?: number;
 }
 
 export const DEFAULT_BATCH_LIMIT = 1_000;
@@ -102,6 +107,14 @@ export const predictionApi: RoutePlugin<PredictionApiOptions> = async (app, opti
   const batchLimit = options.batchLimit ?? DEFAULT_BATCH_LIMIT;
   // A batch's records are validated one by one, so the valid ones are still scored.
   const validateRecord = createAjv().compile<PredictionRecord>(RECORD_SCHEMA);
+  // Batches and explanations (one explanation can cost 30 ms, e.g. of an oblivious model) share turns,
+  // so that a storm of them leaves the event loop to /health and single predictions. /predict itself
+  // gains no hook: only its explain branch waits for a turn.
+  const heavy = new WorkLimiter({
+    concurrency: options.batchConcurrency ?? 2,
+    queue: options.batchQueue ?? 8,
+    what: 'batch and explanation requests',
+  });
   const current = live.current();
   if (current) metrics.setModel(current);
   live.subscribe({
@@ -193,6 +206,7 @@ export const predictionApi: RoutePlugin<PredictionApiOptions> = async (app, opti
       {
         config: { access: 'apiKey' },
         ...(options.recordBodyLimit ? { bodyLimit: options.recordBodyLimit } : {}),
+        ...(explainAlways ? { onRequest: heavy.onRequest, preHandler: heavy.preHandler } : {}),
         schemaErrorFormatter: invalidRecord,
         schema: {
           tags: ['predictions'],
@@ -207,6 +221,7 @@ export const predictionApi: RoutePlugin<PredictionApiOptions> = async (app, opti
         reply.header('cache-control', API_HEADERS['cache-control']);
         const model = served();
         if (!explainAlways && query.explain !== 'true') return scoreOne(model, body);
+        if (!explainAlways) await heavy.admit(reply);
         const predictions = score(model, [body], true);
         return { ...predictions[0]!, model: modelRef(model) };
       },
@@ -223,6 +238,8 @@ export const predictionApi: RoutePlugin<PredictionApiOptions> = async (app, opti
     {
       config: { access: 'apiKey' },
       ...(options.recordBodyLimit ? { bodyLimit: Math.max(options.recordBodyLimit, 2048 * batchLimit) } : {}),
+      onRequest: heavy.onRequest,
+      preHandler: heavy.preHandler,
       schemaErrorFormatter: invalidBatch,
       schema: {
         tags: ['predictions'],
