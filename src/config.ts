@@ -41,7 +41,15 @@ export interface OnsetConfig {
   readonly batchConcurrency: number;
   /** Batches and explanations let in beyond those, to send their body and wait for a turn; more get 503. */
   readonly batchQueue: number;
+  /**
+   * When the model URI's version cannot be loaded and nothing serves: serve nothing (`none`) or the most
+   * recent earlier version of the model that loads (`previous`).
+   */
+  readonly modelFallback: ModelFallback;
 }
+
+export const MODEL_FALLBACKS = ['none', 'previous'] as const;
+export type ModelFallback = (typeof MODEL_FALLBACKS)[number];
 
 /** What `onset up` and `onset serve` serve unless told otherwise. */
 export const DEFAULT_MODEL_URI = 'models:/parkinson-disease-prediction/Production';
@@ -102,5 +110,11 @@ export function resolveConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = 
       nonNegativeInteger('ONSET_BATCH_CONCURRENCY', env.ONSET_BATCH_CONCURRENCY ?? 2),
     ),
     batchQueue: nonNegativeInteger('ONSET_BATCH_QUEUE', env.ONSET_BATCH_QUEUE ?? 8),
+    modelFallback: modelFallback(env.ONSET_MODEL_FALLBACK ?? 'none'),
   };
+}
+
+function modelFallback(text: string): ModelFallback {
+  if ((MODEL_FALLBACKS as readonly string[]).includes(text)) return text as ModelFallback;
+  throw invalidParameter(`ONSET_MODEL_FALLBACK must be one of ${MODEL_FALLBACKS.join(', ')}, got "${text}"`);
 }

@@ -2,7 +2,12 @@ import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import Fastify, { type FastifyInstance, LogController, type RouteOptions } from 'fastify';
+import Fastify, {
+  type FastifyInstance,
+  type FastifyServerOptions,
+  LogController,
+  type RouteOptions,
+} from 'fastify';
 import { Type } from 'typebox';
 import { ERROR_HTTP_STATUS, type ErrorCode, isOnsetError } from '../errors.js';
 import { enforceAccess, SECURITY_SCHEMES } from '../http/access.js';
@@ -24,8 +29,11 @@ export interface AppOptions {
   readonly registry: RegistryStore;
   readonly artifacts: ArtifactStore;
   readonly adminToken?: string | undefined;
-  /** Fastify's logger: false in tests; request logs never include bodies (no patient data in logs). */
-  readonly logger?: boolean;
+  /**
+   * Fastify's logger (or its options, e.g. a `stream` a test reads): false in tests; request logs never
+   * include bodies (no patient data in logs).
+   */
+  readonly logger?: FastifyServerOptions['logger'];
   /** Largest JSON body accepted, in bytes (default 16 MiB). */
   readonly bodyLimit?: number;
   /** Time to receive a whole request (ms, default 30 s; 0: none); see `requestTimeouts`. */

@@ -3,9 +3,9 @@ import type { OnsetConfig } from '../config.js';
 import { OnsetMetrics } from '../monitoring/metrics.js';
 import type { PipelineService } from '../pipelines/pipeline-service.js';
 import type { PipelineScheduler } from '../pipelines/scheduler.js';
-import { LiveModel } from '../serving/live-model.js';
+import { describeProblem, LiveModel } from '../serving/live-model.js';
 import { parseModelUri } from '../serving/model-source.js';
-import { buildApp } from './app.js';
+import { type AppOptions, buildApp } from './app.js';
 import { type OnsetStores, openOnsetStores } from './open-stores.js';
 
 export interface RunningServer {
@@ -28,11 +28,11 @@ export interface RunningServer {
  */
 export async function startServer(
   config: OnsetConfig,
-  options: { pipelines: boolean; logger?: boolean },
+  options: { pipelines: boolean; logger?: AppOptions['logger'] },
 ): Promise<RunningServer> {
   const stores = await openOnsetStores(config);
   const metrics = new OnsetMetrics();
-  const live = new LiveModel(config.modelUri, stores);
+  const live = new LiveModel(config.modelUri, stores, { fallback: config.modelFallback });
   let pipelines: RunningServer['pipelines'];
   let app: FastifyInstance | undefined;
   try {
@@ -87,13 +87,25 @@ export async function startServer(
         live.current()
           ? log.warn({ err: error.message, uri: config.modelUri }, 'a new model version could not be loaded')
           : log.debug({ err: error.message, uri: config.modelUri }, 'no model to load yet'),
+      // A version that exists but cannot be loaded is an operator's problem, whatever serves meanwhile.
+      unloadable: (problem, serving) =>
+        log.error(
+          {
+            uri: config.modelUri,
+            version: problem.version,
+            reason: problem.reason,
+            serving: serving?.version,
+          },
+          `${describeProblem(config.modelUri, problem)}; ${
+            serving
+              ? `serving version ${serving.version} instead (a fallback)`
+              : `nothing is served (/ready answers 503)${config.modelFallback === 'previous' ? ': no earlier version loads either' : ''}`
+          }`,
+        ),
     });
-    try {
-      await live.start();
-    } catch {
-      // Not there yet (no Production version on a fresh home): watch until it is.
-      live.watch();
-    }
+    // Without a model yet (none in the stage on a fresh home, or one that cannot be loaded) this watches
+    // until there is one.
+    await live.start();
     const address = await app.listen({ port: config.port, host: config.host });
     pipelines?.scheduler.start();
     const running = app;

@@ -11,7 +11,7 @@ import { isSingleRowModel } from '../ml/estimator.js';
 import { explainModel } from '../ml/explain/explain.js';
 import { DEFAULT_THRESHOLD } from '../ml/metrics/index.js';
 import type { OnsetMetrics } from '../monitoring/metrics.js';
-import type { LiveModel } from './live-model.js';
+import { describeProblem, type LiveModel } from './live-model.js';
 import type { ServedModel } from './model-source.js';
 import { featureWording, type PredictionRecord, RECORD_SCHEMA, recordFeatures } from './record.js';
 
@@ -92,6 +92,15 @@ function modelRef(served: ServedModel): ModelRef {
 const invalidRecord = invalidRequest({ subject: 'prediction record', wording: featureWording });
 const invalidBatch = invalidRequest({ subject: 'batch', wording: featureWording });
 
+/** A model that serves instead of the one the model URI names, which cannot be loaded. */
+const FallbackJson = Type.Object(
+  {
+    instead_of: Type.String({ description: 'the version the model URI names' }),
+    reason: Type.String({ description: 'why that version cannot be loaded' }),
+  },
+  { description: 'present when the model serving is not the version the model URI names' },
+);
+
 const ExplainQuery = Type.Object({
   explain: Type.Optional(Type.Enum(['true', 'false'], { description: 'add per-feature contributions' })),
 });
@@ -123,12 +132,32 @@ export const predictionApi: RoutePlugin<PredictionApiOptions> = async (app, opti
       if (previous) metrics.modelReloads.inc();
     },
     failed: () => metrics.modelReloadFailures.inc(),
+    unloadable: () => metrics.modelReloadFailures.inc(),
   });
 
+  /** Why nothing serves: the URI's version cannot be loaded, or there is none yet. */
+  const notReady = (): string => {
+    const problem = live.problem();
+    return problem ? describeProblem(live.uri, problem) : `no model loaded yet from ${live.uri}`;
+  };
+  /** Said with the model when it serves instead of the URI's version, which cannot be loaded. */
+  const fallbackOf = () => {
+    const problem = live.problem();
+    return problem
+      ? { fallback: { instead_of: problem.version ?? live.uri, reason: describeProblem(live.uri, problem) } }
+      : {};
+  };
   const served = (): ServedModel => {
     const current = live.current();
-    if (!current)
-      throw new OnsetError('TEMPORARILY_UNAVAILABLE', `No model is loaded yet (${live.uri}); see GET /ready`);
+    if (!current) {
+      const problem = live.problem();
+      throw new OnsetError(
+        'TEMPORARILY_UNAVAILABLE',
+        problem
+          ? `No model is loaded: ${describeProblem(live.uri, problem)}; see GET /ready`
+          : `No model is loaded yet (${live.uri}); see GET /ready`,
+      );
+    }
     return current;
   };
   const countProblems = (problems: readonly FieldProblem[]) => {
@@ -300,23 +329,26 @@ export const predictionApi: RoutePlugin<PredictionApiOptions> = async (app, opti
       config: { access: 'public' },
       schema: {
         tags: ['operations'],
-        summary: 'Whether a model is loaded (503 until one is)',
+        summary: 'Whether a model is loaded (503 until one is, saying why)',
         response: {
-          ...answers(Type.Object({ status: Type.Literal('ready'), model: ModelRefJson })),
+          ...answers(
+            Type.Object({
+              status: Type.Literal('ready'),
+              model: ModelRefJson,
+              fallback: Type.Optional(FallbackJson),
+            }),
+          ),
           503: Type.Object(
             { status: Type.Literal('not ready'), reason: Type.String() },
-            { description: 'No model loaded yet' },
+            { description: 'No model loaded: none yet, or the one named cannot be loaded' },
           ),
         },
       },
     },
     async (_request, reply) => {
       const model = live.current();
-      if (!model)
-        return reply
-          .status(503)
-          .send({ status: 'not ready', reason: `no model loaded yet from ${live.uri}` });
-      return { status: 'ready' as const, model: modelRef(model) };
+      if (!model) return reply.status(503).send({ status: 'not ready', reason: notReady() });
+      return { status: 'ready' as const, model: modelRef(model), ...fallbackOf() };
     },
   );
 
@@ -344,6 +376,7 @@ export const predictionApi: RoutePlugin<PredictionApiOptions> = async (app, opti
               dataset_fingerprint: Nullable(Type.String()),
             }),
             loaded_at: Type.String({ description: 'ISO 8601' }),
+            fallback: Type.Optional(FallbackJson),
           }),
         ),
       },
@@ -364,6 +397,7 @@ export const predictionApi: RoutePlugin<PredictionApiOptions> = async (app, opti
           dataset_fingerprint: model.document.training.dataset_fingerprint,
         },
         loaded_at: new Date(model.loadedAt).toISOString(),
+        ...fallbackOf(),
       };
     },
   );
