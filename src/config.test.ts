@@ -68,6 +68,30 @@ describe('resolveConfig', () => {
     );
   });
 
+  it('reads the request timeout, the batch turns and queue, and the model fallback', () => {
+    expect(resolveConfig({}, {})).toMatchObject({
+      requestTimeoutMs: 30_000,
+      batchConcurrency: 2,
+      batchQueue: 8,
+      modelFallback: 'none',
+    });
+    expect(
+      resolveConfig(
+        {},
+        {
+          ONSET_REQUEST_TIMEOUT: '0',
+          ONSET_BATCH_CONCURRENCY: '0',
+          ONSET_BATCH_QUEUE: '100',
+          ONSET_MODEL_FALLBACK: 'previous',
+        },
+      ),
+    ).toMatchObject({ requestTimeoutMs: 0, batchConcurrency: 1, batchQueue: 100, modelFallback: 'previous' });
+    expect(() => resolveConfig({}, { ONSET_MODEL_FALLBACK: 'latest' })).toThrow(
+      /ONSET_MODEL_FALLBACK must be one of none, previous, got "latest"/,
+    );
+    expect(() => resolveConfig({}, { ONSET_REQUEST_TIMEOUT: '30s' })).toThrow(/ONSET_REQUEST_TIMEOUT/);
+  });
+
   it('names the variable and the value it refuses', () => {
     expect(() => resolveConfig({}, { ONSET_PORT: 'http' })).toThrow(
       /ONSET_PORT must be a port number from 0 to 65535, got "http"/,

@@ -49,10 +49,26 @@ export interface OnsetConfig {
   readonly artifactUploadLimit: number;
   /** The labelled CSV `onset up` trains on when there is no Production model (default: the built-in data). */
   readonly data: string | undefined;
+  /**
+   * Time to receive a whole request, headers and body (ms); 0 turns it off. A connection still sending
+   * one when it runs out gets 408 and is closed.
+   */
+  readonly requestTimeoutMs: number;
+  /** Batches and explanations worked on at once; more wait in a queue (`batchQueue`). */
+  readonly batchConcurrency: number;
+  /** Batches and explanations let in beyond those, to send their body and wait for a turn; more get 503. */
+  readonly batchQueue: number;
+  /**
+   * When the model URI's version cannot be loaded and nothing serves: serve nothing (`none`) or the most
+   * recent earlier version of the model that loads (`previous`).
+   */
+  readonly modelFallback: ModelFallback;
 }
 
 /** Largest artifact upload unless ONSET_ARTIFACT_UPLOAD_LIMIT says otherwise: 512 MiB. */
 export const DEFAULT_ARTIFACT_UPLOAD_LIMIT = 512 * 1024 * 1024;
+export const MODEL_FALLBACKS = ['none', 'previous'] as const;
+export type ModelFallback = (typeof MODEL_FALLBACKS)[number];
 
 /** What `onset up` and `onset serve` serve unless told otherwise. */
 export const DEFAULT_MODEL_URI = 'models:/parkinson-disease-prediction/Production';
@@ -131,5 +147,17 @@ export function resolveConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = 
       env.ONSET_ARTIFACT_UPLOAD_LIMIT ?? DEFAULT_ARTIFACT_UPLOAD_LIMIT,
     ),
     data: flags.data ?? (env.ONSET_DATA || undefined),
+    requestTimeoutMs: nonNegativeInteger('ONSET_REQUEST_TIMEOUT', env.ONSET_REQUEST_TIMEOUT ?? 30_000),
+    batchConcurrency: Math.max(
+      1,
+      nonNegativeInteger('ONSET_BATCH_CONCURRENCY', env.ONSET_BATCH_CONCURRENCY ?? 2),
+    ),
+    batchQueue: nonNegativeInteger('ONSET_BATCH_QUEUE', env.ONSET_BATCH_QUEUE ?? 8),
+    modelFallback: modelFallback(env.ONSET_MODEL_FALLBACK ?? 'none'),
   };
+}
+
+function modelFallback(text: string): ModelFallback {
+  if ((MODEL_FALLBACKS as readonly string[]).includes(text)) return text as ModelFallback;
+  throw invalidParameter(`ONSET_MODEL_FALLBACK must be one of ${MODEL_FALLBACKS.join(', ')}, got "${text}"`);
 }

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { OnsetConfig } from '../config.js';
 import { type RunningServer, registeredModelOf, startServer } from '../server/server.js';
+import { describeProblem } from '../serving/live-model.js';
 import { addStoreOptions, configFrom } from './config-options.js';
 import { integerArgument } from './options.js';
 
@@ -50,11 +51,16 @@ function stopOnSignals(server: RunningServer): void {
 function describe(server: RunningServer, config: OnsetConfig, extra: readonly string[]): string {
   const { address } = server;
   const model = server.live.current();
+  const problem = server.live.problem();
+  const trouble = problem ? describeProblem(config.modelUri, problem) : undefined;
+  const serving = model
+    ? `${model.name ?? model.uri} version ${model.version ?? '-'} (${model.document.estimator})${trouble ? `, a fallback: ${trouble}` : ''}`
+    : (trouble ?? `waiting for ${config.modelUri}`);
   return [
     ...(server.exposureWarning ? [server.exposureWarning] : []),
     `Onset is up on ${server.addresses.join(', ')}`,
     `  prediction API             ${address}/predict  (POST; /predict/batch, /explain, /ready, /model)`,
-    `  model                      ${model ? `${model.name ?? model.uri} version ${model.version ?? '-'} (${model.document.estimator})` : `waiting for ${config.modelUri}`}`,
+    `  model                      ${serving}`,
     `  API docs (OpenAPI)         ${address}/docs`,
     `  metrics (Prometheus)       ${address}/metrics`,
     `  tracking and registry API  ${address}/api/2.0/mlflow/  (MLFLOW_TRACKING_URI=${address})`,

@@ -2,7 +2,12 @@ import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import Fastify, { type FastifyInstance, LogController, type RouteOptions } from 'fastify';
+import Fastify, {
+  type FastifyInstance,
+  type FastifyServerOptions,
+  LogController,
+  type RouteOptions,
+} from 'fastify';
 import { Type } from 'typebox';
 import { ERROR_HTTP_STATUS, type ErrorCode, isOnsetError } from '../errors.js';
 import { enforceAccess, SECURITY_SCHEMES } from '../http/access.js';
@@ -13,8 +18,7 @@ import { instrumentHttp, OnsetMetrics, UNMATCHED_ROUTE } from '../monitoring/met
 import { pipelineApi } from '../pipelines/pipeline-routes.js';
 import type { PipelineService } from '../pipelines/pipeline-service.js';
 import type { PipelineStore } from '../pipelines/pipeline-store.js';
-import type { LiveModel } from '../serving/live-model.js';
-import { predictionApi } from '../serving/prediction-routes.js';
+import { type PredictionApiOptions, predictionApi } from '../serving/prediction-routes.js';
 import type { ArtifactStore } from '../tracking/artifacts/artifact-store.js';
 import type { RegistryStore } from '../tracking/registry-store.js';
 import { mlflowApi } from '../tracking/rest/mlflow-routes.js';
@@ -25,18 +29,21 @@ export interface AppOptions {
   readonly registry: RegistryStore;
   readonly artifacts: ArtifactStore;
   readonly adminToken?: string | undefined;
-  /** Fastify's logger: false in tests; request logs never include bodies (no patient data in logs). */
-  readonly logger?: boolean;
+  /**
+   * Fastify's logger (or its options, e.g. a `stream` a test reads): false in tests; request logs never
+   * include bodies (no patient data in logs).
+   */
+  readonly logger?: FastifyServerOptions['logger'];
   /** Largest JSON body accepted, in bytes (default 16 MiB). */
   readonly bodyLimit?: number;
   /** Largest artifact upload, in bytes (default 512 MiB); uploads stream, so this bounds disk, not memory. */
   readonly artifactUploadLimit?: number;
+  /** Time to receive a whole request (ms, default 30 s; 0: none); see `requestTimeouts`. */
+  readonly requestTimeoutMs?: number;
   /** Serves the pipeline API (`/api/onset/...`) when given. */
   readonly pipelines?: { readonly service: PipelineService; readonly store: PipelineStore };
   /** Serves the prediction API (`/predict`, `/ready`, `/model`, ...) when given. */
-  readonly serving?: {
-    readonly live: LiveModel;
-    readonly batchLimit?: number;
+  readonly serving?: Pick<PredictionApiOptions, 'live' | 'batchLimit' | 'batchConcurrency' | 'batchQueue'> & {
     readonly apiKey?: string | undefined;
   };
   /** Prometheus metrics served at `/metrics` (default: a new registry with the process metrics). */
@@ -70,6 +77,20 @@ const API_TAGS = [
 const RECORD_BODY_LIMIT = 64 * 1024;
 
 /**
+ * Fastify's request timeout (0, none, by default) and how often Node's http server checks it: every 30 s
+ * by default, which would let a stalled request live 30 s past its timeout. Checking each second (walking
+ * the connection list, a cheap native call) closes it between `ms` and `ms` + 1 s; the headers must
+ * arrive within min(`ms`, 60 s), Node's default.
+ */
+function requestTimeouts(ms: number) {
+  if (ms === 0) return { requestTimeout: 0 };
+  return {
+    requestTimeout: ms,
+    http: { requestTimeout: ms, connectionsCheckingInterval: Math.min(1_000, ms) },
+  };
+}
+
+/**
  * The Onset HTTP server: one Fastify app composing the capabilities (tracking and registry, pipelines,
  * predictions). Every route declares its schemas, access policy and tags (see `http/route.ts`), which
  * give its validation, its access check and its place in `/docs`. Every error is MLflow's
@@ -86,6 +107,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     bodyLimit: options.bodyLimit ?? 16 * 1024 * 1024,
     // Without trusted proxies the client is the connection's peer: a forwarded header cannot forge it.
     ...(options.trustedProxies?.length ? { trustProxy: [...options.trustedProxies] } : {}),
+    ...requestTimeouts(options.requestTimeoutMs ?? 30_000),
   });
   const metrics = options.metrics ?? new OnsetMetrics();
   // Every route's body, query and params are checked against its schema by one strict validator; a
@@ -174,12 +196,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     async () => ({ status: 'ok' as const }),
   );
   if (options.serving) {
-    await app.register(predictionApi, {
-      live: options.serving.live,
-      ...(options.serving.batchLimit === undefined ? {} : { batchLimit: options.serving.batchLimit }),
-      metrics,
-      recordBodyLimit: RECORD_BODY_LIMIT,
-    });
+    // (Its apiKey is enforceAccess's, above; the prediction API ignores it.)
+    await app.register(predictionApi, { ...options.serving, metrics, recordBodyLimit: RECORD_BODY_LIMIT });
   }
   // Helmet's headers for the pages and APIs a browser may open. The prediction routes stay outside this
   // scope: helmet's hooks would cost them a third of their throughput, and they set the headers a JSON

@@ -7,9 +7,9 @@ import { openPolicies } from '../http/access.js';
 import { OnsetMetrics } from '../monitoring/metrics.js';
 import type { PipelineService } from '../pipelines/pipeline-service.js';
 import type { PipelineScheduler } from '../pipelines/scheduler.js';
-import { LiveModel } from '../serving/live-model.js';
+import { describeProblem, LiveModel } from '../serving/live-model.js';
 import { parseModelUri } from '../serving/model-source.js';
-import { buildApp } from './app.js';
+import { type AppOptions, buildApp } from './app.js';
 import { type OnsetStores, openOnsetStores } from './open-stores.js';
 
 /** Where Onset is installed (the package root, above dist/ or src/). */
@@ -39,12 +39,12 @@ export interface RunningServer {
  */
 export async function startServer(
   config: OnsetConfig,
-  options: { pipelines: boolean; logger?: boolean },
+  options: { pipelines: boolean; logger?: AppOptions['logger'] },
 ): Promise<RunningServer> {
   const exposureWarning = checkExposure(config);
   const stores = await openOnsetStores(config);
   const metrics = new OnsetMetrics();
-  const live = new LiveModel(config.modelUri, stores);
+  const live = new LiveModel(config.modelUri, stores, { fallback: config.modelFallback });
   let pipelines: RunningServer['pipelines'];
   let app: FastifyInstance | undefined;
   try {
@@ -84,7 +84,14 @@ export async function startServer(
       rateLimitExempt: config.rateLimitExempt,
       trustedProxies: config.trustedProxies,
       artifactUploadLimit: config.artifactUploadLimit,
-      serving: { live, batchLimit: config.batchLimit, apiKey: config.apiKey },
+      requestTimeoutMs: config.requestTimeoutMs,
+      serving: {
+        live,
+        batchLimit: config.batchLimit,
+        batchConcurrency: config.batchConcurrency,
+        batchQueue: config.batchQueue,
+        apiKey: config.apiKey,
+      },
       ...(pipelines ? { pipelines: { service: pipelines.service, store: stores.pipelines } } : {}),
     });
     const log = app.log;
@@ -96,13 +103,25 @@ export async function startServer(
         live.current()
           ? log.warn({ err: error.message, uri: config.modelUri }, 'a new model version could not be loaded')
           : log.debug({ err: error.message, uri: config.modelUri }, 'no model to load yet'),
+      // A version that exists but cannot be loaded is an operator's problem, whatever serves meanwhile.
+      unloadable: (problem, serving) =>
+        log.error(
+          {
+            uri: config.modelUri,
+            version: problem.version,
+            reason: problem.reason,
+            serving: serving?.version,
+          },
+          `${describeProblem(config.modelUri, problem)}; ${
+            serving
+              ? `serving version ${serving.version} instead (a fallback)`
+              : `nothing is served (/ready answers 503)${config.modelFallback === 'previous' ? ': no earlier version loads either' : ''}`
+          }`,
+        ),
     });
-    try {
-      await live.start();
-    } catch {
-      // Not there yet (no Production version on a fresh home): watch until it is.
-      live.watch();
-    }
+    // Without a model yet (none in the stage on a fresh home, or one that cannot be loaded) this watches
+    // until there is one.
+    await live.start();
     const address = await app.listen({ port: config.port, host: config.host });
     if (exposureWarning) log.warn(exposureWarning);
     pipelines?.scheduler.start();

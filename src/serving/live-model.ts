@@ -1,26 +1,64 @@
-import type { RegistryStores } from '../tracking/model-registry.js';
-import { currentVersionOf, loadServedModel, parseModelUri, type ServedModel } from './model-source.js';
+import type { ModelVersion } from '../tracking/entities.js';
+import { findModelVersion, type RegistryStores } from '../tracking/model-registry.js';
+import {
+  loadFailureReason,
+  loadRegisteredVersion,
+  loadServedModel,
+  parseModelUri,
+  type ServedModel,
+} from './model-source.js';
 
 export interface LiveModelOptions {
   /** How often a registry URI (stage or alias) is checked for a new version (ms, default 5 s; 0: never). */
   readonly pollMs?: number;
+  /**
+   * What serves when the version the URI names cannot be loaded and nothing serves yet: nothing (`none`,
+   * the default) or the most recent earlier version of the model that loads (`previous`).
+   */
+  readonly fallback?: 'none' | 'previous';
+}
+
+/** The version a URI names exists but cannot be loaded (a tampered, truncated or replaced artifact, ...). */
+export interface ModelProblem {
+  /** That version (null for a `runs:/` or file URI). */
+  readonly version: string | null;
+  /** Why, without file paths (see `loadFailureReason`). */
+  readonly reason: string;
 }
 
 export interface LiveModelListener {
   /** A model was loaded and swapped in (`previous` is undefined for the first). */
   loaded?(model: ServedModel, previous: ServedModel | undefined): void;
-  /** Looking for or loading a new version failed; the current model (if any) keeps serving. */
+  /**
+   * Finding the version to load failed: none in the stage yet, or the registry is away. Retried at the
+   * next check; the current model (if any) keeps serving.
+   */
   failed?(error: Error): void;
+  /**
+   * The version the URI names exists but cannot be loaded; `serving` is what serves instead (a fallback
+   * or the model that served before), if anything. Said once per version and reason, though each check
+   * tries again.
+   */
+  unloadable?(problem: ModelProblem, serving: ServedModel | undefined): void;
+}
+
+/** What `/ready`, `/model` and the log say about a problem. */
+export function describeProblem(uri: string, problem: ModelProblem): string {
+  return `${uri}${problem.version === null ? '' : ` (version ${problem.version})`} cannot be loaded: ${problem.reason}`;
 }
 
 /**
  * The model a server predicts with, behind one reference. For a stage or alias URI it polls the registry;
  * when the version changes, the new model is loaded (and its checksum verified) in the background and then
  * swapped in with one assignment, so a request sees the old model or the new one, never a half-loaded one.
- * A load that fails leaves the old model serving and is reported through `onReloadFailure`.
+ * A version that cannot be loaded leaves the old model serving (or, with `fallback: 'previous'` and nothing
+ * serving, the most recent earlier version that loads) and is kept as `problem()` until a version loads.
  */
 export class LiveModel {
   private served: ServedModel | undefined;
+  /** Whether `served` is not the URI's version but an earlier one, served for want of it. */
+  private servedInstead = false;
+  private trouble: ModelProblem | undefined;
   private timer: NodeJS.Timeout | undefined;
   private checking: Promise<void> = Promise.resolve();
   private readonly listeners: LiveModelListener[] = [];
@@ -43,12 +81,29 @@ export class LiveModel {
     return this.served;
   }
 
-  /** Loads the model once (rejecting if it cannot be loaded), then starts watching the registry. */
-  async start(): Promise<ServedModel> {
-    const first = await loadServedModel(this.uri, this.stores);
-    this.swap(first);
+  /** Why the URI's version is not serving, when it exists but cannot be loaded. */
+  problem(): ModelProblem | undefined {
+    return this.trouble;
+  }
+
+  /**
+   * Loads the model once, then watches the registry. Without a model to serve (none in the stage yet, or
+   * one that cannot be loaded) it resolves to undefined, having told the listeners why.
+   */
+  async start(): Promise<ServedModel | undefined> {
+    const parsed = parseModelUri(this.uri);
+    if (parsed.kind === 'registry' && this.stores) {
+      await this.check();
+    } else {
+      // A run or a file is loaded once.
+      try {
+        this.swap(await loadServedModel(this.uri, this.stores), false);
+      } catch (error) {
+        await this.cannotLoad(null, error);
+      }
+    }
     this.watch();
-    return first;
+    return this.served;
   }
 
   /** Starts watching without a model yet (a server that waits for its first Production version). */
@@ -69,15 +124,53 @@ export class LiveModel {
   }
 
   private async checkOnce(): Promise<void> {
-    if (!this.stores) return;
+    const parsed = parseModelUri(this.uri);
+    if (!this.stores || parsed.kind !== 'registry') return;
+    let version: ModelVersion;
     try {
-      const version = await currentVersionOf(this.uri, this.stores);
-      if (version === null || version === this.served?.version) return;
-      this.swap(await loadServedModel(this.uri, this.stores));
+      version = await findModelVersion(this.stores.registry, parsed.name, parsed.reference);
     } catch (error) {
-      // No version in that stage yet, a corrupt artifact, the database away: keep serving what we have.
+      // No version in that stage yet, the database away: keep serving what we have.
       for (const listener of this.listeners) listener.failed?.(error as Error);
+      return;
     }
+    if (version.version === this.served?.version && !this.servedInstead) return;
+    try {
+      this.swap(await loadRegisteredVersion(this.uri, this.stores, version), false);
+    } catch (error) {
+      await this.cannotLoad(version, error);
+    }
+  }
+
+  /** Keeps the problem, serves a fallback if asked to and nothing serves, and tells the listeners once. */
+  private async cannotLoad(version: ModelVersion | null, error: unknown): Promise<void> {
+    const problem: ModelProblem = { version: version?.version ?? null, reason: loadFailureReason(error) };
+    const known = this.trouble?.version === problem.version && this.trouble.reason === problem.reason;
+    this.trouble = problem;
+    // What serves now serves instead of the URI's version: when the URI names it again, it is reloaded
+    // as itself (and the problem forgotten).
+    if (this.served) this.servedInstead = true;
+    if (known) return;
+    if (!this.served && version && this.options.fallback === 'previous') {
+      const fallback = await this.earlierThatLoads(version);
+      if (fallback) this.swap(fallback, true);
+    }
+    for (const listener of this.listeners) listener.unloadable?.(problem, this.served);
+  }
+
+  /** The most recent version of the model before `version` that loads (versions are numbered from 1). */
+  private async earlierThatLoads(version: ModelVersion): Promise<ServedModel | undefined> {
+    const stores = this.stores!;
+    for (let number = Number(version.version) - 1; number >= 1; number--) {
+      const uri = `models:/${version.name}/${number}`;
+      try {
+        const earlier = await stores.registry.getModelVersion(version.name, String(number));
+        return await loadRegisteredVersion(uri, stores, earlier);
+      } catch {
+        // Deleted, or as broken: try the one before.
+      }
+    }
+    return undefined;
   }
 
   async stop(): Promise<void> {
@@ -86,9 +179,11 @@ export class LiveModel {
     await this.checking;
   }
 
-  private swap(next: ServedModel): void {
+  private swap(next: ServedModel, instead: boolean): void {
     const previous = this.served;
     this.served = next;
+    this.servedInstead = instead;
+    if (!instead) this.trouble = undefined;
     for (const listener of this.listeners) listener.loaded?.(next, previous);
   }
 }

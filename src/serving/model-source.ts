@@ -2,7 +2,7 @@ import { invalidParameter, OnsetError } from '../errors.js';
 import type { FittedModel } from '../ml/estimator.js';
 import { loadModelFile, type ModelDocument, parseModel } from '../ml/model-document.js';
 import { runArtifactPrefix } from '../tracking/artifact-paths.js';
-import type { ModelStage } from '../tracking/entities.js';
+import type { ModelStage, ModelVersion } from '../tracking/entities.js';
 import { findModelVersion, loadModelVersion, type RegistryStores } from '../tracking/model-registry.js';
 
 /** A loaded model and where it came from: what `GET /model` reports and every prediction names. */
@@ -71,19 +71,7 @@ export async function loadServedModel(uri: string, stores?: RegistryStores): Pro
   }
   if (parsed.kind === 'registry') {
     const version = await findModelVersion(stores.registry, parsed.name, parsed.reference);
-    const loaded = await loadModelVersion(stores, version);
-    return {
-      model: loaded.model,
-      document: loaded.document,
-      uri,
-      name: version.name,
-      version: version.version,
-      stage: version.currentStage,
-      runId: version.runId,
-      checksum: version.checksum,
-      metrics: version.metrics,
-      loadedAt,
-    };
+    return loadRegisteredVersion(uri, stores, version);
   }
   const run = await stores.tracking.getRun(parsed.runId);
   const path = `${runArtifactPrefix(stores.artifacts, run.info.artifactUri)}/${parsed.path}`;
@@ -97,6 +85,40 @@ export async function loadServedModel(uri: string, stores?: RegistryStores): Pro
   }
   const { document, model } = parseModel(value, uri);
   return unregistered({ model, document, uri, runId: parsed.runId, checksum: stored.sha256, loadedAt });
+}
+
+/** Loads one registered version (its checksum verified); `uri` is what `GET /model` will say it came from. */
+export async function loadRegisteredVersion(
+  uri: string,
+  stores: RegistryStores,
+  version: ModelVersion,
+): Promise<ServedModel> {
+  const loadedAt = Date.now();
+  const loaded = await loadModelVersion(stores, version);
+  return {
+    model: loaded.model,
+    document: loaded.document,
+    uri,
+    name: version.name,
+    version: version.version,
+    stage: version.currentStage,
+    runId: version.runId,
+    checksum: version.checksum,
+    metrics: version.metrics,
+    loadedAt,
+  };
+}
+
+/**
+ * Why a model could not be loaded, fit for logs and answers: the error's message with each absolute path
+ * cut to its last segment (the server's file layout is nobody's business). Model files hold no patient
+ * data, so the messages carry no feature values.
+ */
+export function loadFailureReason(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return message.replace(/(?<![\w.-])(?:file:\/\/)?\/[^\s'"(),;]+/g, (path) =>
+    path.slice(path.lastIndexOf('/') + 1),
+  );
 }
 
 /** A model that is not a registered version (a run's artifact or a file). */

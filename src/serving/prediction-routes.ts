@@ -5,12 +5,13 @@ import { FieldProblem, InvalidRequestError } from '../http/error-answer.js';
 import { Nullable } from '../http/fields.js';
 import { answers, type RoutePlugin } from '../http/route.js';
 import { createAjv, fieldProblems, invalidRequest } from '../http/validation.js';
+import { WorkLimiter } from '../http/work-limiter.js';
 import { createMatrix } from '../math/matrix.js';
 import { isSingleRowModel } from '../ml/estimator.js';
 import { explainModel } from '../ml/explain/explain.js';
 import { DEFAULT_THRESHOLD } from '../ml/metrics/index.js';
 import type { OnsetMetrics } from '../monitoring/metrics.js';
-import type { LiveModel } from './live-model.js';
+import { describeProblem, type LiveModel } from './live-model.js';
 import type { ServedModel } from './model-source.js';
 import { featureWording, type PredictionRecord, RECORD_SCHEMA, recordFeatures } from './record.js';
 
@@ -21,6 +22,10 @@ export interface PredictionApiOptions {
   readonly batchLimit?: number;
   /** Largest body of `/predict` and `/explain` (bytes; a batch may be `batchLimit` times larger). */
   readonly recordBodyLimit?: number;
+  /** Batches and explanations worked on at once (default 2); see `WorkLimiter`. */
+  readonly batchConcurrency?: number;
+  /** Batches and explanations let in beyond those, to wait for a turn (default 8); more get 503. */
+  readonly batchQueue?: number;
 }
 
 export const DEFAULT_BATCH_LIMIT = 1_000;
@@ -87,6 +92,15 @@ function modelRef(served: ServedModel): ModelRef {
 const invalidRecord = invalidRequest({ subject: 'prediction record', wording: featureWording });
 const invalidBatch = invalidRequest({ subject: 'batch', wording: featureWording });
 
+/** A model that serves instead of the one the model URI names, which cannot be loaded. */
+const FallbackJson = Type.Object(
+  {
+    instead_of: Type.String({ description: 'the version the model URI names' }),
+    reason: Type.String({ description: 'why that version cannot be loaded' }),
+  },
+  { description: 'present when the model serving is not the version the model URI names' },
+);
+
 const ExplainQuery = Type.Object({
   explain: Type.Optional(Type.Enum(['true', 'false'], { description: 'add per-feature contributions' })),
 });
@@ -102,6 +116,14 @@ export const predictionApi: RoutePlugin<PredictionApiOptions> = async (app, opti
   const batchLimit = options.batchLimit ?? DEFAULT_BATCH_LIMIT;
   // A batch's records are validated one by one, so the valid ones are still scored.
   const validateRecord = createAjv().compile<PredictionRecord>(RECORD_SCHEMA);
+  // Batches and explanations (one explanation can cost 30 ms, e.g. of an oblivious model) share turns,
+  // so that a storm of them leaves the event loop to /health and single predictions. /predict itself
+  // gains no hook: only its explain branch waits for a turn.
+  const heavy = new WorkLimiter({
+    concurrency: options.batchConcurrency ?? 2,
+    queue: options.batchQueue ?? 8,
+    what: 'batch and explanation requests',
+  });
   const current = live.current();
   if (current) metrics.setModel(current);
   live.subscribe({
@@ -110,12 +132,32 @@ export const predictionApi: RoutePlugin<PredictionApiOptions> = async (app, opti
       if (previous) metrics.modelReloads.inc();
     },
     failed: () => metrics.modelReloadFailures.inc(),
+    unloadable: () => metrics.modelReloadFailures.inc(),
   });
 
+  /** Why nothing serves: the URI's version cannot be loaded, or there is none yet. */
+  const notReady = (): string => {
+    const problem = live.problem();
+    return problem ? describeProblem(live.uri, problem) : `no model loaded yet from ${live.uri}`;
+  };
+  /** Said with the model when it serves instead of the URI's version, which cannot be loaded. */
+  const fallbackOf = () => {
+    const problem = live.problem();
+    return problem
+      ? { fallback: { instead_of: problem.version ?? live.uri, reason: describeProblem(live.uri, problem) } }
+      : {};
+  };
   const served = (): ServedModel => {
     const current = live.current();
-    if (!current)
-      throw new OnsetError('TEMPORARILY_UNAVAILABLE', `No model is loaded yet (${live.uri}); see GET /ready`);
+    if (!current) {
+      const problem = live.problem();
+      throw new OnsetError(
+        'TEMPORARILY_UNAVAILABLE',
+        problem
+          ? `No model is loaded: ${describeProblem(live.uri, problem)}; see GET /ready`
+          : `No model is loaded yet (${live.uri}); see GET /ready`,
+      );
+    }
     return current;
   };
   const countProblems = (problems: readonly FieldProblem[]) => {
@@ -193,6 +235,7 @@ export const predictionApi: RoutePlugin<PredictionApiOptions> = async (app, opti
       {
         config: { access: 'apiKey' },
         ...(options.recordBodyLimit ? { bodyLimit: options.recordBodyLimit } : {}),
+        ...(explainAlways ? { onRequest: heavy.onRequest, preHandler: heavy.preHandler } : {}),
         schemaErrorFormatter: invalidRecord,
         schema: {
           tags: ['predictions'],
@@ -207,6 +250,7 @@ export const predictionApi: RoutePlugin<PredictionApiOptions> = async (app, opti
         reply.header('cache-control', API_HEADERS['cache-control']);
         const model = served();
         if (!explainAlways && query.explain !== 'true') return scoreOne(model, body);
+        if (!explainAlways) await heavy.admit(reply);
         const predictions = score(model, [body], true);
         return { ...predictions[0]!, model: modelRef(model) };
       },
@@ -223,6 +267,8 @@ export const predictionApi: RoutePlugin<PredictionApiOptions> = async (app, opti
     {
       config: { access: 'apiKey' },
       ...(options.recordBodyLimit ? { bodyLimit: Math.max(options.recordBodyLimit, 2048 * batchLimit) } : {}),
+      onRequest: heavy.onRequest,
+      preHandler: heavy.preHandler,
       schemaErrorFormatter: invalidBatch,
       schema: {
         tags: ['predictions'],
@@ -283,23 +329,26 @@ export const predictionApi: RoutePlugin<PredictionApiOptions> = async (app, opti
       config: { access: 'public' },
       schema: {
         tags: ['operations'],
-        summary: 'Whether a model is loaded (503 until one is)',
+        summary: 'Whether a model is loaded (503 until one is, saying why)',
         response: {
-          ...answers(Type.Object({ status: Type.Literal('ready'), model: ModelRefJson })),
+          ...answers(
+            Type.Object({
+              status: Type.Literal('ready'),
+              model: ModelRefJson,
+              fallback: Type.Optional(FallbackJson),
+            }),
+          ),
           503: Type.Object(
             { status: Type.Literal('not ready'), reason: Type.String() },
-            { description: 'No model loaded yet' },
+            { description: 'No model loaded: none yet, or the one named cannot be loaded' },
           ),
         },
       },
     },
     async (_request, reply) => {
       const model = live.current();
-      if (!model)
-        return reply
-          .status(503)
-          .send({ status: 'not ready', reason: `no model loaded yet from ${live.uri}` });
-      return { status: 'ready' as const, model: modelRef(model) };
+      if (!model) return reply.status(503).send({ status: 'not ready', reason: notReady() });
+      return { status: 'ready' as const, model: modelRef(model), ...fallbackOf() };
     },
   );
 
@@ -327,6 +376,7 @@ export const predictionApi: RoutePlugin<PredictionApiOptions> = async (app, opti
               dataset_fingerprint: Nullable(Type.String()),
             }),
             loaded_at: Type.String({ description: 'ISO 8601' }),
+            fallback: Type.Optional(FallbackJson),
           }),
         ),
       },
@@ -347,6 +397,7 @@ export const predictionApi: RoutePlugin<PredictionApiOptions> = async (app, opti
           dataset_fingerprint: model.document.training.dataset_fingerprint,
         },
         loaded_at: new Date(model.loadedAt).toISOString(),
+        ...fallbackOf(),
       };
     },
   );
