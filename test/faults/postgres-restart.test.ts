@@ -1,7 +1,7 @@
 /**
  * Fault: the PostgreSQL server restarted under load. Writers log batches to one run through one open
- * store while the server shuts down (`pg_ctl stop -m fast`: sessions ended, open transactions rolled back)
- * and starts again. Writes during the outage must fail with a clear error (no crash, no unhandled
+ * store while the server shuts down and starts again: a clean restart (`pg_ctl stop -m fast`: sessions
+ * ended, open transactions rolled back) and a crash (`-m immediate`: recovery from the WAL at start). Writes during the outage must fail with a clear error (no crash, no unhandled
  * rejection); writes after it must succeed through the same store, without reopening it (the pool
  * replaces its broken connections); and every acknowledged write must be there, each batch whole.
  *
@@ -71,65 +71,69 @@ function startWriter(
 }
 
 describe.skipIf(!available)('PostgreSQL restarted under load', () => {
-  it('fails writes clearly during the outage, takes them again after it through the same store, and loses no acknowledged write', async () => {
-    const { tracking } = stores!;
-    const unhandled: unknown[] = [];
-    const onUnhandled = (reason: unknown) => unhandled.push(reason);
-    process.on('unhandledRejection', onUnhandled);
-    let stopping = false;
-    try {
-      const experimentId = await tracking.createExperiment({ name: 'restart' });
-      const runId = (await tracking.createRun({ experimentId })).info.runId;
-      const writers = WRITERS.map((label) => startWriter(tracking, runId, label, () => stopping));
-      const atLeast = (count: number, since: number) => () =>
-        writers.every((writer) => writer.acked.filter((ack) => ack.at > since).length >= count);
-      await waitFor(atLeast(20, 0), 15_000, 'every writer to log 20 batches');
+  it.each(['fast', 'immediate'] as const)(
+    'stopped (%s): fails writes clearly during the outage, takes them again after it through the same store, and loses no acknowledged write',
+    async (mode) => {
+      const { tracking } = stores!;
+      const unhandled: unknown[] = [];
+      const onUnhandled = (reason: unknown) => unhandled.push(reason);
+      process.on('unhandledRejection', onUnhandled);
+      let stopping = false;
+      try {
+        const experimentId = await tracking.createExperiment({ name: `restart-${mode}` });
+        const runId = (await tracking.createRun({ experimentId })).info.runId;
+        const writers = WRITERS.map((label) => startWriter(tracking, runId, label, () => stopping));
+        const atLeast = (count: number, since: number) => () =>
+          writers.every((writer) => writer.acked.filter((ack) => ack.at > since).length >= count);
+        await waitFor(atLeast(20, 0), 15_000, 'every writer to log 20 batches');
 
-      // Down while the writers write; they keep trying all through the outage.
-      await postgres!.interrupt();
-      const down = Date.now();
-      await waitFor(
-        () => writers.every((writer) => writer.failures.some((failure) => failure.at > down)),
-        10_000,
-        'every writer to fail against the stopped server',
-      );
-      const up = Date.now();
-      await postgres!.resume();
-      await waitFor(atLeast(20, Date.now()), 15_000, 'every writer to log 20 batches after the restart');
-      stopping = true;
-      await Promise.all(writers.map((writer) => writer.done));
+        // Down while the writers write; they keep trying all through the outage.
+        await postgres!.interrupt(mode);
+        const down = Date.now();
+        await waitFor(
+          () => writers.every((writer) => writer.failures.some((failure) => failure.at > down)),
+          10_000,
+          'every writer to fail against the stopped server',
+        );
+        const up = Date.now();
+        await postgres!.resume();
+        await waitFor(atLeast(20, Date.now()), 15_000, 'every writer to log 20 batches after the restart');
+        stopping = true;
+        await Promise.all(writers.map((writer) => writer.done));
 
-      // Nothing acknowledged while the server was down; every failure an OnsetError saying what happened.
-      for (const writer of writers) {
-        expect(writer.acked.filter((ack) => ack.at > down && ack.at < up)).toEqual([]);
-        for (const { error } of writer.failures) {
-          expect(isOnsetError(error) && error.code, String(error)).toBe('TEMPORARILY_UNAVAILABLE');
-          expect((error as Error).message).toMatch(
-            /^The PostgreSQL store at 127\.0\.0\.1:\d+ is unavailable: restarting, down or unreachable \(.+\); retry later$/,
-          );
+        // Nothing acknowledged while the server was down; every failure an OnsetError saying what happened.
+        for (const writer of writers) {
+          expect(writer.acked.filter((ack) => ack.at > down && ack.at < up)).toEqual([]);
+          for (const { error } of writer.failures) {
+            expect(isOnsetError(error) && error.code, String(error)).toBe('TEMPORARILY_UNAVAILABLE');
+            expect((error as Error).message).toMatch(
+              /^The PostgreSQL store at 127\.0\.0\.1:\d+ is unavailable: restarting, down or unreachable \(.+\); retry later$/,
+            );
+          }
         }
+        expect(unhandled).toEqual([]);
+
+        // Every acknowledged batch is there, whole; a batch that failed is there whole or not at all.
+        const run = await tracking.getRun(runId);
+        const params = new Set(run.data.params.map((param) => param.key));
+        for (const writer of writers) {
+          const history = (await tracking.getMetricHistory(runId, `${writer.label}.m`)).items;
+          const steps = new Set(history.map((metric) => metric.step));
+          expect(steps.size).toBe(history.length);
+          for (const { step } of writer.acked) {
+            expect(steps.has(step), `${writer.label} step ${step}`).toBe(true);
+          }
+          for (const step of steps) expect(params.has(`${writer.label}.p${step}`)).toBe(true);
+          for (const key of params) {
+            const step = /^(\w+)\.p(\d+)$/.exec(key);
+            if (step?.[1] === writer.label) expect(steps.has(Number(step[2]))).toBe(true);
+          }
+        }
+      } finally {
+        stopping = true;
+        process.off('unhandledRejection', onUnhandled);
       }
-      expect(unhandled).toEqual([]);
-
-      // Every acknowledged batch is there, whole; a batch that failed is there whole or not at all.
-      const run = await tracking.getRun(runId);
-      const params = new Set(run.data.params.map((param) => param.key));
-      for (const writer of writers) {
-        const history = (await tracking.getMetricHistory(runId, `${writer.label}.m`)).items;
-        const steps = new Set(history.map((metric) => metric.step));
-        expect(steps.size).toBe(history.length);
-        for (const { step } of writer.acked) {
-          expect(steps.has(step), `${writer.label} step ${step}`).toBe(true);
-        }
-        for (const step of steps) expect(params.has(`${writer.label}.p${step}`)).toBe(true);
-        for (const key of params) {
-          const step = /^(\w+)\.p(\d+)$/.exec(key);
-          if (step?.[1] === writer.label) expect(steps.has(Number(step[2]))).toBe(true);
-        }
-      }
-    } finally {
-      stopping = true;
-      process.off('unhandledRejection', onUnhandled);
-    }
-  }, 60_000);
+    },
+    60_000,
+  );
 });

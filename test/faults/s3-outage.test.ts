@@ -18,7 +18,7 @@ import { buildApp } from '../../src/server/app.js';
 import { type OnsetStores, openOnsetStores } from '../../src/server/open-stores.js';
 import { loadModelVersion, registerModelVersion } from '../../src/tracking/model-registry.js';
 import { ARTIFACT_PROXY } from '../../src/tracking/rest/artifact-routes.js';
-import { logTrainingRun } from '../../src/tracking/training-logger.js';
+import { DEFAULT_EXPERIMENT, logTrainingRun } from '../../src/tracking/training-logger.js';
 import { asyncErrorOf } from '../support/onset-error.js';
 import { startS3, type TestS3 } from '../support/s3.js';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
@@ -106,7 +106,8 @@ describe('S3 unavailable and slow', () => {
 
       // Nothing half-done in the tracking store: the interrupted run FAILED (none left RUNNING), no version
       // or model registered from it.
-      const runs = (await stores.tracking.searchRuns({ experimentIds: [await experimentId(stores)] })).items;
+      const { experimentId } = await stores.tracking.getExperimentByName(DEFAULT_EXPERIMENT);
+      const runs = (await stores.tracking.searchRuns({ experimentIds: [experimentId] })).items;
       expect(runs.map((run) => run.info.status).sort()).toEqual(['FAILED', 'FINISHED']);
       expect((await stores.registry.searchModelVersions({})).items.map((v) => [v.name, v.version])).toEqual([
         ['outage', '1'],
@@ -122,7 +123,7 @@ describe('S3 unavailable and slow', () => {
       expect(second.version).toBe('2');
       expect((await loadModelVersion(stores, second)).document.estimator).toBe('logistic');
     } finally {
-      await s3.resume().catch(() => undefined);
+      await s3.resume();
       await stores.close();
     }
   }, 40_000);
@@ -188,7 +189,3 @@ describe('S3 unavailable and slow', () => {
     }
   }, 40_000);
 });
-
-async function experimentId(stores: OnsetStores): Promise<string> {
-  return (await stores.tracking.getExperimentByName('parkinson-disease-prediction')).experimentId;
-}

@@ -68,7 +68,8 @@ describe('SIGKILL during onset train', () => {
     expect(readdirSync(dir).filter((name) => name.startsWith('mid-fit.json'))).toEqual(['mid-fit.json']);
     const stores = await openOnsetStores(resolveConfig({ home }));
     try {
-      expect((await stores.tracking.searchRuns({ experimentIds: ['0'] })).items).toEqual([]);
+      const experimentIds = (await stores.tracking.searchExperiments({})).items.map((e) => e.experimentId);
+      expect((await stores.tracking.searchRuns({ experimentIds })).items).toEqual([]);
       expect(stores.abandonedRunsFailed).toBe(0);
     } finally {
       await stores.close();

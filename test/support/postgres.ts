@@ -17,11 +17,11 @@ const BIN = process.env.ONSET_POSTGRES_BIN ?? '/usr/lib/postgresql/15/bin';
 export interface TestPostgres {
   readonly url: string;
   /**
-   * Shuts the server down (`pg_ctl stop -m fast`: open sessions are ended, their transactions rolled
-   * back) but keeps its data, until `resume`. Asynchronous, so that a test's clients keep running while it
-   * goes down.
+   * Shuts the server down but keeps its data, until `resume`: `fast` (the default) ends the open sessions
+   * and rolls their transactions back; `immediate` is a crash (no shutdown checkpoint: the next start
+   * recovers from the WAL). Asynchronous, so that a test's clients keep running while it goes down.
    */
-  interrupt(): Promise<void>;
+  interrupt(mode?: 'fast' | 'immediate'): Promise<void>;
   /** Starts the server again after `interrupt`, on the same port and data. */
   resume(): Promise<void>;
   stop(): void;
@@ -75,7 +75,7 @@ export async function startPostgres(): Promise<TestPostgres> {
   run('pg_ctl', start);
   return {
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
-    interrupt: () => runAsync('pg_ctl', ['-D', data, '-m', 'fast', '-w', 'stop']),
+    interrupt: (mode = 'fast') => runAsync('pg_ctl', ['-D', data, '-m', mode, '-w', 'stop']),
     resume: () => runAsync('pg_ctl', start),
     stop() {
       try {

@@ -118,7 +118,7 @@ export interface TestS3 {
    * S3 is unavailable.
    */
   interrupt(): Promise<void>;
-  /** Starts the server again after `interrupt`, on the same port and over the same objects. */
+  /** Starts the server again after `interrupt`, on the same port and over the same objects (if stopped). */
   resume(): Promise<void>;
   /** Stops the server and deletes its folder. */
   stop(): Promise<void>;
@@ -181,6 +181,7 @@ export async function startS3(options: StartS3Options = {}): Promise<TestS3> {
       await stopServer(server.child);
     },
     async resume() {
+      if (server.child.exitCode === null && server.child.signalCode === null) return;
       server = await startServer(directory, buckets, server.port);
     },
     async stop() {
