@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_ARTIFACT_UPLOAD_LIMIT, DEFAULT_MODEL_URI, resolveConfig } from './config.js';
+import {
+  DEFAULT_ARTIFACT_UPLOAD_LIMIT,
+  DEFAULT_MODEL_URI,
+  DEFAULT_S3_TIMEOUT_MS,
+  resolveConfig,
+} from './config.js';
 
 describe('resolveConfig', () => {
   it('takes flags over ONSET_* variables over defaults', () => {
@@ -28,6 +33,13 @@ describe('resolveConfig', () => {
     expect(resolveConfig({}, { ONSET_S3_ENDPOINT: 'http://127.0.0.1:4568' }).s3Endpoint).toBe(
       'http://127.0.0.1:4568',
     );
+  });
+
+  it('bounds S3 requests by ONSET_S3_TIMEOUT_MS (30 s by default, 0 for no bound)', () => {
+    expect(resolveConfig({}, {}).s3TimeoutMs).toBe(DEFAULT_S3_TIMEOUT_MS);
+    expect(resolveConfig({}, { ONSET_S3_TIMEOUT_MS: '2500' }).s3TimeoutMs).toBe(2500);
+    expect(resolveConfig({}, { ONSET_S3_TIMEOUT_MS: '0' }).s3TimeoutMs).toBe(0);
+    expect(() => resolveConfig({}, { ONSET_S3_TIMEOUT_MS: '1.5' })).toThrow(/ONSET_S3_TIMEOUT_MS/);
   });
 
   it('limits request rates by default only when the server listens beyond this machine', () => {

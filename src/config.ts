@@ -21,6 +21,11 @@ export interface OnsetConfig {
    */
   readonly s3Endpoint: string | undefined;
   /**
+   * How long a request to S3 may wait for a connection, or go without a byte sent or received, before it
+   * fails (ms); 0: no bound. See `S3ArtifactStoreOptions.timeoutMs`.
+   */
+  readonly s3TimeoutMs: number;
+  /**
    * When set, every tracking, registry, artifact and pipeline route (reads too) needs
    * `Authorization: Bearer <token>` (see `Access` in http/access.ts).
    */
@@ -69,6 +74,12 @@ export interface OnsetConfig {
 export const DEFAULT_ARTIFACT_UPLOAD_LIMIT = 512 * 1024 * 1024;
 export const MODEL_FALLBACKS = ['none', 'previous'] as const;
 export type ModelFallback = (typeof MODEL_FALLBACKS)[number];
+
+/**
+ * Longest S3 silence unless ONSET_S3_TIMEOUT_MS says otherwise: 30 s. Without a bound the AWS SDK waits
+ * forever on a server that accepts a connection and never answers.
+ */
+export const DEFAULT_S3_TIMEOUT_MS = 30_000;
 
 /** What `onset up` and `onset serve` serve unless told otherwise. */
 export const DEFAULT_MODEL_URI = 'models:/parkinson-disease-prediction/Production';
@@ -129,6 +140,7 @@ export function resolveConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = 
     trackingUri,
     artifactUri: isAbsolute(artifactUri) ? pathToFileURL(artifactUri).href : artifactUri,
     s3Endpoint: env.ONSET_S3_ENDPOINT || undefined,
+    s3TimeoutMs: nonNegativeInteger('ONSET_S3_TIMEOUT_MS', env.ONSET_S3_TIMEOUT_MS ?? DEFAULT_S3_TIMEOUT_MS),
     adminToken: env.ONSET_ADMIN_TOKEN || undefined,
     modelUri: flags.modelUri ?? env.ONSET_MODEL_URI ?? DEFAULT_MODEL_URI,
     apiKey: env.ONSET_API_KEY || undefined,

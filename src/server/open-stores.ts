@@ -67,7 +67,9 @@ export async function openOnsetStores(config: OnsetConfig): Promise<OnsetStores>
   await mkdir(config.home, { recursive: true });
   // The AWS SDK takes a few hundred ms to load: only an s3:// artifact store loads it.
   const { openArtifactStore } = await import('../tracking/artifacts/artifact-store-uri.js');
-  const artifacts = await openArtifactStore(config.artifactUri, { s3: { endpoint: config.s3Endpoint } });
+  const artifacts = await openArtifactStore(config.artifactUri, {
+    s3: { endpoint: config.s3Endpoint, timeoutMs: config.s3TimeoutMs },
+  });
   const stores = await openStore(config.trackingUri, { artifactRoot: artifacts.rootUri });
   try {
     const abandonedRunsFailed = await stores.tracking.failAbandonedRuns(ABANDONED_RUN_REASON);

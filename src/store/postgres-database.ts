@@ -1,5 +1,6 @@
 import { Kysely, PostgresDialect, type RawBuilder, sql } from 'kysely';
 import pg from 'pg';
+import { OnsetError } from '../errors.js';
 import { toEscapedLike } from './like-pattern.js';
 import { errorCode, type SqlDatabase, typedDatabase } from './sql-database.js';
 
@@ -20,15 +21,24 @@ export function openPostgresDatabase(url: string, options: { maxConnections?: nu
           : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
     },
   });
-  // An idle client losing its connection must not crash the process; the next query reconnects.
+  // A connection the server ends (a restart, a failover) emits 'error' on its client. An idle client's
+  // reaches the pool's listener; a checked-out one's (between the statements of a transaction) would have
+  // none and crash the process. The query in flight rejects with that error anyway, and a broken client
+  // leaves the pool when released: the next query connects afresh.
   pool.on('error', () => {});
+  pool.on('connect', (client) => client.on('error', () => {}));
+  const server = new URL(url).host;
   const db = new Kysely<object>({ dialect: new PostgresDialect({ pool }) });
   let closed = false;
   return typedDatabase({
     dialect: 'postgres',
     db,
-    transaction<T>(fn: (trx: Kysely<object>) => Promise<T>): Promise<T> {
-      return db.transaction().execute(fn);
+    async transaction<T>(fn: (trx: Kysely<object>) => Promise<T>): Promise<T> {
+      try {
+        return await db.transaction().execute(fn);
+      } catch (error) {
+        throw translatePostgresError(error, server);
+      }
     },
     // Kysely's Migrator takes a session advisory lock and migrates in one transaction on PostgreSQL.
     withMigrationLock: (fn) => fn(db),
@@ -50,4 +60,31 @@ export function openPostgresDatabase(url: string, options: { maxConnections?: nu
       await db.destroy();
     },
   });
+}
+
+/** SQLSTATEs of a server going away or not taking connections: admin or crash shutdown, starting up. */
+const UNAVAILABLE_STATES = new Set(['57P01', '57P02', '57P03']);
+const UNREACHABLE_ERRNOS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH']);
+
+/**
+ * A connection lost or refused (the server restarting, down or unreachable) as TEMPORARILY_UNAVAILABLE, to
+ * be retried later. Other errors are returned as they are. (A connection lost during COMMIT leaves it
+ * unknown whether the transaction committed: the message does not claim either way.)
+ */
+function translatePostgresError(error: unknown, server: string): unknown {
+  const code = errorCode(error) ?? '';
+  const message = error instanceof Error ? error.message : String(error);
+  if (
+    UNAVAILABLE_STATES.has(code) ||
+    code.startsWith('08') ||
+    UNREACHABLE_ERRNOS.has(code) ||
+    /^Connection terminated|not queryable/.test(message)
+  ) {
+    return new OnsetError(
+      'TEMPORARILY_UNAVAILABLE',
+      `The PostgreSQL store at ${server} is unavailable: restarting, down or unreachable (${message}); retry later`,
+      { cause: error },
+    );
+  }
+  return error;
 }

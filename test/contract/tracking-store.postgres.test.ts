@@ -1,7 +1,7 @@
-import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { openStore } from '../../src/server/open-stores.js';
+import { scratchDatabases } from '../support/postgres.js';
 import { describePipelineStoreContract } from './pipeline-store.contract.js';
 import { describeRegistryStoreContract } from './registry-store.contract.js';
 import {
@@ -12,31 +12,12 @@ import {
 
 const serverUrl = inject('postgresUrl');
 const problem = inject('postgresProblem');
-const created: string[] = [];
-
-function databaseUrl(database: string): string {
-  const url = new URL(serverUrl);
-  url.pathname = `/${database}`;
-  return url.toString();
-}
-
-async function admin<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: serverUrl });
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.end();
-  }
-}
+const databases = scratchDatabases(serverUrl, 'onset');
 
 /** A fresh database on the test server; the suite fails (does not skip) when there is no server. */
 async function freshDatabase(): Promise<string> {
   if (!serverUrl) throw new Error(`No PostgreSQL server for the contract tests: ${problem}`);
-  const name = `onset_${randomBytes(6).toString('hex')}`;
-  await admin((client) => client.query(`CREATE DATABASE ${name}`));
-  created.push(name);
-  return databaseUrl(name);
+  return databases.create();
 }
 
 async function openFresh(): Promise<OpenedStores> {
@@ -44,10 +25,7 @@ async function openFresh(): Promise<OpenedStores> {
 }
 
 afterAll(async () => {
-  if (!serverUrl || created.length === 0) return;
-  await admin(async (client) => {
-    for (const name of created) await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-  });
+  if (serverUrl) await databases.dropAll();
 });
 
 describeTrackingStoreContract('postgres', openFresh);

@@ -43,6 +43,7 @@ new S3rver(options).run().then(
 async function startServer(
   directory: string,
   buckets: readonly string[],
+  port = 0,
 ): Promise<{ child: ChildProcess; port: number }> {
   const child = spawn(process.execPath, ['--openssl-legacy-provider', '-e', SERVER_SCRIPT], {
     stdio: ['pipe', 'pipe', 'pipe'],
@@ -51,7 +52,7 @@ async function startServer(
       NODE_OPTIONS: '',
       ONSET_S3RVER_MODULE: require.resolve('s3rver'),
       ONSET_S3RVER_OPTIONS: JSON.stringify({
-        port: 0,
+        port,
         address: '127.0.0.1',
         directory,
         silent: true,
@@ -64,7 +65,7 @@ async function startServer(
   child.stderr?.on('data', (chunk: Buffer) => {
     stderr += chunk.toString();
   });
-  const port = await new Promise<number>((resolve, reject) => {
+  const listening = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => fail(new Error('s3rver did not start within 15 s')), 15_000);
     function fail(error: Error): void {
       clearTimeout(timer);
@@ -86,7 +87,15 @@ async function startServer(
     child.once('error', fail);
     child.once('exit', (code) => fail(new Error(`s3rver exited with code ${code}`)));
   });
-  return { child, port };
+  return { child, port: listening };
+}
+
+/** Ends the emulator's process (a no-op when it has already exited). */
+async function stopServer(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = once(child, 'exit');
+  child.kill('SIGTERM');
+  await exited;
 }
 
 export interface TestS3 {
@@ -104,6 +113,13 @@ export interface TestS3 {
    * SDK's default chain); returns a function restoring them.
    */
   useEnvironment(): () => void;
+  /**
+   * Stops the server but keeps its folder: requests are refused (ECONNREFUSED) until `resume`, as when
+   * S3 is unavailable.
+   */
+  interrupt(): Promise<void>;
+  /** Starts the server again after `interrupt`, on the same port and over the same objects (if stopped). */
+  resume(): Promise<void>;
   /** Stops the server and deletes its folder. */
   stop(): Promise<void>;
 }
@@ -161,15 +177,17 @@ export async function startS3(options: StartS3Options = {}): Promise<TestS3> {
         }
       };
     },
+    async interrupt() {
+      await stopServer(server.child);
+    },
+    async resume() {
+      if (server.child.exitCode === null && server.child.signalCode === null) return;
+      server = await startServer(directory, buckets, server.port);
+    },
     async stop() {
       for (const client of clients) client.destroy();
       try {
-        const { child } = server;
-        if (child.exitCode === null && child.signalCode === null) {
-          const exited = once(child, 'exit');
-          child.kill('SIGTERM');
-          await exited;
-        }
+        await stopServer(server.child);
       } finally {
         rmSync(directory, { recursive: true, force: true });
       }

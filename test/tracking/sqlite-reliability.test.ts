@@ -3,7 +3,6 @@
  * opens migrate once, and a writer killed with SIGKILL mid-loop leaves every batch all or nothing and its
  * run to be failed by failAbandonedRuns.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,40 +10,14 @@ import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openStore } from '../../src/server/open-stores.js';
+import { type Child, startScript, waitFor } from '../support/child-process.js';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const CHILD = fileURLToPath(new URL('./fixtures/log-batches.ts', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'onset-reliability-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-interface Child {
-  readonly process: ChildProcess;
-  readonly output: () => string;
-  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>;
-}
-
 function child(args: readonly string[]): Child {
-  const proc = spawn(process.execPath, ['--import', 'tsx', CHILD, ...args], { cwd: ROOT, stdio: 'pipe' });
-  let stdout = '';
-  let stderr = '';
-  proc.stdout.on('data', (chunk: Buffer) => {
-    stdout += chunk.toString();
-  });
-  proc.stderr.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>(
-    (resolve) => proc.on('exit', (code, signal) => resolve({ code, signal, stderr })),
-  );
-  return { process: proc, output: () => stdout, exited };
-}
-
-async function waitFor(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
+  return startScript(CHILD, args);
 }
 
 describe('SQLite store reliability', () => {
@@ -53,10 +26,12 @@ describe('SQLite store reliability', () => {
     const go = join(dir, 'fresh.go');
     const children = [0, 1, 2, 3].map((i) => child([path, 'create', `exp-${i}`, go]));
     // Everything loaded in every process, then one start signal: the opens overlap.
-    await waitFor(() => children.every((c) => c.output().includes('ready')), 45_000, 'the processes to load');
+    await waitFor(() => children.every((c) => c.stdout().includes('ready')), 45_000, 'the processes to load');
     writeFileSync(go, '');
     const results = await Promise.all(children.map((c) => c.exited));
-    for (const result of results) expect(result, result.stderr).toMatchObject({ code: 0 });
+    results.forEach((result, i) => {
+      expect(result, children[i]!.stderr()).toMatchObject({ code: 0 });
+    });
     const raw = new Database(path, { readonly: true });
     expect(raw.prepare('SELECT name FROM onset_tracking_migrations').all()).toEqual([
       { name: '0001_tracking_and_registry_tables' },
@@ -80,7 +55,9 @@ describe('SQLite store reliability', () => {
     const runId = run.info.runId;
     const children = ['a', 'b'].map((label) => child([path, 'log', runId, label, '500']));
     const results = await Promise.all(children.map((c) => c.exited));
-    for (const result of results) expect(result, result.stderr).toMatchObject({ code: 0 });
+    results.forEach((result, i) => {
+      expect(result, children[i]!.stderr()).toMatchObject({ code: 0 });
+    });
 
     const fetched = await stores.tracking.getRun(runId);
     for (const label of ['a', 'b']) {
@@ -105,11 +82,10 @@ describe('SQLite store reliability', () => {
     const stores = await openStore(path, { artifactRoot: 'file:///tmp/x' });
     const experimentId = await stores.tracking.createExperiment({ name: 'killed' });
     const writer = child([path, 'own', experimentId, 'k']);
-    await waitFor(() => /batch [1-9]\d\d/.test(writer.output()), 20_000, 'the writer to log 100 batches');
-    writer.process.kill('SIGKILL');
-    const exit = await writer.exited;
+    await waitFor(() => /batch [1-9]\d\d/.test(writer.stdout()), 20_000, 'the writer to log 100 batches');
+    const exit = await writer.kill();
     expect(exit.signal).toBe('SIGKILL');
-    const runId = /run ([0-9a-f]{32})/.exec(writer.output())?.[1];
+    const runId = /run ([0-9a-f]{32})/.exec(writer.stdout())?.[1];
     expect(runId).toBeDefined();
 
     const raw = new Database(path);

@@ -9,11 +9,12 @@
  * it resolves. Objects are limited to S3's single-PUT maximum (5 GiB). Directories are key prefixes: they
  * exist while they hold objects, and `list` uses the delimiter `/` with ListObjectsV2 pagination.
  *
- * Configuration comes in the options (the platform passes `OnsetConfig.s3Endpoint`, i.e.
- * `ONSET_S3_ENDPOINT`): with an endpoint, path-style addressing and SDK-computed checksums only when
+ * Configuration comes in the options (the platform passes `OnsetConfig.s3Endpoint` and `s3TimeoutMs`, i.e.
+ * `ONSET_S3_ENDPOINT` and `ONSET_S3_TIMEOUT_MS`): with an endpoint, path-style addressing and SDK-computed checksums only when
  * required, which emulators such as s3rver and MinIO need. The region and credentials, unless given, are
  * the AWS SDK's own settings, read by its default chain (`AWS_REGION`, `AWS_ACCESS_KEY_ID`, the shared
- * config files, ...), not by Onset's configuration; with no region anywhere, `us-east-1`.
+ * config files, ...), not by Onset's configuration; with no region anywhere, `us-east-1`. Every request is
+ * bounded (`timeoutMs`): an unreachable or silent S3 fails with TEMPORARILY_UNAVAILABLE instead of hanging.
  */
 
 import { createReadStream } from 'node:fs';
@@ -32,6 +33,7 @@ import {
   S3Client,
   type S3ClientConfig,
 } from '@aws-sdk/client-s3';
+import { DEFAULT_S3_TIMEOUT_MS } from '../../config.js';
 import { invalidParameter, OnsetError } from '../../errors.js';
 import {
   ContentMeter,
@@ -77,6 +79,13 @@ export interface S3ArtifactStoreOptions {
    * after use); default the system's temporary folder (`TMPDIR`). Point it at a disk if that is a tmpfs.
    */
   readonly spoolDirectory?: string;
+  /**
+   * How long a request may wait for a connection, or go without a byte sent or received, before it fails
+   * (ms); 0: no bound. Silence, not duration: a large transfer that keeps moving is never cut. The AWS SDK
+   * tries a request up to 3 times (its `AWS_MAX_ATTEMPTS`), so an unreachable or stalled S3 fails an
+   * operation after about 3 times this. Default `DEFAULT_S3_TIMEOUT_MS` (30 s).
+   */
+  readonly timeoutMs?: number;
 }
 
 /** Splits `s3://bucket/prefix` into a bucket and a canonical prefix ('' for the bucket root). */
@@ -118,6 +127,12 @@ export function s3ClientConfig(options: S3ArtifactStoreOptions = {}): S3ClientCo
     config.responseChecksumValidation = 'WHEN_REQUIRED';
   }
   if (options.credentials) config.credentials = { ...options.credentials };
+  const timeout = options.timeoutMs ?? DEFAULT_S3_TIMEOUT_MS;
+  if (!Number.isInteger(timeout) || timeout < 0) {
+    throw invalidParameter(`the S3 timeout must be a whole number of ms of at least 0, got ${timeout}`);
+  }
+  // The SDK's default handler has neither bound: a server that accepts and never answers hangs a request.
+  if (timeout > 0) config.requestHandler = { connectionTimeout: timeout, socketTimeout: timeout };
   return config;
 }
 
@@ -135,6 +150,7 @@ export class S3ArtifactStore implements ArtifactStore {
   readonly prefix: string;
   private readonly client: S3Client;
   private readonly endpointLabel: string;
+  private readonly timeoutMs: number;
   private readonly listPageSize: number;
   private readonly spoolDirectory: string;
 
@@ -152,6 +168,7 @@ export class S3ArtifactStore implements ArtifactStore {
     this.listPageSize = pageSize;
     this.spoolDirectory = options.spoolDirectory ?? tmpdir();
     this.endpointLabel = options.client ? 'the given S3 client' : String(config.endpoint ?? 'AWS S3');
+    this.timeoutMs = options.timeoutMs ?? DEFAULT_S3_TIMEOUT_MS;
   }
 
   /** Closes the client's connections. */
@@ -192,9 +209,17 @@ export class S3ArtifactStore implements ArtifactStore {
         cause: error,
       });
     }
+    if (status === undefined && name === 'TimeoutError') {
+      return new OnsetError(
+        'TEMPORARILY_UNAVAILABLE',
+        `S3 did not answer within ${this.timeoutMs} ms to ${action} ${path} in ${where} ` +
+          '(ONSET_S3_TIMEOUT_MS bounds each attempt)',
+        { cause: error },
+      );
+    }
     if (
       status === undefined &&
-      ['ECONNREFUSED', 'ENOTFOUND', 'ETIMEDOUT', 'ECONNRESET'].includes(sdk.code ?? '')
+      ['ECONNREFUSED', 'ENOTFOUND', 'ETIMEDOUT', 'ECONNRESET', 'EPIPE'].includes(sdk.code ?? '')
     ) {
       return new OnsetError(
         'TEMPORARILY_UNAVAILABLE',

@@ -518,13 +518,19 @@ export class SqlRegistryStore implements RegistryStore {
   /** Marks the model updated now, locking its row; RESOURCE_DOES_NOT_EXIST when there is no such model. */
   async #touchModel(trx: Kysely<TrackingTables>, name: string): Promise<number> {
     const now = Date.now();
-    const result = await trx
+    // Never earlier than the model's last change: on PostgreSQL a transaction that read the clock and then
+    // waited for this row's lock would otherwise commit an older time after a newer one, and the stage
+    // history (ordered by time) would show transitions out of the order they were made.
+    const row = await trx
       .updateTable('registered_models')
-      .set({ last_updated_time: now })
+      .set({
+        last_updated_time: sql<number>`CASE WHEN last_updated_time > ${now} THEN last_updated_time ELSE ${now} END`,
+      })
       .where('name', '=', String(name))
+      .returning('last_updated_time')
       .executeTakeFirst();
-    if (Number(result.numUpdatedRows) === 0) throw notFound(`Registered model "${name}" does not exist`);
-    return now;
+    if (!row) throw notFound(`Registered model "${name}" does not exist`);
+    return Number(row.last_updated_time);
   }
 
   async #versionRow(db: Kysely<TrackingTables>, name: string, version: string): Promise<ModelVersionRow> {
