@@ -24,7 +24,7 @@ function versionRows(versions: readonly ModelVersion[]): string {
     { header: 'aliases', value: (v) => v.aliases.join(', ') },
     { header: 'run', value: (v) => v.runId ?? '' },
     { header: 'cv ROC AUC', value: (v) => formatNumber(v.metrics.cv_roc_auc), align: 'right' },
-    { header: 'sha256', value: (v) => v.checksum.slice(0, 12) },
+    { header: 'sha256', value: (v) => v.checksum?.slice(0, 12) ?? 'pending' },
   ]);
 }
 
@@ -119,7 +119,7 @@ export function registerModelsCommands(program: Command): void {
       if (options.json) printJson(version);
       else
         process.stdout.write(
-          `${marks().ok} registered ${version.name} version ${version.version} from run ${runId} (sha256 ${version.checksum.slice(0, 12)})\n`,
+          `${marks().ok} registered ${version.name} version ${version.version} from run ${runId} (sha256 ${version.checksum?.slice(0, 12) ?? 'pending'})\n`,
         );
     } finally {
       await stores.close();

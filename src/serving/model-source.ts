@@ -3,7 +3,12 @@ import type { FittedModel } from '../ml/estimator.js';
 import { loadModelFile, type ModelDocument, parseModel } from '../ml/model-document.js';
 import { runArtifactPrefix } from '../tracking/artifact-paths.js';
 import type { ModelStage, ModelVersion } from '../tracking/entities.js';
-import { findModelVersion, loadModelVersion, type RegistryStores } from '../tracking/model-registry.js';
+import {
+  findModelVersion,
+  loadModelVersion,
+  parseRegistryUri,
+  type RegistryStores,
+} from '../tracking/model-registry.js';
 
 /** A loaded model and where it came from: what `GET /model` reports and every prediction names. */
 export interface ServedModel {
@@ -35,16 +40,8 @@ const MODEL_FILE = 'model.json';
  * `model.json`), or a file path (`file://` or plain).
  */
 export function parseModelUri(uri: string): ModelUri {
-  if (uri.startsWith('models:/')) {
-    const rest = uri.slice('models:/'.length);
-    const alias = /^([^/@]+)@([\w.-]+)$/.exec(rest);
-    if (alias) return { kind: 'registry', name: alias[1]!, reference: `@${alias[2]}` };
-    const stage = /^([^/@]+)\/([\w.-]+)$/.exec(rest);
-    if (stage) return { kind: 'registry', name: stage[1]!, reference: stage[2]! };
-    throw invalidParameter(
-      `Invalid model URI "${uri}": write models:/NAME/STAGE, models:/NAME/VERSION or models:/NAME@ALIAS`,
-    );
-  }
+  const registered = parseRegistryUri(uri);
+  if (registered) return { kind: 'registry', ...registered };
   if (uri.startsWith('runs:/')) {
     const match = /^runs:\/([0-9a-f]{32})\/(.+)$/.exec(uri);
     if (!match)
@@ -103,7 +100,7 @@ export async function loadRegisteredVersion(
     version: version.version,
     stage: version.currentStage,
     runId: version.runId,
-    checksum: version.checksum,
+    checksum: loaded.version.checksum,
     metrics: version.metrics,
     loadedAt,
   };

@@ -42,28 +42,6 @@ export function runArtifactPrefix(artifacts: ArtifactStore, artifactUri: string)
 }
 
 /**
- * The artifact-store path of a model version source: `runs:/<run_id>/<path>` (relative to that run's
- * artifacts), `models:`-less artifact URIs under the store root, or a path relative to the root.
- */
-export function sourceArtifactPath(
-  artifacts: ArtifactStore,
-  source: string,
-  run: { info: { runId: string; artifactUri: string } } | undefined,
-): string {
-  const runsMatch = /^runs:\/([0-9a-f]{32})\/(.+)$/.exec(source);
-  if (runsMatch) {
-    if (run === undefined || run.info.runId !== runsMatch[1]) {
-      throw invalidParameter(
-        `Source ${source} names run ${runsMatch[1]}; pass run_id ${runsMatch[1]} with it`,
-      );
-    }
-    return joinArtifactPath(runArtifactPrefix(artifacts, run.info.artifactUri), runsMatch[2]!);
-  }
-  if (/^[a-z][a-z0-9+.-]*:/i.test(source)) return runArtifactPrefix(artifacts, source);
-  return source;
-}
-
-/**
  * Checks an experiment's artifact location: the artifact root or a folder under it, and nothing else. A
  * location elsewhere (`file:///etc`, `http://169.254.169.254/...`, another bucket) would make the server
  * write or read where it was never meant to; one with a control character or `..` is refused by the

@@ -75,16 +75,38 @@ export interface ModelVersion {
   readonly description: string;
   readonly userId: string;
   readonly currentStage: ModelStage;
-  /** Where the model artifact is, e.g. `runs:/<run_id>/model/model.json` or an artifact URI. */
+  /**
+   * Where the model is, as the client gave it: `runs:/<run_id>/model`, `mlflow-artifacts:/...`, an
+   * artifact URI, `models:/<name>/<version>`, or a path under the artifact root.
+   */
   readonly source: string;
+  /**
+   * Where its files are in the artifact store (a folder, or one file), relative to the artifact root: the
+   * source resolved at registration. Null when the source is outside the artifact store (Onset keeps the
+   * version but cannot serve it).
+   */
+  readonly storageLocation: string | null;
   readonly runId: string | null;
   readonly status: 'READY' | 'PENDING_REGISTRATION' | 'FAILED_REGISTRATION';
   readonly tags: readonly Tag[];
   readonly aliases: readonly string[];
-  /** sha256 of the model artifact at registration; loading refuses an artifact that no longer matches. */
-  readonly checksum: string;
+  /**
+   * The digest of the version's files (see `manifestDigest`), recorded at registration; null while its
+   * files are not recorded yet (registered before they were logged: recorded when first read). Loading
+   * refuses a file that no longer matches its manifest.
+   */
+  readonly checksum: string | null;
   /** Key metrics of the source run at registration (e.g. cross-validated ROC AUC). */
   readonly metrics: Readonly<Record<string, number>>;
+}
+
+/** One file of a model version, as recorded in its manifest. */
+export interface ModelFile {
+  /** Relative to the version's storage location, with `/` ('' when the version is one file). */
+  readonly path: string;
+  /** Bytes; null for versions registered before manifests (they recorded only the sha256). */
+  readonly size: number | null;
+  readonly sha256: string;
 }
 
 export interface RegisteredModel {

@@ -1,8 +1,10 @@
 import { invalidParameter, OnsetError } from '../errors.js';
 import { type LoadedModel, parseModel } from '../ml/model-document.js';
-import { sourceArtifactPath } from './artifact-paths.js';
+import { joinArtifactPath, runArtifactPrefix } from './artifact-paths.js';
 import type { ArtifactStore } from './artifacts/artifact-store.js';
-import { MODEL_STAGES, type ModelStage, type ModelVersion } from './entities.js';
+import { safeArtifactDirectory } from './artifacts/path-safety.js';
+import { MODEL_STAGES, type ModelFile, type ModelStage, type ModelVersion, type Tag } from './entities.js';
+import { MAX_MODEL_FILES } from './model-files.js';
 import type { RegistryStore } from './registry-store.js';
 import type { TrackingStore } from './tracking-store.js';
 
@@ -23,9 +25,162 @@ export interface RegistryStores {
   readonly artifacts: ArtifactStore;
 }
 
+/** The scheme of MLflow's artifact proxy: `mlflow-artifacts:/<path under the artifact root>`. */
+export const PROXIED_ARTIFACTS_SCHEME = 'mlflow-artifacts:';
+
+/** A `models:/` URI: a registered model and a version number, a stage, or an alias (`@champion`). */
+export interface RegistryReference {
+  readonly name: string;
+  /** `3`, `Production` (any case), or `@champion`. */
+  readonly reference: string;
+}
+
 /**
- * Creates a model version from an artifact: resolves the source (`runs:/<id>/<path>` or a path in the
- * artifact store) and records the artifact's sha256 and a snapshot of the run's key metrics.
+ * Parses `models:/NAME/VERSION`, `models:/NAME/STAGE` and `models:/NAME@ALIAS`; undefined for a URI of
+ * another scheme, INVALID_PARAMETER_VALUE for a malformed `models:/` one.
+ */
+export function parseRegistryUri(uri: string): RegistryReference | undefined {
+  if (!uri.startsWith('models:/')) return undefined;
+  const rest = uri.slice('models:/'.length);
+  const alias = /^([^/@]+)@([\w.-]+)$/.exec(rest);
+  if (alias) return { name: alias[1]!, reference: `@${alias[2]}` };
+  const stage = /^([^/@]+)\/([\w.-]+)$/.exec(rest);
+  if (stage) return { name: stage[1]!, reference: stage[2]! };
+  throw invalidParameter(
+    `Invalid model URI "${uri}": write models:/NAME/STAGE, models:/NAME/VERSION or models:/NAME@ALIAS`,
+  );
+}
+
+const HAS_SCHEME = /^[a-z][a-z0-9+.-]*:/i;
+
+/** MLflow's refusal of a local source that is not inside the run's artifacts (its words). */
+function localSourceRefused(source: string): OnsetError {
+  return invalidParameter(
+    `Invalid model version source: '${source}'. To use a local path as a model version source, the run_id request parameter has to be specified and the local path has to be contained within the artifact directory of the run specified by the run_id.`,
+  );
+}
+
+/** Where a version's files are: in the artifact store (and, for a `models:/` source, the files it copies). */
+interface ResolvedSource {
+  readonly storageLocation: string | null;
+  /** The files of the version a `models:/` source names (undefined: look at the storage location). */
+  readonly files?: readonly ModelFile[] | null;
+}
+
+/**
+ * Where a model version source is in the artifact store, relative to its root: `runs:/<run id>/<path>`
+ * (in that run's artifacts), `mlflow-artifacts:/<path>` (MLflow's proxy, with or without a host), an
+ * artifact URI under the root (`file:///...`, `s3://bucket/prefix/...`), `models:/<name>/<version>` (that
+ * version's files), or a path relative to the root. A URI elsewhere (another bucket, `https:`) is kept as
+ * the client's business: null, and Onset will not serve it; a local path outside the artifact store is
+ * refused, as MLflow refuses it.
+ */
+export async function resolveModelSource(
+  stores: RegistryStores,
+  source: string,
+  runId: string | null,
+): Promise<ResolvedSource> {
+  const registered = parseRegistryUri(source);
+  if (registered) {
+    const version = await findModelVersion(stores.registry, registered.name, registered.reference);
+    return {
+      storageLocation: version.storageLocation,
+      files: await stores.registry.getModelFiles(version.name, version.version),
+    };
+  }
+  const runs = /^runs:\/([^/]+)(?:\/(.*))?$/.exec(source);
+  if (runs) {
+    if (runId && runId !== runs[1]) {
+      throw invalidParameter(
+        `Source ${source} names run ${runs[1]}, but run_id is ${runId}; give the same run`,
+      );
+    }
+    const run = await stores.tracking.getRun(runs[1]!);
+    const root = stores.artifacts.rootUri.replace(/\/+$/, '');
+    const artifacts = run.info.artifactUri;
+    if (artifacts !== root && !artifacts.startsWith(`${root}/`)) return { storageLocation: null };
+    return {
+      storageLocation: inStore(
+        joinArtifactPath(runArtifactPrefix(stores.artifacts, artifacts), runs[2] ?? ''),
+        source,
+      ),
+    };
+  }
+  if (source.startsWith(PROXIED_ARTIFACTS_SCHEME)) {
+    // mlflow-artifacts:/path, mlflow-artifacts:///path or mlflow-artifacts://host:port/path.
+    const path = source.slice(PROXIED_ARTIFACTS_SCHEME.length).replace(/^\/\/[^/]*/, '');
+    return { storageLocation: inStore(path.replace(/^\/+/, ''), source) };
+  }
+  const root = stores.artifacts.rootUri.replace(/\/+$/, '');
+  if (source === root || source.startsWith(`${root}/`)) {
+    return { storageLocation: inStore(source.slice(root.length + 1), source) };
+  }
+  if (source.startsWith('file:') || source.startsWith('/')) throw localSourceRefused(source);
+  if (HAS_SCHEME.test(source)) return { storageLocation: null };
+  return { storageLocation: inStore(source, source) };
+}
+
+/** A path in the artifact store, checked by its rules (no `..`, no control characters, ...). */
+function inStore(path: string, source: string): string {
+  try {
+    return safeArtifactDirectory(path.replace(/\/+$/, ''));
+  } catch (error) {
+    const why = error instanceof Error ? error.message : String(error);
+    throw invalidParameter(`Invalid model version source ${JSON.stringify(source)}: ${why}`);
+  }
+}
+
+/**
+ * The files at a storage location, with their sizes and sha256s as the artifact store recorded them: the
+ * one file there, or every file under the folder; null when there is nothing (yet).
+ */
+export async function filesAt(artifacts: ArtifactStore, location: string): Promise<ModelFile[] | null> {
+  if (location !== '') {
+    try {
+      const stored = await artifacts.stat(location);
+      return [{ path: '', size: stored.size, sha256: stored.sha256 }];
+    } catch (error) {
+      if (!(error instanceof OnsetError && error.code === 'RESOURCE_DOES_NOT_EXIST'))
+        throw unverifiable(error, location);
+    }
+  }
+  const files: ModelFile[] = [];
+  const walk = async (folder: string): Promise<void> => {
+    for (const entry of await artifacts.list(joinArtifactPath(location, folder))) {
+      const path = joinArtifactPath(folder, entry.path);
+      if (entry.isDir) {
+        await walk(path);
+        continue;
+      }
+      if (files.length === MAX_MODEL_FILES) {
+        throw invalidParameter(
+          `The model at ${location} has more than ${MAX_MODEL_FILES} files; a model version holds at most ${MAX_MODEL_FILES}`,
+        );
+      }
+      try {
+        const stored = await artifacts.stat(joinArtifactPath(location, path));
+        files.push({ path, size: stored.size, sha256: stored.sha256 });
+      } catch (error) {
+        throw unverifiable(error, joinArtifactPath(location, path));
+      }
+    }
+  };
+  await walk('');
+  return files.length === 0 ? null : files;
+}
+
+/** A file with no sha256 recorded was not written through Onset: it cannot be vouched for. */
+function unverifiable(error: unknown, path: string): unknown {
+  if (!(error instanceof OnsetError) || error.code !== 'INTERNAL_ERROR') return error;
+  return invalidParameter(
+    `Cannot register ${path}: ${error.message}. Log models through the tracking server (the artifact proxy, mlflow-artifacts:/), which records every file's sha256.`,
+  );
+}
+
+/**
+ * Creates a model version from any MLflow source form (see `resolveModelSource`): records where its files
+ * are and their manifest (path, size and sha256 of every file), and a snapshot of the run's key metrics. A
+ * source with no files yet is accepted, as MLflow accepts it: its files are recorded when first read.
  */
 export async function registerModelVersion(
   stores: RegistryStores,
@@ -34,13 +189,21 @@ export async function registerModelVersion(
     source: string;
     runId?: string | null;
     description?: string;
+    tags?: readonly Tag[];
     userId?: string;
     /** Create the registered model when missing (the CLI does; MLflow's REST API answers 404 instead). */
     createModelIfMissing?: boolean;
   },
 ): Promise<ModelVersion> {
-  const run = input.runId ? await stores.tracking.getRun(input.runId) : undefined;
-  const stored = await stores.artifacts.stat(sourceArtifactPath(stores.artifacts, input.source, run));
+  const runId = input.runId || null;
+  const resolved = await resolveModelSource(stores, input.source, runId);
+  const files =
+    resolved.files !== undefined
+      ? resolved.files
+      : resolved.storageLocation === null
+        ? null
+        : await filesAt(stores.artifacts, resolved.storageLocation);
+  const run = runId ? await stores.tracking.getRun(runId) : undefined;
   const metrics: Record<string, number> = {};
   for (const metric of run?.data.metrics ?? []) {
     if ((SNAPSHOT_METRICS as readonly string[]).includes(metric.key)) metrics[metric.key] = metric.value;
@@ -57,9 +220,11 @@ export async function registerModelVersion(
   return stores.registry.createModelVersion({
     name: input.name,
     source: input.source,
-    runId: input.runId ?? null,
-    checksum: stored.sha256,
+    storageLocation: resolved.storageLocation,
+    files,
+    runId,
     metrics,
+    ...(input.tags === undefined ? {} : { tags: input.tags }),
     ...(input.description === undefined ? {} : { description: input.description }),
     ...(input.userId === undefined ? {} : { userId: input.userId }),
   });
@@ -94,32 +259,104 @@ export async function findModelVersion(
   return latest;
 }
 
+/** Reads one file of a model version by its path in the version, verified against the manifest. */
+export type ReadModelFile = (path: string) => Promise<Buffer>;
+
+/** A version's files as recorded, and a reader that refuses any byte that differs from them. */
+export interface VerifiedModelFiles {
+  readonly version: ModelVersion;
+  readonly files: readonly ModelFile[];
+  readonly read: ReadModelFile;
+}
+
 /**
- * Loads a registered version's model, refusing an artifact whose sha256 differs from the one recorded at
+ * The recorded files of a version (recording them first for a version registered before they existed)
+ * and a reader that verifies each file it reads against the manifest: a file that changed since
+ * registration, or is gone, is refused (INVALID_STATE).
+ */
+export async function modelVersionFiles(
+  stores: RegistryStores,
+  registered: ModelVersion,
+): Promise<VerifiedModelFiles> {
+  const what = `Model ${registered.name} version ${registered.version}`;
+  const location = registered.storageLocation;
+  if (location === null) {
+    throw new OnsetError(
+      'INVALID_STATE',
+      `${what} is stored outside Onset's artifact store (source ${registered.source}); Onset cannot read it`,
+    );
+  }
+  let version = registered;
+  let files = await stores.registry.getModelFiles(version.name, version.version);
+  if (files === null) {
+    const found = await filesAt(stores.artifacts, location);
+    if (found === null) {
+      throw new OnsetError('INVALID_STATE', `${what}: its source ${version.source} holds no files (yet)`);
+    }
+    version = await stores.registry.recordModelFiles(version.name, version.version, found);
+    files = (await stores.registry.getModelFiles(version.name, version.version)) ?? found;
+  }
+  const byPath = new Map(files.map((file) => [file.path, file]));
+  const read: ReadModelFile = async (path) => {
+    const file = byPath.get(path);
+    if (file === undefined) {
+      throw new OnsetError(
+        'INVALID_STATE',
+        `${what} has no file ${path} (its files: ${[...byPath.keys()].slice(0, 20).join(', ')})`,
+      );
+    }
+    const stored = joinArtifactPath(location, path);
+    try {
+      return await stores.artifacts.get(stored, file.sha256);
+    } catch (error) {
+      // The store's file is intact but another than the one registered (replaced through the store);
+      // a file damaged behind the store's back keeps the store's own error.
+      const replaced = error instanceof OnsetError && error.code === 'INVALID_STATE';
+      const actual = replaced ? (error.details as { sha256?: unknown } | undefined)?.sha256 : undefined;
+      if (typeof actual === 'string') {
+        throw new OnsetError(
+          'INVALID_STATE',
+          `${what}: its artifact ${stored} changed since registration (sha256 ${actual}, registered ${file.sha256}); refusing to load it`,
+        );
+      }
+      if (error instanceof OnsetError && error.code === 'RESOURCE_DOES_NOT_EXIST') {
+        throw new OnsetError('INVALID_STATE', `${what}: its artifact ${stored} is gone since registration`);
+      }
+      throw error;
+    }
+  };
+  return { version, files, read };
+}
+
+/** The Onset model document of a version: the one file, or `model.json` of its folder. */
+const ONSET_DOCUMENT = 'model.json';
+
+/**
+ * Loads a registered version's model, refusing any file whose sha256 differs from the one recorded at
  * registration (a corrupt or replaced file).
  */
 export async function loadModelVersion(
   stores: RegistryStores,
-  version: ModelVersion,
+  registered: ModelVersion,
 ): Promise<LoadedModel & { version: ModelVersion }> {
-  const run = version.runId ? await stores.tracking.getRun(version.runId) : undefined;
-  const path = sourceArtifactPath(stores.artifacts, version.source, run);
-  const stored = await stores.artifacts.stat(path);
-  if (stored.sha256 !== version.checksum) {
+  const { version, files, read } = await modelVersionFiles(stores, registered);
+  const what = `Model ${version.name} version ${version.version}`;
+  const single = files.length === 1 && files[0]!.path === '';
+  if (!single && !files.some((file) => file.path === ONSET_DOCUMENT)) {
     throw new OnsetError(
       'INVALID_STATE',
-      `Model ${version.name} version ${version.version}: its artifact ${path} changed since registration (sha256 ${stored.sha256}, registered ${version.checksum}); refusing to load it`,
+      `${what} is not an Onset model: it has no ${ONSET_DOCUMENT} (its files: ${files
+        .map((file) => file.path)
+        .slice(0, 20)
+        .join(', ')})`,
     );
   }
-  const content = await stores.artifacts.get(path, version.checksum);
+  const content = await read(single ? '' : ONSET_DOCUMENT);
   let parsed: unknown;
   try {
     parsed = JSON.parse(content.toString('utf8'));
   } catch {
-    throw new OnsetError(
-      'INVALID_STATE',
-      `Model ${version.name} version ${version.version}: ${path} is not valid JSON`,
-    );
+    throw new OnsetError('INVALID_STATE', `${what}: its model document is not valid JSON`);
   }
   return { ...parseModel(parsed, `${version.name} version ${version.version}`), version };
 }

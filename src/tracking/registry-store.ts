@@ -1,5 +1,12 @@
 import type { Page } from '../store/paging.js';
-import type { ModelStage, ModelVersion, RegisteredModel, StageTransition, Tag } from './entities.js';
+import type {
+  ModelFile,
+  ModelStage,
+  ModelVersion,
+  RegisteredModel,
+  StageTransition,
+  Tag,
+} from './entities.js';
 import type { SearchQuery } from './tracking-store.js';
 
 /** A new registered model (`createRegisteredModel`); names are unique. */
@@ -12,13 +19,15 @@ export interface RegisteredModelInput {
 /** A new version of a registered model (`createModelVersion`), numbered after the model's last one. */
 export interface ModelVersionInput {
   readonly name: string;
-  /** Where the model is: `runs:/<run id>/<path>`, an artifact URI, or a path under the artifact root. */
+  /** Where the model is, as the client named it (see `ModelVersion.source`). */
   readonly source: string;
+  /** The source resolved in the artifact store (see `ModelVersion.storageLocation`). */
+  readonly storageLocation: string | null;
+  /** The files at the storage location; null when there are none yet (recorded later, `recordModelFiles`). */
+  readonly files: readonly ModelFile[] | null;
   readonly runId?: string | null;
   readonly description?: string;
   readonly tags?: readonly Tag[];
-  /** The sha256 (hex) of the source artifact. */
-  readonly checksum: string;
   readonly metrics?: Readonly<Record<string, number>>;
   readonly userId?: string;
 }
@@ -54,6 +63,18 @@ export interface RegistryStore {
   /** Versions number from 1 per model. */
   createModelVersion(input: ModelVersionInput): Promise<ModelVersion>;
   getModelVersion(name: string, version: string): Promise<ModelVersion>;
+  /** The version's manifest: its files with size and sha256; null while they are not recorded. */
+  getModelFiles(name: string, version: string): Promise<readonly ModelFile[] | null>;
+  /**
+   * The versions whose files a deletion of `path` (relative to the artifact root) would touch: stored at
+   * it, under it, or holding it.
+   */
+  versionsStoredAt(path: string): Promise<readonly ModelVersion[]>;
+  /**
+   * Records the files of a version registered before they existed; a version whose files are recorded
+   * keeps them (the first record wins). Answers the version as it now is.
+   */
+  recordModelFiles(name: string, version: string, files: readonly ModelFile[]): Promise<ModelVersion>;
   searchModelVersions(query: SearchQuery): Promise<Page<ModelVersion>>;
   updateModelVersion(name: string, version: string, description: string): Promise<ModelVersion>;
   deleteModelVersion(name: string, version: string): Promise<void>;

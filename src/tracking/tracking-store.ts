@@ -54,6 +54,11 @@ export interface RunBatch {
 /** `filter` uses MLflow's run filter grammar (`metrics.auc > 0.9 and params.depth = '6' and ...`). */
 export interface RunQuery extends ExperimentQuery {
   readonly experimentIds: readonly string[];
+  /**
+   * The root that an `artifact_uri` in the filter names relative locations under (default: the artifact
+   * store's root URI; the REST API's is `mlflow-artifacts:`, the URIs its clients see).
+   */
+  readonly artifactRoot?: string;
 }
 
 /**

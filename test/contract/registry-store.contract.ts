@@ -2,12 +2,15 @@
  * The RegistryStore contract: every backend runs this suite (see `tracking-store.sqlite.test.ts` and
  * `tracking-store.postgres.test.ts`). One store is opened per suite; tests use unique model names.
  */
+import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ModelVersion } from '../../src/tracking/entities.js';
 import type { RegistryStore } from '../../src/tracking/registry-store.js';
 import { expectCode, type OpenedStores, unique } from './tracking-store.contract.js';
 
 const CHECKSUM = 'ab'.repeat(32);
+/** A version stored as one file with that sha256. */
+const ONE_FILE = { storageLocation: 'm/model.json', files: [{ path: '', size: 10, sha256: CHECKSUM }] };
 
 export function describeRegistryStoreContract(name: string, open: () => Promise<OpenedStores>): void {
   describe(`RegistryStore contract: ${name}`, () => {
@@ -26,7 +29,7 @@ export function describeRegistryStoreContract(name: string, open: () => Promise<
     async function modelWithVersions(count: number, prefix = 'model'): Promise<string> {
       const { name: model } = await registry.createRegisteredModel({ name: unique(prefix) });
       for (let i = 0; i < count; i++) {
-        await registry.createModelVersion({ name: model, source: `runs:/r${i}/model`, checksum: CHECKSUM });
+        await registry.createModelVersion({ name: model, source: `runs:/r${i}/model`, ...ONE_FILE });
       }
       return model;
     }
@@ -85,7 +88,7 @@ export function describeRegistryStoreContract(name: string, open: () => Promise<
         runId: '0123456789abcdef0123456789abcdef',
         description: 'first',
         tags: [{ key: 'algo', value: 'gbdt' }],
-        checksum: CHECKSUM.toUpperCase(),
+        ...ONE_FILE,
         metrics: {
           roc_auc: 0.91,
           nan: Number.NaN,
@@ -103,6 +106,7 @@ export function describeRegistryStoreContract(name: string, open: () => Promise<
         userId: 'ada',
         currentStage: 'None',
         source: 'runs:/0123456789abcdef0123456789abcdef/model/model.json',
+        storageLocation: 'm/model.json',
         runId: '0123456789abcdef0123456789abcdef',
         status: 'READY',
         tags: [{ key: 'algo', value: 'gbdt' }],
@@ -118,23 +122,37 @@ export function describeRegistryStoreContract(name: string, open: () => Promise<
       const second = await registry.createModelVersion({
         name: model,
         source: 's3://b/m',
-        checksum: CHECKSUM,
+        storageLocation: null,
+        files: null,
       });
-      expect(second).toMatchObject({ version: '2', runId: null, metrics: {}, description: '', tags: [] });
+      expect(second).toMatchObject({
+        version: '2',
+        runId: null,
+        metrics: {},
+        description: '',
+        tags: [],
+        storageLocation: null,
+        checksum: null,
+      });
       expect(await registry.getModelVersion(model, '1')).toEqual(first);
       const other = await modelWithVersions(1);
       expect((await registry.getModelVersion(other, '1')).version).toBe('1');
       await expectCode(
-        registry.createModelVersion({ name: unique('missing'), source: 's', checksum: CHECKSUM }),
+        registry.createModelVersion({ name: unique('missing'), source: 's', ...ONE_FILE }),
         'RESOURCE_DOES_NOT_EXIST',
       );
       await expectCode(
-        registry.createModelVersion({ name: model, source: 's', checksum: 'abc' }),
+        registry.createModelVersion({
+          name: model,
+          source: 's',
+          storageLocation: 's',
+          files: [{ path: '', size: 1, sha256: 'abc' }],
+        }),
         'INVALID_PARAMETER_VALUE',
         /sha256/,
       );
       await expectCode(
-        registry.createModelVersion({ name: model, source: '', checksum: CHECKSUM }),
+        registry.createModelVersion({ name: model, source: '', ...ONE_FILE }),
         'INVALID_PARAMETER_VALUE',
       );
       await expectCode(registry.getModelVersion(model, '3'), 'RESOURCE_DOES_NOT_EXIST');
@@ -312,7 +330,7 @@ export function describeRegistryStoreContract(name: string, open: () => Promise<
       await registry.setModelVersionTag(model, '3', { key: 'k', value: 'v' });
       await registry.deleteModelVersion(model, '3');
       await expectCode(registry.getModelVersion(model, '3'), 'RESOURCE_DOES_NOT_EXIST');
-      const next = await registry.createModelVersion({ name: model, source: 's', checksum: CHECKSUM });
+      const next = await registry.createModelVersion({ name: model, source: 's', ...ONE_FILE });
       expect(next.version).toBe('4');
       expect(next.tags).toEqual([]);
       await expectCode(registry.deleteModelVersion(model, '3'), 'RESOURCE_DOES_NOT_EXIST');
@@ -344,7 +362,7 @@ export function describeRegistryStoreContract(name: string, open: () => Promise<
       await expectCode(registry.getRegisteredModel(model), 'RESOURCE_DOES_NOT_EXIST');
       expect((await registry.searchModelVersions({ filter: `name = '${model}'` })).items).toEqual([]);
       expect(
-        (await registry.createModelVersion({ name: renamedName, source: 's', checksum: CHECKSUM })).version,
+        (await registry.createModelVersion({ name: renamedName, source: 's', ...ONE_FILE })).version,
       ).toBe('3');
       const taken = await modelWithVersions(0, 'taken');
       await expectCode(registry.renameRegisteredModel(renamedName, taken), 'RESOURCE_ALREADY_EXISTS');
@@ -364,9 +382,9 @@ export function describeRegistryStoreContract(name: string, open: () => Promise<
       await expectCode(registry.deleteRegisteredModel(model), 'RESOURCE_DOES_NOT_EXIST');
       // The name is free again, and versions start over.
       await registry.createRegisteredModel({ name: model });
-      expect(
-        (await registry.createModelVersion({ name: model, source: 's', checksum: CHECKSUM })).version,
-      ).toBe('1');
+      expect((await registry.createModelVersion({ name: model, source: 's', ...ONE_FILE })).version).toBe(
+        '1',
+      );
     });
 
     it('searches registered models by name and tags, with order and paging', async () => {
@@ -421,6 +439,117 @@ export function describeRegistryStoreContract(name: string, open: () => Promise<
       );
     });
 
+    it('records a manifest of every file of a version, and its digest as the checksum', async () => {
+      const model = (await registry.createRegisteredModel({ name: unique('manifest') })).name;
+      const files = [
+        { path: 'model.json', size: 120, sha256: 'cd'.repeat(32) },
+        { path: 'MLmodel', size: 300, sha256: 'ab'.repeat(32) },
+        { path: 'data/xgboost.json', size: 4096, sha256: 'ef'.repeat(32) },
+      ];
+      const version = await registry.createModelVersion({
+        name: model,
+        source: 'mlflow-artifacts:/1/r/artifacts/model',
+        storageLocation: '1/r/artifacts/model',
+        files,
+      });
+      expect(version.storageLocation).toBe('1/r/artifacts/model');
+      // sha256sum format, sorted by path (byte order).
+      const lines = [files[1]!, files[2]!, files[0]!]
+        .map((file) => `${file.sha256}  ${file.path}\n`)
+        .join('');
+      expect(version.checksum).toBe(createHash('sha256').update(lines).digest('hex'));
+      expect(await registry.getModelFiles(model, '1')).toEqual([files[1], files[2], files[0]]);
+
+      // The manifest follows the model when it is renamed, and goes with the version.
+      const renamed = unique('manifest-renamed');
+      await registry.renameRegisteredModel(model, renamed);
+      expect(await registry.getModelFiles(renamed, '1')).toHaveLength(3);
+      await registry.deleteModelVersion(renamed, '1');
+      await expectCode(registry.getModelFiles(renamed, '1'), 'RESOURCE_DOES_NOT_EXIST');
+
+      for (const bad of [
+        [{ path: '../x', size: 1, sha256: CHECKSUM }],
+        [{ path: 'a//b', size: 1, sha256: CHECKSUM }],
+        [
+          { path: 'a', size: 1, sha256: CHECKSUM },
+          { path: 'a', size: 2, sha256: CHECKSUM },
+        ],
+        [{ path: 'a', size: -1, sha256: CHECKSUM }],
+        [{ path: 'a', size: 1, sha256: 'AB'.repeat(32) }],
+        [],
+      ]) {
+        await expectCode(
+          registry.createModelVersion({ name: renamed, source: 's', storageLocation: 's', files: bad }),
+          'INVALID_PARAMETER_VALUE',
+        );
+      }
+      expect((await registry.searchModelVersions({ filter: `name = '${renamed}'` })).items).toEqual([]);
+    });
+
+    it('finds the versions whose files a deletion would touch', async () => {
+      const model = (await registry.createRegisteredModel({ name: unique('stored-at') })).name;
+      const file = [{ path: 'model.json', size: 1, sha256: CHECKSUM }];
+      await registry.createModelVersion({
+        name: model,
+        source: 's',
+        storageLocation: 'e/r_1/model',
+        files: file,
+      });
+      await registry.createModelVersion({
+        name: model,
+        source: 's',
+        storageLocation: 'e/r%2/model',
+        files: null,
+      });
+      const at = async (path: string) =>
+        (await registry.versionsStoredAt(path)).filter((v) => v.name === model).map((v) => v.version);
+      expect(await at('e/r_1/model')).toEqual(['1']);
+      expect(await at('e/r_1/model/model.json')).toEqual(['1']);
+      expect(await at('e')).toEqual(['1', '2']);
+      expect(await at('e/r%2')).toEqual(['2']);
+      // Neighbours and look-alikes (LIKE's _ and % are plain characters here) are not touched.
+      expect(await at('e/r_1/mod')).toEqual([]);
+      expect(await at('e/rx1/model')).toEqual([]);
+      expect(await at('e/r_1/model2')).toEqual([]);
+    });
+
+    it('records the files of a version registered before they existed, once', async () => {
+      const model = (await registry.createRegisteredModel({ name: unique('pending') })).name;
+      const pending = await registry.createModelVersion({
+        name: model,
+        source: 'runs:/r/model',
+        storageLocation: '1/r/artifacts/model',
+        files: null,
+      });
+      expect(pending.checksum).toBeNull();
+      expect(await registry.getModelFiles(model, '1')).toBeNull();
+      const first = [{ path: 'model.json', size: 5, sha256: CHECKSUM }];
+      const recorded = await registry.recordModelFiles(model, '1', first);
+      expect(recorded.checksum).toMatch(/^[0-9a-f]{64}$/);
+      // The first record wins: a later one (another reader, changed files) does not replace it.
+      const again = await registry.recordModelFiles(model, '1', [
+        { path: 'model.json', size: 6, sha256: 'cd'.repeat(32) },
+      ]);
+      expect(again.checksum).toBe(recorded.checksum);
+      expect(await registry.getModelFiles(model, '1')).toEqual(first);
+
+      const elsewhere = await registry.createModelVersion({
+        name: model,
+        source: 's3://another-bucket/model',
+        storageLocation: null,
+        files: null,
+      });
+      await expectCode(
+        registry.recordModelFiles(model, elsewhere.version, first),
+        'INVALID_PARAMETER_VALUE',
+        /not in the artifact store/,
+      );
+      await expectCode(
+        registry.createModelVersion({ name: model, source: 's', storageLocation: null, files: first }),
+        'INVALID_PARAMETER_VALUE',
+      );
+    });
+
     it('searches model versions by name, run_id, source_path, version and tags', async () => {
       const model = (await registry.createRegisteredModel({ name: unique('mv-search') })).name;
       const runs = ['a'.repeat(32), 'b'.repeat(32), 'c'.repeat(32)];
@@ -429,7 +558,7 @@ export function describeRegistryStoreContract(name: string, open: () => Promise<
           name: model,
           source: `runs:/${runId}/model${index === 2 ? '_v2' : ''}`,
           runId,
-          checksum: CHECKSUM,
+          ...ONE_FILE,
           tags: index === 1 ? [{ key: 'approved', value: 'true' }] : [],
         });
       }

@@ -1,6 +1,7 @@
 import pg from 'pg';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { openStore } from '../../src/server/open-stores.js';
+import { PIPELINE_MIGRATION_ROWS, TRACKING_MIGRATION_ROWS } from '../support/migrations.js';
 import { scratchDatabases } from '../support/postgres.js';
 import { describePipelineStoreContract } from './pipeline-store.contract.js';
 import { describeRegistryStoreContract } from './registry-store.contract.js';
@@ -46,11 +47,8 @@ describe('PostgreSQL store specifics', () => {
     const tracking = (await other.query('SELECT name FROM onset_tracking_migrations')).rows;
     const pipelines = (await other.query('SELECT name FROM onset_pipelines_migrations')).rows;
     await other.end();
-    expect(tracking).toEqual([
-      { name: '0001_tracking_and_registry_tables' },
-      { name: '0002_relative_artifact_locations' },
-    ]);
-    expect(pipelines).toEqual([{ name: '0001_pipeline_runs_and_schedules' }, { name: '0002_owner_started' }]);
+    expect(tracking).toEqual(TRACKING_MIGRATION_ROWS);
+    expect(pipelines).toEqual(PIPELINE_MIGRATION_ROWS);
   });
 
   it('accepts postgresql:// URLs', async () => {

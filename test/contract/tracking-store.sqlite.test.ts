@@ -9,6 +9,7 @@ import { sqlitePath } from '../../src/store/database-uri.js';
 import { migrate } from '../../src/store/migrations.js';
 import { openSqliteDatabase } from '../../src/store/sqlite-database.js';
 import { trackingMigrations } from '../../src/tracking/sql/migrations.js';
+import { PIPELINE_MIGRATION_ROWS, TRACKING_MIGRATION_ROWS } from '../support/migrations.js';
 import { describePipelineStoreContract } from './pipeline-store.contract.js';
 import { describeRegistryStoreContract } from './registry-store.contract.js';
 import {
@@ -65,14 +66,8 @@ describe('SQLite store specifics', () => {
     await second.close();
     const raw = new Database(path);
     expect(raw.pragma('journal_mode', { simple: true })).toBe('wal');
-    expect(raw.prepare('SELECT name FROM onset_tracking_migrations').all()).toEqual([
-      { name: '0001_tracking_and_registry_tables' },
-      { name: '0002_relative_artifact_locations' },
-    ]);
-    expect(raw.prepare('SELECT name FROM onset_pipelines_migrations').all()).toEqual([
-      { name: '0001_pipeline_runs_and_schedules' },
-      { name: '0002_owner_started' },
-    ]);
+    expect(raw.prepare('SELECT name FROM onset_tracking_migrations').all()).toEqual(TRACKING_MIGRATION_ROWS);
+    expect(raw.prepare('SELECT name FROM onset_pipelines_migrations').all()).toEqual(PIPELINE_MIGRATION_ROWS);
     expect(raw.prepare("SELECT count(*) AS n FROM experiments WHERE name = 'Default'").get()).toEqual({
       n: 1,
     });

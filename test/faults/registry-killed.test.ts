@@ -80,7 +80,12 @@ describe('SIGKILL during a storm of registry changes', () => {
         const setup = await openStore(uri, { artifactRoot: 'file:///tmp/onset-storm' });
         await setup.registry.createRegisteredModel({ name: MODEL });
         for (let i = 1; i <= 6; i++) {
-          await setup.registry.createModelVersion({ name: MODEL, source: `v${i}`, checksum: 'a'.repeat(64) });
+          await setup.registry.createModelVersion({
+            name: MODEL,
+            source: `v${i}`,
+            storageLocation: `v${i}`,
+            files: [{ path: '', size: 1, sha256: 'a'.repeat(64) }],
+          });
         }
         await setup.close();
 

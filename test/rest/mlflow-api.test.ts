@@ -11,6 +11,7 @@ import { buildApp } from '../../src/server/app.js';
 import { openStore } from '../../src/server/open-stores.js';
 import { LocalArtifactStore } from '../../src/tracking/artifacts/local-artifact-store.js';
 import { findModelVersion, loadModelVersion } from '../../src/tracking/model-registry.js';
+import { readTinyModel } from '../support/fixtures.js';
 
 type MlflowClass = typeof import('mlflow/lib/mlflow.js')['default'];
 const MLflow = mlflowPackage as unknown as MlflowClass;
@@ -209,7 +210,9 @@ describe('artifact proxy and registry', () => {
   it('registers a version from a run artifact, moves it through stages and aliases, and refuses a changed artifact', async () => {
     const { json } = await call('POST', '/api/2.0/mlflow/runs/create', { experiment_id: '0' });
     const info = (json.run as { info: { run_id: string; artifact_uri: string } }).info;
-    const prefix = info.artifact_uri.slice(artifacts.rootUri.length + 1);
+    // Runs' artifacts are shown as MLflow's proxy shows them: under mlflow-artifacts:/.
+    expect(info.artifact_uri).toMatch(/^mlflow-artifacts:\/0\/[0-9a-f]{32}\/artifacts$/);
+    const prefix = info.artifact_uri.slice('mlflow-artifacts:/'.length);
     const document = await readTinyModel();
     await fetch(`${base}/api/2.0/mlflow-artifacts/artifacts/${prefix}/model/model.json`, {
       method: 'PUT',
@@ -219,7 +222,7 @@ describe('artifact proxy and registry', () => {
     expect((await call('POST', '/api/2.0/mlflow/registered-models/create', { name: 'pd' })).status).toBe(200);
     const created = await call('POST', '/api/2.0/mlflow/model-versions/create', {
       name: 'pd',
-      source: `runs:/${info.run_id}/model/model.json`,
+      source: `runs:/${info.run_id}/model`,
       run_id: info.run_id,
     });
     const version = created.json.model_version as {
@@ -250,7 +253,14 @@ describe('artifact proxy and registry', () => {
     });
     expect((latest.json.model_versions as { version: string }[]).map((v) => v.version)).toEqual(['1']);
     const uri = await call('GET', '/api/2.0/mlflow/model-versions/get-download-uri?name=pd&version=1');
-    expect(uri.json.artifact_uri).toBe(`${info.artifact_uri}/model/model.json`);
+    expect(uri.json.artifact_uri).toBe(`${info.artifact_uri}/model`);
+    expect(await stores.registry.getModelFiles('pd', '1')).toEqual([
+      {
+        path: 'model.json',
+        size: Buffer.byteLength(document),
+        sha256: expect.stringMatching(/^[0-9a-f]{64}$/),
+      },
+    ]);
 
     const registryStores = { tracking: stores.tracking, registry: stores.registry, artifacts };
     const champion = await findModelVersion(stores.registry, 'pd', '@champion');
@@ -264,7 +274,7 @@ describe('artifact proxy and registry', () => {
     ).rejects.toThrow('changed since registration');
   });
 
-  it('confines model version sources to the artifact root', async () => {
+  it('confines model version sources in the artifact store to its root, and keeps URIs elsewhere as given', async () => {
     const { json } = await call('POST', '/api/2.0/mlflow/runs/create', { experiment_id: '0' });
     const runId = (json.run as { info: { run_id: string } }).info.run_id;
     await call('POST', '/api/2.0/mlflow/registered-models/create', { name: 'confined' });
@@ -274,7 +284,6 @@ describe('artifact proxy and registry', () => {
       'file:///etc/passwd',
       '/etc/passwd',
       '../outside/model.json',
-      's3://another-bucket/model.json',
     ];
     for (const source of sources) {
       const response = await call('POST', '/api/2.0/mlflow/model-versions/create', {
@@ -287,6 +296,16 @@ describe('artifact proxy and registry', () => {
     }
     const versions = await call('GET', "/api/2.0/mlflow/model-versions/search?filter=name%3D'confined'");
     expect(versions.json.model_versions ?? []).toEqual([]);
+
+    // A URI elsewhere is the client's business, as in MLflow: registered, never read, not served.
+    const elsewhere = await call('POST', '/api/2.0/mlflow/model-versions/create', {
+      name: 'confined',
+      source: 's3://another-bucket/model',
+    });
+    expect(elsewhere.status).toBe(200);
+    expect(elsewhere.json.model_version).not.toHaveProperty('checksum');
+    const uri = await call('GET', '/api/2.0/mlflow/model-versions/get-download-uri?name=confined&version=1');
+    expect(uri.json).toEqual({ artifact_uri: 's3://another-bucket/model' });
   });
 
   it('requires the admin token for registry reads and writes when one is configured, and changes nothing without it', async () => {
@@ -330,12 +349,3 @@ describe('artifact proxy and registry', () => {
     ).toBe(200);
   });
 });
-
-/** A small fitted model document (logistic on generated data), as `onset train` writes it. */
-async function readTinyModel(): Promise<string> {
-  const { generateDataset } = await import('../../src/data/generator/generator.js');
-  const { trainOnDataset } = await import('../../src/ml/train-on-dataset.js');
-  const { serializeModelDocument } = await import('../../src/ml/model-document.js');
-  const { document } = trainOnDataset(generateDataset({ rows: 120, seed: 3 }), { estimator: 'logistic' });
-  return serializeModelDocument(document);
-}

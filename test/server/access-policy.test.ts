@@ -181,8 +181,16 @@ describe('what error answers tell', () => {
       source: 'file:///etc/passwd',
     });
     expect(outside.status).toBe(400);
-    expect(outside.json.message).toMatch(/\$ONSET_HOME/);
+    expect(outside.json.message).toMatch(/local path has to be contained within the artifact directory/);
     expect(outside.text).not.toContain(home);
+    // A location the client gives under the home is echoed with the home named $ONSET_HOME.
+    const located = await call('POST', '/api/2.0/mlflow/experiments/create', admin, {
+      name: 'elsewhere',
+      artifact_location: `file://${home}/elsewhere`,
+    });
+    expect(located.status).toBe(400);
+    expect(located.json.message).toMatch(/\$ONSET_HOME\/elsewhere/);
+    expect(located.text).not.toContain(home);
   });
 
   it('keep stack traces out of the pipeline API', async () => {

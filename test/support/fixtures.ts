@@ -74,3 +74,12 @@ export function csvText(
 }
 
 export { FEATURE_NAMES };
+
+/** A small fitted model document (logistic on generated data), as `onset train` writes it. */
+export async function readTinyModel(): Promise<string> {
+  const { generateDataset } = await import('../../src/data/generator/generator.js');
+  const { trainOnDataset } = await import('../../src/ml/train-on-dataset.js');
+  const { serializeModelDocument } = await import('../../src/ml/model-document.js');
+  const { document } = trainOnDataset(generateDataset({ rows: 120, seed: 3 }), { estimator: 'logistic' });
+  return serializeModelDocument(document);
+}

@@ -16,6 +16,7 @@ import { openStore } from '../../src/server/open-stores.js';
 import { openDatabase } from '../../src/store/database-uri.js';
 import { type MigrationSet, migrate } from '../../src/store/migrations.js';
 import { trackingMigrations } from '../../src/tracking/sql/migrations.js';
+import { PIPELINE_MIGRATION_ROWS, TRACKING_MIGRATION_ROWS } from '../support/migrations.js';
 
 const FIXTURES = fileURLToPath(new URL('../fixtures/legacy-home/', import.meta.url));
 const MODEL = 'parkinson-disease-prediction';
@@ -44,6 +45,11 @@ const LEGACY_TABLES: Readonly<Record<string, number>> = {
 const MIGRATION_TABLES = ['onset_tracking_migrations', 'onset_pipelines_migrations'];
 /** Columns later migrations add: null in the rows the older Onset wrote. */
 const ADDED_COLUMNS: Readonly<Record<string, readonly string[]>> = { pipeline_runs: ['owner_started'] };
+/** Columns later migrations add and fill from what the row had: each must match its pattern. */
+const BACKFILLED_COLUMNS: Readonly<Record<string, Readonly<Record<string, RegExp>>>> = {
+  // A `runs:/<run>/model/model.json` source, resolved in the run's artifacts (relative to the root).
+  model_versions: { storage_location: /^\d+\/[0-9a-f]{32}\/artifacts\/model\/model\.json$/ },
+};
 /** Columns a later migration made relative to the artifact root (see `storedLocation`). */
 const RELATIVE_COLUMNS: Readonly<Record<string, string>> = {
   experiments: 'artifact_location',
@@ -51,8 +57,9 @@ const RELATIVE_COLUMNS: Readonly<Record<string, string>> = {
 };
 
 /**
- * The rows as the older Onset had them: each added column checked to be null, then left out; each
- * relative location checked to be relative, then put back under the root the older Onset used.
+ * The rows as the older Onset had them: each added column checked to be null (or, when backfilled, to
+ * match its pattern), then left out; each relative location checked to be relative, then put back under
+ * the root the older Onset used.
  */
 function asLegacy(rows: Record<string, unknown[]>, oldRoot: string): Record<string, unknown[]> {
   return Object.fromEntries(
@@ -62,6 +69,10 @@ function asLegacy(rows: Record<string, unknown[]>, oldRoot: string): Record<stri
         const copy = { ...(row as Record<string, unknown>) };
         for (const column of ADDED_COLUMNS[table] ?? []) {
           expect(copy[column], `${table}.${column}`).toBeNull();
+          delete copy[column];
+        }
+        for (const [column, pattern] of Object.entries(BACKFILLED_COLUMNS[table] ?? {})) {
+          expect(copy[column], `${table}.${column}`).toMatch(pattern);
           delete copy[column];
         }
         const relative = RELATIVE_COLUMNS[table];
@@ -122,16 +133,23 @@ function describeLegacyHome(
         ).artifact_location,
       ).replace(/\/0$/, '');
       expect(asLegacy(opened, oldRoot)).toEqual(legacy);
+      // Each version's one file, with the sha256 it was registered with, as its manifest.
+      const versions = legacy.model_versions as { name: string; version: unknown; checksum: string }[];
+      expect(sortedRows(await raw.rows('model_version_files'))).toEqual(
+        sortedRows(
+          versions.map((v) => ({
+            name: v.name,
+            version: v.version,
+            path: '',
+            size: null,
+            sha256: v.checksum,
+          })),
+        ),
+      );
       expect(await raw.tables()).not.toContain('onset_schema_migrations');
       const history = await snapshot(raw, MIGRATION_TABLES);
-      expect(history.onset_tracking_migrations).toMatchObject([
-        { name: '0001_tracking_and_registry_tables' },
-        { name: '0002_relative_artifact_locations' },
-      ]);
-      expect(history.onset_pipelines_migrations).toMatchObject([
-        { name: '0001_pipeline_runs_and_schedules' },
-        { name: '0002_owner_started' },
-      ]);
+      expect(history.onset_tracking_migrations).toMatchObject(TRACKING_MIGRATION_ROWS);
+      expect(history.onset_pipelines_migrations).toMatchObject(PIPELINE_MIGRATION_ROWS);
       expect(await raw.schema()).toEqual(await (await fresh()).schema());
 
       // What the home holds, through the stores: its artifacts where its artifact root is now.
@@ -179,7 +197,8 @@ function describeLegacyHome(
         name: MODEL,
         source: `runs:/${run.info.runId}/model/model.json`,
         runId: run.info.runId,
-        checksum: 'a'.repeat(64),
+        storageLocation: `${experimentId}/${run.info.runId}/artifacts/model/model.json`,
+        files: [{ path: '', size: 1, sha256: 'a'.repeat(64) }],
       });
       expect(version.version).toBe('4');
       await stores.registry.transitionModelVersionStage({

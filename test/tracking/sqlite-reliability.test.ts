@@ -11,6 +11,7 @@ import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openStore } from '../../src/server/open-stores.js';
 import { type Child, startScript, waitFor } from '../support/child-process.js';
+import { PIPELINE_MIGRATION_ROWS, TRACKING_MIGRATION_ROWS } from '../support/migrations.js';
 
 const CHILD = fileURLToPath(new URL('./fixtures/log-batches.ts', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'onset-reliability-'));
@@ -33,14 +34,8 @@ describe('SQLite store reliability', () => {
       expect(result, children[i]!.stderr()).toMatchObject({ code: 0 });
     });
     const raw = new Database(path, { readonly: true });
-    expect(raw.prepare('SELECT name FROM onset_tracking_migrations').all()).toEqual([
-      { name: '0001_tracking_and_registry_tables' },
-      { name: '0002_relative_artifact_locations' },
-    ]);
-    expect(raw.prepare('SELECT name FROM onset_pipelines_migrations').all()).toEqual([
-      { name: '0001_pipeline_runs_and_schedules' },
-      { name: '0002_owner_started' },
-    ]);
+    expect(raw.prepare('SELECT name FROM onset_tracking_migrations').all()).toEqual(TRACKING_MIGRATION_ROWS);
+    expect(raw.prepare('SELECT name FROM onset_pipelines_migrations').all()).toEqual(PIPELINE_MIGRATION_ROWS);
     expect(
       (raw.prepare('SELECT name FROM experiments').all() as { name: string }[]).map((row) => row.name).sort(),
     ).toEqual(['Default', 'exp-0', 'exp-1', 'exp-2', 'exp-3']);

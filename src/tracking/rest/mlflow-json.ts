@@ -12,6 +12,7 @@ import {
   type RunInfo,
   type Tag,
 } from '../entities.js';
+import type { ProxiedArtifactUris } from './proxied-uris.js';
 
 /**
  * Onset entities in MLflow's REST JSON shapes (snake_case, ids as strings, timestamps in ms): the schemas
@@ -76,7 +77,12 @@ export const ModelVersionJson = Type.Object({
   status: Type.Enum(['READY', 'PENDING_REGISTRATION', 'FAILED_REGISTRATION']),
   tags: Type.Array(KeyValueJson),
   aliases: Type.Array(Type.String()),
-  checksum: Type.String({ description: "Onset's: the sha256 of the model artifact at registration" }),
+  checksum: Type.Optional(
+    Type.String({
+      description:
+        "Onset's: the sha256 of the version's files at registration (of its one file, or of their manifest); absent until they are recorded",
+    }),
+  ),
   metrics: Type.Record(Type.String(), Type.Number(), {
     description: "Onset's: the source run's key metrics at registration",
   }),
@@ -124,11 +130,14 @@ export function tagsJson(tags: readonly Tag[]): Static<typeof KeyValueJson>[] {
   return tags.map((tag) => ({ key: tag.key, value: tag.value }));
 }
 
-export function experimentJson(experiment: Experiment): Static<typeof ExperimentJson> {
+export function experimentJson(
+  experiment: Experiment,
+  uris: ProxiedArtifactUris,
+): Static<typeof ExperimentJson> {
   return {
     experiment_id: experiment.experimentId,
     name: experiment.name,
-    artifact_location: experiment.artifactLocation,
+    artifact_location: uris.present(experiment.artifactLocation),
     lifecycle_stage: experiment.lifecycleStage,
     last_update_time: experiment.lastUpdateTime,
     creation_time: experiment.creationTime,
@@ -136,7 +145,7 @@ export function experimentJson(experiment: Experiment): Static<typeof Experiment
   };
 }
 
-export function runInfoJson(info: RunInfo): Static<typeof RunInfoJson> {
+export function runInfoJson(info: RunInfo, uris: ProxiedArtifactUris): Static<typeof RunInfoJson> {
   return {
     run_id: info.runId,
     run_uuid: info.runId,
@@ -146,7 +155,7 @@ export function runInfoJson(info: RunInfo): Static<typeof RunInfoJson> {
     status: info.status,
     start_time: info.startTime,
     ...(info.endTime === null ? {} : { end_time: info.endTime }),
-    artifact_uri: info.artifactUri,
+    artifact_uri: uris.present(info.artifactUri),
     lifecycle_stage: info.lifecycleStage,
   };
 }
@@ -160,9 +169,9 @@ export function metricJson(metric: Metric): Static<typeof MetricJson> {
   };
 }
 
-export function runJson(run: Run): Static<typeof RunJson> {
+export function runJson(run: Run, uris: ProxiedArtifactUris): Static<typeof RunJson> {
   return {
-    info: runInfoJson(run.info),
+    info: runInfoJson(run.info, uris),
     data: {
       metrics: run.data.metrics.map(metricJson),
       params: run.data.params.map((param) => ({ key: param.key, value: param.value })),
@@ -185,8 +194,8 @@ export function modelVersionJson(version: ModelVersion): Static<typeof ModelVers
     status: version.status,
     tags: tagsJson(version.tags),
     aliases: [...version.aliases],
-    // Onset's additions: the artifact checksum and the run's key metrics at registration.
-    checksum: version.checksum,
+    // Onset's additions: the digest of the files and the run's key metrics at registration.
+    ...(version.checksum === null ? {} : { checksum: version.checksum }),
     metrics: version.metrics,
   };
 }

@@ -26,5 +26,13 @@ export const mlflowApi: RoutePlugin<MlflowApiOptions> = async (app, options) => 
     trackingRoutes(scope, options);
     registryRoutes(scope, options);
   });
-  await app.register(async (scope) => artifactRoutes(scope, options));
+  await app.register(async (scope) =>
+    artifactRoutes(scope, {
+      ...options,
+      registeredFilesUnder: async (path) => {
+        const [version] = await options.registry.versionsStoredAt(path);
+        return version && `model ${version.name} version ${version.version}`;
+      },
+    }),
+  );
 };

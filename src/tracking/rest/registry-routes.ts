@@ -1,7 +1,7 @@
 import { type Static, Type } from 'typebox';
 import { Required } from '../../http/fields.js';
 import { Empty, type TypedApp } from '../../http/route.js';
-import { joinUri, sourceArtifactPath } from '../artifact-paths.js';
+import { joinUri } from '../artifact-paths.js';
 import type { ArtifactStore } from '../artifacts/artifact-store.js';
 import { registerModelVersion } from '../model-registry.js';
 import type { RegistryStore } from '../registry-store.js';
@@ -27,6 +27,7 @@ import {
   RegisteredModelJson,
   registeredModelJson,
 } from './mlflow-json.js';
+import { ProxiedArtifactUris } from './proxied-uris.js';
 
 const RegistrySearch = Type.Object({
   filter: Type.Optional(Type.String({ description: 'a search filter, e.g. "name = \'pd\'"; empty: none' })),
@@ -69,8 +70,9 @@ export function registryRoutes(
     readonly artifacts: ArtifactStore;
   },
 ): void {
-  const { tracking, registry, artifacts } = stores;
+  const { registry, artifacts } = stores;
   const url = (path: string) => `${MLFLOW_API}${path}`;
+  const uris = new ProxiedArtifactUris(artifacts.rootUri);
 
   // Registered models.
   app.post(
@@ -180,7 +182,7 @@ export function registryRoutes(
     url('/model-versions/create'),
     mlflowWrite(
       'registry',
-      "Register a run's model artifact as a new version (its sha256 and the run's key metrics are recorded)",
+      "Register a model as a new version: from runs:/, mlflow-artifacts:/, an artifact URI under the root or models:/ (its files' sizes and sha256s and the run's key metrics are recorded)",
       Type.Object({
         name: Required,
         source: Required,
@@ -195,13 +197,10 @@ export function registryRoutes(
         name: body.name,
         source: body.source,
         runId: body.run_id ?? null,
+        ...(body.tags === undefined ? {} : { tags: body.tags }),
         ...(body.description === undefined ? {} : { description: body.description }),
       });
-      for (const tag of body.tags ?? [])
-        await registry.setModelVersionTag(version.name, version.version, tag);
-      return {
-        model_version: modelVersionJson(await registry.getModelVersion(version.name, version.version)),
-      };
+      return { model_version: modelVersionJson(version) };
     },
   );
   app.get(
@@ -289,14 +288,17 @@ export function registryRoutes(
     url('/model-versions/get-download-uri'),
     mlflowRead(
       'registry',
-      "Where a model version's artifact is",
+      "Where a model version's files are: mlflow-artifacts:/... (through this server's artifact proxy) when Onset stores them, the source otherwise",
       VersionRef,
       Type.Object({ artifact_uri: Type.String() }),
     ),
     async ({ query }) => {
       const version = await registry.getModelVersion(query.name, query.version);
-      const run = version.runId ? await tracking.getRun(version.runId) : undefined;
-      return { artifact_uri: joinUri(artifacts.rootUri, sourceArtifactPath(artifacts, version.source, run)) };
+      const location = version.storageLocation;
+      // Through the proxy when Onset stores it; the client's own URI when it is elsewhere.
+      return {
+        artifact_uri: location === null ? version.source : uris.present(joinUri(artifacts.rootUri, location)),
+      };
     },
   );
 

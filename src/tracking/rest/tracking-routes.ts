@@ -3,7 +3,7 @@ import { Int64, int64, Required } from '../../http/fields.js';
 import { Empty, type TypedApp } from '../../http/route.js';
 import { joinArtifactPath, runArtifactPrefix } from '../artifact-paths.js';
 import type { ArtifactStore } from '../artifacts/artifact-store.js';
-import { RUN_STATUSES, type ViewType } from '../entities.js';
+import { type Experiment, RUN_STATUSES, type Run, type ViewType } from '../entities.js';
 import { logMetric, logParam, setTag } from '../tracking-client.js';
 import type { TrackingStore } from '../tracking-store.js';
 import { done, MLFLOW_API, mlflowRead, mlflowWrite } from './mlflow-endpoint.js';
@@ -34,6 +34,7 @@ import {
   runInfoJson,
   runJson,
 } from './mlflow-json.js';
+import { ProxiedArtifactUris } from './proxied-uris.js';
 
 const VIEW_TYPES: readonly ViewType[] = ['ACTIVE_ONLY', 'DELETED_ONLY', 'ALL'];
 const ViewTypeField = Type.Optional(Type.Enum(VIEW_TYPES, { description: 'default ACTIVE_ONLY' }));
@@ -75,6 +76,9 @@ export function trackingRoutes(
   { tracking, artifacts }: { readonly tracking: TrackingStore; readonly artifacts: ArtifactStore },
 ): void {
   const url = (path: string) => `${MLFLOW_API}${path}`;
+  const uris = new ProxiedArtifactUris(artifacts.rootUri);
+  const experimentAnswer = (experiment: Experiment) => experimentJson(experiment, uris);
+  const runAnswer = (run: Run) => runJson(run, uris);
 
   // Experiments.
   app.post(
@@ -92,7 +96,7 @@ export function trackingRoutes(
     async ({ body }) => ({
       experiment_id: await tracking.createExperiment({
         name: body.name,
-        ...(body.artifact_location ? { artifactLocation: body.artifact_location } : {}),
+        ...(body.artifact_location ? { artifactLocation: uris.accept(body.artifact_location) } : {}),
         tags: body.tags ?? [],
       }),
     }),
@@ -101,7 +105,7 @@ export function trackingRoutes(
     url('/experiments/get'),
     mlflowRead('tracking', 'Get an experiment by id', Type.Object({ experiment_id: Id }), ExperimentAnswer),
     async ({ query }) => ({
-      experiment: experimentJson(await tracking.getExperiment(String(query.experiment_id))),
+      experiment: experimentAnswer(await tracking.getExperiment(String(query.experiment_id))),
     }),
   );
   app.get(
@@ -113,7 +117,7 @@ export function trackingRoutes(
       ExperimentAnswer,
     ),
     async ({ query }) => ({
-      experiment: experimentJson(await tracking.getExperimentByName(query.experiment_name)),
+      experiment: experimentAnswer(await tracking.getExperimentByName(query.experiment_name)),
     }),
   );
   const searchExperiments = async (input: Static<typeof ExperimentSearch>) => {
@@ -123,7 +127,7 @@ export function trackingRoutes(
       ...paging(input),
       ...optionalOrder(input.order_by),
     });
-    return { experiments: page.items.map(experimentJson), ...nextPage(page.nextPageToken) };
+    return { experiments: page.items.map(experimentAnswer), ...nextPage(page.nextPageToken) };
   };
   const searchSummary = 'Search experiments (filter, order, pages)';
   app.get(
@@ -154,7 +158,7 @@ export function trackingRoutes(
           maxResults: 1000,
           ...(pageToken ? { pageToken } : {}),
         });
-        experiments.push(...page.items.map(experimentJson));
+        experiments.push(...page.items.map(experimentAnswer));
         pageToken = page.nextPageToken ?? undefined;
       } while (pageToken);
       return { experiments };
@@ -219,7 +223,7 @@ export function trackingRoutes(
         ...(body.run_name === undefined ? {} : { runName: body.run_name }),
         ...(body.user_id === undefined ? {} : { userId: body.user_id }),
       });
-      return { run: runJson(run) };
+      return { run: runAnswer(run) };
     },
   );
   app.post(
@@ -242,7 +246,7 @@ export function trackingRoutes(
         ...(endTime === undefined ? {} : { endTime }),
         ...(body.run_name === undefined ? {} : { runName: body.run_name }),
       });
-      return { run_info: runInfoJson(info) };
+      return { run_info: runInfoJson(info, uris) };
     },
   );
   app.get(
@@ -253,7 +257,7 @@ export function trackingRoutes(
       Type.Object(RunRef),
       RunAnswer,
     ),
-    async ({ query }) => ({ run: runJson(await tracking.getRun(query.run_id)) }),
+    async ({ query }) => ({ run: runAnswer(await tracking.getRun(query.run_id)) }),
   );
   app.post(
     url('/runs/search'),
@@ -276,8 +280,10 @@ export function trackingRoutes(
         ...optionalView(body.run_view_type),
         ...paging(body),
         ...optionalOrder(body.order_by),
+        // An artifact_uri in the filter is the URI clients see (mlflow-artifacts:/...).
+        artifactRoot: ProxiedArtifactUris.SEARCH_ROOT,
       });
-      return { runs: page.items.map(runJson), ...nextPage(page.nextPageToken) };
+      return { runs: page.items.map(runAnswer), ...nextPage(page.nextPageToken) };
     },
   );
   const RunIdOnly = Type.Object({ run_id: Required });
@@ -395,7 +401,7 @@ export function trackingRoutes(
       const sub = (query.path ?? '').replace(/\/+$/, '');
       const entries = await artifacts.list(joinArtifactPath(root, sub));
       return {
-        root_uri: run.info.artifactUri,
+        root_uri: uris.present(run.info.artifactUri),
         files: entries.map((entry) => fileInfoJson(entry, joinArtifactPath(sub, entry.path))),
       };
     },

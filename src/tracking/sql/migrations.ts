@@ -7,6 +7,8 @@ import type { TrackingTables } from './schema.js';
  * creates the tables and MLflow's Default experiment, whose artifacts go under `artifactRoot` (or adopts
  * the tables an older Onset made: its schema version 1). The second stores artifact locations relative to
  * the artifact root (see `storedLocation`), so that a home keeps working after it is moved or restored.
+ * The third records each model version's files (a manifest of paths, sizes and sha256s) and where they
+ * are, so that a version may be a folder (an MLflow model) rather than one file.
  */
 export function trackingMigrations(options: { readonly artifactRoot: string }): MigrationSet {
   return {
@@ -128,6 +130,23 @@ export function trackingMigrations(options: { readonly artifactRoot: string }): 
       '0002_relative_artifact_locations': {
         up: (db) => relativizeArtifactLocations(db.withTables<TrackingTables>(), options.artifactRoot),
       },
+      '0003_model_version_files': {
+        async up(db) {
+          await sql.raw('ALTER TABLE model_versions ADD COLUMN storage_location TEXT').execute(db);
+          await sql
+            .raw(`CREATE TABLE model_version_files (
+              name TEXT NOT NULL,
+              version INTEGER NOT NULL,
+              path TEXT NOT NULL,
+              size BIGINT,
+              sha256 TEXT NOT NULL,
+              PRIMARY KEY (name, version, path),
+              FOREIGN KEY (name, version) REFERENCES model_versions (name, version)
+                ON UPDATE CASCADE ON DELETE CASCADE)`)
+            .execute(db);
+          await recordLegacyModelFiles(db.withTables<TrackingTables>(), options.artifactRoot);
+        },
+      },
     },
   };
 }
@@ -162,6 +181,55 @@ async function relativizeArtifactLocations(db: Kysely<TrackingTables>, artifactR
       .updateTable('runs')
       .set({ artifact_uri: sql<string>`substr(artifact_uri, ${start})` })
       .where(sql<boolean>`substr(artifact_uri, 1, ${prefix.length}) = ${prefix}`)
+      .execute();
+  }
+}
+
+/**
+ * Versions registered before manifests named one file and recorded its sha256 (`checksum`): each gets
+ * its storage location (a `runs:/` source resolved against its run's artifacts, an artifact URI or a
+ * path under the root made relative to it) and a one-file manifest with that sha256 (its size was never recorded). A source outside the
+ * artifact store keeps a null location.
+ */
+async function recordLegacyModelFiles(db: Kysely<TrackingTables>, artifactRoot: string): Promise<void> {
+  const root = `${artifactRoot.replace(/\/+$/, '')}/`;
+  const versions = await db
+    .selectFrom('model_versions')
+    .leftJoin('runs', 'runs.run_uuid', 'model_versions.run_id')
+    .select([
+      'model_versions.name as name',
+      'model_versions.version as version',
+      'model_versions.source as source',
+      'model_versions.checksum as checksum',
+      'runs.artifact_uri as run_artifacts',
+    ])
+    .execute();
+  const hasScheme = /^[a-z][a-z0-9+.-]*:/i;
+  for (const version of versions) {
+    const runs = /^runs:\/[0-9a-f]{32}\/(.+)$/.exec(version.source);
+    let location: string | null = null;
+    if (runs && version.run_artifacts !== null && !hasScheme.test(version.run_artifacts)) {
+      location = [version.run_artifacts, runs[1]!].filter((part) => part !== '').join('/');
+    } else if (!runs && version.source.startsWith(root)) {
+      location = version.source.slice(root.length);
+    } else if (!runs && !hasScheme.test(version.source) && !version.source.startsWith('/')) {
+      location = version.source;
+    }
+    await db
+      .updateTable('model_versions')
+      .set({ storage_location: location })
+      .where('name', '=', version.name)
+      .where('version', '=', version.version)
+      .execute();
+    await db
+      .insertInto('model_version_files')
+      .values({
+        name: version.name,
+        version: version.version,
+        path: '',
+        size: null,
+        sha256: version.checksum,
+      })
       .execute();
   }
 }

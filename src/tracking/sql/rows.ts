@@ -112,11 +112,12 @@ export function modelVersionToEntity(
     userId: row.user_id,
     currentStage: row.current_stage as ModelStage,
     source: row.source,
+    storageLocation: row.storage_location,
     runId: row.run_id,
     status: row.status as ModelVersion['status'],
     tags,
     aliases,
-    checksum: row.checksum,
+    checksum: row.checksum === '' ? null : row.checksum,
     metrics: decodeMetricsJson(row.metrics_json),
   };
 }

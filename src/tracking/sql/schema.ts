@@ -90,11 +90,25 @@ export interface ModelVersionsTable {
   user_id: string;
   current_stage: string;
   source: string;
+  /** Where the version's files are, relative to the artifact root; null when outside the artifact store. */
+  storage_location: string | null;
   run_id: string | null;
   status: string;
+  /** The files' digest (see `manifestDigest`); '' until the files are recorded. */
   checksum: string;
   /** JSON object of metric name → number; non-finite numbers are written as the strings "NaN", "Infinity". */
   metrics_json: string;
+}
+
+/** One file of a model version's manifest, recorded at registration (or when first read). */
+export interface ModelVersionFilesTable {
+  name: string;
+  version: number;
+  /** Relative to the version's storage location ('' when the source is one file). */
+  path: string;
+  /** Bytes; null for versions registered before manifests, which recorded only their file's sha256. */
+  size: number | null;
+  sha256: string;
 }
 
 export interface ModelVersionTagsTable {
@@ -134,6 +148,7 @@ export type TrackingTables = {
   registered_model_tags: RegisteredModelTagsTable;
   model_versions: ModelVersionsTable;
   model_version_tags: ModelVersionTagsTable;
+  model_version_files: ModelVersionFilesTable;
   registered_model_aliases: RegisteredModelAliasesTable;
   model_version_stage_transitions: StageTransitionsTable;
 };

@@ -4,12 +4,14 @@ import { decodePageToken, type Page, resolveMaxResults, toPage } from '../../sto
 import { chunks, type SqlDatabase } from '../../store/sql-database.js';
 import {
   MODEL_STAGES,
+  type ModelFile,
   type ModelStage,
   type ModelVersion,
   type RegisteredModel,
   type StageTransition,
   type Tag,
 } from '../entities.js';
+import { checkedManifest, manifestDigest } from '../model-files.js';
 import type {
   ModelVersionInput,
   RegisteredModelInput,
@@ -256,11 +258,11 @@ export class SqlRegistryStore implements RegistryStore {
     if (typeof input.source !== 'string' || input.source.length === 0) {
       throw invalidParameter('Invalid model version source: a non-empty URI is required');
     }
-    if (typeof input.checksum !== 'string' || !/^[0-9a-fA-F]{64}$/.test(input.checksum)) {
-      throw invalidParameter(
-        `Invalid checksum ${JSON.stringify(input.checksum)}: the sha256 of the artifact, 64 hex digits, is required`,
-      );
+    if (input.storageLocation === null && input.files !== null) {
+      throw invalidParameter('Invalid model version: files were given without a storage location');
     }
+    const files =
+      input.files === null ? null : checkedManifest(input.files, `A version of model "${input.name}"`);
     const metrics = input.metrics ?? {};
     for (const [key, value] of Object.entries(metrics)) {
       if (typeof value !== 'number') {
@@ -293,12 +295,14 @@ export class SqlRegistryStore implements RegistryStore {
           user_id: input.userId ?? '',
           current_stage: 'None',
           source: input.source,
+          storage_location: input.storageLocation,
           run_id: input.runId ?? null,
           status: 'READY',
-          checksum: input.checksum.toLowerCase(),
+          checksum: files === null ? '' : manifestDigest(files),
           metrics_json: encodeMetricsJson(metrics),
         })
         .execute();
+      if (files !== null) await this.#insertFiles(trx, input.name, number, files);
       if (tags.length > 0) {
         const unique = new Map(tags.map((tag) => [tag.key, tag.value]));
         await trx
@@ -314,6 +318,84 @@ export class SqlRegistryStore implements RegistryStore {
   async getModelVersion(name: string, version: string): Promise<ModelVersion> {
     const row = await this.#versionRow(this.#db, name, version);
     return (await this.#versions(this.#db, [row]))[0]!;
+  }
+
+  async getModelFiles(name: string, version: string): Promise<readonly ModelFile[] | null> {
+    const row = await this.#versionRow(this.#db, name, version);
+    if (row.checksum === '') return null;
+    const files = await this.#db
+      .selectFrom('model_version_files')
+      .select(['path', 'size', 'sha256'])
+      .where('name', '=', row.name)
+      .where('version', '=', row.version)
+      .orderBy('path')
+      .execute();
+    return files.map((file) => ({
+      path: file.path,
+      size: file.size === null ? null : Number(file.size),
+      sha256: file.sha256,
+    }));
+  }
+
+  async versionsStoredAt(path: string): Promise<readonly ModelVersion[]> {
+    const below = `${path}/`;
+    const rows = await this.#db
+      .selectFrom('model_versions')
+      .selectAll()
+      .where((eb) =>
+        eb.or([
+          eb('storage_location', '=', path),
+          eb(sql<string>`substr(storage_location, 1, ${below.length})`, '=', below),
+          eb(
+            sql<string>`substr(${below}, 1, length(storage_location) + 1)`,
+            '=',
+            sql<string>`storage_location || '/'`,
+          ),
+        ]),
+      )
+      .orderBy('name')
+      .orderBy('version')
+      .execute();
+    return this.#versions(this.#db, rows);
+  }
+
+  async recordModelFiles(name: string, version: string, files: readonly ModelFile[]): Promise<ModelVersion> {
+    const checked = checkedManifest(files, `Model "${name}" version ${version}`);
+    await this.#database.transaction(async (trx) => {
+      const row = await this.#versionRow(trx, name, version);
+      if (row.storage_location === null) {
+        throw invalidParameter(
+          `Model "${name}" version ${version} is not in the artifact store (source ${row.source}); it has no files to record`,
+        );
+      }
+      // The first record wins: only a version without files takes them (a concurrent reader may have
+      // recorded the same files first).
+      const claimed = await trx
+        .updateTable('model_versions')
+        .set({ checksum: manifestDigest(checked) })
+        .where('name', '=', row.name)
+        .where('version', '=', row.version)
+        .where('checksum', '=', '')
+        .executeTakeFirst();
+      if (Number(claimed.numUpdatedRows) === 1) await this.#insertFiles(trx, row.name, row.version, checked);
+    });
+    return this.getModelVersion(name, version);
+  }
+
+  async #insertFiles(
+    db: Kysely<TrackingTables>,
+    name: string,
+    version: number,
+    files: readonly ModelFile[],
+  ): Promise<void> {
+    for (const chunk of chunks(files)) {
+      await db
+        .insertInto('model_version_files')
+        .values(
+          chunk.map((file) => ({ name, version, path: file.path, size: file.size, sha256: file.sha256 })),
+        )
+        .execute();
+    }
   }
 
   async searchModelVersions(query: SearchQuery): Promise<Page<ModelVersion>> {

@@ -557,11 +557,12 @@ export class SqlTrackingStore implements TrackingStore {
     });
     const filter = query.filter?.trim() ? this.#parser.parseFilter('runs', query.filter) : [];
     const orderBy = query.orderBy?.length ? this.#parser.parseOrderBy('runs', query.orderBy) : [];
+    const spec = query.artifactRoot === undefined ? this.#runSearch : runSearch(query.artifactRoot);
     const conditions = [
       lifecycleCondition(sql.ref('r.lifecycle_stage'), query.viewType),
-      ...compileFilter(this.#database, this.#runSearch, filter),
+      ...compileFilter(this.#database, spec, filter),
     ];
-    const order = compileOrderBy(this.#database, this.#runSearch, orderBy);
+    const order = compileOrderBy(this.#database, spec, orderBy);
     if (experimentIds.length === 0) return { items: [], nextPageToken: null };
     const terms = [...order.terms];
     if (!order.attributes.has(RUN_START_TIME)) terms.push(sql`r.start_time DESC`);
