@@ -71,15 +71,11 @@ interface ResolvedSource {
  * Where a model version source is in the artifact store, relative to its root: `runs:/<run id>/<path>`
  * (in that run's artifacts), `mlflow-artifacts:/<path>` (MLflow's proxy, with or without a host), an
  * artifact URI under the root (`file:///...`, `s3://bucket/prefix/...`), `models:/<name>/<version>` (that
- * version's files), or a path relative to the root. A URI elsewhere (another bucket, `https:`) is kept as
- * the client's business: null, and Onset will not serve it; a local path outside the artifact store is
- * refused, as MLflow refuses it.
+ * version's files), or a path relative to the root. A URI elsewhere (another bucket, `https:`), or a
+ * `runs:/` URI of a run that does not exist, is kept as the client's business: null, and Onset will not
+ * serve it; a local path outside the artifact store is refused, as MLflow refuses it.
  */
-export async function resolveModelSource(
-  stores: RegistryStores,
-  source: string,
-  runId: string | null,
-): Promise<ResolvedSource> {
+export async function resolveModelSource(stores: RegistryStores, source: string): Promise<ResolvedSource> {
   const registered = parseRegistryUri(source);
   if (registered) {
     const version = await findModelVersion(stores.registry, registered.name, registered.reference);
@@ -90,12 +86,10 @@ export async function resolveModelSource(
   }
   const runs = /^runs:\/([^/]+)(?:\/(.*))?$/.exec(source);
   if (runs) {
-    if (runId && runId !== runs[1]) {
-      throw invalidParameter(
-        `Source ${source} names run ${runs[1]}, but run_id is ${runId}; give the same run`,
-      );
-    }
-    const run = await stores.tracking.getRun(runs[1]!);
+    // As MLflow, the run named need not exist (nor be the version's run_id): its files are then not in
+    // this store, and the version is kept but not served.
+    const run = await existingRun(stores.tracking, runs[1]!);
+    if (run === undefined) return { storageLocation: null };
     const root = stores.artifacts.rootUri.replace(/\/+$/, '');
     const artifacts = run.info.artifactUri;
     if (artifacts !== root && !artifacts.startsWith(`${root}/`)) return { storageLocation: null };
@@ -118,6 +112,16 @@ export async function resolveModelSource(
   if (source.startsWith('file:') || source.startsWith('/')) throw localSourceRefused(source);
   if (HAS_SCHEME.test(source)) return { storageLocation: null };
   return { storageLocation: inStore(source, source) };
+}
+
+/** The run, or undefined when there is none with that id. */
+async function existingRun(tracking: TrackingStore, runId: string) {
+  try {
+    return await tracking.getRun(runId);
+  } catch (error) {
+    if (error instanceof OnsetError && error.code === 'RESOURCE_DOES_NOT_EXIST') return undefined;
+    throw error;
+  }
 }
 
 /** A path in the artifact store, checked by its rules (no `..`, no control characters, ...). */
@@ -196,14 +200,14 @@ export async function registerModelVersion(
   },
 ): Promise<ModelVersion> {
   const runId = input.runId || null;
-  const resolved = await resolveModelSource(stores, input.source, runId);
+  const resolved = await resolveModelSource(stores, input.source);
   const files =
     resolved.files !== undefined
       ? resolved.files
       : resolved.storageLocation === null
         ? null
         : await filesAt(stores.artifacts, resolved.storageLocation);
-  const run = runId ? await stores.tracking.getRun(runId) : undefined;
+  const run = runId ? await existingRun(stores.tracking, runId) : undefined;
   const metrics: Record<string, number> = {};
   for (const metric of run?.data.metrics ?? []) {
     if ((SNAPSHOT_METRICS as readonly string[]).includes(metric.key)) metrics[metric.key] = metric.value;

@@ -200,6 +200,25 @@ for (const [backendName, openBackend] of Object.entries(BACKENDS)) {
         ).rejects.toThrow(/model\.json changed since registration/);
       });
 
+      it('keeps a version whose run does not exist, as MLflow does, without serving it', async () => {
+        await call('POST', `${API}/registered-models/create`, { name: 'runless' });
+        const created = await call('POST', `${API}/model-versions/create`, {
+          name: 'runless',
+          source: 'runs:/run_id/model',
+          run_id: 'run_id_1',
+        });
+        expect(created.status).toBe(200);
+        expect(created.json.model_version).toMatchObject({
+          run_id: 'run_id_1',
+          source: 'runs:/run_id/model',
+        });
+        const uri = await call('GET', `${API}/model-versions/get-download-uri?name=runless&version=1`);
+        expect(uri.json).toEqual({ artifact_uri: 'runs:/run_id/model' });
+        await expect(
+          loadModelVersion(registryStores(), await findModelVersion(stores.registry, 'runless', '1')),
+        ).rejects.toThrow(/outside Onset's artifact store/);
+      });
+
       it('refuses local paths outside the store, sources that leave the root, and files Onset did not write', async () => {
         const { runId, prefix } = await newRun();
         await call('POST', `${API}/registered-models/create`, { name: 'refused' });
