@@ -1,0 +1,1 @@
+"""A stand-in for the querystring_parser package, for running MLflow's server from Debian's packages."""
