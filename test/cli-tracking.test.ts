@@ -322,7 +322,7 @@ describe('onset runs', () => {
     const result = onset(['runs', 'show', missing]);
     expect(result.code).toBe(1);
     expect(result.stderr).toContain(missing);
-    expect(result.stderr).toMatch(/does not exist/);
+    expect(result.stderr).toMatch(/not found/);
     expect(result.stderr).not.toMatch(/unexpected error|\n\s+at /);
   });
 });

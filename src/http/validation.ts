@@ -227,21 +227,24 @@ export interface InvalidRequestStyle {
   /**
    * What failed, named in the message: "Invalid prediction record: 2 problem(s); data.Age must be a
    * number; ...". Without it the message is MLflow's, one sentence per problem: "Missing value for
-   * required parameter 'name'", "Parameter 'max_results' must be ..., got "ten"".
+   * required parameter 'name'.", "Invalid value ten for parameter 'max_results' supplied: it must be ....".
    */
   readonly subject?: string;
   readonly wording?: Wording;
 }
 
-const quote = (value: unknown) => {
-  const text = JSON.stringify(value) ?? String(value);
+/** A value as MLflow's messages print it (Python's `str`): a string bare, anything else as JSON. */
+const bare = (value: unknown) => {
+  const text = typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value));
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 };
 
+/** MLflow's words (its handlers' schema checks), which MLflow's clients and tests look for. */
 function mlflowSentence(found: Found): string {
   const { field, message, reason } = found.problem;
-  if (reason === 'missing') return `Missing value for required parameter '${field}'`;
-  return `Parameter '${field}' ${message}${'value' in found ? `, got ${quote(found.value)}` : ''}`;
+  if (reason === 'missing') return `Missing value for required parameter '${field}'.`;
+  if (!('value' in found)) return `Parameter '${field}' ${message}.`;
+  return `Invalid value ${bare(found.value)} for parameter '${field}' supplied: it ${message}.`;
 }
 
 /**
@@ -256,7 +259,7 @@ export function invalidRequest(style: InvalidRequestStyle = {}): SchemaErrorForm
     const problems = found.map((f) => f.problem);
     const message =
       style.subject === undefined
-        ? found.map(mlflowSentence).join('; ')
+        ? found.map(mlflowSentence).join(' ')
         : `Invalid ${style.subject}: ${problems.length} problem(s); ${problems
             .slice(0, 3)
             .map((p) => `${p.field} ${p.message}`)

@@ -76,7 +76,7 @@ export function resolveMaxResults(maxResults: number | undefined, fallback: numb
   if (maxResults === undefined || maxResults === null) return fallback;
   if (!Number.isInteger(maxResults) || maxResults < 1 || maxResults > limit) {
     throw invalidParameter(
-      `Invalid value ${maxResults} for max_results: it must be an integer from 1 to ${limit}`,
+      `Invalid value ${maxResults} for parameter 'max_results' supplied: it must be an integer from 1 to ${limit}`,
     );
   }
   return maxResults;

@@ -59,9 +59,47 @@ export interface RunData {
   readonly tags: readonly Tag[];
 }
 
+/**
+ * A dataset a run used, as MLflow records it: one per experiment and (name, digest). `source` says where
+ * it came from (its form depends on `sourceType`, e.g. `local`, `s3`, `http`); `schema` and `profile` are
+ * JSON texts the client made, or null.
+ */
+export interface Dataset {
+  readonly name: string;
+  readonly digest: string;
+  readonly sourceType: string;
+  readonly source: string;
+  readonly schema: string | null;
+  readonly profile: string | null;
+}
+
+/** The tag of a dataset input that says what the run used it for (`training`, `evaluation`, ...). */
+export const DATASET_CONTEXT_TAG = 'mlflow.data.context';
+
+/** A dataset a run used, with the tags of that use (e.g. `mlflow.data.context`). */
+export interface DatasetInput {
+  readonly dataset: Dataset;
+  readonly tags: readonly Tag[];
+}
+
+/** What a run used (MLflow's RunInputs): datasets, in the order they were first logged. */
+export interface RunInputs {
+  readonly datasetInputs: readonly DatasetInput[];
+}
+
 export interface Run {
   readonly info: RunInfo;
   readonly data: RunData;
+  readonly inputs: RunInputs;
+}
+
+/** One dataset of an experiment as MLflow's UI lists them: a dataset with one context it was used in. */
+export interface DatasetSummary {
+  readonly experimentId: string;
+  readonly name: string;
+  readonly digest: string;
+  /** The `mlflow.data.context` tag of a run's use of it, or null when a use had none. */
+  readonly context: string | null;
 }
 
 export const MODEL_STAGES = ['None', 'Staging', 'Production', 'Archived'] as const;

@@ -57,6 +57,8 @@ export interface RegistryStore {
   updateRegisteredModel(name: string, description: string): Promise<RegisteredModel>;
   deleteRegisteredModel(name: string): Promise<void>;
   setRegisteredModelTag(name: string, tag: Tag): Promise<void>;
+  /** Deletes a tag of a model; a tag it does not have is no error (as MLflow). */
+  deleteRegisteredModelTag(name: string, key: string): Promise<void>;
   /** The latest version in each of `stages` (all stages when omitted). */
   getLatestVersions(name: string, stages?: readonly ModelStage[]): Promise<readonly ModelVersion[]>;
 
@@ -79,10 +81,14 @@ export interface RegistryStore {
   updateModelVersion(name: string, version: string, description: string): Promise<ModelVersion>;
   deleteModelVersion(name: string, version: string): Promise<void>;
   setModelVersionTag(name: string, version: string, tag: Tag): Promise<void>;
+  /** Deletes a tag of a version; a tag it does not have is no error (as MLflow). */
+  deleteModelVersionTag(name: string, version: string, key: string): Promise<void>;
   /** Moves a version to `input.stage`, recording who and why. */
   transitionModelVersionStage(input: StageTransitionInput): Promise<ModelVersion>;
   getStageHistory(name: string, version?: string): Promise<readonly StageTransition[]>;
   setAlias(name: string, alias: string, version: string): Promise<void>;
+  /** Deletes an alias of a model; an alias it does not have is no error (as MLflow). */
   deleteAlias(name: string, alias: string): Promise<void>;
+  /** INVALID_PARAMETER_VALUE when the model has no such alias (MLflow's code), whether or not it exists. */
   getModelVersionByAlias(name: string, alias: string): Promise<ModelVersion>;
 }

@@ -1,6 +1,17 @@
 import type { Page, PageRequest } from '../store/paging.js';
 import type { OwnerProcess } from '../util/process.js';
-import type { Experiment, Metric, Param, Run, RunInfo, RunStatus, Tag, ViewType } from './entities.js';
+import type {
+  DatasetInput,
+  DatasetSummary,
+  Experiment,
+  Metric,
+  Param,
+  Run,
+  RunInfo,
+  RunStatus,
+  Tag,
+  ViewType,
+} from './entities.js';
 
 /** A search: MLflow's filter grammar for what is searched, `orderBy` clauses (`"name ASC"`), and paging. */
 export interface SearchQuery extends PageRequest {
@@ -77,6 +88,8 @@ export interface TrackingStore {
   deleteExperiment(experimentId: string): Promise<void>;
   restoreExperiment(experimentId: string): Promise<void>;
   setExperimentTag(experimentId: string, tag: Tag): Promise<void>;
+  /** RESOURCE_DOES_NOT_EXIST when the experiment has no such tag. */
+  deleteExperimentTag(experimentId: string, key: string): Promise<void>;
 
   createRun(input: RunInput): Promise<Run>;
   getRun(runId: string): Promise<Run>;
@@ -92,6 +105,22 @@ export interface TrackingStore {
   /** Every logged value of one metric, ordered by step then timestamp. */
   getMetricHistory(runId: string, key: string, page?: PageRequest): Promise<Page<Metric>>;
   searchRuns(query: RunQuery): Promise<Page<Run>>;
+  /**
+   * Records datasets a run used (MLflow's `log_inputs`), at most 1,000 per call. A dataset is stored once
+   * per experiment and (name, digest): a later one with the same name and digest is the first one. A run
+   * uses a dataset once: logging it again changes nothing, its first tags included.
+   */
+  logInputs(runId: string, datasets: readonly DatasetInput[]): Promise<void>;
+  /**
+   * Appends a logged model's description (its MLmodel as a JSON object) to the JSON list in the run's
+   * `mlflow.log-model.history` tag, as MLflow's `record_logged_model` does, atomically.
+   */
+  recordLoggedModel(runId: string, model: Readonly<Record<string, unknown>>): Promise<void>;
+  /**
+   * The datasets of experiments, one summary per dataset and context of its uses (MLflow's UI listing),
+   * at most 1,000, ordered by experiment, name, digest and context (none first).
+   */
+  searchDatasets(experimentIds: readonly string[]): Promise<readonly DatasetSummary[]>;
 
   /** Marks runs left RUNNING by a process that died as FAILED, with `reason` as a tag; returns how many. */
   failAbandonedRuns(reason: string): Promise<number>;

@@ -173,6 +173,72 @@ export function describeRegistryStoreContract(name: string, open: () => Promise<
       );
     });
 
+    it("deletes tags of models and versions; a tag they do not have is no error (MLflow's rule)", async () => {
+      const model = await modelWithVersions(2, 'delete-tags');
+      await registry.setRegisteredModelTag(model, { key: 'keep', value: '1' });
+      await registry.setRegisteredModelTag(model, { key: 'drop', value: '2' });
+      await registry.setModelVersionTag(model, '1', { key: 'drop', value: 'a' });
+      await registry.setModelVersionTag(model, '1', { key: 'keep', value: 'b' });
+      await registry.setModelVersionTag(model, '2', { key: 'drop', value: 'c' });
+      const before = (await registry.getRegisteredModel(model)).lastUpdatedTimestamp;
+      await registry.deleteRegisteredModelTag(model, 'drop');
+      await registry.deleteRegisteredModelTag(model, 'drop');
+      await registry.deleteRegisteredModelTag(model, 'never-set');
+      const after = await registry.getRegisteredModel(model);
+      expect(after.tags).toEqual([{ key: 'keep', value: '1' }]);
+      expect(after.lastUpdatedTimestamp).toBeGreaterThanOrEqual(before);
+      await registry.deleteModelVersionTag(model, '1', 'drop');
+      await registry.deleteModelVersionTag(model, '1', 'drop');
+      expect((await registry.getModelVersion(model, '1')).tags).toEqual([{ key: 'keep', value: 'b' }]);
+      // Only that version's tag goes.
+      expect((await registry.getModelVersion(model, '2')).tags).toEqual([{ key: 'drop', value: 'c' }]);
+      await expectCode(
+        registry.deleteRegisteredModelTag(unique('missing'), 'keep'),
+        'RESOURCE_DOES_NOT_EXIST',
+        /Registered Model with name=.+ not found/,
+      );
+      await expectCode(
+        registry.deleteModelVersionTag(model, '9', 'keep'),
+        'RESOURCE_DOES_NOT_EXIST',
+        /Model Version \(name=.+, version=9\) not found/,
+      );
+      await expectCode(
+        registry.deleteModelVersionTag(unique('missing'), '1', 'k'),
+        'RESOURCE_DOES_NOT_EXIST',
+      );
+      await expectCode(
+        registry.deleteModelVersionTag(model, 'one', 'keep'),
+        'INVALID_PARAMETER_VALUE',
+        /Model version must be an integer/,
+      );
+      await expectCode(registry.deleteRegisteredModelTag(model, ''), 'INVALID_PARAMETER_VALUE');
+      await expectCode(registry.deleteModelVersionTag(model, '1', '../x'), 'INVALID_PARAMETER_VALUE');
+    });
+
+    it("answers in MLflow's words where MLflow's clients and tests read them", async () => {
+      const model = await modelWithVersions(1, 'words');
+      await expectCode(
+        registry.createRegisteredModel({ name: model }),
+        'RESOURCE_ALREADY_EXISTS',
+        new RegExp(`^Registered Model \\(name=${model}\\) already exists`),
+      );
+      await expectCode(
+        registry.getRegisteredModel(`${model}-x`),
+        'RESOURCE_DOES_NOT_EXIST',
+        new RegExp(`^Registered Model with name=${model}-x not found`),
+      );
+      await expectCode(
+        registry.getModelVersion(model, '7'),
+        'RESOURCE_DOES_NOT_EXIST',
+        new RegExp(`^Model Version \\(name=${model}, version=7\\) not found`),
+      );
+      await expectCode(
+        registry.getModelVersion(model, 'something not correct'),
+        'INVALID_PARAMETER_VALUE',
+        /^Model version must be an integer/,
+      );
+    });
+
     it('moves versions between stages, archiving the others on request, and records the history', async () => {
       const model = await modelWithVersions(3, 'stages');
       const staged = await registry.transitionModelVersionStage({
@@ -308,21 +374,24 @@ export function describeRegistryStoreContract(name: string, open: () => Promise<
         { alias: 'champion', version: '2' },
       ]);
       await registry.deleteAlias(model, 'challenger');
+      // A missing alias is INVALID_PARAMETER_VALUE, with MLflow's words; deleting one again is no error.
       await expectCode(
         registry.getModelVersionByAlias(model, 'challenger'),
-        'RESOURCE_DOES_NOT_EXIST',
-        /challenger/,
+        'INVALID_PARAMETER_VALUE',
+        /Registered model alias challenger not found/,
       );
-      await expectCode(registry.deleteAlias(model, 'challenger'), 'RESOURCE_DOES_NOT_EXIST');
+      await registry.deleteAlias(model, 'challenger');
+      await expectCode(registry.deleteAlias(unique('missing'), 'challenger'), 'RESOURCE_DOES_NOT_EXIST');
+      await expectCode(registry.deleteAlias(model, 'has space'), 'INVALID_PARAMETER_VALUE');
       await registry.deleteModelVersion(model, '2');
-      await expectCode(registry.getModelVersionByAlias(model, 'champion'), 'RESOURCE_DOES_NOT_EXIST');
+      await expectCode(registry.getModelVersionByAlias(model, 'champion'), 'INVALID_PARAMETER_VALUE');
       expect((await registry.getRegisteredModel(model)).aliases).toEqual([]);
       await expectCode(registry.setAlias(model, 'champion', '2'), 'RESOURCE_DOES_NOT_EXIST');
       await expectCode(registry.setAlias(model, 'latest', '1'), 'INVALID_PARAMETER_VALUE', /reserved/);
       await expectCode(registry.setAlias(model, 'v3', '1'), 'INVALID_PARAMETER_VALUE');
       await expectCode(registry.setAlias(model, 'has space', '1'), 'INVALID_PARAMETER_VALUE');
       await expectCode(registry.setAlias(unique('missing'), 'a', '1'), 'RESOURCE_DOES_NOT_EXIST');
-      await expectCode(registry.getModelVersionByAlias(unique('missing'), 'a'), 'RESOURCE_DOES_NOT_EXIST');
+      await expectCode(registry.getModelVersionByAlias(unique('missing'), 'a'), 'INVALID_PARAMETER_VALUE');
     });
 
     it('deletes versions without reusing their numbers', async () => {

@@ -162,8 +162,13 @@ export function describeTrackingStoreContract(name: string, open: () => Promise<
         await store.deleteExperiment(id);
         expect((await store.getExperiment(id)).lifecycleStage).toBe('deleted');
         expect((await store.getRun(kept.info.runId)).info.lifecycleStage).toBe('deleted');
-        await expectCode(store.createRun({ experimentId: id }), 'INVALID_STATE', /deleted/);
-        await expectCode(store.setExperimentTag(id, { key: 'k', value: 'v' }), 'INVALID_STATE');
+        // MLflow's code and words for a write to a deleted experiment (renaming one is INVALID_STATE).
+        await expectCode(
+          store.createRun({ experimentId: id }),
+          'INVALID_PARAMETER_VALUE',
+          new RegExp(`The experiment ${id} must be in the 'active' state`),
+        );
+        await expectCode(store.setExperimentTag(id, { key: 'k', value: 'v' }), 'INVALID_PARAMETER_VALUE');
         const name = (await store.getExperiment(id)).name;
         await expectCode(store.createExperiment({ name }), 'RESOURCE_ALREADY_EXISTS');
         await store.restoreExperiment(id);
@@ -317,13 +322,14 @@ export function describeTrackingStoreContract(name: string, open: () => Promise<
         const run = await store.createRun({ experimentId: await newExperiment() });
         await store.deleteRun(run.info.runId);
         expect((await store.getRun(run.info.runId)).info.lifecycleStage).toBe('deleted');
+        // MLflow's code and words (`_check_run_is_active`).
         await expectCode(
           store.logBatch(run.info.runId, { metrics: [metric('m', 1)] }),
-          'INVALID_STATE',
-          /deleted/,
+          'INVALID_PARAMETER_VALUE',
+          new RegExp(`The run ${run.info.runId} must be in the 'active' state. Current state is deleted.`),
         );
-        await expectCode(store.updateRun(run.info.runId, { status: 'FINISHED' }), 'INVALID_STATE');
-        await expectCode(store.deleteTag(run.info.runId, 'mlflow.runName'), 'INVALID_STATE');
+        await expectCode(store.updateRun(run.info.runId, { status: 'FINISHED' }), 'INVALID_PARAMETER_VALUE');
+        await expectCode(store.deleteTag(run.info.runId, 'mlflow.runName'), 'INVALID_PARAMETER_VALUE');
         await store.restoreRun(run.info.runId);
         expect((await store.getRun(run.info.runId)).info.lifecycleStage).toBe('active');
         await store.logBatch(run.info.runId, { metrics: [metric('m', 1)] });

@@ -5,6 +5,7 @@ import { PIPELINE_MIGRATION_ROWS, TRACKING_MIGRATION_ROWS } from '../support/mig
 import { scratchDatabases } from '../support/postgres.js';
 import { describePipelineStoreContract } from './pipeline-store.contract.js';
 import { describeRegistryStoreContract } from './registry-store.contract.js';
+import { describeRunInputsContract } from './run-inputs.contract.js';
 import {
   CONTRACT_ARTIFACT_ROOT,
   describeTrackingStoreContract,
@@ -30,6 +31,7 @@ afterAll(async () => {
 });
 
 describeTrackingStoreContract('postgres', openFresh);
+describeRunInputsContract('postgres', openFresh);
 describeRegistryStoreContract('postgres', openFresh);
 describePipelineStoreContract('postgres', openFresh);
 

@@ -12,6 +12,7 @@ import { trackingMigrations } from '../../src/tracking/sql/migrations.js';
 import { PIPELINE_MIGRATION_ROWS, TRACKING_MIGRATION_ROWS } from '../support/migrations.js';
 import { describePipelineStoreContract } from './pipeline-store.contract.js';
 import { describeRegistryStoreContract } from './registry-store.contract.js';
+import { describeRunInputsContract } from './run-inputs.contract.js';
 import {
   CONTRACT_ARTIFACT_ROOT,
   describeTrackingStoreContract,
@@ -29,6 +30,7 @@ function openFresh(): Promise<OpenedStores> {
 }
 
 describeTrackingStoreContract('sqlite', openFresh);
+describeRunInputsContract('sqlite', openFresh);
 describeRegistryStoreContract('sqlite', openFresh);
 describePipelineStoreContract('sqlite', openFresh);
 

@@ -145,7 +145,7 @@ describe('MLflow REST API: errors and limits', () => {
     const noName = await call('POST', '/api/2.0/mlflow/experiments/create', {});
     expect(noName.json).toEqual({
       error_code: 'INVALID_PARAMETER_VALUE',
-      message: "Missing value for required parameter 'name'",
+      message: "Missing value for required parameter 'name'.",
       errors: [{ field: 'name', message: 'is required', reason: 'missing' }],
     });
 

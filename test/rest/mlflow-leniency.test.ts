@@ -129,7 +129,9 @@ describe("MLflow's leniency", () => {
     expect(count(await ok('POST', `${API}/experiments/search?max_results=2`))).toBe(2);
     // A GET never reads a body: its input is the query string.
     const missing = await call('GET', `${API}/experiments/get-by-name`);
-    expect(missing.json).toMatchObject({ message: "Missing value for required parameter 'experiment_name'" });
+    expect(missing.json).toMatchObject({
+      message: "Missing value for required parameter 'experiment_name'.",
+    });
   });
 
   it('refuses a body that is not a JSON object, and creates nothing', async () => {
@@ -187,7 +189,7 @@ describe("MLflow's leniency", () => {
     });
     expect(await metricsOf(runId)).toContainEqual({ key: 'old-client', value: 2, timestamp: 1, step: 0 });
     expect((await call('POST', `${API}/runs/log-metric`, { key: 'k', value: 1 })).json).toMatchObject({
-      message: "Missing value for required parameter 'run_id'",
+      message: "Missing value for required parameter 'run_id'.",
     });
   });
 
@@ -195,7 +197,7 @@ describe("MLflow's leniency", () => {
     const missing = await call('POST', `${API}/experiments/create`, { name: '' });
     expect(missing.json).toEqual({
       error_code: 'INVALID_PARAMETER_VALUE',
-      message: "Missing value for required parameter 'name'",
+      message: "Missing value for required parameter 'name'.",
       errors: [{ field: 'name', message: 'is required', reason: 'missing' }],
     });
     await ok('POST', `${API}/experiments/create`, { name: 'empty', artifact_location: '' });
@@ -227,9 +229,9 @@ describe('the 400 answer of a request that fails its schema', () => {
       },
     ]);
     expect(answer.json.message).toBe(
-      "Missing value for required parameter 'run_id'; " +
-        'Parameter \'status\' must be one of RUNNING, SCHEDULED, FINISHED, FAILED, KILLED, got "DONE"; ' +
-        'Parameter \'end_time\' must be an integer (a number, or a string of digits; empty means absent), got "later"',
+      "Missing value for required parameter 'run_id'. " +
+        "Invalid value DONE for parameter 'status' supplied: it must be one of RUNNING, SCHEDULED, FINISHED, FAILED, KILLED. " +
+        "Invalid value later for parameter 'end_time' supplied: it must be an integer (a number, or a string of digits; empty means absent).",
     );
     const stage = await call('POST', `${API}/model-versions/transition-stage`, {
       name: 'm',

@@ -5,6 +5,11 @@ import { answers } from '../../http/route.js';
 
 /** Where MLflow's REST API lives. */
 export const MLFLOW_API = '/api/2.0/mlflow';
+/**
+ * Where MLflow's server answers its own UI; a few endpoints live only there (e.g. `get-history-bulk`), and
+ * MLflow's REST tests call them there. Onset serves those at both prefixes.
+ */
+export const MLFLOW_AJAX_API = '/ajax-api/2.0/mlflow';
 
 /** The `/docs` sections of MLflow's API. */
 export type MlflowTag = 'tracking' | 'registry' | 'artifacts';

@@ -2,6 +2,8 @@ import { type Static, Type } from 'typebox';
 import { Millis } from '../../http/fields.js';
 import type { ArtifactEntry } from '../artifacts/artifact-store.js';
 import {
+  type DatasetInput,
+  type DatasetSummary,
   type Experiment,
   type Metric,
   MODEL_STAGES,
@@ -55,6 +57,20 @@ export const MetricJson = Type.Object({
   step: Type.Integer(),
 });
 
+export const DatasetJson = Type.Object({
+  name: Type.String(),
+  digest: Type.String(),
+  source_type: Type.String(),
+  source: Type.String(),
+  schema: Type.Optional(Type.String()),
+  profile: Type.Optional(Type.String()),
+});
+
+export const DatasetInputJson = Type.Object({
+  tags: Type.Array(KeyValueJson, { description: 'e.g. mlflow.data.context: what the run used it for' }),
+  dataset: DatasetJson,
+});
+
 export const RunJson = Type.Object({
   info: RunInfoJson,
   data: Type.Object({
@@ -62,6 +78,25 @@ export const RunJson = Type.Object({
     params: Type.Array(KeyValueJson),
     tags: Type.Array(KeyValueJson),
   }),
+  inputs: Type.Object({
+    dataset_inputs: Type.Array(DatasetInputJson, { description: 'the datasets the run used' }),
+  }),
+});
+
+/** A logged metric value with its run (MLflow's MetricWithRunId). */
+export const MetricOfRunJson = Type.Object({
+  key: Type.String(),
+  value: MetricJson.properties.value,
+  timestamp: Millis,
+  step: Type.Integer(),
+  run_id: Type.String(),
+});
+
+export const DatasetSummaryJson = Type.Object({
+  experiment_id: Type.String(),
+  name: Type.String(),
+  digest: Type.String(),
+  context: Type.Optional(Type.String({ description: 'absent when a use of the dataset had none' })),
 });
 
 export const ModelVersionJson = Type.Object({
@@ -169,6 +204,21 @@ export function metricJson(metric: Metric): Static<typeof MetricJson> {
   };
 }
 
+export function datasetInputJson(input: DatasetInput): Static<typeof DatasetInputJson> {
+  const { dataset } = input;
+  return {
+    tags: tagsJson(input.tags),
+    dataset: {
+      name: dataset.name,
+      digest: dataset.digest,
+      source_type: dataset.sourceType,
+      source: dataset.source,
+      ...(dataset.schema === null ? {} : { schema: dataset.schema }),
+      ...(dataset.profile === null ? {} : { profile: dataset.profile }),
+    },
+  };
+}
+
 export function runJson(run: Run, uris: ProxiedArtifactUris): Static<typeof RunJson> {
   return {
     info: runInfoJson(run.info, uris),
@@ -177,6 +227,20 @@ export function runJson(run: Run, uris: ProxiedArtifactUris): Static<typeof RunJ
       params: run.data.params.map((param) => ({ key: param.key, value: param.value })),
       tags: tagsJson(run.data.tags),
     },
+    inputs: { dataset_inputs: run.inputs.datasetInputs.map(datasetInputJson) },
+  };
+}
+
+export function metricOfRunJson(metric: Metric & { readonly runId: string }): Static<typeof MetricOfRunJson> {
+  return { ...metricJson(metric), run_id: metric.runId };
+}
+
+export function datasetSummaryJson(summary: DatasetSummary): Static<typeof DatasetSummaryJson> {
+  return {
+    experiment_id: summary.experimentId,
+    name: summary.name,
+    digest: summary.digest,
+    ...(summary.context === null ? {} : { context: summary.context }),
   };
 }
 

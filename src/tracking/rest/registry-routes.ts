@@ -161,6 +161,16 @@ export function registryRoutes(
     ),
     ({ body }) => done(registry.setRegisteredModelTag(body.name, { key: body.key, value: body.value ?? '' })),
   );
+  app.delete(
+    url('/registered-models/delete-tag'),
+    mlflowWrite(
+      'registry',
+      'Delete a tag of a registered model (no error when it has no such tag)',
+      Type.Object({ name: Required, key: Required }),
+      Empty,
+    ),
+    ({ body }) => done(registry.deleteRegisteredModelTag(body.name, body.key)),
+  );
   const latestVersions = async (input: Static<typeof LatestVersions>) => {
     const stages = input.stages === undefined ? undefined : strings(input.stages).map(stage);
     return { model_versions: (await registry.getLatestVersions(input.name, stages)).map(modelVersionJson) };
@@ -255,6 +265,16 @@ export function registryRoutes(
     ({ body }) =>
       done(registry.setModelVersionTag(body.name, body.version, { key: body.key, value: body.value ?? '' })),
   );
+  app.delete(
+    url('/model-versions/delete-tag'),
+    mlflowWrite(
+      'registry',
+      'Delete a tag of a model version (no error when it has no such tag)',
+      Type.Object({ name: Required, version: Required, key: Required }),
+      Empty,
+    ),
+    ({ body }) => done(registry.deleteModelVersionTag(body.name, body.version, body.key)),
+  );
   app.post(
     url('/model-versions/transition-stage'),
     mlflowWrite(
@@ -315,7 +335,7 @@ export function registryRoutes(
   );
   app.delete(
     url('/registered-models/alias'),
-    mlflowWrite('registry', 'Delete an alias', AliasRef, Empty),
+    mlflowWrite('registry', 'Delete an alias (no error when the model has no such alias)', AliasRef, Empty),
     ({ body }) => done(registry.deleteAlias(body.name, body.alias)),
   );
   app.get(

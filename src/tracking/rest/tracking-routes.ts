@@ -1,12 +1,14 @@
 import { type Static, Type } from 'typebox';
+import { invalidParameter } from '../../errors.js';
 import { Int64, int64, Required } from '../../http/fields.js';
 import { Empty, type TypedApp } from '../../http/route.js';
 import { joinArtifactPath, runArtifactPrefix } from '../artifact-paths.js';
 import type { ArtifactStore } from '../artifacts/artifact-store.js';
 import { type Experiment, RUN_STATUSES, type Run, type ViewType } from '../entities.js';
+import { metricHistoryBulk, sampledMetricHistories } from '../metric-histories.js';
 import { logMetric, logParam, setTag } from '../tracking-client.js';
 import type { TrackingStore } from '../tracking-store.js';
-import { done, MLFLOW_API, mlflowRead, mlflowWrite } from './mlflow-endpoint.js';
+import { done, MLFLOW_AJAX_API, MLFLOW_API, mlflowRead, mlflowWrite } from './mlflow-endpoint.js';
 import {
   Id,
   IdList,
@@ -21,12 +23,16 @@ import {
   strings,
 } from './mlflow-fields.js';
 import {
+  DatasetSummaryJson,
+  datasetSummaryJson,
   ExperimentJson,
   experimentJson,
   FileInfoJson,
   fileInfoJson,
   MetricJson,
+  MetricOfRunJson,
   metricJson,
+  metricOfRunJson,
   NextPage,
   nextPage,
   RunInfoJson,
@@ -35,6 +41,9 @@ import {
   runJson,
 } from './mlflow-json.js';
 import { ProxiedArtifactUris } from './proxied-uris.js';
+
+/** MLflow's limit of experiments per `search-datasets` call. */
+const MAX_DATASET_SEARCH_EXPERIMENTS = 20;
 
 const VIEW_TYPES: readonly ViewType[] = ['ACTIVE_ONLY', 'DELETED_ONLY', 'ALL'];
 const ViewTypeField = Type.Optional(Type.Enum(VIEW_TYPES, { description: 'default ACTIVE_ONLY' }));
@@ -61,6 +70,41 @@ const ExperimentSearch = Type.Object({
 const ExperimentsPage = Type.Object({ experiments: Type.Array(ExperimentJson), ...NextPage });
 const ExperimentAnswer = Type.Object({ experiment: ExperimentJson });
 const RunAnswer = Type.Object({ run: RunJson });
+
+/** MLflow's DatasetInput as a request gives it: the dataset and the tags of the run's use of it. */
+const DatasetInputField = Type.Object({
+  tags: Type.Optional(KeyValues),
+  dataset: Type.Object({
+    name: Required,
+    digest: Required,
+    source_type: Required,
+    source: Type.String(),
+    schema: Type.Optional(Type.String({ description: 'JSON text, e.g. an MLflow column spec' })),
+    profile: Type.Optional(Type.String({ description: 'JSON text, e.g. {"num_rows": 2}' })),
+  }),
+});
+
+/** The fields MLflow requires of a logged model's JSON (`runs/log-model`). */
+const LOGGED_MODEL_FIELDS = ['artifact_path', 'flavors', 'utc_time_created', 'run_id'] as const;
+
+function loggedModel(modelJson: string): Record<string, unknown> {
+  let model: unknown;
+  try {
+    model = JSON.parse(modelJson);
+  } catch {
+    model = undefined;
+  }
+  if (typeof model !== 'object' || model === null || Array.isArray(model)) {
+    throw invalidParameter(
+      `Malformed model info. model_json ${JSON.stringify(modelJson.slice(0, 200))} is not a valid JSON object.`,
+    );
+  }
+  const missing = LOGGED_MODEL_FIELDS.filter((field) => !Object.hasOwn(model, field));
+  if (missing.length > 0) {
+    throw invalidParameter(`Model json is missing mandatory fields: ${missing.join(', ')}`);
+  }
+  return model as Record<string, unknown>;
+}
 
 const optionalFilter = (filter: string | undefined) => (filter ? { filter } : {});
 const optionalView = (viewType: ViewType | undefined) => (viewType === undefined ? {} : { viewType });
@@ -195,6 +239,16 @@ export function trackingRoutes(
     ),
     ({ body }) =>
       done(tracking.setExperimentTag(body.experiment_id, { key: body.key, value: body.value ?? '' })),
+  );
+  app.post(
+    url('/experiments/delete-experiment-tag'),
+    mlflowWrite(
+      'tracking',
+      'Delete a tag of an experiment',
+      Type.Object({ experiment_id: Required, key: Required }),
+      Empty,
+    ),
+    ({ body }) => done(tracking.deleteExperimentTag(body.experiment_id, body.key)),
   );
 
   // Runs.
@@ -373,6 +427,49 @@ export function trackingRoutes(
         }),
       ),
   );
+  app.post(
+    url('/runs/log-inputs'),
+    mlflowWrite(
+      'tracking',
+      'Log datasets a run used (each stored once per experiment by name and digest)',
+      Type.Object({ run_id: Required, datasets: Type.Array(DatasetInputField) }),
+      Empty,
+    ),
+    ({ body }) =>
+      done(
+        tracking.logInputs(
+          body.run_id,
+          body.datasets.map(({ tags, dataset }) => ({
+            tags: tags ?? [],
+            dataset: {
+              name: dataset.name,
+              digest: dataset.digest,
+              sourceType: dataset.source_type,
+              source: dataset.source,
+              schema: dataset.schema ?? null,
+              profile: dataset.profile ?? null,
+            },
+          })),
+        ),
+      ),
+  );
+  app.post(
+    url('/runs/log-model'),
+    mlflowWrite(
+      'tracking',
+      "Record a logged model's MLmodel (as JSON) in the run's mlflow.log-model.history tag",
+      Type.Object({
+        run_id: Required,
+        model_json: Type.String({
+          minLength: 1,
+          description:
+            'the MLmodel as a JSON object, with artifact_path, flavors, utc_time_created and run_id',
+        }),
+      }),
+      Empty,
+    ),
+    ({ body }) => done(tracking.recordLoggedModel(body.run_id, loggedModel(body.model_json))),
+  );
   app.get(
     url('/metrics/get-history'),
     mlflowRead(
@@ -386,6 +483,87 @@ export function trackingRoutes(
       return { metrics: page.items.map(metricJson), ...nextPage(page.nextPageToken) };
     },
   );
+  const BulkHistory = Type.Object({
+    run_id: Type.Optional(StringList),
+    metric_key: Type.Optional(Type.String()),
+    max_results: Type.Optional(Int64),
+  });
+  const BulkInterval = Type.Object({
+    run_ids: StringList,
+    metric_key: Required,
+    start_step: Type.Optional(Int64),
+    end_step: Type.Optional(Int64),
+    max_results: Type.Optional(Int64),
+  });
+  const MetricsOfRuns = Type.Object({ metrics: Type.Array(MetricOfRunJson) });
+  const DatasetSearch = Type.Object({ experiment_ids: Type.Optional(IdList) });
+  for (const prefix of [MLFLOW_API, MLFLOW_AJAX_API]) {
+    app.get(
+      `${prefix}/metrics/get-history-bulk`,
+      mlflowRead(
+        'tracking',
+        "Every value of a metric of several runs (MLflow's UI call: at most 100 runs and 25,000 values)",
+        BulkHistory,
+        MetricsOfRuns,
+      ),
+      async ({ query }) => {
+        if (!query.metric_key) {
+          throw invalidParameter('GetMetricHistoryBulk request must specify a metric_key.');
+        }
+        const maxResults = int64(query.max_results);
+        const metrics = await metricHistoryBulk(tracking, {
+          runIds: query.run_id === undefined ? [] : strings(query.run_id),
+          key: query.metric_key,
+          ...(maxResults === undefined ? {} : { maxResults }),
+        });
+        return { metrics: metrics.map(metricOfRunJson) };
+      },
+    );
+    app.get(
+      `${prefix}/metrics/get-history-bulk-interval`,
+      mlflowRead(
+        'tracking',
+        'The values of a metric of several runs at sampled steps (for charts: at most 100 runs, 2,500 steps)',
+        BulkInterval,
+        MetricsOfRuns,
+      ),
+      async ({ query }) => {
+        const [maxResults, startStep, endStep] = [query.max_results, query.start_step, query.end_step].map(
+          int64,
+        );
+        const metrics = await sampledMetricHistories(tracking, {
+          runIds: strings(query.run_ids),
+          key: query.metric_key,
+          ...(maxResults === undefined ? {} : { maxResults }),
+          ...(startStep === undefined ? {} : { startStep }),
+          ...(endStep === undefined ? {} : { endStep }),
+        });
+        return { metrics: metrics.map(metricOfRunJson) };
+      },
+    );
+    app.post(
+      `${prefix}/experiments/search-datasets`,
+      mlflowWrite(
+        'tracking',
+        "The datasets of experiments with the contexts runs used them in (MLflow's UI call: at most 20 experiments)",
+        DatasetSearch,
+        Type.Object({ dataset_summaries: Type.Array(DatasetSummaryJson) }),
+      ),
+      async ({ body }) => {
+        const experimentIds = body.experiment_ids === undefined ? [] : ids(body.experiment_ids);
+        if (experimentIds.length === 0) {
+          throw invalidParameter('SearchDatasets request must specify at least one experiment_id.');
+        }
+        if (experimentIds.length > MAX_DATASET_SEARCH_EXPERIMENTS) {
+          throw invalidParameter(
+            `SearchDatasets request cannot specify more than ${MAX_DATASET_SEARCH_EXPERIMENTS} experiment_ids. Received ${experimentIds.length} experiment_ids.`,
+          );
+        }
+        const summaries = await tracking.searchDatasets(experimentIds);
+        return { dataset_summaries: summaries.map(datasetSummaryJson) };
+      },
+    );
+  }
   app.get(
     url('/artifacts/list'),
     mlflowRead(

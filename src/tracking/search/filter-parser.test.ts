@@ -224,6 +224,23 @@ describe('parseFilter: runs', () => {
   it("accepts AND right after a string: 'a'and", () => {
     expect(parseFilter('runs', "params.p = 'a'and params.q = 'b'")).toHaveLength(2);
   });
+
+  it('searches datasets by name, digest and context, as dataset. or datasets.', () => {
+    expect(
+      parseFilter(
+        'runs',
+        "datasets.name = 'train' and dataset.digest IN ('a1', 'b2') and datasets.context ILIKE 'EVAL%' and " +
+          "datasets.name != 'x' and datasets.digest NOT IN ('c') and datasets.context LIKE 'tr%'",
+      ),
+    ).toEqual([
+      { entity: 'dataset', key: 'name', comparator: '=', value: 'train' },
+      { entity: 'dataset', key: 'digest', comparator: 'IN', value: ['a1', 'b2'] },
+      { entity: 'dataset', key: 'context', comparator: 'ILIKE', value: 'EVAL%' },
+      { entity: 'dataset', key: 'name', comparator: '!=', value: 'x' },
+      { entity: 'dataset', key: 'digest', comparator: 'NOT IN', value: ['c'] },
+      { entity: 'dataset', key: 'context', comparator: 'LIKE', value: 'tr%' },
+    ]);
+  });
 });
 
 describe('parseFilter: experiments, registered models, model versions', () => {
@@ -395,11 +412,22 @@ describe('parseFilter: errors', () => {
     [
       'runs',
       "foo.bar = 'x'",
-      ["Invalid entity 'foo'", 'character 1', 'use metrics.<key>, params.<key>, tags.<key> or an attribute'],
+      [
+        "Invalid entity 'foo'",
+        'character 1',
+        'use metrics.<key>, params.<key>, tags.<key>, datasets.<name|digest|context> or an attribute',
+      ],
     ],
     ['runs', "mlflow.runName = 'x'", ["Invalid entity 'mlflow'"]],
     ['runs', "constructor.x = 'x'", ["Invalid entity 'constructor'"]],
-    ['runs', "dataset.name = 'x'", ['Dataset filters are not supported']],
+    ['runs', "dataset.size = 'x'", ["Invalid dataset key 'size'", 'use datasets.name, digest or context']],
+    [
+      'runs',
+      'datasets.name > 1',
+      ["Invalid comparator '>' for dataset name", 'use =, !=, LIKE, ILIKE, IN or NOT IN'],
+    ],
+    ['runs', 'datasets.digest = 1', ['Expected a quoted string for dataset digest']],
+    ['experiments', "datasets.name = 'x'", ['Dataset filters are only supported when searching runs']],
     [
       'runs',
       "statuss = 'x'",

@@ -10,7 +10,8 @@
  * filter      := comparison ( AND comparison )*          (empty or blank → [])
  * comparison  := identifier comparator value
  * identifier  := prefix "." key | attribute
- * prefix      := metric(s) | param(s) | parameter(s) | tag(s) | attribute(s) | attr | run (runs only)
+ * prefix      := metric(s) | param(s) | parameter(s) | tag(s) | attribute(s) | attr
+ *                | run | dataset(s) (runs only; datasets.name, .digest or .context)
  * key         := bare-key | `quoted` | "quoted"          bare-key: letters, digits, _ - / : and dots
  * attribute   := segment (a bare word or a `quoted` / "quoted" name)
  * comparator  := = | != | > | >= | < | <= | LIKE | ILIKE | IN | NOT IN | IS NULL | IS NOT NULL
@@ -113,7 +114,7 @@ const PREFIXES: Readonly<Record<string, FilterEntity>> = {
 
 /** Entities (besides attributes) each target can filter and order by. */
 const FILTER_ENTITIES: Readonly<Record<SearchTarget, readonly FilterEntity[]>> = {
-  runs: ['metric', 'param', 'tag', 'attribute'],
+  runs: ['metric', 'param', 'tag', 'attribute', 'dataset'],
   experiments: ['tag', 'attribute'],
   registered_models: ['tag', 'attribute'],
   model_versions: ['tag', 'attribute'],
@@ -130,8 +131,15 @@ const ENTITY_SYNTAX: Readonly<Record<FilterEntity, string>> = {
   param: 'params.<key>',
   tag: 'tags.<key>',
   attribute: 'attributes.<name>',
-  dataset: 'dataset.<name>',
+  dataset: 'datasets.<name|digest|context>',
 };
+
+/**
+ * What a run's datasets are searched by (MLflow's): the dataset's name and digest, and the context of the
+ * run's use of it (its `mlflow.data.context` tag); a list compares with IN and NOT IN.
+ */
+export const DATASET_KEYS = ['name', 'digest', 'context'] as const;
+const DATASET_COMPARATORS: readonly Comparator[] = ['=', '!=', 'LIKE', 'ILIKE', 'IN', 'NOT IN'];
 
 const TARGET_LABEL: Readonly<Record<SearchTarget, string>> = {
   runs: 'runs',
@@ -337,10 +345,12 @@ function resolveIdentifier(
 ): { entity: FilterEntity; key: string } {
   const entities = purpose === 'filter' ? FILTER_ENTITIES[target] : ORDER_BY_ENTITIES[target];
   const label = TARGET_LABEL[target];
-  if (id.entity === 'dataset') {
+  if (id.entity === 'dataset' && (purpose === 'order_by' || target !== 'runs')) {
     s.fail(
       id.start,
-      `Dataset ${purpose === 'filter' ? 'filters are' : 'ordering is'} not supported (Onset runs record no dataset inputs)`,
+      purpose === 'filter'
+        ? `Dataset filters are only supported when searching runs, not ${label}`
+        : `Dataset ordering is not supported: order ${label} by attributes${target === 'runs' ? ', metrics, params or tags' : ''}`,
       identifierHelp(target, purpose),
       `'${id.prefix}'`,
     );
@@ -351,6 +361,14 @@ function resolveIdentifier(
       `Invalid entity '${id.prefix}': ${purpose === 'filter' ? 'searching' : 'ordering'} ${label} by ${id.entity}s is not supported`,
       identifierHelp(target, purpose),
       `'${id.prefix}'`,
+    );
+  }
+  if (id.entity === 'dataset' && !(DATASET_KEYS as readonly string[]).includes(id.key)) {
+    s.fail(
+      id.keyStart,
+      `Invalid dataset key '${id.key}'`,
+      `use datasets.${orList([...DATASET_KEYS])}`,
+      `'${id.key}'`,
     );
   }
   if (id.entity !== 'attribute') return { entity: id.entity, key: id.key };
@@ -559,6 +577,8 @@ function fieldSpec(
       return { label: `param '${key}'`, spec: str };
     case 'tag':
       return { label: `tag '${key}'`, spec: { type: 'string', comparators: TAG } };
+    case 'dataset':
+      return { label: `dataset ${key}`, spec: { type: 'string', comparators: DATASET_COMPARATORS } };
     default:
       return { label: `attribute '${key}'`, spec: FILTER_ATTRIBUTES[target][key]! };
   }

@@ -9,6 +9,8 @@ import type { TrackingTables } from './schema.js';
  * the artifact root (see `storedLocation`), so that a home keeps working after it is moved or restored.
  * The third records each model version's files (a manifest of paths, sizes and sha256s) and where they
  * are, so that a version may be a folder (an MLflow model) rather than one file.
+ * `0003_run_inputs` adds MLflow's run inputs: datasets, the inputs linking them to runs, and the inputs'
+ * tags.
  */
 export function trackingMigrations(options: { readonly artifactRoot: string }): MigrationSet {
   return {
@@ -147,6 +149,33 @@ export function trackingMigrations(options: { readonly artifactRoot: string }): 
           await recordLegacyModelFiles(db.withTables<TrackingTables>(), options.artifactRoot);
         },
       },
+      '0003_run_inputs': ddlMigration({
+        statements: (t) => [
+          `CREATE TABLE datasets (
+              dataset_uuid TEXT NOT NULL PRIMARY KEY,
+              experiment_id INTEGER NOT NULL REFERENCES experiments (experiment_id) ON DELETE CASCADE,
+              name TEXT NOT NULL,
+              digest TEXT NOT NULL,
+              dataset_source_type TEXT NOT NULL,
+              dataset_source TEXT NOT NULL,
+              dataset_schema TEXT,
+              dataset_profile TEXT,
+              UNIQUE (experiment_id, name, digest))`,
+          `CREATE TABLE inputs (
+              input_id ${t.bigSerialKey},
+              source_type TEXT NOT NULL,
+              source_id TEXT NOT NULL,
+              destination_type TEXT NOT NULL,
+              destination_id TEXT NOT NULL,
+              UNIQUE (source_type, source_id, destination_type, destination_id))`,
+          'CREATE INDEX inputs_destination ON inputs (destination_type, destination_id, input_id)',
+          `CREATE TABLE input_tags (
+              input_id BIGINT NOT NULL REFERENCES inputs (input_id) ON DELETE CASCADE,
+              name TEXT NOT NULL,
+              value TEXT NOT NULL,
+              PRIMARY KEY (input_id, name))`,
+        ],
+      }),
     },
   };
 }

@@ -6,6 +6,7 @@
 import type { Selectable } from 'kysely';
 import { resolvedLocation } from '../artifact-paths.js';
 import type {
+  DatasetInput,
   Experiment,
   LifecycleStage,
   Metric,
@@ -18,6 +19,7 @@ import type {
   Tag,
 } from '../entities.js';
 import type {
+  DatasetsTable,
   ExperimentsTable,
   LatestMetricsTable,
   MetricsTable,
@@ -76,6 +78,27 @@ export function metricToEntity(row: MetricRow): Metric {
 /** The stored columns of a metric value. */
 export function metricColumns(value: number): { value: number; is_nan: number } {
   return Number.isNaN(value) ? { value: 0, is_nan: 1 } : { value, is_nan: 0 };
+}
+
+/** A run's use of a dataset: the dataset's columns and the use's tags. */
+export function datasetInputToEntity(
+  row: Pick<
+    Selectable<DatasetsTable>,
+    'name' | 'digest' | 'dataset_source_type' | 'dataset_source' | 'dataset_schema' | 'dataset_profile'
+  >,
+  tags: readonly Tag[],
+): DatasetInput {
+  return {
+    dataset: {
+      name: row.name,
+      digest: row.digest,
+      sourceType: row.dataset_source_type,
+      source: row.dataset_source,
+      schema: row.dataset_schema,
+      profile: row.dataset_profile,
+    },
+    tags,
+  };
 }
 
 export function tagToEntity(row: { key: string; value: string }): Tag {

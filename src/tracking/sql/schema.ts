@@ -66,6 +66,37 @@ export interface LatestMetricsTable {
   is_nan: number;
 }
 
+/** A dataset of an experiment (MLflow's `datasets`): one per (experiment, name, digest). */
+export interface DatasetsTable {
+  dataset_uuid: string;
+  experiment_id: number;
+  name: string;
+  digest: string;
+  dataset_source_type: string;
+  dataset_source: string;
+  dataset_schema: string | null;
+  dataset_profile: string | null;
+}
+
+/**
+ * What used what (MLflow's `inputs`): an edge from a source (`DATASET`, by dataset_uuid) to a destination
+ * (`RUN`, by run_uuid), once per pair. `input_id` numbers them in the order they were logged.
+ */
+export interface InputsTable {
+  input_id: Generated<number>;
+  source_type: string;
+  source_id: string;
+  destination_type: string;
+  destination_id: string;
+}
+
+/** The tags of one input (e.g. `mlflow.data.context`), MLflow's `input_tags`. */
+export interface InputTagsTable {
+  input_id: number;
+  name: string;
+  value: string;
+}
+
 export interface RegisteredModelsTable {
   name: string;
   creation_time: number;
@@ -144,6 +175,9 @@ export type TrackingTables = {
   tags: TagsTable;
   metrics: MetricsTable;
   latest_metrics: LatestMetricsTable;
+  datasets: DatasetsTable;
+  inputs: InputsTable;
+  input_tags: InputTagsTable;
   registered_models: RegisteredModelsTable;
   registered_model_tags: RegisteredModelTagsTable;
   model_versions: ModelVersionsTable;

@@ -20,6 +20,16 @@ export interface KeyValueSpec {
   correlate(alias: string): RawBuilder<boolean>;
 }
 
+/**
+ * A run's datasets: the condition that one of them (or a use of one, for `context`) satisfies
+ * `predicate`, a comparison of the named column (see `filter-parser.ts`'s DATASET_KEYS).
+ */
+export type DatasetCondition = (
+  key: 'name' | 'digest' | 'context',
+  alias: string,
+  predicate: (column: RawBuilder<unknown>) => RawBuilder<boolean>,
+) => RawBuilder<boolean>;
+
 /** What one search target allows: its attributes and side tables. */
 export interface SearchSpec {
   readonly target: SearchTarget;
@@ -29,6 +39,7 @@ export interface SearchSpec {
   readonly params?: KeyValueSpec;
   /** The latest_metrics table: one row per metric key with `value` and `is_nan`. */
   readonly metrics?: KeyValueSpec;
+  readonly datasets?: DatasetCondition;
 }
 
 const NUMERIC_OPERATORS: Partial<Record<Comparator, string>> = {
@@ -165,6 +176,7 @@ function allowedEntities(spec: SearchSpec): string {
   if (spec.metrics) entities.push('metrics');
   if (spec.params) entities.push('params');
   if (spec.tags) entities.push('tags');
+  if (spec.datasets) entities.push('datasets');
   return entities.join(', ');
 }
 
@@ -206,6 +218,16 @@ export function compileFilter(
     if (comparison.entity === 'attribute') {
       const column = attribute(spec, comparison.key, 'filter');
       return compareColumn(database, column.column, column.type, comparison);
+    }
+    if (comparison.entity === 'dataset') {
+      if (!spec.datasets) {
+        throw invalidParameter(
+          `Invalid filter "${describe(comparison)}": ${spec.target} cannot be searched by datasets; allowed: ${allowedEntities(spec)}`,
+        );
+      }
+      return spec.datasets(comparison.key as 'name' | 'digest' | 'context', `f${index}`, (column) =>
+        compareColumn(database, column, 'string', comparison),
+      );
     }
     const side = sideSpec(spec, comparison.entity, `filter "${describe(comparison)}"`);
     return sideTable(database, side, `f${index}`, comparison, comparison.entity === 'metric');

@@ -31,7 +31,14 @@ import {
 import type { TrackingTables } from './schema.js';
 import type { SearchParser } from './search-parser.js';
 import { and, compileFilter, compileOrderBy, type SearchSpec } from './search-sql.js';
-import { alreadyExists, notFound, validateName, validateTag, validateTags } from './validation.js';
+import {
+  alreadyExists,
+  notFound,
+  validateKey,
+  validateName,
+  validateTag,
+  validateTags,
+} from './validation.js';
 
 /** MLflow's limits for registry searches. */
 export const SEARCH_REGISTERED_MODELS_DEFAULT_MAX_RESULTS = 100;
@@ -101,7 +108,9 @@ export function canonicalStage(stage: string): ModelStage {
 function parseVersion(name: string, version: string): number {
   const text = String(version);
   if (!/^\d{1,9}$/.test(text) || Number(text) < 1) {
-    throw invalidParameter(`Invalid version "${version}" of model "${name}": a positive integer is required`);
+    throw invalidParameter(
+      `Model version must be an integer, got '${version}' (versions of model "${name}" are positive integers)`,
+    );
   }
   return Number(text);
 }
@@ -165,7 +174,7 @@ export class SqlRegistryStore implements RegistryStore {
       });
     } catch (error) {
       if (this.#database.isUniqueViolation(error)) {
-        throw alreadyExists(`Registered model "${input.name}" already exists`);
+        throw alreadyExists(`Registered Model (name=${input.name}) already exists.`);
       }
       throw error;
     }
@@ -178,7 +187,7 @@ export class SqlRegistryStore implements RegistryStore {
       .selectAll()
       .where('name', '=', String(name))
       .executeTakeFirst();
-    if (!row) throw notFound(`Registered model "${name}" does not exist`);
+    if (!row) throw notFound(`Registered Model with name=${name} not found`);
     return (await this.#models(this.#db, [row]))[0]!;
   }
 
@@ -213,7 +222,9 @@ export class SqlRegistryStore implements RegistryStore {
       });
     } catch (error) {
       if (this.#database.isUniqueViolation(error)) {
-        throw alreadyExists(`Cannot rename registered model "${name}": a model named "${newName}" exists`);
+        throw alreadyExists(
+          `Registered Model (name=${newName}) already exists. (Cannot rename "${name}" to that name.)`,
+        );
       }
       throw error;
     }
@@ -233,7 +244,7 @@ export class SqlRegistryStore implements RegistryStore {
     const result = await this.#database.transaction((trx) =>
       trx.deleteFrom('registered_models').where('name', '=', String(name)).executeTakeFirst(),
     );
-    if (Number(result.numDeletedRows) === 0) throw notFound(`Registered model "${name}" does not exist`);
+    if (Number(result.numDeletedRows) === 0) throw notFound(`Registered Model with name=${name} not found`);
   }
 
   async setRegisteredModelTag(name: string, tag: Tag): Promise<void> {
@@ -245,6 +256,14 @@ export class SqlRegistryStore implements RegistryStore {
         .values({ name, key: tag.key, value: tag.value })
         .onConflict((oc) => oc.columns(['name', 'key']).doUpdateSet({ value: tag.value }))
         .execute();
+    });
+  }
+
+  async deleteRegisteredModelTag(name: string, key: string): Promise<void> {
+    validateKey('tag', key);
+    await this.#database.transaction(async (trx) => {
+      await this.#touchModel(trx, name);
+      await trx.deleteFrom('registered_model_tags').where('name', '=', name).where('key', '=', key).execute();
     });
   }
 
@@ -282,7 +301,7 @@ export class SqlRegistryStore implements RegistryStore {
         .where('name', '=', String(input.name))
         .returning('next_version')
         .executeTakeFirst();
-      if (!counter) throw notFound(`Registered model "${input.name}" does not exist`);
+      if (!counter) throw notFound(`Registered Model with name=${input.name} not found`);
       const number = Number(counter.next_version) - 1;
       await trx
         .insertInto('model_versions')
@@ -461,6 +480,20 @@ export class SqlRegistryStore implements RegistryStore {
     });
   }
 
+  async deleteModelVersionTag(name: string, version: string, key: string): Promise<void> {
+    validateKey('tag', key);
+    await this.#database.transaction(async (trx) => {
+      await this.#touchModel(trx, name);
+      const row = await this.#versionRow(trx, name, version);
+      await trx
+        .deleteFrom('model_version_tags')
+        .where('name', '=', name)
+        .where('version', '=', row.version)
+        .where('key', '=', key)
+        .execute();
+    });
+  }
+
   async transitionModelVersionStage(input: StageTransitionInput): Promise<ModelVersion> {
     const stage = canonicalStage(input.stage);
     if (input.archiveExistingVersions && stage !== 'Staging' && stage !== 'Production') {
@@ -555,16 +588,14 @@ export class SqlRegistryStore implements RegistryStore {
   }
 
   async deleteAlias(name: string, alias: string): Promise<void> {
+    validateAlias(alias);
     await this.#database.transaction(async (trx) => {
       await this.#touchModel(trx, name);
-      const result = await trx
+      await trx
         .deleteFrom('registered_model_aliases')
         .where('name', '=', name)
         .where('alias', '=', String(alias))
-        .executeTakeFirst();
-      if (Number(result.numDeletedRows) === 0) {
-        throw notFound(`Registered model "${name}" has no alias "${alias}"`);
-      }
+        .execute();
     });
   }
 
@@ -579,8 +610,10 @@ export class SqlRegistryStore implements RegistryStore {
       .where('a.alias', '=', String(alias))
       .executeTakeFirst();
     if (!row) {
-      await this.#modelRow(this.#db, name);
-      throw notFound(`Registered model "${name}" has no alias "${alias}"`);
+      // MLflow's code and words, for a model without the alias and for no such model alike.
+      throw invalidParameter(
+        `Registered model alias ${alias} not found. (Model "${name}" has no such alias.)`,
+      );
     }
     return (await this.#versions(this.#db, [row]))[0]!;
   }
@@ -593,7 +626,7 @@ export class SqlRegistryStore implements RegistryStore {
       .selectAll()
       .where('name', '=', String(name))
       .executeTakeFirst();
-    if (!row) throw notFound(`Registered model "${name}" does not exist`);
+    if (!row) throw notFound(`Registered Model with name=${name} not found`);
     return row;
   }
 
@@ -611,7 +644,7 @@ export class SqlRegistryStore implements RegistryStore {
       .where('name', '=', String(name))
       .returning('last_updated_time')
       .executeTakeFirst();
-    if (!row) throw notFound(`Registered model "${name}" does not exist`);
+    if (!row) throw notFound(`Registered Model with name=${name} not found`);
     return Number(row.last_updated_time);
   }
 
@@ -625,7 +658,7 @@ export class SqlRegistryStore implements RegistryStore {
       .executeTakeFirst();
     if (!row) {
       await this.#modelRow(db, name);
-      throw notFound(`Model "${name}" has no version ${version}`);
+      throw notFound(`Model Version (name=${name}, version=${version}) not found`);
     }
     return row;
   }

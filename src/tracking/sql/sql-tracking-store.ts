@@ -12,6 +12,9 @@ import {
 import { currentProcess, type OwnerProcess, processIsAlive } from '../../util/process.js';
 import { checkArtifactLocation, joinUri, resolvedLocation, storedLocation } from '../artifact-paths.js';
 import {
+  DATASET_CONTEXT_TAG,
+  type DatasetInput,
+  type DatasetSummary,
   type Experiment,
   type Metric,
   type Param,
@@ -31,6 +34,7 @@ import type {
   TrackingStore,
 } from '../tracking-store.js';
 import {
+  datasetInputToEntity,
   type ExperimentRow,
   experimentToEntity,
   metricColumns,
@@ -52,8 +56,10 @@ import {
   alreadyExists,
   invalidState,
   LIMITS,
+  notActive,
   notFound,
   validateBatch,
+  validateDatasetInputs,
   validateName,
   validateTag,
   validateTags,
@@ -66,6 +72,26 @@ export const OWNER_PID_TAG = 'onset.pid';
 export const OWNER_HOST_TAG = 'onset.host';
 export const OWNER_STARTED_TAG = 'onset.process_start';
 export const FAILURE_REASON_TAG = 'onset.failure_reason';
+/** The tag MLflow keeps the JSON list of a run's logged models in (`runs/log-model`). */
+export const LOGGED_MODELS_TAG = 'mlflow.log-model.history';
+/**
+ * The longest the log-model history may grow, in characters. MLflow bounds it only by its database's
+ * column (unbounded on SQLite); an MLmodel is a few KB, so this holds hundreds.
+ */
+export const LOGGED_MODEL_HISTORY_LIMIT = 1_000_000;
+/** How many dataset summaries `searchDatasets` returns at most (MLflow's limit). */
+export const DATASET_SUMMARIES_LIMIT = 1_000;
+/** The kinds of the `inputs` table's ends (MLflow's names). */
+const INPUT_SOURCE_DATASET = 'DATASET';
+const INPUT_DESTINATION_RUN = 'RUN';
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
 
 export interface SqlTrackingStoreOptions {
   /** Artifact root URI: experiments default to `<artifactRoot>/<experimentId>`. */
@@ -145,6 +171,21 @@ export const runSearch = (artifactRoot: string): SearchSpec => ({
   metrics: {
     table: 'latest_metrics',
     correlate: (alias) => sql<boolean>`${sql.ref(`${alias}.run_uuid`)} = r.run_uuid`,
+  },
+  datasets: (key, alias, predicate) => {
+    const input = sql.ref(`${alias}i.input_id`);
+    const uses = sql`inputs ${sql.raw(`${alias}i`)} WHERE ${sql.ref(`${alias}i.source_type`)} = ${INPUT_SOURCE_DATASET}
+      AND ${sql.ref(`${alias}i.destination_type`)} = ${INPUT_DESTINATION_RUN}
+      AND ${sql.ref(`${alias}i.destination_id`)} = r.run_uuid`;
+    if (key === 'context') {
+      // The context is a tag of the run's use of the dataset, not of the dataset.
+      return sql<boolean>`(EXISTS (SELECT 1 FROM input_tags ${sql.raw(`${alias}t`)}, ${uses}
+        AND ${sql.ref(`${alias}t.input_id`)} = ${input} AND ${sql.ref(`${alias}t.name`)} = ${DATASET_CONTEXT_TAG}
+        AND ${predicate(sql.ref(`${alias}t.value`))}))`;
+    }
+    const column = sql.ref(`${alias}d.${key === 'name' ? 'name' : 'digest'}`);
+    return sql<boolean>`(EXISTS (SELECT 1 FROM datasets ${sql.raw(`${alias}d`)}, ${uses}
+      AND ${sql.ref(`${alias}d.dataset_uuid`)} = ${sql.ref(`${alias}i.source_id`)} AND ${predicate(column)}))`;
   },
 });
 
@@ -263,7 +304,7 @@ export class SqlTrackingStore implements TrackingStore {
       .selectAll()
       .where('name', '=', String(name))
       .executeTakeFirst();
-    if (!row) throw notFound(`Experiment "${name}" does not exist`);
+    if (!row) throw notFound(`Could not find experiment with name ${name}`);
     return (await this.#experiments([row]))[0]!;
   }
 
@@ -375,13 +416,28 @@ export class SqlTrackingStore implements TrackingStore {
     await this.#database.transaction(async (trx) => {
       const row = await this.#experimentRow(trx, experimentId);
       if (row.lifecycle_stage !== 'active') {
-        throw invalidState(`Cannot tag experiment ${experimentId}: it is deleted (restore it first)`);
+        throw notActive('experiment', experimentId, 'tag');
       }
       await trx
         .insertInto('experiment_tags')
         .values({ experiment_id: row.experiment_id, key: tag.key, value: tag.value })
         .onConflict((oc) => oc.columns(['experiment_id', 'key']).doUpdateSet({ value: tag.value }))
         .execute();
+    });
+  }
+
+  async deleteExperimentTag(experimentId: string, key: string): Promise<void> {
+    await this.#database.transaction(async (trx) => {
+      const row = await this.#experimentRow(trx, experimentId);
+      if (row.lifecycle_stage !== 'active') throw notActive('experiment', experimentId, 'delete a tag of');
+      const result = await trx
+        .deleteFrom('experiment_tags')
+        .where('experiment_id', '=', row.experiment_id)
+        .where('key', '=', String(key))
+        .executeTakeFirst();
+      if (Number(result.numDeletedRows) === 0) {
+        throw notFound(`No tag with name: ${key} in experiment with id ${experimentId}`);
+      }
     });
   }
 
@@ -410,9 +466,7 @@ export class SqlTrackingStore implements TrackingStore {
     await this.#database.transaction(async (trx) => {
       const experiment = await this.#experimentRow(trx, input.experimentId);
       if (experiment.lifecycle_stage !== 'active') {
-        throw invalidState(
-          `Cannot create a run in experiment ${input.experimentId}: it is deleted (restore it first)`,
-        );
+        throw notActive('experiment', input.experimentId, 'create a run in');
       }
       await trx
         .insertInto('runs')
@@ -458,7 +512,7 @@ export class SqlTrackingStore implements TrackingStore {
     return this.#database.transaction(async (trx) => {
       const row = await this.#runRow(trx, runId);
       if (row.lifecycle_stage !== 'active') {
-        throw invalidState(`Cannot update run ${runId}: it is deleted (restore it first)`);
+        throw notActive('run', runId, 'update');
       }
       const changes: Partial<RunRow> = {};
       if (update.status !== undefined) {
@@ -519,7 +573,9 @@ export class SqlTrackingStore implements TrackingStore {
         .where('run_uuid', '=', runId)
         .where('key', '=', String(key))
         .executeTakeFirst();
-      if (Number(result.numDeletedRows) === 0) throw notFound(`Run ${runId} has no tag "${key}"`);
+      if (Number(result.numDeletedRows) === 0) {
+        throw notFound(`No tag with name: ${key} in run with id ${runId}`);
+      }
     });
   }
 
@@ -572,6 +628,142 @@ export class SqlTrackingStore implements TrackingStore {
       ORDER BY ${sql.join(terms)} LIMIT ${limit + 1} OFFSET ${offset}`.execute(this.#db);
     const page = toPage(rows, offset, limit);
     return { items: await this.#runs(page.items), nextPageToken: page.nextPageToken };
+  }
+
+  async logInputs(runId: string, inputs: readonly DatasetInput[]): Promise<void> {
+    validateDatasetInputs(inputs);
+    // The first input of each (name, digest) counts, as in MLflow.
+    const unique = new Map<string, DatasetInput>();
+    for (const input of inputs) {
+      const key = JSON.stringify([input.dataset.name, input.dataset.digest]);
+      if (!unique.has(key)) unique.set(key, input);
+    }
+    await this.#database.transaction(async (trx) => {
+      const run = await this.#activeRun(trx, runId, 'log inputs to');
+      if (unique.size === 0) return;
+      const experimentId = Number(run.experiment_id);
+      const datasetRows = [...unique.values()].map(({ dataset }) => ({
+        dataset_uuid: randomUUID().replaceAll('-', ''),
+        experiment_id: experimentId,
+        name: dataset.name,
+        digest: dataset.digest,
+        dataset_source_type: dataset.sourceType,
+        dataset_source: dataset.source,
+        dataset_schema: dataset.schema,
+        dataset_profile: dataset.profile,
+      }));
+      // A dataset this experiment already has (or that a concurrent call just stored) is kept as it is.
+      for (const chunk of chunks(datasetRows, 200)) {
+        await trx
+          .insertInto('datasets')
+          .values(chunk)
+          .onConflict((oc) => oc.columns(['experiment_id', 'name', 'digest']).doNothing())
+          .execute();
+      }
+      const uuids = new Map<string, string>();
+      for (const names of chunks([...new Set(datasetRows.map((row) => row.name))])) {
+        const stored = await trx
+          .selectFrom('datasets')
+          .select(['dataset_uuid', 'name', 'digest'])
+          .where('experiment_id', '=', experimentId)
+          .where('name', 'in', names)
+          .execute();
+        for (const row of stored) uuids.set(JSON.stringify([row.name, row.digest]), row.dataset_uuid);
+      }
+      const edges = [...unique].map(([key, input]) => ({ datasetUuid: uuids.get(key)!, input }));
+      for (const chunk of chunks(edges, 200)) {
+        const inserted = await trx
+          .insertInto('inputs')
+          .values(
+            chunk.map((edge) => ({
+              source_type: INPUT_SOURCE_DATASET,
+              source_id: edge.datasetUuid,
+              destination_type: INPUT_DESTINATION_RUN,
+              destination_id: runId,
+            })),
+          )
+          .onConflict((oc) =>
+            oc.columns(['source_type', 'source_id', 'destination_type', 'destination_id']).doNothing(),
+          )
+          .returning(['input_id', 'source_id'])
+          .execute();
+        // Only a new use records its tags: logging a dataset the run already uses changes nothing.
+        const byDataset = new Map(chunk.map((edge) => [edge.datasetUuid, edge.input]));
+        const tagRows = inserted.flatMap((row) => {
+          const tags = new Map(byDataset.get(row.source_id)!.tags.map((tag) => [tag.key, tag.value]));
+          return [...tags].map(([name, value]) => ({ input_id: Number(row.input_id), name, value }));
+        });
+        for (const tagChunk of chunks(tagRows)) await trx.insertInto('input_tags').values(tagChunk).execute();
+      }
+    });
+  }
+
+  async recordLoggedModel(runId: string, model: Readonly<Record<string, unknown>>): Promise<void> {
+    if (typeof model !== 'object' || model === null || Array.isArray(model)) {
+      throw invalidParameter('Invalid logged model: a JSON object (the MLmodel as JSON) is required');
+    }
+    await this.#database.transaction(async (trx) => {
+      await this.#activeRun(trx, runId, 'log a model to');
+      // Lock the run's row first, so that concurrent appends to its history take turns.
+      await trx
+        .updateTable('runs')
+        .set({ lifecycle_stage: sql<string>`lifecycle_stage` })
+        .where('run_uuid', '=', runId)
+        .execute();
+      const previous = await trx
+        .selectFrom('tags')
+        .select('value')
+        .where('run_uuid', '=', runId)
+        .where('key', '=', LOGGED_MODELS_TAG)
+        .executeTakeFirst();
+      let history: unknown[] = [];
+      if (previous) {
+        const parsed = parseJson(previous.value);
+        if (!Array.isArray(parsed)) {
+          throw invalidState(
+            `Cannot record a logged model on run ${runId}: its ${LOGGED_MODELS_TAG} tag is not a JSON list; delete the tag or set it to []`,
+          );
+        }
+        history = parsed;
+      }
+      const value = JSON.stringify([...history, model]);
+      if (value.length > LOGGED_MODEL_HISTORY_LIMIT) {
+        throw invalidParameter(
+          `Cannot record a logged model on run ${runId}: its ${LOGGED_MODELS_TAG} tag would hold ${value.length} characters, at most ${LOGGED_MODEL_HISTORY_LIMIT} allowed`,
+        );
+      }
+      await this.#upsertTags(trx, runId, [{ key: LOGGED_MODELS_TAG, value }]);
+    });
+  }
+
+  async searchDatasets(experimentIds: readonly string[]): Promise<readonly DatasetSummary[]> {
+    const ids = experimentIds.map((id) => {
+      if (!EXPERIMENT_ID.test(String(id))) {
+        throw invalidParameter(`Invalid experiment id "${id}": experiment ids are non-negative integers`);
+      }
+      return Number(id);
+    });
+    if (ids.length === 0) return [];
+    const { rows } = await sql<{
+      experiment_id: number;
+      name: string;
+      digest: string;
+      context: string | null;
+    }>`SELECT s.* FROM (SELECT DISTINCT d.experiment_id, d.name, d.digest, t.value AS context
+        FROM datasets d
+        JOIN inputs i ON i.source_type = ${INPUT_SOURCE_DATASET} AND i.source_id = d.dataset_uuid
+        LEFT JOIN input_tags t ON t.input_id = i.input_id AND t.name = ${DATASET_CONTEXT_TAG}
+        WHERE d.experiment_id IN (${sql.join(ids)})) s
+      ORDER BY s.experiment_id, ${this.#database.orderText(sql.ref('s.name'))},
+        ${this.#database.orderText(sql.ref('s.digest'))}, CASE WHEN s.context IS NULL THEN 0 ELSE 1 END,
+        ${this.#database.orderText(sql.ref('s.context'))}
+      LIMIT ${DATASET_SUMMARIES_LIMIT}`.execute(this.#db);
+    return rows.map((row) => ({
+      experimentId: String(row.experiment_id),
+      name: row.name,
+      digest: row.digest,
+      context: row.context,
+    }));
   }
 
   async failAbandonedRuns(reason: string): Promise<number> {
@@ -629,7 +821,7 @@ export class SqlTrackingStore implements TrackingStore {
           .where('experiment_id', '=', Number(id))
           .executeTakeFirst()
       : undefined;
-    if (!row) throw notFound(`Experiment with id "${experimentId}" does not exist`);
+    if (!row) throw notFound(`No Experiment with id=${experimentId} exists`);
     return row;
   }
 
@@ -660,17 +852,13 @@ export class SqlTrackingStore implements TrackingStore {
       .selectAll()
       .where('run_uuid', '=', String(runId))
       .executeTakeFirst();
-    if (!row) throw notFound(`Run with id "${runId}" does not exist`);
+    if (!row) throw notFound(`Run with id=${runId} not found`);
     return row;
   }
 
   async #activeRun(db: Kysely<TrackingTables>, runId: string, action: string): Promise<RunRow> {
     const row = await this.#runRow(db, runId);
-    if (row.lifecycle_stage !== 'active') {
-      throw invalidState(
-        `Cannot ${action} run ${runId}: it is deleted; runs must be in the 'active' lifecycle stage (restore it first)`,
-      );
-    }
+    if (row.lifecycle_stage !== 'active') throw notActive('run', runId, action);
     return row;
   }
 
@@ -707,10 +895,57 @@ export class SqlTrackingStore implements TrackingStore {
       for (const param of params) data.get(param.run_uuid)?.params.push(tagToEntity(param));
       for (const tag of tags) data.get(tag.run_uuid)?.tags.push(tagToEntity(tag));
     }
+    const inputs = await this.#runInputs(rows.map((row) => row.run_uuid));
     return rows.map((row) => ({
       info: runInfoToEntity(row, this.#artifactRoot),
       data: data.get(row.run_uuid)!,
+      inputs: { datasetInputs: inputs.get(row.run_uuid) ?? [] },
     }));
+  }
+
+  /** The dataset inputs of runs, each run's in the order they were logged, their tags by name. */
+  async #runInputs(runIds: readonly string[]): Promise<Map<string, DatasetInput[]>> {
+    const inputs = new Map<string, DatasetInput[]>();
+    for (const ids of chunks(runIds)) {
+      const rows = await this.#db
+        .selectFrom('inputs as i')
+        .innerJoin('datasets as d', 'd.dataset_uuid', 'i.source_id')
+        .where('i.source_type', '=', INPUT_SOURCE_DATASET)
+        .where('i.destination_type', '=', INPUT_DESTINATION_RUN)
+        .where('i.destination_id', 'in', ids)
+        .select([
+          'i.input_id',
+          'i.destination_id',
+          'd.name',
+          'd.digest',
+          'd.dataset_source_type',
+          'd.dataset_source',
+          'd.dataset_schema',
+          'd.dataset_profile',
+        ])
+        .orderBy('i.input_id')
+        .execute();
+      if (rows.length === 0) continue;
+      const tags = new Map<number, Tag[]>();
+      for (const inputIds of chunks(rows.map((row) => Number(row.input_id)))) {
+        const tagRows = await this.#db
+          .selectFrom('input_tags')
+          .selectAll()
+          .where('input_id', 'in', inputIds)
+          .orderBy('input_id')
+          .orderBy('name')
+          .execute();
+        for (const tag of tagRows) {
+          const id = Number(tag.input_id);
+          tags.set(id, [...(tags.get(id) ?? []), { key: tag.name, value: tag.value }]);
+        }
+      }
+      for (const row of rows) {
+        const input = datasetInputToEntity(row, tags.get(Number(row.input_id)) ?? []);
+        inputs.set(row.destination_id, [...(inputs.get(row.destination_id) ?? []), input]);
+      }
+    }
+    return inputs;
   }
 
   /** Params are write-once: insert the new keys, then compare every key's stored value with the given one. */

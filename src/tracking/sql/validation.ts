@@ -1,5 +1,5 @@
 import { invalidParameter, OnsetError } from '../../errors.js';
-import type { Metric, Param, Tag } from '../entities.js';
+import type { DatasetInput, Metric, Param, Tag } from '../entities.js';
 
 /** MLflow's limits (2.x): per batch, and per key and value. */
 export const LIMITS = {
@@ -127,6 +127,61 @@ export function validateBatch(batch: {
   return { metrics, params: [...paramsByKey.values()], tags: [...tagsByKey.values()] };
 }
 
+/** MLflow's limits of dataset inputs (`mlflow/utils/validation.py`), in characters. */
+export const DATASET_LIMITS = {
+  perCall: 1_000,
+  name: 500,
+  digest: 36,
+  source: 65_535,
+  schema: 65_535,
+  profile: 16_777_215,
+  tagKey: 255,
+  tagValue: 500,
+} as const;
+
+function checkText(what: string, value: unknown, limit: number, options: { empty: boolean }): void {
+  if (typeof value !== 'string' || (!options.empty && value.length === 0)) {
+    throw invalidParameter(
+      `Invalid ${what} ${JSON.stringify(value)}: a${options.empty ? '' : ' non-empty'} string is required`,
+    );
+  }
+  if (value.length > limit) {
+    throw invalidParameter(`${what} exceeds the maximum length of ${limit} (${value.length} characters)`);
+  }
+}
+
+/** Checks datasets to log against MLflow's rules and limits, before any write. */
+export function validateDatasetInputs(inputs: readonly DatasetInput[]): void {
+  if (!Array.isArray(inputs))
+    throw invalidParameter('Invalid datasets: a list of dataset inputs is required');
+  if (inputs.length > DATASET_LIMITS.perCall) {
+    throw invalidParameter(
+      `Too many datasets: ${inputs.length}, at most ${DATASET_LIMITS.perCall} per call allowed`,
+    );
+  }
+  for (const input of inputs) {
+    const dataset = input?.dataset;
+    if (typeof dataset !== 'object' || dataset === null) {
+      throw invalidParameter('Invalid dataset input: its dataset is required');
+    }
+    checkText('Dataset name', dataset.name, DATASET_LIMITS.name, { empty: false });
+    checkText('Dataset digest', dataset.digest, DATASET_LIMITS.digest, { empty: false });
+    checkText('Dataset source_type', dataset.sourceType, DATASET_LIMITS.source, { empty: false });
+    checkText('Dataset source', dataset.source, DATASET_LIMITS.source, { empty: true });
+    if (dataset.schema !== null) {
+      checkText('Dataset schema', dataset.schema, DATASET_LIMITS.schema, { empty: true });
+    }
+    if (dataset.profile !== null) {
+      checkText('Dataset profile', dataset.profile, DATASET_LIMITS.profile, { empty: true });
+    }
+    if (!Array.isArray(input.tags)) throw invalidParameter('Invalid dataset input tags: a list is required');
+    for (const tag of input.tags) {
+      checkText('InputTag key', tag?.key, DATASET_LIMITS.tagKey, { empty: false });
+      checkText('InputTag value', tag.value, DATASET_LIMITS.tagValue, { empty: true });
+    }
+  }
+}
+
 /** A non-empty name (experiment, run, model), at most `limit` characters. */
 export function validateName(kind: string, name: unknown, limit = 500): asserts name is string {
   if (typeof name !== 'string' || name.trim().length === 0) {
@@ -147,4 +202,14 @@ export function alreadyExists(message: string): OnsetError {
 
 export function invalidState(message: string): OnsetError {
   return new OnsetError('INVALID_STATE', message);
+}
+
+/**
+ * A write to a deleted run or experiment: INVALID_PARAMETER_VALUE with MLflow's words, as MLflow's stores
+ * answer it (`_check_run_is_active`, `_check_experiment_is_active`).
+ */
+export function notActive(kind: 'run' | 'experiment', id: string, action: string): OnsetError {
+  return invalidParameter(
+    `The ${kind} ${id} must be in the 'active' state. Current state is deleted. (Cannot ${action} it: restore it first.)`,
+  );
 }
