@@ -9,7 +9,7 @@ import type { TrackingTables } from './schema.js';
  * the artifact root (see `storedLocation`), so that a home keeps working after it is moved or restored.
  * The third records each model version's files (a manifest of paths, sizes and sha256s) and where they
  * are, so that a version may be a folder (an MLflow model) rather than one file.
- * `0003_run_inputs` adds MLflow's run inputs: datasets, the inputs linking them to runs, and the inputs'
+ * `0004_run_inputs` adds MLflow's run inputs: datasets, the inputs linking them to runs, and the inputs'
  * tags.
  */
 export function trackingMigrations(options: { readonly artifactRoot: string }): MigrationSet {
@@ -149,7 +149,7 @@ export function trackingMigrations(options: { readonly artifactRoot: string }): 
           await recordLegacyModelFiles(db.withTables<TrackingTables>(), options.artifactRoot);
         },
       },
-      '0003_run_inputs': ddlMigration({
+      '0004_run_inputs': ddlMigration({
         statements: (t) => [
           `CREATE TABLE datasets (
               dataset_uuid TEXT NOT NULL PRIMARY KEY,
