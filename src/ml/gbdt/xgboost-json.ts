@@ -77,12 +77,17 @@ export function floatText(value: number): string {
   return /[.eE]/.test(text) ? text : `${text}.0`;
 }
 
-/** Reads an XGBoost JSON model (already parsed) into a gbdt model, with its feature names when present. */
-export function fromXgboostJson(value: unknown): {
+/**
+ * Reads an XGBoost JSON model (already parsed, or decoded from UBJSON) into a gbdt model, with its feature
+ * names when present; `where` names the model in errors.
+ */
+export function fromXgboostJson(
+  value: unknown,
+  where = 'XGBoost model',
+): {
   model: GbdtModel;
   featureNames: readonly string[] | undefined;
 } {
-  const where = 'XGBoost model';
   const learner = field(value, 'learner', where);
   const objective = field(learner, 'objective', `${where} learner`);
   const objectiveName = field(objective, 'name', `${where} objective`);
