@@ -4,9 +4,9 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { ONSET_MLFLOW_CASES, onsetMlflowCase } from '../../../test/support/mlflow-model-cases.js';
+import { asyncErrorOf } from '../../../test/support/onset-error.js';
 import { scoringMatrix } from '../../../test/support/xgboost-cases.js';
 import { FEATURE_NAMES, FEATURES } from '../../data/schema.js';
-import { isOnsetError } from '../../errors.js';
 import { selectMatrixRows } from '../../math/matrix.js';
 import { explainModel } from '../explain/explain.js';
 import { parseModel, serializeModelDocument } from '../model-document.js';
@@ -54,17 +54,6 @@ function inMemory(files: readonly ModelDirectoryFile[]) {
 async function loadFixture(name: string) {
   const directory = await localModelDirectory(`${FIXTURES}${name}`);
   return loadModelDirectory(directory.files, directory.read, `mlflow-models/${name}`);
-}
-
-/** The OnsetError a promise rejects with. */
-async function refusal(promise: Promise<unknown>) {
-  try {
-    await promise;
-  } catch (error) {
-    if (isOnsetError(error)) return error;
-    throw error;
-  }
-  throw new Error('accepted');
 }
 
 function largestDifference(actual: ArrayLike<number>, expected: readonly number[]): number {
@@ -282,7 +271,7 @@ describe('models Onset cannot serve are refused with what they are and why', () 
 
   for (const [name, { message, reason }] of Object.entries(reasons)) {
     it(name, async () => {
-      const error = await refusal(loadFixture(name));
+      const error = await asyncErrorOf(() => loadFixture(name));
       expect(error.code).toBe('INVALID_PARAMETER_VALUE');
       expect(error.message).toMatch(message);
       expect((error.details as { reason: string }).reason).toBe(reason);
@@ -290,7 +279,7 @@ describe('models Onset cannot serve are refused with what they are and why', () 
   }
 
   it('xgboost-regressor', async () => {
-    const error = await refusal(loadFixture('xgboost-regressor'));
+    const error = await asyncErrorOf(() => loadFixture('xgboost-regressor'));
     expect(error.message).toBe(
       'mlflow-models/xgboost-regressor/model.json: objective "reg:squarederror" is not supported; Onset reads binary:logistic models',
     );
@@ -300,7 +289,7 @@ describe('models Onset cannot serve are refused with what they are and why', () 
     const mlmodel =
       'flavors:\n  python_function:\n    loader_module: mlflow.pytorch\n  pytorch:\n    model_data: data\n';
     const { files, read } = inMemory([{ path: 'MLmodel', content: mlmodel }]);
-    const error = await refusal(loadModelDirectory(files, read, 'Model m version 1'));
+    const error = await asyncErrorOf(() => loadModelDirectory(files, read, 'Model m version 1'));
     expect(error.message).toMatch(
       /^Model m version 1 holds an MLflow model Onset cannot serve: a model of the flavors python_function \(loader mlflow\.pytorch\), pytorch, which Onset does not read\. Onset serves MLflow models with the onset flavor/,
     );
@@ -332,7 +321,7 @@ describe('models Onset cannot serve are refused with what they are and why', () 
     ];
     for (const [mlmodel, , message] of cases) {
       const { files, read } = inMemory([{ path: 'MLmodel', content: mlmodel }, onset]);
-      const error = await refusal(loadModelDirectory(files, read, 'd'));
+      const error = await asyncErrorOf(() => loadModelDirectory(files, read, 'd'));
       expect(error.code).toBe('INVALID_PARAMETER_VALUE');
       expect(error.message).toMatch(message);
     }
@@ -373,7 +362,7 @@ describe('directories and files from before MLflow model directories', () => {
       { path: 'weights.bin', content: 'x' },
       { path: 'notes/readme.md', content: 'x' },
     ]);
-    const error = await refusal(loadModelDirectory(files, read, 'runs:/abc/model'));
+    const error = await asyncErrorOf(() => loadModelDirectory(files, read, 'runs:/abc/model'));
     expect(error.message).toBe(
       'runs:/abc/model holds no model Onset can read: no MLmodel file (an MLflow model) and no model.json (its files: weights.bin, notes/readme.md)',
     );
