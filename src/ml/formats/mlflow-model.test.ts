@@ -10,7 +10,13 @@ import { FEATURE_NAMES, FEATURES } from '../../data/schema.js';
 import { selectMatrixRows } from '../../math/matrix.js';
 import { explainModel } from '../explain/explain.js';
 import { parseModel, serializeModelDocument } from '../model-document.js';
-import { loadModelDirectory, localModelDirectory, mlflowModelFiles, newModelUuid } from './mlflow-model.js';
+import {
+  loadModelDirectory,
+  loadModelPath,
+  localModelDirectory,
+  mlflowModelFiles,
+  newModelUuid,
+} from './mlflow-model.js';
 import { parseMlmodel } from './mlmodel-file.js';
 import type { ModelDirectoryFile } from './model-flavor.js';
 
@@ -366,5 +372,23 @@ describe('directories and files from before MLflow model directories', () => {
     expect(error.message).toBe(
       'runs:/abc/model holds no model Onset can read: no MLmodel file (an MLflow model) and no model.json (its files: weights.bin, notes/readme.md)',
     );
+  });
+});
+
+describe('loadModelPath: a local model directory or file', () => {
+  it('reads an MLflow directory, a UBJ or JSON model file, and says when nothing is there', async () => {
+    const directory = await loadModelPath(`${FIXTURES}xgboost-classifier-json`);
+    expect(directory.format).toBe('mlflow-xgboost');
+    expect(directory.document.training.imported_source).toBe(`${FIXTURES}xgboost-classifier-json`);
+    const ubjFixtures = fileURLToPath(new URL('../../../test/fixtures/xgboost-ubj/', import.meta.url));
+    const fromUbj = await loadModelPath(`${ubjFixtures}classifier-missing.ubj`);
+    const fromJson = await loadModelPath(`${ubjFixtures}classifier-missing.json`);
+    expect(Array.from(fromUbj.model.predictProba(input))).toEqual(
+      Array.from(fromJson.model.predictProba(input)),
+    );
+    expect((await loadModelPath(`${FIXTURES}onset-gbdt/model.json`)).format).toBe('onset-model');
+    const missing = await asyncErrorOf(() => loadModelPath(`${FIXTURES}no-such-model`));
+    expect(missing.code).toBe('RESOURCE_DOES_NOT_EXIST');
+    expect(missing.message).toBe(`Model file not found: ${FIXTURES}no-such-model`);
   });
 });

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
-import { invalidParameter } from '../../errors.js';
+import { invalidParameter, OnsetError } from '../../errors.js';
 import { looksLikeUbjson, parseUbjson } from '../gbdt/ubjson.js';
 import { type LoadedModel, parseModel } from '../model-document.js';
 import {
@@ -134,6 +134,27 @@ export async function loadModelDirectory(
 export function parseModelBytes(bytes: Uint8Array, where: string): LoadedModel {
   const value = looksLikeUbjson(bytes) ? parseUbjson(bytes, where) : parseJsonFile(bytes, where);
   return parseModel(value, where);
+}
+
+/**
+ * Loads the model at a local path: a model directory (MLflow's, or a run's folder with `model.json`, as
+ * `loadModelDirectory` reads them) or a model file (an Onset document, or an XGBoost model as JSON or UBJ).
+ */
+export async function loadModelPath(path: string): Promise<LoadedModel> {
+  let isDirectory: boolean;
+  try {
+    isDirectory = (await stat(path)).isDirectory();
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+      throw new OnsetError('RESOURCE_DOES_NOT_EXIST', `Model file not found: ${path}`);
+    }
+    throw invalidParameter(`Cannot read the model at ${path}: ${(error as Error).message}`);
+  }
+  if (isDirectory) {
+    const directory = await localModelDirectory(path);
+    return loadModelDirectory(directory.files, directory.read, path);
+  }
+  return parseModelBytes(await readFile(path), path);
 }
 
 /** The files of a local directory, for `loadModelDirectory` (symbolic links are not followed). */

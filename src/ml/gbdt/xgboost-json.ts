@@ -110,10 +110,18 @@ export function fromXgboostJson(
   }
   const numClass = Number((modelParams as Record<string, unknown>).num_class ?? 0);
   if (numClass > 1) throw invalidParameter(`${where}: ${numClass} classes; Onset reads binary models`);
-  const baseScore = Number(field(modelParams, 'base_score', `${where} learner_model_param`));
+  const baseScoreText = String(field(modelParams, 'base_score', `${where} learner_model_param`));
+  // XGBoost 3.1 writes the intercept as a list, one value per target ("[5E-1]").
+  const listed = /^\[(.*)\]$/.exec(baseScoreText)?.[1];
+  if (listed?.includes(',')) {
+    throw invalidParameter(
+      `${where}: base_score ${baseScoreText} has several targets; Onset reads single-output models`,
+    );
+  }
+  const baseScore = Number(listed ?? baseScoreText);
   if (!(baseScore > 0 && baseScore < 1)) {
     throw invalidParameter(
-      `${where}: base_score ${String(baseScore)} must be a probability strictly between 0 and 1`,
+      `${where}: base_score ${baseScoreText} must be a probability strictly between 0 and 1`,
     );
   }
   const gbtree = field(booster, 'model', `${where} gradient_booster`);
