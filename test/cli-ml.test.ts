@@ -442,6 +442,21 @@ describe('onset model', () => {
     expect(importRun.stderr).toContain('is already an Onset model document');
   });
 
+  it('imports an MLflow model directory saved by mlflow.xgboost (UBJ, features in another order)', async () => {
+    const folder = fileURLToPath(new URL('./fixtures/mlflow-models/xgboost-booster-ubj', import.meta.url));
+    const imported = path('from-mlflow.model.json');
+    const importRun = runCli(['model', 'import', folder, '--output', imported]);
+    expect(importRun.code).toBe(0);
+    const document = JSON.parse(await readFile(imported, 'utf8')) as ModelDocument;
+    expect(document.training).toMatchObject({ imported_from: 'mlflow-xgboost', imported_source: folder });
+    expect(document.training.imported_details).toMatchObject({
+      model_format: 'ubj',
+      feature_order: 'mapped to schema order',
+    });
+    // The directory scores as the imported document does.
+    expect(evaluateJson(folder).metrics).toEqual(evaluateJson(imported).metrics);
+  });
+
   it('lists the parameters of a family with defaults and ranges', () => {
     const { code, stdout } = runCli(['model', 'params', 'gbdt']);
     expect(code).toBe(0);

@@ -13,6 +13,8 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateDataset, writeKaggleCsv } from '../src/data/generator/generator.js';
+import { loadModelDirectory, localModelDirectory } from '../src/ml/formats/mlflow-model.js';
+import { parseMlmodel } from '../src/ml/formats/mlmodel-file.js';
 import { openStore } from '../src/server/open-stores.js';
 import type { ModelVersion, Run, StageTransition } from '../src/tracking/entities.js';
 import { type CliResult, runCli } from './support/cli.js';
@@ -162,7 +164,7 @@ const metric = (run: Run, key: string) => run.data.metrics.find((m) => m.key ===
 describe('onset train logs a run', () => {
   it('records params, metrics, lineage tags and checksummed artifacts', async () => {
     expect(lr.run_id).toMatch(/^[0-9a-f]{32}$/);
-    expect(lr.model_source).toBe(`runs:/${lr.run_id}/model/model.json`);
+    expect(lr.model_source).toBe(`runs:/${lr.run_id}/model`);
     const runId = lr.run_id!;
 
     const shown = onsetJson<Run>(['runs', 'show', runId]);
@@ -216,9 +218,34 @@ describe('onset train logs a run', () => {
       expect(sidecar.split(/\s+/)[0], artifact).toBe(digest);
       expect(() => JSON.parse(content.toString('utf8')), artifact).not.toThrow();
     }
-    // The logged model is the very document written to --output.
+    // The logged model is the very document written to --output, in an MLflow model directory.
     expect(await readFile(join(folder, 'model/model.json'), 'utf8')).toBe(
       await readFile(join(directory, 'lr.json'), 'utf8'),
+    );
+    const mlmodel = parseMlmodel(await readFile(join(folder, 'model/MLmodel'), 'utf8'), 'MLmodel');
+    expect(mlmodel).toMatchObject({ run_id: runId, artifact_path: 'model' });
+    expect(Object.keys(mlmodel.flavors)).toEqual(['onset']);
+  });
+
+  it('logs a gbdt model as an MLflow model directory with the xgboost flavor, which loads as the same model', async () => {
+    const folder = join(home, 'artifacts', gb.experiment_id!, gb.run_id!, 'artifacts', 'model');
+    const directoryOnDisk = await localModelDirectory(folder);
+    const files = directoryOnDisk.files.filter((file) => !file.endsWith('.onset-sha256'));
+    expect(files).toEqual([
+      'MLmodel',
+      'conda.yaml',
+      'model.json',
+      'python_env.yaml',
+      'requirements.txt',
+      'xgboost.json',
+    ]);
+    const mlmodel = parseMlmodel(await readFile(join(folder, 'MLmodel'), 'utf8'), 'MLmodel');
+    expect(mlmodel).toMatchObject({ run_id: gb.run_id, artifact_path: 'model' });
+    expect(Object.keys(mlmodel.flavors).sort()).toEqual(['onset', 'python_function', 'xgboost']);
+    const loaded = await loadModelDirectory(files, directoryOnDisk.read, gb.model_source!);
+    expect(loaded.format).toBe('onset-model');
+    expect(await readFile(join(folder, 'model.json'), 'utf8')).toBe(
+      await readFile(join(directory, 'gb.json'), 'utf8'),
     );
   });
 

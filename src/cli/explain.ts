@@ -3,7 +3,7 @@ import { formatIssue, readDatasetFile } from '../data/csv-reader.js';
 import { writeCsvFile } from '../data/csv-writer.js';
 import { FEATURE_NAMES, ID_COLUMN } from '../data/schema.js';
 import { explainModel, globalImportance, rankFeatures } from '../ml/explain/explain.js';
-import { loadModelFile } from '../ml/model-document.js';
+import { loadModelPath } from '../ml/formats/mlflow-model.js';
 import { featureMatrix } from '../ml/train-on-dataset.js';
 import { policyOption } from './options.js';
 import { formatNumber, marks, printJson, renderTable } from './output.js';
@@ -16,7 +16,10 @@ export function registerExplainCommand(program: Command): void {
     .description(
       'per-row feature contributions to the raw score: exact TreeSHAP for gbdt (log-odds), exact linear contributions for logistic (log-odds) and linear (score)',
     )
-    .requiredOption('-m, --model <model>', 'model file: an Onset model document or an XGBoost JSON model')
+    .requiredOption(
+      '-m, --model <model>',
+      'model: an Onset model document, an XGBoost model (JSON or UBJ) or an MLflow model directory',
+    )
     .requiredOption('-i, --input <file>', 'CSV file to explain (Kaggle layout; Diagnosis optional)')
     .requiredOption(
       '-o, --output <file>',
@@ -35,7 +38,7 @@ export function registerExplainCommand(program: Command): void {
         policy: 'fail' | 'skip';
         json?: boolean;
       }) => {
-        const { model, document } = await loadModelFile(options.model);
+        const { model, document } = await loadModelPath(options.model);
         const { dataset, report } = await readDatasetFile(options.input, { policy: options.policy });
         const x = featureMatrix(dataset);
         const contributions = explainModel(model, x);

@@ -1,9 +1,9 @@
-import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import { invalidParameter } from '../errors.js';
 import { ESTIMATOR_NAMES, estimatorEntry } from '../ml/estimator-registry.js';
-import { exportXgboost, loadModelFile, parseModel, saveModelDocument } from '../ml/model-document.js';
+import { loadModelPath } from '../ml/formats/mlflow-model.js';
+import { exportXgboost, saveModelDocument } from '../ml/model-document.js';
 import { describeSpec } from '../ml/params.js';
 import { writeFileAtomic } from '../util/atomic-file.js';
 import { marks, printJson, renderTable } from './output.js';
@@ -21,25 +21,24 @@ export function registerModelCommands(program: Command): void {
     .addOption(new Option('--format <format>', 'output format').choices(['xgboost']).makeOptionMandatory())
     .requiredOption('-o, --output <file>', 'where to write the exported model')
     .action(async (path: string, options: { output: string }) => {
-      const { model: fitted } = await loadModelFile(path);
+      const { model: fitted } = await loadModelPath(path);
       await writeFileAtomic(options.output, exportXgboost(fitted, path));
       process.stdout.write(`${marks().ok} exported ${path} as XGBoost JSON -> ${options.output}\n`);
     });
 
   model
     .command('import')
-    .description('read an XGBoost JSON model (binary:logistic, numeric splits) into an Onset model document')
-    .argument('<file>', 'XGBoost JSON model, as saved by save_model("model.json")')
+    .description(
+      'read an XGBoost model (binary:logistic, numeric splits), or an MLflow model directory holding one, into an Onset model document',
+    )
+    .argument(
+      '<file>',
+      'XGBoost model as saved by save_model("model.json") or ("model.ubj"), or an MLflow model directory',
+    )
     .requiredOption('-o, --output <model.json>', 'where to write the Onset model document')
     .action(async (path: string, options: { output: string }) => {
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(await readFile(path, 'utf8'));
-      } catch (error) {
-        throw invalidParameter(`Cannot read ${path} as JSON: ${(error as Error).message}`);
-      }
-      const loaded = parseModel(parsed, path);
-      if (loaded.format !== 'xgboost-json')
+      const loaded = await loadModelPath(path);
+      if (loaded.format === 'onset-model')
         throw invalidParameter(`${path} is already an Onset model document`);
       await saveModelDocument(options.output, loaded.document);
       process.stdout.write(
@@ -55,7 +54,7 @@ export function registerModelCommands(program: Command): void {
     .argument('<model>', 'Onset model document')
     .option('--json', 'print the report as JSON')
     .action(async (path: string, options: { json?: boolean }) => {
-      const { document } = await loadModelFile(path);
+      const { document } = await loadModelPath(path);
       if (document.report === undefined) {
         throw invalidParameter(
           `${path} has no model report (imported models and models saved before reports existed); train it with onset train`,

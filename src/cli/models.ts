@@ -3,7 +3,7 @@ import { type Command, Option } from 'commander';
 import { openOnsetStores } from '../server/open-stores.js';
 import { MODEL_STAGES, type ModelVersion } from '../tracking/entities.js';
 import { registerModelVersion } from '../tracking/model-registry.js';
-import { MODEL_ARTIFACT } from '../tracking/training-logger.js';
+import { MODEL_DIRECTORY_ARTIFACT } from '../tracking/training-logger.js';
 import { addStoreOptions, configFrom } from './config-options.js';
 import { formatNumber, marks, printJson, renderTable } from './output.js';
 
@@ -105,7 +105,7 @@ export function registerModelsCommands(program: Command): void {
       .description("register a run's model as a new version (creating the registered model if needed)")
       .argument('<run>', 'run id')
       .option('--name <name>', 'registered model name', DEFAULT_MODEL_NAME)
-      .option('--path <path>', "the model's path in the run's artifacts", MODEL_ARTIFACT)
+      .option('--path <path>', "the model's path in the run's artifacts", MODEL_DIRECTORY_ARTIFACT)
       .option('--json', 'print as JSON'),
   ).action(async (runId: string, options: StoreFlags & { name: string; path: string }) => {
     const stores = await openOnsetStores(configFrom(options));

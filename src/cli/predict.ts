@@ -13,8 +13,8 @@ import { csvLine } from '../data/csv-writer.js';
 import { FEATURE_NAMES, ID_COLUMN } from '../data/schema.js';
 import { createMatrix } from '../math/matrix.js';
 import { missingValuePolicy } from '../ml/estimator-registry.js';
+import { loadModelPath } from '../ml/formats/mlflow-model.js';
 import { binaryCurves, evaluateBinary } from '../ml/metrics/index.js';
-import { loadModelFile } from '../ml/model-document.js';
 import { featureMatrix } from '../ml/train-on-dataset.js';
 import { AtomicTextWriter } from '../util/atomic-file.js';
 import { renderConfusion, renderMetrics } from './metrics-view.js';
@@ -30,7 +30,10 @@ export function registerPredictCommands(program: Command): void {
     .description(
       'score a CSV file in batch, streaming row by row (Onset model document or XGBoost JSON model)',
     )
-    .requiredOption('-m, --model <model>', 'model file: an Onset model document or an XGBoost JSON model')
+    .requiredOption(
+      '-m, --model <model>',
+      'model: an Onset model document, an XGBoost model (JSON or UBJ) or an MLflow model directory',
+    )
     .requiredOption('-i, --input <file>', 'CSV file to score (Kaggle layout; Diagnosis optional)')
     .requiredOption(
       '-o, --output <file>',
@@ -48,7 +51,7 @@ export function registerPredictCommands(program: Command): void {
         policy: 'fail' | 'skip';
         json?: boolean;
       }) => {
-        const { model, document } = await loadModelFile(options.model);
+        const { model, document } = await loadModelPath(options.model);
         const size = await dataFileSize(options.input);
         const input = createReadStream(options.input);
         const writer = new AtomicTextWriter(options.output);
@@ -164,7 +167,10 @@ export function registerPredictCommands(program: Command): void {
   program
     .command('evaluate')
     .description('compute every metric of a model on a labelled CSV file')
-    .requiredOption('-m, --model <model>', 'model file: an Onset model document or an XGBoost JSON model')
+    .requiredOption(
+      '-m, --model <model>',
+      'model: an Onset model document, an XGBoost model (JSON or UBJ) or an MLflow model directory',
+    )
     .requiredOption('-d, --data <file>', 'labelled CSV file (Diagnosis required)')
     .addOption(thresholdOption())
     .addOption(policyOption())
@@ -177,7 +183,7 @@ export function registerPredictCommands(program: Command): void {
         policy: 'fail' | 'skip';
         json?: boolean;
       }) => {
-        const { model, document } = await loadModelFile(options.model);
+        const { model, document } = await loadModelPath(options.model);
         const { dataset, report } = assertIngested(
           await ingestCsvFile(options.data, {
             target: 'required',

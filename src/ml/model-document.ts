@@ -30,8 +30,12 @@ export interface TrainingInfo {
   /** ISO-8601 time the fit finished. */
   readonly fitted_at: string | null;
   readonly onset_version: string;
-  /** Where an imported model came from, e.g. "xgboost-json". */
+  /** The format an imported model came in: "xgboost-json", or "mlflow-xgboost" (an MLflow model's xgboost flavor). */
   readonly imported_from?: string;
+  /** Where an imported model was read from (a file, a run's artifact, a registered version), when known. */
+  readonly imported_source?: string;
+  /** What the source said about the model (for MLflow models: the MLmodel file's flavor and run fields). */
+  readonly imported_details?: Readonly<Record<string, string>>;
   readonly validation_rows?: number;
 }
 
@@ -83,8 +87,11 @@ export interface ModelDocument {
 export interface LoadedModel {
   readonly document: ModelDocument;
   readonly model: FittedModel;
-  /** `onset-model` for Onset documents, `xgboost-json` for XGBoost models read directly. */
-  readonly format: 'onset-model' | 'xgboost-json';
+  /**
+   * `onset-model` for Onset documents (alone or as an MLflow model's onset flavor), `xgboost-json` for
+   * XGBoost models read directly, `mlflow-xgboost` for an MLflow model's xgboost flavor.
+   */
+  readonly format: 'onset-model' | 'xgboost-json' | 'mlflow-xgboost';
 }
 
 const ONSET_VERSION = readOnsetVersion();

@@ -1,15 +1,20 @@
 import { execFileSync } from 'node:child_process';
 import { OnsetError } from '../errors.js';
+import { mlflowModelFiles, newModelUuid } from '../ml/formats/mlflow-model.js';
 import { BINARY_METRIC_NAMES, type BinaryMetrics } from '../ml/metrics/index.js';
-import { serializeModelDocument } from '../ml/model-document.js';
 import type { TrainResult } from '../ml/train-on-dataset.js';
 import { runArtifactPrefix } from './artifact-paths.js';
 import type { ArtifactStore } from './artifacts/artifact-store.js';
 import type { Metric, Param, Tag } from './entities.js';
 import type { TrackingStore } from './tracking-store.js';
 
-/** Where a run's model document is, relative to the run's artifacts. */
-export const MODEL_ARTIFACT = 'model/model.json';
+/**
+ * The run's model, relative to its artifacts: an MLflow model directory (`MLmodel`, the Onset document
+ * `model.json`, and for gbdt `xgboost.json` with MLflow's environment files).
+ */
+export const MODEL_DIRECTORY_ARTIFACT = 'model';
+/** The run's Onset model document, inside the model directory (where runs have always had it). */
+export const MODEL_ARTIFACT = `${MODEL_DIRECTORY_ARTIFACT}/model.json`;
 export const REPORT_ARTIFACT = 'report/model-report.json';
 export const PROFILE_ARTIFACT = 'data/profile.json';
 
@@ -32,7 +37,7 @@ export interface LoggedRun {
   readonly runId: string;
   readonly experimentId: string;
   readonly artifactUri: string;
-  /** `runs:/<run_id>/model/model.json`, the source to register a model version from. */
+  /** `runs:/<run_id>/model`, the model directory: the source to register a model version from. */
   readonly modelSource: string;
 }
 
@@ -84,8 +89,9 @@ async function logInBatches(
 /**
  * Logs a training run: lineage tags (dataset fingerprint and path, code version, Onset version, pipeline
  * run), parameters, final and cross-validated metrics, per-fold and per-iteration histories, tuning
- * trials as child runs, and the model document, model report and data profile as artifacts. The run
- * ends FINISHED, or FAILED (and the error rethrown) if logging fails part way.
+ * trials as child runs, and the model (an MLflow model directory holding the model document), model
+ * report and data profile as artifacts. The run ends FINISHED, or FAILED (and the error rethrown) if
+ * logging fails part way.
  */
 export async function logTrainingRun(
   stores: { tracking: TrackingStore; artifacts: ArtifactStore },
@@ -145,7 +151,17 @@ export async function logTrainingRun(
     await logInBatches(tracking, runId, { metrics, params });
 
     const prefix = runArtifactPrefix(artifacts, run.info.artifactUri);
-    await artifacts.put(`${prefix}/${MODEL_ARTIFACT}`, serializeModelDocument(document));
+    const modelFiles = mlflowModelFiles(
+      { document, model: result.model },
+      { createdAt: new Date(), modelUuid: newModelUuid(), runId, artifactPath: MODEL_DIRECTORY_ARTIFACT },
+    );
+    // MLmodel last: a directory with an MLmodel file is complete.
+    const byLast = [...modelFiles].sort(
+      (a, b) => Number(a.path === 'MLmodel') - Number(b.path === 'MLmodel'),
+    );
+    for (const file of byLast) {
+      await artifacts.put(`${prefix}/${MODEL_DIRECTORY_ARTIFACT}/${file.path}`, file.content);
+    }
     await artifacts.put(`${prefix}/${REPORT_ARTIFACT}`, `${JSON.stringify(result.report)}\n`);
     await artifacts.put(`${prefix}/${PROFILE_ARTIFACT}`, `${JSON.stringify(result.report.data.profile)}\n`);
 
@@ -181,6 +197,6 @@ export async function logTrainingRun(
     runId,
     experimentId,
     artifactUri: run.info.artifactUri,
-    modelSource: `runs:/${runId}/${MODEL_ARTIFACT}`,
+    modelSource: `runs:/${runId}/${MODEL_DIRECTORY_ARTIFACT}`,
   };
 }

@@ -101,6 +101,18 @@ describe('XGBoost JSON errors and format details', () => {
     );
   });
 
+  it('reads the intercept as XGBoost 3.1 writes it, a list with one value per target', () => {
+    const plain = fromXgboostJson(base()).model;
+    const listed = base();
+    const value = listed.learner.learner_model_param.base_score;
+    listed.learner.learner_model_param.base_score = `[${value}]`;
+    expect(fromXgboostJson(listed).model.baseScore).toBe(plain.baseScore);
+    listed.learner.learner_model_param.base_score = `[${value},${value}]`;
+    expect(() => fromXgboostJson(listed)).toThrow(`base_score [${value},${value}] has several targets`);
+    listed.learner.learner_model_param.base_score = '[]';
+    expect(() => fromXgboostJson(listed)).toThrow('base_score [] must be a probability');
+  });
+
   it('refuses a corrupt tree structure, naming the tree and node', () => {
     const broken = base();
     broken.learner.gradient_booster.model.trees[1].split_indices[0] = 99;

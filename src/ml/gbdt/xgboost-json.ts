@@ -77,12 +77,17 @@ export function floatText(value: number): string {
   return /[.eE]/.test(text) ? text : `${text}.0`;
 }
 
-/** Reads an XGBoost JSON model (already parsed) into a gbdt model, with its feature names when present. */
-export function fromXgboostJson(value: unknown): {
+/**
+ * Reads an XGBoost JSON model (already parsed, or decoded from UBJSON) into a gbdt model, with its feature
+ * names when present; `where` names the model in errors.
+ */
+export function fromXgboostJson(
+  value: unknown,
+  where = 'XGBoost model',
+): {
   model: GbdtModel;
   featureNames: readonly string[] | undefined;
 } {
-  const where = 'XGBoost model';
   const learner = field(value, 'learner', where);
   const objective = field(learner, 'objective', `${where} learner`);
   const objectiveName = field(objective, 'name', `${where} objective`);
@@ -105,10 +110,18 @@ export function fromXgboostJson(value: unknown): {
   }
   const numClass = Number((modelParams as Record<string, unknown>).num_class ?? 0);
   if (numClass > 1) throw invalidParameter(`${where}: ${numClass} classes; Onset reads binary models`);
-  const baseScore = Number(field(modelParams, 'base_score', `${where} learner_model_param`));
+  const baseScoreText = String(field(modelParams, 'base_score', `${where} learner_model_param`));
+  // XGBoost 3.1 writes the intercept as a list, one value per target ("[5E-1]").
+  const listed = /^\[(.*)\]$/.exec(baseScoreText)?.[1];
+  if (listed?.includes(',')) {
+    throw invalidParameter(
+      `${where}: base_score ${baseScoreText} has several targets; Onset reads single-output models`,
+    );
+  }
+  const baseScore = Number(listed ?? baseScoreText);
   if (!(baseScore > 0 && baseScore < 1)) {
     throw invalidParameter(
-      `${where}: base_score ${String(baseScore)} must be a probability strictly between 0 and 1`,
+      `${where}: base_score ${baseScoreText} must be a probability strictly between 0 and 1`,
     );
   }
   const gbtree = field(booster, 'model', `${where} gradient_booster`);
