@@ -1,5 +1,6 @@
 import { invalidParameter, OnsetError } from '../errors.js';
-import { type LoadedModel, parseModel } from '../ml/model-document.js';
+import { loadModelDirectory } from '../ml/formats/mlflow-model.js';
+import type { LoadedModel } from '../ml/model-document.js';
 import { joinArtifactPath, runArtifactPrefix } from './artifact-paths.js';
 import type { ArtifactStore } from './artifacts/artifact-store.js';
 import { safeArtifactDirectory } from './artifacts/path-safety.js';
@@ -332,35 +333,21 @@ export async function modelVersionFiles(
   return { version, files, read };
 }
 
-/** The Onset model document of a version: the one file, or `model.json` of its folder. */
-const ONSET_DOCUMENT = 'model.json';
-
 /**
- * Loads a registered version's model, refusing any file whose sha256 differs from the one recorded at
- * registration (a corrupt or replaced file).
+ * Loads a registered version's model in any form Onset can serve (see `loadModelDirectory`: an MLflow
+ * model with the onset or xgboost flavor, a run folder with `model.json`, or one model file), refusing any
+ * file whose sha256 differs from the one recorded at registration (a corrupt or replaced file). A model
+ * Onset cannot serve (a pickled scikit-learn model, a Python model, ...) is refused with the reason.
  */
 export async function loadModelVersion(
   stores: RegistryStores,
   registered: ModelVersion,
 ): Promise<LoadedModel & { version: ModelVersion }> {
   const { version, files, read } = await modelVersionFiles(stores, registered);
-  const what = `Model ${version.name} version ${version.version}`;
-  const single = files.length === 1 && files[0]!.path === '';
-  if (!single && !files.some((file) => file.path === ONSET_DOCUMENT)) {
-    throw new OnsetError(
-      'INVALID_STATE',
-      `${what} is not an Onset model: it has no ${ONSET_DOCUMENT} (its files: ${files
-        .map((file) => file.path)
-        .slice(0, 20)
-        .join(', ')})`,
-    );
-  }
-  const content = await read(single ? '' : ONSET_DOCUMENT);
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(content.toString('utf8'));
-  } catch {
-    throw new OnsetError('INVALID_STATE', `${what}: its model document is not valid JSON`);
-  }
-  return { ...parseModel(parsed, `${version.name} version ${version.version}`), version };
+  const loaded = await loadModelDirectory(
+    files.map((file) => file.path),
+    read,
+    `Model ${version.name} version ${version.version}`,
+  );
+  return { ...loaded, version };
 }

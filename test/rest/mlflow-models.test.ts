@@ -4,14 +4,22 @@
  * that guards them, and the proxy's deletes and multipart uploads.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { toRowMajor } from '../../src/data/dataset.js';
+import { generateDataset } from '../../src/data/generator/generator.js';
+import { FEATURE_NAMES } from '../../src/data/schema.js';
+import { createMatrix } from '../../src/math/matrix.js';
+import { explainModel } from '../../src/ml/explain/explain.js';
+import { loadModelPath } from '../../src/ml/formats/mlflow-model.js';
 import { buildApp } from '../../src/server/app.js';
 import { openStore } from '../../src/server/open-stores.js';
+import { loadServedModel } from '../../src/serving/model-source.js';
 import type { ArtifactStore } from '../../src/tracking/artifacts/artifact-store.js';
 import { LocalArtifactStore } from '../../src/tracking/artifacts/local-artifact-store.js';
 import { S3ArtifactStore } from '../../src/tracking/artifacts/s3-artifact-store.js';
@@ -198,6 +206,45 @@ for (const [backendName, openBackend] of Object.entries(BACKENDS)) {
         await expect(
           loadModelVersion(registryStores(), await findModelVersion(stores.registry, 'early', '1')),
         ).rejects.toThrow(/model\.json changed since registration/);
+      });
+
+      it('serves an XGBoost model logged by MLflow (UBJ, features by name) with explanations, and refuses a scikit-learn one', async () => {
+        const fixtures = fileURLToPath(new URL('../fixtures/mlflow-models/', import.meta.url));
+        await call('POST', `${API}/registered-models/create`, { name: 'from-python' });
+        for (const folder of ['xgboost-classifier-ubj', 'sklearn-logistic']) {
+          const { runId, prefix } = await newRun();
+          for (const file of await readdir(join(fixtures, folder))) {
+            await put(`${prefix}/model/${file}`, await readFile(join(fixtures, folder, file)));
+          }
+          const created = await call('POST', `${API}/model-versions/create`, {
+            name: 'from-python',
+            source: `runs:/${runId}/model`,
+            run_id: runId,
+          });
+          expect(created.status, folder).toBe(200);
+        }
+        const served = await loadServedModel('models:/from-python/1', registryStores());
+        const direct = await loadModelPath(join(fixtures, 'xgboost-classifier-ubj'));
+        const rows = generateDataset({ rows: 50, seed: 9 });
+        const x = createMatrix(toRowMajor(rows), 50, FEATURE_NAMES.length);
+        expect(served.document.training.imported_from).toBe('mlflow-xgboost');
+        expect(Array.from(served.model.predictProba(x))).toEqual(Array.from(direct.model.predictProba(x)));
+        // Exact explanations: each row's contributions add up to its margin.
+        const contributions = explainModel(served.model, x);
+        const probabilities = served.model.predictProba(x);
+        for (let row = 0; row < 50; row++) {
+          const values = contributions.values.data.subarray(
+            row * FEATURE_NAMES.length,
+            (row + 1) * FEATURE_NAMES.length,
+          );
+          const margin = values.reduce((sum, value) => sum + value, contributions.bias);
+          expect(1 / (1 + Math.exp(-margin))).toBeCloseTo(probabilities[row]!, 6);
+        }
+
+        await expect(loadServedModel('models:/from-python/2', registryStores())).rejects.toMatchObject({
+          code: 'INVALID_PARAMETER_VALUE',
+          message: expect.stringMatching(/sklearn/),
+        });
       });
 
       it('keeps a version whose run does not exist, as MLflow does, without serving it', async () => {
