@@ -716,7 +716,10 @@ export class SqlRegistryStore implements RegistryStore {
           .where('name', 'in', chunk)
           .orderBy('alias')
           .execute(),
-        sql<ModelVersionRow>`SELECT v.* FROM model_versions v WHERE v.name IN (${sql.join(chunk)})
+        sql<ModelVersionRow & { first_in_stage: number }>`SELECT v.*,
+            (SELECT MIN(f.version) FROM model_versions f
+              WHERE f.name = v.name AND f.current_stage = v.current_stage) AS first_in_stage
+          FROM model_versions v WHERE v.name IN (${sql.join(chunk)})
           AND v.version = (SELECT MAX(w.version) FROM model_versions w
             WHERE w.name = v.name AND w.current_stage = v.current_stage)`.execute(db),
       ]);
@@ -727,10 +730,11 @@ export class SqlRegistryStore implements RegistryStore {
           { alias: alias.alias, version: String(alias.version) },
         ]);
       }
-      const stageOrder = (stage: string) => MODEL_STAGES.indexOf(stage as ModelStage);
+      // MLflow's order: stages as its walk over the versions (oldest first) meets them, i.e. by the
+      // oldest version in each stage; clients (and MLflow's tests) compare these lists in order.
       const versions = await this.#versions(
         db,
-        [...latestRows.rows].sort((a, b) => stageOrder(a.current_stage) - stageOrder(b.current_stage)),
+        [...latestRows.rows].sort((a, b) => Number(a.first_in_stage) - Number(b.first_in_stage)),
       );
       for (const version of versions)
         latest.set(version.name, [...(latest.get(version.name) ?? []), version]);

@@ -10,6 +10,7 @@ import {
   toPage,
 } from '../../store/paging.js';
 import { currentProcess, type OwnerProcess, processIsAlive } from '../../util/process.js';
+import { pythonJsonDumps } from '../../util/python-json.js';
 import { checkArtifactLocation, joinUri, resolvedLocation, storedLocation } from '../artifact-paths.js';
 import {
   DATASET_CONTEXT_TAG,
@@ -726,7 +727,7 @@ export class SqlTrackingStore implements TrackingStore {
         }
         history = parsed;
       }
-      const value = JSON.stringify([...history, model]);
+      const value = pythonJsonDumps([...history, model]);
       if (value.length > LOGGED_MODEL_HISTORY_LIMIT) {
         throw invalidParameter(
           `Cannot record a logged model on run ${runId}: its ${LOGGED_MODELS_TAG} tag would hold ${value.length} characters, at most ${LOGGED_MODEL_HISTORY_LIMIT} allowed`,
