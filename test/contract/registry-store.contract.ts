@@ -339,21 +339,22 @@ export function describeRegistryStoreContract(name: string, open: () => Promise<
       await move('2', 'Production');
       await move('3', 'Staging');
       await move('4', 'Archived');
+      // In MLflow's order: by the oldest version in each stage (its walk over the versions meets them so).
       expect(versions(await registry.getLatestVersions(model))).toEqual([
-        ['5', 'None'],
-        ['3', 'Staging'],
         ['2', 'Production'],
+        ['3', 'Staging'],
         ['4', 'Archived'],
+        ['5', 'None'],
       ]);
       expect(versions(await registry.getLatestVersions(model, ['Production', 'Staging']))).toEqual([
-        ['3', 'Staging'],
         ['2', 'Production'],
+        ['3', 'Staging'],
       ]);
       expect(versions((await registry.getRegisteredModel(model)).latestVersions)).toEqual([
-        ['5', 'None'],
-        ['3', 'Staging'],
         ['2', 'Production'],
+        ['3', 'Staging'],
         ['4', 'Archived'],
+        ['5', 'None'],
       ]);
       await expectCode(registry.getLatestVersions(unique('missing')), 'RESOURCE_DOES_NOT_EXIST');
       await expectCode(registry.getLatestVersions(model, ['Gold' as never]), 'INVALID_PARAMETER_VALUE');

@@ -921,7 +921,8 @@ describe('model registry', () => {
     expect(await latest(['Production'])).toEqual(['2:Production']);
     expect(await latest(['Archived'])).toEqual(['1:Archived']);
     expect(await latest(['Staging'])).toEqual([]);
-    expect(await latest()).toEqual(['2:Production', '1:Archived']);
+    // MLflow's order: by the oldest version in each stage.
+    expect(await latest()).toEqual(['1:Archived', '2:Production']);
     const viaGet = await get<{ model_versions: ModelVersionJson[] }>(
       '/registered-models/get-latest-versions',
       {
@@ -934,8 +935,8 @@ describe('model registry', () => {
       name: 'stage-model',
     });
     expect(model.registered_model.latest_versions.map((v) => `${v.version}:${v.current_stage}`)).toEqual([
-      '2:Production',
       '1:Archived',
+      '2:Production',
     ]);
 
     // Without archive_existing_versions two versions may share Staging.
