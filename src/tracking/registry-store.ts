@@ -77,6 +77,7 @@ export interface RegistryStore {
    * keeps them (the first record wins). Answers the version as it now is.
    */
   recordModelFiles(name: string, version: string, files: readonly ModelFile[]): Promise<ModelVersion>;
+  /** Without `orderBy`: the last updated first (then by name, newest version first), as MLflow. */
   searchModelVersions(query: SearchQuery): Promise<Page<ModelVersion>>;
   updateModelVersion(name: string, version: string, description: string): Promise<ModelVersion>;
   deleteModelVersion(name: string, version: string): Promise<void>;

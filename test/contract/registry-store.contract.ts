@@ -262,7 +262,8 @@ export function describeRegistryStoreContract(name: string, open: () => Promise<
         stage: 'production' as never,
         archiveExistingVersions: false,
       });
-      expect(versions((await registry.searchModelVersions({ filter: `name = '${model}'` })).items)).toEqual([
+      const byVersion = { filter: `name = '${model}'`, orderBy: ['version_number DESC'] };
+      expect(versions((await registry.searchModelVersions(byVersion)).items)).toEqual([
         ['3', 'None'],
         ['2', 'Production'],
         ['1', 'Production'],
@@ -656,6 +657,10 @@ export function describeRegistryStoreContract(name: string, open: () => Promise<
       expect(rest.nextPageToken).toBeNull();
       await expectCode(registry.searchModelVersions({ filter: "name > 'a'" }), 'INVALID_PARAMETER_VALUE');
       await expectCode(registry.searchModelVersions({ maxResults: 0 }), 'INVALID_PARAMETER_VALUE');
+      // Without order_by, the last updated first (MLflow's default), then the newest version.
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      await registry.updateModelVersion(model, '1', 'touched');
+      expect(await found(`name = '${model}'`)).toEqual(['1', '3', '2']);
     });
   });
 }

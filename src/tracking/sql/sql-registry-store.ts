@@ -430,6 +430,8 @@ export class SqlRegistryStore implements RegistryStore {
     const order = compileOrderBy(this.#database, MODEL_VERSION_SEARCH, orderBy);
     const terms = [
       ...order.terms,
+      // MLflow's default order: the last updated first.
+      ...(orderBy.length === 0 ? [sql`v.last_updated_time DESC`] : []),
       sql`${this.#database.orderText(sql.ref('v.name'))} ASC`,
       sql`v.version DESC`,
     ];
