@@ -98,14 +98,24 @@ describe('ingestCsv: what real files contain', () => {
     expect(dataset!.rowCount).toBe(1);
   });
 
-  it('keeps missing feature values as NaN and counts them per feature', async () => {
-    const { dataset, report } = await ingest(csvText([{ BMI: '' }, { BMI: 'NA', MoCA: 'NaN' }, {}]));
+  it('keeps missing feature values as NaN and counts them per feature, naming where the first one is', async () => {
+    const { dataset, report } = await ingest(csvText([{}, { BMI: '' }, { BMI: 'NA', MoCA: 'NaN' }]));
     expect(report.valid).toBe(true);
-    expect(Number.isNaN(dataset!.columns.BMI[0]!)).toBe(true);
     expect(Number.isNaN(dataset!.columns.BMI[1]!)).toBe(true);
+    expect(Number.isNaN(dataset!.columns.BMI[2]!)).toBe(true);
     expect(report.missingValues).toEqual({ BMI: 2, MoCA: 1 });
     expect(report.issues).toContainEqual(
-      expect.objectContaining({ severity: 'warning', rule: 'missing_value', column: 'BMI' }),
+      expect.objectContaining({
+        severity: 'warning',
+        rule: 'missing_value',
+        column: 'BMI',
+        row: 2,
+        line: 3,
+        message: expect.stringContaining('the first at row 2 (line 3)'),
+      }),
+    );
+    expect(report.issues).toContainEqual(
+      expect.objectContaining({ severity: 'warning', rule: 'missing_value', column: 'MoCA', row: 3, line: 4 }),
     );
   });
 

@@ -254,6 +254,8 @@ export async function scanCsv(
   const droppedColumns: string[] = [];
   const seenIds = new Map<string, number>();
   const missingCounts = new Array<number>(FEATURE_NAMES.length).fill(0);
+  // Where each column's first kept missing value is, so the summary warning says where to look.
+  const firstMissing = new Array<{ row: number; line: number } | undefined>(FEATURE_NAMES.length);
   let rowsRead = 0;
   let rowsInvalid = 0;
 
@@ -402,7 +404,11 @@ export async function scanCsv(
       if (rowHasError) {
         rowsInvalid++;
       } else {
-        for (let j = 0; j < FEATURE_NAMES.length; j++) if (Number.isNaN(rowFeatures[j]!)) missingCounts[j]!++;
+        for (let j = 0; j < FEATURE_NAMES.length; j++) {
+          if (!Number.isNaN(rowFeatures[j]!)) continue;
+          missingCounts[j]!++;
+          firstMissing[j] ??= { row, line };
+        }
       }
       await deliver({ row, line, valid: !rowHasError, features: rowFeatures, target, patientId });
     }
@@ -430,20 +436,21 @@ export async function scanCsv(
   FEATURE_NAMES.forEach((name, j) => {
     if (missingCounts[j]! > 0) missingValues[name] = missingCounts[j]!;
   });
-  for (const name of FEATURE_NAMES) {
+  FEATURE_NAMES.forEach((name, j) => {
     const count = missingValues[name];
-    if (count !== undefined) {
+    const first = firstMissing[j];
+    if (count !== undefined && first !== undefined) {
       addIssue({
         severity: 'warning',
         rule: 'missing_value',
-        row: null,
-        line: null,
+        row: first.row,
+        line: first.line,
         column: name,
         value: null,
-        message: `${count} missing value(s) kept as missing (NaN)`,
+        message: `${count} missing value(s) kept as missing (NaN), the first at row ${first.row} (line ${first.line})`,
       });
     }
-  }
+  });
 
   return {
     source,
