@@ -20,6 +20,7 @@ import type { PipelineService } from '../pipelines/pipeline-service.js';
 import type { PipelineStore } from '../pipelines/pipeline-store.js';
 import { type PredictionApiOptions, predictionApi } from '../serving/prediction-routes.js';
 import type { ArtifactStore } from '../tracking/artifacts/artifact-store.js';
+import type { LoggedModelStore } from '../tracking/logged-model-store.js';
 import type { RegistryStore } from '../tracking/registry-store.js';
 import { mlflowApi } from '../tracking/rest/mlflow-routes.js';
 import type { TrackingStore } from '../tracking/tracking-store.js';
@@ -27,6 +28,7 @@ import type { TrackingStore } from '../tracking/tracking-store.js';
 export interface AppOptions {
   readonly tracking: TrackingStore;
   readonly registry: RegistryStore;
+  readonly loggedModels: LoggedModelStore;
   readonly artifacts: ArtifactStore;
   readonly adminToken?: string | undefined;
   /**
@@ -208,6 +210,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     await scope.register(mlflowApi, {
       tracking: options.tracking,
       registry: options.registry,
+      loggedModels: options.loggedModels,
       artifacts: options.artifacts,
       ...(options.artifactUploadLimit === undefined
         ? {}

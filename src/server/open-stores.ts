@@ -8,6 +8,7 @@ import { hostname } from 'node:os';
 import type { OnsetConfig } from '../config.js';
 import type { PipelineStore } from '../pipelines/pipeline-store.js';
 import type { ArtifactStore } from '../tracking/artifacts/artifact-store.js';
+import type { LoggedModelStore } from '../tracking/logged-model-store.js';
 import type { RegistryStore } from '../tracking/registry-store.js';
 import type { TrackingStoreOptions } from '../tracking/sql/open-tracking-stores.js';
 import type { TrackingStore } from '../tracking/tracking-store.js';
@@ -16,6 +17,8 @@ import { processIsAlive } from '../util/process.js';
 export interface Stores {
   readonly tracking: TrackingStore;
   readonly registry: RegistryStore;
+  /** MLflow 3's logged models. */
+  readonly loggedModels: LoggedModelStore;
   /** Pipeline runs, logs and schedules, in the same database. */
   readonly pipelines: PipelineStore;
   /** Closes the connection the stores share (idempotent). */
@@ -38,9 +41,9 @@ export async function openStore(uri: string, options: TrackingStoreOptions): Pro
   ]);
   const database = openDatabase(uri);
   try {
-    const { tracking, registry } = await openTrackingStores(database, options);
+    const { tracking, registry, loggedModels } = await openTrackingStores(database, options);
     const pipelines = await openPipelineStore(database);
-    return { tracking, registry, pipelines, close: () => database.close() };
+    return { tracking, registry, loggedModels, pipelines, close: () => database.close() };
   } catch (error) {
     await database.close();
     throw error;

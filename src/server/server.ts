@@ -75,6 +75,7 @@ export async function startServer(
     app = await buildApp({
       tracking: stores.tracking,
       registry: stores.registry,
+      loggedModels: stores.loggedModels,
       artifacts: stores.artifacts,
       adminToken: config.adminToken,
       logger: options.logger ?? true,

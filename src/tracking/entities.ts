@@ -82,15 +82,74 @@ export interface DatasetInput {
   readonly tags: readonly Tag[];
 }
 
-/** What a run used (MLflow's RunInputs): datasets, in the order they were first logged. */
+/** A logged model a run used (MLflow 3's ModelInput). */
+export interface ModelInput {
+  readonly modelId: string;
+}
+
+/** A logged model a run produced, at a step of its training (MLflow 3's ModelOutput). */
+export interface ModelOutput {
+  readonly modelId: string;
+  readonly step: number;
+}
+
+/** What a run used (MLflow's RunInputs): datasets and logged models, each in the order first logged. */
 export interface RunInputs {
   readonly datasetInputs: readonly DatasetInput[];
+  readonly modelInputs: readonly ModelInput[];
+}
+
+/** What a run produced (MLflow 3's RunOutputs): logged models, in the order logged. */
+export interface RunOutputs {
+  readonly modelOutputs: readonly ModelOutput[];
 }
 
 export interface Run {
   readonly info: RunInfo;
   readonly data: RunData;
   readonly inputs: RunInputs;
+  readonly outputs: RunOutputs;
+}
+
+/**
+ * A logged model's lifecycle (MLflow 3's LoggedModelStatus): PENDING from its creation until the client
+ * has uploaded its files and finalizes it READY, or FAILED when the upload failed.
+ */
+export const LOGGED_MODEL_STATUSES = ['PENDING', 'READY', 'FAILED'] as const;
+export type LoggedModelStatus = (typeof LOGGED_MODEL_STATUSES)[number];
+
+/** A metric value linked to a logged model: logged by a run, optionally on a dataset. */
+export interface LoggedModelMetric extends Metric {
+  readonly modelId: string;
+  readonly runId: string;
+  readonly datasetName: string | null;
+  readonly datasetDigest: string | null;
+}
+
+/**
+ * A model logged in an experiment (MLflow 3's LoggedModel), with its own files, params, tags and linked
+ * metrics; `artifactLocation` is `<experiment artifact location>/models/<model id>/artifacts`.
+ */
+export interface LoggedModel {
+  /** `m-` and 32 hex digits. */
+  readonly modelId: string;
+  readonly experimentId: string;
+  readonly name: string;
+  readonly artifactLocation: string;
+  readonly creationTimestamp: number;
+  readonly lastUpdatedTimestamp: number;
+  readonly status: LoggedModelStatus;
+  readonly statusMessage: string | null;
+  /** A user's kind of model, e.g. "Classifier", "Agent". */
+  readonly modelType: string | null;
+  /** The run that created it, if any (not checked: MLflow takes any id). */
+  readonly sourceRunId: string | null;
+  /** By key. */
+  readonly tags: readonly Tag[];
+  /** By key; write-once, as a run's. */
+  readonly params: readonly Param[];
+  /** Every linked value, by key, then step and timestamp. */
+  readonly metrics: readonly LoggedModelMetric[];
 }
 
 /** One dataset of an experiment as MLflow's UI lists them: a dataset with one context it was used in. */

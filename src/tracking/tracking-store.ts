@@ -5,6 +5,8 @@ import type {
   DatasetSummary,
   Experiment,
   Metric,
+  ModelInput,
+  ModelOutput,
   Param,
   Run,
   RunInfo,
@@ -106,11 +108,17 @@ export interface TrackingStore {
   getMetricHistory(runId: string, key: string, page?: PageRequest): Promise<Page<Metric>>;
   searchRuns(query: RunQuery): Promise<Page<Run>>;
   /**
-   * Records datasets a run used (MLflow's `log_inputs`), at most 1,000 per call. A dataset is stored once
-   * per experiment and (name, digest): a later one with the same name and digest is the first one. A run
-   * uses a dataset once: logging it again changes nothing, its first tags included.
+   * Records datasets and logged models a run used (MLflow's `log_inputs`), at most 1,000 datasets per
+   * call. A dataset is stored once per experiment and (name, digest): a later one with the same name and
+   * digest is the first one. A run uses a dataset once: logging it again changes nothing, its first tags
+   * included; the same holds for a model.
    */
-  logInputs(runId: string, datasets: readonly DatasetInput[]): Promise<void>;
+  logInputs(runId: string, datasets: readonly DatasetInput[], models?: readonly ModelInput[]): Promise<void>;
+  /**
+   * Records logged models a run produced (MLflow 3's `log_outputs`), each once per run (the first step
+   * logged counts). Model ids are not checked, as in MLflow.
+   */
+  logOutputs(runId: string, models: readonly ModelOutput[]): Promise<void>;
   /**
    * Appends a logged model's description (its MLmodel as a JSON object) to the JSON list in the run's
    * `mlflow.log-model.history` tag, as MLflow's `record_logged_model` does, atomically.

@@ -45,7 +45,7 @@ export function describeRunInputsContract(name: string, open: () => Promise<Open
     describe('logInputs', () => {
       it('records the datasets a run used, with their tags, in the order logged', async () => {
         const runId = await newRun();
-        expect((await store.getRun(runId)).inputs).toEqual({ datasetInputs: [] });
+        expect((await store.getRun(runId)).inputs).toEqual({ datasetInputs: [], modelInputs: [] });
         const train = dataset('train', 'f0f3e026', {
           sourceType: 'local',
           schema: JSON.stringify({ mlflow_colspec: [{ name: 'a', type: 'long' }] }),

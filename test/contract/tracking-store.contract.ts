@@ -8,6 +8,7 @@ import { hostname } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PipelineStore } from '../../src/pipelines/pipeline-store.js';
 import type { Metric, Run } from '../../src/tracking/entities.js';
+import type { LoggedModelStore } from '../../src/tracking/logged-model-store.js';
 import type { RegistryStore } from '../../src/tracking/registry-store.js';
 import { MAX_FILTER_COMPARISONS, MAX_IN_VALUES } from '../../src/tracking/search/filter-parser.js';
 import type { TrackingStore } from '../../src/tracking/tracking-store.js';
@@ -15,6 +16,7 @@ import type { TrackingStore } from '../../src/tracking/tracking-store.js';
 export interface OpenedStores {
   readonly tracking: TrackingStore;
   readonly registry: RegistryStore;
+  readonly loggedModels: LoggedModelStore;
   readonly pipelines: PipelineStore;
   close(): Promise<void>;
 }

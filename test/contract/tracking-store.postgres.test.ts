@@ -3,6 +3,7 @@ import { afterAll, describe, expect, inject, it } from 'vitest';
 import { openStore } from '../../src/server/open-stores.js';
 import { PIPELINE_MIGRATION_ROWS, TRACKING_MIGRATION_ROWS } from '../support/migrations.js';
 import { scratchDatabases } from '../support/postgres.js';
+import { describeLoggedModelStoreContract } from './logged-model-store.contract.js';
 import { describePipelineStoreContract } from './pipeline-store.contract.js';
 import { describeRegistryStoreContract } from './registry-store.contract.js';
 import { describeRunInputsContract } from './run-inputs.contract.js';
@@ -32,6 +33,7 @@ afterAll(async () => {
 
 describeTrackingStoreContract('postgres', openFresh);
 describeRunInputsContract('postgres', openFresh);
+describeLoggedModelStoreContract('postgres', openFresh);
 describeRegistryStoreContract('postgres', openFresh);
 describePipelineStoreContract('postgres', openFresh);
 

@@ -10,6 +10,7 @@ import { migrate } from '../../src/store/migrations.js';
 import { openSqliteDatabase } from '../../src/store/sqlite-database.js';
 import { trackingMigrations } from '../../src/tracking/sql/migrations.js';
 import { PIPELINE_MIGRATION_ROWS, TRACKING_MIGRATION_ROWS } from '../support/migrations.js';
+import { describeLoggedModelStoreContract } from './logged-model-store.contract.js';
 import { describePipelineStoreContract } from './pipeline-store.contract.js';
 import { describeRegistryStoreContract } from './registry-store.contract.js';
 import { describeRunInputsContract } from './run-inputs.contract.js';
@@ -31,6 +32,7 @@ function openFresh(): Promise<OpenedStores> {
 
 describeTrackingStoreContract('sqlite', openFresh);
 describeRunInputsContract('sqlite', openFresh);
+describeLoggedModelStoreContract('sqlite', openFresh);
 describeRegistryStoreContract('sqlite', openFresh);
 describePipelineStoreContract('sqlite', openFresh);
 

@@ -137,6 +137,7 @@ describe('S3 unavailable and slow', () => {
       app = await buildApp({
         tracking: stores.tracking,
         registry: stores.registry,
+        loggedModels: stores.loggedModels,
         artifacts: stores.artifacts,
       });
       const base = await app.listen({ port: 0, host: '127.0.0.1' });

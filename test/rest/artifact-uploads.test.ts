@@ -96,8 +96,8 @@ describe('artifact uploads and downloads over HTTP (local store, limit 64 KiB)',
 
   beforeAll(async () => {
     const { stores } = temporary;
-    const { tracking, registry, artifacts } = stores;
-    app = await buildApp({ tracking, registry, artifacts, artifactUploadLimit: LIMIT });
+    const { tracking, registry, loggedModels, artifacts } = stores;
+    app = await buildApp({ tracking, registry, loggedModels, artifacts, artifactUploadLimit: LIMIT });
     base = await app.listen({ port: 0, host: '127.0.0.1' });
     root = (stores.artifacts as LocalArtifactStore).rootDir;
   });

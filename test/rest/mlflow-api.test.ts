@@ -30,11 +30,17 @@ beforeAll(async () => {
   directory = await mkdtemp(join(tmpdir(), 'onset-rest-'));
   artifacts = new LocalArtifactStore(join(directory, 'artifacts'));
   stores = await openStore(`sqlite:${join(directory, 'onset.db')}`, { artifactRoot: artifacts.rootUri });
-  app = await buildApp({ tracking: stores.tracking, registry: stores.registry, artifacts });
+  app = await buildApp({
+    tracking: stores.tracking,
+    registry: stores.registry,
+    loggedModels: stores.loggedModels,
+    artifacts,
+  });
   base = await app.listen({ port: 0, host: '127.0.0.1' });
   guarded = await buildApp({
     tracking: stores.tracking,
     registry: stores.registry,
+    loggedModels: stores.loggedModels,
     artifacts,
     adminToken: 's3cret',
   });

@@ -110,7 +110,7 @@ describe('runs/log-inputs', () => {
   it('records datasets, answered in runs/get and runs/search as run.inputs.dataset_inputs', async () => {
     const experimentId = await newExperiment();
     const runId = await newRun(experimentId);
-    expect((await getRun(runId)).inputs).toEqual({ dataset_inputs: [] });
+    expect((await getRun(runId)).inputs).toEqual({ dataset_inputs: [], model_inputs: [] });
     const minimal = {
       tags: [{ key: 'tag1', value: 'value1' }],
       dataset: { name: 'name1', digest: 'digest1', source_type: 'source_type1', source: 'source1' },
@@ -118,7 +118,7 @@ describe('runs/log-inputs', () => {
     expect(
       await ok('POST', `${API}/runs/log-inputs`, { run_id: runId, datasets: [pandasInput, minimal] }),
     ).toEqual({});
-    const expected = { dataset_inputs: [pandasInput, minimal] };
+    const expected = { dataset_inputs: [pandasInput, minimal], model_inputs: [] };
     expect((await getRun(runId)).inputs).toEqual(expected);
     const { runs } = await ok('POST', `${API}/runs/search`, { experiment_ids: [experimentId] });
     expect((runs as RunJson[])[0]!.inputs).toEqual(expected);

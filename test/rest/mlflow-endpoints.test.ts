@@ -28,7 +28,12 @@ beforeAll(async () => {
   directory = await mkdtemp(join(tmpdir(), 'onset-rest-endpoints-'));
   artifacts = new LocalArtifactStore(join(directory, 'artifacts'));
   stores = await openStore(`sqlite:${join(directory, 'onset.db')}`, { artifactRoot: artifacts.rootUri });
-  app = await buildApp({ tracking: stores.tracking, registry: stores.registry, artifacts });
+  app = await buildApp({
+    tracking: stores.tracking,
+    registry: stores.registry,
+    loggedModels: stores.loggedModels,
+    artifacts,
+  });
   base = await app.listen({ port: 0, host: '127.0.0.1' });
 });
 

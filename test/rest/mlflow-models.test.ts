@@ -82,7 +82,12 @@ for (const [backendName, openBackend] of Object.entries(BACKENDS)) {
       backend = await openBackend();
       artifacts = backend.artifacts;
       stores = await openStore(`sqlite:${join(directory, 'onset.db')}`, { artifactRoot: artifacts.rootUri });
-      app = await buildApp({ tracking: stores.tracking, registry: stores.registry, artifacts });
+      app = await buildApp({
+        tracking: stores.tracking,
+        registry: stores.registry,
+        loggedModels: stores.loggedModels,
+        artifacts,
+      });
       base = await app.listen({ port: 0, host: '127.0.0.1' });
     }, 30_000);
 

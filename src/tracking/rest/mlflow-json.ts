@@ -5,6 +5,8 @@ import {
   type DatasetInput,
   type DatasetSummary,
   type Experiment,
+  type LoggedModel,
+  type LoggedModelStatus,
   type Metric,
   MODEL_STAGES,
   type ModelVersion,
@@ -80,6 +82,55 @@ export const RunJson = Type.Object({
   }),
   inputs: Type.Object({
     dataset_inputs: Type.Array(DatasetInputJson, { description: 'the datasets the run used' }),
+    model_inputs: Type.Array(Type.Object({ model_id: Type.String() }), {
+      description: 'the logged models the run used (MLflow 3)',
+    }),
+  }),
+  outputs: Type.Object({
+    model_outputs: Type.Array(Type.Object({ model_id: Type.String(), step: Type.Integer() }), {
+      description: 'the logged models the run produced, at a step (MLflow 3)',
+    }),
+  }),
+});
+
+/** MLflow 3's LoggedModelStatus, as protobuf's JSON writes the enum. */
+export const LOGGED_MODEL_STATUS_NAMES = {
+  PENDING: 'LOGGED_MODEL_PENDING',
+  READY: 'LOGGED_MODEL_READY',
+  FAILED: 'LOGGED_MODEL_UPLOAD_FAILED',
+} as const satisfies Record<LoggedModelStatus, string>;
+
+/** A metric value linked to a logged model (MLflow 3's Metric with its model, run and dataset). */
+export const LoggedModelMetricJson = Type.Object({
+  key: Type.String(),
+  value: MetricJson.properties.value,
+  timestamp: Millis,
+  step: Type.Integer(),
+  model_id: Type.String(),
+  run_id: Type.String(),
+  dataset_name: Type.Optional(Type.String()),
+  dataset_digest: Type.Optional(Type.String()),
+});
+
+export const LoggedModelJson = Type.Object({
+  info: Type.Object({
+    model_id: Type.String(),
+    experiment_id: Type.String(),
+    name: Type.String(),
+    creation_timestamp_ms: Millis,
+    last_updated_timestamp_ms: Millis,
+    artifact_uri: Type.String({
+      description: 'where its files go: <experiment location>/models/<id>/artifacts',
+    }),
+    status: Type.Enum(Object.values(LOGGED_MODEL_STATUS_NAMES)),
+    model_type: Type.Optional(Type.String()),
+    source_run_id: Type.Optional(Type.String()),
+    status_message: Type.Optional(Type.String()),
+    tags: Type.Array(KeyValueJson),
+  }),
+  data: Type.Object({
+    params: Type.Array(KeyValueJson),
+    metrics: Type.Array(LoggedModelMetricJson, { description: 'every linked value' }),
   }),
 });
 
@@ -227,7 +278,47 @@ export function runJson(run: Run, uris: ProxiedArtifactUris): Static<typeof RunJ
       params: run.data.params.map((param) => ({ key: param.key, value: param.value })),
       tags: tagsJson(run.data.tags),
     },
-    inputs: { dataset_inputs: run.inputs.datasetInputs.map(datasetInputJson) },
+    inputs: {
+      dataset_inputs: run.inputs.datasetInputs.map(datasetInputJson),
+      model_inputs: run.inputs.modelInputs.map((input) => ({ model_id: input.modelId })),
+    },
+    outputs: {
+      model_outputs: run.outputs.modelOutputs.map((output) => ({
+        model_id: output.modelId,
+        step: output.step,
+      })),
+    },
+  };
+}
+
+export function loggedModelJson(
+  model: LoggedModel,
+  uris: ProxiedArtifactUris,
+): Static<typeof LoggedModelJson> {
+  return {
+    info: {
+      model_id: model.modelId,
+      experiment_id: model.experimentId,
+      name: model.name,
+      creation_timestamp_ms: model.creationTimestamp,
+      last_updated_timestamp_ms: model.lastUpdatedTimestamp,
+      artifact_uri: uris.present(model.artifactLocation),
+      status: LOGGED_MODEL_STATUS_NAMES[model.status],
+      ...(model.modelType === null ? {} : { model_type: model.modelType }),
+      ...(model.sourceRunId === null ? {} : { source_run_id: model.sourceRunId }),
+      ...(model.statusMessage === null ? {} : { status_message: model.statusMessage }),
+      tags: tagsJson(model.tags),
+    },
+    data: {
+      params: model.params.map((param) => ({ key: param.key, value: param.value })),
+      metrics: model.metrics.map((metric) => ({
+        ...metricJson(metric),
+        model_id: metric.modelId,
+        run_id: metric.runId,
+        ...(metric.datasetName === null ? {} : { dataset_name: metric.datasetName }),
+        ...(metric.datasetDigest === null ? {} : { dataset_digest: metric.datasetDigest }),
+      })),
+    },
   };
 }
 

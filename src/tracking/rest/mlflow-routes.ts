@@ -1,8 +1,10 @@
 import type { RoutePlugin } from '../../http/route.js';
 import type { ArtifactStore } from '../artifacts/artifact-store.js';
+import type { LoggedModelStore } from '../logged-model-store.js';
 import type { RegistryStore } from '../registry-store.js';
 import type { TrackingStore } from '../tracking-store.js';
 import { artifactRoutes } from './artifact-routes.js';
+import { loggedModelRoutes } from './logged-model-routes.js';
 import { mlflowInput } from './mlflow-endpoint.js';
 import { registryRoutes } from './registry-routes.js';
 import { trackingRoutes } from './tracking-routes.js';
@@ -10,6 +12,7 @@ import { trackingRoutes } from './tracking-routes.js';
 export interface MlflowApiOptions {
   readonly tracking: TrackingStore;
   readonly registry: RegistryStore;
+  readonly loggedModels: LoggedModelStore;
   readonly artifacts: ArtifactStore;
   /** Largest artifact upload, in bytes (default 512 MiB). */
   readonly artifactUploadLimit?: number;
@@ -24,6 +27,7 @@ export const mlflowApi: RoutePlugin<MlflowApiOptions> = async (app, options) => 
   await app.register(async (scope) => {
     mlflowInput(scope);
     trackingRoutes(scope, options);
+    loggedModelRoutes(scope, options);
     registryRoutes(scope, options);
   });
   await app.register(async (scope) =>

@@ -4,7 +4,8 @@ import { Int64, int64, Required } from '../../http/fields.js';
 import { Empty, type TypedApp } from '../../http/route.js';
 import { joinArtifactPath, runArtifactPrefix } from '../artifact-paths.js';
 import type { ArtifactStore } from '../artifacts/artifact-store.js';
-import { type Experiment, RUN_STATUSES, type Run, type ViewType } from '../entities.js';
+import { type Experiment, type Metric, RUN_STATUSES, type Run, type ViewType } from '../entities.js';
+import type { LoggedModelStore } from '../logged-model-store.js';
 import { metricHistoryBulk, sampledMetricHistories } from '../metric-histories.js';
 import { logMetric, logParam, setTag } from '../tracking-client.js';
 import type { TrackingStore } from '../tracking-store.js';
@@ -84,6 +85,23 @@ const DatasetInputField = Type.Object({
   }),
 });
 
+/** MLflow 3's fields of a metric value that link it to a logged model and the dataset it was computed on. */
+const ModelLinkFields = {
+  model_id: Type.Optional(Type.String({ description: 'a logged model to link the value to (MLflow 3)' })),
+  dataset_name: OptionalText,
+  dataset_digest: OptionalText,
+};
+interface ModelLink {
+  readonly model_id?: string;
+  readonly dataset_name?: string;
+  readonly dataset_digest?: string;
+}
+const modelLink = (fields: ModelLink): ModelLink => ({
+  ...(fields.model_id ? { model_id: fields.model_id } : {}),
+  ...(fields.dataset_name ? { dataset_name: fields.dataset_name } : {}),
+  ...(fields.dataset_digest ? { dataset_digest: fields.dataset_digest } : {}),
+});
+
 /** The fields MLflow requires of a logged model's JSON (`runs/log-model`). */
 const LOGGED_MODEL_FIELDS = ['artifact_path', 'flavors', 'utc_time_created', 'run_id'] as const;
 
@@ -117,8 +135,43 @@ const optionalOrder = (orderBy: Static<typeof StringList> | undefined) =>
  */
 export function trackingRoutes(
   app: TypedApp,
-  { tracking, artifacts }: { readonly tracking: TrackingStore; readonly artifacts: ArtifactStore },
+  {
+    tracking,
+    loggedModels,
+    artifacts,
+  }: {
+    readonly tracking: TrackingStore;
+    readonly loggedModels: LoggedModelStore;
+    readonly artifacts: ArtifactStore;
+  },
 ): void {
+  /**
+   * Logs metric values with `log` and links those naming a logged model (MLflow 3's `model_id`, with the
+   * dataset they were computed on) to it; an unknown model is refused before anything is logged.
+   */
+  const logMetricsOfModels = async (
+    runId: string,
+    metrics: readonly (Metric & ModelLink)[],
+    log: () => Promise<unknown>,
+  ) => {
+    const linked = metrics.filter((metric) => metric.model_id !== undefined && metric.model_id !== '');
+    if (linked.length > 0)
+      await loggedModels.checkLoggedModelsExist(linked.map((metric) => metric.model_id!));
+    await log();
+    await loggedModels.logLoggedModelMetrics(
+      linked.map((metric) => ({
+        key: metric.key,
+        value: metric.value,
+        timestamp: metric.timestamp,
+        step: metric.step,
+        modelId: metric.model_id!,
+        runId,
+        datasetName: metric.dataset_name || null,
+        datasetDigest: metric.dataset_digest || null,
+      })),
+    );
+    return {};
+  };
   const url = (path: string) => `${MLFLOW_API}${path}`;
   const uris = new ProxiedArtifactUris(artifacts.rootUri);
   const experimentAnswer = (experiment: Experiment) => experimentJson(experiment, uris);
@@ -362,17 +415,24 @@ export function trackingRoutes(
         value: MetricValue,
         step: Type.Optional(Int64),
         timestamp: Type.Optional(Int64),
+        ...ModelLinkFields,
       }),
       Empty,
     ),
     async ({ body }) => {
-      const step = int64(body.step);
-      const timestamp = int64(body.timestamp);
-      await logMetric(tracking, body.run_id, body.key, metricValue(body.value), {
-        ...(step === undefined ? {} : { step }),
-        ...(timestamp === undefined ? {} : { timestamp }),
-      });
-      return {};
+      const metric = {
+        key: body.key,
+        value: metricValue(body.value),
+        step: int64(body.step) ?? 0,
+        timestamp: int64(body.timestamp) ?? Date.now(),
+        ...modelLink(body),
+      };
+      return logMetricsOfModels(body.run_id, [metric], () =>
+        logMetric(tracking, body.run_id, metric.key, metric.value, {
+          step: metric.step,
+          timestamp: metric.timestamp,
+        }),
+      );
     },
   );
   const KeyValueOfRun = Type.Object({ ...RunRef, key: Required, value: OptionalText });
@@ -405,6 +465,7 @@ export function trackingRoutes(
               value: MetricValue,
               timestamp: Type.Optional(Int64),
               step: Type.Optional(Int64),
+              ...ModelLinkFields,
             }),
           ),
         ),
@@ -413,33 +474,47 @@ export function trackingRoutes(
       }),
       Empty,
     ),
-    ({ body }) =>
-      done(
+    ({ body }) => {
+      const metrics = (body.metrics ?? []).map((metric) => ({
+        key: metric.key,
+        value: metricValue(metric.value),
+        timestamp: int64(metric.timestamp) ?? Date.now(),
+        step: int64(metric.step) ?? 0,
+        ...modelLink(metric),
+      }));
+      return logMetricsOfModels(body.run_id, metrics, () =>
         tracking.logBatch(body.run_id, {
-          metrics: (body.metrics ?? []).map((metric) => ({
-            key: metric.key,
-            value: metricValue(metric.value),
-            timestamp: int64(metric.timestamp) ?? Date.now(),
-            step: int64(metric.step) ?? 0,
-          })),
+          metrics: metrics.map(({ key, value, timestamp, step }) => ({ key, value, timestamp, step })),
           params: body.params ?? [],
           tags: body.tags ?? [],
         }),
-      ),
+      );
+    },
   );
   app.post(
     url('/runs/log-inputs'),
     mlflowWrite(
       'tracking',
-      'Log datasets a run used (each stored once per experiment by name and digest)',
-      Type.Object({ run_id: Required, datasets: Type.Array(DatasetInputField) }),
+      'Log datasets (each stored once per experiment by name and digest) and logged models a run used',
+      Type.Object({
+        run_id: Required,
+        datasets: Type.Optional(
+          Type.Array(DatasetInputField, { description: 'required unless models are given (MLflow 3)' }),
+        ),
+        models: Type.Optional(Type.Array(Type.Object({ model_id: Required }), { description: 'MLflow 3' })),
+      }),
       Empty,
     ),
-    ({ body }) =>
-      done(
+    async ({ body }) => {
+      if (body.datasets === undefined && body.models === undefined) {
+        throw invalidParameter("Missing value for required parameter 'datasets'.");
+      }
+      const models = (body.models ?? []).map((model) => ({ modelId: model.model_id }));
+      if (models.length > 0) await loggedModels.checkLoggedModelsExist(models.map((model) => model.modelId));
+      return done(
         tracking.logInputs(
           body.run_id,
-          body.datasets.map(({ tags, dataset }) => ({
+          (body.datasets ?? []).map(({ tags, dataset }) => ({
             tags: tags ?? [],
             dataset: {
               name: dataset.name,
@@ -450,8 +525,27 @@ export function trackingRoutes(
               profile: dataset.profile ?? null,
             },
           })),
+          models,
         ),
-      ),
+      );
+    },
+  );
+  app.post(
+    url('/runs/outputs'),
+    mlflowWrite(
+      'tracking',
+      'Log logged models a run produced, with the step of each (MLflow 3)',
+      Type.Object({
+        run_id: Required,
+        models: Type.Array(Type.Object({ model_id: Required, step: Type.Optional(Int64) })),
+      }),
+      Empty,
+    ),
+    async ({ body }) => {
+      const models = body.models.map((model) => ({ modelId: model.model_id, step: int64(model.step) ?? 0 }));
+      await loggedModels.checkLoggedModelsExist(models.map((model) => model.modelId));
+      return done(tracking.logOutputs(body.run_id, models));
+    },
   );
   app.post(
     url('/runs/log-model'),

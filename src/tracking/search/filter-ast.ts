@@ -41,4 +41,4 @@ export interface OrderBy {
 }
 
 /** Which kind of object a filter searches; each allows different entities, attributes and comparators. */
-export type SearchTarget = 'runs' | 'experiments' | 'registered_models' | 'model_versions';
+export type SearchTarget = 'runs' | 'experiments' | 'registered_models' | 'model_versions' | 'logged_models';

@@ -46,6 +46,8 @@ const TAG: readonly Comparator[] = [...STRING, 'IS NULL', 'IS NOT NULL'];
 
 const num: AttributeSpec = { type: 'number', comparators: NUMERIC };
 const str: AttributeSpec = { type: 'string', comparators: STRING };
+/** MLflow 3's logged-model search also compares strings with IN and NOT IN. */
+const strIn: AttributeSpec = { type: 'string', comparators: [...STRING, 'IN', 'NOT IN'] };
 
 /**
  * The attributes each target's filter accepts, by canonical (snake_case) name, with their comparators.
@@ -69,6 +71,15 @@ export const FILTER_ATTRIBUTES: Readonly<Record<SearchTarget, Readonly<Record<st
     source_path: str,
     version_number: num,
   },
+  logged_models: {
+    name: strIn,
+    model_id: strIn,
+    model_type: strIn,
+    status: strIn,
+    source_run_id: strIn,
+    creation_timestamp: num,
+    last_updated_timestamp: num,
+  },
 };
 
 /** The attributes each target's `order_by` accepts (canonical names). */
@@ -77,6 +88,15 @@ export const ORDER_BY_ATTRIBUTES: Readonly<Record<SearchTarget, readonly string[
   experiments: ['name', 'experiment_id', 'creation_time', 'last_update_time'],
   registered_models: ['name', 'creation_timestamp', 'last_updated_timestamp'],
   model_versions: ['name', 'version_number', 'creation_timestamp', 'last_updated_timestamp'],
+  logged_models: [
+    'name',
+    'model_id',
+    'model_type',
+    'status',
+    'source_run_id',
+    'creation_timestamp',
+    'last_updated_timestamp',
+  ],
 };
 
 /** MLflow's alternative attribute names, mapped to the canonical ones. */
@@ -92,6 +112,11 @@ const ATTRIBUTE_ALIASES: Readonly<Record<SearchTarget, Readonly<Record<string, s
   // MLflow's registry orders by `timestamp`, meaning the last update.
   registered_models: { timestamp: 'last_updated_timestamp' },
   model_versions: {},
+  logged_models: {
+    creation_time: 'creation_timestamp',
+    creation_timestamp_ms: 'creation_timestamp',
+    last_updated_timestamp_ms: 'last_updated_timestamp',
+  },
 };
 
 /** Entity prefixes as MLflow spells them (matched case-insensitively). `run.` is an attribute prefix for runs. */
@@ -118,12 +143,14 @@ const FILTER_ENTITIES: Readonly<Record<SearchTarget, readonly FilterEntity[]>> =
   experiments: ['tag', 'attribute'],
   registered_models: ['tag', 'attribute'],
   model_versions: ['tag', 'attribute'],
+  logged_models: ['metric', 'param', 'tag', 'attribute'],
 };
 const ORDER_BY_ENTITIES: Readonly<Record<SearchTarget, readonly FilterEntity[]>> = {
   runs: ['metric', 'param', 'tag', 'attribute'],
   experiments: ['attribute'],
   registered_models: ['attribute'],
   model_versions: ['attribute'],
+  logged_models: ['metric', 'attribute'],
 };
 
 const ENTITY_SYNTAX: Readonly<Record<FilterEntity, string>> = {
@@ -146,6 +173,7 @@ const TARGET_LABEL: Readonly<Record<SearchTarget, string>> = {
   experiments: 'experiments',
   registered_models: 'registered models',
   model_versions: 'model versions',
+  logged_models: 'logged models',
 };
 
 // ---------------------------------------------------------------------------------------------------------
@@ -574,9 +602,12 @@ function fieldSpec(
     case 'metric':
       return { label: `metric '${key}'`, spec: num };
     case 'param':
-      return { label: `param '${key}'`, spec: str };
+      return { label: `param '${key}'`, spec: target === 'logged_models' ? strIn : str };
     case 'tag':
-      return { label: `tag '${key}'`, spec: { type: 'string', comparators: TAG } };
+      return {
+        label: `tag '${key}'`,
+        spec: { type: 'string', comparators: target === 'logged_models' ? [...TAG, 'IN', 'NOT IN'] : TAG },
+      };
     case 'dataset':
       return { label: `dataset ${key}`, spec: { type: 'string', comparators: DATASET_COMPARATORS } };
     default:

@@ -10,7 +10,8 @@ import type { TrackingTables } from './schema.js';
  * The third records each model version's files (a manifest of paths, sizes and sha256s) and where they
  * are, so that a version may be a folder (an MLflow model) rather than one file.
  * `0004_run_inputs` adds MLflow's run inputs: datasets, the inputs linking them to runs, and the inputs'
- * tags.
+ * tags. `0005_logged_models` adds MLflow 3's logged models (with their params, tags and linked metrics)
+ * and the step of a run's outputs.
  */
 export function trackingMigrations(options: { readonly artifactRoot: string }): MigrationSet {
   return {
@@ -174,6 +175,45 @@ export function trackingMigrations(options: { readonly artifactRoot: string }): 
               name TEXT NOT NULL,
               value TEXT NOT NULL,
               PRIMARY KEY (input_id, name))`,
+        ],
+      }),
+      '0005_logged_models': ddlMigration({
+        statements: (t) => [
+          'ALTER TABLE inputs ADD COLUMN step BIGINT NOT NULL DEFAULT 0',
+          `CREATE TABLE logged_models (
+              model_id TEXT NOT NULL PRIMARY KEY,
+              experiment_id INTEGER NOT NULL REFERENCES experiments (experiment_id) ON DELETE CASCADE,
+              name TEXT NOT NULL,
+              artifact_location TEXT NOT NULL,
+              creation_time BIGINT NOT NULL,
+              last_updated_time BIGINT NOT NULL,
+              status TEXT NOT NULL CHECK (status IN ('PENDING', 'READY', 'FAILED')),
+              lifecycle_stage TEXT NOT NULL CHECK (lifecycle_stage IN ('active', 'deleted')),
+              model_type TEXT,
+              source_run_id TEXT,
+              status_message TEXT)`,
+          'CREATE INDEX logged_models_experiment ON logged_models (experiment_id, lifecycle_stage, creation_time)',
+          `CREATE TABLE logged_model_params (
+              model_id TEXT NOT NULL REFERENCES logged_models (model_id) ON DELETE CASCADE,
+              key TEXT NOT NULL,
+              value TEXT NOT NULL,
+              PRIMARY KEY (model_id, key))`,
+          `CREATE TABLE logged_model_tags (
+              model_id TEXT NOT NULL REFERENCES logged_models (model_id) ON DELETE CASCADE,
+              key TEXT NOT NULL,
+              value TEXT NOT NULL,
+              PRIMARY KEY (model_id, key))`,
+          `CREATE TABLE logged_model_metrics (
+              model_id TEXT NOT NULL REFERENCES logged_models (model_id) ON DELETE CASCADE,
+              key TEXT NOT NULL,
+              value ${t.double} NOT NULL,
+              is_nan INTEGER NOT NULL DEFAULT 0,
+              timestamp BIGINT NOT NULL,
+              step BIGINT NOT NULL,
+              run_id TEXT NOT NULL REFERENCES runs (run_uuid) ON DELETE CASCADE,
+              dataset_name TEXT,
+              dataset_digest TEXT,
+              PRIMARY KEY (model_id, key, timestamp, step, run_id))`,
         ],
       }),
     },

@@ -1,11 +1,13 @@
 import { migrate } from '../../store/migrations.js';
 import type { SqlDatabase } from '../../store/sql-database.js';
 import type { OwnerProcess } from '../../util/process.js';
+import type { LoggedModelStore } from '../logged-model-store.js';
 import type { RegistryStore } from '../registry-store.js';
 import { parseFilter, parseOrderBy } from '../search/filter-parser.js';
 import type { TrackingStore } from '../tracking-store.js';
 import { trackingMigrations } from './migrations.js';
 import type { TrackingTables } from './schema.js';
+import { SqlLoggedModelStore } from './sql-logged-model-store.js';
 import { SqlRegistryStore } from './sql-registry-store.js';
 import { SqlTrackingStore } from './sql-tracking-store.js';
 
@@ -23,11 +25,13 @@ export interface TrackingStoreOptions {
 export interface TrackingStores {
   readonly tracking: TrackingStore;
   readonly registry: RegistryStore;
+  /** MLflow 3's logged models, in the same database. */
+  readonly loggedModels: LoggedModelStore;
 }
 
 /**
  * Migrates the tracking and registry tables of `database` (a no-op when they are up to date) and opens
- * both stores over it. `tracking.close()` closes `database`.
+ * the tracking, registry and logged-model stores over it. `tracking.close()` closes `database`.
  */
 export async function openTrackingStores(
   database: SqlDatabase,
@@ -41,5 +45,9 @@ export async function openTrackingStores(
     parser,
     ...(options.ownerProcess === undefined ? {} : { ownerProcess: options.ownerProcess }),
   });
-  return { tracking, registry: new SqlRegistryStore(tables, { parser }) };
+  return {
+    tracking,
+    registry: new SqlRegistryStore(tables, { parser }),
+    loggedModels: new SqlLoggedModelStore(tables, { artifactRoot: options.artifactRoot, parser }),
+  };
 }

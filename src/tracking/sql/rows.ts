@@ -9,9 +9,13 @@ import type {
   DatasetInput,
   Experiment,
   LifecycleStage,
+  LoggedModel,
+  LoggedModelMetric,
+  LoggedModelStatus,
   Metric,
   ModelStage,
   ModelVersion,
+  Param,
   RegisteredModel,
   RunInfo,
   RunStatus,
@@ -22,6 +26,7 @@ import type {
   DatasetsTable,
   ExperimentsTable,
   LatestMetricsTable,
+  LoggedModelsTable,
   MetricsTable,
   ModelVersionsTable,
   RegisteredModelsTable,
@@ -30,6 +35,7 @@ import type {
 } from './schema.js';
 
 export type ExperimentRow = Selectable<ExperimentsTable>;
+export type LoggedModelRow = Selectable<LoggedModelsTable>;
 export type RunRow = Selectable<RunsTable>;
 export type MetricRow = Pick<Selectable<MetricsTable>, 'key' | 'value' | 'timestamp' | 'step' | 'is_nan'>;
 export type LatestMetricRow = Selectable<LatestMetricsTable>;
@@ -171,5 +177,30 @@ export function stageTransitionToEntity(row: StageTransitionRow): StageTransitio
     timestamp: Number(row.timestamp),
     user: row.user_id,
     reason: row.reason,
+  };
+}
+
+/** A logged model; `root` is the artifact root its relative location is under. */
+export function loggedModelToEntity(
+  row: LoggedModelRow,
+  root: string,
+  data: {
+    readonly tags: readonly Tag[];
+    readonly params: readonly Param[];
+    readonly metrics: readonly LoggedModelMetric[];
+  },
+): LoggedModel {
+  return {
+    modelId: row.model_id,
+    experimentId: String(row.experiment_id),
+    name: row.name,
+    artifactLocation: resolvedLocation(root, row.artifact_location),
+    creationTimestamp: Number(row.creation_time),
+    lastUpdatedTimestamp: Number(row.last_updated_time),
+    status: row.status as LoggedModelStatus,
+    statusMessage: row.status_message,
+    modelType: row.model_type,
+    sourceRunId: row.source_run_id,
+    ...data,
   };
 }

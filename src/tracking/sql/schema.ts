@@ -79,8 +79,10 @@ export interface DatasetsTable {
 }
 
 /**
- * What used what (MLflow's `inputs`): an edge from a source (`DATASET`, by dataset_uuid) to a destination
- * (`RUN`, by run_uuid), once per pair. `input_id` numbers them in the order they were logged.
+ * What used or made what (MLflow's `inputs`), once per pair: a dataset a run used (`DATASET` →
+ * `RUN`, by dataset_uuid and run_uuid), a logged model a run used (`RUN_INPUT` → `MODEL_INPUT`, by run_uuid
+ * and model_id) or produced (`RUN_OUTPUT` → `MODEL_OUTPUT`, at `step`). `input_id` numbers them in the
+ * order they were logged.
  */
 export interface InputsTable {
   input_id: Generated<number>;
@@ -88,6 +90,8 @@ export interface InputsTable {
   source_id: string;
   destination_type: string;
   destination_id: string;
+  /** The step of a run's output (0 otherwise). */
+  step: Generated<number>;
 }
 
 /** The tags of one input (e.g. `mlflow.data.context`), MLflow's `input_tags`. */
@@ -95,6 +99,42 @@ export interface InputTagsTable {
   input_id: number;
   name: string;
   value: string;
+}
+
+/** MLflow 3's logged models; a deleted one stays, with lifecycle_stage 'deleted'. */
+export interface LoggedModelsTable {
+  model_id: string;
+  experiment_id: number;
+  name: string;
+  /** Relative to the artifact root when under it (see `storedLocation`). */
+  artifact_location: string;
+  creation_time: number;
+  last_updated_time: number;
+  /** PENDING, READY or FAILED. */
+  status: string;
+  lifecycle_stage: string;
+  model_type: string | null;
+  source_run_id: string | null;
+  status_message: string | null;
+}
+
+export interface LoggedModelKeyValueTable {
+  model_id: string;
+  key: string;
+  value: string;
+}
+
+/** Metric values runs linked to logged models; NaN stored as in `metrics`. */
+export interface LoggedModelMetricsTable {
+  model_id: string;
+  key: string;
+  value: number;
+  is_nan: number;
+  timestamp: number;
+  step: number;
+  run_id: string;
+  dataset_name: string | null;
+  dataset_digest: string | null;
 }
 
 export interface RegisteredModelsTable {
@@ -178,6 +218,10 @@ export type TrackingTables = {
   datasets: DatasetsTable;
   inputs: InputsTable;
   input_tags: InputTagsTable;
+  logged_models: LoggedModelsTable;
+  logged_model_params: LoggedModelKeyValueTable;
+  logged_model_tags: LoggedModelKeyValueTable;
+  logged_model_metrics: LoggedModelMetricsTable;
   registered_models: RegisteredModelsTable;
   registered_model_tags: RegisteredModelTagsTable;
   model_versions: ModelVersionsTable;

@@ -18,6 +18,8 @@ import {
   type DatasetSummary,
   type Experiment,
   type Metric,
+  type ModelInput,
+  type ModelOutput,
   type Param,
   RUN_STATUSES,
   type Run,
@@ -85,6 +87,18 @@ export const DATASET_SUMMARIES_LIMIT = 1_000;
 /** The kinds of the `inputs` table's ends (MLflow's names). */
 const INPUT_SOURCE_DATASET = 'DATASET';
 const INPUT_DESTINATION_RUN = 'RUN';
+/** A run's use of a logged model, and a model a run produced: MLflow 3's kinds of `inputs` edges. */
+const MODEL_INPUT_EDGE = { source_type: 'RUN_INPUT', destination_type: 'MODEL_INPUT' } as const;
+const MODEL_OUTPUT_EDGE = { source_type: 'RUN_OUTPUT', destination_type: 'MODEL_OUTPUT' } as const;
+
+function checkModelIds(models: readonly { readonly modelId: unknown }[], what: string): void {
+  if (!Array.isArray(models)) throw invalidParameter(`Invalid ${what}: a list is required`);
+  for (const model of models) {
+    if (typeof model?.modelId !== 'string' || model.modelId.length === 0 || model.modelId.length > 64) {
+      throw invalidParameter(`Invalid ${what}: model_id must be a non-empty string of at most 64 characters`);
+    }
+  }
+}
 
 function parseJson(text: string): unknown {
   try {
@@ -631,8 +645,13 @@ export class SqlTrackingStore implements TrackingStore {
     return { items: await this.#runs(page.items), nextPageToken: page.nextPageToken };
   }
 
-  async logInputs(runId: string, inputs: readonly DatasetInput[]): Promise<void> {
+  async logInputs(
+    runId: string,
+    inputs: readonly DatasetInput[],
+    models: readonly ModelInput[] = [],
+  ): Promise<void> {
     validateDatasetInputs(inputs);
+    checkModelIds(models, 'model input');
     // The first input of each (name, digest) counts, as in MLflow.
     const unique = new Map<string, DatasetInput>();
     for (const input of inputs) {
@@ -641,6 +660,12 @@ export class SqlTrackingStore implements TrackingStore {
     }
     await this.#database.transaction(async (trx) => {
       const run = await this.#activeRun(trx, runId, 'log inputs to');
+      await this.#insertModelEdges(
+        trx,
+        MODEL_INPUT_EDGE,
+        runId,
+        models.map((model) => ({ modelId: model.modelId, step: 0 })),
+      );
       if (unique.size === 0) return;
       const experimentId = Number(run.experiment_id);
       const datasetRows = [...unique.values()].map(({ dataset }) => ({
@@ -697,6 +722,45 @@ export class SqlTrackingStore implements TrackingStore {
         for (const tagChunk of chunks(tagRows)) await trx.insertInto('input_tags').values(tagChunk).execute();
       }
     });
+  }
+
+  async logOutputs(runId: string, models: readonly ModelOutput[]): Promise<void> {
+    checkModelIds(models, 'model output');
+    for (const model of models) {
+      if (!Number.isSafeInteger(model.step)) {
+        throw invalidParameter(
+          `Invalid step ${model.step} of model output ${model.modelId}: an integer is required`,
+        );
+      }
+    }
+    await this.#database.transaction(async (trx) => {
+      await this.#activeRun(trx, runId, 'log outputs to');
+      await this.#insertModelEdges(trx, MODEL_OUTPUT_EDGE, runId, models);
+    });
+  }
+
+  /** Edges from a run to logged models, each pair once (the first logged counts). */
+  async #insertModelEdges(
+    trx: Kysely<TrackingTables>,
+    kind: typeof MODEL_INPUT_EDGE | typeof MODEL_OUTPUT_EDGE,
+    runId: string,
+    models: readonly ModelOutput[],
+  ): Promise<void> {
+    const rows = models.map((model) => ({
+      ...kind,
+      source_id: runId,
+      destination_id: model.modelId,
+      step: model.step,
+    }));
+    for (const chunk of chunks(rows, 200)) {
+      await trx
+        .insertInto('inputs')
+        .values(chunk)
+        .onConflict((oc) =>
+          oc.columns(['source_type', 'source_id', 'destination_type', 'destination_id']).doNothing(),
+        )
+        .execute();
+    }
   }
 
   async recordLoggedModel(runId: string, model: Readonly<Record<string, unknown>>): Promise<void> {
@@ -896,12 +960,44 @@ export class SqlTrackingStore implements TrackingStore {
       for (const param of params) data.get(param.run_uuid)?.params.push(tagToEntity(param));
       for (const tag of tags) data.get(tag.run_uuid)?.tags.push(tagToEntity(tag));
     }
-    const inputs = await this.#runInputs(rows.map((row) => row.run_uuid));
+    const runIds = rows.map((row) => row.run_uuid);
+    const [inputs, models] = await Promise.all([this.#runInputs(runIds), this.#runModels(runIds)]);
     return rows.map((row) => ({
       info: runInfoToEntity(row, this.#artifactRoot),
       data: data.get(row.run_uuid)!,
-      inputs: { datasetInputs: inputs.get(row.run_uuid) ?? [] },
+      inputs: {
+        datasetInputs: inputs.get(row.run_uuid) ?? [],
+        modelInputs: models.inputs.get(row.run_uuid) ?? [],
+      },
+      outputs: { modelOutputs: models.outputs.get(row.run_uuid) ?? [] },
     }));
+  }
+
+  /** The logged models runs used and produced, each run's in the order logged. */
+  async #runModels(runIds: readonly string[]): Promise<{
+    inputs: Map<string, ModelInput[]>;
+    outputs: Map<string, ModelOutput[]>;
+  }> {
+    const inputs = new Map<string, ModelInput[]>();
+    const outputs = new Map<string, ModelOutput[]>();
+    for (const ids of chunks(runIds)) {
+      const rows = await this.#db
+        .selectFrom('inputs')
+        .select(['source_type', 'source_id', 'destination_id', 'step'])
+        .where('source_type', 'in', [MODEL_INPUT_EDGE.source_type, MODEL_OUTPUT_EDGE.source_type])
+        .where('source_id', 'in', ids)
+        .orderBy('input_id')
+        .execute();
+      for (const row of rows) {
+        if (row.source_type === MODEL_INPUT_EDGE.source_type) {
+          inputs.set(row.source_id, [...(inputs.get(row.source_id) ?? []), { modelId: row.destination_id }]);
+        } else {
+          const output = { modelId: row.destination_id, step: Number(row.step) };
+          outputs.set(row.source_id, [...(outputs.get(row.source_id) ?? []), output]);
+        }
+      }
+    }
+    return { inputs, outputs };
   }
 
   /** The dataset inputs of runs, each run's in the order they were logged, their tags by name. */
