@@ -115,7 +115,13 @@ describe('ingestCsv: what real files contain', () => {
       }),
     );
     expect(report.issues).toContainEqual(
-      expect.objectContaining({ severity: 'warning', rule: 'missing_value', column: 'MoCA', row: 3, line: 4 }),
+      expect.objectContaining({
+        severity: 'warning',
+        rule: 'missing_value',
+        column: 'MoCA',
+        row: 3,
+        line: 4,
+      }),
     );
   });
 
