@@ -12,7 +12,8 @@ import { FEATURE_NAMES, ID_COLUMN } from '../src/data/schema.js';
 import { OnsetError } from '../src/errors.js';
 import { createMatrix } from '../src/math/matrix.js';
 import { explainModel } from '../src/ml/explain/explain.js';
-import { loadModelFile, saveModelDocument } from '../src/ml/model-document.js';
+import { loadModelPath } from '../src/ml/formats/mlflow-model.js';
+import { saveModelDocument } from '../src/ml/model-document.js';
 import { trainOnDataset } from '../src/ml/train-on-dataset.js';
 import { csvText } from './support/fixtures.js';
 
@@ -87,7 +88,7 @@ describe('onset explain', () => {
     expect(rows).toHaveLength(ROWS);
     expect(rows.map((row) => row[0])).toEqual(data.patientIds);
 
-    const { model } = await loadModelFile(gbdtPath);
+    const { model } = await loadModelPath(gbdtPath);
     const x = createMatrix(toRowMajor(data), ROWS, FEATURE_NAMES.length);
     const expected = explainModel(model, x);
     const probabilities = model.predictProba(x);
@@ -165,7 +166,7 @@ describe('onset explain', () => {
     ) as Record<string, unknown>;
     expect(summary).toMatchObject({ method: 'linear', units: 'log-odds', rows: ROWS });
     expect(summary.split_importance).toBeUndefined();
-    const { model } = await loadModelFile(logisticPath);
+    const { model } = await loadModelPath(logisticPath);
     const probabilities = model.predictProba(createMatrix(toRowMajor(data), ROWS, FEATURE_NAMES.length));
     const { rows } = await readCsv(output);
     rows.forEach((row, i) => {

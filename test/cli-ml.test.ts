@@ -8,9 +8,10 @@ import { toRowMajor } from '../src/data/dataset.js';
 import { generateDataset, writeKaggleCsv } from '../src/data/generator/generator.js';
 import { FEATURE_NAMES, KAGGLE_COLUMNS } from '../src/data/schema.js';
 import { createMatrix } from '../src/math/matrix.js';
+import { loadModelPath } from '../src/ml/formats/mlflow-model.js';
 import type { CalibrationBin } from '../src/ml/metrics/calibration.js';
 import { BINARY_METRIC_NAMES, type BinaryMetrics, evaluateBinary } from '../src/ml/metrics/index.js';
-import { loadModelFile, type ModelDocument, saveModelDocument } from '../src/ml/model-document.js';
+import { type ModelDocument, saveModelDocument } from '../src/ml/model-document.js';
 import { trainOnDataset } from '../src/ml/train-on-dataset.js';
 import { type CliResult, runCli } from './support/cli.js';
 import { csvText } from './support/fixtures.js';
@@ -248,7 +249,7 @@ describe('onset predict', () => {
     expect(rows.slice(1).map((row) => row[0])).toEqual(testData.patientIds);
 
     // The probabilities are the model's, and predictions apply the 0.5 threshold.
-    const { model } = await loadModelFile(gbdtModel());
+    const { model } = await loadModelPath(gbdtModel());
     const expected = model.predictProba(createMatrix(toRowMajor(testData), TEST_ROWS, FEATURE_NAMES.length));
     const probabilities = rows.slice(1).map((row) => Number(row[1]));
     expect(probabilities).toEqual(Array.from(expected));

@@ -10,12 +10,12 @@ import { FEATURE_NAMES, FEATURES, TARGET_COLUMN } from '../data/schema.js';
 import { createMatrix, type Matrix } from '../math/matrix.js';
 import type { EstimatorName, FittedModel } from './estimator.js';
 import { createEstimator } from './estimator-registry.js';
+import { loadModelPath } from './formats/mlflow-model.js';
 import { GbdtModel } from './gbdt/gbdt.js';
 import {
   createModelDocument,
   currentSchema,
   exportXgboost,
-  loadModelFile,
   MODEL_DOCUMENT_NAME,
   MODEL_FORMAT_VERSION,
   type ModelDocument,
@@ -98,14 +98,14 @@ describe('a model document', () => {
   });
 });
 
-describe('saveModelDocument and loadModelFile', () => {
+describe('saveModelDocument and loadModelPath', () => {
   it('write a file that reads back to the same bytes', async () => {
     const path = join(directory, 'gbdt.model.json');
     const document = createModelDocument(model('gbdt'), TRAINING, {});
     await saveModelDocument(path, document);
     const first = await readFile(path, 'utf8');
     expect(first).toBe(serializeModelDocument(document));
-    const loaded = await loadModelFile(path);
+    const loaded = await loadModelPath(path);
     const again = join(directory, 'gbdt-again.model.json');
     await saveModelDocument(again, loaded.document);
     expect(await readFile(again, 'utf8')).toBe(first);
@@ -113,7 +113,7 @@ describe('saveModelDocument and loadModelFile', () => {
 
   it('names a missing file with RESOURCE_DOES_NOT_EXIST', async () => {
     const path = join(directory, 'no-such-model.json');
-    const error = await asyncErrorOf(() => loadModelFile(path));
+    const error = await asyncErrorOf(() => loadModelPath(path));
     expect(error.code).toBe('RESOURCE_DOES_NOT_EXIST');
     expect(error.httpStatus).toBe(404);
     expect(error.message).toContain(path);
@@ -122,10 +122,10 @@ describe('saveModelDocument and loadModelFile', () => {
   it('says when a file is not valid JSON', async () => {
     const path = join(directory, 'broken.json');
     await writeFile(path, '{"name": "onset-model", "format_version": 1,');
-    const error = await asyncErrorOf(() => loadModelFile(path));
+    const error = await asyncErrorOf(() => loadModelPath(path));
     expect(error.code).toBe('INVALID_PARAMETER_VALUE');
     expect(error.message).toContain(path);
-    expect(error.message).toContain('is not a model: it is not valid JSON');
+    expect(error.message).toContain('is not valid JSON');
   });
 });
 
@@ -219,7 +219,7 @@ describe('XGBoost JSON models', () => {
 
   it.each(fixtures)('detects %s and reads it as an imported gbdt document', async (fixture) => {
     const path = join(FIXTURES, `${fixture}.model.json`);
-    const loaded = await loadModelFile(path);
+    const loaded = await loadModelPath(path);
     expect(loaded.format).toBe('xgboost-json');
     expect(loaded.model).toBeInstanceOf(GbdtModel);
     expect(loaded.document.estimator).toBe('gbdt');

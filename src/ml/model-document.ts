@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { FEATURES, type FeatureKind, TARGET_COLUMN } from '../data/schema.js';
-import { invalidParameter, OnsetError } from '../errors.js';
+import { invalidParameter } from '../errors.js';
 import { writeFileAtomic } from '../util/atomic-file.js';
 import type { EstimatorName, FittedModel, ModelState } from './estimator.js';
 import { loadModelState } from './estimator-registry.js';
@@ -138,27 +137,7 @@ export async function saveModelDocument(path: string, document: ModelDocument): 
   await writeFileAtomic(path, serializeModelDocument(document));
 }
 
-/** Reads a model file: an Onset model document or an XGBoost JSON model (detected). */
-export async function loadModelFile(path: string): Promise<LoadedModel> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new OnsetError('RESOURCE_DOES_NOT_EXIST', `Model file not found: ${path}`);
-    if (code === 'EISDIR') throw invalidParameter(`${path} is a directory, not a model file`);
-    throw invalidParameter(`Cannot read the model file ${path}: ${(error as Error).message}`);
-  }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch (error) {
-    throw invalidParameter(`${path} is not a model: it is not valid JSON (${(error as Error).message})`);
-  }
-  return parseModel(parsed, path);
-}
-
-/** Interprets a parsed JSON value as a model (see `loadModelFile`); `where` names it in errors. */
+/** Interprets a parsed JSON value as a model (an Onset document, or an XGBoost model); `where` names it in errors. */
 export function parseModel(value: unknown, where: string): LoadedModel {
   if (isXgboostJson(value)) {
     const { model, featureNames } = fromXgboostJson(value);

@@ -1,9 +1,12 @@
 import { invalidParameter, OnsetError } from '../errors.js';
 import type { FittedModel } from '../ml/estimator.js';
-import { loadModelFile, type ModelDocument, parseModel } from '../ml/model-document.js';
-import { runArtifactPrefix } from '../tracking/artifact-paths.js';
+import { loadModelDirectory, loadModelPath } from '../ml/formats/mlflow-model.js';
+import type { ModelDocument } from '../ml/model-document.js';
+import { joinArtifactPath, runArtifactPrefix } from '../tracking/artifact-paths.js';
 import type { ModelStage, ModelVersion } from '../tracking/entities.js';
+import { manifestDigest } from '../tracking/model-files.js';
 import {
+  filesAt,
   findModelVersion,
   loadModelVersion,
   parseRegistryUri,
@@ -32,12 +35,10 @@ export type ModelUri =
   | { readonly kind: 'run'; readonly runId: string; readonly path: string }
   | { readonly kind: 'file'; readonly path: string };
 
-const MODEL_FILE = 'model.json';
-
 /**
  * `models:/NAME/Production` (a stage: the latest version in it), `models:/NAME/3` (a version),
- * `models:/NAME@champion` (an alias), `runs:/RUN_ID/model` (a run's artifact; a folder means its
- * `model.json`), or a file path (`file://` or plain).
+ * `models:/NAME@champion` (an alias), `runs:/RUN_ID/model` (a run's artifact: a model folder or file), or
+ * a file path (`file://` or plain: a model folder or file).
  */
 export function parseModelUri(uri: string): ModelUri {
   const registered = parseRegistryUri(uri);
@@ -46,8 +47,7 @@ export function parseModelUri(uri: string): ModelUri {
     const match = /^runs:\/([0-9a-f]{32})\/(.+)$/.exec(uri);
     if (!match)
       throw invalidParameter(`Invalid model URI "${uri}": write runs:/RUN_ID/model (a 32-digit run id)`);
-    const path = match[2]!.replace(/\/+$/, '');
-    return { kind: 'run', runId: match[1]!, path: path.endsWith('.json') ? path : `${path}/${MODEL_FILE}` };
+    return { kind: 'run', runId: match[1]!, path: match[2]!.replace(/\/+$/, '') };
   }
   if (/^[a-z][a-z0-9+.-]+:/i.test(uri) && !uri.startsWith('file:')) {
     throw invalidParameter(`Unsupported model URI "${uri}": use models:/..., runs:/... or a file path`);
@@ -55,12 +55,16 @@ export function parseModelUri(uri: string): ModelUri {
   return { kind: 'file', path: uri.startsWith('file://') ? new URL(uri).pathname : uri };
 }
 
-/** Loads the model a URI names, verifying the artifact's checksum (registry and run artifacts). */
+/**
+ * Loads the model a URI names, in any format the model format seam reads (an MLflow model folder, a run's
+ * folder, an Onset document, an XGBoost model), verifying every file read from the artifact store against
+ * the sha256 the store recorded.
+ */
 export async function loadServedModel(uri: string, stores?: RegistryStores): Promise<ServedModel> {
   const parsed = parseModelUri(uri);
   const loadedAt = Date.now();
   if (parsed.kind === 'file') {
-    const { document, model } = await loadModelFile(parsed.path);
+    const { document, model } = await loadModelPath(parsed.path);
     return unregistered({ model, document, uri, runId: null, checksum: null, loadedAt });
   }
   if (!stores) {
@@ -71,17 +75,24 @@ export async function loadServedModel(uri: string, stores?: RegistryStores): Pro
     return loadRegisteredVersion(uri, stores, version);
   }
   const run = await stores.tracking.getRun(parsed.runId);
-  const path = `${runArtifactPrefix(stores.artifacts, run.info.artifactUri)}/${parsed.path}`;
-  const stored = await stores.artifacts.stat(path);
-  const content = await stores.artifacts.get(path, stored.sha256);
-  let value: unknown;
-  try {
-    value = JSON.parse(content.toString('utf8'));
-  } catch {
-    throw new OnsetError('INVALID_STATE', `${uri}: the artifact is not valid JSON`);
-  }
-  const { document, model } = parseModel(value, uri);
-  return unregistered({ model, document, uri, runId: parsed.runId, checksum: stored.sha256, loadedAt });
+  const location = joinArtifactPath(runArtifactPrefix(stores.artifacts, run.info.artifactUri), parsed.path);
+  const files = await filesAt(stores.artifacts, location);
+  if (files === null)
+    throw new OnsetError('RESOURCE_DOES_NOT_EXIST', `${uri}: the run has no artifact ${parsed.path}`);
+  const sha256 = new Map(files.map((file) => [file.path, file.sha256]));
+  const { document, model } = await loadModelDirectory(
+    files.map((file) => file.path),
+    (path) => stores.artifacts.get(joinArtifactPath(location, path), sha256.get(path)),
+    uri,
+  );
+  return unregistered({
+    model,
+    document,
+    uri,
+    runId: parsed.runId,
+    checksum: manifestDigest(files),
+    loadedAt,
+  });
 }
 
 /** Loads one registered version (its checksum verified); `uri` is what `GET /model` will say it came from. */

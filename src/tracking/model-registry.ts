@@ -1,10 +1,12 @@
 import { invalidParameter, OnsetError } from '../errors.js';
 import { loadModelDirectory } from '../ml/formats/mlflow-model.js';
 import type { LoadedModel } from '../ml/model-document.js';
+import { pythonJsonDumps } from '../util/python-json.js';
 import { joinArtifactPath, runArtifactPrefix } from './artifact-paths.js';
 import type { ArtifactStore } from './artifacts/artifact-store.js';
 import { safeArtifactDirectory } from './artifacts/path-safety.js';
 import { MODEL_STAGES, type ModelFile, type ModelStage, type ModelVersion, type Tag } from './entities.js';
+import type { LoggedModelStore } from './logged-model-store.js';
 import { MAX_MODEL_FILES } from './model-files.js';
 import type { RegistryStore } from './registry-store.js';
 import type { TrackingStore } from './tracking-store.js';
@@ -24,6 +26,8 @@ export interface RegistryStores {
   readonly tracking: TrackingStore;
   readonly registry: RegistryStore;
   readonly artifacts: ArtifactStore;
+  /** MLflow 3's logged models; without it, `models:/m-...` sources and `model_id` are refused. */
+  readonly loggedModels?: LoggedModelStore;
 }
 
 /** The scheme of MLflow's artifact proxy: `mlflow-artifacts:/<path under the artifact root>`. */
@@ -52,6 +56,9 @@ export function parseRegistryUri(uri: string): RegistryReference | undefined {
   );
 }
 
+/** `models:/<model id>`: an MLflow 3 logged model (ids are `m-` and 32 hex digits). */
+const LOGGED_MODEL_URI = /^models:\/(m-[0-9a-f]{32})$/;
+
 const HAS_SCHEME = /^[a-z][a-z0-9+.-]*:/i;
 
 /** MLflow's refusal of a local source that is not inside the run's artifacts (its words). */
@@ -66,6 +73,8 @@ interface ResolvedSource {
   readonly storageLocation: string | null;
   /** The files of the version a `models:/` source names (undefined: look at the storage location). */
   readonly files?: readonly ModelFile[] | null;
+  /** The run a logged model (`models:/m-...`) came from. */
+  readonly runId?: string | null;
 }
 
 /**
@@ -77,6 +86,12 @@ interface ResolvedSource {
  * serve it; a local path outside the artifact store is refused, as MLflow refuses it.
  */
 export async function resolveModelSource(stores: RegistryStores, source: string): Promise<ResolvedSource> {
+  const logged = LOGGED_MODEL_URI.exec(source);
+  if (logged) {
+    const model = await loggedModel(stores, logged[1]!);
+    const files = artifactUriInStore(stores, model.artifactLocation);
+    return { storageLocation: files === null ? null : inStore(files, source), runId: model.sourceRunId };
+  }
   const registered = parseRegistryUri(source);
   if (registered) {
     const version = await findModelVersion(stores.registry, registered.name, registered.reference);
@@ -91,14 +106,10 @@ export async function resolveModelSource(stores: RegistryStores, source: string)
     // this store, and the version is kept but not served.
     const run = await existingRun(stores.tracking, runs[1]!);
     if (run === undefined) return { storageLocation: null };
-    const root = stores.artifacts.rootUri.replace(/\/+$/, '');
-    const artifacts = run.info.artifactUri;
-    if (artifacts !== root && !artifacts.startsWith(`${root}/`)) return { storageLocation: null };
+    const artifacts = artifactUriInStore(stores, run.info.artifactUri);
     return {
-      storageLocation: inStore(
-        joinArtifactPath(runArtifactPrefix(stores.artifacts, artifacts), runs[2] ?? ''),
-        source,
-      ),
+      storageLocation:
+        artifacts === null ? null : inStore(joinArtifactPath(artifacts, runs[2] ?? ''), source),
     };
   }
   if (source.startsWith(PROXIED_ARTIFACTS_SCHEME)) {
@@ -113,6 +124,23 @@ export async function resolveModelSource(stores: RegistryStores, source: string)
   if (source.startsWith('file:') || source.startsWith('/')) throw localSourceRefused(source);
   if (HAS_SCHEME.test(source)) return { storageLocation: null };
   return { storageLocation: inStore(source, source) };
+}
+
+/** Where an artifact URI (a run's or a logged model's) is in the store; null when it is elsewhere. */
+function artifactUriInStore(stores: RegistryStores, uri: string): string | null {
+  const root = stores.artifacts.rootUri.replace(/\/+$/, '');
+  if (uri !== root && !uri.startsWith(`${root}/`)) return null;
+  return runArtifactPrefix(stores.artifacts, uri);
+}
+
+/** The logged model with this id (RESOURCE_DOES_NOT_EXIST when there is none). */
+async function loggedModel(stores: RegistryStores, modelId: string) {
+  if (stores.loggedModels === undefined) {
+    throw invalidParameter(
+      `Cannot register logged model ${modelId} here: this registry has no logged-model store`,
+    );
+  }
+  return stores.loggedModels.getLoggedModel(modelId);
 }
 
 /** The run, or undefined when there is none with that id. */
@@ -196,12 +224,15 @@ export async function registerModelVersion(
     description?: string;
     tags?: readonly Tag[];
     userId?: string;
+    /** The MLflow 3 logged model this version promotes: its run is the version's when none is given. */
+    modelId?: string | null;
     /** Create the registered model when missing (the CLI does; MLflow's REST API answers 404 instead). */
     createModelIfMissing?: boolean;
   },
 ): Promise<ModelVersion> {
-  const runId = input.runId || null;
+  const promoted = input.modelId ? await loggedModel(stores, input.modelId) : undefined;
   const resolved = await resolveModelSource(stores, input.source);
+  const runId = input.runId || resolved.runId || promoted?.sourceRunId || null;
   const files =
     resolved.files !== undefined
       ? resolved.files
@@ -222,7 +253,7 @@ export async function registerModelVersion(
       throw error;
     await stores.registry.createRegisteredModel({ name: input.name });
   }
-  return stores.registry.createModelVersion({
+  const version = await stores.registry.createModelVersion({
     name: input.name,
     source: input.source,
     storageLocation: resolved.storageLocation,
@@ -233,6 +264,45 @@ export async function registerModelVersion(
     ...(input.description === undefined ? {} : { description: input.description }),
     ...(input.userId === undefined ? {} : { userId: input.userId }),
   });
+  if (promoted) await recordVersionOnLoggedModel(stores, promoted.modelId, version);
+  return version;
+}
+
+/** MLflow's tag on a logged model listing the registered versions made from it. */
+export const MODEL_VERSIONS_TAG = 'mlflow.modelVersions';
+
+/**
+ * Adds the version to its logged model's `mlflow.modelVersions` tag (a JSON list of `{name, version}`, as
+ * MLflow writes it), so the model's page can link to its registered versions.
+ */
+async function recordVersionOnLoggedModel(
+  stores: RegistryStores,
+  modelId: string,
+  version: ModelVersion,
+): Promise<void> {
+  const model = await loggedModel(stores, modelId);
+  const entry = { name: version.name, version: String(version.version) };
+  let listed: unknown[] = [];
+  const existing = model.tags.find((tag) => tag.key === MODEL_VERSIONS_TAG)?.value;
+  if (existing !== undefined) {
+    try {
+      const parsed: unknown = JSON.parse(existing);
+      if (Array.isArray(parsed)) listed = parsed;
+    } catch {
+      // A tag a client wrote by hand that is not JSON: replaced by the list this server keeps.
+    }
+  }
+  const known = listed.some(
+    (item) =>
+      typeof item === 'object' &&
+      item !== null &&
+      (item as { name?: unknown }).name === entry.name &&
+      String((item as { version?: unknown }).version) === entry.version,
+  );
+  if (!known) listed.push(entry);
+  await stores.loggedModels!.setLoggedModelTags(modelId, [
+    { key: MODEL_VERSIONS_TAG, value: pythonJsonDumps(listed) },
+  ]);
 }
 
 /**

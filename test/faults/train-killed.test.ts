@@ -16,7 +16,8 @@ import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../src/config.js';
 import { generateDataset, writeKaggleCsv } from '../../src/data/generator/generator.js';
-import { loadModelFile, saveModelDocument } from '../../src/ml/model-document.js';
+import { loadModelPath } from '../../src/ml/formats/mlflow-model.js';
+import { saveModelDocument } from '../../src/ml/model-document.js';
 import { trainOnDataset } from '../../src/ml/train-on-dataset.js';
 import { ABANDONED_RUN_REASON, openOnsetStores } from '../../src/server/open-stores.js';
 import { runArtifactPrefix } from '../../src/tracking/artifact-paths.js';
@@ -100,7 +101,7 @@ describe('SIGKILL during onset train', () => {
 
     // The model file was written (atomically) before the run was logged: the new model, whole.
     expect(readFileSync(output)).not.toEqual(previous);
-    expect((await loadModelFile(output)).document.estimator).toBe('gbdt');
+    expect((await loadModelPath(output)).document.estimator).toBe('gbdt');
     const raw = new Database(join(home, 'onset.db'));
     expect(raw.pragma('integrity_check', { simple: true })).toBe('ok');
     const [left] = raw.prepare("SELECT run_uuid, status FROM runs WHERE name = 'doomed'").all() as {
@@ -131,7 +132,7 @@ describe('SIGKILL during onset train', () => {
     });
     expect(again.code, again.stderr).toBe(0);
     const { run_id: newRunId } = JSON.parse(again.stdout) as { run_id: string };
-    expect((await loadModelFile(output)).document.estimator).toBe('logistic');
+    expect((await loadModelPath(output)).document.estimator).toBe('logistic');
     const reopened = await openOnsetStores(resolveConfig({ home }));
     try {
       expect(reopened.abandonedRunsFailed).toBe(0);

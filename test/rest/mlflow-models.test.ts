@@ -252,6 +252,81 @@ for (const [backendName, openBackend] of Object.entries(BACKENDS)) {
         });
       });
 
+      it('registers an MLflow 3 logged model (models:/m-...), with its run, and lists the version on the model', async () => {
+        const fixtures = fileURLToPath(
+          new URL('../fixtures/mlflow-models/xgboost-classifier-ubj/', import.meta.url),
+        );
+        const { runId } = await newRun();
+        // MLflow 3's log_model: a logged model, its files under its artifact_uri, then finalized.
+        const created = await call('POST', `${API}/logged-models`, {
+          experiment_id: '0',
+          name: 'model',
+          source_run_id: runId,
+        });
+        expect(created.status, JSON.stringify(created.json)).toBe(200);
+        const info = (created.json.model as { info: { model_id: string; artifact_uri: string } }).info;
+        expect(info.artifact_uri).toMatch(/^mlflow-artifacts:\//);
+        for (const file of await readdir(fixtures)) {
+          await put(
+            `${info.artifact_uri.slice('mlflow-artifacts:/'.length)}/${file}`,
+            await readFile(join(fixtures, file)),
+          );
+        }
+        const finalized = await call('PATCH', `${API}/logged-models/${info.model_id}`, {
+          model_id: info.model_id,
+          status: 'LOGGED_MODEL_READY',
+        });
+        expect(finalized.status).toBe(200);
+
+        await call('POST', `${API}/registered-models/create`, { name: 'from-mlflow-3' });
+        // What MLflow 3's register_model sends: the model's URI and its id, no run id.
+        const version = await call('POST', `${API}/model-versions/create`, {
+          name: 'from-mlflow-3',
+          source: `models:/${info.model_id}`,
+          model_id: info.model_id,
+        });
+        expect(version.status, JSON.stringify(version.json)).toBe(200);
+        expect(version.json.model_version).toMatchObject({
+          version: '1',
+          run_id: runId,
+          source: `models:/${info.model_id}`,
+        });
+        const served = await loadServedModel('models:/from-mlflow-3/1', registryStores());
+        const direct = await loadModelPath(fixtures);
+        const x = createMatrix(toRowMajor(generateDataset({ rows: 20, seed: 3 })), 20, FEATURE_NAMES.length);
+        expect(Array.from(served.model.predictProba(x))).toEqual(Array.from(direct.model.predictProba(x)));
+        const download = await call(
+          'GET',
+          `${API}/model-versions/get-download-uri?name=from-mlflow-3&version=1`,
+        );
+        expect(download.json.artifact_uri).toBe(info.artifact_uri);
+
+        // Registered twice: the model lists both versions, as MLflow's mlflow.modelVersions tag does.
+        await call('POST', `${API}/model-versions/create`, {
+          name: 'from-mlflow-3',
+          source: `models:/${info.model_id}`,
+          model_id: info.model_id,
+        });
+        const model = await call('GET', `${API}/logged-models/${info.model_id}`);
+        const tags = (model.json.model as { info: { tags: { key: string; value: string }[] } }).info.tags;
+        expect(tags).toContainEqual({
+          key: 'mlflow.modelVersions',
+          value: '[{"name": "from-mlflow-3", "version": "1"}, {"name": "from-mlflow-3", "version": "2"}]',
+        });
+
+        const unknown = await call('POST', `${API}/model-versions/create`, {
+          name: 'from-mlflow-3',
+          source: `models:/m-${'0'.repeat(32)}`,
+        });
+        expect(unknown.status).toBe(404);
+        expect(unknown.json.error_code).toBe('RESOURCE_DOES_NOT_EXIST');
+        const versions = await call(
+          'GET',
+          `${API}/model-versions/search?filter=${encodeURIComponent("name='from-mlflow-3'")}`,
+        );
+        expect((versions.json.model_versions as unknown[]).length).toBe(2);
+      });
+
       it('keeps a version whose run does not exist, as MLflow does, without serving it', async () => {
         await call('POST', `${API}/registered-models/create`, { name: 'runless' });
         const created = await call('POST', `${API}/model-versions/create`, {

@@ -1,16 +1,22 @@
 import { writeFileSync } from 'node:fs';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import { describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../src/config.js';
+import { toRowMajor } from '../../src/data/dataset.js';
 import { generateDataset } from '../../src/data/generator/generator.js';
 import { FEATURE_NAMES } from '../../src/data/schema.js';
+import { createMatrix } from '../../src/math/matrix.js';
+import { loadModelPath } from '../../src/ml/formats/mlflow-model.js';
 import { serializeModelDocument } from '../../src/ml/model-document.js';
 import { trainOnDataset } from '../../src/ml/train-on-dataset.js';
 import { buildApp } from '../../src/server/app.js';
 import { startServer } from '../../src/server/server.js';
 import { LiveModel } from '../../src/serving/live-model.js';
 import { loadServedModel, parseModelUri } from '../../src/serving/model-source.js';
+import { runArtifactPrefix } from '../../src/tracking/artifact-paths.js';
 import { logTrainingRun } from '../../src/tracking/training-logger.js';
 import { useTemporaryStores } from '../support/stores.js';
 
@@ -34,7 +40,7 @@ describe('model URIs', () => {
     expect(parseModelUri(`runs:/${'a'.repeat(32)}/model`)).toEqual({
       kind: 'run',
       runId: 'a'.repeat(32),
-      path: 'model/model.json',
+      path: 'model',
     });
     expect(parseModelUri('file:///tmp/m.json')).toEqual({ kind: 'file', path: '/tmp/m.json' });
     expect(() => parseModelUri('models:/m')).toThrow(/models:\/NAME\/STAGE/);
@@ -76,6 +82,36 @@ describe('model URIs', () => {
     } finally {
       await server.stop();
     }
+  });
+});
+
+describe('models in MLflow format', () => {
+  it("serves an MLflow XGBoost model from a run's folder (every file verified) and from a folder on disk", async () => {
+    const { stores } = temporary;
+    const fixture = fileURLToPath(
+      new URL('../fixtures/mlflow-models/xgboost-classifier-ubj/', import.meta.url),
+    );
+    const result = trainOnDataset(data, { estimator: 'logistic' });
+    const logged = await logTrainingRun(stores, { result, datasetPath: 'generated' });
+    const prefix = runArtifactPrefix(stores.artifacts, logged.artifactUri);
+    for (const file of await readdir(fixture)) {
+      await stores.artifacts.put(`${prefix}/xgb/${file}`, await readFile(join(fixture, file)));
+    }
+    const direct = await loadModelPath(fixture);
+    const x = createMatrix(toRowMajor(data), data.rowCount, FEATURE_NAMES.length);
+    const fromRun = await loadServedModel(`runs:/${logged.runId}/xgb`, stores);
+    expect(fromRun.document.training.imported_from).toBe('mlflow-xgboost');
+    expect(Array.from(fromRun.model.predictProba(x))).toEqual(Array.from(direct.model.predictProba(x)));
+    const fromFolder = await loadServedModel(fixture);
+    expect(Array.from(fromFolder.model.predictProba(x))).toEqual(Array.from(direct.model.predictProba(x)));
+
+    // A file of the folder changed behind the store's back is refused.
+    const [first] = await readdir(fixture);
+    writeFileSync(new URL(`${logged.artifactUri}/xgb/${first}`), 'changed');
+    await expect(loadServedModel(`runs:/${logged.runId}/xgb`, stores)).rejects.toThrow(/sha256|checksum/i);
+    await expect(loadServedModel(`runs:/${logged.runId}/nothing`, stores)).rejects.toMatchObject({
+      code: 'RESOURCE_DOES_NOT_EXIST',
+    });
   });
 });
 

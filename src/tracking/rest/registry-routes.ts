@@ -3,6 +3,7 @@ import { Required } from '../../http/fields.js';
 import { Empty, type TypedApp } from '../../http/route.js';
 import { joinUri } from '../artifact-paths.js';
 import type { ArtifactStore } from '../artifacts/artifact-store.js';
+import type { LoggedModelStore } from '../logged-model-store.js';
 import { registerModelVersion } from '../model-registry.js';
 import type { RegistryStore } from '../registry-store.js';
 import type { TrackingStore } from '../tracking-store.js';
@@ -68,6 +69,7 @@ export function registryRoutes(
     readonly tracking: TrackingStore;
     readonly registry: RegistryStore;
     readonly artifacts: ArtifactStore;
+    readonly loggedModels: LoggedModelStore;
   },
 ): void {
   const { registry, artifacts } = stores;
@@ -192,13 +194,14 @@ export function registryRoutes(
     url('/model-versions/create'),
     mlflowWrite(
       'registry',
-      "Register a model as a new version: from runs:/, mlflow-artifacts:/, an artifact URI under the root or models:/ (its files' sizes and sha256s and the run's key metrics are recorded)",
+      "Register a model as a new version: from runs:/, mlflow-artifacts:/, an artifact URI under the root, models:/NAME/VERSION or a logged model's models:/m-... (its files' sizes and sha256s and the run's key metrics are recorded)",
       Type.Object({
         name: Required,
         source: Required,
         run_id: OptionalText,
         description: OptionalText,
         tags: Type.Optional(KeyValues),
+        model_id: OptionalText,
       }),
       ModelVersionAnswer,
     ),
@@ -207,6 +210,7 @@ export function registryRoutes(
         name: body.name,
         source: body.source,
         runId: body.run_id ?? null,
+        modelId: body.model_id ?? null,
         ...(body.tags === undefined ? {} : { tags: body.tags }),
         ...(body.description === undefined ? {} : { description: body.description }),
       });
