@@ -355,7 +355,7 @@ describe('onset runs', () => {
 });
 
 describe('onset models', () => {
-  it('registers runs as versions, promotes with --archive-existing, keeps the stage history, sets aliases', async () => {
+  it('registers runs as versions, promotes (one version in Production, @champion following), keeps the stage history, sets aliases', async () => {
     const v1 = onsetJson<ModelVersion>(['models', 'register', lr.run_id!]);
     expect(v1).toMatchObject({
       name: MODEL_NAME,
@@ -373,12 +373,17 @@ describe('onset models', () => {
     // Independent writes, run at once: the store serialises them.
     const [first, alias] = await Promise.all([
       onsetAsync(['models', 'promote', MODEL_NAME, '1', '--stage', 'Production']),
-      onsetAsync(['models', 'alias', MODEL_NAME, 'champion', '2']),
+      onsetAsync(['models', 'alias', MODEL_NAME, 'challenger', '2']),
     ]);
     expect(first.code, first.stderr).toBe(0);
-    expect(first.stdout).toContain('version 1 is now in Production');
+    expect(first.stdout).toContain('version 1 is now in Production (@champion)');
     expect(alias.code, alias.stderr).toBe(0);
-    expect(alias.stdout).toContain(`${MODEL_NAME}@champion -> version 2`);
+    expect(alias.stdout).toContain(`${MODEL_NAME}@challenger -> version 2`);
+    // The champion is the Production version: it is not pointed elsewhere by hand.
+    const champion = onset(['models', 'alias', MODEL_NAME, 'champion', '2']);
+    expect(champion.code).toBe(2);
+    expect(champion.stderr).toContain(`onset models promote ${MODEL_NAME} 2 --stage Production`);
+    // Promoting to Production archives the version there (one Production version), and the alias follows.
     const second = onsetJson<ModelVersion>([
       'models',
       'promote',
@@ -386,11 +391,16 @@ describe('onset models', () => {
       '2',
       '--stage',
       'Production',
-      '--archive-existing',
       '--reason',
       'better cv_roc_auc',
     ]);
-    expect(second).toMatchObject({ version: '2', currentStage: 'Production' });
+    expect(second).toMatchObject({
+      version: '2',
+      currentStage: 'Production',
+      aliases: ['challenger', 'champion'],
+    });
+    const again = onset(['models', 'promote', MODEL_NAME, '2', '--stage', 'Production']);
+    expect(again.stdout).toContain('version 2 is already in Production');
 
     const shown = onsetJson<{ versions: ModelVersion[]; history: StageTransition[] }>([
       'models',
@@ -400,7 +410,7 @@ describe('onset models', () => {
     const stageOf = (version: string) => shown.versions.find((v) => v.version === version)?.currentStage;
     expect(stageOf('1')).toBe('Archived');
     expect(stageOf('2')).toBe('Production');
-    expect(shown.versions.find((v) => v.version === '2')?.aliases).toEqual(['champion']);
+    expect(shown.versions.find((v) => v.version === '2')?.aliases).toEqual(['challenger', 'champion']);
     const moves = shown.history.map((t) => `${t.version}:${t.fromStage}->${t.toStage}`);
     expect(moves).toEqual(['1:None->Production', '2:None->Production', '1:Production->Archived']);
     const promotion = shown.history.find((t) => t.version === '2')!;

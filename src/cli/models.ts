@@ -3,6 +3,7 @@ import { type Command, Option } from 'commander';
 import { openOnsetStores } from '../server/open-stores.js';
 import { MODEL_STAGES, type ModelVersion } from '../tracking/entities.js';
 import { registerModelVersion } from '../tracking/model-registry.js';
+import { CHAMPION_ALIAS } from '../tracking/registry-store.js';
 import { MODEL_DIRECTORY_ARTIFACT } from '../tracking/training-logger.js';
 import { addStoreOptions, configFrom } from './config-options.js';
 import { formatNumber, marks, printJson, renderTable } from './output.js';
@@ -129,13 +130,16 @@ export function registerModelsCommands(program: Command): void {
   addStoreOptions(
     models
       .command('promote')
-      .description('move a version to a stage (archiving the versions already there with --archive-existing)')
+      .description(
+        'move a version to a stage; Production holds one version (the one there is archived; the champion alias follows)',
+      )
       .argument('<name>')
       .argument('<version>')
       .addOption(
         new Option('--stage <stage>', 'target stage').choices([...MODEL_STAGES]).makeOptionMandatory(),
       )
-      .option('--archive-existing', 'archive the versions currently in that stage')
+      .option('--archive-existing', 'archive the versions now in that stage (the default for Production)')
+      .option('--no-archive-existing', 'keep the versions now in that stage (several in Production)')
       .option('--reason <text>', 'why (kept in the stage history)', '')
       .option('--json', 'print as JSON'),
   ).action(
@@ -150,18 +154,23 @@ export function registerModelsCommands(program: Command): void {
     ) => {
       const stores = await openOnsetStores(configFrom(options));
       try {
+        const before = await stores.registry.getModelVersion(name, version);
         const updated = await stores.registry.transitionModelVersionStage({
           name,
           version,
           stage: options.stage,
-          archiveExistingVersions: options.archiveExisting ?? false,
+          archiveExistingVersions: options.archiveExisting ?? options.stage === 'Production',
           user: currentUser(),
           reason: options.reason,
         });
         if (options.json) printJson(updated);
+        else if (before.currentStage === updated.currentStage)
+          process.stdout.write(
+            `${marks().ok} ${name} version ${version} is already in ${updated.currentStage}\n`,
+          );
         else
           process.stdout.write(
-            `${marks().ok} ${name} version ${version} is now in ${updated.currentStage}\n`,
+            `${marks().ok} ${name} version ${version} is now in ${updated.currentStage}${updated.aliases.includes(CHAMPION_ALIAS) ? ` (@${CHAMPION_ALIAS})` : ''}\n`,
           );
       } finally {
         await stores.close();
@@ -177,7 +186,14 @@ export function registerModelsCommands(program: Command): void {
       .argument('<alias>')
       .argument('<version>')
       .option('--json', 'print as JSON'),
-  ).action(async (name: string, alias: string, version: string, options: StoreFlags) => {
+  ).action(async (name: string, alias: string, version: string, options: StoreFlags, command: Command) => {
+    if (alias === CHAMPION_ALIAS) {
+      // The champion is the Production version: pointing it elsewhere by hand would split the two.
+      command.error(
+        `onset: the ${CHAMPION_ALIAS} alias follows the Production stage: promote the version instead (onset models promote ${name} ${version} --stage Production)`,
+        { exitCode: 2 },
+      );
+    }
     const stores = await openOnsetStores(configFrom(options));
     try {
       await stores.registry.setAlias(name, alias, version);

@@ -40,3 +40,18 @@ function canonicalNumber(value: number): string {
   // -0 and 0 are the same measurement.
   return Number.isNaN(value) ? '' : String(value === 0 ? 0 : value);
 }
+
+/**
+ * One short digest per row (16 hex digits of the sha256 of its 32 feature values, canonical as in
+ * `fingerprintDataset`): which patients a model was trained on, without their data. The patient id and the
+ * diagnosis are left out, so the same patient copied into another file under another id is still found.
+ */
+export function rowDigests(dataset: Dataset): string[] {
+  const columns = FEATURE_NAMES.map((name) => dataset.columns[name]);
+  const digests: string[] = new Array(dataset.rowCount);
+  for (let i = 0; i < dataset.rowCount; i++) {
+    const line = columns.map((column) => canonicalNumber(column[i]!)).join(',');
+    digests[i] = createHash('sha256').update(line).digest('hex').slice(0, 16);
+  }
+  return digests;
+}

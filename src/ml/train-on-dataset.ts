@@ -1,5 +1,5 @@
 import { type Dataset, requireTarget, toRowMajor } from '../data/dataset.js';
-import { fingerprintDataset } from '../data/fingerprint.js';
+import { fingerprintDataset, rowDigests } from '../data/fingerprint.js';
 import { FEATURE_NAMES } from '../data/schema.js';
 import { createMatrix, type Matrix } from '../math/matrix.js';
 import { type CrossValidationResult, crossValidate } from './cross-validate.js';
@@ -43,6 +43,8 @@ export interface TrainResult {
   /** Seconds spent fitting the final model (reading the file and cross-validation excluded). */
   readonly fitSeconds: number;
   readonly trainingMetrics: BinaryMetrics;
+  /** The rows it was fitted on, as `rowDigests` (the promotion gate checks held-out rows against them). */
+  readonly trainingRows: readonly string[];
   readonly crossValidation?: CrossValidationResult;
   readonly tuning?: TuneResult;
   readonly report: ModelReport;
@@ -148,6 +150,7 @@ export function trainOnDataset(dataset: Dataset, options: TrainOptions): TrainRe
     model,
     fitSeconds,
     trainingMetrics,
+    trainingRows: rowDigests(dataset),
     report,
     ...(crossValidation ? { crossValidation } : {}),
     ...(tuning ? { tuning } : {}),

@@ -36,6 +36,15 @@ export interface ModelVersionInput {
  * A stage transition; with `archiveExistingVersions`, other versions in that stage (Staging or
  * Production) move to Archived in the same transaction.
  */
+/**
+ * The alias that names the Production model. One rule for every path (CLI, REST API, promotion gate), kept
+ * by the store: when a version enters or leaves Production (a stage transition, a deletion), `champion`
+ * moves to the version `models:/NAME/Production` resolves to (the newest version in Production), or goes
+ * when none is left. Setting the alias directly stays MLflow's plain alias (its clients rely on that, and
+ * models managed by aliases alone need it); Onset's CLI promotes instead.
+ */
+export const CHAMPION_ALIAS = 'champion';
+
 export interface StageTransitionInput {
   readonly name: string;
   readonly version: string;
@@ -84,7 +93,11 @@ export interface RegistryStore {
   setModelVersionTag(name: string, version: string, tag: Tag): Promise<void>;
   /** Deletes a tag of a version; a tag it does not have is no error (as MLflow). */
   deleteModelVersionTag(name: string, version: string, key: string): Promise<void>;
-  /** Moves a version to `input.stage`, recording who and why. */
+  /**
+   * Moves a version to `input.stage`, recording who and why (and archiving the others in that stage when
+   * asked). A version already in that stage stays, with no transition recorded. The `champion` alias
+   * follows (see `CHAMPION_ALIAS`).
+   */
   transitionModelVersionStage(input: StageTransitionInput): Promise<ModelVersion>;
   getStageHistory(name: string, version?: string): Promise<readonly StageTransition[]>;
   setAlias(name: string, alias: string, version: string): Promise<void>;

@@ -17,6 +17,11 @@ export const MODEL_DIRECTORY_ARTIFACT = 'model';
 export const MODEL_ARTIFACT = `${MODEL_DIRECTORY_ARTIFACT}/model.json`;
 export const REPORT_ARTIFACT = 'report/model-report.json';
 export const PROFILE_ARTIFACT = 'data/profile.json';
+/**
+ * The rows the model was fitted on, one `rowDigests` digest per line (sorted, each once): no patient data,
+ * enough for the promotion gate to tell whether a model has seen the rows it is judged on.
+ */
+export const TRAINING_ROWS_ARTIFACT = 'data/training-rows.txt';
 
 /** The experiment training runs go to unless another is named. */
 export const DEFAULT_EXPERIMENT = 'parkinson-disease-prediction';
@@ -111,6 +116,12 @@ export async function logTrainingRun(
     { key: 'mlflow.source.name', value: input.source ?? 'onset train' },
     ...(commit ? [{ key: 'mlflow.source.git.commit', value: commit }] : []),
     ...(input.pipelineRunId ? [{ key: 'onset.pipeline_run_id', value: input.pipelineRunId }] : []),
+    ...(result.tuning
+      ? [
+          { key: 'onset.tuning.metric', value: result.tuning.metric },
+          { key: 'onset.tuning.trials', value: String(result.tuning.trials.length) },
+        ]
+      : []),
   ];
   const run = await tracking.createRun({
     experimentId,
@@ -164,6 +175,11 @@ export async function logTrainingRun(
     }
     await artifacts.put(`${prefix}/${REPORT_ARTIFACT}`, `${JSON.stringify(result.report)}\n`);
     await artifacts.put(`${prefix}/${PROFILE_ARTIFACT}`, `${JSON.stringify(result.report.data.profile)}\n`);
+    const rows = [...new Set(result.trainingRows)].sort();
+    await artifacts.put(
+      `${prefix}/${TRAINING_ROWS_ARTIFACT}`,
+      rows.length === 0 ? '' : `${rows.join('\n')}\n`,
+    );
 
     if (result.tuning) {
       for (const trial of result.tuning.trials) {
@@ -199,4 +215,31 @@ export async function logTrainingRun(
     artifactUri: run.info.artifactUri,
     modelSource: `runs:/${runId}/${MODEL_DIRECTORY_ARTIFACT}`,
   };
+}
+
+/**
+ * The row digests a run's model was trained on (see `TRAINING_ROWS_ARTIFACT`); undefined when the run has
+ * none recorded (runs from before they were, models logged by other tools) or is not in this store.
+ */
+export async function trainingRowsOf(
+  stores: { tracking: TrackingStore; artifacts: ArtifactStore },
+  runId: string,
+): Promise<ReadonlySet<string> | undefined> {
+  let prefix: string;
+  try {
+    const run = await stores.tracking.getRun(runId);
+    prefix = runArtifactPrefix(stores.artifacts, run.info.artifactUri);
+  } catch (error) {
+    if (error instanceof OnsetError && error.code !== 'INTERNAL_ERROR') return undefined;
+    throw error;
+  }
+  const path = `${prefix}/${TRAINING_ROWS_ARTIFACT}`;
+  try {
+    const stored = await stores.artifacts.stat(path);
+    const text = (await stores.artifacts.get(path, stored.sha256)).toString('utf8');
+    return new Set(text.split('\n').filter((line) => line !== ''));
+  } catch (error) {
+    if (error instanceof OnsetError && error.code === 'RESOURCE_DOES_NOT_EXIST') return undefined;
+    throw error;
+  }
 }

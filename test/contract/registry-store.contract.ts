@@ -363,17 +363,17 @@ export function describeRegistryStoreContract(name: string, open: () => Promise<
 
     it('sets, moves, reads and deletes aliases; a deleted version loses its aliases', async () => {
       const model = await modelWithVersions(3, 'alias');
-      await registry.setAlias(model, 'champion', '1');
+      await registry.setAlias(model, 'stable', '1');
       await registry.setAlias(model, 'challenger', '2');
-      expect((await registry.getModelVersionByAlias(model, 'champion')).version).toBe('1');
-      expect((await registry.getModelVersion(model, '1')).aliases).toEqual(['champion']);
-      await registry.setAlias(model, 'champion', '2');
-      expect((await registry.getModelVersionByAlias(model, 'champion')).version).toBe('2');
+      expect((await registry.getModelVersionByAlias(model, 'stable')).version).toBe('1');
+      expect((await registry.getModelVersion(model, '1')).aliases).toEqual(['stable']);
+      await registry.setAlias(model, 'stable', '2');
+      expect((await registry.getModelVersionByAlias(model, 'stable')).version).toBe('2');
       expect((await registry.getModelVersion(model, '1')).aliases).toEqual([]);
-      expect((await registry.getModelVersion(model, '2')).aliases).toEqual(['challenger', 'champion']);
+      expect((await registry.getModelVersion(model, '2')).aliases).toEqual(['challenger', 'stable']);
       expect((await registry.getRegisteredModel(model)).aliases).toEqual([
         { alias: 'challenger', version: '2' },
-        { alias: 'champion', version: '2' },
+        { alias: 'stable', version: '2' },
       ]);
       await registry.deleteAlias(model, 'challenger');
       // A missing alias is INVALID_PARAMETER_VALUE, with MLflow's words; deleting one again is no error.
@@ -386,14 +386,59 @@ export function describeRegistryStoreContract(name: string, open: () => Promise<
       await expectCode(registry.deleteAlias(unique('missing'), 'challenger'), 'RESOURCE_DOES_NOT_EXIST');
       await expectCode(registry.deleteAlias(model, 'has space'), 'INVALID_PARAMETER_VALUE');
       await registry.deleteModelVersion(model, '2');
-      await expectCode(registry.getModelVersionByAlias(model, 'champion'), 'INVALID_PARAMETER_VALUE');
+      await expectCode(registry.getModelVersionByAlias(model, 'stable'), 'INVALID_PARAMETER_VALUE');
       expect((await registry.getRegisteredModel(model)).aliases).toEqual([]);
-      await expectCode(registry.setAlias(model, 'champion', '2'), 'RESOURCE_DOES_NOT_EXIST');
+      await expectCode(registry.setAlias(model, 'stable', '2'), 'RESOURCE_DOES_NOT_EXIST');
       await expectCode(registry.setAlias(model, 'latest', '1'), 'INVALID_PARAMETER_VALUE', /reserved/);
       await expectCode(registry.setAlias(model, 'v3', '1'), 'INVALID_PARAMETER_VALUE');
       await expectCode(registry.setAlias(model, 'has space', '1'), 'INVALID_PARAMETER_VALUE');
       await expectCode(registry.setAlias(unique('missing'), 'a', '1'), 'RESOURCE_DOES_NOT_EXIST');
       await expectCode(registry.getModelVersionByAlias(unique('missing'), 'a'), 'INVALID_PARAMETER_VALUE');
+    });
+
+    it('keeps the champion alias on the Production version, whatever moves it', async () => {
+      const model = await modelWithVersions(3, 'champion');
+      const move = (version: string, stage: 'Staging' | 'Production' | 'Archived', archive = false) =>
+        registry.transitionModelVersionStage({
+          name: model,
+          version,
+          stage,
+          archiveExistingVersions: archive,
+        });
+      const champion = async () => {
+        try {
+          return (await registry.getModelVersionByAlias(model, 'champion')).version;
+        } catch {
+          return null;
+        }
+      };
+      await move('1', 'Production');
+      expect(await champion()).toBe('1');
+      // Several in Production only when asked: the champion is the newest there, as models:/NAME/Production.
+      await move('2', 'Production');
+      expect(await champion()).toBe('2');
+      await move('2', 'Archived');
+      expect(await champion()).toBe('1');
+      // Already there: nothing moves and no transition is recorded.
+      const recorded = (await registry.getStageHistory(model)).length;
+      expect((await move('1', 'Production')).currentStage).toBe('Production');
+      expect(await registry.getStageHistory(model)).toHaveLength(recorded);
+
+      // Set directly, it is a plain alias, as in MLflow; the next move into or out of Production puts it back.
+      await registry.setAlias(model, 'champion', '3');
+      expect((await registry.getModelVersion(model, '3')).currentStage).toBe('None');
+      await move('3', 'Production', true);
+      expect(await champion()).toBe('3');
+      expect((await registry.getModelVersion(model, '1')).currentStage).toBe('Archived');
+
+      // Leaving Production takes the alias with it.
+      await move('3', 'Staging');
+      expect(await champion()).toBeNull();
+      await move('3', 'Production');
+      await move('1', 'Production');
+      expect(await champion()).toBe('3');
+      await registry.deleteModelVersion(model, '3');
+      expect(await champion()).toBe('1');
     });
 
     it('deletes versions without reusing their numbers', async () => {

@@ -37,6 +37,27 @@ describe('built-in pipelines', () => {
     );
   });
 
+  it('train-gbdt takes the primary metric and tunes on it (the command the CLI reference shows)', async () => {
+    const run = await runPipeline(findPipeline('train-gbdt'), {
+      stores,
+      params: { rows: 300, cv: 2, trials: 2, metric: 'accuracy', model_name: 'tuned-gbdt' },
+    });
+    expect(run.status, run.error ?? '').toBe('SUCCEEDED');
+    const link = run.links.find((l) => l.kind === 'tracking_run')!;
+    const trials = await stores.tracking.searchRuns({
+      experimentIds: [(await stores.tracking.getRun(link.target)).info.experimentId],
+      filter: `tags.mlflow.parentRunId = '${link.target}'`,
+    });
+    expect(trials.items).toHaveLength(2);
+    const parent = await stores.tracking.getRun(link.target);
+    expect(parent.data.tags).toEqual(
+      expect.arrayContaining([
+        { key: 'onset.tuning.metric', value: 'accuracy' },
+        { key: 'onset.tuning.trials', value: '2' },
+      ]),
+    );
+  }, 60_000);
+
   it('train-all trains four families, logs their runs, registers the best and promotes it; reruns reproduce it', async () => {
     const pipeline = findPipeline('train-all');
     const run = await runPipeline(pipeline, { stores, params: QUICK });

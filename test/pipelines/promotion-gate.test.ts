@@ -3,11 +3,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../src/config.js';
-import { createDataset, type Dataset } from '../../src/data/dataset.js';
+import { createDataset, type Dataset, selectRows } from '../../src/data/dataset.js';
 import { generateDataset } from '../../src/data/generator/generator.js';
-import { trainOnDataset } from '../../src/ml/train-on-dataset.js';
+import { FEATURE_NAMES } from '../../src/data/schema.js';
+import { evaluateBinary } from '../../src/ml/metrics/index.js';
+import { featureMatrix, trainOnDataset } from '../../src/ml/train-on-dataset.js';
 import { BUILT_IN_GOLDEN_CASES, readGoldenCases } from '../../src/pipelines/builtin/golden-cases.js';
-import { applyPromotionGate, decidePromotion } from '../../src/pipelines/builtin/promotion-gate.js';
+import {
+  applyPromotionGate,
+  decidePromotion,
+  MIN_FAIR_ROWS,
+} from '../../src/pipelines/builtin/promotion-gate.js';
 import { type OnsetStores, openOnsetStores } from '../../src/server/open-stores.js';
 import { registerModelVersion } from '../../src/tracking/model-registry.js';
 import { logTrainingRun } from '../../src/tracking/training-logger.js';
@@ -66,6 +72,46 @@ describe('the promotion rule', () => {
     expect(
       decidePromotion({ metric: 'brier', margin: 0, golden: allPass, challenger: 0.4, champion }).stage,
     ).toBe('Staging');
+  });
+
+  it('says when a model was trained on held-out rows: judged on the others, or left to a person', () => {
+    const champion = { version: '2', value: 0.95 };
+    const partly = { heldOut: 400, challengerSeen: 0, championSeen: 150, unseen: 250, fair: true };
+    expect(
+      decidePromotion({
+        metric: 'roc_auc',
+        margin: 0,
+        golden: allPass,
+        challenger: 0.97,
+        champion,
+        overlap: partly,
+      }),
+    ).toEqual({
+      stage: 'Production',
+      reason:
+        "beats Production by 0.0200 (margin 0): held-out roc_auc 0.9700 vs Production version 2's 0.9500 on the 250 held-out rows neither was trained on (Production version 2 was trained on 150 of the 400 held-out rows, the challenger on 0)",
+    });
+    const wholly = { heldOut: 400, challengerSeen: 0, championSeen: 400, unseen: 0, fair: false };
+    expect(
+      decidePromotion({
+        metric: 'roc_auc',
+        margin: 0,
+        golden: allPass,
+        challenger: Number.NaN,
+        champion,
+        overlap: wholly,
+      }),
+    ).toEqual({
+      stage: 'Staging',
+      reason: `no fair comparison with Production version 2: Production version 2 was trained on 400 of the 400 held-out rows, the challenger on 0, leaving 0 rows neither was trained on (at least ${MIN_FAIR_ROWS} of both classes needed); a person should decide`,
+    });
+    const own = { heldOut: 400, challengerSeen: 400, championSeen: 0, unseen: 0, fair: false };
+    expect(
+      decidePromotion({ metric: 'roc_auc', margin: 0, golden: allPass, challenger: Number.NaN, overlap: own })
+        .reason,
+    ).toBe(
+      'first model: passes all 20 golden cases (not measured fairly: the challenger was trained on 400 of the 400 held-out rows), no Production version yet',
+    );
   });
 
   it('stages the challenger when the Production model cannot be evaluated', () => {
@@ -175,5 +221,76 @@ describe('the promotion gate on a real registry', () => {
       ]),
     );
     await expect(gate(strong)).rejects.toThrow(/already in Production/);
+  });
+
+  it('finds a Production model trained on the held-out rows (the same patients from another file) and says so', async () => {
+    const golden = await readGoldenCases(BUILT_IN_GOLDEN_CASES);
+    const gate = async (candidate: Awaited<ReturnType<typeof register>>, rows: Dataset) =>
+      applyPromotionGate(stores, {
+        ...candidate,
+        holdout: rows,
+        golden,
+        metric: 'roc_auc',
+        margin: 0,
+        pipelineRunId: 'p2',
+        log,
+      });
+    const name = 'leaky';
+    const registerAs = async (dataset: Dataset, params: Record<string, number>) => {
+      const result = trainOnDataset(dataset, { estimator: 'gbdt', params });
+      const logged = await logTrainingRun(stores, { result, datasetPath: 'generated' });
+      const version = await registerModelVersion(stores, {
+        name,
+        source: logged.modelSource,
+        runId: logged.runId,
+        createModelIfMissing: true,
+      });
+      return { version, model: result.model };
+    };
+    // The champion saw every held-out patient (under other ids, rows shuffled): nothing fair is left.
+    const shuffled = selectRows(
+      holdout,
+      Array.from({ length: holdout.rowCount }, (_, i) => holdout.rowCount - 1 - i),
+    );
+    const renamed = createDataset({
+      columns: shuffled.columns,
+      target: shuffled.target,
+      patientIds: shuffled.patientIds!.map((id) => `copy-${id}`),
+    });
+    const champion = await registerAs(renamed, { n_estimators: 20, max_depth: 3 });
+    expect((await gate(champion, holdout)).stage).toBe('Production');
+    const challenger = await registerAs(data, { n_estimators: 100, max_depth: 3 });
+    const unfair = await gate(challenger, holdout);
+    expect(unfair).toMatchObject({ stage: 'Staging', challenger: null, champion: null, judgedRows: 0 });
+    expect(unfair.reason).toBe(
+      `no fair comparison with Production version ${champion.version.version}: Production version ${champion.version.version} was trained on 400 of the 400 held-out rows, the challenger on 0, leaving 0 rows neither was trained on (at least ${MIN_FAIR_ROWS} of both classes needed); a person should decide`,
+    );
+
+    // Judged on a file half of which the champion saw: compared on the other half, and said so.
+    const fresh = generateDataset({ rows: 200, seed: 77 });
+    const concat = (first: Float64Array, second: Float64Array) => Float64Array.from([...first, ...second]);
+    const halfSeen = createDataset({
+      columns: Object.fromEntries(
+        FEATURE_NAMES.map((feature) => [
+          feature,
+          concat(holdout.columns[feature].subarray(0, 200), fresh.columns[feature]),
+        ]),
+      ) as Dataset['columns'],
+      target: concat(holdout.target!.subarray(0, 200), fresh.target!),
+    });
+    const another = await registerAs(data, { n_estimators: 60, max_depth: 2 });
+    const partial = await gate(another, halfSeen);
+    expect(partial.judgedRows).toBe(200);
+    expect(partial.reason).toContain(
+      `on the 200 held-out rows neither was trained on (Production version ${champion.version.version} was trained on 200 of the 400 held-out rows, the challenger on 0)`,
+    );
+    const unseenOnly = selectRows(
+      halfSeen,
+      Array.from({ length: 200 }, (_, i) => 200 + i),
+    );
+    expect(partial.champion?.value).toBeCloseTo(
+      evaluateBinary(unseenOnly.target!, champion.model.predictProba(featureMatrix(unseenOnly))).roc_auc,
+      12,
+    );
   });
 });

@@ -26,8 +26,19 @@ const DATA_PARAMS: Record<string, ParamSpec> = {
   data_seed: { type: 'integer', default: 42, description: 'seed of the built-in data' },
 };
 
+const METRIC_PARAM: Record<string, ParamSpec> = {
+  metric: {
+    type: 'string',
+    default: 'roc_auc',
+    choices: SELECTION_METRICS,
+    description:
+      'primary metric: what tuning optimizes, what selects the best family and what the gate compares',
+  },
+};
+
 const TRAINING_PARAMS: Record<string, ParamSpec> = {
   ...DATA_PARAMS,
+  ...METRIC_PARAM,
   holdout: {
     type: 'number',
     default: 0.2,
@@ -57,12 +68,6 @@ const TRAINING_PARAMS: Record<string, ParamSpec> = {
 };
 
 const GATE_PARAMS: Record<string, ParamSpec> = {
-  metric: {
-    type: 'string',
-    default: 'roc_auc',
-    choices: SELECTION_METRICS,
-    description: 'primary metric (selection and gate)',
-  },
   margin: {
     type: 'number',
     default: 0,
@@ -116,6 +121,7 @@ export const BUILT_IN_PIPELINES: readonly PipelineDefinition[] = [
         default: 2024,
         description: 'seed of the built-in data (unseen by built-in training)',
       },
+      ...METRIC_PARAM,
       model_name: { type: 'string', default: DEFAULT_MODEL_NAME, description: 'registered model' },
       version: {
         type: 'string',

@@ -1,37 +1,62 @@
 import type { Dataset } from '../../data/dataset.js';
-import { requireTarget } from '../../data/dataset.js';
+import { requireTarget, selectRows } from '../../data/dataset.js';
+import { rowDigests } from '../../data/fingerprint.js';
 import { OnsetError } from '../../errors.js';
 import type { FittedModel } from '../../ml/estimator.js';
 import { evaluateBinary, lowerIsBetter, type SelectionMetric } from '../../ml/metrics/index.js';
 import { featureMatrix } from '../../ml/train-on-dataset.js';
 import type { ModelVersion } from '../../tracking/entities.js';
 import { loadModelVersion, type RegistryStores } from '../../tracking/model-registry.js';
+import { trainingRowsOf } from '../../tracking/training-logger.js';
 import type { BlockLogger } from '../block.js';
 import { checkGoldenCases, type GoldenCases, type GoldenResult } from './golden-cases.js';
 import type { PromotionDecision } from './value-types.js';
 
-export const CHAMPION_ALIAS = 'champion';
+/** The alias of the version the gate staged last (`champion` follows Production: see `CHAMPION_ALIAS`). */
 export const CHALLENGER_ALIAS = 'challenger';
+
+/** Fewest held-out rows, seen by neither model, that a comparison is made on. */
+export const MIN_FAIR_ROWS = 30;
+
+/**
+ * How many of the held-out rows each model was trained on (from the rows their runs recorded), and how
+ * many were left to judge on. Absent when neither model saw any of them.
+ */
+export interface HeldOutOverlap {
+  readonly heldOut: number;
+  /** Rows the challenger was trained on. */
+  readonly challengerSeen: number;
+  /** Rows the Production model was trained on (0 without one). */
+  readonly championSeen: number;
+  /** Rows neither was trained on: what the metric was measured on, if at least `MIN_FAIR_ROWS`. */
+  readonly unseen: number;
+  /** False when too few unseen rows (or only one class) were left for a comparison. */
+  readonly fair: boolean;
+}
 
 export interface GateInput {
   readonly metric: SelectionMetric;
   /** How much better the challenger must be (in the metric's units). */
   readonly margin: number;
   readonly golden: GoldenResult;
+  /** The challenger's metric on the rows judged on (every held-out row, or those neither model saw). */
   readonly challenger: number;
-  /** The current Production version on the same held-out data; undefined when there is none. */
+  /** The current Production version on the same rows; undefined when there is none. */
   readonly champion?:
     | { readonly version: string; readonly value: number }
     | { readonly version: string; readonly error: string };
+  readonly overlap?: HeldOutOverlap;
 }
 
 /**
  * The promotion rule: a challenger that fails a golden case goes to Staging; with no Production version,
  * it is promoted; otherwise it is promoted only if it beats Production on the metric by more than the
- * margin (held-out data the same for both), and goes to Staging with the reason otherwise.
+ * margin, on held-out rows neither model was trained on, and goes to Staging with the reason otherwise.
+ * When a model was trained on held-out rows, they are left out and the reason says so; when too few are
+ * left for a fair comparison, the challenger goes to Staging for a person to decide.
  */
 export function decidePromotion(input: GateInput): { stage: 'Production' | 'Staging'; reason: string } {
-  const { metric, margin, golden } = input;
+  const { metric, margin, golden, overlap } = input;
   const format = (value: number) => value.toFixed(4);
   if (golden.failed.length > 0) {
     const shown = golden.failed
@@ -44,10 +69,16 @@ export function decidePromotion(input: GateInput): { stage: 'Production' | 'Stag
     };
   }
   const champion = input.champion;
+  const seen = overlap && seenWords(overlap, champion?.version);
+  const judgedOn = overlap ? ` on the ${overlap.unseen} held-out rows it was not trained on` : '';
   if (champion === undefined) {
+    const measured =
+      overlap && !overlap.fair
+        ? `not measured fairly: ${seen}`
+        : `held-out ${metric} ${format(input.challenger)}${judgedOn}`;
     return {
       stage: 'Production',
-      reason: `first model: passes all ${golden.passed} golden cases (held-out ${metric} ${format(input.challenger)}), no Production version yet`,
+      reason: `first model: passes all ${golden.passed} golden cases (${measured}), no Production version yet`,
     };
   }
   if ('error' in champion) {
@@ -56,8 +87,15 @@ export function decidePromotion(input: GateInput): { stage: 'Production' | 'Stag
       reason: `Production version ${champion.version} could not be evaluated (${champion.error}); a person should decide`,
     };
   }
+  if (overlap && !overlap.fair) {
+    return {
+      stage: 'Staging',
+      reason: `no fair comparison with Production version ${champion.version}: ${seen}, leaving ${overlap.unseen} rows neither was trained on (at least ${MIN_FAIR_ROWS} of both classes needed); a person should decide`,
+    };
+  }
   const gain = lowerIsBetter(metric) ? champion.value - input.challenger : input.challenger - champion.value;
-  const comparison = `held-out ${metric} ${format(input.challenger)} vs Production version ${champion.version}'s ${format(champion.value)}`;
+  const rows = overlap ? ` on the ${overlap.unseen} held-out rows neither was trained on (${seen})` : '';
+  const comparison = `held-out ${metric} ${format(input.challenger)} vs Production version ${champion.version}'s ${format(champion.value)}${rows}`;
   if (gain > margin) {
     return {
       stage: 'Production',
@@ -70,6 +108,23 @@ export function decidePromotion(input: GateInput): { stage: 'Production' | 'Stag
   };
 }
 
+/** "Production version 2 was trained on 421 of the 421 held-out rows, the challenger on 0". */
+function seenWords(overlap: HeldOutOverlap, championVersion: string | undefined): string {
+  const of = `of the ${overlap.heldOut} held-out rows`;
+  const parts: string[] = [];
+  if (championVersion !== undefined && overlap.championSeen > 0) {
+    parts.push(`Production version ${championVersion} was trained on ${overlap.championSeen} ${of}`);
+  }
+  if (overlap.challengerSeen > 0 || parts.length > 0) {
+    parts.push(
+      parts.length > 0
+        ? `the challenger on ${overlap.challengerSeen}`
+        : `the challenger was trained on ${overlap.challengerSeen} ${of}`,
+    );
+  }
+  return parts.join(', ');
+}
+
 /** The metric's value for a model on labelled data. */
 export function heldOutMetric(model: FittedModel, data: Dataset, metric: SelectionMetric): number {
   const metrics = evaluateBinary(requireTarget(data), model.predictProba(featureMatrix(data)));
@@ -78,8 +133,8 @@ export function heldOutMetric(model: FittedModel, data: Dataset, metric: Selecti
 
 /**
  * Runs the gate for a registered version: golden cases, then the comparison with the current Production
- * version on `holdout`; moves the version to Production (archiving the previous one, alias `champion`)
- * or to Staging (alias `challenger`), recording the reason on the transition and as version tags.
+ * version on `holdout`; moves the version to Production (archiving the previous one; the `champion` alias
+ * follows) or to Staging (alias `challenger`), recording the reason on the transition and as version tags.
  */
 export async function applyPromotionGate(
   stores: RegistryStores,
@@ -97,7 +152,6 @@ export async function applyPromotionGate(
   const { version, metric } = input;
   const golden = checkGoldenCases(input.model, input.golden);
   input.log.info(`golden cases: ${golden.passed} passed, ${golden.failed.length} failed`);
-  const challenger = heldOutMetric(input.model, input.holdout, metric);
   const [production] = await stores.registry.getLatestVersions(version.name, ['Production']);
   if (production?.version === version.version) {
     throw new OnsetError(
@@ -105,11 +159,22 @@ export async function applyPromotionGate(
       `${version.name} version ${version.version} is already in Production`,
     );
   }
+  const judged = await rowsToJudgeOn(stores, input.holdout, version, production);
+  if (judged.overlap) {
+    input.log.info(
+      `${judged.overlap.heldOut - judged.overlap.unseen} held-out rows were in a model's training data: judging on the other ${judged.overlap.unseen}`,
+    );
+  }
+  const fair = judged.overlap?.fair ?? true;
+  const challenger = fair ? heldOutMetric(input.model, judged.rows, metric) : Number.NaN;
   let champion: GateInput['champion'];
   if (production) {
     try {
       const loaded = await loadModelVersion(stores, production);
-      champion = { version: production.version, value: heldOutMetric(loaded.model, input.holdout, metric) };
+      champion = {
+        version: production.version,
+        value: fair ? heldOutMetric(loaded.model, judged.rows, metric) : Number.NaN,
+      };
     } catch (error) {
       champion = { version: production.version, error: (error as Error).message };
     }
@@ -120,6 +185,7 @@ export async function applyPromotionGate(
     golden,
     challenger,
     ...(champion ? { champion } : {}),
+    ...(judged.overlap ? { overlap: judged.overlap } : {}),
   });
   input.log.info(`${version.name} version ${version.version} -> ${decision.stage}: ${decision.reason}`);
   await stores.registry.transitionModelVersionStage({
@@ -132,6 +198,7 @@ export async function applyPromotionGate(
   });
   const tags = {
     'onset.gate.stage': decision.stage,
+    'onset.gate.judged_rows': String(judged.rows.rowCount),
     'onset.gate.reason': decision.reason,
     'onset.gate.metric': metric,
     'onset.gate.challenger_value': String(challenger),
@@ -144,19 +211,54 @@ export async function applyPromotionGate(
       value: value.slice(0, 5000),
     });
   }
-  await stores.registry.setAlias(
-    version.name,
-    decision.stage === 'Production' ? CHAMPION_ALIAS : CHALLENGER_ALIAS,
-    version.version,
-  );
+  if (decision.stage === 'Staging')
+    await stores.registry.setAlias(version.name, CHALLENGER_ALIAS, version.version);
   return {
     name: version.name,
     version: version.version,
     stage: decision.stage,
     reason: decision.reason,
     metric,
-    challenger,
-    champion: champion && 'value' in champion ? champion : null,
+    challenger: fair ? challenger : null,
+    champion: champion && 'value' in champion && fair ? champion : null,
+    judgedRows: fair ? judged.rows.rowCount : 0,
     golden: { passed: golden.passed, failed: golden.failed.length },
+  };
+}
+
+/**
+ * The held-out rows to judge on: all of them, or, when the challenger's or the Production model's run
+ * recorded training rows among them, the others (`overlap` says how many, and whether enough were left).
+ * A run without recorded rows (older runs, models logged by other tools) is taken not to have seen them.
+ */
+async function rowsToJudgeOn(
+  stores: RegistryStores,
+  holdout: Dataset,
+  challenger: ModelVersion,
+  production: ModelVersion | undefined,
+): Promise<{ rows: Dataset; overlap?: HeldOutOverlap }> {
+  const seenBy = async (version: ModelVersion | undefined) =>
+    version?.runId ? await trainingRowsOf(stores, version.runId) : undefined;
+  const [challengerRows, championRows] = await Promise.all([seenBy(challenger), seenBy(production)]);
+  if (challengerRows === undefined && championRows === undefined) return { rows: holdout };
+  const digests = rowDigests(holdout);
+  const unseen: number[] = [];
+  let challengerSeen = 0;
+  let championSeen = 0;
+  digests.forEach((digest, row) => {
+    const byChallenger = challengerRows?.has(digest) ?? false;
+    const byChampion = championRows?.has(digest) ?? false;
+    if (byChallenger) challengerSeen++;
+    if (byChampion) championSeen++;
+    if (!byChallenger && !byChampion) unseen.push(row);
+  });
+  if (unseen.length === holdout.rowCount) return { rows: holdout };
+  const rows = selectRows(holdout, unseen);
+  const target = requireTarget(rows);
+  const positives = target.reduce((sum, value) => sum + value, 0);
+  const fair = unseen.length >= MIN_FAIR_ROWS && positives > 0 && positives < unseen.length;
+  return {
+    rows,
+    overlap: { heldOut: holdout.rowCount, challengerSeen, championSeen, unseen: unseen.length, fair },
   };
 }

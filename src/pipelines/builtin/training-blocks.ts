@@ -114,6 +114,7 @@ export function trainBlock(estimator: EstimatorName) {
                 tune: {
                   trials,
                   seed,
+                  metric: String(params.metric) as SelectionMetric,
                   onTrial: (done: number, total: number) => context.progress(done, total, 'trials'),
                 },
               }
@@ -252,6 +253,7 @@ export const gateBlock = defineBlock({
     reason: decision.reason,
     challenger: decision.challenger,
     champion: decision.champion?.value ?? null,
+    judged_rows: decision.judgedRows,
   }),
 });
 

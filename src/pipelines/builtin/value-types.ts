@@ -52,8 +52,11 @@ export interface PromotionDecision {
   readonly stage: 'Production' | 'Staging';
   readonly reason: string;
   readonly metric: string;
-  readonly challenger: number;
+  /** The challenger's metric on the rows judged on; null when no fair comparison could be made. */
+  readonly challenger: number | null;
   readonly champion: { readonly version: string; readonly value: number } | null;
+  /** Held-out rows the metrics were measured on (those neither model was trained on); 0 when none were. */
+  readonly judgedRows: number;
   readonly golden: { readonly passed: number; readonly failed: number };
 }
 

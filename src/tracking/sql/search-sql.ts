@@ -168,7 +168,10 @@ function sideTable(
   const predicate = isMetric
     ? compareMetric(alias, comparison)
     : compareColumn(database, sql.ref(`${alias}.value`), 'string', comparison);
-  return sql<boolean>`(EXISTS (SELECT 1 FROM ${from} WHERE ${keyMatches} AND ${predicate}))`;
+  // OFFSET 0 keeps PostgreSQL from turning each EXISTS into a semi-join: a filter of 200 comparisons would
+  // otherwise be planned as a 200-way join (seconds of planning); as a correlated subquery, each is one
+  // index probe per candidate row. SQLite runs it the same way either way.
+  return sql<boolean>`(EXISTS (SELECT 1 FROM ${from} WHERE ${keyMatches} AND ${predicate} LIMIT 1 OFFSET 0))`;
 }
 
 function allowedEntities(spec: SearchSpec): string {

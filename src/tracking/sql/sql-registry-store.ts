@@ -12,11 +12,12 @@ import {
   type Tag,
 } from '../entities.js';
 import { checkedManifest, manifestDigest } from '../model-files.js';
-import type {
-  ModelVersionInput,
-  RegisteredModelInput,
-  RegistryStore,
-  StageTransitionInput,
+import {
+  CHAMPION_ALIAS,
+  type ModelVersionInput,
+  type RegisteredModelInput,
+  type RegistryStore,
+  type StageTransitionInput,
 } from '../registry-store.js';
 import type { SearchQuery } from '../tracking-store.js';
 import {
@@ -466,6 +467,7 @@ export class SqlRegistryStore implements RegistryStore {
         .where('name', '=', name)
         .where('version', '=', row.version)
         .execute();
+      if (row.current_stage === 'Production') await this.#followProduction(trx, name);
     });
   }
 
@@ -504,62 +506,113 @@ export class SqlRegistryStore implements RegistryStore {
           'archiveExistingVersions is only allowed for Staging and Production',
       );
     }
+    await this.#database.transaction((trx) => this.#transition(trx, input, stage));
+    return this.getModelVersion(input.name, input.version);
+  }
+
+  async #transition(
+    trx: Kysely<TrackingTables>,
+    input: StageTransitionInput,
+    stage: ModelStage,
+  ): Promise<void> {
     const user = input.user ?? '';
-    await this.#database.transaction(async (trx) => {
-      const now = await this.#touchModel(trx, input.name);
-      const row = await this.#versionRow(trx, input.name, input.version);
-      const history = [
-        {
-          name: input.name,
-          version: row.version,
-          from_stage: row.current_stage,
-          to_stage: stage,
-          timestamp: now,
-          user_id: user,
-          reason: input.reason ?? '',
-        },
-      ];
+    const now = await this.#touchModel(trx, input.name);
+    const row = await this.#versionRow(trx, input.name, input.version);
+    // A version already in the stage stays there: no transition to record (Production -> Production).
+    const moves = row.current_stage !== stage;
+    const history = moves
+      ? [
+          {
+            name: input.name,
+            version: row.version,
+            from_stage: row.current_stage,
+            to_stage: stage,
+            timestamp: now,
+            user_id: user,
+            reason: input.reason ?? '',
+          },
+        ]
+      : [];
+    if (moves) {
       await trx
         .updateTable('model_versions')
         .set({ current_stage: stage, last_updated_time: now })
         .where('name', '=', input.name)
         .where('version', '=', row.version)
         .execute();
-      if (input.archiveExistingVersions) {
-        const others = await trx
-          .selectFrom('model_versions')
-          .select(['version', 'current_stage'])
+    }
+    if (input.archiveExistingVersions) {
+      const others = await trx
+        .selectFrom('model_versions')
+        .select(['version', 'current_stage'])
+        .where('name', '=', input.name)
+        .where('current_stage', '=', stage)
+        .where('version', '!=', row.version)
+        .execute();
+      if (others.length > 0) {
+        await trx
+          .updateTable('model_versions')
+          .set({ current_stage: 'Archived', last_updated_time: now })
           .where('name', '=', input.name)
-          .where('current_stage', '=', stage)
-          .where('version', '!=', row.version)
+          .where(
+            'version',
+            'in',
+            others.map((other) => other.version),
+          )
           .execute();
-        if (others.length > 0) {
-          await trx
-            .updateTable('model_versions')
-            .set({ current_stage: 'Archived', last_updated_time: now })
-            .where('name', '=', input.name)
-            .where(
-              'version',
-              'in',
-              others.map((other) => other.version),
-            )
-            .execute();
-          for (const other of others) {
-            history.push({
-              name: input.name,
-              version: other.version,
-              from_stage: other.current_stage,
-              to_stage: 'Archived',
-              timestamp: now,
-              user_id: user,
-              reason: `archive_existing_versions: version ${row.version} moved to ${stage}`,
-            });
-          }
+        for (const other of others) {
+          history.push({
+            name: input.name,
+            version: other.version,
+            from_stage: other.current_stage,
+            to_stage: 'Archived',
+            timestamp: now,
+            user_id: user,
+            reason: `archive_existing_versions: version ${row.version} moved to ${stage}`,
+          });
         }
       }
-      await trx.insertInto('model_version_stage_transitions').values(history).execute();
-    });
-    return this.getModelVersion(input.name, input.version);
+    }
+    if (history.length > 0) await trx.insertInto('model_version_stage_transitions').values(history).execute();
+    if (history.some((moved) => moved.from_stage === 'Production' || moved.to_stage === 'Production')) {
+      await this.#followProduction(trx, input.name);
+    }
+  }
+
+  /** The newest version in Production, if any (what `models:/NAME/Production` resolves to). */
+  async #newestInProduction(
+    db: Kysely<TrackingTables>,
+    name: string,
+  ): Promise<{ version: number } | undefined> {
+    return db
+      .selectFrom('model_versions')
+      .select('version')
+      .where('name', '=', name)
+      .where('current_stage', '=', 'Production')
+      .orderBy('version', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+  }
+
+  /**
+   * After a version entered or left Production: points `champion` at the newest version in Production, or
+   * removes it when none is left there.
+   */
+  async #followProduction(trx: Kysely<TrackingTables>, name: string): Promise<void> {
+    const newest = await this.#newestInProduction(trx, name);
+    if (newest === undefined) {
+      await trx
+        .deleteFrom('registered_model_aliases')
+        .where('name', '=', name)
+        .where('alias', '=', CHAMPION_ALIAS)
+        .execute();
+      return;
+    }
+    await trx
+      .insertInto('registered_model_aliases')
+      .values({ name, alias: CHAMPION_ALIAS, version: newest.version })
+      .onConflict((oc) => oc.columns(['name', 'alias']).doUpdateSet({ version: newest.version }))
+      .execute();
   }
 
   async getStageHistory(name: string, version?: string): Promise<readonly StageTransition[]> {
