@@ -76,7 +76,7 @@ describe('onset data validate', () => {
   it('exits 1 listing the first 20 problems in text and all of them in JSON', async () => {
     const path = join(directory, 'broken.csv');
     const rows: Record<string, string>[] = [
-      ...Array.from({ length: 25 }, () => ({ Age: '120' })),
+      ...Array.from({ length: 25 }, () => ({ Age: '130' })),
       { Ethnicity: '9' },
       { BMI: 'heavy' },
       {},
@@ -86,7 +86,7 @@ describe('onset data validate', () => {
     expect(text.code).toBe(1);
     expect(text.stdout).toContain('has 27 error(s) in 27 of 28 row(s)');
     expect(text.stdout).toContain(
-      'row 1, line 2, column Age: value "120": Age must be between 50 and 90 years [out_of_range]',
+      'row 1, line 2, column Age: value "130": Age must be between 0 and 125 years (what is possible) [out_of_range]',
     );
     expect(text.stdout.match(/\[out_of_range\]/g)).toHaveLength(20);
     expect(text.stdout).toContain('… and 7 more (use --json to see all)');
@@ -155,7 +155,7 @@ describe('onset data schema', () => {
   it('prints every feature with its valid values, from the schema module', () => {
     const { code, stdout } = runCli(['data', 'schema']);
     expect(code).toBe(0);
-    expect(stdout).toMatch(/SleepQuality\s+Lifestyle\s+continuous\s+4 to 10 score/);
+    expect(stdout).toMatch(/SleepQuality\s+Lifestyle\s+continuous\s+0 to 10 score \(trained on 4 to 10\)/);
     expect(stdout).toContain('0 = Caucasian, 1 = African American, 2 = Asian, 3 = Other');
     expect(stdout).toContain('DoctorInCharge: confidential');
     const json = JSON.parse(runCli(['data', 'schema', '--json']).stdout) as { features: unknown[] };

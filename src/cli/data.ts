@@ -5,6 +5,7 @@ import { type DatasetProfile, type FeatureProfile, profileDataset } from '../dat
 import {
   CONFIDENTIAL_COLUMNS,
   describeCodes,
+  describeValues,
   FEATURE_GROUP_LABELS,
   FEATURES,
   ID_COLUMN,
@@ -219,7 +220,7 @@ export function renderSchema(): string {
       { header: 'kind', value: (f) => f.kind },
       {
         header: 'valid values',
-        value: (f) => (f.kind === 'continuous' ? `${f.min} to ${f.max} ${f.unit}` : describeCodes(f.codes)),
+        value: (f) => describeValues(f),
       },
     ]),
     '',

@@ -11,7 +11,7 @@ import {
   type ReadOptions,
   readDatasetFile,
 } from './csv-reader.js';
-import { FEATURE_NAMES, KAGGLE_COLUMNS } from './schema.js';
+import { FEATURE_NAMES, KAGGLE_COLUMNS, SCHEMA_TRAINING_RANGES } from './schema.js';
 
 function ingest(text: string | Buffer, options: ReadOptions = {}) {
   return ingestCsv(Readable.from([typeof text === 'string' ? Buffer.from(text) : text]), options);
@@ -190,8 +190,9 @@ describe('ingestCsv: every problem names row, line, column, value and rule', () 
     ['not_numeric', { Age: 'sixty' }, 'Age', 'sixty'],
     ['not_numeric', { BMI: '"1,5"' }, 'BMI', '1,5'],
     ['not_numeric', { UPDRS: 'Infinity' }, 'UPDRS', 'Infinity'],
-    ['out_of_range', { Age: '120' }, 'Age', '120'],
-    ['out_of_range', { SleepQuality: '3.9' }, 'SleepQuality', '3.9'],
+    ['out_of_range', { Age: '130' }, 'Age', '130'],
+    ['out_of_range', { SleepQuality: '10.5' }, 'SleepQuality', '10.5'],
+    ['out_of_range', { MoCA: '31' }, 'MoCA', '31'],
     ['out_of_range', { UPDRS: '-0.5' }, 'UPDRS', '-0.5'],
     ['unknown_code', { Ethnicity: '4' }, 'Ethnicity', '4'],
     ['unknown_code', { EducationLevel: '1.5' }, 'EducationLevel', '1.5'],
@@ -209,11 +210,53 @@ describe('ingestCsv: every problem names row, line, column, value and rule', () 
     expect(formatIssue(errors(report.issues)[0]!)).toContain(`row 2, line 3, column ${column}`);
   });
 
-  it('explains ranges and codes in the message', async () => {
-    const { report } = await ingest(csvText([{ Age: '49', Ethnicity: '7' }]));
+  it('explains limits and codes in the message', async () => {
+    const { report } = await ingest(csvText([{ Age: '-1', Ethnicity: '7' }]));
     const [age, ethnicity] = errors(report.issues);
-    expect(age!.message).toBe('Age must be between 50 and 90 years');
+    expect(age!.message).toBe('Age must be between 0 and 125 years (what is possible)');
     expect(ethnicity!.message).toContain('0 = Caucasian, 1 = African American, 2 = Asian, 3 = Other');
+  });
+
+  it('keeps a possible value outside the training range, with one warning per column saying where', async () => {
+    const rows: Record<string, string>[] = [{}, { Age: '45' }, { Age: '91', BMI: '12.5' }, {}, { Age: '70' }];
+    const { dataset, report } = await ingest(csvText(rows));
+    expect(report).toMatchObject({ valid: true, rowsValid: 5, errorCount: 0, warningCount: 2 });
+    expect(Array.from(dataset!.columns.Age).slice(1, 3)).toEqual([45, 91]);
+    expect(report.warningsByRule).toEqual({ outside_training_range: 2 });
+    expect(report.issues).toEqual([
+      {
+        severity: 'warning',
+        rule: 'outside_training_range',
+        row: 2,
+        line: 3,
+        column: 'Age',
+        value: '45',
+        message:
+          '2 value(s) outside the training range 50 to 90 years, kept (possible, but unlike the data models were trained on), the first at row 2 (line 3)',
+      },
+      expect.objectContaining({ rule: 'outside_training_range', row: 3, column: 'BMI', value: '12.5' }),
+    ]);
+  });
+
+  it('warns against the ranges it is given (a model’s own), not only the schema’s', async () => {
+    const ranges = SCHEMA_TRAINING_RANGES.map((range, j) =>
+      FEATURE_NAMES[j] === 'Age' ? { min: 60, max: 80 } : range,
+    );
+    const { report } = await ingest(csvText([{ Age: '55' }, { Age: '70' }]), { trainingRanges: ranges });
+    expect(report.issues).toEqual([
+      expect.objectContaining({
+        rule: 'outside_training_range',
+        column: 'Age',
+        value: '55',
+        message: expect.stringContaining('1 value(s) outside the training range 60 to 80 years'),
+      }),
+    ]);
+  });
+
+  it('does not warn about values outside the training range in a row it refuses', async () => {
+    const { report } = await ingest(csvText([{ Age: '45', Tremor: '2' }]));
+    expect(report.warningCount).toBe(0);
+    expect(report.errorsByRule).toEqual({ not_binary: 1 });
   });
 
   it('reports a missing target only when the target is required', async () => {
@@ -275,7 +318,7 @@ describe('ingestCsv: every problem names row, line, column, value and rule', () 
   });
 
   it('reports every problem of a row and of every row', async () => {
-    const { report } = await ingest(csvText([{ Age: '20', BMI: 'x' }, {}, { Tremor: '3' }]));
+    const { report } = await ingest(csvText([{ Age: '200', BMI: 'x' }, {}, { Tremor: '3' }]));
     expect(report.errorCount).toBe(3);
     expect(report.rowsInvalid).toBe(2);
     expect(report.errorsByRule).toEqual({ out_of_range: 1, not_numeric: 1, not_binary: 1 });
@@ -283,7 +326,7 @@ describe('ingestCsv: every problem names row, line, column, value and rule', () 
 });
 
 describe('ingestCsv: policies and counts', () => {
-  const text = csvText([{}, { Age: '20' }, {}, { Tremor: '9', Gender: '5' }, { PatientID: '3058' }]);
+  const text = csvText([{}, { Age: '200' }, {}, { Tremor: '9', Gender: '5' }, { PatientID: '3058' }]);
 
   it('fail (default) refuses the whole file but still reports every row', async () => {
     const { dataset, report } = await ingest(text);
@@ -316,7 +359,7 @@ describe('ingestCsv: policies and counts', () => {
   });
 
   it('caps the stored issues but keeps exact counts', async () => {
-    const rows = Array.from({ length: 50 }, () => ({ Age: '10' }));
+    const rows = Array.from({ length: 50 }, () => ({ Age: '-10' }));
     const { report } = await ingest(csvText(rows), { maxIssues: 10 });
     expect(report.issues).toHaveLength(10);
     expect(report.issuesTruncated).toBe(true);
@@ -336,7 +379,7 @@ describe('ingestCsv: policies and counts', () => {
     const error = thrown as OnsetError;
     expect(error.code).toBe('INVALID_PARAMETER_VALUE');
     expect(error.httpStatus).toBe(400);
-    expect(error.message).toContain('row 2, line 3, column Age: value "20"');
+    expect(error.message).toContain('row 2, line 3, column Age: value "200"');
     expect(error.message).toContain('and 1 more error(s)');
     expect(error.details).toBe(result.report);
   });

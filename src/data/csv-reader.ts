@@ -13,8 +13,12 @@ import {
   FEATURES,
   type FeatureName,
   ID_COLUMN,
+  outsideTraining,
+  parseNumber,
+  SCHEMA_TRAINING_RANGES,
   TARGET,
   TARGET_COLUMN,
+  type TrainingRanges,
 } from './schema.js';
 
 /** What to do with a row that breaks a rule: refuse the whole file (default) or skip the row and report it. */
@@ -35,6 +39,11 @@ export interface ReadOptions {
   readonly sourceName?: string;
   /** How many issues to keep in the report; counts stay exact beyond it. Default 100,000. */
   readonly maxIssues?: number;
+  /**
+   * The ranges a possible value is warned about outside of (`outside_training_range`): a model's own when
+   * the file is to be scored by it, else the schema's (the documented data set's).
+   */
+  readonly trainingRanges?: TrainingRanges;
 }
 
 export type IssueRule =
@@ -48,6 +57,7 @@ export type IssueRule =
   | 'not_numeric'
   | 'not_finite'
   | 'out_of_range'
+  | 'outside_training_range'
   | 'not_binary'
   | 'unknown_code'
   | 'missing_target'
@@ -114,7 +124,6 @@ export interface IngestResult {
 }
 
 const MISSING_TOKENS = new Set(['', 'na', 'n/a', 'nan', 'null', 'none', '?']);
-const NUMBER_PATTERN = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
 
 /**
  * Reads a CSV file into a columnar data set and a report of every problem found. Never throws for bad
@@ -231,6 +240,7 @@ export async function scanCsv(
   const rejectMissing = options.missingFeatures === 'reject';
   const maxIssues = options.maxIssues ?? 100_000;
   const source = options.sourceName ?? 'input';
+  const trainingRanges = options.trainingRanges ?? SCHEMA_TRAINING_RANGES;
 
   const issues: DataIssue[] = [];
   const errorsByRule: Partial<Record<IssueRule, number>> = {};
@@ -256,6 +266,12 @@ export async function scanCsv(
   const missingCounts = new Array<number>(FEATURE_NAMES.length).fill(0);
   // Where each column's first kept missing value is, so the summary warning says where to look.
   const firstMissing = new Array<{ row: number; line: number } | undefined>(FEATURE_NAMES.length);
+  // Possible values outside the training range: kept (a real patient), counted, warned about per column.
+  const outsideCounts = new Array<number>(FEATURE_NAMES.length).fill(0);
+  const firstOutside = new Array<{ row: number; line: number; value: string } | undefined>(
+    FEATURE_NAMES.length,
+  );
+  const rowOutside: number[] = [];
   let rowsRead = 0;
   let rowsInvalid = 0;
 
@@ -334,7 +350,8 @@ export async function scanCsv(
           }
           continue;
         }
-        if (!NUMBER_PATTERN.test(raw)) {
+        const value = parseNumber(raw);
+        if (value === undefined) {
           rowError({
             rule: 'not_numeric',
             column: feature.name,
@@ -343,12 +360,12 @@ export async function scanCsv(
           });
           continue;
         }
-        const value = Number(raw);
         const problem = checkFeatureValue(feature, value);
         if (problem !== undefined) {
           rowError({ rule: problem.rule, column: feature.name, value: raw, message: problem.message });
           continue;
         }
+        if (outsideTraining(trainingRanges[j], value)) rowOutside.push(j);
         rowFeatures[j] = value;
       }
 
@@ -364,7 +381,7 @@ export async function scanCsv(
               message: `is missing; ${TARGET_COLUMN} is required and must be 0 or 1`,
             });
           }
-        } else if (!NUMBER_PATTERN.test(raw) || (Number(raw) !== 0 && Number(raw) !== 1)) {
+        } else if (parseNumber(raw) !== 0 && parseNumber(raw) !== 1) {
           rowError({
             rule: 'not_binary',
             column: TARGET_COLUMN,
@@ -409,7 +426,12 @@ export async function scanCsv(
           missingCounts[j]!++;
           firstMissing[j] ??= { row, line };
         }
+        for (const j of rowOutside) {
+          outsideCounts[j]!++;
+          firstOutside[j] ??= { row, line, value: record[columnPlan.featureIndex[j]!]! };
+        }
       }
+      rowOutside.length = 0;
       await deliver({ row, line, valid: !rowHasError, features: rowFeatures, target, patientId });
     }
   } catch (error) {
@@ -450,6 +472,23 @@ export async function scanCsv(
         message: `${count} missing value(s) kept as missing (NaN), the first at row ${first.row} (line ${first.line})`,
       });
     }
+  });
+
+  FEATURE_NAMES.forEach((name, j) => {
+    const first = firstOutside[j];
+    const range = trainingRanges[j];
+    if (first === undefined || range === undefined) return;
+    const feature = FEATURES[j]!;
+    const unit = feature.kind === 'continuous' ? ` ${feature.unit}` : '';
+    addIssue({
+      severity: 'warning',
+      rule: 'outside_training_range',
+      row: first.row,
+      line: first.line,
+      column: name,
+      value: first.value,
+      message: `${outsideCounts[j]} value(s) outside the training range ${range.min} to ${range.max}${unit}, kept (possible, but unlike the data models were trained on), the first at row ${first.row} (line ${first.line})`,
+    });
   });
 
   return {
@@ -611,7 +650,7 @@ function describeExpected(featureIndex: number): string {
   const feature = FEATURES[featureIndex]!;
   switch (feature.kind) {
     case 'continuous':
-      return `a number between ${feature.min} and ${feature.max}`;
+      return `a number between ${feature.limits.min} and ${feature.limits.max}`;
     case 'binary':
       return '0 or 1';
     case 'categorical':

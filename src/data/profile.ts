@@ -35,7 +35,7 @@ export interface FeatureProfile {
   readonly quantiles: readonly { readonly q: number; readonly value: number }[];
   /** Binary and categorical features: the count and share of every code. */
   readonly codes?: readonly CodeShare[];
-  /** Continuous features: 10 equal-width bins over the schema's valid range. */
+  /** Continuous features: 10 equal-width bins over the schema's training range (values beyond it in the end bins). */
   readonly histogram?: { readonly edges: readonly number[]; readonly counts: readonly number[] };
 }
 
@@ -97,7 +97,7 @@ function profileFeature(feature: Feature, column: Float64Array): FeatureProfile 
     quantiles: n > 0 ? PROFILE_QUANTILES.map((q) => ({ q, value: quantileOfSorted(present, q) })) : [],
   };
   if (feature.kind === 'continuous') {
-    return { ...base, histogram: histogram(present, feature.min, feature.max, 10) };
+    return { ...base, histogram: histogram(present, feature.training.min, feature.training.max, 10) };
   }
   return { ...base, codes: codeShares(feature.codes, present) };
 }

@@ -3,6 +3,7 @@ import {
   allowedCodes,
   CONFIDENTIAL_COLUMNS,
   checkFeatureValue,
+  describeValues,
   FEATURE_NAMES,
   FEATURES,
   type FeatureName,
@@ -10,7 +11,11 @@ import {
   ID_COLUMN,
   isFeatureName,
   KAGGLE_COLUMNS,
+  outsideTraining,
+  parseNumber,
+  SCHEMA_TRAINING_RANGES,
   TARGET_COLUMN,
+  trainingRangesFrom,
 } from './schema.js';
 
 // The documented ranges, restated here on purpose: this test is the check on the schema's single source.
@@ -40,10 +45,54 @@ describe('feature schema', () => {
     expect(KAGGLE_COLUMNS).toHaveLength(35);
   });
 
-  it('gives each continuous feature its documented range and a unit', () => {
+  it('gives each continuous feature its documented range as its training range, and a unit', () => {
     const continuous = FEATURES.filter((feature) => feature.kind === 'continuous');
-    expect(Object.fromEntries(continuous.map((f) => [f.name, [f.min, f.max]]))).toEqual(DOCUMENTED_RANGES);
+    expect(Object.fromEntries(continuous.map((f) => [f.name, [f.training.min, f.training.max]]))).toEqual(
+      DOCUMENTED_RANGES,
+    );
     for (const feature of continuous) expect(feature.unit).not.toBe('');
+  });
+
+  it('gives each continuous feature limits of what is possible, wider than or equal to its training range', () => {
+    for (const feature of FEATURES) {
+      if (feature.kind !== 'continuous') continue;
+      expect(feature.limits.min).toBeLessThanOrEqual(feature.training.min);
+      expect(feature.limits.max).toBeGreaterThanOrEqual(feature.training.max);
+    }
+    // Scales keep their own bounds; measurements of a living patient are wider than the data set's.
+    expect(getFeature('MoCA')).toMatchObject({ limits: { min: 0, max: 30 }, training: { min: 0, max: 30 } });
+    expect(getFeature('Age')).toMatchObject({ limits: { min: 0 }, training: { min: 50, max: 90 } });
+    expect(describeValues(getFeature('Age'))).toBe('0 to 125 years (trained on 50 to 90)');
+    expect(describeValues(getFeature('MoCA'))).toBe('0 to 30 score');
+    expect(describeValues(getFeature('Gender'))).toBe('0 = Male, 1 = Female');
+  });
+
+  it('tells a value outside the training range from an impossible one', () => {
+    const age = getFeature('Age');
+    const ageRange = SCHEMA_TRAINING_RANGES[FEATURE_NAMES.indexOf('Age')];
+    for (const real of [45, 91, 30, 110]) {
+      expect(checkFeatureValue(age, real)).toBeUndefined();
+      expect(outsideTraining(ageRange, real)).toBe(true);
+    }
+    expect(outsideTraining(ageRange, 71)).toBe(false);
+    expect(checkFeatureValue(age, -1)?.rule).toBe('out_of_range');
+    expect(checkFeatureValue(getFeature('MoCA'), 31)).toMatchObject({
+      rule: 'out_of_range',
+      message: 'MoCA must be between 0 and 30 score (what is possible)',
+    });
+    // Codes have no training range: a known code is never out of distribution.
+    expect(SCHEMA_TRAINING_RANGES[FEATURE_NAMES.indexOf('Ethnicity')]).toBeUndefined();
+    const observed = trainingRangesFrom((name) => (name === 'Age' ? { min: 55, max: 80 } : undefined));
+    expect(observed[FEATURE_NAMES.indexOf('Age')]).toEqual({ min: 55, max: 80 });
+    expect(observed[FEATURE_NAMES.indexOf('BMI')]).toEqual({ min: 15, max: 40 });
+  });
+
+  it('reads numbers written as text, and nothing else', () => {
+    expect(['71', ' 71 ', '-0.5', '+3', '.5', '5.', '1e3', '1.05E-05'].map(parseNumber)).toEqual([
+      71, 71, -0.5, 3, 0.5, 5, 1000, 1.05e-5,
+    ]);
+    for (const text of ['', ' ', 'NaN', 'Infinity', '0x1F', '1,5', '7 years', 'e3', '--1'])
+      expect(parseNumber(text)).toBeUndefined();
   });
 
   it('codes Ethnicity and EducationLevel as documented', () => {
@@ -104,11 +153,11 @@ describe('feature schema', () => {
     expectTypeOf<'DoctorInCharge'>().not.toExtend<FeatureName>();
   });
 
-  it('judges values: ranges inclusive, codes exact, non-finite rejected', () => {
+  it('judges values: limits inclusive, codes exact, non-finite rejected', () => {
     const age = getFeature('Age');
-    expect(checkFeatureValue(age, 50)).toBeUndefined();
-    expect(checkFeatureValue(age, 90)).toBeUndefined();
-    expect(checkFeatureValue(age, 90.01)?.rule).toBe('out_of_range');
+    expect(checkFeatureValue(age, 0)).toBeUndefined();
+    expect(checkFeatureValue(age, 125)).toBeUndefined();
+    expect(checkFeatureValue(age, 125.01)?.rule).toBe('out_of_range');
     expect(checkFeatureValue(age, Number.POSITIVE_INFINITY)?.rule).toBe('not_finite');
     expect(checkFeatureValue(getFeature('Tremor'), 0.5)?.rule).toBe('not_binary');
     expect(checkFeatureValue(getFeature('Ethnicity'), 3)).toBeUndefined();

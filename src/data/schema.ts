@@ -28,12 +28,27 @@ interface FeatureCommon {
   readonly description: string;
 }
 
+/** An inclusive range of a continuous feature, in its unit. */
+export interface Range {
+  readonly min: number;
+  readonly max: number;
+}
+
 export interface ContinuousFeature extends FeatureCommon {
   readonly kind: 'continuous';
   readonly unit: string;
-  /** Inclusive valid range. */
-  readonly min: number;
-  readonly max: number;
+  /**
+   * What is possible: a scale's own bounds (MoCA 0 to 30) or what a living patient can measure (Age 0 to
+   * 125). A value outside is an error wherever it comes from: a file, the HTTP API, a stream, a form.
+   */
+  readonly limits: Range;
+  /**
+   * The range of the data set the schema documents (the Kaggle file's), which is what a model trained on
+   * it saw. A possible value outside it is accepted, and flagged as out of distribution where it is scored.
+   * A model that recorded the ranges of its own training rows is judged by those instead (see
+   * `TrainingRanges`).
+   */
+  readonly training: Range;
   /** Whole numbers in the source data (the generator writes them as integers). Not enforced on input. */
   readonly integer: boolean;
 }
@@ -56,16 +71,26 @@ const NO_YES = [
   { code: 1, label: 'Yes' },
 ] as const;
 
+/** A continuous feature: `limits` is what is possible, `training` the documented data set's range. */
 function continuous<const Name extends string>(
   name: Name,
   group: FeatureGroup,
   unit: string,
-  min: number,
-  max: number,
+  limits: readonly [number, number],
+  training: readonly [number, number],
   description: string,
   integer = false,
 ): ContinuousFeature & { readonly name: Name } {
-  return { name, group, kind: 'continuous', unit, min, max, integer, description };
+  return {
+    name,
+    group,
+    kind: 'continuous',
+    unit,
+    limits: { min: limits[0], max: limits[1] },
+    training: { min: training[0], max: training[1] },
+    integer,
+    description,
+  };
 }
 
 function yesNo<const Name extends string>(
@@ -107,7 +132,9 @@ function categorical<const Name extends string>(
 
 /** The 32 features, in the column order of the Kaggle file. Models see features in this order. */
 export const FEATURES = [
-  continuous('Age', 'demographics', 'years', 50, 90, 'Age of the patient', true),
+  // Limits are generous on purpose: they refuse only what cannot be (a negative age, a MoCA above 30, a
+  // systolic pressure of 0), never a rare but real patient. Scores keep their scale's bounds.
+  continuous('Age', 'demographics', 'years', [0, 125], [50, 90], 'Age of the patient', true),
   binary('Gender', 'demographics', 'Gender of the patient', ['Male', 'Female']),
   categorical('Ethnicity', 'demographics', 'Ethnicity of the patient', [
     'Caucasian',
@@ -121,60 +148,98 @@ export const FEATURES = [
     "Bachelor's",
     'Higher',
   ]),
-  continuous('BMI', 'lifestyle', 'kg/m²', 15, 40, 'Body mass index'),
+  continuous('BMI', 'lifestyle', 'kg/m²', [5, 250], [15, 40], 'Body mass index'),
   yesNo('Smoking', 'lifestyle', 'Smoking status'),
-  continuous('AlcoholConsumption', 'lifestyle', 'units/week', 0, 20, 'Weekly alcohol consumption'),
-  continuous('PhysicalActivity', 'lifestyle', 'hours/week', 0, 10, 'Weekly physical activity'),
-  continuous('DietQuality', 'lifestyle', 'score', 0, 10, 'Diet quality score'),
-  continuous('SleepQuality', 'lifestyle', 'score', 4, 10, 'Sleep quality score'),
+  continuous(
+    'AlcoholConsumption',
+    'lifestyle',
+    'units/week',
+    [0, 500],
+    [0, 20],
+    'Weekly alcohol consumption',
+  ),
+  // A week has 168 hours.
+  continuous('PhysicalActivity', 'lifestyle', 'hours/week', [0, 168], [0, 10], 'Weekly physical activity'),
+  continuous('DietQuality', 'lifestyle', 'score', [0, 10], [0, 10], 'Diet quality score'),
+  continuous('SleepQuality', 'lifestyle', 'score', [0, 10], [4, 10], 'Sleep quality score'),
   yesNo('FamilyHistoryParkinsons', 'medical_history', "Family history of Parkinson's disease"),
   yesNo('TraumaticBrainInjury', 'medical_history', 'History of traumatic brain injury'),
   yesNo('Hypertension', 'medical_history', 'Presence of hypertension'),
   yesNo('Diabetes', 'medical_history', 'Presence of diabetes'),
   yesNo('Depression', 'medical_history', 'Presence of depression'),
   yesNo('Stroke', 'medical_history', 'History of stroke'),
-  continuous('SystolicBP', 'clinical_measurements', 'mmHg', 90, 180, 'Systolic blood pressure', true),
-  continuous('DiastolicBP', 'clinical_measurements', 'mmHg', 60, 120, 'Diastolic blood pressure', true),
-  continuous('CholesterolTotal', 'clinical_measurements', 'mg/dL', 150, 300, 'Total cholesterol'),
+  continuous(
+    'SystolicBP',
+    'clinical_measurements',
+    'mmHg',
+    [40, 300],
+    [90, 180],
+    'Systolic blood pressure',
+    true,
+  ),
+  continuous(
+    'DiastolicBP',
+    'clinical_measurements',
+    'mmHg',
+    [20, 200],
+    [60, 120],
+    'Diastolic blood pressure',
+    true,
+  ),
+  continuous(
+    'CholesterolTotal',
+    'clinical_measurements',
+    'mg/dL',
+    [40, 1000],
+    [150, 300],
+    'Total cholesterol',
+  ),
   continuous(
     'CholesterolLDL',
     'clinical_measurements',
     'mg/dL',
-    50,
-    200,
+    [0, 1000],
+    [50, 200],
     'Low-density lipoprotein cholesterol',
   ),
   continuous(
     'CholesterolHDL',
     'clinical_measurements',
     'mg/dL',
-    20,
-    100,
+    [0, 250],
+    [20, 100],
     'High-density lipoprotein cholesterol',
   ),
-  continuous('CholesterolTriglycerides', 'clinical_measurements', 'mg/dL', 50, 400, 'Triglycerides'),
+  continuous(
+    'CholesterolTriglycerides',
+    'clinical_measurements',
+    'mg/dL',
+    [0, 10000],
+    [50, 400],
+    'Triglycerides',
+  ),
   continuous(
     'UPDRS',
     'cognitive_functional',
     'score',
-    0,
-    199,
+    [0, 199],
+    [0, 199],
     "Unified Parkinson's Disease Rating Scale (higher means more severe)",
   ),
   continuous(
     'MoCA',
     'cognitive_functional',
     'score',
-    0,
-    30,
+    [0, 30],
+    [0, 30],
     'Montreal Cognitive Assessment (lower means more impairment)',
   ),
   continuous(
     'FunctionalAssessment',
     'cognitive_functional',
     'score',
-    0,
-    10,
+    [0, 10],
+    [0, 10],
     'Functional assessment (lower means more impairment)',
   ),
   yesNo('Tremor', 'symptoms', 'Presence of tremor'),
@@ -241,42 +306,94 @@ export function allowedCodes(feature: Feature): readonly number[] | undefined {
   return feature.kind === 'continuous' ? undefined : feature.codes.map((entry) => entry.code);
 }
 
-/** Why `value` is not a valid value of `feature`, or undefined when it is valid. NaN (missing) is not judged here. */
+/**
+ * Why `value` is not a possible value of `feature`, or undefined when it is possible: a continuous value
+ * within the feature's limits, a code the feature has. A value outside the training range is possible
+ * (see `outsideTraining`). NaN (missing) is not judged here.
+ */
 export function checkFeatureValue(feature: Feature, value: number): FeatureValueProblem | undefined {
-  if (!Number.isFinite(value)) {
-    return { rule: 'not_finite', message: `${feature.name} must be a finite number` };
-  }
+  if (!Number.isFinite(value)) return valueProblem(feature, 'not_finite', 'a finite number');
   switch (feature.kind) {
-    case 'continuous':
-      if (value < feature.min || value > feature.max) {
-        return {
-          rule: 'out_of_range',
-          message: `${feature.name} must be between ${feature.min} and ${feature.max} ${feature.unit}`,
-        };
-      }
-      return undefined;
+    case 'continuous': {
+      const { min, max } = feature.limits;
+      return value < min || value > max
+        ? valueProblem(
+            feature,
+            'out_of_range',
+            `between ${min} and ${max} ${feature.unit} (what is possible)`,
+          )
+        : undefined;
+    }
     case 'binary':
-      if (value !== 0 && value !== 1) {
-        return {
-          rule: 'not_binary',
-          message: `${feature.name} must be 0 or 1 (${describeCodes(feature.codes)})`,
-        };
-      }
-      return undefined;
+      return value !== 0 && value !== 1
+        ? valueProblem(feature, 'not_binary', `0 or 1 (${describeCodes(feature.codes)})`)
+        : undefined;
     case 'categorical':
-      if (!feature.codes.some((entry) => entry.code === value)) {
-        return {
-          rule: 'unknown_code',
-          message: `${feature.name} must be one of the codes ${describeCodes(feature.codes)}`,
-        };
-      }
-      return undefined;
+      return feature.codes.some((entry) => entry.code === value)
+        ? undefined
+        : valueProblem(feature, 'unknown_code', `one of the codes ${describeCodes(feature.codes)}`);
   }
+}
+
+function valueProblem(
+  feature: Feature,
+  rule: FeatureValueProblem['rule'],
+  requirement: string,
+): FeatureValueProblem {
+  return { rule, requirement, message: `${feature.name} must be ${requirement}` };
 }
 
 export interface FeatureValueProblem {
   readonly rule: 'not_finite' | 'out_of_range' | 'not_binary' | 'unknown_code';
+  /** What the value must be, without the feature's name: "between 0 and 30 score (what is possible)". */
+  readonly requirement: string;
+  /** The whole sentence: "MoCA must be between 0 and 30 score (what is possible)". */
   readonly message: string;
+}
+
+/**
+ * The training range of each feature, in schema order: undefined for binary and categorical features,
+ * whose codes are all possible and all seen. The schema's own (`SCHEMA_TRAINING_RANGES`) are those of
+ * the documented data set; a model may carry those of its own training rows.
+ */
+export type TrainingRanges = readonly (Range | undefined)[];
+
+export const SCHEMA_TRAINING_RANGES: TrainingRanges = FEATURES.map((feature) =>
+  feature.kind === 'continuous' ? feature.training : undefined,
+);
+
+/** Training ranges from observed ones (a model's training rows), the schema's where none was observed. */
+export function trainingRangesFrom(observed: (name: FeatureName) => Range | undefined): TrainingRanges {
+  return FEATURES.map((feature) =>
+    feature.kind === 'continuous' ? (observed(feature.name) ?? feature.training) : undefined,
+  );
+}
+
+/** Whether a possible value lies outside the range a model was trained on (never, for a code). */
+export function outsideTraining(range: Range | undefined, value: number): boolean {
+  return range !== undefined && (value < range.min || value > range.max);
+}
+
+/**
+ * A number as text, the way files and clients write them: digits with an optional sign, decimal point and
+ * exponent ("71", "-0.5", "1e3"), spaces around allowed. Not "0x1F", "Infinity" or "".
+ */
+export const NUMBER_PATTERN = /^\s*[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?\s*$/;
+
+/** The number a text holds (see `NUMBER_PATTERN`), or undefined when it holds none. */
+export function parseNumber(text: string): number | undefined {
+  return NUMBER_PATTERN.test(text) ? Number(text) : undefined;
+}
+
+/**
+ * What a feature takes, in words: "0 to 125 years (trained on 50 to 90)", "0 to 30 score" (a scale whose
+ * limits are its training range), "0 = Male, 1 = Female".
+ */
+export function describeValues(feature: Feature): string {
+  if (feature.kind !== 'continuous') return describeCodes(feature.codes);
+  const { limits, training } = feature;
+  const same = limits.min === training.min && limits.max === training.max;
+  return `${limits.min} to ${limits.max} ${feature.unit}${same ? '' : ` (trained on ${training.min} to ${training.max})`}`;
 }
 
 export function describeCodes(codes: readonly CodeLabel[]): string {

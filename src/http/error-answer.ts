@@ -1,12 +1,40 @@
 import { type Static, Type } from 'typebox';
 import { OnsetError } from '../errors.js';
 
+/**
+ * Why a field of a request was refused: every reason an answer's `errors` can give, with what it means.
+ * docs/http-api.md lists the same (a test compares them), so a client can rely on the list.
+ */
+export const PROBLEM_REASONS = {
+  missing: 'a required field is absent (or an empty string)',
+  unknown_field: 'a field the route does not take',
+  wrong_type: 'a value of the wrong type (a string where a number is needed, ...)',
+  out_of_range: 'a number outside what is allowed (for a feature: what is possible, not the training range)',
+  unknown_code: 'a code a binary or categorical feature does not have',
+  not_allowed: 'a value outside an enumeration',
+  wrong_format: 'a string that is not the number, id or pattern it must hold',
+  too_short: 'a string or list shorter than allowed',
+  too_long: 'a string or list longer than allowed',
+  too_few: 'fewer items than allowed (an empty batch)',
+  too_many: 'more items than allowed (a batch over its limit)',
+  features_outside_data: 'a prediction record whose features are not inside `data`',
+  target_not_sent: '`Diagnosis`, the target, sent with a prediction record',
+  confidential_field:
+    '`DoctorInCharge` (confidential) sent with a prediction record; its value is never repeated',
+  conflicting_patient_id: '`PatientID` and `patient_id` both given, and different',
+  invalid: 'any other rule of the schema',
+} as const;
+
+export type ProblemReason = keyof typeof PROBLEM_REASONS;
+
 /** One problem of a request that failed its schema. */
 export const FieldProblem = Type.Object({
   field: Type.String({ description: 'where, as a dotted path: `name`, `data.Age`, `tags.0.key`' }),
   message: Type.String(),
-  reason: Type.String({
-    description: 'missing, unknown_field, wrong_type, out_of_range, not_allowed, unknown_code, ...',
+  reason: Type.Unsafe<ProblemReason>({
+    type: 'string',
+    enum: Object.keys(PROBLEM_REASONS),
+    description: 'why, one of a fixed list (see docs/http-api.md)',
   }),
 });
 export type FieldProblem = Static<typeof FieldProblem>;

@@ -1,6 +1,6 @@
 import { Ajv, type ErrorObject } from 'ajv';
 import type { FastifySchemaCompiler, FastifyServerOptions } from 'fastify';
-import { type FieldProblem, InvalidRequestError } from './error-answer.js';
+import { type FieldProblem, InvalidRequestError, type ProblemReason } from './error-answer.js';
 
 /**
  * Validation of every route's body, query and params against its TypeBox schema, and the 400 answer of a
@@ -46,7 +46,7 @@ export function createValidatorCompiler(): FastifySchemaCompiler<object> {
 export type Wording = (
   error: ErrorObject,
   path: readonly string[],
-) => { readonly message: string; readonly reason: string } | undefined;
+) => { readonly message: string; readonly reason: ProblemReason } | undefined;
 
 interface SchemaNode {
   readonly type?: string | readonly string[];
@@ -106,7 +106,7 @@ function plural(schema: SchemaNode): string {
 }
 
 /** The default words of a problem. */
-function defaultWording(error: ErrorObject): { message: string; reason: string } {
+function defaultWording(error: ErrorObject): { message: string; reason: ProblemReason } {
   const params = error.params as Record<string, unknown>;
   switch (error.keyword) {
     case 'required':
@@ -116,6 +116,16 @@ function defaultWording(error: ErrorObject): { message: string; reason: string }
       return error.data === '' && params.limit === 1
         ? { message: 'is required', reason: 'missing' }
         : { message: `must have at least ${String(params.limit)} characters`, reason: 'too_short' };
+    case 'maxLength':
+      return { message: `must have at most ${String(params.limit)} characters`, reason: 'too_long' };
+    case 'minItems':
+      return { message: `must have at least ${String(params.limit)} item(s)`, reason: 'too_few' };
+    case 'maxItems':
+      return { message: `must have at most ${String(params.limit)} item(s)`, reason: 'too_many' };
+    case 'minProperties':
+      return { message: `must have at least ${String(params.limit)} field(s)`, reason: 'too_few' };
+    case 'maxProperties':
+      return { message: `must have at most ${String(params.limit)} field(s)`, reason: 'too_many' };
     case 'additionalProperties':
       return { message: 'is not an allowed field', reason: 'unknown_field' };
     case 'type':
@@ -141,7 +151,7 @@ function defaultWording(error: ErrorObject): { message: string; reason: string }
         reason: 'out_of_range',
       };
     default:
-      return { message: error.message ?? 'is invalid', reason: error.keyword };
+      return { message: error.message ?? 'is invalid', reason: 'invalid' };
   }
 }
 
@@ -208,8 +218,8 @@ function find(errors: readonly ErrorObject[], wording: Wording | undefined, part
 
 /**
  * Turns a validator's errors into one `{ field, message, reason }` per problem: the field as a dotted path
- * (`data.Age`, `tags.0.key`), what is wrong in words, and a short reason (missing, unknown_field, wrong_type,
- * out_of_range, not_allowed, wrong_format, ...).
+ * (`data.Age`, `tags.0.key`), what is wrong in words, and a reason from `PROBLEM_REASONS` (missing,
+ * unknown_field, wrong_type, out_of_range, not_allowed, wrong_format, ...).
  */
 export function fieldProblems(
   errors: readonly ErrorObject[],
@@ -248,6 +258,15 @@ function mlflowSentence(found: Found): string {
 }
 
 /**
+ * The message of a 400 that names what failed: "Invalid prediction record: 2 problem(s); data.Age must be
+ * a number; ..." (the first three problems).
+ */
+export function describeProblems(subject: string, problems: readonly FieldProblem[]): string {
+  const shown = problems.slice(0, 3).map((p) => `${p.field} ${p.message}`);
+  return `Invalid ${subject}: ${problems.length} problem(s); ${shown.join('; ')}${problems.length > 3 ? '; ...' : ''}`;
+}
+
+/**
  * The schema error formatter of a route (or of the app): a request that fails its schema becomes an
  * `InvalidRequestError`, which the app's error handler answers with 400 `{ error_code:
  * INVALID_PARAMETER_VALUE, message, errors: [{ field, message, reason }] }`.
@@ -260,10 +279,7 @@ export function invalidRequest(style: InvalidRequestStyle = {}): SchemaErrorForm
     const message =
       style.subject === undefined
         ? found.map(mlflowSentence).join(' ')
-        : `Invalid ${style.subject}: ${problems.length} problem(s); ${problems
-            .slice(0, 3)
-            .map((p) => `${p.field} ${p.message}`)
-            .join('; ')}${problems.length > 3 ? '; ...' : ''}`;
+        : describeProblems(style.subject, problems);
     return new InvalidRequestError(message, problems);
   };
 }

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { asyncErrorOf, errorOf } from '../../test/support/onset-error.js';
 import { toRowMajor } from '../data/dataset.js';
 import { generateDataset } from '../data/generator/generator.js';
-import { FEATURE_NAMES, FEATURES, TARGET_COLUMN } from '../data/schema.js';
+import { FEATURE_NAMES, FEATURES, SCHEMA_TRAINING_RANGES, TARGET_COLUMN } from '../data/schema.js';
 import { createMatrix, type Matrix } from '../math/matrix.js';
 import type { EstimatorName, FittedModel } from './estimator.js';
 import { createEstimator } from './estimator-registry.js';
@@ -19,10 +19,12 @@ import {
   MODEL_DOCUMENT_NAME,
   MODEL_FORMAT_VERSION,
   type ModelDocument,
+  modelTrainingRanges,
   parseModel,
   saveModelDocument,
   serializeModelDocument,
 } from './model-document.js';
+import { trainOnDataset } from './train-on-dataset.js';
 
 const FIXTURES = fileURLToPath(new URL('../../test/fixtures/xgboost/', import.meta.url));
 const PACKAGE_VERSION = (
@@ -272,5 +274,24 @@ describe('XGBoost JSON models', () => {
     expect(error.message).toBe(
       `${name}.json is a ${name} model; only gbdt models can be exported as XGBoost JSON`,
     );
+  });
+});
+
+describe('modelTrainingRanges', () => {
+  it("takes a trained model's ranges from its report, and the schema's for a model without one", () => {
+    const trained = trainOnDataset(dataset, { estimator: 'logistic' });
+    const own = modelTrainingRanges(trained.document);
+    expect(own.source).toBe('model');
+    const age = FEATURE_NAMES.indexOf('Age');
+    const ages = Array.from(dataset.columns.Age);
+    expect(own.ranges[age]).toEqual({ min: Math.min(...ages), max: Math.max(...ages) });
+    expect(own.ranges[FEATURE_NAMES.indexOf('Gender')]).toBeUndefined();
+    const imported = createModelDocument(trained.model, {
+      dataset_fingerprint: null,
+      rows: null,
+      fit_seconds: null,
+      fitted_at: null,
+    });
+    expect(modelTrainingRanges(imported)).toEqual({ source: 'schema', ranges: SCHEMA_TRAINING_RANGES });
   });
 });

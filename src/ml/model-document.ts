@@ -1,5 +1,13 @@
 import { readFileSync } from 'node:fs';
-import { FEATURES, type FeatureKind, TARGET_COLUMN } from '../data/schema.js';
+import {
+  FEATURES,
+  type FeatureKind,
+  type Range,
+  SCHEMA_TRAINING_RANGES,
+  TARGET_COLUMN,
+  type TrainingRanges,
+  trainingRangesFrom,
+} from '../data/schema.js';
 import { invalidParameter } from '../errors.js';
 import { writeFileAtomic } from '../util/atomic-file.js';
 import type { EstimatorName, FittedModel, ModelState } from './estimator.js';
@@ -135,6 +143,25 @@ export function serializeModelDocument(document: ModelDocument): string {
 
 export async function saveModelDocument(path: string, document: ModelDocument): Promise<void> {
   await writeFileAtomic(path, serializeModelDocument(document));
+}
+
+/**
+ * The ranges a model was trained on: the minimum and maximum of its training rows, as its report recorded
+ * them (`source: 'model'`), or the schema's (the documented data set's) for a model without a report (an
+ * imported one) or a feature whose values were all missing.
+ */
+export function modelTrainingRanges(document: ModelDocument): {
+  readonly source: 'model' | 'schema';
+  readonly ranges: TrainingRanges;
+} {
+  const profiled = document.report?.data?.profile?.features;
+  if (!Array.isArray(profiled)) return { source: 'schema', ranges: SCHEMA_TRAINING_RANGES };
+  const observed = new Map<string, Range>();
+  for (const feature of profiled) {
+    if (typeof feature.min === 'number' && typeof feature.max === 'number')
+      observed.set(feature.name, { min: feature.min, max: feature.max });
+  }
+  return { source: 'model', ranges: trainingRangesFrom((name) => observed.get(name)) };
 }
 
 /** Interprets a parsed JSON value as a model (an Onset document, or an XGBoost model); `where` names it in errors. */

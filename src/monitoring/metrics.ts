@@ -11,7 +11,7 @@ export const METRIC_PREFIX = 'onset_';
  * The Prometheus metrics of an Onset process, in base units with `_total` counters: the default process
  * metrics (CPU, memory, event-loop lag, ...), HTTP requests by route, method and status, and the
  * serving metrics (inference time, predictions by model version and class, predicted probabilities,
- * validation errors by reason, the loaded model, reloads). One registry per instance, so tests and
+ * validation errors by reason, values outside the training ranges by feature, the loaded model, reloads). One registry per instance, so tests and
  * several apps in one process do not mix.
  */
 export class OnsetMetrics {
@@ -48,6 +48,12 @@ export class OnsetMetrics {
     name: `${METRIC_PREFIX}validation_errors_total`,
     help: 'Problems found in prediction requests, by reason (missing, unknown_field, wrong_type, out_of_range, ...)',
     labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+  readonly outOfDistribution = new Counter({
+    name: `${METRIC_PREFIX}out_of_distribution_total`,
+    help: 'Feature values scored although outside the range the serving model was trained on, by feature',
+    labelNames: ['feature'] as const,
     registers: [this.registry],
   });
   readonly modelInfo = new Gauge({

@@ -11,6 +11,7 @@ import Fastify, {
 import { Type } from 'typebox';
 import { ERROR_HTTP_STATUS, type ErrorCode, isOnsetError } from '../errors.js';
 import { enforceAccess, SECURITY_SCHEMES } from '../http/access.js';
+import { trackAllowedMethods } from '../http/allowed-methods.js';
 import { clipEchoes, ERROR_ANSWER_SCHEMA, errorAnswer, pathHider } from '../http/error-answer.js';
 import { answers } from '../http/route.js';
 import { createValidatorCompiler, invalidRequest } from '../http/validation.js';
@@ -75,6 +76,27 @@ const API_TAGS = [
   { name: 'operations', description: 'Health, readiness and Prometheus metrics' },
 ] as const;
 
+/**
+ * The content security policy of the `/docs` pages: Swagger UI's files from this origin only. Not
+ * `@fastify/swagger-ui`'s own policy, whose `upgrade-insecure-requests` makes a browser fetch the page's
+ * files over HTTPS from a server that speaks plain HTTP (a blank page at any host name but localhost or a
+ * loopback address), and whose `https:` sources allow styles and fonts from anywhere. The style hash is
+ * that of the `<style>` inside Swagger UI's inline logo; `test/server/pages-in-browser.test.ts` names a
+ * new one if an upgrade changes it.
+ */
+const DOCS_CSP: Readonly<Record<string, string>> = {
+  'default-src': "'self'",
+  'base-uri': "'self'",
+  'font-src': "'self' data:",
+  'form-action': "'self'",
+  'frame-ancestors': "'self'",
+  'img-src': "'self' data:",
+  'object-src': "'none'",
+  'script-src': "'self'",
+  'script-src-attr': "'none'",
+  'style-src': "'self' 'sha256-RL3ie0nH+Lzz2YNqQN83mnU0J1ot4QL7b99vMdIX99w='",
+};
+
 /** The prediction routes' own body limits: a record is small, a batch of 1,000 records about 1 MB. */
 const RECORD_BODY_LIMIT = 64 * 1024;
 
@@ -120,9 +142,13 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.setValidatorCompiler(createValidatorCompiler());
   app.setSchemaErrorFormatter(invalidRequest());
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));
+  // Onset's APIs take JSON (artifact uploads take any bytes, in their own scope): a text body is not
+  // read as a string for a schema to refuse, but answered 415 with what to send instead.
+  app.removeContentTypeParser('text/plain');
   app.addSchema(ERROR_ANSWER_SCHEMA);
   enforceAccess(app, { adminToken: options.adminToken, apiKey: options.serving?.apiKey });
   if (options.onRoute) app.addHook('onRoute', options.onRoute);
+  const allowedMethods = trackAllowedMethods(app);
 
   const hide = pathHider(options.privatePaths ?? {});
   app.setErrorHandler((error, request, reply) => {
@@ -133,6 +159,17 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       return reply.status(413).send({
         error_code: 'REQUEST_LIMIT_EXCEEDED',
         message: clipEchoes(`Request body too large: ${fastifyError.message}`),
+      });
+    }
+    if (status === 415) {
+      // Fastify's "Unsupported Media Type" (a form, text, or no content type at all) says nothing of
+      // what to send instead.
+      const sent = request.headers['content-type'];
+      return reply.status(415).send({
+        error_code: 'BAD_REQUEST',
+        message: clipEchoes(
+          `Unsupported Media Type: ${sent === undefined ? 'no Content-Type header' : `Content-Type ${JSON.stringify(sent)}`}; send the body as JSON with the header Content-Type: application/json`,
+        ),
       });
     }
     if (status === 429) {
@@ -154,6 +191,21 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       .send({ error_code: 'INTERNAL_ERROR', message: 'Internal error; see the server log' });
   });
   app.setNotFoundHandler((request, reply) => {
+    const allowed = allowedMethods(request.url);
+    if (allowed.length > 0) {
+      // 405 with Allow, as HTTP asks and MLflow's own server answers; the code stays ENDPOINT_NOT_FOUND
+      // (no endpoint for this method), which MLflow's clients read to fall back to another endpoint.
+      metrics.observeRequest(UNMATCHED_ROUTE, request.method, 405, reply.elapsedTime / 1000);
+      return reply
+        .status(405)
+        .header('allow', allowed.join(', '))
+        .send({
+          error_code: 'ENDPOINT_NOT_FOUND',
+          message: clipEchoes(
+            `Method ${request.method} is not allowed on ${request.url.split('?')[0]}; it takes ${allowed.join(', ')}`,
+          ),
+        });
+    }
     metrics.observeRequest(UNMATCHED_ROUTE, request.method, 404, reply.elapsedTime / 1000);
     return reply.status(404).send({
       error_code: 'ENDPOINT_NOT_FOUND',
@@ -205,8 +257,18 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   // scope: helmet's hooks would cost them a third of their throughput, and they set the headers a JSON
   // answer needs themselves.
   await app.register(async (scope) => {
-    await scope.register(helmet, { contentSecurityPolicy: false, global: true });
-    await scope.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
+    await scope.register(helmet, {
+      contentSecurityPolicy: false,
+      // Browsers ignore COOP from an origin they do not trust (plain HTTP at any name but localhost or a
+      // loopback address) and say so as a console error; it is sent where it counts, over HTTPS.
+      crossOriginOpenerPolicy: false,
+      global: true,
+    });
+    scope.addHook('onSend', async (request, reply, payload) => {
+      if (request.protocol === 'https') reply.header('cross-origin-opener-policy', 'same-origin');
+      return payload;
+    });
+    await scope.register(swaggerUi, { routePrefix: '/docs', staticCSP: { ...DOCS_CSP } });
     await scope.register(mlflowApi, {
       tracking: options.tracking,
       registry: options.registry,

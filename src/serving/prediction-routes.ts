@@ -1,19 +1,21 @@
+import type { FastifySchemaCompiler } from 'fastify';
 import { type Static, Type } from 'typebox';
-import { FEATURE_NAMES } from '../data/schema.js';
+import { FEATURE_NAMES, SCHEMA_TRAINING_RANGES, type TrainingRanges } from '../data/schema.js';
 import { OnsetError } from '../errors.js';
 import { FieldProblem, InvalidRequestError } from '../http/error-answer.js';
 import { Nullable } from '../http/fields.js';
 import { answers, type RoutePlugin } from '../http/route.js';
-import { createAjv, fieldProblems, invalidRequest } from '../http/validation.js';
+import { createAjv, describeProblems, invalidRequest } from '../http/validation.js';
 import { WorkLimiter } from '../http/work-limiter.js';
 import { createMatrix } from '../math/matrix.js';
 import { isSingleRowModel } from '../ml/estimator.js';
 import { explainModel } from '../ml/explain/explain.js';
 import { DEFAULT_THRESHOLD } from '../ml/metrics/index.js';
+import { modelTrainingRanges } from '../ml/model-document.js';
 import type { OnsetMetrics } from '../monitoring/metrics.js';
 import { describeProblem, type LiveModel } from './live-model.js';
 import type { ServedModel } from './model-source.js';
-import { featureWording, type PredictionRecord, RECORD_SCHEMA, recordFeatures } from './record.js';
+import { type CheckedRecord, checkRecord, type OutOfDistribution, RECORD_SCHEMA } from './record.js';
 
 export interface PredictionApiOptions {
   readonly live: LiveModel;
@@ -42,12 +44,25 @@ const ExplanationJson = Type.Object({
   contributions: Type.Record(Type.String(), Type.Number(), { description: 'log-odds, by feature' }),
 });
 
+const OutOfDistributionJson = Type.Array(
+  Type.Object({
+    feature: Type.String(),
+    value: Type.Number(),
+    training_range: Type.Object({ min: Type.Number(), max: Type.Number() }),
+  }),
+  {
+    description:
+      'the features whose values are possible but outside the range the model was trained on (see GET /model): the prediction is less certain than its probability says; empty when there are none',
+  },
+);
+
 const PredictionFields = {
   patient_id: Nullable(Type.String()),
   probability: Type.Number({ description: "of Parkinson's disease" }),
   diagnosis: Type.Union([Type.Literal(0), Type.Literal(1)], {
     description: '1 when the probability is at least 0.5',
   }),
+  out_of_distribution: OutOfDistributionJson,
 };
 
 /** The answer for one record. */
@@ -63,6 +78,7 @@ const BatchResultJson = Type.Object({
   patient_id: Type.Optional(PredictionFields.patient_id),
   probability: Type.Optional(PredictionFields.probability),
   diagnosis: Type.Optional(PredictionFields.diagnosis),
+  out_of_distribution: Type.Optional(OutOfDistributionJson),
   explanation: Type.Optional(ExplanationJson),
   errors: Type.Optional(Type.Array(FieldProblem)),
 });
@@ -88,9 +104,24 @@ function modelRef(served: ServedModel): ModelRef {
   return ref;
 }
 
-/** The schema error formatters of the record routes: every problem, in the feature schema's words. */
-const invalidRecord = invalidRequest({ subject: 'prediction record', wording: featureWording });
-const invalidBatch = invalidRequest({ subject: 'batch', wording: featureWording });
+/** The training ranges a model is judged by, found once per loaded model (see `modelTrainingRanges`). */
+const TRAINING_RANGES = new WeakMap<ServedModel, ReturnType<typeof modelTrainingRanges>>();
+function trainingRangesOf(served: ServedModel) {
+  let found = TRAINING_RANGES.get(served);
+  if (!found) {
+    found = modelTrainingRanges(served.document);
+    TRAINING_RANGES.set(served, found);
+  }
+  return found;
+}
+
+/** The schema error formatter of the batch envelope (the records in it are read by `checkRecord`). */
+const invalidBatch = invalidRequest({ subject: 'batch' });
+
+/** A record that cannot be scored: 400 with every problem `checkRecord` found. */
+function invalidRecord(problems: readonly FieldProblem[]): InvalidRequestError {
+  return new InvalidRequestError(describeProblems('prediction record', problems), problems);
+}
 
 /** A model that serves instead of the one the model URI names, which cannot be loaded. */
 const FallbackJson = Type.Object(
@@ -115,7 +146,12 @@ export const predictionApi: RoutePlugin<PredictionApiOptions> = async (app, opti
   const { live, metrics } = options;
   const batchLimit = options.batchLimit ?? DEFAULT_BATCH_LIMIT;
   // A batch's records are validated one by one, so the valid ones are still scored.
-  const validateRecord = createAjv().compile<PredictionRecord>(RECORD_SCHEMA);
+  // A record route's body is read by `checkRecord` in the handler: it takes numbers written as strings
+  // and judges ranges against the served model's training data, which a schema compiled at start cannot;
+  // RECORD_SCHEMA documents it in /docs. Its query string is validated as every route's is.
+  const ajv = createAjv();
+  const recordRouteValidator: FastifySchemaCompiler<object> = ({ schema, httpPart }) =>
+    httpPart === 'body' ? () => true : ajv.compile(schema);
   // Batches and explanations (one explanation can cost 30 ms, e.g. of an oblivious model) share turns,
   // so that a storm of them leaves the event loop to /health and single predictions. /predict itself
   // gains no hook: only its explain branch waits for a turn.
@@ -147,8 +183,8 @@ export const predictionApi: RoutePlugin<PredictionApiOptions> = async (app, opti
       ? { fallback: { instead_of: problem.version ?? live.uri, reason: describeProblem(live.uri, problem) } }
       : {};
   };
-  const served = (): ServedModel => {
-    const current = live.current();
+  /** The model to score with: `current`, the one current when the request started. */
+  const served = (current: ServedModel | undefined): ServedModel => {
     if (!current) {
       const problem = live.problem();
       throw new OnsetError(
@@ -167,6 +203,13 @@ export const predictionApi: RoutePlugin<PredictionApiOptions> = async (app, opti
     if (error instanceof InvalidRequestError) countProblems(error.problems);
     done();
   });
+  /** The training ranges of the model a record is judged by (the schema's while none is loaded). */
+  const rangesFor = (current: ServedModel | undefined): TrainingRanges =>
+    current ? trainingRangesOf(current).ranges : SCHEMA_TRAINING_RANGES;
+  /** Values outside the training ranges, counted by feature. */
+  const countOutliers = (outliers: readonly OutOfDistribution[]) => {
+    for (const outlier of outliers) metrics.outOfDistribution.inc({ feature: outlier.feature });
+  };
   /** The diagnosis of a predicted probability, counted in the metrics. */
   const diagnose = (version: string, probability: number): 0 | 1 => {
     const diagnosis = probability >= DEFAULT_THRESHOLD ? 1 : 0;
@@ -175,18 +218,18 @@ export const predictionApi: RoutePlugin<PredictionApiOptions> = async (app, opti
     return diagnosis;
   };
 
-  /** Scores validated records with one model (the one current when the request started). */
+  /**
+   * Scores checked records with one model (the one current when the request started); `data` holds
+   * their features, row after row.
+   */
   const score = (
     model: ServedModel,
-    records: readonly PredictionRecord[],
+    records: readonly CheckedRecord[],
+    data: Float64Array,
     explain: boolean,
   ): Prediction[] => {
     const cols = FEATURE_NAMES.length;
-    const data = new Float64Array(records.length * cols);
-    records.forEach((record, i) => {
-      recordFeatures(record, data.subarray(i * cols, (i + 1) * cols));
-    });
-    const x = createMatrix(data, records.length, cols);
+    const x = createMatrix(data.subarray(0, records.length * cols), records.length, cols);
     const started = performance.now();
     const probabilities = model.model.predictProba(x);
     metrics.inferenceDuration.observe((performance.now() - started) / 1000);
@@ -194,10 +237,12 @@ export const predictionApi: RoutePlugin<PredictionApiOptions> = async (app, opti
     const version = model.version ?? 'none';
     return records.map((record, i) => {
       const probability = probabilities[i]!;
+      countOutliers(record.outOfDistribution);
       return {
-        patient_id: record.patient_id ?? null,
+        patient_id: record.patientId,
         probability,
         diagnosis: diagnose(version, probability),
+        out_of_distribution: record.outOfDistribution,
         ...(contributions
           ? {
               explanation: {
@@ -213,18 +258,20 @@ export const predictionApi: RoutePlugin<PredictionApiOptions> = async (app, opti
   };
 
   /** One record without explanation: the hot path, kept free of the batch machinery. */
-  const scoreOne = (model: ServedModel, record: PredictionRecord) => {
+  const scoreOne = (model: ServedModel, record: CheckedRecord) => {
     const fitted = model.model;
-    const row = recordFeatures(record);
+    const row = record.features;
     const started = performance.now();
     const probability = isSingleRowModel(fitted)
       ? fitted.predictProbaOne(row)
       : fitted.predictProba(createMatrix(row, 1, row.length))[0]!;
     metrics.inferenceDuration.observe((performance.now() - started) / 1000);
+    countOutliers(record.outOfDistribution);
     return {
-      patient_id: record.patient_id ?? null,
+      patient_id: record.patientId,
       probability,
       diagnosis: diagnose(model.version ?? 'none', probability),
+      out_of_distribution: record.outOfDistribution,
       model: modelRef(model),
     };
   };
@@ -236,7 +283,7 @@ export const predictionApi: RoutePlugin<PredictionApiOptions> = async (app, opti
         config: { access: 'apiKey' },
         ...(options.recordBodyLimit ? { bodyLimit: options.recordBodyLimit } : {}),
         ...(explainAlways ? { onRequest: heavy.onRequest, preHandler: heavy.preHandler } : {}),
-        schemaErrorFormatter: invalidRecord,
+        validatorCompiler: recordRouteValidator,
         schema: {
           tags: ['predictions'],
           summary,
@@ -248,10 +295,13 @@ export const predictionApi: RoutePlugin<PredictionApiOptions> = async (app, opti
       async ({ body, query }, reply) => {
         reply.header('x-content-type-options', API_HEADERS['x-content-type-options']);
         reply.header('cache-control', API_HEADERS['cache-control']);
-        const model = served();
-        if (!explainAlways && query.explain !== 'true') return scoreOne(model, body);
+        const current = live.current();
+        const checked = checkRecord(body, rangesFor(current));
+        if (!checked.ok) throw invalidRecord(checked.problems);
+        const model = served(current);
+        if (!explainAlways && query.explain !== 'true') return scoreOne(model, checked.record);
         if (!explainAlways) await heavy.admit(reply);
-        const predictions = score(model, [body], true);
+        const predictions = score(model, [checked.record], checked.record.features, true);
         return { ...predictions[0]!, model: modelRef(model) };
       },
     );
@@ -295,17 +345,22 @@ export const predictionApi: RoutePlugin<PredictionApiOptions> = async (app, opti
     },
     async ({ body, query }, reply) => {
       reply.headers(API_HEADERS);
-      const model = served();
+      const model = served(live.current());
+      const ranges = rangesFor(model);
       const records = body.records;
-      const valid: { index: number; record: PredictionRecord }[] = [];
+      const cols = FEATURE_NAMES.length;
+      // The valid records' features, packed row after row as they are found.
+      const data = new Float64Array(records.length * cols);
+      const valid: { index: number; record: CheckedRecord }[] = [];
       const results: Static<typeof BatchResultJson>[] = new Array(records.length);
       records.forEach((record, index) => {
-        if (validateRecord(record)) {
-          valid.push({ index, record });
+        const row = data.subarray(valid.length * cols, (valid.length + 1) * cols);
+        const checked = checkRecord(record, ranges, row);
+        if (checked.ok) {
+          valid.push({ index, record: checked.record });
         } else {
-          const errors = fieldProblems(validateRecord.errors ?? [], featureWording);
-          countProblems(errors);
-          results[index] = { index, errors };
+          countProblems(checked.problems);
+          results[index] = { index, errors: [...checked.problems] };
         }
       });
       const predictions =
@@ -313,6 +368,7 @@ export const predictionApi: RoutePlugin<PredictionApiOptions> = async (app, opti
           ? score(
               model,
               valid.map((v) => v.record),
+              data,
               query.explain === 'true',
             )
           : [];
@@ -375,6 +431,20 @@ export const predictionApi: RoutePlugin<PredictionApiOptions> = async (app, opti
               rows: Nullable(Type.Integer()),
               dataset_fingerprint: Nullable(Type.String()),
             }),
+            training_ranges: Type.Object(
+              {
+                source: Type.Union([Type.Literal('model'), Type.Literal('schema')], {
+                  description:
+                    "model: the minimum and maximum of the model's own training rows (its report); schema: the documented data set's, for a model that recorded none",
+                }),
+                features: Type.Record(
+                  Type.String(),
+                  Type.Object({ min: Type.Number(), max: Type.Number() }),
+                  { description: 'by continuous feature' },
+                ),
+              },
+              { description: 'what a value outside makes out_of_distribution in a prediction' },
+            ),
             loaded_at: Type.String({ description: 'ISO 8601' }),
             fallback: Type.Optional(FallbackJson),
           }),
@@ -382,7 +452,8 @@ export const predictionApi: RoutePlugin<PredictionApiOptions> = async (app, opti
       },
     },
     async () => {
-      const model = served();
+      const model = served(live.current());
+      const training = trainingRangesOf(model);
       return {
         uri: model.uri,
         name: model.name,
@@ -395,6 +466,15 @@ export const predictionApi: RoutePlugin<PredictionApiOptions> = async (app, opti
         trained_on: {
           rows: model.document.training.rows,
           dataset_fingerprint: model.document.training.dataset_fingerprint,
+        },
+        training_ranges: {
+          source: training.source,
+          features: Object.fromEntries(
+            FEATURE_NAMES.flatMap((name, j) => {
+              const range = training.ranges[j];
+              return range ? [[name, range]] : [];
+            }),
+          ),
         },
         loaded_at: new Date(model.loadedAt).toISOString(),
         ...fallbackOf(),

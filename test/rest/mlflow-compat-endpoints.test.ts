@@ -365,7 +365,7 @@ describe('registry delete-tag', () => {
     // The methods MLflow declares: DELETE only.
     expectRefused(
       await call('POST', `${API}/registered-models/delete-tag`, { name: 'tagged', key: 'x' }),
-      404,
+      405,
       'ENDPOINT_NOT_FOUND',
     );
   });

@@ -1147,7 +1147,7 @@ describe('model registry', () => {
 // ------------------------------------------------------------------ methods
 
 describe('HTTP methods', () => {
-  it('refuses a method an endpoint does not take with an MLflow-style 404 ENDPOINT_NOT_FOUND', async () => {
+  it('refuses a method an endpoint does not take with 405, Allow and ENDPOINT_NOT_FOUND, as MLflow', async () => {
     const wrong: [string, string][] = [
       ['POST', '/experiments/get'],
       ['POST', '/experiments/get-by-name'],
@@ -1168,7 +1168,7 @@ describe('HTTP methods', () => {
     ];
     for (const [method, endpoint] of wrong) {
       const answer = await call(method, `${API}${endpoint}`, method === 'GET' ? undefined : {});
-      expect(answer.status, `${method} ${endpoint}`).toBe(404);
+      expect(answer.status, `${method} ${endpoint}`).toBe(405);
       expect(answer.json, `${method} ${endpoint}`).toEqual({
         error_code: 'ENDPOINT_NOT_FOUND',
         message: expect.stringContaining(endpoint),

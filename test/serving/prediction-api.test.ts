@@ -55,6 +55,7 @@ describe('POST /predict', () => {
       patient_id: 'P-0001',
       probability: expected,
       diagnosis: expected >= 0.5 ? 1 : 0,
+      out_of_distribution: [],
       model: { name: NAME, version: '1', run_id: live.current()!.runId },
     });
   });
@@ -85,18 +86,41 @@ describe('POST /predict', () => {
     [
       'a wrong type',
       { Age: 'sixty' },
-      { field: 'data.Age', reason: 'wrong_type', message: 'must be a number' },
+      {
+        field: 'data.Age',
+        reason: 'wrong_type',
+        message: 'must be a number or a numeric string ("71"); got "sixty"',
+      },
     ],
     ['a boolean for a number', { BMI: true }, { field: 'data.BMI', reason: 'wrong_type' }],
-    ['a continuous value given as a string', { MoCA: '25' }, { field: 'data.MoCA', reason: 'wrong_type' }],
+    ['an empty string', { MoCA: '' }, { field: 'data.MoCA', reason: 'missing' }],
     [
-      'an out-of-range value',
-      { Age: 12 },
-      { field: 'data.Age', reason: 'out_of_range', message: 'must be between 50 and 90 years' },
+      'a negative age',
+      { Age: -3 },
+      {
+        field: 'data.Age',
+        reason: 'out_of_range',
+        message: 'must be between 0 and 125 years (what is possible); got -3',
+      },
+    ],
+    [
+      'a MoCA above 30, as a string',
+      { MoCA: '31' },
+      {
+        field: 'data.MoCA',
+        reason: 'out_of_range',
+        message: 'must be between 0 and 30 score (what is possible); got "31"',
+      },
     ],
     ['an unknown code', { Ethnicity: 7 }, { field: 'data.Ethnicity', reason: 'unknown_code' }],
     ['an unknown code as a string', { Gender: '2' }, { field: 'data.Gender', reason: 'unknown_code' }],
-    ['a non-finite value as a string', { Tremor: 'NaN' }, { field: 'data.Tremor', reason: 'unknown_code' }],
+    ['a non-finite value as a string', { Tremor: 'NaN' }, { field: 'data.Tremor', reason: 'wrong_type' }],
+    [
+      'an overflowing number as a string',
+      { BMI: '1e999' },
+      { field: 'data.BMI', reason: 'out_of_range', message: 'must be a finite number; got "1e999"' },
+    ],
+    ['hexadecimal', { UPDRS: '0x1F' }, { field: 'data.UPDRS', reason: 'wrong_type' }],
   ])('refuses %s with 400 and the field', async (_what, change, problem) => {
     const record: Record<string, unknown> = { ...recordOf(2), ...change };
     for (const [key, value] of Object.entries(change)) if (value === undefined) delete record[key];
@@ -110,7 +134,7 @@ describe('POST /predict', () => {
 
   it('lists every problem of a record at once', async () => {
     const response = await predict({
-      data: { ...recordOf(2), Age: 'x', BMI: 99, Smoking: 3, Extra: 1 },
+      data: { ...recordOf(2), Age: 'x', BMI: 999, Smoking: 3, Extra: 1 },
       patient_id: 5,
     });
     expect(response.statusCode).toBe(400);
@@ -131,7 +155,7 @@ describe('POST /predict', () => {
     expect(malformed.statusCode).toBe(400);
     expect(malformed.json().message).toMatch(/not valid JSON/);
     expect((await predict({ patient_id: 'x' })).json().errors).toEqual([
-      { field: 'data', message: 'is required', reason: 'missing' },
+      { field: 'data', message: expect.stringMatching(/^is required: send \{"data": /), reason: 'missing' },
     ]);
     expect((await predict({ data: recordOf(0), extra: 1 })).json().errors[0]).toMatchObject({
       field: 'extra',
@@ -171,7 +195,13 @@ describe('POST /predict/batch', () => {
     expect(body.results[0]).toMatchObject({ index: 0, patient_id: 'a' });
     expect(body.results[1]).toEqual({
       index: 1,
-      errors: [{ field: 'data.MoCA', message: 'must be between 0 and 30 score', reason: 'out_of_range' }],
+      errors: [
+        {
+          field: 'data.MoCA',
+          message: 'must be between 0 and 30 score (what is possible); got 31',
+          reason: 'out_of_range',
+        },
+      ],
     });
     expect(body.results[2]).toMatchObject({ index: 2, patient_id: 'c' });
     const single = (await predict({ data: recordOf(2) })).json();
@@ -238,7 +268,7 @@ describe('model status, swaps and metrics', () => {
     const post = (payload: object) => counted.inject({ method: 'POST', url: '/predict', payload });
     await post({ data: recordOf(0) });
     await post({ data: recordOf(1) });
-    await post({ data: { ...recordOf(0), Age: 'x', BMI: 99 } });
+    await post({ data: { ...recordOf(0), Age: 'x', BMI: 999 } });
     await counted.inject({ url: '/no/such/route' });
     await counted.inject({ url: '/ready' });
     const text = (await counted.inject({ url: '/metrics' })).body;

@@ -61,14 +61,14 @@ describe('generateDataset', () => {
     expect(dataset.patientIds![0]).toBe('3058');
   });
 
-  it('stays inside every valid range and code set, with whole numbers where the source has them', () => {
+  it('stays inside every training range and code set, with whole numbers where the source has them', () => {
     const data = generateDataset({ rows: 3000, seed: 5 });
     for (const feature of FEATURES) {
       const column = data.columns[feature.name];
       for (const value of column) {
         if (feature.kind === 'continuous') {
-          expect(value).toBeGreaterThanOrEqual(feature.min);
-          expect(value).toBeLessThanOrEqual(feature.max);
+          expect(value).toBeGreaterThanOrEqual(feature.training.min);
+          expect(value).toBeLessThanOrEqual(feature.training.max);
           if (feature.integer) expect(Number.isInteger(value)).toBe(true);
         } else {
           expect(feature.codes.map((c) => c.code)).toContain(value);
