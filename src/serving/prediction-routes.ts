@@ -138,17 +138,18 @@ const ExplainQuery = Type.Object({
 
 /**
  * The prediction API: `POST /predict`, `POST /predict/batch`, `POST /explain` (or `?explain=true`),
- * `GET /ready` and `GET /model`. Bodies are validated against schemas derived from the feature schema and
- * compiled once; nothing reaches the model unvalidated, and every problem found is counted in the metrics
- * by reason. Every answer names the model version that made it.
+ * `GET /ready` and `GET /model`. Every record is read by `checkRecord` (see record.ts), against the served
+ * model's training ranges; nothing reaches the model unchecked, every problem found is counted in the
+ * metrics by reason, and every value outside the training ranges by feature. Every answer names the model
+ * version that made it.
  */
 export const predictionApi: RoutePlugin<PredictionApiOptions> = async (app, options) => {
   const { live, metrics } = options;
   const batchLimit = options.batchLimit ?? DEFAULT_BATCH_LIMIT;
-  // A batch's records are validated one by one, so the valid ones are still scored.
   // A record route's body is read by `checkRecord` in the handler: it takes numbers written as strings
   // and judges ranges against the served model's training data, which a schema compiled at start cannot;
-  // RECORD_SCHEMA documents it in /docs. Its query string is validated as every route's is.
+  // RECORD_SCHEMA documents it in /docs. Its query string is validated as every route's is. A batch's
+  // records are checked one by one by the same function, so the valid ones are still scored.
   const ajv = createAjv();
   const recordRouteValidator: FastifySchemaCompiler<object> = ({ schema, httpPart }) =>
     httpPart === 'body' ? () => true : ajv.compile(schema);
