@@ -4,6 +4,7 @@ import { type RunningServer, registeredModelOf, startServer } from '../server/se
 import { describeProblem } from '../serving/live-model.js';
 import { addStoreOptions, configFrom } from './config-options.js';
 import { integerArgument } from './options.js';
+import { prepareHome } from './stores.js';
 
 interface ServerFlags {
   port?: number;
@@ -83,6 +84,7 @@ function describe(server: RunningServer, config: OnsetConfig, extra: readonly st
  */
 async function up(options: ServerFlags): Promise<void> {
   const config = configFrom(options);
+  await prepareHome(config, 'write');
   const server = await startServer(config, { pipelines: true });
   stopOnSignals(server);
   const { service } = server.pipelines!;
@@ -136,6 +138,7 @@ export function registerUpCommand(program: Command): void {
       ),
   ).action(async (options: ServerFlags) => {
     const config = configFrom(options);
+    await prepareHome(config, 'write');
     const server = await startServer(config, { pipelines: false });
     stopOnSignals(server);
     process.stdout.write(`${describe(server, config, [])}\n`);
