@@ -3,6 +3,7 @@ import type { OnsetConfig } from '../config.js';
 import { type RunningServer, registeredModelOf, startServer } from '../server/server.js';
 import { describeProblem } from '../serving/live-model.js';
 import { addStoreOptions, configFrom } from './config-options.js';
+import { describeServedModel, servedModelFacts } from './model-summary.js';
 import { integerArgument } from './options.js';
 import { prepareHome } from './stores.js';
 
@@ -55,7 +56,7 @@ function describe(server: RunningServer, config: OnsetConfig, extra: readonly st
   const problem = server.live.problem();
   const trouble = problem ? describeProblem(config.modelUri, problem) : undefined;
   const serving = model
-    ? `${model.name ?? model.uri} version ${model.version ?? '-'} (${model.document.estimator})${trouble ? `, a fallback: ${trouble}` : ''}`
+    ? `${describeServedModel(servedModelFacts(model))}${trouble ? `, a fallback: ${trouble}` : ''}`
     : (trouble ?? `waiting for ${config.modelUri}`);
   return [
     ...(server.exposureWarning ? [server.exposureWarning] : []),
