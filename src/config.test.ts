@@ -1,10 +1,73 @@
-import { describe, expect, it } from 'vitest';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
 import {
   DEFAULT_ARTIFACT_UPLOAD_LIMIT,
   DEFAULT_MODEL_URI,
   DEFAULT_S3_TIMEOUT_MS,
+  findHome,
   resolveConfig,
 } from './config.js';
+
+describe('finding the home', () => {
+  const root = mkdtempSync(join(tmpdir(), 'onset-config-'));
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
+  const project = join(root, 'project');
+  const deep = join(project, 'src', 'deep');
+  mkdirSync(deep, { recursive: true });
+
+  it('walks up from the working directory to the nearest .onset folder, as git finds .git', () => {
+    // Nothing above the temporary folder may have a home, or every "not found" below would find it.
+    expect(findHome(root), `a .onset folder above ${root}`).toBeUndefined();
+    expect(findHome(deep)).toBeUndefined();
+    // A file called .onset is not a home.
+    writeFileSync(join(project, 'src', '.onset'), 'not a folder');
+    expect(findHome(deep)).toBeUndefined();
+    mkdirSync(join(project, '.onset'));
+    expect(findHome(deep)).toBe(join(project, '.onset'));
+    expect(findHome(project)).toBe(join(project, '.onset'));
+    // The nearest wins.
+    mkdirSync(join(deep, '.onset'));
+    expect(findHome(deep)).toBe(join(deep, '.onset'));
+    rmSync(join(deep, '.onset'), { recursive: true });
+  });
+
+  it('takes --home, then ONSET_HOME, then the home found, then a new ./.onset, and says which', () => {
+    const config = (flags: { home?: string }, env: NodeJS.ProcessEnv, cwd: string) => {
+      const resolved = resolveConfig(flags, env, cwd);
+      return { home: resolved.home, homeSource: resolved.homeSource, trackingUri: resolved.trackingUri };
+    };
+    expect(config({}, {}, deep)).toEqual({
+      home: join(project, '.onset'),
+      homeSource: 'found',
+      trackingUri: `sqlite:${join(project, '.onset', 'onset.db')}`,
+    });
+    expect(config({}, {}, root)).toMatchObject({ home: join(root, '.onset'), homeSource: 'new' });
+    // Relative paths are taken from the working directory; an empty ONSET_HOME is no setting.
+    expect(config({}, { ONSET_HOME: 'other' }, deep)).toMatchObject({
+      home: join(deep, 'other'),
+      homeSource: 'env',
+    });
+    expect(config({}, { ONSET_HOME: '' }, deep)).toMatchObject({ homeSource: 'found' });
+    expect(config({ home: '../x' }, { ONSET_HOME: 'other' }, deep)).toMatchObject({
+      home: join(project, 'src', 'x'),
+      homeSource: 'flag',
+    });
+  });
+
+  it("says whether the store and artifact URIs are the home's or were set", () => {
+    expect(resolveConfig({}, {}, deep)).toMatchObject({
+      trackingUriSource: 'default',
+      artifactUriSource: 'default',
+      artifactUri: pathToFileURL(join(project, '.onset', 'artifacts')).href,
+    });
+    expect(
+      resolveConfig({ trackingUri: 'postgres://db/onset' }, { ONSET_ARTIFACT_URI: 's3://b/p' }, deep),
+    ).toMatchObject({ trackingUriSource: 'flag', artifactUriSource: 'env' });
+  });
+});
 
 describe('resolveConfig', () => {
   it('takes flags over ONSET_* variables over defaults', () => {

@@ -1,4 +1,5 @@
-import { isAbsolute, join, resolve } from 'node:path';
+import { statSync } from 'node:fs';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { invalidParameter } from './errors.js';
 
@@ -7,8 +8,14 @@ import { invalidParameter } from './errors.js';
  * Every setting is listed in docs/configuration.md.
  */
 export interface OnsetConfig {
-  /** Where the embedded defaults live: the SQLite store and the local artifact folder. */
+  /** Where the embedded defaults live: the SQLite store and the local artifact folder (absolute). */
   readonly home: string;
+  /** How `home` was chosen (see `HomeSource`). */
+  readonly homeSource: HomeSource;
+  /** Whether the tracking URI came from `--tracking-uri`, `ONSET_TRACKING_URI`, or is the home's SQLite file. */
+  readonly trackingUriSource: SettingSource;
+  /** Whether the artifact URI came from `--artifact-uri`, `ONSET_ARTIFACT_URI`, or is the home's folder. */
+  readonly artifactUriSource: SettingSource;
   readonly host: string;
   readonly port: number;
   /** Tracking and registry store URI: a SQLite path or URI (default) or `postgres://...`. */
@@ -70,6 +77,31 @@ export interface OnsetConfig {
   readonly modelFallback: ModelFallback;
 }
 
+/** The folder name of an Onset home, looked for in the working directory and above it. */
+export const HOME_FOLDER = '.onset';
+
+/**
+ * How the home was chosen: `--home` (`flag`), `ONSET_HOME` (`env`), the nearest `.onset` folder in the
+ * working directory or a folder above it (`found`, as git finds its repository), or, when there is none,
+ * `./.onset` (`new`: it does not exist yet).
+ */
+export type HomeSource = 'flag' | 'env' | 'found' | 'new';
+
+/** Where a setting's value came from: a flag, an `ONSET_*` variable, or its default. */
+export type SettingSource = 'flag' | 'env' | 'default';
+
+/**
+ * The nearest folder holding an Onset home: `start` itself or the closest folder above it with a `.onset`
+ * folder in it; the home's path, or undefined when there is none up to the file system's root.
+ */
+export function findHome(start: string): string | undefined {
+  for (let folder = resolve(start); ; folder = dirname(folder)) {
+    const candidate = join(folder, HOME_FOLDER);
+    if (statSync(candidate, { throwIfNoEntry: false })?.isDirectory()) return candidate;
+    if (dirname(folder) === folder) return undefined;
+  }
+}
+
 /** Largest artifact upload unless ONSET_ARTIFACT_UPLOAD_LIMIT says otherwise: 512 MiB. */
 export const DEFAULT_ARTIFACT_UPLOAD_LIMIT = 512 * 1024 * 1024;
 export const MODEL_FALLBACKS = ['none', 'previous'] as const;
@@ -122,8 +154,28 @@ function list(text: string | undefined): readonly string[] {
     .filter((item) => item !== '');
 }
 
-export function resolveConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = process.env): OnsetConfig {
-  const home = resolve(flags.home ?? env.ONSET_HOME ?? '.onset');
+/** Where `home` comes from, by precedence: the flag, ONSET_HOME (when not empty), the nearest one found. */
+function chooseHome(flags: ConfigFlags, env: NodeJS.ProcessEnv, cwd: string): [string, HomeSource] {
+  if (flags.home !== undefined) return [resolve(cwd, flags.home), 'flag'];
+  if (env.ONSET_HOME) return [resolve(cwd, env.ONSET_HOME), 'env'];
+  const found = findHome(cwd);
+  return found === undefined ? [resolve(cwd, HOME_FOLDER), 'new'] : [found, 'found'];
+}
+
+function sourceOf(flag: unknown, variable: string | undefined): SettingSource {
+  return flag !== undefined ? 'flag' : variable !== undefined ? 'env' : 'default';
+}
+
+/**
+ * The settings, from `flags`, then `env`, then defaults. Without `--home` or `ONSET_HOME`, the home is the
+ * nearest `.onset` folder in `cwd` or above it (see `findHome`), else `cwd/.onset`.
+ */
+export function resolveConfig(
+  flags: ConfigFlags = {},
+  env: NodeJS.ProcessEnv = process.env,
+  cwd: string = process.cwd(),
+): OnsetConfig {
+  const [home, homeSource] = chooseHome(flags, env, cwd);
   const host = flags.host ?? env.ONSET_HOST ?? '127.0.0.1';
   const portText = flags.port ?? env.ONSET_PORT ?? 9696;
   const port = Number(portText);
@@ -135,6 +187,9 @@ export function resolveConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = 
     flags.artifactUri ?? env.ONSET_ARTIFACT_URI ?? pathToFileURL(join(home, 'artifacts')).href;
   return {
     home,
+    homeSource,
+    trackingUriSource: sourceOf(flags.trackingUri, env.ONSET_TRACKING_URI),
+    artifactUriSource: sourceOf(flags.artifactUri, env.ONSET_ARTIFACT_URI),
     host,
     port,
     trackingUri,

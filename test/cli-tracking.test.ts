@@ -318,6 +318,94 @@ describe('onset runs', () => {
     expect(filtered.runs.map((run) => run.info.runId)).toEqual([gb.run_id]);
   });
 
+  it('lists top-level runs with a count of their child runs (tuning trials); --all and --children show them', async () => {
+    interface Listed {
+      experiment: string;
+      parent_run_id?: string;
+      runs: Run[];
+      child_run_counts: Record<string, number>;
+      next_page_token: string | null;
+      more: number;
+    }
+    const parentId = tuned.run_id!;
+    const [parents, all, children, text, allText] = await Promise.all([
+      onsetJsonAsync<Listed>(['runs', 'list', '-e', 'tuning']),
+      onsetJsonAsync<Listed>(['runs', 'list', '-e', 'tuning', '--all']),
+      onsetJsonAsync<Listed>(['runs', 'list', '--children', parentId]),
+      onsetAsync(['runs', 'list', '-e', 'tuning']),
+      onsetAsync(['runs', 'list', '-e', 'tuning', '--all']),
+    ]);
+    expect(parents.runs.map((run) => run.info.runId)).toEqual([parentId]);
+    expect(parents.child_run_counts).toEqual({ [parentId]: 3 });
+    expect(parents).toMatchObject({ experiment: 'tuning', next_page_token: null, more: 0 });
+    expect(all.runs).toHaveLength(4);
+    expect(children.parent_run_id).toBe(parentId);
+    expect(children.experiment).toBe('tuning');
+    expect(children.runs).toHaveLength(3);
+    for (const child of children.runs) expect(tag(child, 'mlflow.parentRunId')).toBe(parentId);
+    expect(new Set(all.runs.map((run) => run.info.runId))).toEqual(
+      new Set([parentId, ...children.runs.map((run) => run.info.runId)]),
+    );
+    // The table: the parent with its 3 children, and how to see them.
+    expect(text.code, text.stderr).toBe(0);
+    const header = text.stdout
+      .split('\n')[0]!
+      .trim()
+      .split(/\s{2,}/);
+    const row = text.stdout
+      .split('\n')
+      .find((line) => line.startsWith(parentId))!
+      .trim()
+      .split(/\s{2,}/);
+    expect(row[header.indexOf('children')]).toBe('3');
+    expect(text.stdout).toContain(
+      "1 top-level run(s) in tuning; 3 child run(s) not shown (--all lists every run, --children RUN one run's)\n",
+    );
+    expect(allText.stdout).toContain('4 run(s) in tuning\n');
+    expect(allText.stdout).not.toMatch(/not shown|more:/);
+  });
+
+  it('says how many runs follow a page and how to see them, at the default of 50 too', async () => {
+    const [first, firstJson] = await Promise.all([
+      onsetAsync(['runs', 'list', '--max-results', '1']),
+      onsetJsonAsync<{ runs: Run[]; next_page_token: string | null; more: number }>([
+        'runs',
+        'list',
+        '-n',
+        '1',
+      ]),
+    ]);
+    expect(first.code, first.stderr).toBe(0);
+    expect(firstJson.runs.map((run) => run.info.runId)).toEqual([gb.run_id]);
+    expect(firstJson.more).toBe(1);
+    const token = firstJson.next_page_token!;
+    expect(first.stdout).toContain(`1 more: use --max-results 2 or --page-token ${token}\n`);
+    const second = onsetJson<{ runs: Run[]; next_page_token: string | null; more: number }>([
+      'runs',
+      'list',
+      '-n',
+      '1',
+      '--page-token',
+      token,
+    ]);
+    expect(second.runs.map((run) => run.info.runId)).toEqual([lr.run_id]);
+    expect(second).toMatchObject({ next_page_token: null, more: 0 });
+
+    // 52 runs in an experiment of their own: a page of 50, and the footer says 2 more.
+    await withStore(async ({ tracking }) => {
+      const experimentId = await tracking.createExperiment({ name: 'many' });
+      for (let i = 0; i < 52; i++) {
+        await tracking.createRun({ experimentId, runName: `run-${i}`, startTime: 1_000 + i });
+      }
+    });
+    const many = onset(['runs', 'list', '-e', 'many']);
+    expect(many.code, many.stderr).toBe(0);
+    expect(many.stdout.split('\n').filter((line) => /^[0-9a-f]{32} /.test(line))).toHaveLength(50);
+    expect(many.stdout).toMatch(
+      /\n50 top-level run\(s\) in many\n2 more: use --max-results 52 or --page-token \S+\n$/,
+    );
+  });
+
   it('compares runs, marking the best cv_roc_auc with *', () => {
     const result = onset(['runs', 'compare', lr.run_id!, gb.run_id!]);
     expect(result.code, result.stderr).toBe(0);

@@ -6,7 +6,7 @@ export function addStoreOptions(command: Command): Command {
   return command
     .option(
       '--home <dir>',
-      'Onset home: the default SQLite store and artifact folder (env ONSET_HOME, default ./.onset)',
+      'Onset home: the default SQLite store and artifact folder (env ONSET_HOME; default: the nearest .onset folder here or above, else a new ./.onset)',
     )
     .option(
       '--tracking-uri <uri>',

@@ -1,12 +1,12 @@
 import { userInfo } from 'node:os';
 import { type Command, Option } from 'commander';
-import { openOnsetStores } from '../server/open-stores.js';
 import { MODEL_STAGES, type ModelVersion } from '../tracking/entities.js';
 import { registerModelVersion } from '../tracking/model-registry.js';
 import { CHAMPION_ALIAS } from '../tracking/registry-store.js';
 import { MODEL_DIRECTORY_ARTIFACT } from '../tracking/training-logger.js';
-import { addStoreOptions, configFrom } from './config-options.js';
+import { addStoreOptions } from './config-options.js';
 import { formatNumber, marks, printJson, renderTable } from './output.js';
+import { openCommandStores } from './stores.js';
 
 /** The registered model Onset's pipelines and serving use by default. */
 export const DEFAULT_MODEL_NAME = 'parkinson-disease-prediction';
@@ -35,7 +35,7 @@ export function registerModelsCommands(program: Command): void {
   addStoreOptions(
     models.command('list').description('registered models').option('--json', 'print as JSON'),
   ).action(async (options: StoreFlags) => {
-    const stores = await openOnsetStores(configFrom(options));
+    const stores = await openCommandStores(options, 'read');
     try {
       const page = await stores.registry.searchRegisteredModels({ maxResults: 1000 });
       if (options.json) {
@@ -64,7 +64,7 @@ export function registerModelsCommands(program: Command): void {
       .argument('<name>')
       .option('--json', 'print as JSON'),
   ).action(async (name: string, options: StoreFlags) => {
-    const stores = await openOnsetStores(configFrom(options));
+    const stores = await openCommandStores(options, 'read');
     try {
       const model = await stores.registry.getRegisteredModel(name);
       const versions = await stores.registry.searchModelVersions({
@@ -109,7 +109,7 @@ export function registerModelsCommands(program: Command): void {
       .option('--path <path>', "the model's path in the run's artifacts", MODEL_DIRECTORY_ARTIFACT)
       .option('--json', 'print as JSON'),
   ).action(async (runId: string, options: StoreFlags & { name: string; path: string }) => {
-    const stores = await openOnsetStores(configFrom(options));
+    const stores = await openCommandStores(options, 'read');
     try {
       const version = await registerModelVersion(stores, {
         name: options.name,
@@ -152,7 +152,7 @@ export function registerModelsCommands(program: Command): void {
         reason: string;
       },
     ) => {
-      const stores = await openOnsetStores(configFrom(options));
+      const stores = await openCommandStores(options, 'read');
       try {
         const before = await stores.registry.getModelVersion(name, version);
         const updated = await stores.registry.transitionModelVersionStage({
@@ -194,7 +194,7 @@ export function registerModelsCommands(program: Command): void {
         { exitCode: 2 },
       );
     }
-    const stores = await openOnsetStores(configFrom(options));
+    const stores = await openCommandStores(options, 'read');
     try {
       await stores.registry.setAlias(name, alias, version);
       const target = await stores.registry.getModelVersionByAlias(name, alias);

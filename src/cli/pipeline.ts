@@ -9,10 +9,10 @@ import {
   type PipelineRunStatus,
 } from '../pipelines/pipeline-store.js';
 import type { PipelineEvent } from '../pipelines/runner.js';
-import { openOnsetStores } from '../server/open-stores.js';
-import { addStoreOptions, configFrom } from './config-options.js';
+import { addStoreOptions } from './config-options.js';
 import { collect, parseParamAssignments, positiveIntegerArgument } from './options.js';
 import { formatNumber, formatTimestamp, marks, printJson, renderTable } from './output.js';
+import { openCommandStores } from './stores.js';
 
 interface StoreFlags {
   home?: string;
@@ -209,7 +209,7 @@ export function registerPipelineCommands(program: Command): void {
       .option('--json', 'print the finished run as JSON'),
   ).action(async (name: string, options: StoreFlags & { param: string[]; data?: string; rerun?: string }) => {
     const found = findPipeline(name);
-    const stores = await openOnsetStores(configFrom(options));
+    const stores = await openCommandStores(options, 'write');
     try {
       const rerun = options.rerun ? await stores.pipelines.getRun(options.rerun) : undefined;
       if (rerun && rerun.pipeline !== found.name) {
@@ -264,7 +264,7 @@ export function registerPipelineCommands(program: Command): void {
       runId: string | undefined,
       options: StoreFlags & { pipeline?: string; status?: PipelineRunStatus; max: number },
     ) => {
-      const stores = await openOnsetStores(configFrom(options));
+      const stores = await openCommandStores(options, 'read');
       try {
         if (runId) {
           const run = await stores.pipelines.getRun(runId);
@@ -312,7 +312,7 @@ export function registerPipelineCommands(program: Command): void {
       .description("a run's captured block logs, in order (one block's when named)")
       .option('--json', 'print as JSON'),
   ).action(async (runId: string, block: string | undefined, options: StoreFlags) => {
-    const stores = await openOnsetStores(configFrom(options));
+    const stores = await openCommandStores(options, 'read');
     try {
       const run = await stores.pipelines.getRun(runId);
       if (block !== undefined && !run.blocks.some((b) => b.block === block)) {
@@ -341,7 +341,7 @@ export function registerPipelineCommands(program: Command): void {
   addStoreOptions(
     pipeline.command('cancel <runId>').description('ask the process running a pipeline run to cancel it'),
   ).action(async (runId: string, options: StoreFlags) => {
-    const stores = await openOnsetStores(configFrom(options));
+    const stores = await openCommandStores(options, 'read');
     try {
       await stores.pipelines.requestCancel(runId);
       process.stdout.write(`asked to cancel run ${runId}; its process stops it within a second or two\n`);
@@ -362,7 +362,7 @@ export function registerPipelineCommands(program: Command): void {
   ).action(
     async (name: string, options: StoreFlags & { cron: string; timezone: string; param: string[] }) => {
       const found = findPipeline(name);
-      const stores = await openOnsetStores(configFrom(options));
+      const stores = await openCommandStores(options, 'write');
       try {
         const { addSchedule } = await import('../pipelines/scheduler.js');
         const added = await addSchedule(stores.pipelines, found, {
@@ -383,7 +383,7 @@ export function registerPipelineCommands(program: Command): void {
   addStoreOptions(
     schedule.command('list').description('the stored schedules').option('--json', 'print as JSON'),
   ).action(async (options: StoreFlags) => {
-    const stores = await openOnsetStores(configFrom(options));
+    const stores = await openCommandStores(options, 'read');
     try {
       const schedules = await stores.pipelines.listSchedules();
       if (options.json) {
@@ -420,7 +420,7 @@ export function registerPipelineCommands(program: Command): void {
   ] as const) {
     addStoreOptions(schedule.command(`${command} <scheduleId>`).description(description)).action(
       async (scheduleId: string, options: StoreFlags) => {
-        const stores = await openOnsetStores(configFrom(options));
+        const stores = await openCommandStores(options, 'read');
         try {
           if (command === 'remove') await stores.pipelines.deleteSchedule(scheduleId);
           else await stores.pipelines.setScheduleEnabled(scheduleId, command === 'enable');

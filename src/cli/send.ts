@@ -5,6 +5,12 @@ import type { Dataset } from '../data/dataset.js';
 import { generateDataset } from '../data/generator/generator.js';
 import { FEATURE_NAMES } from '../data/schema.js';
 import { OnsetError } from '../errors.js';
+import {
+  describeServedModel,
+  factsFromModelAnswer,
+  modelTag,
+  type ServedModelFacts,
+} from './model-summary.js';
 import { integerArgument, positiveIntegerArgument } from './options.js';
 import { formatNumber, marks, printJson, renderTable } from './output.js';
 
@@ -15,6 +21,22 @@ interface SendOptions {
   seed: number;
   apiKey?: string;
   json?: boolean;
+}
+
+/** What `GET /model` says the server serves; undefined when it will not say (an older server, a refusal). */
+async function servedModel(
+  url: string,
+  apiKey: string | undefined,
+): Promise<{ answer: unknown; facts: ServedModelFacts } | undefined> {
+  try {
+    const response = await fetch(`${url}/model`, { headers: apiKey ? { 'x-api-key': apiKey } : {} });
+    if (response.status !== 200) return undefined;
+    const answer: unknown = await response.json();
+    const facts = factsFromModelAnswer(answer);
+    return facts ? { answer, facts } : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -69,7 +91,13 @@ export function registerSendCommand(program: Command): void {
         });
       }
       const failed = answers.filter((answer) => answer.status !== 200).length;
-      if (options.json) printJson({ url, answers });
+      // An answer names a registered version; a model file or a run's model has no name: what it is
+      // (family, fingerprint, when trained) comes from GET /model, asked once.
+      const unregistered = answers.some(
+        (a) => a.status === 200 && (a.body.model as { name?: string | null } | undefined)?.name == null,
+      );
+      const served = unregistered ? await servedModel(url, apiKey) : undefined;
+      if (options.json) printJson({ url, answers, ...(served ? { model: served.answer } : {}) });
       else {
         const mark = marks();
         process.stdout.write(
@@ -89,13 +117,15 @@ export function registerSendCommand(program: Command): void {
             {
               header: 'model / error',
               value: (a) => {
-                const model = a.body.model as { name?: string; version?: string } | undefined;
-                return a.status === 200
-                  ? `${model?.name ?? '-'} v${model?.version ?? '-'}`
-                  : String(a.body.message ?? '');
+                const model = a.body.model as { name?: string | null; version?: string | null } | undefined;
+                if (a.status !== 200) return String(a.body.message ?? '');
+                if (model?.name != null) return `${model.name} v${model.version ?? '-'}`;
+                return served ? modelTag(served.facts) : 'unregistered model';
               },
             },
-          ])}\n${failed === 0 ? mark.ok : mark.fail} ${count - failed} of ${count} answered by ${url}\n`,
+          ])}\n${failed === 0 ? mark.ok : mark.fail} ${count - failed} of ${count} answered by ${url}\n${
+            served ? `model: ${describeServedModel(served.facts)}\n` : ''
+          }`,
         );
       }
       if (failed > 0) process.exitCode = 1;

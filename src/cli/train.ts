@@ -5,9 +5,8 @@ import { ESTIMATOR_NAMES, missingValuePolicy } from '../ml/estimator-registry.js
 import { SELECTION_METRICS, type SelectionMetric } from '../ml/metrics/index.js';
 import { saveModelDocument } from '../ml/model-document.js';
 import { trainOnDataset } from '../ml/train-on-dataset.js';
-import { openOnsetStores } from '../server/open-stores.js';
 import { DEFAULT_EXPERIMENT, type LoggedRun, logTrainingRun } from '../tracking/training-logger.js';
-import { addStoreOptions, configFrom } from './config-options.js';
+import { addStoreOptions } from './config-options.js';
 import { renderMetrics } from './metrics-view.js';
 import {
   collect,
@@ -20,6 +19,7 @@ import {
 } from './options.js';
 import { marks, printJson } from './output.js';
 import { createProgress } from './progress.js';
+import { openCommandStores } from './stores.js';
 
 interface TrainCliOptions {
   track: boolean;
@@ -119,7 +119,7 @@ export function registerTrainCommand(program: Command): void {
       await saveModelDocument(options.output, result.document);
       let logged: LoggedRun | undefined;
       if (options.track) {
-        const stores = await openOnsetStores(configFrom(options));
+        const stores = await openCommandStores(options, 'write');
         try {
           logged = await logTrainingRun(stores, {
             result,

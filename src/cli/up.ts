@@ -3,7 +3,9 @@ import type { OnsetConfig } from '../config.js';
 import { type RunningServer, registeredModelOf, startServer } from '../server/server.js';
 import { describeProblem } from '../serving/live-model.js';
 import { addStoreOptions, configFrom } from './config-options.js';
+import { describeServedModel, servedModelFacts } from './model-summary.js';
 import { integerArgument } from './options.js';
+import { prepareHome } from './stores.js';
 
 interface ServerFlags {
   port?: number;
@@ -54,7 +56,7 @@ function describe(server: RunningServer, config: OnsetConfig, extra: readonly st
   const problem = server.live.problem();
   const trouble = problem ? describeProblem(config.modelUri, problem) : undefined;
   const serving = model
-    ? `${model.name ?? model.uri} version ${model.version ?? '-'} (${model.document.estimator})${trouble ? `, a fallback: ${trouble}` : ''}`
+    ? `${describeServedModel(servedModelFacts(model))}${trouble ? `, a fallback: ${trouble}` : ''}`
     : (trouble ?? `waiting for ${config.modelUri}`);
   return [
     ...(server.exposureWarning ? [server.exposureWarning] : []),
@@ -83,6 +85,7 @@ function describe(server: RunningServer, config: OnsetConfig, extra: readonly st
  */
 async function up(options: ServerFlags): Promise<void> {
   const config = configFrom(options);
+  await prepareHome(config, 'write');
   const server = await startServer(config, { pipelines: true });
   stopOnSignals(server);
   const { service } = server.pipelines!;
@@ -136,6 +139,7 @@ export function registerUpCommand(program: Command): void {
       ),
   ).action(async (options: ServerFlags) => {
     const config = configFrom(options);
+    await prepareHome(config, 'write');
     const server = await startServer(config, { pipelines: false });
     stopOnSignals(server);
     process.stdout.write(`${describe(server, config, [])}\n`);

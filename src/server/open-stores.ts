@@ -62,12 +62,14 @@ export interface OnsetStores extends Stores {
 export const ABANDONED_RUN_REASON = 'the process that ran it ended without finishing it';
 
 /**
- * Opens the configured stores and artifact store (creating ONSET_HOME for the defaults). Opening also
+ * Opens the configured stores and artifact store (creating the home when a store is in it). Opening also
  * marks FAILED the runs left RUNNING by a process of this host that has died (safe while other processes
  * are training: only runs whose owner process is gone are touched).
  */
 export async function openOnsetStores(config: OnsetConfig): Promise<OnsetStores> {
-  await mkdir(config.home, { recursive: true });
+  if (config.trackingUriSource === 'default' || config.artifactUriSource === 'default') {
+    await mkdir(config.home, { recursive: true });
+  }
   // The AWS SDK takes a few hundred ms to load: only an s3:// artifact store loads it.
   const { openArtifactStore } = await import('../tracking/artifacts/artifact-store-uri.js');
   const artifacts = await openArtifactStore(config.artifactUri, {

@@ -1,6 +1,8 @@
+import { createHash } from 'node:crypto';
+import { readFile, stat } from 'node:fs/promises';
 import { invalidParameter, OnsetError } from '../errors.js';
 import type { FittedModel } from '../ml/estimator.js';
-import { loadModelDirectory, loadModelPath } from '../ml/formats/mlflow-model.js';
+import { loadModelDirectory, loadModelPath, localModelDirectory } from '../ml/formats/mlflow-model.js';
 import type { ModelDocument } from '../ml/model-document.js';
 import { joinArtifactPath, runArtifactPrefix } from '../tracking/artifact-paths.js';
 import type { ModelStage, ModelVersion } from '../tracking/entities.js';
@@ -22,7 +24,10 @@ export interface ServedModel {
   readonly version: string | null;
   readonly stage: ModelStage | null;
   readonly runId: string | null;
-  /** sha256 of the artifact, verified when it was loaded (null for a plain file). */
+  /**
+   * sha256 of the model's files: a registered version's or a run's, verified when it was loaded; a local
+   * file's or folder's, computed when it was loaded (see `localModelChecksum`).
+   */
   readonly checksum: string | null;
   /** The registered version's metrics snapshot, when it came from the registry. */
   readonly metrics: Readonly<Record<string, number>>;
@@ -65,7 +70,8 @@ export async function loadServedModel(uri: string, stores?: RegistryStores): Pro
   const loadedAt = Date.now();
   if (parsed.kind === 'file') {
     const { document, model } = await loadModelPath(parsed.path);
-    return unregistered({ model, document, uri, runId: null, checksum: null, loadedAt });
+    const checksum = await localModelChecksum(parsed.path);
+    return unregistered({ model, document, uri, runId: null, checksum, loadedAt });
   }
   if (!stores) {
     throw invalidParameter(`Loading ${uri} needs the tracking and registry stores (ONSET_TRACKING_URI)`);
@@ -127,6 +133,27 @@ export function loadFailureReason(error: unknown): string {
   return message.replace(/(?<![\w.-])(?:file:\/\/)?\/[^\s'"(),;]+/g, (path) =>
     path.slice(path.lastIndexOf('/') + 1),
   );
+}
+
+/**
+ * The sha256 of a local model as a registered version's checksum is made (`manifestDigest`): a file's own
+ * sha256; for a folder, that of the manifest of its files. The same model gives the same value whether it
+ * is served from a file, a run or the registry.
+ */
+async function localModelChecksum(path: string): Promise<string> {
+  if (!(await stat(path)).isDirectory()) return sha256Of(await readFile(path));
+  const directory = await localModelDirectory(path);
+  const files = await Promise.all(
+    directory.files.map(async (file) => {
+      const bytes = await directory.read(file);
+      return { path: file, size: bytes.length, sha256: sha256Of(bytes) };
+    }),
+  );
+  return manifestDigest(files);
+}
+
+function sha256Of(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
 }
 
 /** A model that is not a registered version (a run's artifact or a file). */

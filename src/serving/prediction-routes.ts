@@ -424,7 +424,12 @@ export const predictionApi: RoutePlugin<PredictionApiOptions> = async (app, opti
             stage: Nullable(Type.String()),
             run_id: Nullable(Type.String()),
             estimator: Type.String(),
-            checksum: Nullable(Type.String({ description: 'sha256 of the artifact, verified at load' })),
+            checksum: Nullable(
+              Type.String({
+                description:
+                  "sha256 of the model's files (a folder's: of their manifest); a registered version's or a run's verified at load, a local file's computed at load",
+              }),
+            ),
             metrics: Type.Record(Type.String(), Type.Number(), {
               description: "the registered version's metrics snapshot",
             }),
@@ -445,6 +450,11 @@ export const predictionApi: RoutePlugin<PredictionApiOptions> = async (app, opti
                 ),
               },
               { description: 'what a value outside makes out_of_distribution in a prediction' },
+            ),
+            trained_at: Nullable(
+              Type.String({
+                description: 'when the model was fitted (ISO 8601); null when unknown (imported)',
+              }),
             ),
             loaded_at: Type.String({ description: 'ISO 8601' }),
             fallback: Type.Optional(FallbackJson),
@@ -477,6 +487,7 @@ export const predictionApi: RoutePlugin<PredictionApiOptions> = async (app, opti
             }),
           ),
         },
+        trained_at: model.document.training.fitted_at,
         loaded_at: new Date(model.loadedAt).toISOString(),
         ...fallbackOf(),
       };

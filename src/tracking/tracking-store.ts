@@ -108,6 +108,11 @@ export interface TrackingStore {
   getMetricHistory(runId: string, key: string, page?: PageRequest): Promise<Page<Metric>>;
   searchRuns(query: RunQuery): Promise<Page<Run>>;
   /**
+   * How many runs `searchRuns` finds for `query` from its `pageToken` on (all of them without one):
+   * the runs of that page and of every page after it. `maxResults` and `orderBy` do not change it.
+   */
+  countRuns(query: RunQuery): Promise<number>;
+  /**
    * Records datasets and logged models a run used (MLflow's `log_inputs`), at most 1,000 datasets per
    * call. A dataset is stored once per experiment and (name, digest): a later one with the same name and
    * digest is the first one. A run uses a dataset once: logging it again changes nothing, its first tags

@@ -829,6 +829,26 @@ export function describeTrackingStoreContract(name: string, open: () => Promise<
         expect((await search(undefined, undefined, { maxResults: 50_000 })).items).toHaveLength(5);
       });
 
+      it('counts what a search finds, from a page token on, under the same filter and view type', async () => {
+        const count = (query: object = {}) => store.countRuns({ experimentIds: [experimentId], ...query });
+        expect(await count()).toBe(5);
+        expect(await count({ filter: 'metrics.auc > 0.9' })).toBe(3);
+        expect(await count({ filter: 'tags.model IS NULL' })).toBe(1);
+        expect(await count({ viewType: 'ALL', maxResults: 1, orderBy: ['run_name'] })).toBe(6);
+        expect(await store.countRuns({ experimentIds: [experimentId, other] })).toBe(6);
+        expect(await store.countRuns({ experimentIds: [] })).toBe(0);
+        // What is left from each page's token on: the runs of that page and the pages after it.
+        const first = await search(undefined, ['run_name'], { maxResults: 2 });
+        expect(await count({ pageToken: first.nextPageToken! })).toBe(3);
+        const second = await search(undefined, ['run_name'], {
+          maxResults: 2,
+          pageToken: first.nextPageToken!,
+        });
+        expect(await count({ pageToken: second.nextPageToken! })).toBe(1);
+        await expectCode(count({ filter: 'metrics.auc >' }), 'INVALID_PARAMETER_VALUE');
+        await expectCode(count({ pageToken: 'bm90IGEgdG9rZW4' }), 'INVALID_PARAMETER_VALUE');
+      });
+
       it('honours the view type', async () => {
         expect(ids(await search(undefined, undefined, { viewType: 'DELETED_ONLY' }))).toEqual(['deleted']);
         expect(ids(await search(undefined, undefined, { viewType: 'ALL' }))).toHaveLength(6);

@@ -104,6 +104,9 @@ describe('models in MLflow format', () => {
     expect(Array.from(fromRun.model.predictProba(x))).toEqual(Array.from(direct.model.predictProba(x)));
     const fromFolder = await loadServedModel(fixture);
     expect(Array.from(fromFolder.model.predictProba(x))).toEqual(Array.from(direct.model.predictProba(x)));
+    // The same files have the same fingerprint, served from a run or from a folder.
+    expect(fromFolder.checksum).toMatch(/^[0-9a-f]{64}$/);
+    expect(fromFolder.checksum).toBe(fromRun.checksum);
 
     // A file of the folder changed behind the store's back is refused.
     const [first] = await readdir(fixture);

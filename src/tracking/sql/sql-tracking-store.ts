@@ -620,19 +620,8 @@ export class SqlTrackingStore implements TrackingStore {
       SEARCH_RUNS_MAX_RESULTS,
     );
     const offset = decodePageToken(query.pageToken);
-    const experimentIds = query.experimentIds.map((id) => {
-      if (!EXPERIMENT_ID.test(String(id))) {
-        throw invalidParameter(`Invalid experiment id "${id}": experiment ids are non-negative integers`);
-      }
-      return Number(id);
-    });
-    const filter = query.filter?.trim() ? this.#parser.parseFilter('runs', query.filter) : [];
+    const { experimentIds, spec, conditions } = this.#runConditions(query);
     const orderBy = query.orderBy?.length ? this.#parser.parseOrderBy('runs', query.orderBy) : [];
-    const spec = query.artifactRoot === undefined ? this.#runSearch : runSearch(query.artifactRoot);
-    const conditions = [
-      lifecycleCondition(sql.ref('r.lifecycle_stage'), query.viewType),
-      ...compileFilter(this.#database, spec, filter),
-    ];
     const order = compileOrderBy(this.#database, spec, orderBy);
     if (experimentIds.length === 0) return { items: [], nextPageToken: null };
     const terms = [...order.terms];
@@ -643,6 +632,32 @@ export class SqlTrackingStore implements TrackingStore {
       ORDER BY ${sql.join(terms)} LIMIT ${limit + 1} OFFSET ${offset}`.execute(this.#db);
     const page = toPage(rows, offset, limit);
     return { items: await this.#runs(page.items), nextPageToken: page.nextPageToken };
+  }
+
+  async countRuns(query: RunQuery): Promise<number> {
+    const offset = decodePageToken(query.pageToken);
+    const { experimentIds, conditions } = this.#runConditions(query);
+    if (experimentIds.length === 0) return 0;
+    const { rows } = await sql<{ count: number | string | bigint }>`SELECT COUNT(*) AS count FROM runs r
+      WHERE r.experiment_id IN (${sql.join(experimentIds)}) AND ${and(conditions)}`.execute(this.#db);
+    return Math.max(0, Number(rows[0]?.count ?? 0) - offset);
+  }
+
+  /** The experiments and WHERE conditions of a run search (its filter parsed and compiled). */
+  #runConditions(query: RunQuery) {
+    const experimentIds = query.experimentIds.map((id) => {
+      if (!EXPERIMENT_ID.test(String(id))) {
+        throw invalidParameter(`Invalid experiment id "${id}": experiment ids are non-negative integers`);
+      }
+      return Number(id);
+    });
+    const filter = query.filter?.trim() ? this.#parser.parseFilter('runs', query.filter) : [];
+    const spec = query.artifactRoot === undefined ? this.#runSearch : runSearch(query.artifactRoot);
+    const conditions = [
+      lifecycleCondition(sql.ref('r.lifecycle_stage'), query.viewType),
+      ...compileFilter(this.#database, spec, filter),
+    ];
+    return { experimentIds, spec, conditions };
   }
 
   async logInputs(
