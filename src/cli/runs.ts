@@ -4,7 +4,7 @@ import type { Run } from '../tracking/entities.js';
 import { DEFAULT_EXPERIMENT } from '../tracking/training-logger.js';
 import { addStoreOptions, configFrom } from './config-options.js';
 import { collect, positiveIntegerArgument } from './options.js';
-import { formatNumber, formatTimestamp, printJson, renderTable } from './output.js';
+import { formatDecimals, formatTimestamp, printJson, renderTable } from './output.js';
 
 interface StoreFlags {
   home?: string;
@@ -62,8 +62,16 @@ export function registerRunsCommands(program: Command): void {
               header: 'family',
               value: (r) => r.data.tags.find((t) => t.key === 'onset.estimator')?.value ?? '',
             },
-            { header: 'cv ROC AUC', value: (r) => formatNumber(metricOf(r, 'cv_roc_auc')), align: 'right' },
-            { header: 'cv accuracy', value: (r) => formatNumber(metricOf(r, 'cv_accuracy')), align: 'right' },
+            {
+              header: 'cv ROC AUC',
+              value: (r) => formatDecimals(metricOf(r, 'cv_roc_auc'), 4),
+              align: 'right',
+            },
+            {
+              header: 'cv accuracy',
+              value: (r) => formatDecimals(metricOf(r, 'cv_accuracy'), 4),
+              align: 'right',
+            },
           ])}\n${page.items.length} run(s) in ${experiment.name}\n`,
         );
       } finally {
@@ -86,8 +94,9 @@ export function registerRunsCommands(program: Command): void {
         printJson(run);
         return;
       }
+      const experiment = await stores.tracking.getExperiment(run.info.experimentId);
       const lines = [
-        `run ${run.info.runId} (${run.info.runName}) in experiment ${run.info.experimentId}`,
+        `run ${run.info.runId} (${run.info.runName}) in experiment ${experiment.name} (id ${experiment.experimentId})`,
         `  status ${run.info.status}; started ${formatTimestamp(run.info.startTime)}; ended ${formatTimestamp(run.info.endTime)}`,
         `  artifacts ${run.info.artifactUri}`,
         '',
@@ -98,7 +107,7 @@ export function registerRunsCommands(program: Command): void {
         '',
         renderTable(run.data.metrics, [
           { header: 'metric (latest)', value: (m) => m.key },
-          { header: 'value', value: (m) => formatNumber(m.value), align: 'right' },
+          { header: 'value', value: (m) => formatDecimals(m.value, 4), align: 'right' },
           { header: 'step', value: (m) => String(m.step), align: 'right' },
         ]),
         '',
@@ -154,7 +163,7 @@ export function registerRunsCommands(program: Command): void {
           const value = metricOf(r, key);
           return value === undefined
             ? '–'
-            : `${formatNumber(value)}${value === best[key] && list.length > 1 ? ' *' : ''}`;
+            : `${formatDecimals(value, 4)}${value === best[key] && list.length > 1 ? ' *' : ''}`;
         }),
       }));
       const table = (rows: { key: string; cells: string[] }[], title: string) =>

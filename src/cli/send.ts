@@ -6,7 +6,7 @@ import { generateDataset } from '../data/generator/generator.js';
 import { FEATURE_NAMES } from '../data/schema.js';
 import { OnsetError } from '../errors.js';
 import { integerArgument, positiveIntegerArgument } from './options.js';
-import { formatNumber, marks, printJson, renderTable } from './output.js';
+import { formatDecimals, marks, printJson, renderTable } from './output.js';
 
 interface SendOptions {
   url?: string;
@@ -78,7 +78,7 @@ export function registerSendCommand(program: Command): void {
             { header: 'status', value: (a) => String(a.status), align: 'right' },
             {
               header: 'probability',
-              value: (a) => (a.status === 200 ? formatNumber(a.body.probability as number) : '–'),
+              value: (a) => (a.status === 200 ? formatDecimals(a.body.probability as number, 4) : '–'),
               align: 'right',
             },
             {
