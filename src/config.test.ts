@@ -7,6 +7,7 @@ import {
   DEFAULT_ARTIFACT_UPLOAD_LIMIT,
   DEFAULT_MODEL_URI,
   DEFAULT_S3_TIMEOUT_MS,
+  debugRequested,
   findHome,
   resolveConfig,
 } from './config.js';
@@ -175,5 +176,21 @@ describe('resolveConfig', () => {
       /ONSET_RATE_LIMIT must be a whole number of at least 0, got "-1"/,
     );
     expect(() => resolveConfig({}, { ONSET_BATCH_LIMIT: 'many' })).toThrow(/ONSET_BATCH_LIMIT/);
+  });
+
+  it('takes the log format from ONSET_LOG_FORMAT (unset: the server decides by its terminal)', () => {
+    expect(resolveConfig({}, {}).logFormat).toBeUndefined();
+    expect(resolveConfig({}, { ONSET_LOG_FORMAT: '' }).logFormat).toBeUndefined();
+    expect(resolveConfig({}, { ONSET_LOG_FORMAT: 'json' }).logFormat).toBe('json');
+    expect(resolveConfig({}, { ONSET_LOG_FORMAT: 'pretty' }).logFormat).toBe('pretty');
+    expect(() => resolveConfig({}, { ONSET_LOG_FORMAT: 'text' })).toThrow(
+      /ONSET_LOG_FORMAT must be one of pretty, json, got "text"/,
+    );
+  });
+
+  it('reads ONSET_DEBUG without ever failing (it is read while another error is reported)', () => {
+    expect(debugRequested({})).toBe(false);
+    for (const off of ['', '0', 'false', 'FALSE']) expect(debugRequested({ ONSET_DEBUG: off })).toBe(false);
+    for (const on of ['1', 'true', 'yes']) expect(debugRequested({ ONSET_DEBUG: on })).toBe(true);
   });
 });

@@ -75,6 +75,11 @@ export interface OnsetConfig {
    * recent earlier version of the model that loads (`previous`).
    */
   readonly modelFallback: ModelFallback;
+  /**
+   * How a server writes its log: `pretty` (a human-readable line per event) or `json` (one JSON object a
+   * line, for collectors); undefined: pretty when its output is a terminal, JSON otherwise.
+   */
+  readonly logFormat: LogFormat | undefined;
 }
 
 /** The folder name of an Onset home, looked for in the working directory and above it. */
@@ -106,6 +111,8 @@ export function findHome(start: string): string | undefined {
 export const DEFAULT_ARTIFACT_UPLOAD_LIMIT = 512 * 1024 * 1024;
 export const MODEL_FALLBACKS = ['none', 'previous'] as const;
 export type ModelFallback = (typeof MODEL_FALLBACKS)[number];
+export const LOG_FORMATS = ['pretty', 'json'] as const;
+export type LogFormat = (typeof LOG_FORMATS)[number];
 
 /**
  * Longest S3 silence unless ONSET_S3_TIMEOUT_MS says otherwise: 30 s. Without a bound the AWS SDK waits
@@ -221,7 +228,23 @@ export function resolveConfig(
     ),
     batchQueue: nonNegativeInteger('ONSET_BATCH_QUEUE', env.ONSET_BATCH_QUEUE ?? 8),
     modelFallback: modelFallback(env.ONSET_MODEL_FALLBACK ?? 'none'),
+    logFormat: logFormat(env.ONSET_LOG_FORMAT),
   };
+}
+
+function logFormat(text: string | undefined): LogFormat | undefined {
+  if (text === undefined || text === '') return undefined;
+  if ((LOG_FORMATS as readonly string[]).includes(text)) return text as LogFormat;
+  throw invalidParameter(`ONSET_LOG_FORMAT must be one of ${LOG_FORMATS.join(', ')}, got "${text}"`);
+}
+
+/**
+ * Whether ONSET_DEBUG asks for stack traces on the terminal (any value but empty, 0 or false). Read apart
+ * from `resolveConfig`, and never throwing, because it is read while reporting another error.
+ */
+export function debugRequested(env: NodeJS.ProcessEnv = process.env): boolean {
+  const text = env.ONSET_DEBUG;
+  return text !== undefined && text !== '' && text !== '0' && text.toLowerCase() !== 'false';
 }
 
 function modelFallback(text: string): ModelFallback {

@@ -199,7 +199,7 @@ describe('onset train', () => {
     expect(existsSync(logisticPath)).toBe(true);
   });
 
-  it('exits 1 on an unknown --param, listing the valid parameters, and writes no model', () => {
+  it('exits 2 (a usage error) on an unknown --param, listing the valid parameters, and writes no model', () => {
     const output = path('typo.model.json');
     const { code, stdout, stderr } = runCli([
       'train',
@@ -212,7 +212,7 @@ describe('onset train', () => {
       '-o',
       output,
     ]);
-    expect(code).toBe(1);
+    expect(code).toBe(2);
     expect(stdout).toBe('');
     expect(stderr).toContain('onset: Unknown parameter "n_trees" for gbdt; valid parameters of gbdt:');
     expect(stderr).toContain('n_estimators (alias num_boost_round): an integer in [1, 100000], default 100');

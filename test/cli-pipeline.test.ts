@@ -31,8 +31,9 @@ describe('onset pipeline', () => {
     expect(show.stdout).toMatch(/margin\s+number\s+0/);
     const json = JSON.parse(runCli(['pipeline', 'show', 'promote', '--json'], { env }).stdout);
     expect(json.blocks.map((b: { name: string }) => b.name)).toEqual(['load', 'gate']);
+    // An unknown pipeline is a usage error, as an unknown command is.
     const missing = runCli(['pipeline', 'show', 'train-everything'], { env });
-    expect(missing.code).toBe(1);
+    expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/No pipeline "train-everything"; known pipelines: train-linear/);
   });
 
@@ -69,17 +70,23 @@ describe('onset pipeline', () => {
     });
   }, 60_000);
 
-  it('exits 1 with the reason when a run fails or its parameters are wrong', () => {
+  it('exits 2 on wrong parameters (no run recorded) and 1 with the reason when a run fails', () => {
+    const before = runCli(['pipeline', 'runs', '--json'], { env });
     const bad = runCli(['pipeline', 'run', 'train-gbdt', '--param', 'cv=one'], { env });
-    expect(bad.code).toBe(1);
-    expect(bad.stderr).toMatch(/parameter "cv": expected a number, got "one"/);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/^onset: .*parameter "cv": expected a number, got "one"/);
     const malformed = runCli(['pipeline', 'run', 'train-gbdt', '--param', 'cv'], { env });
-    expect(malformed.code).toBe(1);
-    expect(malformed.stderr).toMatch(/--param takes name=value, got "cv"/);
+    expect(malformed.code).toBe(2);
+    expect(malformed.stderr).toMatch(/^onset: --param takes name=value, got "cv"/);
+    const unknown = runCli(['pipeline', 'run', 'train-gbdt', '--param', 'folds=3'], { env });
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/^onset: .*unknown parameter "folds"; known: data/);
+    expect(runCli(['pipeline', 'runs', '--json'], { env }).stdout).toBe(before.stdout);
     const missingFile = runCli(['pipeline', 'run', 'train-gbdt', '--data', join(home, 'nope.csv')], { env });
     expect(missingFile.code).toBe(1);
     expect(missingFile.stdout).toMatch(/train-gbdt FAILED/);
     expect(missingFile.stdout).toMatch(/load\s+FAILED\s+1\s+.*nope\.csv/);
+    expect(missingFile.stderr).toMatch(/^onset: pipeline run \w+ FAILED: .*nope\.csv/m);
   });
 
   it('adds, lists and removes schedules, refusing invalid cron expressions', () => {

@@ -12,7 +12,7 @@ import {
   TARGET,
 } from '../data/schema.js';
 import { integerArgument, policyOption, positiveIntegerArgument } from './options.js';
-import { formatNumber, formatPercent, marks, printJson, renderTable } from './output.js';
+import { formatDecimals, formatPercent, marks, printJson, renderTable } from './output.js';
 
 const TEXT_ISSUE_LIMIT = 20;
 
@@ -162,11 +162,14 @@ export function renderValidation(report: IngestReport): string {
   return `${lines.join('\n')}\n`;
 }
 
+/** The profile's statistics all have two decimals: the features' units (years, mg/dL, scores) need no more. */
+const PROFILE_DECIMALS = 2;
+
 export function renderProfile(profile: DatasetProfile, report: IngestReport): string {
   const continuous = profile.features.filter((feature) => feature.kind === 'continuous');
   const coded = profile.features.filter((feature) => feature.kind !== 'continuous');
   const quantile = (q: number) => (feature: FeatureProfile) =>
-    formatNumber(feature.quantiles.find((entry) => entry.q === q)?.value);
+    formatDecimals(feature.quantiles.find((entry) => entry.q === q)?.value, PROFILE_DECIMALS);
   const lines = [
     `${report.source}: ${profile.rowCount} rows, fingerprint ${profile.fingerprint}`,
     '',
@@ -174,15 +177,15 @@ export function renderProfile(profile: DatasetProfile, report: IngestReport): st
     renderTable(continuous, [
       { header: 'feature', value: (f) => f.name },
       { header: 'missing', value: (f) => String(f.missing), align: 'right' },
-      { header: 'min', value: (f) => formatNumber(f.min), align: 'right' },
+      { header: 'min', value: (f) => formatDecimals(f.min, PROFILE_DECIMALS), align: 'right' },
       { header: 'p05', value: quantile(0.05), align: 'right' },
       { header: 'p25', value: quantile(0.25), align: 'right' },
       { header: 'median', value: quantile(0.5), align: 'right' },
-      { header: 'mean', value: (f) => formatNumber(f.mean), align: 'right' },
+      { header: 'mean', value: (f) => formatDecimals(f.mean, PROFILE_DECIMALS), align: 'right' },
       { header: 'p75', value: quantile(0.75), align: 'right' },
       { header: 'p95', value: quantile(0.95), align: 'right' },
-      { header: 'max', value: (f) => formatNumber(f.max), align: 'right' },
-      { header: 'std', value: (f) => formatNumber(f.std), align: 'right' },
+      { header: 'max', value: (f) => formatDecimals(f.max, PROFILE_DECIMALS), align: 'right' },
+      { header: 'std', value: (f) => formatDecimals(f.std, PROFILE_DECIMALS), align: 'right' },
     ]),
     '',
     'Binary and categorical features (share of each code)',

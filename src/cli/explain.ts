@@ -6,7 +6,7 @@ import { explainModel, globalImportance, rankFeatures } from '../ml/explain/expl
 import { loadModelPath } from '../ml/formats/mlflow-model.js';
 import { featureMatrix } from '../ml/train-on-dataset.js';
 import { policyOption } from './options.js';
-import { formatNumber, marks, printJson, renderTable } from './output.js';
+import { formatDecimals, formatNumber, marks, printJson, renderTable } from './output.js';
 
 const TOP_FEATURES = 10;
 
@@ -113,18 +113,18 @@ export function registerExplainCommand(program: Command): void {
           `Top ${Math.min(TOP_FEATURES, ranked.length)} features by mean |contribution| (${units}):`,
           renderTable(ranked.slice(0, TOP_FEATURES), [
             { header: 'feature', value: (row) => row.feature },
-            { header: 'mean |contribution|', value: (row) => formatNumber(row.value), align: 'right' },
+            { header: 'mean |contribution|', value: (row) => formatDecimals(row.value, 4), align: 'right' },
             ...(splitRows === undefined
               ? []
               : [
                   {
                     header: 'gain',
-                    value: (row: { feature: string }) => formatNumber(gainOf.get(row.feature)?.gain),
+                    value: (row: { feature: string }) => formatDecimals(gainOf.get(row.feature)?.gain, 4),
                     align: 'right' as const,
                   },
                   {
                     header: 'cover',
-                    value: (row: { feature: string }) => formatNumber(gainOf.get(row.feature)?.cover),
+                    value: (row: { feature: string }) => formatDecimals(gainOf.get(row.feature)?.cover, 2),
                     align: 'right' as const,
                   },
                 ]),

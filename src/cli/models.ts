@@ -5,7 +5,7 @@ import { registerModelVersion } from '../tracking/model-registry.js';
 import { CHAMPION_ALIAS } from '../tracking/registry-store.js';
 import { MODEL_DIRECTORY_ARTIFACT } from '../tracking/training-logger.js';
 import { addStoreOptions } from './config-options.js';
-import { formatNumber, marks, printJson, renderTable } from './output.js';
+import { formatDecimals, formatNumber, marks, printJson, renderTable } from './output.js';
 import { openCommandStores } from './stores.js';
 
 /** The registered model Onset's pipelines and serving use by default. */
@@ -24,7 +24,7 @@ function versionRows(versions: readonly ModelVersion[]): string {
     { header: 'stage', value: (v) => v.currentStage },
     { header: 'aliases', value: (v) => v.aliases.join(', ') },
     { header: 'run', value: (v) => v.runId ?? '' },
-    { header: 'cv ROC AUC', value: (v) => formatNumber(v.metrics.cv_roc_auc), align: 'right' },
+    { header: 'cv ROC AUC', value: (v) => formatDecimals(v.metrics.cv_roc_auc, 4), align: 'right' },
     { header: 'sha256', value: (v) => v.checksum?.slice(0, 12) ?? 'pending' },
   ]);
 }

@@ -1,7 +1,25 @@
 import { InvalidArgumentError, Option } from 'commander';
-import { invalidParameter } from '../errors.js';
+import { isOnsetError } from '../errors.js';
 
 /** Options and argument parsers shared by CLI commands. */
+
+/**
+ * A command used wrongly, found before any work is done: a bad argument, option or parameter value.
+ * It exits 2, as commander's own usage errors do (unknown options, missing arguments).
+ */
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+/** Runs `check`, turning an OnsetError it throws (a value the user gave is not allowed) into a UsageError. */
+export function asUsage<T>(check: () => T): T {
+  try {
+    return check();
+  } catch (error) {
+    if (isOnsetError(error)) throw new UsageError(error.message, { cause: error });
+    throw error;
+  }
+}
 
 export function integerArgument(text: string): number {
   if (!/^[+-]?\d+$/.test(text.trim())) throw new InvalidArgumentError(`expected an integer, got "${text}"`);
@@ -35,7 +53,7 @@ export function parseParamAssignments(assignments: readonly string[]): Record<st
   const out: Record<string, string> = {};
   for (const assignment of assignments) {
     const at = assignment.indexOf('=');
-    if (at <= 0) throw invalidParameter(`--param takes name=value, got "${assignment}"`);
+    if (at <= 0) throw new UsageError(`--param takes name=value, got "${assignment}"`);
     out[assignment.slice(0, at).trim()] = assignment.slice(at + 1).trim();
   }
   return out;

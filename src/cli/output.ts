@@ -31,6 +31,18 @@ export function formatNumber(value: number | null | undefined, digits = 4): stri
   return String(Number(value.toPrecision(digits)));
 }
 
+/**
+ * A number with exactly `decimals` decimals, for a table column: the numbers of one column line up and
+ * compare at a glance. `–` when there is none.
+ */
+export function formatDecimals(value: number | null | undefined, decimals: number): string {
+  if (value === null || value === undefined || Number.isNaN(value)) return '–';
+  if (!Number.isFinite(value)) return value > 0 ? '∞' : '-∞';
+  const text = value.toFixed(decimals);
+  // A tiny negative value rounds to "-0.00": show it as zero.
+  return /^-0\.?0*$/.test(text) ? text.slice(1) : text;
+}
+
 /** A timestamp (ms) as `YYYY-MM-DD HH:MM:SS` UTC; `–` when there is none. */
 export function formatTimestamp(ms: number | null): string {
   return ms === null ? '–' : new Date(ms).toISOString().replace('T', ' ').slice(0, 19);

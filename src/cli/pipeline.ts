@@ -2,7 +2,7 @@ import { type Command, Option } from 'commander';
 import { invalidParameter } from '../errors.js';
 import { upstreamOf } from '../pipelines/block.js';
 import { BUILT_IN_PIPELINES, findPipeline } from '../pipelines/builtin/catalog.js';
-import { executionOrder, type PipelineDefinition } from '../pipelines/pipeline.js';
+import { executionOrder, type PipelineDefinition, resolveParams } from '../pipelines/pipeline.js';
 import {
   PIPELINE_RUN_STATUSES,
   type PipelineRun,
@@ -10,8 +10,9 @@ import {
 } from '../pipelines/pipeline-store.js';
 import type { PipelineEvent } from '../pipelines/runner.js';
 import { addStoreOptions } from './config-options.js';
-import { collect, parseParamAssignments, positiveIntegerArgument } from './options.js';
-import { formatNumber, formatTimestamp, marks, printJson, renderTable } from './output.js';
+import { asUsage, collect, parseParamAssignments, positiveIntegerArgument, UsageError } from './options.js';
+import { formatDecimals, formatNumber, formatTimestamp, marks, printJson, renderTable } from './output.js';
+import { plainProgressGate, progressBar } from './progress.js';
 import { openCommandStores } from './stores.js';
 
 interface StoreFlags {
@@ -20,6 +21,9 @@ interface StoreFlags {
   artifactUri?: string;
   json?: boolean;
 }
+
+/** A pipeline by name; an unknown name is a usage error, as an unknown command is. */
+const pipelineNamed = (name: string) => asUsage(() => findPipeline(name));
 
 const seconds = (start: number | null, end: number | null) =>
   start === null || end === null ? '–' : `${((end - start) / 1000).toFixed(1)} s`;
@@ -87,7 +91,10 @@ function renderRun(run: PipelineRun): string {
             : b.output
               ? Object.entries(b.output)
                   .filter(([key]) => key !== 'reason' && key !== 'fingerprint')
-                  .map(([k, v]) => `${k}=${typeof v === 'number' ? formatNumber(v) : v}`)
+                  .map(
+                    ([k, v]) =>
+                      `${k}=${typeof v === 'number' && !Number.isInteger(v) ? formatDecimals(v, 4) : v}`,
+                  )
                   .join(' ')
               : '',
       },
@@ -108,9 +115,22 @@ function renderRun(run: PipelineRun): string {
   return lines.join('\n');
 }
 
-/** Live lines for a run on stderr: block starts and ends, retries, the blocks' own log lines. */
-function liveRenderer(stream: NodeJS.WriteStream = process.stderr): (event: PipelineEvent) => void {
+/**
+ * Live lines for a run on stderr: block starts and ends with their durations, retries, the blocks' own
+ * log lines, and the progress of long blocks (folds, tuning trials): a redrawn bar on a terminal, a few
+ * plain lines otherwise (see `plainProgressGate`).
+ */
+export function liveRenderer(
+  stream: NodeJS.WriteStream = process.stderr,
+  options: { now?: () => number; intervalMs?: number } = {},
+): (event: PipelineEvent) => void {
   const mark = marks(stream);
+  const now = options.now ?? Date.now;
+  const plainLineDue = plainProgressGate({
+    now,
+    ...(options.intervalMs ? { intervalMs: options.intervalMs } : {}),
+  });
+  const started = new Map<string, number>();
   let progressLine = false;
   const clear = () => {
     if (progressLine) stream.write('\r\x1b[2K');
@@ -120,14 +140,21 @@ function liveRenderer(stream: NodeJS.WriteStream = process.stderr): (event: Pipe
     switch (event.type) {
       case 'block-started':
         clear();
+        started.set(event.block, now());
         stream.write(`${event.attempt > 1 ? `  retry ${event.attempt}: ` : '  > '}${event.block}\n`);
         break;
-      case 'block-progress':
+      case 'block-progress': {
+        const label = `${event.block}: ${event.label ? `${event.label} ` : ''}${event.done}/${event.total}`;
+        const share = event.total > 0 ? Math.min(1, event.done / event.total) : 0;
+        const elapsed = `${((now() - (started.get(event.block) ?? now())) / 1000).toFixed(1)} s`;
         if (stream.isTTY) {
-          stream.write(`\r\x1b[2K    ${event.block}: ${event.label ?? ''} ${event.done}/${event.total}`);
+          stream.write(`\r\x1b[2K    ${label} ${progressBar(share)} ${Math.round(share * 100)}%, ${elapsed}`);
           progressLine = true;
+        } else if (plainLineDue(`${event.block} ${event.label ?? ''}`, event.done, event.total)) {
+          stream.write(`    ${label} (${Math.round(share * 100)}%, ${elapsed})\n`);
         }
         break;
+      }
       case 'log':
         if (event.line.level === 'debug') break;
         clear();
@@ -183,7 +210,7 @@ export function registerPipelineCommands(program: Command): void {
     .description('a pipeline as text: its blocks in execution order with their wiring, and its parameters')
     .option('--json', 'print as JSON')
     .action(async (name: string, options: { json?: boolean }) => {
-      const found = findPipeline(name);
+      const found = pipelineNamed(name);
       if (options.json) {
         const { describePipeline } = await import('../pipelines/pipeline-routes.js');
         printJson(describePipeline(found));
@@ -208,21 +235,22 @@ export function registerPipelineCommands(program: Command): void {
       .option('--rerun <runId>', 'repeat a recorded run with exactly its parameters')
       .option('--json', 'print the finished run as JSON'),
   ).action(async (name: string, options: StoreFlags & { param: string[]; data?: string; rerun?: string }) => {
-    const found = findPipeline(name);
+    const found = pipelineNamed(name);
+    const given = {
+      ...parseParamAssignments(options.param),
+      ...(options.data ? { data: options.data } : {}),
+    };
+    // Wrong parameters are usage errors, found before a run is recorded.
+    asUsage(() => resolveParams(found, given));
     const stores = await openCommandStores(options, 'write');
     try {
       const rerun = options.rerun ? await stores.pipelines.getRun(options.rerun) : undefined;
       if (rerun && rerun.pipeline !== found.name) {
-        throw invalidParameter(
+        throw new UsageError(
           `Run ${rerun.runId} is a run of ${rerun.pipeline}; use onset pipeline run ${rerun.pipeline} --rerun ${rerun.runId}`,
         );
       }
-      const recorded = rerun?.params ?? {};
-      const params = {
-        ...recorded,
-        ...parseParamAssignments(options.param),
-        ...(options.data ? { data: options.data } : {}),
-      };
+      const params = { ...(rerun?.params ?? {}), ...given };
       const controller = new AbortController();
       const onInterrupt = () => {
         if (controller.signal.aborted) process.exit(130);
@@ -243,6 +271,11 @@ export function registerPipelineCommands(program: Command): void {
       process.off('SIGINT', onInterrupt);
       if (options.json) printJson(run);
       else process.stdout.write(`${renderRun(run)}\n\nlogs: onset pipeline logs ${run.runId}\n`);
+      if (run.status !== 'SUCCEEDED') {
+        process.stderr.write(
+          `onset: pipeline run ${run.runId} ${run.status}${run.error ? `: ${run.error}` : ''} (onset pipeline logs ${run.runId})\n`,
+        );
+      }
       process.exitCode = exitCodeOf(run.status);
     } finally {
       await stores.close();
@@ -361,14 +394,16 @@ export function registerPipelineCommands(program: Command): void {
       .option('--json', 'print as JSON'),
   ).action(
     async (name: string, options: StoreFlags & { cron: string; timezone: string; param: string[] }) => {
-      const found = findPipeline(name);
+      const found = pipelineNamed(name);
+      const params = parseParamAssignments(options.param);
+      asUsage(() => resolveParams(found, params));
       const stores = await openCommandStores(options, 'write');
       try {
         const { addSchedule } = await import('../pipelines/scheduler.js');
         const added = await addSchedule(stores.pipelines, found, {
           cron: options.cron,
           timezone: options.timezone,
-          params: parseParamAssignments(options.param),
+          params,
         });
         if (options.json) printJson(added);
         else

@@ -223,10 +223,9 @@ export function registerPredictCommands(program: Command): void {
 }
 
 function renderRefusal(report: IngestReport, estimator: string): string {
-  const mark = marks(process.stderr);
   const errors = report.issues.filter((issue) => issue.severity === 'error');
   const lines = [
-    `${mark.fail} ${report.source}: ${report.errorCount} error(s) in ${report.rowsInvalid} of ${report.rowsRead} row(s); nothing was written (use --policy skip to score the valid rows)`,
+    `onset: ${report.source}: ${report.errorCount} error(s) in ${report.rowsInvalid} of ${report.rowsRead} row(s); nothing was written (use --policy skip to score the valid rows)`,
     ...errors.slice(0, 20).map((issue) => `  ${formatIssue(issue)}`),
   ];
   if (report.errorCount > 20)

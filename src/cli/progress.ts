@@ -7,8 +7,39 @@ export interface Progress {
   done(message?: string): void;
 }
 
+/** A plain progress line is written at most this often (besides each quarter of the work). */
+export const PLAIN_PROGRESS_INTERVAL_MS = 30_000;
+
+/**
+ * Decides when a plain (not redrawn) progress line is worth writing: at a task's first step, at each
+ * quarter and at its end, and otherwise when `intervalMs` has passed since the task's last line and it has
+ * moved. A log gets a handful of lines per task, however many steps it has, and a long task is never
+ * silent for long.
+ */
+export function plainProgressGate(
+  options: { intervalMs?: number; now?: () => number } = {},
+): (task: string, done: number, total: number) => boolean {
+  const intervalMs = options.intervalMs ?? PLAIN_PROGRESS_INTERVAL_MS;
+  const now = options.now ?? Date.now;
+  const seen = new Map<string, { quarter: number; at: number; done: number }>();
+  return (task, done, total) => {
+    const time = now();
+    const quarter = total > 0 ? Math.floor(Math.min(1, done / total) * 4) : 0;
+    const last = seen.get(task) ?? { quarter: -1, at: time, done: 0 };
+    const due = quarter > last.quarter || (time - last.at >= intervalMs && done > last.done);
+    seen.set(task, due ? { quarter, at: time, done } : last);
+    return due;
+  };
+}
+
+/** A progress bar of `width` cells for a share from 0 to 1. */
+export function progressBar(share: number, width = 20): string {
+  const filled = Math.round(Math.min(1, Math.max(0, share)) * width);
+  return `[${'█'.repeat(filled)}${'·'.repeat(width - filled)}]`;
+}
+
 export function createProgress(label: string, stream: NodeJS.WriteStream = process.stderr): Progress {
-  let lastPlainQuarter = -1;
+  const plainLineDue = plainProgressGate();
   let lastDraw = 0;
   return {
     update(done, total) {
@@ -17,17 +48,9 @@ export function createProgress(label: string, stream: NodeJS.WriteStream = proce
         const now = Date.now();
         if (now - lastDraw < 50 && done < total) return;
         lastDraw = now;
-        const width = 30;
-        const filled = Math.round(share * width);
-        stream.write(
-          `\r${label} [${'█'.repeat(filled)}${'·'.repeat(width - filled)}] ${Math.round(share * 100)}%`,
-        );
-      } else {
-        const quarter = Math.floor(share * 4);
-        if (quarter > lastPlainQuarter) {
-          lastPlainQuarter = quarter;
-          stream.write(`${label}: ${Math.round(share * 100)}%\n`);
-        }
+        stream.write(`\r${label} ${progressBar(share, 30)} ${Math.round(share * 100)}%`);
+      } else if (plainLineDue(label, done, total)) {
+        stream.write(`${label}: ${Math.round(share * 100)}%\n`);
       }
     },
     done(message) {

@@ -1,7 +1,7 @@
 import type { ModelDocument } from '../ml/model-document.js';
 import type { ModelReport } from '../ml/report/model-report.js';
 import { renderConfusion, renderMetrics } from './metrics-view.js';
-import { formatNumber, formatPercent, renderTable } from './output.js';
+import { formatDecimals, formatNumber, formatPercent, renderTable } from './output.js';
 
 /** A model report as text for a terminal: what the model is, how good, for whom, and on what data. */
 export function renderModelReport(path: string, document: ModelDocument, report: ModelReport): string {
@@ -55,8 +55,8 @@ export function renderModelReport(path: string, document: ModelDocument, report:
       [
         { header: 'bin', value: (b) => `${b.lower.toFixed(1)}-${b.upper.toFixed(1)}` },
         { header: 'rows', value: (b) => String(b.count), align: 'right' },
-        { header: 'mean predicted', value: (b) => formatNumber(b.meanPredicted), align: 'right' },
-        { header: 'observed rate', value: (b) => formatNumber(b.observedRate), align: 'right' },
+        { header: 'mean predicted', value: (b) => formatDecimals(b.meanPredicted, 4), align: 'right' },
+        { header: 'observed rate', value: (b) => formatDecimals(b.observedRate, 4), align: 'right' },
       ],
     ),
     '',
@@ -81,12 +81,12 @@ export function renderModelReport(path: string, document: ModelDocument, report:
       'Global importance (top 10 by mean |contribution|, log-odds)',
       renderTable(top, [
         { header: 'feature', value: (f) => f.feature },
-        { header: 'mean |contribution|', value: (f) => formatNumber(f.value), align: 'right' },
+        { header: 'mean |contribution|', value: (f) => formatDecimals(f.value, 4), align: 'right' },
         ...(gain.size > 0
           ? [
               {
                 header: 'gain',
-                value: (f: { feature: string }) => formatNumber(gain.get(f.feature) ?? 0),
+                value: (f: { feature: string }) => formatDecimals(gain.get(f.feature) ?? 0, 4),
                 align: 'right' as const,
               },
             ]

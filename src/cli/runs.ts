@@ -5,7 +5,7 @@ import type { RunQuery, TrackingStore } from '../tracking/tracking-store.js';
 import { DEFAULT_EXPERIMENT } from '../tracking/training-logger.js';
 import { addStoreOptions } from './config-options.js';
 import { collect, positiveIntegerArgument } from './options.js';
-import { formatNumber, formatTimestamp, printJson, renderTable } from './output.js';
+import { formatDecimals, formatNumber, formatTimestamp, printJson, renderTable } from './output.js';
 import { openCommandStores } from './stores.js';
 
 interface StoreFlags {
@@ -214,8 +214,9 @@ export function registerRunsCommands(program: Command): void {
         printJson(run);
         return;
       }
+      const experiment = await stores.tracking.getExperiment(run.info.experimentId);
       const lines = [
-        `run ${run.info.runId} (${run.info.runName}) in experiment ${run.info.experimentId}`,
+        `run ${run.info.runId} (${run.info.runName}) in experiment ${experiment.name} (id ${experiment.experimentId})`,
         `  status ${run.info.status}; started ${formatTimestamp(run.info.startTime)}; ended ${formatTimestamp(run.info.endTime)}`,
         `  artifacts ${run.info.artifactUri}`,
         '',
@@ -226,7 +227,7 @@ export function registerRunsCommands(program: Command): void {
         '',
         renderTable(run.data.metrics, [
           { header: 'metric (latest)', value: (m) => m.key },
-          { header: 'value', value: (m) => formatNumber(m.value), align: 'right' },
+          { header: 'value', value: (m) => formatDecimals(m.value, 4), align: 'right' },
           { header: 'step', value: (m) => String(m.step), align: 'right' },
         ]),
         '',
@@ -282,7 +283,7 @@ export function registerRunsCommands(program: Command): void {
           const value = metricOf(r, key);
           return value === undefined
             ? '–'
-            : `${formatNumber(value)}${value === best[key] && list.length > 1 ? ' *' : ''}`;
+            : `${formatDecimals(value, 4)}${value === best[key] && list.length > 1 ? ' *' : ''}`;
         }),
       }));
       const table = (rows: { key: string; cells: string[] }[], title: string) =>

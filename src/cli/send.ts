@@ -12,7 +12,7 @@ import {
   type ServedModelFacts,
 } from './model-summary.js';
 import { integerArgument, positiveIntegerArgument } from './options.js';
-import { formatNumber, marks, printJson, renderTable } from './output.js';
+import { formatDecimals, marks, printJson, renderTable } from './output.js';
 
 interface SendOptions {
   url?: string;
@@ -106,7 +106,7 @@ export function registerSendCommand(program: Command): void {
             { header: 'status', value: (a) => String(a.status), align: 'right' },
             {
               header: 'probability',
-              value: (a) => (a.status === 200 ? formatNumber(a.body.probability as number) : '–'),
+              value: (a) => (a.status === 200 ? formatDecimals(a.body.probability as number, 4) : '–'),
               align: 'right',
             },
             {

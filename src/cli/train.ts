@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { type Command, Option } from 'commander';
 import { readDatasetFile } from '../data/csv-reader.js';
-import { ESTIMATOR_NAMES, missingValuePolicy } from '../ml/estimator-registry.js';
+import { createEstimator, ESTIMATOR_NAMES, missingValuePolicy } from '../ml/estimator-registry.js';
 import { SELECTION_METRICS, type SelectionMetric } from '../ml/metrics/index.js';
 import { saveModelDocument } from '../ml/model-document.js';
 import { trainOnDataset } from '../ml/train-on-dataset.js';
@@ -9,6 +9,7 @@ import { DEFAULT_EXPERIMENT, type LoggedRun, logTrainingRun } from '../tracking/
 import { addStoreOptions } from './config-options.js';
 import { renderMetrics } from './metrics-view.js';
 import {
+  asUsage,
   collect,
   foldsArgument,
   integerArgument,
@@ -85,6 +86,8 @@ export function registerTrainCommand(program: Command): void {
     )
     .action(async (options: TrainCliOptions) => {
       const params = parseParamAssignments(options.param);
+      // Unknown parameters and values out of range are usage errors, refused before the file is read.
+      asUsage(() => createEstimator(options.model, params).getParams());
       const { dataset, report } = await readDatasetFile(options.data, {
         target: 'required',
         policy: options.policy,
@@ -170,7 +173,7 @@ export function registerTrainCommand(program: Command): void {
       ];
       if (logged)
         lines.push(
-          `  logged run ${logged.runId} in experiment ${options.experiment} (onset runs show ${logged.runId})`,
+          `  logged run ${logged.runId} in experiment ${options.experiment} (id ${logged.experimentId}; onset runs show ${logged.runId})`,
         );
       if (report.rowsSkipped > 0)
         lines.push(`  ${report.rowsSkipped} invalid row(s) skipped (see onset data validate)`);

@@ -5,6 +5,7 @@ import { describeProblem } from '../serving/live-model.js';
 import { addStoreOptions, configFrom } from './config-options.js';
 import { describeServedModel, servedModelFacts } from './model-summary.js';
 import { integerArgument } from './options.js';
+import { liveRenderer } from './pipeline.js';
 import { prepareHome } from './stores.js';
 
 interface ServerFlags {
@@ -103,13 +104,18 @@ async function up(options: ServerFlags): Promise<void> {
         `No Production version of ${name} yet: training the four families on ${config.data ?? 'the built-in data (2,105 generated patients, seed 42)'} (train-all)...\n`,
       );
       const started = Date.now();
-      const handle = await service.start('train-all', config.data ? { data: config.data } : {}, 'bootstrap');
+      const handle = await service.start(
+        'train-all',
+        config.data ? { data: config.data } : {},
+        'bootstrap',
+        liveRenderer(),
+      );
       const run = await handle.finished;
       const gate = run.blocks.find((block) => block.block === 'gate')?.output;
       process.stderr.write(
         run.status === 'SUCCEEDED'
           ? `train-all ${run.runId} finished in ${((Date.now() - started) / 1000).toFixed(1)} s: ${gate?.stage === 'Production' ? 'promoted' : 'not promoted'}: ${String(gate?.reason)}\n`
-          : `train-all ${run.runId} ${run.status}: ${run.error} (see onset pipeline logs ${run.runId})\n`,
+          : `onset: the first training, train-all ${run.runId}, ${run.status}: ${run.error} (see onset pipeline logs ${run.runId})\n`,
       );
       await server.live.check();
     }

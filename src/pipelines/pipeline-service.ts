@@ -31,11 +31,15 @@ export class PipelineService {
     return findPipeline(name, this.pipelines);
   }
 
-  /** Starts `name` and returns at once; the run goes on in this process. */
+  /**
+   * Starts `name` and returns at once; the run goes on in this process. `onEvent` hears this run's events
+   * (besides the service's own listener): `onset up` shows its first training's progress with it.
+   */
   async start(
     name: string,
     params: Readonly<Record<string, unknown>>,
     trigger: string,
+    onEvent?: (event: PipelineEvent) => void,
   ): Promise<PipelineRunHandle> {
     const pipeline = this.find(name);
     const limit = this.options.maxActiveRuns ?? 1;
@@ -50,7 +54,10 @@ export class PipelineService {
       stores: this.options.stores,
       params,
       trigger,
-      onEvent: (event) => this.options.onEvent?.(runId, event),
+      onEvent: (event) => {
+        onEvent?.(event);
+        this.options.onEvent?.(runId, event);
+      },
     });
     runId = handle.runId;
     this.active.set(runId, handle);

@@ -2,7 +2,7 @@ import { networkInterfaces } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import { isLoopback, type OnsetConfig } from '../config.js';
-import { invalidParameter } from '../errors.js';
+import { invalidParameter, OnsetError } from '../errors.js';
 import { openPolicies } from '../http/access.js';
 import { OnsetMetrics } from '../monitoring/metrics.js';
 import type { PipelineService } from '../pipelines/pipeline-service.js';
@@ -10,6 +10,7 @@ import type { PipelineScheduler } from '../pipelines/scheduler.js';
 import { describeProblem, LiveModel } from '../serving/live-model.js';
 import { parseModelUri } from '../serving/model-source.js';
 import { type AppOptions, buildApp } from './app.js';
+import { chooseLogFormat, serverLoggerOptions } from './logger.js';
 import { type OnsetStores, openOnsetStores } from './open-stores.js';
 
 /** Where Onset is installed (the package root, above dist/ or src/). */
@@ -78,7 +79,9 @@ export async function startServer(
       loggedModels: stores.loggedModels,
       artifacts: stores.artifacts,
       adminToken: config.adminToken,
-      logger: options.logger ?? true,
+      logger:
+        options.logger ??
+        serverLoggerOptions(chooseLogFormat(config.logFormat, process.stdout.isTTY === true), process.stdout),
       metrics,
       privatePaths: { [config.home]: '$ONSET_HOME', [INSTALLATION]: '<onset>' },
       rateLimitPerMinute: config.rateLimitPerMinute,
@@ -97,8 +100,9 @@ export async function startServer(
     });
     const log = app.log;
     live.subscribe({
+      // `model`, not `name`: pino keeps `name` for the logger's own name.
       loaded: (model, previous) =>
-        log.info({ name: model.name, version: model.version, previous: previous?.version }, 'model loaded'),
+        log.info({ model: model.name, version: model.version, previous: previous?.version }, 'model loaded'),
       // Before the first model exists (a fresh home) this is expected: only a failed reload is a warning.
       failed: (error) =>
         live.current()
@@ -120,10 +124,13 @@ export async function startServer(
           }`,
         ),
     });
+    // Listen first: a port that is taken fails at once, before a model is loaded for nothing.
+    const address = await app.listen({ port: config.port, host: config.host }).catch((error: unknown) => {
+      throw listenFailure(error, config) ?? error;
+    });
     // Without a model yet (none in the stage on a fresh home, or one that cannot be loaded) this watches
-    // until there is one.
+    // until there is one; until then /ready answers 503.
     await live.start();
-    const address = await app.listen({ port: config.port, host: config.host });
     if (exposureWarning) log.warn(exposureWarning);
     pipelines?.scheduler.start();
     const running = app;
@@ -178,6 +185,29 @@ export function checkExposure(config: OnsetConfig): string | undefined {
     );
   }
   return `WARNING: listening on ${config.host}, beyond this machine, and ${what.join(', and ')} (--allow-unauthenticated)`;
+}
+
+/**
+ * What to tell the user when the server cannot listen where it was told to: the port is taken, needs
+ * privileges, or the host is not this machine's. Undefined for any other failure.
+ */
+export function listenFailure(
+  error: unknown,
+  config: Pick<OnsetConfig, 'host' | 'port'>,
+): OnsetError | undefined {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  const choosePort = 'choose another with --port N or ONSET_PORT=N';
+  const message =
+    code === 'EADDRINUSE'
+      ? `Port ${config.port} on ${config.host} is already in use (by another Onset or another program): ${choosePort}`
+      : code === 'EACCES'
+        ? `Not allowed to listen on port ${config.port} of ${config.host} (ports below 1024 need privileges): ${choosePort}`
+        : code === 'EADDRNOTAVAIL'
+          ? `Cannot listen on ${config.host}: no network interface of this machine has that address; choose another with --host or ONSET_HOST (127.0.0.1: this machine only, 0.0.0.0: every interface)`
+          : undefined;
+  return message === undefined
+    ? undefined
+    : new OnsetError('INVALID_PARAMETER_VALUE', message, { cause: error });
 }
 
 /** The URLs a server listening on `host` answers on: each interface's when `host` means all of them. */

@@ -61,6 +61,9 @@ describe('onset up on a fresh ONSET_HOME', () => {
       /No Production version of parkinson-disease-prediction yet: training the four families on .*small\.csv/,
     );
     expect(first.stderr()).toMatch(/train-all \w+ finished in [\d.]+ s: promoted: first model/);
+    // The first training shows its blocks as they go, each with its duration.
+    expect(first.stderr()).toMatch(/^ {2}> train-gbdt$/m);
+    expect(first.stderr()).toMatch(/^ {2}OK train-oblivious SUCCEEDED \(\d+\.\d s\)$/m);
     expect(first.stdout()).toMatch(/model\s+parkinson-disease-prediction version 1/);
     expect((await fetch(`${first.address}/ready`)).status).toBe(200);
     const response = await fetch(`${first.address}/predict`, {
