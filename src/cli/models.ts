@@ -5,7 +5,7 @@ import { registerModelVersion } from '../tracking/model-registry.js';
 import { CHAMPION_ALIAS } from '../tracking/registry-store.js';
 import { MODEL_DIRECTORY_ARTIFACT } from '../tracking/training-logger.js';
 import { addStoreOptions } from './config-options.js';
-import { formatDecimals, formatNumber, marks, printJson, renderTable } from './output.js';
+import { formatDecimals, marks, printJson, renderTable } from './output.js';
 import { openCommandStores } from './stores.js';
 
 /** The registered model Onset's pipelines and serving use by default. */

@@ -11,7 +11,7 @@ import {
 import type { PipelineEvent } from '../pipelines/runner.js';
 import { addStoreOptions } from './config-options.js';
 import { asUsage, collect, parseParamAssignments, positiveIntegerArgument, UsageError } from './options.js';
-import { formatDecimals, formatNumber, formatTimestamp, marks, printJson, renderTable } from './output.js';
+import { formatDecimals, formatTimestamp, marks, printJson, renderTable } from './output.js';
 import { plainProgressGate, progressBar } from './progress.js';
 import { openCommandStores } from './stores.js';
 
