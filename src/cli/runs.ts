@@ -5,7 +5,7 @@ import type { RunQuery, TrackingStore } from '../tracking/tracking-store.js';
 import { DEFAULT_EXPERIMENT } from '../tracking/training-logger.js';
 import { addStoreOptions } from './config-options.js';
 import { collect, positiveIntegerArgument } from './options.js';
-import { formatDecimals, formatNumber, formatTimestamp, printJson, renderTable } from './output.js';
+import { formatDecimals, formatTimestamp, printJson, renderTable } from './output.js';
 import { openCommandStores } from './stores.js';
 
 interface StoreFlags {
@@ -134,8 +134,8 @@ async function listRuns(tracking: TrackingStore, options: ListOptions): Promise<
           ]
         : []),
       { header: 'children', value: (r) => String(childCounts[r.info.runId] ?? 0), align: 'right' },
-      { header: 'cv ROC AUC', value: (r) => formatNumber(metricOf(r, 'cv_roc_auc')), align: 'right' },
-      { header: 'cv accuracy', value: (r) => formatNumber(metricOf(r, 'cv_accuracy')), align: 'right' },
+      { header: 'cv ROC AUC', value: (r) => formatDecimals(metricOf(r, 'cv_roc_auc'), 4), align: 'right' },
+      { header: 'cv accuracy', value: (r) => formatDecimals(metricOf(r, 'cv_accuracy'), 4), align: 'right' },
     ]),
     `${shown} ${what} in ${experiment.name}${
       hiddenChildren > 0
