@@ -1,10 +1,3 @@
-/**
- * Tracking and registry from the command line, as a user runs them: `onset train` logs runs into
- * ONSET_HOME, `onset runs list|show|compare` read them back, `onset models register|promote|alias|show`
- * manage versions. The store is also opened directly to check what the CLI does not print (metric
- * histories, child runs).
- */
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -17,12 +10,12 @@ import { loadModelDirectory, localModelDirectory } from '../src/ml/formats/mlflo
 import { parseMlmodel } from '../src/ml/formats/mlmodel-file.js';
 import { openStore } from '../src/server/open-stores.js';
 import type { ModelVersion, Run, StageTransition } from '../src/tracking/entities.js';
-import { type CliResult, runCli } from './support/cli.js';
+import { type CliResult, runCli, runCliAsync } from './support/cli.js';
 
 const MODEL_NAME = 'parkinson-disease-prediction';
 const EXPERIMENT = 'parkinson-disease-prediction';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const _ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 let directory: string;
 /** ONSET_HOME of every tracked command here. */
@@ -113,23 +106,7 @@ function onset(args: readonly string[], onsetHome = home): CliResult {
 
 /** As `onset`, without blocking: runCli's spawn, asynchronous, so independent commands can overlap. */
 function onsetAsync(args: readonly string[], onsetHome = home): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', `${ROOT}/src/cli/main.ts`, ...args], {
-      cwd: ROOT,
-      env: { ...process.env, ONSET_HOME: onsetHome },
-      timeout: 60_000,
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-      stdout += chunk;
-    });
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-      stderr += chunk;
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+  return runCliAsync(args, { env: { ONSET_HOME: onsetHome } });
 }
 
 function parseJsonOutput<T>(args: readonly string[], result: CliResult): T {

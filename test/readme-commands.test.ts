@@ -8,12 +8,12 @@
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HAS_REAL_DATA, REAL_DATA_PATH } from './support/fixtures.js';
+import { freePort } from './support/ports.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const CLI = join(ROOT, 'src/cli/main.ts');
@@ -52,17 +52,6 @@ const NOT_RUN: readonly [RegExp, string][] = [
   [/^npm test$/, 'this suite is npm test'],
   [/^npx onset up$/, 'the server this test started'],
 ];
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
 
 describe("the README's commands", () => {
   const folder = mkdtempSync(join(tmpdir(), 'onset-readme-'));

@@ -145,11 +145,11 @@ describe('the promotion gate on a real registry', () => {
     rmSync(home, { recursive: true, force: true });
   });
 
-  async function register(dataset: Dataset, estimator: 'logistic' | 'gbdt', params = {}) {
+  async function register(dataset: Dataset, estimator: 'logistic' | 'gbdt', params = {}, name = 'gated') {
     const result = trainOnDataset(dataset, { estimator, params });
     const logged = await logTrainingRun(stores, { result, datasetPath: 'generated' });
     const version = await registerModelVersion(stores, {
-      name: 'gated',
+      name,
       source: logged.modelSource,
       runId: logged.runId,
       createModelIfMissing: true,
@@ -236,17 +236,8 @@ describe('the promotion gate on a real registry', () => {
         log,
       });
     const name = 'leaky';
-    const registerAs = async (dataset: Dataset, params: Record<string, number>) => {
-      const result = trainOnDataset(dataset, { estimator: 'gbdt', params });
-      const logged = await logTrainingRun(stores, { result, datasetPath: 'generated' });
-      const version = await registerModelVersion(stores, {
-        name,
-        source: logged.modelSource,
-        runId: logged.runId,
-        createModelIfMissing: true,
-      });
-      return { version, model: result.model };
-    };
+    const registerAs = (dataset: Dataset, params: Record<string, number>) =>
+      register(dataset, 'gbdt', params, name);
     // The champion saw every held-out patient (under other ids, rows shuffled): nothing fair is left.
     const shuffled = selectRows(
       holdout,

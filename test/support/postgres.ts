@@ -6,11 +6,11 @@
 import { execFile, execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
+import { freePort } from './ports.js';
 
 const BIN = process.env.ONSET_POSTGRES_BIN ?? '/usr/lib/postgresql/15/bin';
 
@@ -29,17 +29,6 @@ export interface TestPostgres {
 
 export function postgresAvailable(): boolean {
   return existsSync(join(BIN, 'initdb')) && existsSync(join(BIN, 'pg_ctl'));
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
 }
 
 /** The command running a PostgreSQL binary, as the postgres user when we are root. */
