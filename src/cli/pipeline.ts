@@ -21,6 +21,9 @@ interface StoreFlags {
   json?: boolean;
 }
 
+/** The pipeline API's JSON shapes, which `--json` prints (loaded when asked: the CLI starts without them). */
+const apiJson = () => import('../pipelines/pipeline-routes.js');
+
 const seconds = (start: number | null, end: number | null) =>
   start === null || end === null ? '–' : `${((end - start) / 1000).toFixed(1)} s`;
 
@@ -185,8 +188,7 @@ export function registerPipelineCommands(program: Command): void {
     .action(async (name: string, options: { json?: boolean }) => {
       const found = findPipeline(name);
       if (options.json) {
-        const { describePipeline } = await import('../pipelines/pipeline-routes.js');
-        printJson(describePipeline(found));
+        printJson((await apiJson()).describePipeline(found));
         return;
       }
       process.stdout.write(`${renderPipeline(found)}\n`);
@@ -241,7 +243,7 @@ export function registerPipelineCommands(program: Command): void {
       process.stderr.write(`pipeline ${found.name}: run ${handle.runId}\n`);
       const run = await handle.finished;
       process.off('SIGINT', onInterrupt);
-      if (options.json) printJson(run);
+      if (options.json) printJson((await apiJson()).pipelineRunJson(run));
       else process.stdout.write(`${renderRun(run)}\n\nlogs: onset pipeline logs ${run.runId}\n`);
       process.exitCode = exitCodeOf(run.status);
     } finally {
@@ -268,7 +270,7 @@ export function registerPipelineCommands(program: Command): void {
       try {
         if (runId) {
           const run = await stores.pipelines.getRun(runId);
-          if (options.json) printJson(run);
+          if (options.json) printJson((await apiJson()).pipelineRunJson(run));
           else process.stdout.write(`${renderRun(run)}\n`);
           return;
         }
@@ -278,7 +280,11 @@ export function registerPipelineCommands(program: Command): void {
           ...(options.status ? { status: options.status } : {}),
         });
         if (options.json) {
-          printJson({ runs: page.items, next_page_token: page.nextPageToken });
+          const { pipelineRunJson } = await apiJson();
+          printJson({
+            runs: page.items.map(pipelineRunJson),
+            ...(page.nextPageToken ? { next_page_token: page.nextPageToken } : {}),
+          });
           return;
         }
         if (page.items.length === 0) {
@@ -322,7 +328,7 @@ export function registerPipelineCommands(program: Command): void {
       }
       const logs = await stores.pipelines.getLogs(runId, block === undefined ? {} : { block });
       if (options.json) {
-        printJson({ run_id: runId, logs });
+        printJson({ run_id: runId, logs: logs.map((await apiJson()).blockLogLineJson) });
         return;
       }
       const lines = logs.map(
@@ -370,7 +376,7 @@ export function registerPipelineCommands(program: Command): void {
           timezone: options.timezone,
           params: parseParamAssignments(options.param),
         });
-        if (options.json) printJson(added);
+        if (options.json) printJson((await apiJson()).pipelineScheduleJson(added));
         else
           process.stdout.write(
             `schedule ${added.scheduleId}: ${found.name} at "${added.cron}" (${added.timezone}); next ${formatTimestamp(added.nextRunTime)} UTC\n`,
@@ -387,7 +393,7 @@ export function registerPipelineCommands(program: Command): void {
     try {
       const schedules = await stores.pipelines.listSchedules();
       if (options.json) {
-        printJson({ schedules });
+        printJson({ schedules: schedules.map((await apiJson()).pipelineScheduleJson) });
         return;
       }
       process.stdout.write(

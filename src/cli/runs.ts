@@ -3,6 +3,7 @@ import { openOnsetStores } from '../server/open-stores.js';
 import type { Run } from '../tracking/entities.js';
 import { DEFAULT_EXPERIMENT } from '../tracking/training-logger.js';
 import { addStoreOptions, configFrom } from './config-options.js';
+import { trackingRunJson } from './json-views.js';
 import { collect, positiveIntegerArgument } from './options.js';
 import { formatNumber, formatTimestamp, printJson, renderTable } from './output.js';
 
@@ -49,7 +50,7 @@ export function registerRunsCommands(program: Command): void {
           ...(options.orderBy.length > 0 ? { orderBy: options.orderBy } : {}),
         });
         if (options.json) {
-          printJson({ experiment: experiment.name, runs: page.items });
+          printJson({ experiment: experiment.name, runs: page.items.map(trackingRunJson) });
           return;
         }
         process.stdout.write(
@@ -83,7 +84,7 @@ export function registerRunsCommands(program: Command): void {
     try {
       const run = await stores.tracking.getRun(runId);
       if (options.json) {
-        printJson(run);
+        printJson(trackingRunJson(run));
         return;
       }
       const lines = [

@@ -8,6 +8,7 @@ import { trainOnDataset } from '../ml/train-on-dataset.js';
 import { openOnsetStores } from '../server/open-stores.js';
 import { DEFAULT_EXPERIMENT, type LoggedRun, logTrainingRun } from '../tracking/training-logger.js';
 import { addStoreOptions, configFrom } from './config-options.js';
+import { foldResultJson } from './json-views.js';
 import { renderMetrics } from './metrics-view.js';
 import {
   collect,
@@ -148,7 +149,7 @@ export function registerTrainCommand(program: Command): void {
                     std: Object.fromEntries(
                       Object.entries(result.crossValidation.summary).map(([k, v]) => [k, v.std]),
                     ),
-                    per_fold: result.crossValidation.perFold,
+                    per_fold: result.crossValidation.perFold.map(foldResultJson),
                   },
                 }
               : {}),
