@@ -2,9 +2,9 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { IngestReport } from '../src/data/csv-reader.js';
-import type { DatasetProfile } from '../src/data/profile.js';
+import type { datasetProfileJson, ingestReportJson } from '../src/cli/json-views.js';
 import { runCli } from './support/cli.js';
+import { jsonFieldProblems } from './support/field-names.js';
 import { csvText, HAS_REAL_DATA, REAL_DATA_PATH } from './support/fixtures.js';
 
 let directory: string;
@@ -57,7 +57,9 @@ describe('onset data generate', () => {
       '--json',
     ]);
     expect(code).toBe(0);
-    expect(JSON.parse(stdout)).toMatchObject({ rows: 20, seed: 42 });
+    const summary = JSON.parse(stdout);
+    expect(summary).toMatchObject({ rows: 20, seed: 42, positive_rate: expect.any(Number) });
+    expect(jsonFieldProblems(summary)).toEqual([]);
   });
 });
 
@@ -94,7 +96,18 @@ describe('onset data validate', () => {
 
     const json = runCli(['data', 'validate', path, '--json']);
     expect(json.code).toBe(1);
-    const report = JSON.parse(json.stdout) as IngestReport;
+    const report = JSON.parse(json.stdout) as ReturnType<typeof ingestReportJson>;
+    expect(report).toMatchObject({
+      valid: false,
+      rows_read: 28,
+      rows_invalid: 27,
+      error_count: 27,
+      errors_by_rule: { out_of_range: 25, unknown_code: 1, not_numeric: 1 },
+      issues_truncated: false,
+      has_target: true,
+      has_patient_id: true,
+    });
+    expect(jsonFieldProblems(report)).toEqual([]);
     expect(report.issues).toHaveLength(27);
     expect(report.issues.find((issue) => issue.column === 'BMI')).toMatchObject({
       row: 27,
@@ -140,11 +153,22 @@ describe('onset data profile', () => {
     expect(stderr).toContain('row 1, line 2, column MoCA: value "31": MoCA must be between 0 and 30 score');
   });
 
+  it('profiles a file as JSON: snake_case fields, feature names as they are', async () => {
+    const path = join(directory, 'profile-json.csv');
+    runCli(['data', 'generate', '-n', '120', '-o', path]);
+    const { code, stdout } = runCli(['data', 'profile', path, '--json']);
+    expect(code).toBe(0);
+    const profile = JSON.parse(stdout) as ReturnType<typeof datasetProfileJson>;
+    expect(profile.row_count).toBe(120);
+    expect(profile.features.map((feature) => feature.name)).toContain('FamilyHistoryParkinsons');
+    expect(jsonFieldProblems(profile)).toEqual([]);
+  });
+
   it.skipIf(!HAS_REAL_DATA)('profiles the real file as JSON', () => {
     const { code, stdout } = runCli(['data', 'profile', REAL_DATA_PATH, '--json']);
     expect(code).toBe(0);
-    const profile = JSON.parse(stdout) as DatasetProfile;
-    expect(profile.rowCount).toBe(2105);
+    const profile = JSON.parse(stdout) as ReturnType<typeof datasetProfileJson>;
+    expect(profile.row_count).toBe(2105);
     expect(profile.target!.classes[1]!.count).toBe(1304);
     const age = profile.features.find((feature) => feature.name === 'Age')!;
     expect(age.mean).toBeCloseTo(69.6019, 4);
@@ -160,5 +184,6 @@ describe('onset data schema', () => {
     expect(stdout).toContain('DoctorInCharge: confidential');
     const json = JSON.parse(runCli(['data', 'schema', '--json']).stdout) as { features: unknown[] };
     expect(json.features).toHaveLength(32);
+    expect(jsonFieldProblems(json)).toEqual([]);
   });
 });

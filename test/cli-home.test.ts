@@ -76,7 +76,7 @@ describe('the home a command uses', () => {
     const listed = onsetIn(deep, ['runs', 'list', '--json']);
     expect(listed.code, listed.stderr).toBe(0);
     expect(
-      (JSON.parse(listed.stdout) as { runs: { info: { runId: string } }[] }).runs.map((r) => r.info.runId),
+      (JSON.parse(listed.stdout) as { runs: { info: { run_id: string } }[] }).runs.map((r) => r.info.run_id),
     ).toEqual([firstRunId]);
     const again = trainIn(deep);
     expect(again.code, again.stderr).toBe(0);

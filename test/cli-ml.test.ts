@@ -4,16 +4,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { calibrationBinJson, modelReportJson } from '../src/cli/json-views.js';
 import { toRowMajor } from '../src/data/dataset.js';
 import { generateDataset, writeKaggleCsv } from '../src/data/generator/generator.js';
 import { FEATURE_NAMES, KAGGLE_COLUMNS } from '../src/data/schema.js';
 import { createMatrix } from '../src/math/matrix.js';
 import { loadModelPath } from '../src/ml/formats/mlflow-model.js';
-import type { CalibrationBin } from '../src/ml/metrics/calibration.js';
 import { BINARY_METRIC_NAMES, type BinaryMetrics, evaluateBinary } from '../src/ml/metrics/index.js';
 import { type ModelDocument, saveModelDocument } from '../src/ml/model-document.js';
 import { trainOnDataset } from '../src/ml/train-on-dataset.js';
 import { type CliResult, runCli } from './support/cli.js';
+import { jsonFieldProblems } from './support/field-names.js';
 import { csvText } from './support/fixtures.js';
 
 const XGBOOST_MODEL = fileURLToPath(
@@ -119,7 +120,13 @@ interface TrainJson {
       seed: number;
       mean: Record<string, number>;
       std: Record<string, number>;
-      per_fold: { fold: number; trainRows: number; testRows: number; metrics: BinaryMetrics }[];
+      per_fold: {
+        fold: number;
+        train_rows: number;
+        test_rows: number;
+        fit_seconds: number;
+        metrics: BinaryMetrics;
+      }[];
     };
   };
   fit_seconds: number;
@@ -131,7 +138,7 @@ interface EvaluateJson {
   model: { path: string; estimator: string };
   data: { rows: number };
   metrics: BinaryMetrics;
-  calibration: CalibrationBin[];
+  calibration: ReturnType<typeof calibrationBinJson>[];
 }
 
 function parseCsv(text: string): string[][] {
@@ -168,7 +175,12 @@ describe('onset train', () => {
     expect(Object.keys(cv.mean).sort()).toEqual([...BINARY_METRIC_NAMES].sort());
     expect(Object.keys(cv.std).sort()).toEqual([...BINARY_METRIC_NAMES].sort());
     expect(cv.per_fold).toHaveLength(3);
-    expect(cv.per_fold.reduce((sum, fold) => sum + fold.testRows, 0)).toBe(TRAIN_ROWS);
+    expect(cv.per_fold.reduce((sum, fold) => sum + fold.test_rows, 0)).toBe(TRAIN_ROWS);
+    for (const fold of cv.per_fold) {
+      expect(fold.train_rows + fold.test_rows).toBe(TRAIN_ROWS);
+      expect(fold.fit_seconds).toBeGreaterThan(0);
+    }
+    expect(jsonFieldProblems(out)).toEqual([]);
     for (const name of BINARY_METRIC_NAMES) {
       const values = cv.per_fold.map((fold) => fold.metrics[name]);
       expect(cv.mean[name]).toBeCloseTo(values.reduce((a, b) => a + b, 0) / 3, 12);
@@ -292,6 +304,9 @@ describe('onset predict', () => {
     expect(summary.model).toEqual({ estimator: 'gbdt', format: 'xgboost-json' });
     expect(summary.scored).toBe(TEST_ROWS);
     expect(summary.skipped).toBe(0);
+    // The validation report is printed as data validate prints it.
+    expect(summary).toMatchObject({ report: { rows_read: TEST_ROWS, rows_skipped: 0, error_count: 0 } });
+    expect(jsonFieldProblems(summary)).toEqual([]);
 
     const rows = parseCsv(await readFile(output, 'utf8')).slice(1);
     const probabilities = Float64Array.from(rows, (row) => Number(row[1]));
@@ -399,9 +414,10 @@ describe('onset evaluate', () => {
     expect(out.calibration[0]).toMatchObject({ lower: 0 });
     expect(out.calibration.at(-1)).toMatchObject({ upper: 1 });
     for (const bin of out.calibration) {
-      if (bin.count === 0) expect(bin.meanPredicted).toBeNull();
-      else expect(bin.meanPredicted!).toBeGreaterThanOrEqual(bin.lower);
+      if (bin.count === 0) expect(bin).toMatchObject({ mean_predicted: null, observed_rate: null });
+      else expect(bin.mean_predicted!).toBeGreaterThanOrEqual(bin.lower);
     }
+    expect(jsonFieldProblems(out)).toEqual([]);
   });
 });
 
@@ -465,5 +481,36 @@ describe('onset model', () => {
     expect(stdout).toMatch(/n_estimators \(num_boost_round\)\s+100\s+an integer in \[1, 100000\]/);
     expect(stdout).toMatch(/early_stopping_rounds\s+null\s+an integer in \[1, inf\) or null/);
     expect(stdout).toMatch(/learning_rate \(eta\)\s+0\.3\s+a number in \(0, 1\]/);
+  });
+
+  it("prints a family's parameters as JSON: snake_case fields, parameter names as they are", () => {
+    const gbdt = JSON.parse(runCli(['model', 'params', 'gbdt', '--json']).stdout);
+    expect(gbdt.learning_rate).toMatchObject({
+      type: 'number',
+      default: 0.3,
+      min: 0,
+      max: 1,
+      min_exclusive: true,
+      aliases: ['eta'],
+    });
+    const logistic = JSON.parse(runCli(['model', 'params', 'logistic', '--json']).stdout);
+    expect(logistic.C).toMatchObject({ type: 'number', default: 1, min_exclusive: true });
+    expect(jsonFieldProblems([gbdt, logistic])).toEqual([]);
+  });
+
+  it('prints the model report as JSON with snake_case fields, as evaluate and data profile print theirs', async () => {
+    const model = gbdtModel();
+    const { code, stdout } = runCli(['model', 'report', model, '--json']);
+    expect(code).toBe(0);
+    const report = JSON.parse(stdout) as ReturnType<typeof modelReportJson>;
+    expect(report).toMatchObject({ name: 'onset-model-report', format_version: 1, estimator: 'gbdt' });
+    expect(report.data.profile.row_count).toBe(TRAIN_ROWS);
+    expect(report.evaluation.calibration[0]).toHaveProperty('mean_predicted');
+    expect(jsonFieldProblems(report)).toEqual([]);
+    // The same bins as the stored report, with the names every --json uses.
+    const { document } = await loadModelPath(model);
+    expect(report.evaluation.calibration.map((bin) => bin.observed_rate)).toEqual(
+      document.report!.evaluation.calibration.map((bin) => bin.observedRate),
+    );
   });
 });

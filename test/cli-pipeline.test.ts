@@ -2,7 +2,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { resolveConfig } from '../src/config.js';
+import { PipelineService } from '../src/pipelines/pipeline-service.js';
+import { buildApp } from '../src/server/app.js';
+import { openOnsetStores } from '../src/server/open-stores.js';
 import { runCli } from './support/cli.js';
+import { jsonFieldProblems } from './support/field-names.js';
 
 const home = mkdtempSync(join(tmpdir(), 'onset-cli-pipeline-'));
 const env = { ONSET_HOME: home };
@@ -54,20 +59,65 @@ describe('onset pipeline', () => {
       params: { rows: 300, cv: 3 },
     });
     const runs = runCli(['pipeline', 'runs'], { env });
-    expect(runs.stdout).toMatch(new RegExp(`${recorded.runId}\\s+train-logistic\\s+SUCCEEDED`));
-    const detail = runCli(['pipeline', 'runs', recorded.runId], { env });
+    expect(runs.stdout).toMatch(new RegExp(`${recorded.run_id}\\s+train-logistic\\s+SUCCEEDED`));
+    const detail = runCli(['pipeline', 'runs', recorded.run_id], { env });
     expect(detail.stdout).toMatch(/register\s+SUCCEEDED/);
     expect(detail.stdout).toMatch(/model version\s+parkinson-disease-prediction\/1/);
-    const logs = runCli(['pipeline', 'logs', recorded.runId, 'split'], { env });
+    const logs = runCli(['pipeline', 'logs', recorded.run_id, 'split'], { env });
     expect(logs.stdout).toMatch(/split\s+INFO\s+240 training rows, 60 held out \(seed 42\)/);
-    const noBlock = runCli(['pipeline', 'logs', recorded.runId, 'fit'], { env });
+    const noBlock = runCli(['pipeline', 'logs', recorded.run_id, 'fit'], { env });
     expect(noBlock.code).toBe(1);
     expect(noBlock.stderr).toMatch(/has no block "fit"; its blocks: load, split, train-logistic, register/);
-    const rerun = runCli(['pipeline', 'run', 'train-logistic', '--rerun', recorded.runId, '--json'], { env });
+    const rerun = runCli(['pipeline', 'run', 'train-logistic', '--rerun', recorded.run_id, '--json'], {
+      env,
+    });
     expect(JSON.parse(rerun.stdout)).toMatchObject({
       params: recorded.params,
-      trigger: `rerun:${recorded.runId}`,
+      trigger: `rerun:${recorded.run_id}`,
     });
+  }, 60_000);
+
+  it('prints runs, logs and schedules with --json as the pipeline API answers them: snake_case fields', async () => {
+    const recorded = JSON.parse(
+      runCli(['pipeline', 'run', 'train-logistic', '--param', 'rows=200', '--param', 'cv=2', '--json'], {
+        env,
+      }).stdout,
+    );
+    expect(recorded).toMatchObject({ run_id: expect.any(String), start_time: expect.any(Number) });
+    expect(recorded.blocks[0]).toMatchObject({ block: 'load', start_time: expect.any(Number) });
+    const detail = JSON.parse(runCli(['pipeline', 'runs', recorded.run_id, '--json'], { env }).stdout);
+    expect(detail).toEqual(recorded);
+    const listed = JSON.parse(runCli(['pipeline', 'runs', '-n', '1', '--json'], { env }).stdout);
+    expect(listed.runs).toEqual([recorded]);
+    const logs = JSON.parse(runCli(['pipeline', 'logs', recorded.run_id, 'split', '--json'], { env }).stdout);
+    expect(logs).toMatchObject({ run_id: recorded.run_id, logs: [{ block: 'split', attempt: 1 }] });
+    const added = JSON.parse(
+      runCli(['pipeline', 'schedule', 'add', 'promote', '--cron', '0 4 * * *', '--json'], { env }).stdout,
+    );
+    expect(added).toMatchObject({ schedule_id: expect.any(String), next_run_time: expect.any(Number) });
+    const schedules = JSON.parse(runCli(['pipeline', 'schedule', 'list', '--json'], { env }).stdout);
+    const show = JSON.parse(runCli(['pipeline', 'show', 'train-gbdt', '--json'], { env }).stdout);
+    for (const printed of [recorded, listed, logs, added, schedules, show])
+      expect(jsonFieldProblems(printed)).toEqual([]);
+
+    // The same entities from the HTTP API, over the same home: one JSON shape each.
+    const stores = await openOnsetStores(resolveConfig({ home }));
+    const service = new PipelineService({ stores });
+    const app = await buildApp({ ...stores, pipelines: { service, store: stores.pipelines } });
+    try {
+      const get = async (url: string) => (await app.inject({ url })).json();
+      expect((await get(`/api/onset/pipeline-runs/${recorded.run_id}`)).run).toEqual(recorded);
+      expect((await get(`/api/onset/pipeline-runs/${recorded.run_id}/logs?block=split`)).logs).toEqual(
+        logs.logs,
+      );
+      expect(await get('/api/onset/schedules')).toEqual(schedules);
+      expect(await get('/api/onset/pipelines/train-gbdt')).toEqual(show);
+    } finally {
+      await app.close();
+      await service.close();
+      await stores.close();
+    }
+    expect(runCli(['pipeline', 'schedule', 'remove', added.schedule_id], { env }).code).toBe(0);
   }, 60_000);
 
   it('exits 2 on wrong parameters (no run recorded) and 1 with the reason when a run fails', () => {
@@ -116,11 +166,13 @@ describe('onset pipeline', () => {
       enabled: true,
     });
     expect(runCli(['pipeline', 'schedule', 'list'], { env }).stdout).toMatch(
-      new RegExp(`${added.scheduleId}\\s+train-all\\s+0 3 \\* \\* 1 \\(UTC\\)\\s+yes`),
+      new RegExp(`${added.schedule_id}\\s+train-all\\s+0 3 \\* \\* 1 \\(UTC\\)\\s+yes`),
     );
-    expect(runCli(['pipeline', 'schedule', 'disable', added.scheduleId], { env }).stdout).toMatch(/disabled/);
-    expect(runCli(['pipeline', 'schedule', 'remove', added.scheduleId], { env }).code).toBe(0);
-    const gone = runCli(['pipeline', 'schedule', 'remove', added.scheduleId], { env });
+    expect(runCli(['pipeline', 'schedule', 'disable', added.schedule_id], { env }).stdout).toMatch(
+      /disabled/,
+    );
+    expect(runCli(['pipeline', 'schedule', 'remove', added.schedule_id], { env }).code).toBe(0);
+    const gone = runCli(['pipeline', 'schedule', 'remove', added.schedule_id], { env });
     expect(gone.code).toBe(1);
     expect(gone.stderr).toMatch(/Schedule \w+ does not exist/);
   });

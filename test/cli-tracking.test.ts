@@ -4,13 +4,28 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { Static } from 'typebox';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateDataset, writeKaggleCsv } from '../src/data/generator/generator.js';
 import { loadModelDirectory, localModelDirectory } from '../src/ml/formats/mlflow-model.js';
 import { parseMlmodel } from '../src/ml/formats/mlmodel-file.js';
 import { openStore } from '../src/server/open-stores.js';
-import type { ModelVersion, Run, StageTransition } from '../src/tracking/entities.js';
+import type { Run } from '../src/tracking/entities.js';
+import type { ModelVersionJson, RegisteredModelJson, RunJson } from '../src/tracking/rest/mlflow-json.js';
 import { type CliResult, runCli, runCliAsync } from './support/cli.js';
+import { jsonFieldProblems } from './support/field-names.js';
+
+/** A tracking run and a model version as `--json` prints them: as MLflow's API answers. */
+type RunAnswer = Static<typeof RunJson>;
+type VersionAnswer = Static<typeof ModelVersionJson>;
+interface TransitionAnswer {
+  version: string;
+  from_stage: string;
+  to_stage: string;
+  timestamp: number;
+  user: string;
+  reason: string;
+}
 
 const MODEL_NAME = 'parkinson-disease-prediction';
 const EXPERIMENT = 'parkinson-disease-prediction';
@@ -135,8 +150,11 @@ async function withStore<T>(use: (stores: Awaited<ReturnType<typeof openStore>>)
   }
 }
 
-const tag = (run: Run, key: string) => run.data.tags.find((t) => t.key === key)?.value;
-const metric = (run: Run, key: string) => run.data.metrics.find((m) => m.key === key);
+/** A run as the store keeps it or as `--json` prints it. */
+type AnyRun = Run | RunAnswer;
+const tag = (run: AnyRun, key: string) => run.data.tags.find((t) => t.key === key)?.value;
+const metric = (run: AnyRun, key: string) =>
+  (run.data.metrics as readonly { key: string; value: unknown; step: number }[]).find((m) => m.key === key);
 
 describe('onset train logs a run', () => {
   it('records params, metrics, lineage tags and checksummed artifacts', async () => {
@@ -144,10 +162,13 @@ describe('onset train logs a run', () => {
     expect(lr.model_source).toBe(`runs:/${lr.run_id}/model`);
     const runId = lr.run_id!;
 
-    const shown = onsetJson<Run>(['runs', 'show', runId]);
-    expect(shown.info).toMatchObject({ runId, runName: 'lr', status: 'FINISHED' });
-    expect(shown.info.endTime).toEqual(expect.any(Number));
-    expect(shown.info.experimentId).toBe(lr.experiment_id);
+    const shown = onsetJson<RunAnswer>(['runs', 'show', runId]);
+    expect(shown.info).toMatchObject({ run_id: runId, run_name: 'lr', status: 'FINISHED' });
+    expect(shown.info.end_time).toEqual(expect.any(Number));
+    expect(shown.info.experiment_id).toBe(lr.experiment_id);
+    // MLflow's run JSON (the artifact location as stored: see below).
+    expect(Object.keys(shown).sort()).toEqual(['data', 'info', 'inputs', 'outputs']);
+    expect(jsonFieldProblems(shown)).toEqual([]);
 
     // Parameters: the document's params, as strings.
     expect(shown.data.params.length).toBeGreaterThan(0);
@@ -184,8 +205,8 @@ describe('onset train logs a run', () => {
     if (commit !== undefined) expect(commit).toMatch(/^[0-9a-f]{40}$/);
 
     // Artifacts, each with a sha256 sidecar that matches the content.
-    const folder = join(home, 'artifacts', shown.info.experimentId, runId, 'artifacts');
-    expect(shown.info.artifactUri).toBe(pathToFileURL(folder).href);
+    const folder = join(home, 'artifacts', shown.info.experiment_id, runId, 'artifacts');
+    expect(shown.info.artifact_uri).toBe(pathToFileURL(folder).href);
     for (const artifact of ['model/model.json', 'report/model-report.json', 'data/profile.json']) {
       const file = join(folder, artifact);
       expect(existsSync(file), artifact).toBe(true);
@@ -272,11 +293,12 @@ describe('onset runs', () => {
   it("lists runs, newest first, with their latest metrics; --filter takes MLflow's grammar", async () => {
     const filterArgs = ['runs', 'list', '--filter', "tags.onset.estimator = 'gbdt'"];
     const [listed, filtered] = await Promise.all([
-      onsetJsonAsync<{ experiment: string; runs: Run[] }>(['runs', 'list']),
-      onsetJsonAsync<{ runs: Run[] }>(filterArgs),
+      onsetJsonAsync<{ experiment: string; runs: RunAnswer[] }>(['runs', 'list']),
+      onsetJsonAsync<{ runs: RunAnswer[] }>(filterArgs),
     ]);
     expect(listed.experiment).toBe(EXPERIMENT);
-    expect(listed.runs.map((run) => run.info.runId)).toEqual([gb.run_id, lr.run_id]);
+    expect(listed.runs.map((run) => run.info.run_id)).toEqual([gb.run_id, lr.run_id]);
+    expect(jsonFieldProblems(listed)).toEqual([]);
     for (const [run, trained] of [
       [listed.runs[0]!, gb],
       [listed.runs[1]!, lr],
@@ -292,14 +314,14 @@ describe('onset runs', () => {
     }
     // Histories are reported by their latest value: the last boosting round.
     expect(metric(listed.runs[0]!, 'train_logloss')?.step).toBe(11);
-    expect(filtered.runs.map((run) => run.info.runId)).toEqual([gb.run_id]);
+    expect(filtered.runs.map((run) => run.info.run_id)).toEqual([gb.run_id]);
   });
 
   it('lists top-level runs with a count of their child runs (tuning trials); --all and --children show them', async () => {
     interface Listed {
       experiment: string;
       parent_run_id?: string;
-      runs: Run[];
+      runs: RunAnswer[];
       child_run_counts: Record<string, number>;
       next_page_token: string | null;
       more: number;
@@ -312,7 +334,7 @@ describe('onset runs', () => {
       onsetAsync(['runs', 'list', '-e', 'tuning']),
       onsetAsync(['runs', 'list', '-e', 'tuning', '--all']),
     ]);
-    expect(parents.runs.map((run) => run.info.runId)).toEqual([parentId]);
+    expect(parents.runs.map((run) => run.info.run_id)).toEqual([parentId]);
     expect(parents.child_run_counts).toEqual({ [parentId]: 3 });
     expect(parents).toMatchObject({ experiment: 'tuning', next_page_token: null, more: 0 });
     expect(all.runs).toHaveLength(4);
@@ -320,8 +342,8 @@ describe('onset runs', () => {
     expect(children.experiment).toBe('tuning');
     expect(children.runs).toHaveLength(3);
     for (const child of children.runs) expect(tag(child, 'mlflow.parentRunId')).toBe(parentId);
-    expect(new Set(all.runs.map((run) => run.info.runId))).toEqual(
-      new Set([parentId, ...children.runs.map((run) => run.info.runId)]),
+    expect(new Set(all.runs.map((run) => run.info.run_id))).toEqual(
+      new Set([parentId, ...children.runs.map((run) => run.info.run_id)]),
     );
     // The table: the parent with its 3 children, and how to see them.
     expect(text.code, text.stderr).toBe(0);
@@ -345,7 +367,7 @@ describe('onset runs', () => {
   it('says how many runs follow a page and how to see them, at the default of 50 too', async () => {
     const [first, firstJson] = await Promise.all([
       onsetAsync(['runs', 'list', '--max-results', '1']),
-      onsetJsonAsync<{ runs: Run[]; next_page_token: string | null; more: number }>([
+      onsetJsonAsync<{ runs: RunAnswer[]; next_page_token: string | null; more: number }>([
         'runs',
         'list',
         '-n',
@@ -353,11 +375,11 @@ describe('onset runs', () => {
       ]),
     ]);
     expect(first.code, first.stderr).toBe(0);
-    expect(firstJson.runs.map((run) => run.info.runId)).toEqual([gb.run_id]);
+    expect(firstJson.runs.map((run) => run.info.run_id)).toEqual([gb.run_id]);
     expect(firstJson.more).toBe(1);
     const token = firstJson.next_page_token!;
     expect(first.stdout).toContain(`1 more: use --max-results 2 or --page-token ${token}\n`);
-    const second = onsetJson<{ runs: Run[]; next_page_token: string | null; more: number }>([
+    const second = onsetJson<{ runs: RunAnswer[]; next_page_token: string | null; more: number }>([
       'runs',
       'list',
       '-n',
@@ -365,7 +387,7 @@ describe('onset runs', () => {
       '--page-token',
       token,
     ]);
-    expect(second.runs.map((run) => run.info.runId)).toEqual([lr.run_id]);
+    expect(second.runs.map((run) => run.info.run_id)).toEqual([lr.run_id]);
     expect(second).toMatchObject({ next_page_token: null, more: 0 });
 
     // 52 runs in an experiment of their own: a page of 50, and the footer says 2 more.
@@ -421,14 +443,16 @@ describe('onset runs', () => {
 
 describe('onset models', () => {
   it('registers runs as versions, promotes (one version in Production, @champion following), keeps the stage history, sets aliases', async () => {
-    const v1 = onsetJson<ModelVersion>(['models', 'register', lr.run_id!]);
+    const v1 = onsetJson<VersionAnswer>(['models', 'register', lr.run_id!]);
     expect(v1).toMatchObject({
       name: MODEL_NAME,
       version: '1',
-      currentStage: 'None',
-      runId: lr.run_id,
+      current_stage: 'None',
+      run_id: lr.run_id,
       source: lr.model_source,
+      creation_timestamp: expect.any(Number),
     });
+    expect(jsonFieldProblems(v1)).toEqual([]);
     expect(v1.checksum).toMatch(/^[0-9a-f]{64}$/);
     expect(v1.metrics.cv_roc_auc).toBeCloseTo(lr.metrics.cross_validation!.mean.roc_auc!, 12);
     const v2text = onset(['models', 'register', gb.run_id!]);
@@ -449,7 +473,7 @@ describe('onset models', () => {
     expect(champion.code).toBe(2);
     expect(champion.stderr).toContain(`onset models promote ${MODEL_NAME} 2 --stage Production`);
     // Promoting to Production archives the version there (one Production version), and the alias follows.
-    const second = onsetJson<ModelVersion>([
+    const second = onsetJson<VersionAnswer>([
       'models',
       'promote',
       MODEL_NAME,
@@ -461,28 +485,36 @@ describe('onset models', () => {
     ]);
     expect(second).toMatchObject({
       version: '2',
-      currentStage: 'Production',
+      current_stage: 'Production',
       aliases: ['challenger', 'champion'],
     });
     const again = onset(['models', 'promote', MODEL_NAME, '2', '--stage', 'Production']);
     expect(again.stdout).toContain('version 2 is already in Production');
 
-    const shown = onsetJson<{ versions: ModelVersion[]; history: StageTransition[] }>([
-      'models',
-      'show',
-      MODEL_NAME,
+    const shown = onsetJson<{
+      model: Static<typeof RegisteredModelJson>;
+      versions: VersionAnswer[];
+      history: TransitionAnswer[];
+    }>(['models', 'show', MODEL_NAME]);
+    expect(jsonFieldProblems(shown)).toEqual([]);
+    expect(shown.model.latest_versions.map((v) => `${v.version}:${v.current_stage}`).sort()).toEqual([
+      '1:Archived',
+      '2:Production',
     ]);
-    const stageOf = (version: string) => shown.versions.find((v) => v.version === version)?.currentStage;
+    // `models list` prints the registered models as MLflow's API does (registered-models/search).
+    const models = onsetJson<Static<typeof RegisteredModelJson>[]>(['models', 'list']);
+    expect(models).toEqual([shown.model]);
+    const stageOf = (version: string) => shown.versions.find((v) => v.version === version)?.current_stage;
     expect(stageOf('1')).toBe('Archived');
     expect(stageOf('2')).toBe('Production');
     expect(shown.versions.find((v) => v.version === '2')?.aliases).toEqual(['challenger', 'champion']);
-    const moves = shown.history.map((t) => `${t.version}:${t.fromStage}->${t.toStage}`);
+    const moves = shown.history.map((t) => `${t.version}:${t.from_stage}->${t.to_stage}`);
     expect(moves).toEqual(['1:None->Production', '2:None->Production', '1:Production->Archived']);
     const promotion = shown.history.find((t) => t.version === '2')!;
     expect(promotion.reason).toBe('better cv_roc_auc');
     expect(promotion.user.length).toBeGreaterThan(0);
     expect(promotion.timestamp).toEqual(expect.any(Number));
-    const archived = shown.history.find((t) => t.version === '1' && t.toStage === 'Archived')!;
+    const archived = shown.history.find((t) => t.version === '1' && t.to_stage === 'Archived')!;
     expect(archived.reason).toMatch(/version 2/);
   });
 

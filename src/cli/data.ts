@@ -11,6 +11,7 @@ import {
   ID_COLUMN,
   TARGET,
 } from '../data/schema.js';
+import { datasetProfileJson, ingestReportJson } from './json-views.js';
 import { integerArgument, policyOption, positiveIntegerArgument } from './options.js';
 import { formatDecimals, formatPercent, marks, printJson, renderTable } from './output.js';
 
@@ -33,7 +34,7 @@ export function registerDataCommands(program: Command): void {
         target: options.requireTarget ? 'required' : 'optional',
         missingFeatures: options.missing,
       });
-      if (options.json) printJson(report);
+      if (options.json) printJson(ingestReportJson(report));
       else process.stdout.write(renderValidation(report));
       if (!report.valid) process.exitCode = 1;
     });
@@ -49,7 +50,7 @@ export function registerDataCommands(program: Command): void {
     .action(async (file: string, options: { json?: boolean; policy: 'fail' | 'skip' }) => {
       const { dataset, report } = assertIngested(await ingestCsvFile(file, { policy: options.policy }));
       const profile = profileDataset(dataset);
-      if (options.json) printJson(profile);
+      if (options.json) printJson(datasetProfileJson(profile));
       else process.stdout.write(renderProfile(profile, report));
     });
 
@@ -87,12 +88,12 @@ export function registerDataCommands(program: Command): void {
         output: options.output,
         rows: dataset.rowCount,
         seed: options.seed,
-        positiveRate: positives / dataset.rowCount,
+        positive_rate: positives / dataset.rowCount,
       };
       if (options.json) printJson(summary);
       else {
         process.stdout.write(
-          `${marks().ok} wrote ${summary.rows} generated patients to ${summary.output} (seed ${summary.seed}, Diagnosis rate ${formatPercent(summary.positiveRate)})\n`,
+          `${marks().ok} wrote ${summary.rows} generated patients to ${summary.output} (seed ${summary.seed}, Diagnosis rate ${formatPercent(summary.positive_rate)})\n`,
         );
       }
     });

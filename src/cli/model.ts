@@ -6,6 +6,7 @@ import { loadModelPath } from '../ml/formats/mlflow-model.js';
 import { exportXgboost, saveModelDocument } from '../ml/model-document.js';
 import { describeSpec } from '../ml/params.js';
 import { writeFileAtomic } from '../util/atomic-file.js';
+import { modelReportJson, paramSpecsJson } from './json-views.js';
 import { marks, printJson, renderTable } from './output.js';
 import { renderModelReport } from './report-view.js';
 
@@ -60,7 +61,7 @@ export function registerModelCommands(program: Command): void {
           `${path} has no model report (imported models and models saved before reports existed); train it with onset train`,
         );
       }
-      if (options.json) printJson(document.report);
+      if (options.json) printJson(modelReportJson(document.report));
       else process.stdout.write(renderModelReport(path, document, document.report));
     });
 
@@ -72,7 +73,7 @@ export function registerModelCommands(program: Command): void {
     .action((family: string, options: { json?: boolean }) => {
       const entry = estimatorEntry(family);
       if (options.json) {
-        printJson(entry.params);
+        printJson(paramSpecsJson(entry.params));
         return;
       }
       const rows = Object.entries(entry.params);

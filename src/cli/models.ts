@@ -3,8 +3,10 @@ import { type Command, Option } from 'commander';
 import { MODEL_STAGES, type ModelVersion } from '../tracking/entities.js';
 import { registerModelVersion } from '../tracking/model-registry.js';
 import { CHAMPION_ALIAS } from '../tracking/registry-store.js';
+import { modelVersionJson, registeredModelJson } from '../tracking/rest/mlflow-json.js';
 import { MODEL_DIRECTORY_ARTIFACT } from '../tracking/training-logger.js';
 import { addStoreOptions } from './config-options.js';
+import { stageTransitionJson } from './json-views.js';
 import { formatDecimals, marks, printJson, renderTable } from './output.js';
 import { openCommandStores } from './stores.js';
 
@@ -39,7 +41,7 @@ export function registerModelsCommands(program: Command): void {
     try {
       const page = await stores.registry.searchRegisteredModels({ maxResults: 1000 });
       if (options.json) {
-        printJson(page.items);
+        printJson(page.items.map(registeredModelJson));
         return;
       }
       process.stdout.write(
@@ -73,7 +75,11 @@ export function registerModelsCommands(program: Command): void {
       });
       const history = await stores.registry.getStageHistory(name);
       if (options.json) {
-        printJson({ model, versions: versions.items, history });
+        printJson({
+          model: registeredModelJson(model),
+          versions: versions.items.map(modelVersionJson),
+          history: history.map(stageTransitionJson),
+        });
         return;
       }
       process.stdout.write(
@@ -117,7 +123,7 @@ export function registerModelsCommands(program: Command): void {
         runId,
         createModelIfMissing: true,
       });
-      if (options.json) printJson(version);
+      if (options.json) printJson(modelVersionJson(version));
       else
         process.stdout.write(
           `${marks().ok} registered ${version.name} version ${version.version} from run ${runId} (sha256 ${version.checksum?.slice(0, 12) ?? 'pending'})\n`,
@@ -163,7 +169,7 @@ export function registerModelsCommands(program: Command): void {
           user: currentUser(),
           reason: options.reason,
         });
-        if (options.json) printJson(updated);
+        if (options.json) printJson(modelVersionJson(updated));
         else if (before.currentStage === updated.currentStage)
           process.stdout.write(
             `${marks().ok} ${name} version ${version} is already in ${updated.currentStage}\n`,
@@ -198,7 +204,7 @@ export function registerModelsCommands(program: Command): void {
     try {
       await stores.registry.setAlias(name, alias, version);
       const target = await stores.registry.getModelVersionByAlias(name, alias);
-      if (options.json) printJson(target);
+      if (options.json) printJson(modelVersionJson(target));
       else process.stdout.write(`${marks().ok} ${name}@${alias} -> version ${target.version}\n`);
     } finally {
       await stores.close();

@@ -25,6 +25,9 @@ interface StoreFlags {
 /** A pipeline by name; an unknown name is a usage error, as an unknown command is. */
 const pipelineNamed = (name: string) => asUsage(() => findPipeline(name));
 
+/** The pipeline API's JSON shapes, which `--json` prints (loaded when asked: the CLI starts without them). */
+const apiJson = () => import('../pipelines/pipeline-routes.js');
+
 const seconds = (start: number | null, end: number | null) =>
   start === null || end === null ? '–' : `${((end - start) / 1000).toFixed(1)} s`;
 
@@ -212,8 +215,7 @@ export function registerPipelineCommands(program: Command): void {
     .action(async (name: string, options: { json?: boolean }) => {
       const found = pipelineNamed(name);
       if (options.json) {
-        const { describePipeline } = await import('../pipelines/pipeline-routes.js');
-        printJson(describePipeline(found));
+        printJson((await apiJson()).describePipeline(found));
         return;
       }
       process.stdout.write(`${renderPipeline(found)}\n`);
@@ -269,7 +271,7 @@ export function registerPipelineCommands(program: Command): void {
       process.stderr.write(`pipeline ${found.name}: run ${handle.runId}\n`);
       const run = await handle.finished;
       process.off('SIGINT', onInterrupt);
-      if (options.json) printJson(run);
+      if (options.json) printJson((await apiJson()).pipelineRunJson(run));
       else process.stdout.write(`${renderRun(run)}\n\nlogs: onset pipeline logs ${run.runId}\n`);
       if (run.status !== 'SUCCEEDED') {
         process.stderr.write(
@@ -301,7 +303,7 @@ export function registerPipelineCommands(program: Command): void {
       try {
         if (runId) {
           const run = await stores.pipelines.getRun(runId);
-          if (options.json) printJson(run);
+          if (options.json) printJson((await apiJson()).pipelineRunJson(run));
           else process.stdout.write(`${renderRun(run)}\n`);
           return;
         }
@@ -311,7 +313,11 @@ export function registerPipelineCommands(program: Command): void {
           ...(options.status ? { status: options.status } : {}),
         });
         if (options.json) {
-          printJson({ runs: page.items, next_page_token: page.nextPageToken });
+          const { pipelineRunJson } = await apiJson();
+          printJson({
+            runs: page.items.map(pipelineRunJson),
+            ...(page.nextPageToken ? { next_page_token: page.nextPageToken } : {}),
+          });
           return;
         }
         if (page.items.length === 0) {
@@ -355,7 +361,7 @@ export function registerPipelineCommands(program: Command): void {
       }
       const logs = await stores.pipelines.getLogs(runId, block === undefined ? {} : { block });
       if (options.json) {
-        printJson({ run_id: runId, logs });
+        printJson({ run_id: runId, logs: logs.map((await apiJson()).blockLogLineJson) });
         return;
       }
       const lines = logs.map(
@@ -405,7 +411,7 @@ export function registerPipelineCommands(program: Command): void {
           timezone: options.timezone,
           params,
         });
-        if (options.json) printJson(added);
+        if (options.json) printJson((await apiJson()).pipelineScheduleJson(added));
         else
           process.stdout.write(
             `schedule ${added.scheduleId}: ${found.name} at "${added.cron}" (${added.timezone}); next ${formatTimestamp(added.nextRunTime)} UTC\n`,
@@ -422,7 +428,7 @@ export function registerPipelineCommands(program: Command): void {
     try {
       const schedules = await stores.pipelines.listSchedules();
       if (options.json) {
-        printJson({ schedules });
+        printJson({ schedules: schedules.map((await apiJson()).pipelineScheduleJson) });
         return;
       }
       process.stdout.write(

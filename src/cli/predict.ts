@@ -17,6 +17,7 @@ import { loadModelPath } from '../ml/formats/mlflow-model.js';
 import { binaryCurves, evaluateBinary } from '../ml/metrics/index.js';
 import { featureMatrix } from '../ml/train-on-dataset.js';
 import { AtomicTextWriter } from '../util/atomic-file.js';
+import { calibrationBinJson, ingestReportJson } from './json-views.js';
 import { renderConfusion, renderMetrics } from './metrics-view.js';
 import { policyOption, thresholdOption } from './options.js';
 import { marks, printJson } from './output.js';
@@ -118,7 +119,7 @@ export function registerPredictCommands(program: Command): void {
           const report = reportOf(scan, failed ? undefined : { accepted: scored, fingerprint: null });
           if (failed) {
             await writer.abort();
-            if (options.json) printJson({ scored: 0, output: null, report });
+            if (options.json) printJson({ scored: 0, output: null, report: ingestReportJson(report) });
             else process.stderr.write(renderRefusal(report, model.estimator));
             process.exitCode = 1;
             return;
@@ -145,7 +146,7 @@ export function registerPredictCommands(program: Command): void {
             predicted_positive: positives,
             threshold: options.threshold,
           };
-          if (options.json) printJson({ ...summary, report });
+          if (options.json) printJson({ ...summary, report: ingestReportJson(report) });
           else {
             process.stdout.write(
               `${marks().ok} scored ${scored} of ${scan.rowsRead} rows -> ${options.output} (${positives} predicted positive at threshold ${options.threshold})\n`,
@@ -204,7 +205,7 @@ export function registerPredictCommands(program: Command): void {
               fingerprint: report.fingerprint,
             },
             metrics,
-            calibration: curves.calibration.bins,
+            calibration: curves.calibration.bins.map(calibrationBinJson),
           });
           return;
         }

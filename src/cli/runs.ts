@@ -4,6 +4,7 @@ import type { Experiment, Run } from '../tracking/entities.js';
 import type { RunQuery, TrackingStore } from '../tracking/tracking-store.js';
 import { DEFAULT_EXPERIMENT } from '../tracking/training-logger.js';
 import { addStoreOptions } from './config-options.js';
+import { trackingRunJson } from './json-views.js';
 import { collect, positiveIntegerArgument } from './options.js';
 import { formatDecimals, formatTimestamp, printJson, renderTable } from './output.js';
 import { openCommandStores } from './stores.js';
@@ -102,7 +103,7 @@ async function listRuns(tracking: TrackingStore, options: ListOptions): Promise<
     printJson({
       experiment: experiment.name,
       ...(parent ? { parent_run_id: parent.info.runId } : {}),
-      runs: page.items,
+      runs: page.items.map(trackingRunJson),
       child_run_counts: childCounts,
       next_page_token: page.nextPageToken,
       more,
@@ -211,7 +212,7 @@ export function registerRunsCommands(program: Command): void {
     try {
       const run = await stores.tracking.getRun(runId);
       if (options.json) {
-        printJson(run);
+        printJson(trackingRunJson(run));
         return;
       }
       const experiment = await stores.tracking.getExperiment(run.info.experimentId);

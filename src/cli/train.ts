@@ -7,6 +7,7 @@ import { saveModelDocument } from '../ml/model-document.js';
 import { trainOnDataset } from '../ml/train-on-dataset.js';
 import { DEFAULT_EXPERIMENT, type LoggedRun, logTrainingRun } from '../tracking/training-logger.js';
 import { addStoreOptions } from './config-options.js';
+import { foldResultJson } from './json-views.js';
 import { renderMetrics } from './metrics-view.js';
 import {
   asUsage,
@@ -151,7 +152,7 @@ export function registerTrainCommand(program: Command): void {
                     std: Object.fromEntries(
                       Object.entries(result.crossValidation.summary).map(([k, v]) => [k, v.std]),
                     ),
-                    per_fold: result.crossValidation.perFold,
+                    per_fold: result.crossValidation.perFold.map(foldResultJson),
                   },
                 }
               : {}),

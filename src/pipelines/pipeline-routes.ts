@@ -6,8 +6,11 @@ import { executionOrder, type PipelineDefinition } from './pipeline.js';
 import type { PipelineService } from './pipeline-service.js';
 import {
   BLOCK_RUN_STATUSES,
+  type BlockLogLine,
+  type BlockRun,
   PIPELINE_RUN_STATUSES,
   type PipelineRun,
+  type PipelineSchedule,
   type PipelineStore,
 } from './pipeline-store.js';
 import { addSchedule } from './scheduler.js';
@@ -49,23 +52,54 @@ export const PipelineJson = Type.Object({
       inputs: Type.Record(Type.String(), Type.Object({ from: Type.String(), type: Type.String() })),
       upstream: Type.Array(Type.String()),
       output: Type.String({ description: 'the type of value the block passes on' }),
-      retry: Type.Optional(Type.Object({ attempts: Type.Integer(), backoffMs: Type.Integer() })),
+      retry: Type.Optional(
+        Type.Object({
+          attempts: Type.Integer({ description: 'in all, the first included' }),
+          backoff_ms: Type.Integer({ description: 'the wait before the first retry (ms), doubled after' }),
+        }),
+      ),
     }),
     { description: 'in execution order' },
   ),
 });
 
-/** A pipeline run as the store keeps it. */
+/*
+ * The answers' field names are snake_case, as MLflow's and the prediction API's are; the entities in the
+ * code stay camelCase. Each entity has one conversion below (`pipelineRunJson`, ...), which the CLI's
+ * `--json` uses too, so an entity has one JSON shape. Data keys (parameter names, block outputs) stay as
+ * they are.
+ */
+
+const BlockRunJson = Type.Object({
+  block: Type.String(),
+  status: Type.Enum(BLOCK_RUN_STATUSES),
+  attempts: Type.Integer(),
+  start_time: Nullable(Millis),
+  end_time: Nullable(Millis),
+  error: Nullable(
+    Type.Object(
+      { message: Type.String() },
+      { description: "the last attempt's error (its stack stays on the server: onset pipeline logs)" },
+    ),
+  ),
+  output: Nullable(
+    Type.Record(Type.String(), Type.Union([Type.String(), Type.Number(), Type.Boolean(), Type.Null()]), {
+      description: "the block's summary of its output, by name",
+    }),
+  ),
+});
+
+/** A pipeline run: its parameters, its blocks and what it created. */
 export const PipelineRunJson = Type.Object({
-  runId: Type.String(),
+  run_id: Type.String(),
   pipeline: Type.String(),
   status: Type.Enum(PIPELINE_RUN_STATUSES),
   params: ParamValues,
   trigger: Type.String({ description: 'what started it: cli, api, schedule:<id>, alert:<name>, ...' }),
-  startTime: Millis,
-  endTime: Nullable(Millis),
+  start_time: Millis,
+  end_time: Nullable(Millis),
   error: Nullable(Type.String()),
-  cancelRequested: Type.Boolean(),
+  cancel_requested: Type.Boolean(),
   owner: Nullable(
     Type.Object({
       pid: Type.Integer(),
@@ -75,35 +109,13 @@ export const PipelineRunJson = Type.Object({
       ),
     }),
   ),
-  blocks: Type.Immutable(
-    Type.Array(
-      Type.Object({
-        block: Type.String(),
-        status: Type.Enum(BLOCK_RUN_STATUSES),
-        attempts: Type.Integer(),
-        startTime: Nullable(Millis),
-        endTime: Nullable(Millis),
-        error: Nullable(
-          Type.Object(
-            { message: Type.String() },
-            { description: "the last attempt's error (its stack stays on the server: onset pipeline show)" },
-          ),
-        ),
-        output: Nullable(
-          Type.Record(Type.String(), Type.Union([Type.String(), Type.Number(), Type.Boolean(), Type.Null()])),
-        ),
-      }),
-      { description: "in the pipeline's execution order" },
-    ),
-  ),
-  links: Type.Immutable(
-    Type.Array(
-      Type.Object({
-        kind: Type.Enum(['tracking_run', 'model_version']),
-        target: Type.String(),
-        block: Type.String(),
-      }),
-    ),
+  blocks: Type.Array(BlockRunJson, { description: "in the pipeline's execution order" }),
+  links: Type.Array(
+    Type.Object({
+      kind: Type.Enum(['tracking_run', 'model_version']),
+      target: Type.String({ description: 'a tracking run id, or name/version of a model version' }),
+      block: Type.String({ description: 'the block that created it' }),
+    }),
   ),
 });
 
@@ -116,16 +128,77 @@ export const BlockLogLineJson = Type.Object({
 });
 
 export const PipelineScheduleJson = Type.Object({
-  scheduleId: Type.String(),
+  schedule_id: Type.String(),
   pipeline: Type.String(),
   cron: Type.String(),
   timezone: Type.String(),
   params: ParamValues,
   enabled: Type.Boolean(),
-  nextRunTime: Millis,
-  lastRunId: Nullable(Type.String()),
-  createdTime: Millis,
+  next_run_time: Millis,
+  last_run_id: Nullable(Type.String({ description: 'the pipeline run it started last' })),
+  created_time: Millis,
 });
+
+/** A run as the API answers it: a block's error without its stack (install paths, code layout). */
+export function pipelineRunJson(run: PipelineRun): Static<typeof PipelineRunJson> {
+  return {
+    run_id: run.runId,
+    pipeline: run.pipeline,
+    status: run.status,
+    params: run.params,
+    trigger: run.trigger,
+    start_time: run.startTime,
+    end_time: run.endTime,
+    error: run.error,
+    cancel_requested: run.cancelRequested,
+    owner:
+      run.owner === null
+        ? null
+        : {
+            pid: run.owner.pid,
+            host: run.owner.host,
+            ...(run.owner.started === undefined ? {} : { started: run.owner.started }),
+          },
+    blocks: run.blocks.map(blockRunJson),
+    links: run.links.map((link) => ({ kind: link.kind, target: link.target, block: link.block })),
+  };
+}
+
+function blockRunJson(block: BlockRun): Static<typeof BlockRunJson> {
+  return {
+    block: block.block,
+    status: block.status,
+    attempts: block.attempts,
+    start_time: block.startTime,
+    end_time: block.endTime,
+    error: block.error === null ? null : { message: block.error.message },
+    output: block.output,
+  };
+}
+
+export function blockLogLineJson(line: BlockLogLine): Static<typeof BlockLogLineJson> {
+  return {
+    block: line.block,
+    attempt: line.attempt,
+    timestamp: line.timestamp,
+    level: line.level,
+    message: line.message,
+  };
+}
+
+export function pipelineScheduleJson(schedule: PipelineSchedule): Static<typeof PipelineScheduleJson> {
+  return {
+    schedule_id: schedule.scheduleId,
+    pipeline: schedule.pipeline,
+    cron: schedule.cron,
+    timezone: schedule.timezone,
+    params: schedule.params,
+    enabled: schedule.enabled,
+    next_run_time: schedule.nextRunTime,
+    last_run_id: schedule.lastRunId,
+    created_time: schedule.createdTime,
+  };
+}
 
 /** A pipeline definition as the API shows it: parameters and blocks in execution order with their wiring. */
 export function describePipeline(pipeline: PipelineDefinition): Static<typeof PipelineJson> {
@@ -145,7 +218,9 @@ export function describePipeline(pipeline: PipelineDefinition): Static<typeof Pi
         ),
         upstream: upstreamOf(block),
         output: block.output,
-        ...(block.retry ? { retry: block.retry } : {}),
+        ...(block.retry
+          ? { retry: { attempts: block.retry.attempts, backoff_ms: block.retry.backoffMs } }
+          : {}),
       };
     }),
   };
@@ -156,17 +231,6 @@ const ParamsField = Type.Optional(
     description: "the pipeline's parameters by name (see GET /api/onset/pipelines/{name}); default: theirs",
   }),
 );
-/** A run as the API answers it: a block's error without its stack (install paths, code layout). */
-function runJson(run: PipelineRun): Static<typeof PipelineRunJson> {
-  return {
-    ...run,
-    blocks: run.blocks.map((block) => ({
-      ...block,
-      error: block.error === null ? null : { message: block.error.message },
-    })),
-  };
-}
-
 const PipelineName = Type.Object({ name: Type.String() });
 const ById = Type.Object({ id: Type.String() });
 const RunAnswer = Type.Object({ run: PipelineRunJson });
@@ -233,7 +297,7 @@ export const pipelineApi: RoutePlugin<PipelineApiOptions> = async (app, { servic
     },
     async ({ params, body }, reply) => {
       const handle = await service.start(params.name, body?.params ?? {}, body?.trigger ?? 'api');
-      return reply.status(202).send({ run: runJson(await store.getRun(handle.runId)) });
+      return reply.status(202).send({ run: pipelineRunJson(await store.getRun(handle.runId)) });
     },
   );
 
@@ -267,7 +331,7 @@ export const pipelineApi: RoutePlugin<PipelineApiOptions> = async (app, { servic
         ...(query.page_token ? { pageToken: query.page_token } : {}),
       });
       return {
-        runs: page.items.map(runJson),
+        runs: page.items.map(pipelineRunJson),
         ...(page.nextPageToken ? { next_page_token: page.nextPageToken } : {}),
       };
     },
@@ -278,7 +342,7 @@ export const pipelineApi: RoutePlugin<PipelineApiOptions> = async (app, { servic
       config: { access: 'admin' },
       schema: { tags, summary: 'A pipeline run with its blocks', params: ById, response: answers(RunAnswer) },
     },
-    async ({ params }) => ({ run: runJson(await store.getRun(params.id)) }),
+    async ({ params }) => ({ run: pipelineRunJson(await store.getRun(params.id)) }),
   );
   app.get(
     '/api/onset/pipeline-runs/:id/logs',
@@ -295,7 +359,7 @@ export const pipelineApi: RoutePlugin<PipelineApiOptions> = async (app, { servic
       },
     },
     async ({ params, query }) => ({
-      logs: await store.getLogs(params.id, query.block ? { block: query.block } : {}),
+      logs: (await store.getLogs(params.id, query.block ? { block: query.block } : {})).map(blockLogLineJson),
     }),
   );
   app.post(
@@ -310,7 +374,7 @@ export const pipelineApi: RoutePlugin<PipelineApiOptions> = async (app, { servic
         response: answers(RunAnswer),
       },
     },
-    async ({ params }) => ({ run: runJson(await service.cancel(params.id)) }),
+    async ({ params }) => ({ run: pipelineRunJson(await service.cancel(params.id)) }),
   );
 
   app.get(
@@ -323,7 +387,7 @@ export const pipelineApi: RoutePlugin<PipelineApiOptions> = async (app, { servic
         response: answers(Type.Object({ schedules: Type.Immutable(Type.Array(PipelineScheduleJson)) })),
       },
     },
-    async () => ({ schedules: await store.listSchedules() }),
+    async () => ({ schedules: (await store.listSchedules()).map(pipelineScheduleJson) }),
   );
   app.post(
     '/api/onset/schedules',
@@ -351,7 +415,7 @@ export const pipelineApi: RoutePlugin<PipelineApiOptions> = async (app, { servic
         timezone: body.timezone ?? 'UTC',
         params: body.params ?? {},
       });
-      return reply.status(201).send({ schedule });
+      return reply.status(201).send({ schedule: pipelineScheduleJson(schedule) });
     },
   );
   app.delete(

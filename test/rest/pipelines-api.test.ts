@@ -2,16 +2,21 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
+import type { Static } from 'typebox';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../src/config.js';
 import { defineBlock } from '../../src/pipelines/block.js';
 import { BUILT_IN_PIPELINES } from '../../src/pipelines/builtin/catalog.js';
 import { definePipeline } from '../../src/pipelines/pipeline.js';
+import type { PipelineRunJson, PipelineScheduleJson } from '../../src/pipelines/pipeline-routes.js';
 import { PipelineService } from '../../src/pipelines/pipeline-service.js';
-import type { PipelineRun } from '../../src/pipelines/pipeline-store.js';
 import { nextFiring, PipelineScheduler } from '../../src/pipelines/scheduler.js';
 import { buildApp } from '../../src/server/app.js';
 import { type OnsetStores, openOnsetStores } from '../../src/server/open-stores.js';
+import { jsonFieldProblems } from '../support/field-names.js';
+
+/** A pipeline run as the API answers it. */
+type PipelineRun = Static<typeof PipelineRunJson>;
 
 const home = mkdtempSync(join(tmpdir(), 'onset-pipelines-api-'));
 let stores: OnsetStores;
@@ -106,25 +111,55 @@ describe('the pipeline API', () => {
       status: 'RUNNING',
       trigger: 'alert:drift',
       params: { label: 'first' },
+      end_time: null,
+      cancel_requested: false,
     });
+    // Field names are snake_case; the entity's camelCase names stay inside the code.
+    expect(Object.keys(run).sort()).toEqual([
+      'blocks',
+      'cancel_requested',
+      'end_time',
+      'error',
+      'links',
+      'owner',
+      'params',
+      'pipeline',
+      'run_id',
+      'start_time',
+      'status',
+      'trigger',
+    ]);
+    expect(Object.keys(run.blocks[0]!).sort()).toEqual([
+      'attempts',
+      'block',
+      'end_time',
+      'error',
+      'output',
+      'start_time',
+      'status',
+    ]);
+    expect(run.start_time).toBeGreaterThan(0);
+    expect(run.blocks[0]!.start_time).toBeGreaterThanOrEqual(run.start_time);
     const busy = await app.inject({ method: 'POST', url: '/api/onset/pipelines/hold/runs', payload: {} });
     expect(busy.statusCode).toBe(503);
     expect(busy.json().message).toMatch(/already running/);
     const cancelled = await app.inject({
       method: 'POST',
-      url: `/api/onset/pipeline-runs/${run.runId}/cancel`,
+      url: `/api/onset/pipeline-runs/${run.run_id}/cancel`,
     });
     expect(cancelled.statusCode).toBe(200);
-    expect(cancelled.json().run.status).toBe('CANCELLED');
-    const again = await app.inject({ method: 'POST', url: `/api/onset/pipeline-runs/${run.runId}/cancel` });
+    expect(cancelled.json().run).toMatchObject({ status: 'CANCELLED', end_time: expect.any(Number) });
+    const again = await app.inject({ method: 'POST', url: `/api/onset/pipeline-runs/${run.run_id}/cancel` });
     expect(again.statusCode).toBe(400);
     expect(again.json()).toMatchObject({ error_code: 'INVALID_STATE' });
-    const logs = (await app.inject({ url: `/api/onset/pipeline-runs/${run.runId}/logs?block=wait` })).json();
+    const logs = (await app.inject({ url: `/api/onset/pipeline-runs/${run.run_id}/logs?block=wait` })).json();
     expect(logs.logs.map((l: { message: string }) => l.message)).toEqual(['waiting (first)']);
+    expect(Object.keys(logs.logs[0]).sort()).toEqual(['attempt', 'block', 'level', 'message', 'timestamp']);
     const listed = (
       await app.inject({ url: '/api/onset/pipeline-runs?pipeline=hold&status=CANCELLED' })
     ).json();
-    expect(listed.runs.map((r: PipelineRun) => r.runId)).toContain(run.runId);
+    expect(listed.runs.map((r: PipelineRun) => r.run_id)).toContain(run.run_id);
+    expect(jsonFieldProblems([logs, listed, cancelled.json()])).toEqual([]);
   });
 
   it('runs to the end in the background', async () => {
@@ -132,7 +167,7 @@ describe('the pipeline API', () => {
       await app.inject({ method: 'POST', url: '/api/onset/pipelines/hold/runs', payload: {} })
     ).json() as { run: PipelineRun };
     release();
-    expect((await waitForEnd(run.runId)).status).toBe('SUCCEEDED');
+    expect((await waitForEnd(run.run_id)).status).toBe('SUCCEEDED');
   });
 
   it('answers bad requests with 400 and the reason, and unknown runs with 404', async () => {
@@ -217,7 +252,7 @@ describe('the pipeline API', () => {
       },
     });
     expect(created.statusCode).toBe(201);
-    const { schedule } = created.json();
+    const { schedule } = created.json() as { schedule: Static<typeof PipelineScheduleJson> };
     expect(schedule).toMatchObject({
       pipeline: 'hold',
       cron: '0 3 * * *',
@@ -225,12 +260,18 @@ describe('the pipeline API', () => {
       params: { label: 'nightly' },
       enabled: true,
     });
-    expect(new Date(schedule.nextRunTime).getUTCHours()).toBe(2); // 03:00 in Paris (winter) is 02:00 UTC
+    expect(new Date(schedule.next_run_time).getUTCHours()).toBe(2); // 03:00 in Paris (winter) is 02:00 UTC
+    expect(schedule).toMatchObject({ last_run_id: null, created_time: expect.any(Number) });
+    const listed = (await app.inject({ url: '/api/onset/schedules' })).json();
+    expect(listed.schedules).toContainEqual(schedule);
+    expect(jsonFieldProblems(listed)).toEqual([]);
     expect(
-      (await app.inject({ method: 'DELETE', url: `/api/onset/schedules/${schedule.scheduleId}` })).statusCode,
+      (await app.inject({ method: 'DELETE', url: `/api/onset/schedules/${schedule.schedule_id}` }))
+        .statusCode,
     ).toBe(200);
     expect(
-      (await app.inject({ method: 'DELETE', url: `/api/onset/schedules/${schedule.scheduleId}` })).statusCode,
+      (await app.inject({ method: 'DELETE', url: `/api/onset/schedules/${schedule.schedule_id}` }))
+        .statusCode,
     ).toBe(404);
   });
 });

@@ -14,6 +14,7 @@ import type {
   PipelineScheduleJson,
 } from '../../src/pipelines/pipeline-routes.js';
 import type { BlockLogLine, PipelineRun, PipelineSchedule } from '../../src/pipelines/pipeline-store.js';
+import type { SnakeCase } from '../support/field-names.js';
 import { ADMIN_TOKEN, API_KEY, useFullApp } from './full-app.js';
 
 const full = useFullApp('routes');
@@ -258,14 +259,21 @@ describe('the OpenAPI document at /docs', () => {
 });
 
 describe('the answer schemas', () => {
-  it('name every field of the store entities the pipeline API answers with', () => {
+  it('name every field of the store entities the pipeline API answers with, in snake_case', () => {
     // Checked by the compiler (npm run typecheck): the handlers' answers are type-checked against these
     // schemas; these keep the schemas, and so /docs, from missing a field the entities gain.
     type Run = Static<typeof PipelineRunJson>;
-    expectTypeOf<keyof Run>().toEqualTypeOf<keyof PipelineRun>();
-    expectTypeOf<keyof Run['blocks'][number]>().toEqualTypeOf<keyof PipelineRun['blocks'][number]>();
+    expectTypeOf<keyof Run>().toEqualTypeOf<SnakeCase<keyof PipelineRun>>();
+    expectTypeOf<keyof Run['blocks'][number]>().toEqualTypeOf<
+      SnakeCase<keyof PipelineRun['blocks'][number]>
+    >();
     expectTypeOf<keyof Run['links'][number]>().toEqualTypeOf<keyof PipelineRun['links'][number]>();
-    expectTypeOf<keyof Static<typeof PipelineScheduleJson>>().toEqualTypeOf<keyof PipelineSchedule>();
+    expectTypeOf<keyof Static<typeof PipelineScheduleJson>>().toEqualTypeOf<
+      SnakeCase<keyof PipelineSchedule>
+    >();
     expectTypeOf<keyof Static<typeof BlockLogLineJson>>().toEqualTypeOf<keyof BlockLogLine>();
+    expectTypeOf<SnakeCase<'runId' | 'nextRunTime' | 'status'>>().toEqualTypeOf<
+      'run_id' | 'next_run_time' | 'status'
+    >();
   });
 });

@@ -198,7 +198,7 @@ describe('what error answers tell', () => {
       params: { data: join(home, 'no-such-file.csv') },
     });
     expect(started.status).toBe(202);
-    const runId = (started.json.run as { runId: string }).runId;
+    const runId = (started.json.run as { run_id: string }).run_id;
     let run: { status: string; blocks: { error: unknown }[] } | undefined;
     for (let i = 0; i < 100; i++) {
       run = (await call('GET', `/api/onset/pipeline-runs/${runId}`, admin)).json.run as typeof run;
