@@ -399,7 +399,15 @@ describe('tables', () => {
     expectAlignedNumbers(onset('runs', 'compare', runId![1]!, tunedRun).split('\n\n')[1]!);
     onset('models', 'register', runId![1]!);
     onset('models', 'register', tunedRun);
-    expectAlignedNumbers(onset('models', 'show', 'parkinson-disease-prediction'));
+    onset('models', 'promote', 'parkinson-disease-prediction', '1', '--stage', 'Staging');
+    const models = onset('models', 'show', 'parkinson-disease-prediction');
+    expectAlignedNumbers(models);
+    // Times are printed one way everywhere: as `runs list` prints a run's start.
+    const started = /\d{4}-\d\d-\d\d \d\d:\d\d:\d\d/;
+    expect(list).toMatch(started);
+    const transition = models.split('\n').find((line) => /\sNone\s+Staging\s/.test(line));
+    expect(transition).toMatch(new RegExp(`^${started.source}  `));
+    expect(models).not.toMatch(/\d\dT\d\d:/);
     expectAlignedNumbers(onset('model', 'report', join(directory, 'gbdt.json')));
     expectAlignedNumbers(
       onset('explain', '-m', join(directory, 'gbdt.json'), '-i', dataPath, '-o', join(directory, 'e.csv')),

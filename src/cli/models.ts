@@ -7,7 +7,7 @@ import { modelVersionJson, registeredModelJson } from '../tracking/rest/mlflow-j
 import { MODEL_DIRECTORY_ARTIFACT } from '../tracking/training-logger.js';
 import { addStoreOptions } from './config-options.js';
 import { stageTransitionJson } from './json-views.js';
-import { formatDecimals, marks, printJson, renderTable } from './output.js';
+import { formatDecimals, formatTimestamp, marks, printJson, renderTable } from './output.js';
 import { openCommandStores } from './stores.js';
 
 /** The registered model Onset's pipelines and serving use by default. */
@@ -91,7 +91,7 @@ export function registerModelsCommands(program: Command): void {
           history.length === 0
             ? 'No stage transitions yet.'
             : renderTable(history, [
-                { header: 'when', value: (t) => new Date(t.timestamp).toISOString().slice(0, 19) },
+                { header: 'when', value: (t) => formatTimestamp(t.timestamp) },
                 { header: 'version', value: (t) => t.version, align: 'right' },
                 { header: 'from', value: (t) => t.fromStage },
                 { header: 'to', value: (t) => t.toStage },

@@ -101,8 +101,14 @@ export async function startServer(
     const log = app.log;
     live.subscribe({
       // `model`, not `name`: pino keeps `name` for the logger's own name.
+      // A file or run model has no name or version: it is named by its URI, family and checksum.
       loaded: (model, previous) =>
-        log.info({ model: model.name, version: model.version, previous: previous?.version }, 'model loaded'),
+        log.info(
+          model.name === null
+            ? { model: model.uri, family: model.document.estimator, sha256: model.checksum?.slice(0, 12) }
+            : { model: model.name, version: model.version, previous: previous?.version },
+          'model loaded',
+        ),
       // Before the first model exists (a fresh home) this is expected: only a failed reload is a warning.
       failed: (error) =>
         live.current()

@@ -102,6 +102,14 @@ describe('a model that is not a registered version', () => {
       `  model                      ${runUri} (gbdt, sha256 ${runSha.slice(0, 12)}, trained ${printed(gbdt.document.training.fitted_at!)})\n`,
     );
     expect(fromFile.stdout + fromRun.stdout).not.toMatch(/version -/);
+    // The log names it the same way, not as a model null of version null.
+    const loaded = fromFile.stdout
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as Record<string, unknown>)
+      .find((line) => line.msg === 'model loaded');
+    expect(loaded).toMatchObject({ model: file, family: 'logistic', sha256: fileSha.slice(0, 12) });
+    expect(loaded).not.toHaveProperty('version');
 
     // GET /model says the same.
     const model = (await (await fetch(`${fromFile.address}/model`)).json()) as Record<string, unknown>;
