@@ -9,7 +9,7 @@ import type { RouteOptions } from 'fastify';
 import { Type } from 'typebox';
 import { describe, expect, it } from 'vitest';
 import { FEATURE_NAMES } from '../../src/data/schema.js';
-import { isSnakeCase } from '../support/field-names.js';
+import { isSnakeCase, jsonFieldProblems } from '../support/field-names.js';
 import { ADMIN_TOKEN, useFullApp } from './full-app.js';
 
 const full = useFullApp('field-names');
@@ -164,5 +164,15 @@ describe('JSON field names of the Onset APIs', () => {
     // The pipeline run as /docs shows it.
     const run = spec.paths['/api/onset/pipeline-runs/{id}']!.get!.responses as Schema;
     expect(JSON.stringify(run)).toContain('"cancel_requested"');
+  });
+});
+
+describe('the field-name check of printed JSON', () => {
+  it('takes run ids keying a map as data, whatever digit they start with, and still finds camelCase', () => {
+    const printed = {
+      child_run_counts: { '290dcc9a47f44fcebdfc5455e210826f': 3, b166b4186be7482ba5e2f3f1eee65b84: 0 },
+      runs: [{ info: { runId: 'x' } }],
+    };
+    expect(jsonFieldProblems(printed)).toEqual(['.runs[].info.runId']);
   });
 });

@@ -17,6 +17,9 @@ export function isSnakeCase(name: string): boolean {
   return SNAKE_CASE.test(name);
 }
 
+/** A run id (32 hex digits) keying a map, as `runs list`'s `child_run_counts` does: data, whatever its first digit. */
+const RUN_ID = /^[0-9a-f]{32}$/;
+
 /** Keys that are data, not field names: the features and every model family's parameters. */
 export const DATA_KEYS: ReadonlySet<string> = new Set([
   ...FEATURE_NAMES,
@@ -25,7 +28,7 @@ export const DATA_KEYS: ReadonlySet<string> = new Set([
 
 /**
  * Where a JSON value (as a command printed it) has a field name that is not snake_case, as paths
- * (`.runs[].info.runId`), each once; keys in `DATA_KEYS` are allowed.
+ * (`.runs[].info.runId`), each once; keys in `DATA_KEYS` and run ids are allowed.
  */
 export function jsonFieldProblems(value: unknown): string[] {
   const problems = new Set<string>();
@@ -34,7 +37,7 @@ export function jsonFieldProblems(value: unknown): string[] {
       for (const element of item) walk(element, `${path}[]`);
     } else if (item !== null && typeof item === 'object') {
       for (const [key, field] of Object.entries(item)) {
-        if (!isSnakeCase(key) && !DATA_KEYS.has(key)) problems.add(`${path}.${key}`);
+        if (!isSnakeCase(key) && !DATA_KEYS.has(key) && !RUN_ID.test(key)) problems.add(`${path}.${key}`);
         walk(field, `${path}.${key}`);
       }
     }
