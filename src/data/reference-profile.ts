@@ -200,6 +200,8 @@ export function countIntervals(edges: readonly number[], column: ArrayLike<numbe
 /** Counts a column's codes, in the order given; a value that is none of them is an error. */
 export function countCodes(codes: readonly number[], column: ArrayLike<number>, name?: string): CodeBins {
   const index = new Map(codes.map((code, i) => [code, i]));
+  // Schema codes are 0, 1, 2, ...: then a code is its own position, no lookup needed.
+  const identity = codes.every((code, i) => code === i);
   const counts = new Array<number>(codes.length).fill(0);
   let missing = 0;
   for (let i = 0; i < column.length; i++) {
@@ -208,7 +210,8 @@ export function countCodes(codes: readonly number[], column: ArrayLike<number>, 
       missing++;
       continue;
     }
-    const at = index.get(value);
+    const at =
+      identity && Number.isInteger(value) && value >= 0 && value < codes.length ? value : index.get(value);
     if (at === undefined) {
       throw invalidParameter(
         `${name ?? 'A coded column'} has the value ${value}, which is not one of its codes (${codes.join(', ')})`,

@@ -22,10 +22,12 @@ class CompensatedSum {
 
 function sortedCopy(values: ArrayLike<number>, name: string): Float64Array {
   if (values.length === 0) throw new RangeError(`${name} is empty`);
-  const sorted = Float64Array.from(values);
-  for (const value of sorted) {
-    if (!Number.isFinite(value))
-      throw new RangeError(`${name} holds ${value}; only finite values can be compared`);
+  // slice() copies a typed array in one go, where from() would iterate it.
+  const sorted = values instanceof Float64Array ? values.slice() : Float64Array.from(values);
+  for (let i = 0; i < sorted.length; i++) {
+    if (!Number.isFinite(sorted[i])) {
+      throw new RangeError(`${name} holds ${sorted[i]}; only finite values can be compared`);
+    }
   }
   return sorted.sort();
 }

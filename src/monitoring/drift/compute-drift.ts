@@ -156,8 +156,15 @@ export function computeDrift(
   };
 }
 
+/** The non-missing values: the column itself when none is missing (the usual case), else a copy. */
 function present(values: Float64Array): Float64Array {
-  return values.filter((value) => !Number.isNaN(value));
+  let missing = 0;
+  for (let i = 0; i < values.length; i++) if (Number.isNaN(values[i])) missing++;
+  if (missing === 0) return values;
+  const out = new Float64Array(values.length - missing);
+  let k = 0;
+  for (let i = 0; i < values.length; i++) if (!Number.isNaN(values[i])) out[k++] = values[i]!;
+  return out;
 }
 
 function summary(values: Float64Array, present: Float64Array, type: ColumnType): ColumnSummary {

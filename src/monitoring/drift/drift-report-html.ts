@@ -146,10 +146,11 @@ function histogramSvg(
   const bottom = 40;
   const plotWidth = width - left - right;
   const plotHeight = height - top - bottom;
-  const top100 = niceCeiling(
-    Math.max(...bins.map((bin) => Math.max(bin.reference.share, bin.current.share))),
+  // A little headroom above the tallest bar.
+  const yMax = niceCeiling(
+    1.08 * Math.max(...bins.map((bin) => Math.max(bin.reference.share, bin.current.share))),
   );
-  const y = (share: number) => top + plotHeight - (share / top100) * plotHeight;
+  const y = (share: number) => top + plotHeight - (share / yMax) * plotHeight;
   const slot = plotWidth / Math.max(bins.length, 1);
   // Few wide slots (two codes) get bars of a readable width, not half the chart each.
   const barWidth = Math.min(slot * 0.84, 96);
@@ -158,10 +159,10 @@ function histogramSvg(
     `<svg class="chart" viewBox="0 0 ${width} ${height}" role="img" aria-label="${escapeHtml(`${titleOf(column.column)}: training and current shares per bin`)}">`,
   );
   for (const fraction of [0, 0.5, 1]) {
-    const gy = y(top100 * fraction).toFixed(1);
+    const gy = y(yMax * fraction).toFixed(1);
     parts.push(`<line class="grid" x1="${left}" x2="${width - right}" y1="${gy}" y2="${gy}"/>`);
     parts.push(
-      `<text class="axis" x="${left - 4}" y="${gy}" text-anchor="end" dominant-baseline="middle">${formatPercent(top100 * fraction)}</text>`,
+      `<text class="axis" x="${left - 4}" y="${gy}" text-anchor="end" dominant-baseline="middle">${formatPercent(yMax * fraction)}</text>`,
     );
   }
   bins.forEach((bin, i) => {
@@ -171,14 +172,15 @@ function histogramSvg(
     const currentY = y(bin.current.share);
     const open = bin.code === null && (bin.lower === null || bin.upper === null) && bins.length > 1;
     parts.push(`<g><title>${escapeHtml(open ? `${tip} (outside the whole training range)` : tip)}</title>`);
+    const middle = x + slot / 2;
     parts.push(
-      `<rect class="slot" x="${x.toFixed(1)}" y="${top}" width="${slot.toFixed(1)}" height="${plotHeight}"/>`,
+      `<rect class="slot${open ? ' open' : ''}" x="${x.toFixed(1)}" y="${top}" width="${slot.toFixed(1)}" height="${plotHeight}"/>`,
     );
     parts.push(
-      `<rect class="ref${open ? ' open' : ''}" x="${(x + slot * 0.08).toFixed(1)}" y="${referenceY.toFixed(1)}" width="${(slot * 0.84).toFixed(1)}" height="${(top + plotHeight - referenceY).toFixed(1)}"/>`,
+      `<rect class="ref" x="${(middle - barWidth / 2).toFixed(1)}" y="${referenceY.toFixed(1)}" width="${barWidth.toFixed(1)}" height="${(top + plotHeight - referenceY).toFixed(1)}"/>`,
     );
     parts.push(
-      `<rect class="cur${open ? ' open' : ''}" x="${(x + slot * 0.27).toFixed(1)}" y="${currentY.toFixed(1)}" width="${(slot * 0.46).toFixed(1)}" height="${(top + plotHeight - currentY).toFixed(1)}"/>`,
+      `<rect class="cur${open ? ' open' : ''}" x="${(middle - barWidth * 0.275).toFixed(1)}" y="${currentY.toFixed(1)}" width="${(barWidth * 0.55).toFixed(1)}" height="${(top + plotHeight - currentY).toFixed(1)}"/>`,
     );
     parts.push('</g>');
   });

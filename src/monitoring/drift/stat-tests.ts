@@ -115,11 +115,20 @@ export function isDrift(test: StatTest, score: number, threshold: number): boole
 /** Evidently's references up to this many values get the p-value tests; larger ones the distances. */
 export const SMALL_REFERENCE_ROWS = 1000;
 
-function distinctCount(a: Float64Array, b: Float64Array): number {
-  const values = new Set<number>();
-  for (const value of a) values.add(value);
-  for (const value of b) values.add(value);
-  return values.size;
+/** The number of distinct values of both samples together, counted only up to `limit + 1`. */
+function distinctCountUpTo(a: Float64Array, b: Float64Array, limit: number): number {
+  // A short list beats a hash set for the handful of values this looks for.
+  const seen: number[] = [];
+  for (const sample of [a, b]) {
+    for (let i = 0; i < sample.length; i++) {
+      const value = sample[i]!;
+      if (!seen.includes(value)) {
+        seen.push(value);
+        if (seen.length > limit) return seen.length;
+      }
+    }
+  }
+  return seen.length;
 }
 
 /** The test Evidently chooses for a column by default (missing values already left out of both samples). */
@@ -128,7 +137,8 @@ export function defaultStatTest(
   current: Float64Array,
   type: ColumnType,
 ): StatTestName {
-  const distinct = distinctCount(reference, current);
+  // Only whether there are at most 2 or 5 distinct values matters.
+  const distinct = distinctCountUpTo(reference, current, 5);
   if (reference.length <= SMALL_REFERENCE_ROWS) {
     if (type === 'categorical' || distinct <= 5) return distinct > 2 ? 'chisquare' : 'z';
     return 'ks';
@@ -208,27 +218,31 @@ function singleSharedValue(reference: Float64Array, current: Float64Array): bool
   return true;
 }
 
-/** The distinct values of both samples and how often each occurs in each. */
+/** The distinct values of both samples (in order of appearance) and how often each occurs in each. */
 function valueCounts(
   reference: Float64Array,
   current: Float64Array,
 ): { keys: number[]; referenceCounts: number[]; currentCounts: number[] } {
-  const index = new Map<number, number>();
+  const keys: number[] = [];
   const referenceCounts: number[] = [];
   const currentCounts: number[] = [];
-  const slot = (value: number) => {
-    let at = index.get(value);
-    if (at === undefined) {
-      at = index.size;
-      index.set(value, at);
+  // Codes are few: a short list first, a map once there are many distinct values.
+  let index: Map<number, number> | undefined;
+  const slot = (value: number): number => {
+    let at = index ? (index.get(value) ?? -1) : keys.indexOf(value);
+    if (at === -1) {
+      at = keys.length;
+      keys.push(value);
       referenceCounts.push(0);
       currentCounts.push(0);
+      if (index) index.set(value, at);
+      else if (keys.length > 16) index = new Map(keys.map((key, k) => [key, k]));
     }
     return at;
   };
-  for (const value of reference) referenceCounts[slot(value)]!++;
-  for (const value of current) currentCounts[slot(value)]!++;
-  return { keys: [...index.keys()], referenceCounts, currentCounts };
+  for (let i = 0; i < reference.length; i++) referenceCounts[slot(reference[i]!)]!++;
+  for (let i = 0; i < current.length; i++) currentCounts[slot(current[i]!)]!++;
+  return { keys, referenceCounts, currentCounts };
 }
 
 /** The standard deviation with n in the denominator (NumPy's `std`). */
