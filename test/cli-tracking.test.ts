@@ -207,7 +207,12 @@ describe('onset train logs a run', () => {
     // Artifacts, each with a sha256 sidecar that matches the content.
     const folder = join(home, 'artifacts', shown.info.experiment_id, runId, 'artifacts');
     expect(shown.info.artifact_uri).toBe(pathToFileURL(folder).href);
-    for (const artifact of ['model/model.json', 'report/model-report.json', 'data/profile.json']) {
+    for (const artifact of [
+      'model/model.json',
+      'report/model-report.json',
+      'data/profile.json',
+      'data/reference-profile.json',
+    ]) {
       const file = join(folder, artifact);
       expect(existsSync(file), artifact).toBe(true);
       const content = await readFile(file);

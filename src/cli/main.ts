@@ -9,6 +9,7 @@ import { registerDataCommands } from './data.js';
 import { registerExplainCommand } from './explain.js';
 import { registerModelCommands } from './model.js';
 import { registerModelsCommands } from './models.js';
+import { registerMonitorCommands } from './monitor.js';
 import { UsageError } from './options.js';
 import { registerPipelineCommands } from './pipeline.js';
 import { registerPredictCommands } from './predict.js';
@@ -39,6 +40,7 @@ export function buildProgram(): Command {
   registerPipelineCommands(program);
   registerUpCommand(program);
   registerSendCommand(program);
+  registerMonitorCommands(program);
   forEachCommand(program, (command) => command.configureOutput({ outputError: usageLine(command) }));
   program.hook('preAction', (_program, action) => {
     activeCommand = action;

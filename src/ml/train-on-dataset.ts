@@ -1,5 +1,6 @@
 import { type Dataset, requireTarget, toRowMajor } from '../data/dataset.js';
 import { fingerprintDataset, rowDigests } from '../data/fingerprint.js';
+import { buildReferenceProfile, type ReferenceProfile } from '../data/reference-profile.js';
 import { FEATURE_NAMES } from '../data/schema.js';
 import { createMatrix, type Matrix } from '../math/matrix.js';
 import { type CrossValidationResult, crossValidate } from './cross-validate.js';
@@ -48,6 +49,11 @@ export interface TrainResult {
   readonly crossValidation?: CrossValidationResult;
   readonly tuning?: TuneResult;
   readonly report: ModelReport;
+  /**
+   * What the training rows looked like, for drift checks: fixed bins and a bounded sample with the
+   * model's probabilities (out-of-fold when cross-validated, else the final model's own).
+   */
+  readonly referenceProfile: ReferenceProfile;
 }
 
 /** The features of a data set as the matrix estimators take (schema order). */
@@ -121,10 +127,22 @@ export function trainOnDataset(dataset: Dataset, options: TrainOptions): TrainRe
     ...(options.threshold === undefined ? {} : { threshold: options.threshold }),
     ...importanceOf(model, x),
   });
+  const datasetFingerprint = fingerprintDataset(dataset);
+  // Out-of-fold probabilities are what the model gives patients it has not seen, as it will in service;
+  // its own training rows get more confident ones.
+  const referenceProfile = buildReferenceProfile(
+    dataset,
+    crossValidation ? crossValidation.outOfFold : trainingProbabilities,
+    {
+      probabilitySource: crossValidation ? 'out_of_fold' : 'training_fit',
+      seed: options.cvSeed ?? 42,
+      datasetFingerprint,
+    },
+  );
   const document = createModelDocument(
     model,
     {
-      dataset_fingerprint: fingerprintDataset(dataset),
+      dataset_fingerprint: datasetFingerprint,
       rows: dataset.rowCount,
       fit_seconds: fitSeconds,
       fitted_at: new Date().toISOString(),
@@ -152,6 +170,7 @@ export function trainOnDataset(dataset: Dataset, options: TrainOptions): TrainRe
     trainingMetrics,
     trainingRows: rowDigests(dataset),
     report,
+    referenceProfile,
     ...(crossValidation ? { crossValidation } : {}),
     ...(tuning ? { tuning } : {}),
   };

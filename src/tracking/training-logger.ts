@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { serializeReferenceProfile } from '../data/reference-profile.js';
 import { OnsetError } from '../errors.js';
 import { mlflowModelFiles, newModelUuid } from '../ml/formats/mlflow-model.js';
 import { BINARY_METRIC_NAMES, type BinaryMetrics } from '../ml/metrics/index.js';
@@ -22,6 +23,11 @@ export const PROFILE_ARTIFACT = 'data/profile.json';
  * enough for the promotion gate to tell whether a model has seen the rows it is judged on.
  */
 export const TRAINING_ROWS_ARTIFACT = 'data/training-rows.txt';
+/**
+ * The model's reference profile (`ReferenceProfile`): bins fixed on the training rows and a bounded
+ * sample of them with the model's probabilities, what drift checks compare new data with.
+ */
+export const REFERENCE_PROFILE_ARTIFACT = 'data/reference-profile.json';
 
 /** The experiment training runs go to unless another is named. */
 export const DEFAULT_EXPERIMENT = 'parkinson-disease-prediction';
@@ -95,7 +101,7 @@ async function logInBatches(
  * Logs a training run: lineage tags (dataset fingerprint and path, code version, Onset version, pipeline
  * run), parameters, final and cross-validated metrics, per-fold and per-iteration histories, tuning
  * trials as child runs, and the model (an MLflow model directory holding the model document), model
- * report and data profile as artifacts. The run ends FINISHED, or FAILED (and the error rethrown) if
+ * report, data profile, reference profile (for drift checks) and training-row digests as artifacts. The run ends FINISHED, or FAILED (and the error rethrown) if
  * logging fails part way.
  */
 export async function logTrainingRun(
@@ -175,6 +181,10 @@ export async function logTrainingRun(
     }
     await artifacts.put(`${prefix}/${REPORT_ARTIFACT}`, `${JSON.stringify(result.report)}\n`);
     await artifacts.put(`${prefix}/${PROFILE_ARTIFACT}`, `${JSON.stringify(result.report.data.profile)}\n`);
+    await artifacts.put(
+      `${prefix}/${REFERENCE_PROFILE_ARTIFACT}`,
+      serializeReferenceProfile(result.referenceProfile),
+    );
     const rows = [...new Set(result.trainingRows)].sort();
     await artifacts.put(
       `${prefix}/${TRAINING_ROWS_ARTIFACT}`,

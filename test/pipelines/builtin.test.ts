@@ -2,6 +2,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { generateDataset, writeKaggleCsv } from '../../src/data/generator/generator.js';
+import { referenceProfileOfRun } from '../../src/monitoring/drift/reference-profiles.js';
 import { findPipeline } from '../../src/pipelines/builtin/catalog.js';
 import { BUILT_IN_GOLDEN_CASES, makeGoldenCases } from '../../src/pipelines/builtin/golden-cases.js';
 import type { PipelineRun } from '../../src/pipelines/pipeline-store.js';
@@ -70,12 +71,18 @@ describe('built-in pipelines', () => {
       'train-logistic',
       'train-oblivious',
     ]);
+    const trainRows = Number(run.blocks.find((b) => b.block === 'split')!.output!.train_rows);
     for (const link of trackingRuns) {
       const tracked = await stores.tracking.getRun(link.target);
       expect(tracked.data.tags).toContainEqual({ key: 'onset.pipeline_run_id', value: run.runId });
       expect(tracked.data.metrics.map((m) => m.key)).toEqual(
         expect.arrayContaining(['cv_roc_auc', 'holdout_roc_auc']),
       );
+      // The reference for drift checks: the training part, with out-of-fold probabilities (made on a
+      // worker thread and carried back whole).
+      const profile = await referenceProfileOfRun(stores, link.target, link.block);
+      expect(profile.trainingRows).toBe(trainRows);
+      expect(profile.sample).toMatchObject({ rows: trainRows, probabilitySource: 'out_of_fold' });
     }
     const gate = run.blocks.find((b) => b.block === 'gate')!.output!;
     expect(gate).toMatchObject({ stage: 'Production', version: '1' });
