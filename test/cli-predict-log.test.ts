@@ -47,7 +47,12 @@ interface Row {
 function logged(): Row[] {
   const db = new Database(join(home, 'onset.db'), { readonly: true });
   try {
-    return db.prepare('SELECT * FROM prediction_log').all() as Row[];
+    return db
+      .prepare(
+        `SELECT p.*, m.name AS model_name, m.uri AS model_uri, m.checksum AS model_checksum
+         FROM prediction_log p JOIN prediction_models m ON m.model_id = p.model_id`,
+      )
+      .all() as Row[];
   } finally {
     db.close();
   }

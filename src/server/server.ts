@@ -12,6 +12,7 @@ import {
 } from '../monitoring/prediction-log/patient-keys.js';
 import { RetentionJob } from '../monitoring/prediction-log/prediction-log-retention.js';
 import { PredictionLogWriter } from '../monitoring/prediction-log/prediction-log-writer.js';
+import { WorkerSink } from '../monitoring/prediction-log/worker-sink.js';
 import type { PipelineService } from '../pipelines/pipeline-service.js';
 import type { PipelineScheduler } from '../pipelines/scheduler.js';
 import { describeProblem, LiveModel } from '../serving/live-model.js';
@@ -79,8 +80,8 @@ export async function startServer(
     const patientKeys = secret ? new PatientKeys(secret.secret) : undefined;
     if (config.predictionLog) {
       writer = new PredictionLogWriter({
-        store: stores.predictionLog,
-        patientKeys: patientKeys!,
+        // Written from a thread of its own, on its own connection to the same database.
+        sink: await WorkerSink.start({ databaseUri: config.trackingUri, secret: secret!.secret }),
         metrics,
         maxQueue: config.predictionLogQueue,
         flushMs: config.predictionLogFlushMs,

@@ -110,6 +110,22 @@ export function describePredictionLogStoreContract(name: string, open: () => Pro
       expect(await store.countPredictions({ modelName: other.name! })).toBe(0);
     });
 
+    it('refuses an id that does not begin with its time (the order and windows rest on it), logging nothing', async () => {
+      const of = model();
+      const good = prediction(of, T0 + 5_000);
+      const late = { ...prediction(of, T0 + 6_000), predictionId: newPredictionId(T0 + 9_000) };
+      await expectCode(
+        store.appendPredictions([good, late]),
+        'INVALID_PARAMETER_VALUE',
+        new RegExp(`Prediction id ${late.predictionId} was not made for its time ${T0 + 6_000}`),
+      );
+      await expectCode(
+        store.appendPredictions([{ ...good, predictionId: 'not-an-id' }]),
+        'INVALID_PARAMETER_VALUE',
+      );
+      expect(await store.countPredictions({ modelName: of.name! })).toBe(0);
+    });
+
     it('lists a window by time and model, in time order, paged, and counts it', async () => {
       const v1 = model('1');
       const v2 = { ...v1, version: '2' };

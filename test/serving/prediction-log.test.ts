@@ -10,6 +10,7 @@ import { generateDataset } from '../../src/data/generator/generator.js';
 import { FEATURE_NAMES } from '../../src/data/schema.js';
 import { OnsetMetrics } from '../../src/monitoring/metrics.js';
 import { PatientKeys } from '../../src/monitoring/prediction-log/patient-keys.js';
+import { StoreSink } from '../../src/monitoring/prediction-log/prediction-batch.js';
 import type { PredictionLogStore } from '../../src/monitoring/prediction-log/prediction-log-store.js';
 import { PredictionLogWriter } from '../../src/monitoring/prediction-log/prediction-log-writer.js';
 import { buildApp } from '../../src/server/app.js';
@@ -42,8 +43,7 @@ beforeAll(async () => {
   metrics = new OnsetMetrics({ processMetrics: false });
   // Written only when asked (flush) or at close: what a test finds in the store, the route wrote.
   writer = new PredictionLogWriter({
-    store,
-    patientKeys: new PatientKeys(SECRET),
+    sink: new StoreSink(store, new PatientKeys(SECRET)),
     metrics,
     flushMs: 3_600_000,
   });
@@ -312,7 +312,12 @@ describe('POST /feedback', () => {
 describe('without the log', () => {
   it('answers no prediction_id, and feedback by patient_id needs the secret', async () => {
     const { stores } = temporary;
-    const bare = await buildApp({ ...stores, pipelines: undefined, serving: { live }, monitoring: { store } });
+    const bare = await buildApp({
+      ...stores,
+      pipelines: undefined,
+      serving: { live },
+      monitoring: { store },
+    });
     try {
       const answer = (
         await bare.inject({ method: 'POST', url: '/predict', payload: { data: recordOf(0) } })

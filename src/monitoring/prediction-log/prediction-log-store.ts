@@ -28,7 +28,11 @@ export interface LoggedModel {
 
 /** One logged prediction. */
 export interface LoggedPrediction {
-  /** 32 hex digits, made by the server (`newPredictionId`); returned to the client as `prediction_id`. */
+  /**
+   * 32 hex digits made by `newPredictionId(timestamp)`: the time, then random digits (the log's order and
+   * time windows rest on it; an id that does not begin with its time is refused). Returned to the client
+   * as `prediction_id`.
+   */
   readonly predictionId: string;
   /** When it was made (ms). */
   readonly timestamp: number;
@@ -63,7 +67,8 @@ export interface LabelledPrediction extends LoggedPrediction {
 
 /**
  * A window of logged predictions: those made from `from` (inclusive) to `to` (exclusive), of one model
- * name and version when given. Every bound is optional.
+ * name and version when given. Every bound is optional; the time bounds are what makes a window cheap to
+ * read (a model's predictions are looked for within them).
  */
 export interface PredictionWindow {
   readonly from?: number;
@@ -132,8 +137,8 @@ export interface WindowQuery extends PredictionWindow, PageRequest {}
 
 /**
  * The prediction log's storage (the SQL implementation is `sql/sql-prediction-log-store.ts`, in the
- * tracking database). Listings are in time order (oldest first, ties by prediction id) unless said
- * otherwise, and page with `maxResults` (default 100, at most 1,000) and the previous page's token.
+ * tracking database). Listings are in time order (oldest first; by prediction id, which begins with the
+ * time) unless said otherwise, and page with `maxResults` (default 100, at most 1,000) and the previous page's token.
  */
 export interface PredictionLogStore {
   /** Appends predictions (all of them or none). Their ids must be new. */

@@ -8,6 +8,7 @@ import type { SqlDatabase } from '../../store/sql-database.js';
 import { openSqliteDatabase } from '../../store/sqlite-database.js';
 import { OnsetMetrics } from '../metrics.js';
 import { PatientKeys } from './patient-keys.js';
+import { StoreSink } from './prediction-batch.js';
 import type { LoggedModel, PredictionLogStore } from './prediction-log-store.js';
 import { PredictionLogWriter, type PredictionToLog } from './prediction-log-writer.js';
 import { openPredictionLogStore } from './sql/sql-prediction-log-store.js';
@@ -54,8 +55,7 @@ describe('the prediction log writer', () => {
     const { database, store } = await freshStore();
     const metrics = new OnsetMetrics({ processMetrics: false });
     const writer = new PredictionLogWriter({
-      store,
-      patientKeys: new PatientKeys(SECRET),
+      sink: new StoreSink(store, new PatientKeys(SECRET)),
       metrics,
       flushMs: 3_600_000,
     });
@@ -77,8 +77,7 @@ describe('the prediction log writer', () => {
   it('writes a full batch without waiting for the interval, and whatever waits at close', async () => {
     const { database, store } = await freshStore();
     const writer = new PredictionLogWriter({
-      store,
-      patientKeys: new PatientKeys(SECRET),
+      sink: new StoreSink(store, new PatientKeys(SECRET)),
       flushMs: 3_600_000,
       batchSize: 4,
     });
@@ -99,8 +98,7 @@ describe('the prediction log writer', () => {
     const { database, store } = await freshStore();
     const metrics = new OnsetMetrics({ processMetrics: false });
     const writer = new PredictionLogWriter({
-      store,
-      patientKeys: new PatientKeys(SECRET),
+      sink: new StoreSink(store, new PatientKeys(SECRET)),
       metrics,
       flushMs: 3_600_000,
       maxQueue: 3,
@@ -123,8 +121,7 @@ describe('the prediction log writer', () => {
     const metrics = new OnsetMetrics({ processMetrics: false });
     const dropped: number[] = [];
     const writer = new PredictionLogWriter({
-      store,
-      patientKeys: new PatientKeys(SECRET),
+      sink: new StoreSink(store, new PatientKeys(SECRET)),
       metrics,
       flushMs: 3_600_000,
       maxAttempts: 2,

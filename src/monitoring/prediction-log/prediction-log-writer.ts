@@ -1,13 +1,13 @@
 import { OnsetError } from '../../errors.js';
 import type { OnsetMetrics } from '../metrics.js';
-import type { PatientKeys } from './patient-keys.js';
+import {
+  FEATURE_COUNT,
+  NUMBERS_PER_PREDICTION,
+  type PredictionBatch,
+  type PredictionBatchSink,
+} from './prediction-batch.js';
 import { newPredictionId } from './prediction-id.js';
-import type {
-  LoggedModel,
-  LoggedPrediction,
-  PredictionLogStore,
-  PredictionSource,
-} from './prediction-log-store.js';
+import type { LoggedModel, PredictionSource } from './prediction-log-store.js';
 
 /** A prediction as a prediction path hands it to the log. */
 export interface PredictionToLog {
@@ -36,8 +36,8 @@ export interface PredictionRecorder {
 }
 
 export interface PredictionLogWriterOptions {
-  readonly store: PredictionLogStore;
-  readonly patientKeys: PatientKeys;
+  /** Where batches are written: a `StoreSink` (this thread) or a `WorkerSink` (a thread of its own). */
+  readonly sink: PredictionBatchSink;
   readonly metrics?: OnsetMetrics;
   /** Most predictions waiting in memory, those being written included (default 10,000). */
   readonly maxQueue?: number;
@@ -51,10 +51,42 @@ export interface PredictionLogWriterOptions {
   readonly onDropped?: (error: unknown, count: number) => void;
 }
 
-interface Waiting {
-  readonly predictionId: string;
-  readonly timestamp: number;
-  readonly prediction: PredictionToLog;
+/**
+ * Waiting predictions, a batch's worth, in columns: copied in as they are recorded, so that nothing of a
+ * request (its objects, its feature array) lives until the write. A busy server records thousands a
+ * second; objects kept that long would each survive a collection or two, which costs more than the copy.
+ */
+class Block implements PredictionBatch {
+  readonly ids: string[] = [];
+  readonly patientIds: (string | null)[] = [];
+  readonly sources: PredictionSource[] = [];
+  readonly models: LoggedModel[] = [];
+  readonly modelIndex: number[] = [];
+  readonly numbers: Float64Array;
+  readonly features: Float64Array;
+  count = 0;
+
+  constructor(readonly capacity: number) {
+    this.numbers = new Float64Array(capacity * NUMBERS_PER_PREDICTION);
+    this.features = new Float64Array(capacity * FEATURE_COUNT);
+  }
+
+  add(predictionId: string, timestamp: number, prediction: PredictionToLog): void {
+    const i = this.count++;
+    this.ids[i] = predictionId;
+    this.patientIds[i] = prediction.patientId;
+    this.sources[i] = prediction.source;
+    // Usually one model, sometimes two (a swap during the batch).
+    let model = this.models.lastIndexOf(prediction.model);
+    if (model < 0) model = this.models.push(prediction.model) - 1;
+    this.modelIndex[i] = model;
+    const at = i * NUMBERS_PER_PREDICTION;
+    this.numbers[at] = timestamp;
+    this.numbers[at + 1] = prediction.probability;
+    this.numbers[at + 2] = prediction.latencyMs;
+    this.numbers[at + 3] = prediction.diagnosis;
+    this.features.set(prediction.features.subarray(0, FEATURE_COUNT), i * FEATURE_COUNT);
+  }
 }
 
 /**
@@ -70,25 +102,30 @@ interface Waiting {
  * still waiting.
  */
 export class PredictionLogWriter implements PredictionRecorder {
-  readonly #store: PredictionLogStore;
-  readonly #keys: PatientKeys;
+  readonly #sink: PredictionBatchSink;
   readonly #metrics: OnsetMetrics | undefined;
   readonly #maxQueue: number;
   readonly #batchSize: number;
   readonly #maxAttempts: number;
   readonly #onDropped: ((error: unknown, count: number) => void) | undefined;
-  /** Waiting predictions, oldest first; the batch being written stays at the front until it is written. */
-  #queue: Waiting[] = [];
+  /**
+   * Waiting predictions in blocks of `batchSize`, oldest first: the last one fills, the others are full or
+   * sealed by a flush; the block being written stays at the front until it is written.
+   */
+  readonly #blocks: Block[] = [];
+  /** Predictions in the blocks. */
+  #queued = 0;
   #writing: Promise<void> | undefined;
   #soon: NodeJS.Immediate | undefined;
   readonly #timer: NodeJS.Timeout;
+  /** The block a flush is writing up to: records go to a new one from then on. */
+  #sealed: Block | undefined;
   #failures = 0;
   #closed = false;
   #closing: Promise<void> | undefined;
 
   constructor(options: PredictionLogWriterOptions) {
-    this.#store = options.store;
-    this.#keys = options.patientKeys;
+    this.#sink = options.sink;
     this.#metrics = options.metrics;
     this.#maxQueue = Math.max(1, options.maxQueue ?? 10_000);
     this.#batchSize = Math.max(1, options.batchSize ?? 500);
@@ -96,12 +133,12 @@ export class PredictionLogWriter implements PredictionRecorder {
     this.#onDropped = options.onDropped;
     this.#timer = setInterval(() => void this.flush(), Math.max(1, options.flushMs ?? 500));
     this.#timer.unref();
-    this.#metrics?.watchPredictionLogQueue(() => this.#queue.length);
+    this.#metrics?.watchPredictionLogQueue(() => this.#queued);
   }
 
   /** Predictions waiting to be written. */
   get queued(): number {
-    return this.#queue.length;
+    return this.#queued;
   }
 
   record(prediction: PredictionToLog): string {
@@ -110,13 +147,19 @@ export class PredictionLogWriter implements PredictionRecorder {
     }
     const timestamp = prediction.timestamp ?? Date.now();
     const predictionId = newPredictionId(timestamp);
-    if (this.#queue.length >= this.#maxQueue) {
+    if (this.#queued >= this.#maxQueue) {
       this.#metrics?.countLogDrops('queue_full', 1);
       return predictionId;
     }
-    this.#queue.push({ predictionId, timestamp, prediction });
+    let last = this.#blocks[this.#blocks.length - 1];
+    if (last === undefined || last.count === last.capacity || this.#sealed === last) {
+      last = new Block(this.#batchSize);
+      this.#blocks.push(last);
+    }
+    last.add(predictionId, timestamp, prediction);
+    this.#queued += 1;
     // A full batch is written after the current turn (the answer goes out first).
-    if (this.#queue.length >= this.#batchSize && this.#writing === undefined && this.#soon === undefined) {
+    if (last.count === last.capacity && this.#writing === undefined && this.#soon === undefined) {
       this.#soon = setImmediate(() => {
         this.#soon = undefined;
         void this.flush();
@@ -135,7 +178,10 @@ export class PredictionLogWriter implements PredictionRecorder {
     return this.#writing;
   }
 
-  /** Stops the timer and writes everything waiting (a batch the database refuses now is dropped and counted). */
+  /**
+   * Stops the timer, writes everything waiting (a batch the database refuses now is dropped and
+   * counted), then closes the sink.
+   */
   close(): Promise<void> {
     if (this.#closing === undefined) {
       this.#closed = true;
@@ -145,46 +191,40 @@ export class PredictionLogWriter implements PredictionRecorder {
       this.#closing = (async () => {
         await writing;
         await this.#drain(true);
+        await this.#sink.close();
       })();
     }
     return this.#closing;
   }
 
   /**
-   * Writes what waited when it started, then full batches while there are: records arriving meanwhile
-   * wait for a full batch or the next flush, so a busy server writes large batches.
+   * Writes the blocks that waited when it started (sealing the one that was filling), then the blocks
+   * that fill meanwhile: records arriving during a write wait for a full batch or the next flush, so a
+   * busy server writes full batches.
    */
   async #drain(final: boolean): Promise<void> {
-    let owed = this.#queue.length;
-    while (this.#queue.length > 0 && (owed > 0 || this.#queue.length >= this.#batchSize)) {
-      const batch = this.#queue.slice(0, this.#batchSize);
-      try {
-        await this.#store.appendPredictions(batch.map((waiting) => this.#toLogged(waiting)));
-        this.#metrics?.predictionLogWritten.inc(batch.length);
-        this.#failures = 0;
-      } catch (error) {
-        this.#failures += 1;
-        if (!final && this.#failures < this.#maxAttempts) return; // tried again at the next flush
-        this.#failures = 0;
-        this.#metrics?.countLogDrops('write_failed', batch.length);
-        this.#onDropped?.(error, batch.length);
+    let owed = this.#blocks.length;
+    this.#sealed = this.#blocks[owed - 1];
+    while (this.#blocks.length > 0) {
+      const block = this.#blocks[0]!;
+      if (owed <= 0 && block.count < block.capacity) break;
+      if (block.count > 0) {
+        try {
+          await this.#sink.write(block);
+          this.#metrics?.predictionLogWritten.inc(block.count);
+          this.#failures = 0;
+        } catch (error) {
+          this.#failures += 1;
+          if (!final && this.#failures < this.#maxAttempts) return; // tried again at the next flush
+          this.#failures = 0;
+          this.#metrics?.countLogDrops('write_failed', block.count);
+          this.#onDropped?.(error, block.count);
+        }
       }
-      this.#queue.splice(0, batch.length);
-      owed -= batch.length;
+      this.#blocks.shift();
+      this.#queued -= block.count;
+      if (this.#sealed === block) this.#sealed = undefined;
+      owed -= 1;
     }
-  }
-
-  #toLogged({ predictionId, timestamp, prediction }: Waiting): LoggedPrediction {
-    return {
-      predictionId,
-      timestamp,
-      model: prediction.model,
-      features: prediction.features,
-      probability: prediction.probability,
-      diagnosis: prediction.diagnosis,
-      latencyMs: prediction.latencyMs,
-      source: prediction.source,
-      patientKey: prediction.patientId === null ? null : this.#keys.keyOf(prediction.patientId),
-    };
   }
 }

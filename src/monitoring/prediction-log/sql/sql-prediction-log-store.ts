@@ -1,5 +1,4 @@
 import {
-  CompiledQuery,
   type Expression,
   type Kysely,
   type Selectable,
@@ -18,6 +17,7 @@ import {
   toPage,
 } from '../../../store/paging.js';
 import { chunks, type SqlDatabase } from '../../../store/sql-database.js';
+import { PREDICTION_ID_PATTERN, predictionIdFloor, timePartOf } from '../prediction-id.js';
 import type {
   ColumnWindow,
   ColumnWindowOptions,
@@ -28,6 +28,7 @@ import type {
   Label,
   LabelledPrediction,
   LogColumn,
+  LoggedModel,
   LoggedPrediction,
   PredictionLogStore,
   PredictionSource,
@@ -40,29 +41,21 @@ import type { MonitoringTables, PredictionLogTable } from './schema.js';
 export const LIST_PREDICTIONS_DEFAULT = 100;
 export const LIST_PREDICTIONS_MAX = 1_000;
 
-/**
- * Rows per INSERT statement: 44 parameters a row stays under SQLite's 32,766 and PostgreSQL's 65,535
- * parameters per statement.
- */
-const INSERT_ROWS = 500;
 /** Rows per DELETE of the retention: each is one short write, with a turn of the event loop between. */
 const DELETE_ROWS = 5_000;
 
-/** The log's columns in insert order: the prediction, then one column per feature (quoted: named as the feature). */
+/** The log's columns in insert order: the prediction, then one column per feature, named as the feature. */
 const INSERT_COLUMNS = [
   'prediction_id',
   'timestamp',
-  'model_name',
-  'model_version',
-  'run_id',
-  'model_uri',
-  'model_checksum',
+  'model_id',
   'source',
   'patient_key',
+  'patient_key_head',
   'probability',
   'diagnosis',
   'latency_ms',
-  ...FEATURE_NAMES.map((name) => `"${name}"`),
+  ...FEATURE_NAMES,
 ];
 
 /** The SQL column of each `LogColumn` that is not a feature. */
@@ -74,8 +67,20 @@ const PLAIN_COLUMNS = {
   label: 'f.diagnosis',
 } as const;
 
-type Row = Selectable<PredictionLogTable>;
+/** A log row with its model's columns (see `#selectPredictions`). */
+type Row = Selectable<PredictionLogTable> & {
+  model_name: string | null;
+  model_version: string | null;
+  model_run_id: string | null;
+  model_uri: string;
+  model_checksum: string | null;
+};
 type LabelledRow = Row & { label_diagnosis: number; label_recorded_at: number };
+
+/** What makes two models the same, NULLs included (a UNIQUE index over the columns would not see them). */
+function modelKey(model: LoggedModel): string {
+  return JSON.stringify([model.name, model.version, model.runId, model.uri, model.checksum]);
+}
 
 function toPrediction(row: Row): LoggedPrediction {
   const features = new Float64Array(FEATURE_NAMES.length);
@@ -89,7 +94,7 @@ function toPrediction(row: Row): LoggedPrediction {
     model: {
       name: row.model_name,
       version: row.model_version,
-      runId: row.run_id,
+      runId: row.model_run_id,
       uri: row.model_uri,
       checksum: row.model_checksum,
     },
@@ -113,16 +118,35 @@ function notFound(predictionId: string): OnsetError {
   );
 }
 
+/** What the patient index holds of a key: its first 13 hex digits (52 bits) as an integer. */
+function keyHead(patientKey: string): number {
+  const head = Number.parseInt(patientKey.slice(0, 13), 16);
+  // A key that is not hex (none the log makes) still gets a head; the full key decides.
+  return Number.isNaN(head) ? 0 : head;
+}
+
 /** A number as the log stores it: NaN (a missing value) as NULL, which SQLite stores for NaN anyway. */
 const stored = (value: number) => (Number.isNaN(value) ? null : value);
 
 /** The predictions of `window`, as a condition on `p`, the log. */
 function inWindow(window: PredictionWindow): Expression<SqlBool> {
   const conditions = [
-    ...(window.from === undefined ? [] : [sql<SqlBool>`p.timestamp >= ${window.from}`]),
-    ...(window.to === undefined ? [] : [sql<SqlBool>`p.timestamp < ${window.to}`]),
-    ...(window.modelName === undefined ? [] : [sql<SqlBool>`p.model_name = ${window.modelName}`]),
-    ...(window.modelVersion === undefined ? [] : [sql<SqlBool>`p.model_version = ${window.modelVersion}`]),
+    // Ids begin with their time: a time window is a range of the primary key.
+    ...(window.from === undefined
+      ? []
+      : [sql<SqlBool>`p.prediction_id >= ${predictionIdFloor(window.from)}`]),
+    ...(window.to === undefined ? [] : [sql<SqlBool>`p.prediction_id < ${predictionIdFloor(window.to)}`]),
+    ...(window.modelName === undefined && window.modelVersion === undefined
+      ? []
+      : [
+          sql<SqlBool>`p.model_id IN (SELECT model_id FROM prediction_models WHERE ${sql.join(
+            [
+              ...(window.modelName === undefined ? [] : [sql`name = ${window.modelName}`]),
+              ...(window.modelVersion === undefined ? [] : [sql`version = ${window.modelVersion}`]),
+            ],
+            sql` AND `,
+          )})`,
+        ]),
   ];
   return conditions.length === 0 ? sql<SqlBool>`1 = 1` : sql<SqlBool>`${sql.join(conditions, sql` AND `)}`;
 }
@@ -143,76 +167,97 @@ export async function openPredictionLogStore(database: SqlDatabase): Promise<Pre
 export class SqlPredictionLogStore implements PredictionLogStore {
   readonly #database: SqlDatabase<MonitoringTables>;
   readonly #db: Kysely<MonitoringTables>;
-  /** INSERT statements by their number of rows (the full batch size and the last chunk's). */
-  readonly #inserts = new Map<number, string>();
+
+  /** Model ids by `modelKey`, found or made once per model. */
+  readonly #modelIds = new Map<string, number>();
 
   constructor(database: SqlDatabase<MonitoringTables>) {
     this.#database = database;
     this.#db = database.db;
   }
 
-  /**
-   * The INSERT of `rows` rows, written once as text: the predictions are appended on the serving
-   * process's event loop, and building the statement through the query builder (an object per value)
-   * cost more than running it.
-   */
-  #insertStatement(rows: number): string {
-    let text = this.#inserts.get(rows);
-    if (text === undefined) {
-      const width = INSERT_COLUMNS.length;
-      const postgres = this.#database.dialect === 'postgres';
-      const tuples: string[] = [];
-      for (let r = 0; r < rows; r++) {
-        const marks = Array.from({ length: width }, (_, c) => (postgres ? `$${r * width + c + 1}` : '?'));
-        tuples.push(`(${marks.join(',')})`);
-      }
-      text = `INSERT INTO prediction_log (${INSERT_COLUMNS.join(', ')}) VALUES ${tuples.join(',')}`;
-      this.#inserts.set(rows, text);
+  /** The id of `model` in `prediction_models`, adding it the first time (once, whoever adds it at once). */
+  async #modelId(model: LoggedModel): Promise<number> {
+    const key = modelKey(model);
+    let id = this.#modelIds.get(key);
+    if (id === undefined) {
+      await this.#db
+        .insertInto('prediction_models')
+        .values({
+          model_key: key,
+          name: model.name,
+          version: model.version,
+          run_id: model.runId,
+          uri: model.uri,
+          checksum: model.checksum,
+        })
+        .onConflict((conflict) => conflict.column('model_key').doNothing())
+        .execute();
+      const row = await this.#db
+        .selectFrom('prediction_models')
+        .select('model_id')
+        .where('model_key', '=', key)
+        .executeTakeFirstOrThrow();
+      id = Number(row.model_id);
+      this.#modelIds.set(key, id);
     }
-    return text;
+    return id;
+  }
+
+  /** The log's rows with their models' columns. */
+  #selectPredictions() {
+    return this.#db
+      .selectFrom('prediction_log as p')
+      .innerJoin('prediction_models as m', 'm.model_id', 'p.model_id')
+      .selectAll('p')
+      .select([
+        'm.name as model_name',
+        'm.version as model_version',
+        'm.run_id as model_run_id',
+        'm.uri as model_uri',
+        'm.checksum as model_checksum',
+      ]);
   }
 
   async appendPredictions(predictions: readonly LoggedPrediction[]): Promise<void> {
-    if (predictions.length === 0) return;
-    const statements = chunks(predictions, INSERT_ROWS).map((part) => {
-      const parameters: unknown[] = [];
-      for (const p of part) {
-        parameters.push(
-          p.predictionId,
-          p.timestamp,
-          p.model.name,
-          p.model.version,
-          p.model.runId,
-          p.model.uri,
-          p.model.checksum,
-          p.source,
-          p.patientKey,
-          p.probability,
-          p.diagnosis,
-          p.latencyMs,
+    // The log's order and its time windows rest on ids that begin with their time.
+    for (const p of predictions) {
+      if (
+        !PREDICTION_ID_PATTERN.test(p.predictionId) ||
+        !p.predictionId.startsWith(timePartOf(p.timestamp))
+      ) {
+        throw new OnsetError(
+          'INVALID_PARAMETER_VALUE',
+          `Prediction id ${p.predictionId} was not made for its time ${p.timestamp}: make ids with newPredictionId(timestamp); nothing was logged`,
         );
-        for (let j = 0; j < FEATURE_NAMES.length; j++) parameters.push(stored(p.features[j]!));
       }
-      return CompiledQuery.raw(this.#insertStatement(part.length), parameters);
-    });
-    // One statement is atomic by itself; several share a transaction.
-    if (statements.length === 1) {
-      await this.#db.executeQuery(statements[0]!);
-      return;
     }
-    await this.#database.transaction(async (trx) => {
-      for (const statement of statements) await trx.executeQuery(statement);
+    const modelIds = new Map<LoggedModel, number>();
+    for (const p of predictions) {
+      if (!modelIds.has(p.model)) modelIds.set(p.model, await this.#modelId(p.model));
+    }
+    // Through the database's bulk path, no object per row: the log is appended to on every prediction.
+    const features = FEATURE_NAMES.length;
+    await this.#database.insertRows('prediction_log', INSERT_COLUMNS, predictions.length, (i, values) => {
+      const p = predictions[i]!;
+      values[0] = p.predictionId;
+      values[1] = p.timestamp;
+      values[2] = modelIds.get(p.model);
+      values[3] = p.source;
+      values[4] = p.patientKey;
+      values[5] = p.patientKey === null ? null : keyHead(p.patientKey);
+      values[6] = p.probability;
+      values[7] = p.diagnosis;
+      values[8] = p.latencyMs;
+      for (let j = 0; j < features; j++) values[9 + j] = stored(p.features[j]!);
     });
   }
 
   async listPredictions(query: WindowQuery): Promise<Page<LoggedPrediction>> {
     const limit = resolveMaxResults(query.maxResults, LIST_PREDICTIONS_DEFAULT, LIST_PREDICTIONS_MAX);
     const offset = decodePageToken(query.pageToken);
-    const rows = await this.#db
-      .selectFrom('prediction_log as p')
-      .selectAll('p')
+    const rows = await this.#selectPredictions()
       .where(inWindow(query))
-      .orderBy('p.timestamp')
       .orderBy('p.prediction_id')
       .limit(limit + 1)
       .offset(offset)
@@ -268,7 +313,6 @@ export class SqlPredictionLogStore implements PredictionLogStore {
     let query = joined
       .select(selected.length > 0 ? selected : [sql.raw<number>('1').as('c0')])
       .where(inWindow(window))
-      .orderBy('p.timestamp', direction)
       .orderBy('p.prediction_id', direction);
     if (newestFirst) query = query.limit(options.maxRows!);
     const rows = await query.execute();
@@ -287,10 +331,8 @@ export class SqlPredictionLogStore implements PredictionLogStore {
   }
 
   async getPrediction(predictionId: string): Promise<LoggedPrediction> {
-    const row = await this.#db
-      .selectFrom('prediction_log')
-      .selectAll()
-      .where('prediction_id', '=', predictionId)
+    const row = await this.#selectPredictions()
+      .where('p.prediction_id', '=', predictionId)
       .executeTakeFirst();
     if (!row) throw notFound(predictionId);
     return toPrediction(row);
@@ -299,12 +341,10 @@ export class SqlPredictionLogStore implements PredictionLogStore {
   async findByPatientKey(patientKey: string, page: PageRequest = {}): Promise<Page<LoggedPrediction>> {
     const limit = resolveMaxResults(page.maxResults, LIST_PREDICTIONS_DEFAULT, LIST_PREDICTIONS_MAX);
     const offset = decodePageToken(page.pageToken);
-    const rows = await this.#db
-      .selectFrom('prediction_log')
-      .selectAll()
-      .where('patient_key', '=', patientKey)
-      .orderBy('timestamp', 'desc')
-      .orderBy('prediction_id', 'desc')
+    const rows = await this.#selectPredictions()
+      .where('p.patient_key_head', '=', keyHead(patientKey))
+      .where('p.patient_key', '=', patientKey)
+      .orderBy('p.prediction_id', 'desc')
       .limit(limit + 1)
       .offset(offset)
       .execute();
@@ -342,7 +382,6 @@ export class SqlPredictionLogStore implements PredictionLogStore {
     while (deleted < budget) {
       const take = Math.min(DELETE_ROWS, budget - deleted);
       const oldest = where(this.#db.selectFrom('prediction_log').select('prediction_id'))
-        .orderBy('timestamp')
         .orderBy('prediction_id')
         .limit(take);
       const result = await this.#db
@@ -358,7 +397,7 @@ export class SqlPredictionLogStore implements PredictionLogStore {
   }
 
   deleteOlderThan(timestamp: number): Promise<number> {
-    return this.#deleteOldest((query) => query.where('timestamp', '<', timestamp));
+    return this.#deleteOldest((query) => query.where('prediction_id', '<', predictionIdFloor(timestamp)));
   }
 
   async deleteBeyondRows(maxRows: number): Promise<number> {
@@ -404,8 +443,8 @@ export class SqlPredictionLogStore implements PredictionLogStore {
         const row = await trx
           .selectFrom('prediction_log')
           .select('prediction_id')
+          .where('patient_key_head', '=', keyHead(record.target.patientKey))
           .where('patient_key', '=', record.target.patientKey)
-          .orderBy('timestamp', 'desc')
           .orderBy('prediction_id', 'desc')
           .limit(1)
           .executeTakeFirst();
@@ -488,13 +527,10 @@ export class SqlPredictionLogStore implements PredictionLogStore {
   async listLabelledPredictions(query: WindowQuery): Promise<Page<LabelledPrediction>> {
     const limit = resolveMaxResults(query.maxResults, LIST_PREDICTIONS_DEFAULT, LIST_PREDICTIONS_MAX);
     const offset = decodePageToken(query.pageToken);
-    const rows = (await this.#db
-      .selectFrom('prediction_log as p')
+    const rows = (await this.#selectPredictions()
       .innerJoin('prediction_feedback as f', 'f.prediction_id', 'p.prediction_id')
-      .selectAll('p')
       .select(['f.diagnosis as label_diagnosis', 'f.recorded_at as label_recorded_at'])
       .where(inWindow(query))
-      .orderBy('p.timestamp')
       .orderBy('p.prediction_id')
       .limit(limit + 1)
       .offset(offset)
