@@ -167,9 +167,9 @@ export async function startServer(
     });
     const log = app.log;
     if (secret?.source === 'new') {
+      // The log names no path of the server's (the home is $ONSET_HOME to whoever reads it).
       log.info(
-        { path: secret.path },
-        'made a secret for the patient keys of the prediction log, kept in the home (set ONSET_LOG_SECRET to share one between servers)',
+        'made a secret for the patient keys of the prediction log, kept in $ONSET_HOME/log-secret (set ONSET_LOG_SECRET to share one between servers)',
       );
     }
     live.subscribe({
