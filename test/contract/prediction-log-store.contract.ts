@@ -337,7 +337,7 @@ export function describePredictionLogStoreContract(name: string, open: () => Pro
       it('deletes by id, by age and beyond a row limit, the oldest first, labels with their predictions', async () => {
         const log = own.predictionLog;
         const of = model();
-        // More than one piece of the age deletion (5,000).
+        // Several pieces of the age deletion (1,000 rows each).
         const logged = series(of, 6_010);
         await log.appendPredictions(logged);
         const labelled = [logged[0]!, logged[5_000]!, logged[6_005]!];

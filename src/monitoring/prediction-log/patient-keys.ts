@@ -9,10 +9,11 @@ import { OnsetError } from '../../errors.js';
  * the key cannot be turned back into the id, nor made from a guessed id, without the secret.
  */
 export class PatientKeys {
-  readonly #secret: string;
+  /** As bytes: an HMAC keyed with a buffer is made faster than with a string. */
+  readonly #secret: Buffer;
 
   constructor(secret: string) {
-    this.#secret = secret;
+    this.#secret = Buffer.from(secret, 'utf8');
   }
 
   /** The key of a patient id (64 hex digits). */

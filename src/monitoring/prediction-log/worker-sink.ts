@@ -9,6 +9,12 @@ import {
 } from './log-worker-protocol.js';
 import type { PredictionBatch, PredictionBatchSink } from './prediction-batch.js';
 
+/**
+ * The worker's heap: it holds one batch at a time (the writer sends the next when this one is written),
+ * and V8's default young generation (tens of MB) would add that much to the server's resident memory.
+ */
+const WORKER_LIMITS = { maxYoungGenerationSizeMb: 2, maxOldGenerationSizeMb: 16 };
+
 interface Pending {
   resolve(): void;
   reject(error: Error): void;
@@ -38,7 +44,7 @@ export class WorkerSink implements PredictionBatchSink {
 
   #ensure(): Promise<Worker> {
     this.#worker ??= new Promise<Worker>((resolve, reject) => {
-      const worker = startWorker(import.meta.url, 'log-worker', this.#data);
+      const worker = startWorker(import.meta.url, 'log-worker', this.#data, WORKER_LIMITS);
       // The server decides when it ends (stop() closes this sink first).
       worker.unref();
       let ready = false;

@@ -42,7 +42,7 @@ export const LIST_PREDICTIONS_DEFAULT = 100;
 export const LIST_PREDICTIONS_MAX = 1_000;
 
 /** Rows per DELETE of the retention: each is one short write, with a turn of the event loop between. */
-const DELETE_ROWS = 5_000;
+const DELETE_ROWS = 1_000;
 
 /** The log's columns in insert order: the prediction, then one column per feature, named as the feature. */
 const INSERT_COLUMNS = [
