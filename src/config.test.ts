@@ -6,9 +6,13 @@ import { afterAll, describe, expect, it } from 'vitest';
 import {
   DEFAULT_ARTIFACT_UPLOAD_LIMIT,
   DEFAULT_MODEL_URI,
+  DEFAULT_PREDICTION_LOG_MAX_AGE_MS,
+  DEFAULT_PREDICTION_LOG_MAX_ROWS,
   DEFAULT_S3_TIMEOUT_MS,
   debugRequested,
   findHome,
+  formatDuration,
+  parseDuration,
   resolveConfig,
 } from './config.js';
 
@@ -188,9 +192,94 @@ describe('resolveConfig', () => {
     );
   });
 
+  it('turns the prediction log on by default, and reads its secret, queue, batches and retention', () => {
+    expect(resolveConfig({}, {})).toMatchObject({
+      predictionLog: true,
+      logSecret: undefined,
+      predictionLogQueue: 10_000,
+      predictionLogFlushMs: 500,
+      predictionLogBatch: 500,
+      predictionLogMaxAgeMs: DEFAULT_PREDICTION_LOG_MAX_AGE_MS,
+      predictionLogMaxRows: DEFAULT_PREDICTION_LOG_MAX_ROWS,
+      predictionLogRetentionIntervalMs: 3_600_000,
+    });
+    expect(DEFAULT_PREDICTION_LOG_MAX_AGE_MS).toBe(90 * 24 * 3_600_000);
+    const secret = 'k'.repeat(32);
+    expect(
+      resolveConfig(
+        {},
+        {
+          ONSET_PREDICTION_LOG: 'off',
+          ONSET_LOG_SECRET: secret,
+          ONSET_PREDICTION_LOG_QUEUE: '5',
+          ONSET_PREDICTION_LOG_FLUSH_MS: '60000',
+          ONSET_PREDICTION_LOG_BATCH: '50',
+          ONSET_PREDICTION_LOG_MAX_AGE: '30d',
+          ONSET_PREDICTION_LOG_MAX_ROWS: '0',
+          ONSET_PREDICTION_LOG_RETENTION_INTERVAL: '5m',
+        },
+      ),
+    ).toMatchObject({
+      predictionLog: false,
+      logSecret: secret,
+      predictionLogQueue: 5,
+      predictionLogFlushMs: 60_000,
+      predictionLogBatch: 50,
+      predictionLogMaxAgeMs: 30 * 24 * 3_600_000,
+      predictionLogMaxRows: undefined,
+      predictionLogRetentionIntervalMs: 300_000,
+    });
+    expect(resolveConfig({}, { ONSET_PREDICTION_LOG_MAX_AGE: 'none' }).predictionLogMaxAgeMs).toBeUndefined();
+    // The flag wins over the variable.
+    expect(resolveConfig({ predictionLog: true }, { ONSET_PREDICTION_LOG: 'off' }).predictionLog).toBe(true);
+    expect(() => resolveConfig({}, { ONSET_PREDICTION_LOG: 'maybe' })).toThrow(
+      /ONSET_PREDICTION_LOG must be on or off, got "maybe"/,
+    );
+    expect(() => resolveConfig({}, { ONSET_PREDICTION_LOG_MAX_AGE: '90' })).toThrow(
+      /ONSET_PREDICTION_LOG_MAX_AGE must be a duration such as 30d.*got "90"/,
+    );
+    expect(() => resolveConfig({}, { ONSET_PREDICTION_LOG_RETENTION_INTERVAL: '0s' })).toThrow(
+      /ONSET_PREDICTION_LOG_RETENTION_INTERVAL/,
+    );
+    // A short secret is refused without being repeated.
+    let message = '';
+    try {
+      resolveConfig({}, { ONSET_LOG_SECRET: 'hunter2' });
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toMatch(/ONSET_LOG_SECRET must be at least 32 characters long \(it has 7\)/);
+    expect(message).not.toContain('hunter2');
+  });
+
   it('reads ONSET_DEBUG without ever failing (it is read while another error is reported)', () => {
     expect(debugRequested({})).toBe(false);
     for (const off of ['', '0', 'false', 'FALSE']) expect(debugRequested({ ONSET_DEBUG: off })).toBe(false);
     for (const on of ['1', 'true', 'yes']) expect(debugRequested({ ONSET_DEBUG: on })).toBe(true);
+  });
+});
+
+describe('durations', () => {
+  it('read a number and a unit, in ms', () => {
+    expect(parseDuration('500ms')).toBe(500);
+    expect(parseDuration('30s')).toBe(30_000);
+    expect(parseDuration('15m')).toBe(900_000);
+    expect(parseDuration('1.5h')).toBe(5_400_000);
+    expect(parseDuration('90d')).toBe(90 * 86_400_000);
+    expect(parseDuration('2w')).toBe(14 * 86_400_000);
+    expect(parseDuration(' 24h ')).toBe(86_400_000);
+  });
+
+  it('refuse anything else', () => {
+    for (const text of ['', '90', 'd', '-1d', '1 d', '1y', 'ninety days', '1e3s', `${'9'.repeat(30)}w`])
+      expect(parseDuration(text), text).toBeUndefined();
+  });
+
+  it('are written back in their largest whole unit', () => {
+    expect(formatDuration(90 * 86_400_000)).toBe('90d');
+    expect(formatDuration(14 * 86_400_000)).toBe('2w');
+    expect(formatDuration(5_400_000)).toBe('90m');
+    expect(formatDuration(1_500)).toBe('1500ms');
+    expect(formatDuration(0)).toBe('0ms');
   });
 });

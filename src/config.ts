@@ -80,6 +80,29 @@ export interface OnsetConfig {
    * line, for collectors); undefined: pretty when its output is a terminal, JSON otherwise.
    */
   readonly logFormat: LogFormat | undefined;
+  /**
+   * Whether `onset up`, `onset serve` (and `onset predict --log`) record every prediction in the
+   * prediction log (see docs/monitoring.md). On by default.
+   */
+  readonly predictionLog: boolean;
+  /**
+   * The key of the HMAC-SHA256 that turns a patient id into the `patient_key` stored with a prediction
+   * (at least 32 characters). Required to listen beyond loopback with the log on; on loopback, a secret
+   * kept in the home (`log-secret`) is used, made on first use.
+   */
+  readonly logSecret: string | undefined;
+  /** Most predictions waiting in memory to be written; more are dropped and counted. */
+  readonly predictionLogQueue: number;
+  /** How often waiting predictions are written (ms). */
+  readonly predictionLogFlushMs: number;
+  /** Most predictions written in one statement; a full batch is written at once. */
+  readonly predictionLogBatch: number;
+  /** Logged predictions older than this are deleted by `onset up` (ms); undefined: kept whatever their age. */
+  readonly predictionLogMaxAgeMs: number | undefined;
+  /** Most logged predictions kept by `onset up` (the oldest go first); undefined: no bound. */
+  readonly predictionLogMaxRows: number | undefined;
+  /** How often `onset up` applies the two limits above (ms); also once at start. */
+  readonly predictionLogRetentionIntervalMs: number;
 }
 
 /** The folder name of an Onset home, looked for in the working directory and above it. */
@@ -132,6 +155,7 @@ export interface ConfigFlags {
   readonly modelUri?: string;
   readonly data?: string;
   readonly allowUnauthenticated?: boolean;
+  readonly predictionLog?: boolean;
 }
 
 /** Whether `host` is reachable only from this machine. */
@@ -229,7 +253,81 @@ export function resolveConfig(
     batchQueue: nonNegativeInteger('ONSET_BATCH_QUEUE', env.ONSET_BATCH_QUEUE ?? 8),
     modelFallback: modelFallback(env.ONSET_MODEL_FALLBACK ?? 'none'),
     logFormat: logFormat(env.ONSET_LOG_FORMAT),
+    predictionLog: flags.predictionLog ?? onOff('ONSET_PREDICTION_LOG', env.ONSET_PREDICTION_LOG ?? 'on'),
+    logSecret: logSecret(env.ONSET_LOG_SECRET),
+    predictionLogQueue: Math.max(
+      1,
+      nonNegativeInteger('ONSET_PREDICTION_LOG_QUEUE', env.ONSET_PREDICTION_LOG_QUEUE ?? 10_000),
+    ),
+    predictionLogFlushMs: Math.max(
+      1,
+      nonNegativeInteger('ONSET_PREDICTION_LOG_FLUSH_MS', env.ONSET_PREDICTION_LOG_FLUSH_MS ?? 500),
+    ),
+    predictionLogBatch: Math.max(
+      1,
+      nonNegativeInteger('ONSET_PREDICTION_LOG_BATCH', env.ONSET_PREDICTION_LOG_BATCH ?? 500),
+    ),
+    predictionLogMaxAgeMs: optionalDuration(
+      'ONSET_PREDICTION_LOG_MAX_AGE',
+      env.ONSET_PREDICTION_LOG_MAX_AGE ?? formatDuration(DEFAULT_PREDICTION_LOG_MAX_AGE_MS),
+    ),
+    predictionLogMaxRows:
+      nonNegativeInteger(
+        'ONSET_PREDICTION_LOG_MAX_ROWS',
+        env.ONSET_PREDICTION_LOG_MAX_ROWS ?? DEFAULT_PREDICTION_LOG_MAX_ROWS,
+      ) || undefined,
+    predictionLogRetentionIntervalMs: duration(
+      'ONSET_PREDICTION_LOG_RETENTION_INTERVAL',
+      env.ONSET_PREDICTION_LOG_RETENTION_INTERVAL ?? '1h',
+    ),
   };
+}
+
+/** Logged predictions are kept 90 days unless ONSET_PREDICTION_LOG_MAX_AGE says otherwise. */
+export const DEFAULT_PREDICTION_LOG_MAX_AGE_MS = 90 * 86_400_000;
+/** At most 10 million logged predictions (about 5 GB in SQLite) unless ONSET_PREDICTION_LOG_MAX_ROWS says otherwise. */
+export const DEFAULT_PREDICTION_LOG_MAX_ROWS = 10_000_000;
+/** The shortest ONSET_LOG_SECRET accepted: 32 characters (`openssl rand -hex 16` writes 32). */
+export const MIN_LOG_SECRET_LENGTH = 32;
+
+function onOff(name: string, text: string): boolean {
+  const value = text.trim().toLowerCase();
+  if (['on', 'true', '1'].includes(value)) return true;
+  if (['off', 'false', '0'].includes(value)) return false;
+  throw invalidParameter(`${name} must be on or off, got "${text}"`);
+}
+
+function logSecret(text: string | undefined): string | undefined {
+  if (text === undefined || text === '') return undefined;
+  if (text.length < MIN_LOG_SECRET_LENGTH) {
+    // The secret itself is never repeated.
+    throw invalidParameter(
+      `ONSET_LOG_SECRET must be at least ${MIN_LOG_SECRET_LENGTH} characters long (it has ${text.length}); make one with: openssl rand -hex 32`,
+    );
+  }
+  return text;
+}
+
+function duration(name: string, text: string): number {
+  const ms = parseDuration(text);
+  if (ms === undefined || ms <= 0) {
+    throw invalidParameter(
+      `${name} must be a duration such as 30s, 15m, 24h or 90d (ms, s, m, h, d, w), got "${text}"`,
+    );
+  }
+  return ms;
+}
+
+/** A duration, or undefined for `none` (no limit). */
+function optionalDuration(name: string, text: string): number | undefined {
+  if (text.trim().toLowerCase() === 'none') return undefined;
+  const ms = parseDuration(text);
+  if (ms === undefined || ms <= 0) {
+    throw invalidParameter(
+      `${name} must be a duration such as 30d, 12h or 2w (ms, s, m, h, d, w), or none, got "${text}"`,
+    );
+  }
+  return ms;
 }
 
 function logFormat(text: string | undefined): LogFormat | undefined {
@@ -250,4 +348,28 @@ export function debugRequested(env: NodeJS.ProcessEnv = process.env): boolean {
 function modelFallback(text: string): ModelFallback {
   if ((MODEL_FALLBACKS as readonly string[]).includes(text)) return text as ModelFallback;
   throw invalidParameter(`ONSET_MODEL_FALLBACK must be one of ${MODEL_FALLBACKS.join(', ')}, got "${text}"`);
+}
+
+/** Milliseconds in each unit a duration may be written in. */
+const UNIT_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 } as const;
+
+const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h|d|w)$/;
+
+/**
+ * A duration written as a number and a unit (`500ms`, `30s`, `15m`, `24h`, `90d`, `2w`), in ms. Undefined
+ * when `text` is not one: the caller says which setting or option was wrong.
+ */
+export function parseDuration(text: string): number | undefined {
+  const match = DURATION.exec(text.trim());
+  if (!match) return undefined;
+  const ms = Number(match[1]) * UNIT_MS[match[2] as keyof typeof UNIT_MS];
+  return Number.isSafeInteger(Math.round(ms)) ? Math.round(ms) : undefined;
+}
+
+/** A duration in ms written back in its largest whole unit (`7776000000` → `90d`), for messages. */
+export function formatDuration(ms: number): string {
+  for (const unit of ['w', 'd', 'h', 'm', 's'] as const) {
+    if (ms >= UNIT_MS[unit] && ms % UNIT_MS[unit] === 0) return `${ms / UNIT_MS[unit]}${unit}`;
+  }
+  return `${ms}ms`;
 }

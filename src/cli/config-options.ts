@@ -24,6 +24,7 @@ export function configFrom(options: {
   model?: string;
   data?: string;
   allowUnauthenticated?: boolean;
+  predictionLog?: boolean;
 }): OnsetConfig {
   const flags: ConfigFlags = {
     ...(options.home === undefined ? {} : { home: options.home }),
@@ -36,6 +37,7 @@ export function configFrom(options: {
     ...(options.allowUnauthenticated === undefined
       ? {}
       : { allowUnauthenticated: options.allowUnauthenticated }),
+    ...(options.predictionLog === undefined ? {} : { predictionLog: options.predictionLog }),
   };
   return resolveConfig(flags);
 }

@@ -26,6 +26,14 @@ export function integerArgument(text: string): number {
   return Number(text);
 }
 
+/** `on` or `off` (also true/false, 1/0), as a boolean. */
+export function onOffArgument(text: string): boolean {
+  const value = text.trim().toLowerCase();
+  if (['on', 'true', '1'].includes(value)) return true;
+  if (['off', 'false', '0'].includes(value)) return false;
+  throw new InvalidArgumentError(`expected on or off, got "${text}"`);
+}
+
 export function positiveIntegerArgument(text: string): number {
   if (!/^\+?\d+$/.test(text.trim()) || Number(text) < 1) {
     throw new InvalidArgumentError(`expected a positive integer, got "${text}"`);

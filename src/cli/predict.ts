@@ -1,4 +1,5 @@
 import { createReadStream } from 'node:fs';
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import {
   assertIngested,
@@ -16,18 +17,56 @@ import { missingValuePolicy } from '../ml/estimator-registry.js';
 import { loadModelPath } from '../ml/formats/mlflow-model.js';
 import { binaryCurves, evaluateBinary } from '../ml/metrics/index.js';
 import { featureMatrix } from '../ml/train-on-dataset.js';
+import { PatientKeys, resolveLogSecret } from '../monitoring/prediction-log/patient-keys.js';
+import { newPredictionId } from '../monitoring/prediction-log/prediction-id.js';
+import type { LoggedModel, LoggedPrediction } from '../monitoring/prediction-log/prediction-log-store.js';
+import { type OnsetStores, openOnsetStores } from '../server/open-stores.js';
+import { localModelChecksum } from '../serving/model-source.js';
 import { AtomicTextWriter } from '../util/atomic-file.js';
+import { addStoreOptions, configFrom } from './config-options.js';
 import { calibrationBinJson, ingestReportJson } from './json-views.js';
 import { renderConfusion, renderMetrics } from './metrics-view.js';
 import { policyOption, thresholdOption } from './options.js';
 import { marks, printJson } from './output.js';
 import { createProgress } from './progress.js';
+import { prepareHome, type StoreFlags } from './stores.js';
 
 const BATCH_ROWS = 1024;
 
+/**
+ * Where `onset predict --log` records its predictions: the home's prediction log, with the file model
+ * named by its path and checksum. The ids it logged are kept, so that a run that fails (nothing written)
+ * takes them back out of the log.
+ */
+interface BatchLog {
+  readonly stores: OnsetStores;
+  readonly keys: PatientKeys;
+  readonly model: LoggedModel;
+  readonly logged: string[];
+}
+
+async function openBatchLog(options: StoreFlags & { model: string }): Promise<BatchLog> {
+  const config = configFrom(options);
+  await prepareHome(config, 'write');
+  const path = resolve(options.model);
+  const checksum = await localModelChecksum(path);
+  const stores = await openOnsetStores(config);
+  try {
+    const { secret } = await resolveLogSecret(config.logSecret, config.home);
+    return {
+      stores,
+      keys: new PatientKeys(secret),
+      model: { name: null, version: null, runId: null, uri: path, checksum },
+      logged: [],
+    };
+  } catch (error) {
+    await stores.close();
+    throw error;
+  }
+}
+
 export function registerPredictCommands(program: Command): void {
-  program
-    .command('predict')
+  addStoreOptions(program.command('predict'))
     .description(
       'score a CSV file in batch, streaming row by row (Onset model document or XGBoost JSON model)',
     )
@@ -43,16 +82,30 @@ export function registerPredictCommands(program: Command): void {
     .addOption(thresholdOption())
     .addOption(policyOption())
     .option('--json', 'print a JSON summary')
+    .option(
+      '--log',
+      "record each prediction in the home's prediction log (source cli), and add a prediction_id column to the output; a run that writes no output logs nothing",
+    )
     .action(
-      async (options: {
-        model: string;
-        input: string;
-        output: string;
-        threshold: number;
-        policy: 'fail' | 'skip';
-        json?: boolean;
-      }) => {
+      async (
+        options: StoreFlags & {
+          model: string;
+          input: string;
+          output: string;
+          threshold: number;
+          policy: 'fail' | 'skip';
+          json?: boolean;
+          log?: boolean;
+        },
+      ) => {
         const { model, document } = await loadModelPath(options.model);
+        const log = options.log ? await openBatchLog(options) : undefined;
+        const columns = (withId: boolean) => [
+          ...(withId ? [ID_COLUMN] : []),
+          'probability',
+          'prediction',
+          ...(log ? ['prediction_id'] : []),
+        ];
         const size = await dataFileSize(options.input);
         const input = createReadStream(options.input);
         const writer = new AtomicTextWriter(options.output);
@@ -65,20 +118,43 @@ export function registerPredictCommands(program: Command): void {
         const batchIds: (string | undefined)[] = [];
         const flush = async () => {
           if (batchIds.length === 0) return;
+          const cols = FEATURE_NAMES.length;
+          const started = performance.now();
           const probabilities = model.predictProba(
-            createMatrix(
-              batch.subarray(0, batchIds.length * FEATURE_NAMES.length),
-              batchIds.length,
-              FEATURE_NAMES.length,
-            ),
+            createMatrix(batch.subarray(0, batchIds.length * cols), batchIds.length, cols),
           );
+          const latencyMs = (performance.now() - started) / batchIds.length;
+          const now = Date.now();
+          const logged: LoggedPrediction[] = [];
           const lines: string[] = [];
           batchIds.forEach((id, i) => {
             const probability = probabilities[i]!;
             const prediction = probability >= options.threshold ? 1 : 0;
             positives += prediction;
-            lines.push(csvLine(id === undefined ? [probability, prediction] : [id, probability, prediction]));
+            const values: (string | number)[] =
+              id === undefined ? [probability, prediction] : [id, probability, prediction];
+            if (log) {
+              const predictionId = newPredictionId(now);
+              logged.push({
+                predictionId,
+                timestamp: now,
+                model: log.model,
+                // The batch buffer is reused: each logged prediction keeps its own copy.
+                features: batch.slice(i * cols, (i + 1) * cols),
+                probability,
+                diagnosis: prediction,
+                latencyMs,
+                source: 'cli',
+                patientKey: id === undefined ? null : log.keys.keyOf(id),
+              });
+              values.push(predictionId);
+            }
+            lines.push(csvLine(values));
           });
+          if (log) {
+            await log.stores.predictionLog.appendPredictions(logged);
+            for (const entry of logged) log.logged.push(entry.predictionId);
+          }
           scored += batchIds.length;
           batchIds.length = 0;
           await writer.write(lines.join(''));
@@ -94,11 +170,7 @@ export function registerPredictCommands(program: Command): void {
             },
             async (row) => {
               if (header === undefined) {
-                header = csvLine(
-                  row.patientId === undefined
-                    ? ['probability', 'prediction']
-                    : [ID_COLUMN, 'probability', 'prediction'],
-                );
+                header = csvLine(columns(row.patientId !== undefined));
                 await writer.write(header);
               }
               if (row.row % 1000 === 0) progress?.update(input.bytesRead, size);
@@ -119,6 +191,7 @@ export function registerPredictCommands(program: Command): void {
           const report = reportOf(scan, failed ? undefined : { accepted: scored, fingerprint: null });
           if (failed) {
             await writer.abort();
+            await unlog(log);
             if (options.json) printJson({ scored: 0, output: null, report: ingestReportJson(report) });
             else process.stderr.write(renderRefusal(report, model.estimator));
             process.exitCode = 1;
@@ -126,11 +199,7 @@ export function registerPredictCommands(program: Command): void {
           }
           if (header === undefined) {
             // No data rows: the header still follows the input's columns.
-            await writer.write(
-              csvLine(
-                scan.hasPatientId ? [ID_COLUMN, 'probability', 'prediction'] : ['probability', 'prediction'],
-              ),
-            );
+            await writer.write(csvLine(columns(scan.hasPatientId)));
           }
           await writer.commit();
           const summary = {
@@ -145,11 +214,12 @@ export function registerPredictCommands(program: Command): void {
             skipped: report.rowsSkipped,
             predicted_positive: positives,
             threshold: options.threshold,
+            ...(log ? { logged: log.logged.length } : {}),
           };
           if (options.json) printJson({ ...summary, report: ingestReportJson(report) });
           else {
             process.stdout.write(
-              `${marks().ok} scored ${scored} of ${scan.rowsRead} rows -> ${options.output} (${positives} predicted positive at threshold ${options.threshold})\n`,
+              `${marks().ok} scored ${scored} of ${scan.rowsRead} rows -> ${options.output} (${positives} predicted positive at threshold ${options.threshold})${log ? `; ${log.logged.length} logged in the prediction log` : ''}\n`,
             );
             if (report.rowsSkipped > 0) {
               process.stdout.write(`  ${report.rowsSkipped} invalid row(s) skipped:\n`);
@@ -160,7 +230,10 @@ export function registerPredictCommands(program: Command): void {
           }
         } catch (error) {
           await writer.abort();
+          await unlog(log);
           throw error;
+        } finally {
+          await log?.stores.close();
         }
       },
     );
@@ -221,6 +294,13 @@ export function registerPredictCommands(program: Command): void {
         );
       },
     );
+}
+
+/** Takes out of the log what a run that wrote no output logged. */
+async function unlog(log: BatchLog | undefined): Promise<void> {
+  if (!log || log.logged.length === 0) return;
+  await log.stores.predictionLog.deletePredictions(log.logged);
+  log.logged.length = 0;
 }
 
 function renderRefusal(report: IngestReport, estimator: string): string {

@@ -1,12 +1,12 @@
 import type { Command } from 'commander';
-import type { OnsetConfig } from '../config.js';
+import { formatDuration, type OnsetConfig } from '../config.js';
 import { type RunningServer, registeredModelOf, startServer } from '../server/server.js';
 import { describeProblem } from '../serving/live-model.js';
 import { addStoreOptions, configFrom } from './config-options.js';
 import { describeServedModel, servedModelFacts } from './model-summary.js';
-import { integerArgument } from './options.js';
+import { integerArgument, onOffArgument } from './options.js';
 import { liveRenderer } from './pipeline.js';
-import { prepareHome } from './stores.js';
+import { displayPath, prepareHome } from './stores.js';
 
 interface ServerFlags {
   port?: number;
@@ -17,6 +17,7 @@ interface ServerFlags {
   model?: string;
   data?: string;
   allowUnauthenticated?: boolean;
+  predictionLog?: boolean;
 }
 
 function serverCommand(command: Command): Command {
@@ -26,6 +27,11 @@ function serverCommand(command: Command): Command {
     .option(
       '--allow-unauthenticated',
       'listen beyond loopback even with no ONSET_ADMIN_TOKEN or no ONSET_API_KEY, with a warning (env ONSET_ALLOW_UNAUTHENTICATED)',
+    )
+    .option(
+      '--prediction-log <on|off>',
+      'record every prediction in the prediction log, for monitoring and POST /feedback (env ONSET_PREDICTION_LOG, default on)',
+      onOffArgument,
     )
     .option(
       '-m, --model <uri>',
@@ -68,6 +74,7 @@ function describe(server: RunningServer, config: OnsetConfig, extra: readonly st
     `  metrics (Prometheus)       ${address}/metrics`,
     `  tracking and registry API  ${address}/api/2.0/mlflow/  (MLFLOW_TRACKING_URI=${address})`,
     ...extra,
+    `  prediction log             ${describePredictionLog(server, config)}`,
     `  health                     ${address}/health`,
     `  store                      ${config.trackingUri}`,
     `  artifacts                  ${config.artifactUri}`,
@@ -78,6 +85,26 @@ function describe(server: RunningServer, config: OnsetConfig, extra: readonly st
   ]
     .filter((line) => line !== '')
     .join('\n');
+}
+
+/** Whether predictions are logged, where, and where the patient keys' secret is. */
+function describePredictionLog(server: RunningServer, config: OnsetConfig): string {
+  if (!server.predictionLog.writer)
+    return 'off (ONSET_PREDICTION_LOG=off); POST /feedback labels what others logged';
+  const secret = server.predictionLog.secret;
+  const keys =
+    secret?.source === 'setting'
+      ? 'patient ids kept as HMAC keys (ONSET_LOG_SECRET)'
+      : `patient ids kept as HMAC keys (secret ${secret?.source === 'new' ? 'made and kept' : 'kept'} in ${displayPath(secret?.path ?? config.home)})`;
+  const retention = server.predictionLog.retention?.limited
+    ? `; kept ${[
+        config.predictionLogMaxAgeMs === undefined ? '' : formatDuration(config.predictionLogMaxAgeMs),
+        config.predictionLogMaxRows === undefined ? '' : `at most ${config.predictionLogMaxRows} rows`,
+      ]
+        .filter((part) => part !== '')
+        .join(', ')}`
+    : '';
+  return `on, ${keys}${retention}; POST /feedback records the ground truth`;
 }
 
 /**

@@ -258,6 +258,9 @@ export const FEATURE_NAMES: readonly FeatureName[] = FEATURES.map((feature) => f
 /** The patient identifier column. Optional in input files; never a model input. */
 export const ID_COLUMN = 'PatientID';
 
+/** Longest patient id the APIs accept (ids are echoed back, never logged). */
+export const MAX_PATIENT_ID_LENGTH = 128;
+
 /** The binary target. */
 export const TARGET = {
   name: 'Diagnosis',

@@ -22,6 +22,10 @@ export const PROBLEM_REASONS = {
   confidential_field:
     '`DoctorInCharge` (confidential) sent with a prediction record; its value is never repeated',
   conflicting_patient_id: '`PatientID` and `patient_id` both given, and different',
+  unknown_id:
+    'an id that names nothing stored (a feedback for a prediction_id or patient_id not in the prediction log)',
+  conflicting_value:
+    'a value that contradicts one already recorded (a feedback diagnosis other than the one recorded for that prediction)',
   invalid: 'any other rule of the schema',
 } as const;
 

@@ -4,6 +4,9 @@ import { Type } from 'typebox';
 import { answers, media } from '../http/route.js';
 import { type CounterSeries, type HistogramSeries, HotCounter, HotHistogram } from './hot-metrics.js';
 
+/** Why the prediction log did not write a prediction (the `reason` of `onset_prediction_log_dropped_total`). */
+export type PredictionLogDropReason = 'queue_full' | 'write_failed';
+
 /** Every Onset metric name starts with this. */
 export const METRIC_PREFIX = 'onset_';
 
@@ -11,8 +14,9 @@ export const METRIC_PREFIX = 'onset_';
  * The Prometheus metrics of an Onset process, in base units with `_total` counters: the default process
  * metrics (CPU, memory, event-loop lag, ...), HTTP requests by route, method and status, and the
  * serving metrics (inference time, predictions by model version and class, predicted probabilities,
- * validation errors by reason, values outside the training ranges by feature, the loaded model, reloads). One registry per instance, so tests and
- * several apps in one process do not mix.
+ * validation errors by reason, values outside the training ranges by feature, the loaded model, reloads),
+ * and the prediction log's writer (predictions written, dropped by reason, waiting). One registry per
+ * instance, so tests and several apps in one process do not mix.
  */
 export class OnsetMetrics {
   readonly registry = new Registry();
@@ -73,6 +77,31 @@ export class OnsetMetrics {
     registers: [this.registry],
   });
 
+  readonly predictionLogWritten = new Counter({
+    name: `${METRIC_PREFIX}prediction_log_written_total`,
+    help: 'Predictions written to the prediction log',
+    registers: [this.registry],
+  });
+  readonly predictionLogDropped = new HotCounter(
+    `${METRIC_PREFIX}prediction_log_dropped_total`,
+    'Predictions not written to the prediction log, by reason: queue_full (the writer had fallen behind: the newest were dropped), write_failed (the database refused them)',
+    this.registry,
+  );
+  readonly predictionLogQueue: Gauge = new Gauge({
+    name: `${METRIC_PREFIX}prediction_log_queue_records`,
+    help: 'Predictions waiting in memory to be written to the prediction log',
+    registers: [this.registry],
+    // Read when Prometheus scrapes, rather than set on every prediction.
+    collect: () => this.predictionLogQueue.set(this.queuedLogRecords()),
+  });
+  private queuedLogRecords: () => number = () => 0;
+
+  /** Drops by reason, as handles (a queue-full drop happens on the request path); both series exist from the start. */
+  private readonly logDrops: Readonly<Record<PredictionLogDropReason, CounterSeries>> = {
+    queue_full: this.predictionLogDropped.handle({ reason: 'queue_full' }),
+    write_failed: this.predictionLogDropped.handle({ reason: 'write_failed' }),
+  };
+
   /** Label children by key: looking a series up by its label object on every request costs more than serving it. */
   private readonly requestSeries = new Map<string, { count: CounterSeries; duration: HistogramSeries }>();
   private readonly predictionSeries = new Map<string, CounterSeries>();
@@ -107,6 +136,16 @@ export class OnsetMetrics {
       this.predictionSeries.set(key, series);
     }
     series.inc();
+  }
+
+  /** Counts predictions the prediction log did not write. */
+  countLogDrops(reason: PredictionLogDropReason, count: number): void {
+    this.logDrops[reason].inc(count);
+  }
+
+  /** Makes `onset_prediction_log_queue_records` read `queued` when Prometheus scrapes. */
+  watchPredictionLogQueue(queued: () => number): void {
+    this.queuedLogRecords = queued;
   }
 
   /** Records the model now served (the only `model_info` series set to 1). */

@@ -16,6 +16,10 @@ import { clipEchoes, ERROR_ANSWER_SCHEMA, errorAnswer, pathHider } from '../http
 import { answers } from '../http/route.js';
 import { createValidatorCompiler, invalidRequest } from '../http/validation.js';
 import { instrumentHttp, OnsetMetrics, UNMATCHED_ROUTE } from '../monitoring/metrics.js';
+import { feedbackApi } from '../monitoring/prediction-log/feedback-routes.js';
+import type { PatientKeys } from '../monitoring/prediction-log/patient-keys.js';
+import type { PredictionLogStore } from '../monitoring/prediction-log/prediction-log-store.js';
+import type { PredictionRecorder } from '../monitoring/prediction-log/prediction-log-writer.js';
 import { pipelineApi } from '../pipelines/pipeline-routes.js';
 import type { PipelineService } from '../pipelines/pipeline-service.js';
 import type { PipelineStore } from '../pipelines/pipeline-store.js';
@@ -49,6 +53,16 @@ export interface AppOptions {
   readonly serving?: Pick<PredictionApiOptions, 'live' | 'batchLimit' | 'batchConcurrency' | 'batchQueue'> & {
     readonly apiKey?: string | undefined;
   };
+  /**
+   * The prediction log: with `recorder`, every prediction is recorded (and answered with its
+   * `prediction_id`); with `store`, `POST /feedback` records the ground truth of logged predictions
+   * (by `patient_id` too with `patientKeys`).
+   */
+  readonly monitoring?: {
+    readonly store: PredictionLogStore;
+    readonly recorder?: PredictionRecorder | undefined;
+    readonly patientKeys?: PatientKeys | undefined;
+  };
   /** Prometheus metrics served at `/metrics` (default: a new registry with the process metrics). */
   readonly metrics?: OnsetMetrics;
   /** Requests per minute per client address; 0 (the default) turns limiting off. */
@@ -73,6 +87,10 @@ const API_TAGS = [
   { name: 'registry', description: "MLflow's model registry: registered models, versions, stages, aliases" },
   { name: 'artifacts', description: "MLflow's artifact proxy, and the listing of a run's artifacts" },
   { name: 'pipelines', description: 'Pipelines, their runs and schedules' },
+  {
+    name: 'monitoring',
+    description: 'The prediction log: the ground truth of logged predictions (feedback)',
+  },
   { name: 'operations', description: 'Health, readiness and Prometheus metrics' },
 ] as const;
 
@@ -251,7 +269,12 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   );
   if (options.serving) {
     // (Its apiKey is enforceAccess's, above; the prediction API ignores it.)
-    await app.register(predictionApi, { ...options.serving, metrics, recordBodyLimit: RECORD_BODY_LIMIT });
+    await app.register(predictionApi, {
+      ...options.serving,
+      metrics,
+      recordBodyLimit: RECORD_BODY_LIMIT,
+      log: options.monitoring?.recorder,
+    });
   }
   // Helmet's headers for the pages and APIs a browser may open. The prediction routes stay outside this
   // scope: helmet's hooks would cost them a third of their throughput, and they set the headers a JSON
@@ -279,6 +302,14 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
         : { artifactUploadLimit: options.artifactUploadLimit }),
     });
     if (options.pipelines) await scope.register(pipelineApi, options.pipelines);
+    if (options.monitoring) {
+      await scope.register(feedbackApi, {
+        store: options.monitoring.store,
+        recorder: options.monitoring.recorder,
+        patientKeys: options.monitoring.patientKeys,
+        ...(options.serving?.batchLimit === undefined ? {} : { batchLimit: options.serving.batchLimit }),
+      });
+    }
   });
   return app;
 }

@@ -6,6 +6,7 @@
 import { mkdir } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import type { OnsetConfig } from '../config.js';
+import type { PredictionLogStore } from '../monitoring/prediction-log/prediction-log-store.js';
 import type { PipelineStore } from '../pipelines/pipeline-store.js';
 import type { ArtifactStore } from '../tracking/artifacts/artifact-store.js';
 import type { LoggedModelStore } from '../tracking/logged-model-store.js';
@@ -21,29 +22,34 @@ export interface Stores {
   readonly loggedModels: LoggedModelStore;
   /** Pipeline runs, logs and schedules, in the same database. */
   readonly pipelines: PipelineStore;
+  /** Logged predictions and their feedback, in the same database. */
+  readonly predictionLog: PredictionLogStore;
   /** Closes the connection the stores share (idempotent). */
   close(): Promise<void>;
 }
 
 /**
  * Opens the database at `uri` (a SQLite path or URI, or `postgres://`; see `store/database-uri.ts`),
- * migrates the tracking and then the pipeline tables (a no-op when they are up to date) and opens the
+ * migrates the tracking, then the pipeline, then the monitoring tables (a no-op when they are up to date) and opens the
  * stores over it. On a failure the database is closed and the error rethrown. Abandoned runs are not
  * failed here: `openOnsetStores` does it, or the caller when it decides to.
  */
 export async function openStore(uri: string, options: TrackingStoreOptions): Promise<Stores> {
   // Loaded here, not at start-up: the SQL drivers take ~0.3 s to load, and most CLI commands (data,
   // predict, evaluate, explain) never touch the stores.
-  const [{ openDatabase }, { openTrackingStores }, { openPipelineStore }] = await Promise.all([
-    import('../store/database-uri.js'),
-    import('../tracking/sql/open-tracking-stores.js'),
-    import('../pipelines/sql/sql-pipeline-store.js'),
-  ]);
+  const [{ openDatabase }, { openTrackingStores }, { openPipelineStore }, { openPredictionLogStore }] =
+    await Promise.all([
+      import('../store/database-uri.js'),
+      import('../tracking/sql/open-tracking-stores.js'),
+      import('../pipelines/sql/sql-pipeline-store.js'),
+      import('../monitoring/prediction-log/sql/sql-prediction-log-store.js'),
+    ]);
   const database = openDatabase(uri);
   try {
     const { tracking, registry, loggedModels } = await openTrackingStores(database, options);
     const pipelines = await openPipelineStore(database);
-    return { tracking, registry, loggedModels, pipelines, close: () => database.close() };
+    const predictionLog = await openPredictionLogStore(database);
+    return { tracking, registry, loggedModels, pipelines, predictionLog, close: () => database.close() };
   } catch (error) {
     await database.close();
     throw error;

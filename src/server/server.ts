@@ -5,6 +5,14 @@ import { isLoopback, type OnsetConfig } from '../config.js';
 import { invalidParameter, OnsetError } from '../errors.js';
 import { openPolicies } from '../http/access.js';
 import { OnsetMetrics } from '../monitoring/metrics.js';
+import {
+  type LogSecretSource,
+  PatientKeys,
+  resolveLogSecret,
+} from '../monitoring/prediction-log/patient-keys.js';
+import { RetentionJob } from '../monitoring/prediction-log/prediction-log-retention.js';
+import { PredictionLogWriter } from '../monitoring/prediction-log/prediction-log-writer.js';
+import { WorkerSink } from '../monitoring/prediction-log/worker-sink.js';
 import type { PipelineService } from '../pipelines/pipeline-service.js';
 import type { PipelineScheduler } from '../pipelines/scheduler.js';
 import { describeProblem, LiveModel } from '../serving/live-model.js';
@@ -28,27 +36,85 @@ export interface RunningServer {
   readonly pipelines:
     | { readonly service: PipelineService; readonly scheduler: PipelineScheduler }
     | undefined;
-  /** Stops accepting, lets in-flight requests finish, cancels running pipelines, closes the stores. */
+  /**
+   * The prediction log: its writer (undefined when the log is off), where the patient keys' secret came
+   * from (undefined without one), and the retention job (`onset up` only).
+   */
+  readonly predictionLog: {
+    readonly writer: PredictionLogWriter | undefined;
+    readonly secret: { readonly source: LogSecretSource; readonly path?: string } | undefined;
+    readonly retention: RetentionJob | undefined;
+  };
+  /**
+   * Stops accepting, lets in-flight requests finish, cancels running pipelines, writes the predictions
+   * still waiting to the log, closes the stores.
+   */
   stop(): Promise<void>;
 }
 
 /**
  * Starts an Onset server on the configured port: the prediction API (serving `config.modelUri`, swapped
- * when the registry changes), metrics, docs, the tracking and registry API and, with `pipelines`, the
- * pipeline API and scheduler (`onset up`). Without them it is a stateless prediction replica over the
- * shared stores (`onset serve`). A model that cannot be loaded yet leaves `/ready` at 503 until it can.
+ * when the registry changes) with the prediction log and `/feedback`, metrics, docs, the tracking and
+ * registry API and, with `pipelines`, the pipeline API, scheduler and the log's retention job (`onset
+ * up`). Without them it is a stateless prediction replica over the shared stores (`onset serve`). A model
+ * that cannot be loaded yet leaves `/ready` at 503 until it can.
  */
 export async function startServer(
   config: OnsetConfig,
   options: { pipelines: boolean; logger?: AppOptions['logger'] },
 ): Promise<RunningServer> {
   const exposureWarning = checkExposure(config);
+  checkLogSecret(config);
   const stores = await openOnsetStores(config);
   const metrics = new OnsetMetrics();
   const live = new LiveModel(config.modelUri, stores, { fallback: config.modelFallback });
   let pipelines: RunningServer['pipelines'];
   let app: FastifyInstance | undefined;
+  let writer: PredictionLogWriter | undefined;
   try {
+    // The log's secret: the setting, or (on loopback, where checkLogSecret lets it be unset) the home's.
+    const secret =
+      config.predictionLog || config.logSecret !== undefined
+        ? await resolveLogSecret(config.logSecret, config.home)
+        : undefined;
+    const patientKeys = secret ? new PatientKeys(secret.secret) : undefined;
+    if (config.predictionLog) {
+      writer = new PredictionLogWriter({
+        // Written from a thread of its own, on its own connection to the same database.
+        sink: await WorkerSink.start({ databaseUri: config.trackingUri, secret: secret!.secret }),
+        metrics,
+        maxQueue: config.predictionLogQueue,
+        flushMs: config.predictionLogFlushMs,
+        batchSize: config.predictionLogBatch,
+        // The database's message only: it names columns and ids, never feature values or patient ids.
+        onDropped: (error, count) =>
+          app?.log.error(
+            { err: error instanceof Error ? error.message : String(error), count },
+            'prediction log: predictions dropped, the database refused them',
+          ),
+      });
+    }
+    const retention = options.pipelines
+      ? new RetentionJob(
+          stores.predictionLog,
+          { maxAgeMs: config.predictionLogMaxAgeMs, maxRows: config.predictionLogMaxRows },
+          {
+            intervalMs: config.predictionLogRetentionIntervalMs,
+            onPass: (pass) => {
+              if (pass.olderThan + pass.beyondRows > 0)
+                app?.log.info(
+                  { olderThan: pass.olderThan, beyondRows: pass.beyondRows },
+                  'prediction log retention: old predictions deleted',
+                );
+            },
+            onFailure: (error) =>
+              app?.log.warn(
+                { err: error instanceof Error ? error.message : String(error) },
+                'prediction log retention failed; the next pass tries again',
+              ),
+          },
+        )
+      : undefined;
     if (options.pipelines) {
       const [{ PipelineService }, { PipelineScheduler }] = await Promise.all([
         import('../pipelines/pipeline-service.js'),
@@ -97,8 +163,15 @@ export async function startServer(
         apiKey: config.apiKey,
       },
       ...(pipelines ? { pipelines: { service: pipelines.service, store: stores.pipelines } } : {}),
+      monitoring: { store: stores.predictionLog, recorder: writer, patientKeys },
     });
     const log = app.log;
+    if (secret?.source === 'new') {
+      // The log names no path of the server's (the home is $ONSET_HOME to whoever reads it).
+      log.info(
+        'made a secret for the patient keys of the prediction log, kept in $ONSET_HOME/log-secret (set ONSET_LOG_SECRET to share one between servers)',
+      );
+    }
     live.subscribe({
       // `model`, not `name`: pino keeps `name` for the logger's own name.
       // A file or run model has no name or version: it is named by its URI, family and checksum.
@@ -139,6 +212,7 @@ export async function startServer(
     await live.start();
     if (exposureWarning) log.warn(exposureWarning);
     pipelines?.scheduler.start();
+    retention?.start();
     const running = app;
     return {
       app: running,
@@ -148,6 +222,11 @@ export async function startServer(
       live,
       stores,
       pipelines,
+      predictionLog: {
+        writer,
+        secret: secret && { source: secret.source, ...(secret.path ? { path: secret.path } : {}) },
+        retention,
+      },
       async stop() {
         await pipelines?.scheduler.stop();
         // Closing closes the idle keep-alive connections once. A connection whose request is still in flight
@@ -159,6 +238,9 @@ export async function startServer(
         } finally {
           clearInterval(sweep);
         }
+        // No request is in flight any more: what they recorded is written before the stores close.
+        await writer?.close();
+        await retention?.stop();
         await live.stop();
         await pipelines?.service.close();
         await stores.close();
@@ -166,9 +248,22 @@ export async function startServer(
     };
   } catch (error) {
     await app?.close();
+    await writer?.close();
     await stores.close();
     throw error;
   }
+}
+
+/**
+ * Listening beyond loopback with the prediction log on needs ONSET_LOG_SECRET, the key of the patient
+ * ids' HMAC: a secret made in one server's home would give every replica other keys, and would sit
+ * beside the database it protects.
+ */
+export function checkLogSecret(config: OnsetConfig): void {
+  if (isLoopback(config.host) || !config.predictionLog || config.logSecret !== undefined) return;
+  throw invalidParameter(
+    `Onset would listen on ${config.host}, beyond this machine, with the prediction log on but no secret for its patient keys: set ONSET_LOG_SECRET (at least 32 characters, e.g. from openssl rand -hex 32; the same on every server sharing the store), or turn the log off with ONSET_PREDICTION_LOG=off.`,
+  );
 }
 
 /**

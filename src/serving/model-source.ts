@@ -140,7 +140,7 @@ export function loadFailureReason(error: unknown): string {
  * sha256; for a folder, that of the manifest of its files. The same model gives the same value whether it
  * is served from a file, a run or the registry.
  */
-async function localModelChecksum(path: string): Promise<string> {
+export async function localModelChecksum(path: string): Promise<string> {
   if (!(await stat(path)).isDirectory()) return sha256Of(await readFile(path));
   const directory = await localModelDirectory(path);
   const files = await Promise.all(

@@ -13,6 +13,8 @@ import { explainModel } from '../ml/explain/explain.js';
 import { DEFAULT_THRESHOLD } from '../ml/metrics/index.js';
 import { modelTrainingRanges } from '../ml/model-document.js';
 import type { OnsetMetrics } from '../monitoring/metrics.js';
+import type { LoggedModel, PredictionSource } from '../monitoring/prediction-log/prediction-log-store.js';
+import type { PredictionRecorder } from '../monitoring/prediction-log/prediction-log-writer.js';
 import { describeProblem, type LiveModel } from './live-model.js';
 import type { ServedModel } from './model-source.js';
 import { type CheckedRecord, checkRecord, type OutOfDistribution, RECORD_SCHEMA } from './record.js';
@@ -28,6 +30,8 @@ export interface PredictionApiOptions {
   readonly batchConcurrency?: number;
   /** Batches and explanations let in beyond those, to wait for a turn (default 8); more get 503. */
   readonly batchQueue?: number;
+  /** Where every prediction is recorded (the prediction log); without it nothing is, and answers have no `prediction_id`. */
+  readonly log?: PredictionRecorder | undefined;
 }
 
 export const DEFAULT_BATCH_LIMIT = 1_000;
@@ -57,6 +61,12 @@ const OutOfDistributionJson = Type.Array(
 );
 
 const PredictionFields = {
+  prediction_id: Type.Optional(
+    Type.String({
+      description:
+        'the id of this prediction in the prediction log, for POST /feedback (32 hex digits); absent when the log is off',
+    }),
+  ),
   patient_id: Nullable(Type.String()),
   probability: Type.Number({ description: "of Parkinson's disease" }),
   diagnosis: Type.Union([Type.Literal(0), Type.Literal(1)], {
@@ -75,6 +85,7 @@ const PredictionJson = Type.Object({
 /** A record's result in a batch: its prediction, or its problems. */
 const BatchResultJson = Type.Object({
   index: Type.Integer(),
+  prediction_id: PredictionFields.prediction_id,
   patient_id: Type.Optional(PredictionFields.patient_id),
   probability: Type.Optional(PredictionFields.probability),
   diagnosis: Type.Optional(PredictionFields.diagnosis),
@@ -102,6 +113,23 @@ function modelRef(served: ServedModel): ModelRef {
     MODEL_REFS.set(served, ref);
   }
   return ref;
+}
+
+/** The model as the prediction log names it, made once per loaded model. */
+const LOGGED_MODELS = new WeakMap<ServedModel, LoggedModel>();
+function loggedModelOf(served: ServedModel): LoggedModel {
+  let logged = LOGGED_MODELS.get(served);
+  if (!logged) {
+    logged = {
+      name: served.name,
+      version: served.version,
+      runId: served.runId,
+      uri: served.uri,
+      checksum: served.checksum,
+    };
+    LOGGED_MODELS.set(served, logged);
+  }
+  return logged;
 }
 
 /** The training ranges a model is judged by, found once per loaded model (see `modelTrainingRanges`). */
@@ -144,7 +172,7 @@ const ExplainQuery = Type.Object({
  * version that made it.
  */
 export const predictionApi: RoutePlugin<PredictionApiOptions> = async (app, options) => {
-  const { live, metrics } = options;
+  const { live, metrics, log } = options;
   const batchLimit = options.batchLimit ?? DEFAULT_BATCH_LIMIT;
   // A record route's body is read by `checkRecord` in the handler: it takes numbers written as strings
   // and judges ranges against the served model's training data, which a schema compiled at start cannot;
@@ -221,13 +249,16 @@ export const predictionApi: RoutePlugin<PredictionApiOptions> = async (app, opti
 
   /**
    * Scores checked records with one model (the one current when the request started); `data` holds
-   * their features, row after row.
+   * their features, row after row. With the log on, each prediction is recorded as made by `source`, all
+   * with the request's time so far as their latency (ms).
    */
   const score = (
     model: ServedModel,
     records: readonly CheckedRecord[],
     data: Float64Array,
     explain: boolean,
+    source: PredictionSource,
+    elapsedMs: () => number,
   ): Prediction[] => {
     const cols = FEATURE_NAMES.length;
     const x = createMatrix(data.subarray(0, records.length * cols), records.length, cols);
@@ -236,13 +267,28 @@ export const predictionApi: RoutePlugin<PredictionApiOptions> = async (app, opti
     metrics.inferenceDuration.observe((performance.now() - started) / 1000);
     const contributions = explain ? explainModel(model.model, x) : undefined;
     const version = model.version ?? 'none';
+    const latencyMs = log ? elapsedMs() : 0;
     return records.map((record, i) => {
       const probability = probabilities[i]!;
+      const diagnosis = diagnose(version, probability);
       countOutliers(record.outOfDistribution);
       return {
+        ...(log
+          ? {
+              prediction_id: log.record({
+                model: loggedModelOf(model),
+                features: record.features,
+                probability,
+                diagnosis,
+                latencyMs,
+                source,
+                patientId: record.patientId,
+              }),
+            }
+          : {}),
         patient_id: record.patientId,
         probability,
-        diagnosis: diagnose(version, probability),
+        diagnosis,
         out_of_distribution: record.outOfDistribution,
         ...(contributions
           ? {
@@ -258,8 +304,11 @@ export const predictionApi: RoutePlugin<PredictionApiOptions> = async (app, opti
     });
   };
 
-  /** One record without explanation: the hot path, kept free of the batch machinery. */
-  const scoreOne = (model: ServedModel, record: CheckedRecord) => {
+  /**
+   * One record without explanation: the hot path, kept free of the batch machinery. `elapsedMs` is the
+   * request's time so far, for the log.
+   */
+  const scoreOne = (model: ServedModel, record: CheckedRecord, elapsedMs: () => number) => {
     const fitted = model.model;
     const row = record.features;
     const started = performance.now();
@@ -268,10 +317,29 @@ export const predictionApi: RoutePlugin<PredictionApiOptions> = async (app, opti
       : fitted.predictProba(createMatrix(row, 1, row.length))[0]!;
     metrics.inferenceDuration.observe((performance.now() - started) / 1000);
     countOutliers(record.outOfDistribution);
+    const diagnosis = diagnose(model.version ?? 'none', probability);
+    if (!log) {
+      return {
+        patient_id: record.patientId,
+        probability,
+        diagnosis,
+        out_of_distribution: record.outOfDistribution,
+        model: modelRef(model),
+      };
+    }
     return {
+      prediction_id: log.record({
+        model: loggedModelOf(model),
+        features: row,
+        probability,
+        diagnosis,
+        latencyMs: elapsedMs(),
+        source: 'http',
+        patientId: record.patientId,
+      }),
       patient_id: record.patientId,
       probability,
-      diagnosis: diagnose(model.version ?? 'none', probability),
+      diagnosis,
       out_of_distribution: record.outOfDistribution,
       model: modelRef(model),
     };
@@ -300,9 +368,10 @@ export const predictionApi: RoutePlugin<PredictionApiOptions> = async (app, opti
         const checked = checkRecord(body, rangesFor(current));
         if (!checked.ok) throw invalidRecord(checked.problems);
         const model = served(current);
-        if (!explainAlways && query.explain !== 'true') return scoreOne(model, checked.record);
+        const elapsedMs = () => reply.elapsedTime;
+        if (!explainAlways && query.explain !== 'true') return scoreOne(model, checked.record, elapsedMs);
         if (!explainAlways) await heavy.admit(reply);
-        const predictions = score(model, [checked.record], checked.record.features, true);
+        const predictions = score(model, [checked.record], checked.record.features, true, 'http', elapsedMs);
         return { ...predictions[0]!, model: modelRef(model) };
       },
     );
@@ -371,6 +440,8 @@ export const predictionApi: RoutePlugin<PredictionApiOptions> = async (app, opti
               valid.map((v) => v.record),
               data,
               query.explain === 'true',
+              'http_batch',
+              () => reply.elapsedTime,
             )
           : [];
       valid.forEach(({ index }, k) => {

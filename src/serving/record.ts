@@ -9,6 +9,7 @@ import {
   type FeatureName,
   type FeatureValueProblem,
   ID_COLUMN,
+  MAX_PATIENT_ID_LENGTH,
   NUMBER_PATTERN,
   outsideTraining,
   parseNumber,
@@ -25,8 +26,7 @@ import type { FieldProblem, ProblemReason } from '../http/error-answer.js';
  * routes, one by one or in a batch; the stream path; the UI's form).
  */
 
-/** Longest patient id accepted (ids are echoed back, never logged). */
-export const MAX_PATIENT_ID_LENGTH = 128;
+export { MAX_PATIENT_ID_LENGTH };
 
 function featureSchema(feature: Feature): TUnsafe<number | string> {
   if (feature.kind === 'continuous') {

@@ -1,10 +1,12 @@
-import { Kysely, PostgresDialect, type RawBuilder, sql } from 'kysely';
+import { CompiledQuery, Kysely, PostgresDialect, type RawBuilder, sql } from 'kysely';
 import pg from 'pg';
 import { OnsetError } from '../errors.js';
 import { toEscapedLike } from './like-pattern.js';
-import { errorCode, type SqlDatabase, typedDatabase } from './sql-database.js';
+import { errorCode, insertInto, type SqlDatabase, typedDatabase } from './sql-database.js';
 
 const INT8_OID = 20;
+/** Parameters per statement: PostgreSQL's protocol takes at most 65,535. */
+const MAX_PARAMETERS = 65_535;
 
 /**
  * Opens a connection pool to a PostgreSQL database (`postgres://` or `postgresql://` URL). BIGINT columns
@@ -30,9 +32,58 @@ export function openPostgresDatabase(url: string, options: { maxConnections?: nu
   const server = new URL(url).host;
   const db = new Kysely<object>({ dialect: new PostgresDialect({ pool }) });
   let closed = false;
+  /** INSERT statements by their text's key (table, columns, rows): written once. */
+  const inserts = new Map<string, string>();
+  const insertText = (table: string, columns: readonly string[], rows: number): string => {
+    const key = `${table}\u0000${columns.join(',')}\u0000${rows}`;
+    let text = inserts.get(key);
+    if (text === undefined) {
+      const width = columns.length;
+      const tuples = Array.from(
+        { length: rows },
+        (_, r) => `(${columns.map((_, c) => `$${r * width + c + 1}`).join(',')})`,
+      );
+      text = `${insertInto(table, columns)} VALUES ${tuples.join(',')}`;
+      inserts.set(key, text);
+    }
+    return text;
+  };
+  const run = async <T>(fn: () => Promise<T>): Promise<T> => {
+    try {
+      return await fn();
+    } catch (error) {
+      throw translatePostgresError(error, server);
+    }
+  };
   return typedDatabase({
     dialect: 'postgres',
     db,
+    async insertRows(table, columns, count, valuesOf) {
+      if (count === 0) return;
+      const width = columns.length;
+      const perStatement = Math.max(1, Math.min(500, Math.floor(MAX_PARAMETERS / width)));
+      const values: unknown[] = new Array(width);
+      const statements: CompiledQuery[] = [];
+      for (let start = 0; start < count; start += perStatement) {
+        const rows = Math.min(perStatement, count - start);
+        const parameters: unknown[] = [];
+        for (let row = start; row < start + rows; row++) {
+          valuesOf(row, values);
+          for (let j = 0; j < width; j++) parameters.push(values[j]);
+        }
+        statements.push(CompiledQuery.raw(insertText(table, columns, rows), parameters));
+      }
+      // One statement is atomic by itself; several share a transaction.
+      if (statements.length === 1) {
+        await run(() => db.executeQuery(statements[0]!));
+        return;
+      }
+      await run(() =>
+        db.transaction().execute(async (trx) => {
+          for (const statement of statements) await trx.executeQuery(statement);
+        }),
+      );
+    },
     async transaction<T>(fn: (trx: Kysely<object>) => Promise<T>): Promise<T> {
       try {
         return await db.transaction().execute(fn);

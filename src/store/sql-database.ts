@@ -32,6 +32,19 @@ export interface SqlDatabase<DB extends object = object> {
   ilike(expression: RawBuilder<unknown>, pattern: string): RawBuilder<boolean>;
   /** A text expression ordered byte-wise, the same on both dialects. */
   orderText(expression: RawBuilder<unknown>): RawBuilder<unknown>;
+  /**
+   * Appends `count` rows to `table`, all of them or none: `valuesOf(i, values)` writes row i's values
+   * into `values`, in the order of `columns` (plain names, quoted here); `values` is reused from row to
+   * row. The path of a capability that appends many rows often (the prediction log), with no object
+   * per row or value: SQLite runs one prepared statement per row in one transaction, PostgreSQL
+   * multi-row INSERTs.
+   */
+  insertRows(
+    table: string,
+    columns: readonly string[],
+    count: number,
+    valuesOf: (row: number, values: unknown[]) => void,
+  ): Promise<void>;
   /** Whether `error` is a UNIQUE or PRIMARY KEY violation. */
   isUniqueViolation(error: unknown): boolean;
   /** The same database typed with `T`'s tables as well (types only: the connection is shared). */
@@ -57,6 +70,8 @@ export function typedDatabase<DB extends object>(implementation: SqlDialectImple
     like: (expression, pattern) => implementation.like(expression, pattern),
     ilike: (expression, pattern) => implementation.ilike(expression, pattern),
     orderText: (expression) => implementation.orderText(expression),
+    insertRows: (table, columns, count, valuesOf) =>
+      implementation.insertRows(table, columns, count, valuesOf),
     isUniqueViolation: (error) => implementation.isUniqueViolation(error),
     withTables: <T extends object>() => typedDatabase<DB & T>(implementation),
     close: () => implementation.close(),
@@ -70,6 +85,16 @@ export function errorCode(error: unknown): string | undefined {
     return typeof code === 'string' ? code : undefined;
   }
   return undefined;
+}
+
+const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** `INSERT INTO table ("a", "b", ...)`, refusing names that would need escaping (they come from code, not users). */
+export function insertInto(table: string, columns: readonly string[]): string {
+  for (const name of [table, ...columns]) {
+    if (!NAME.test(name)) throw new Error(`Not a plain SQL name: ${JSON.stringify(name)}`);
+  }
+  return `INSERT INTO ${table} (${columns.map((column) => `"${column}"`).join(', ')})`;
 }
 
 /** Rows or ids per statement: keeps IN lists and multi-row inserts well under every driver's parameter limit. */

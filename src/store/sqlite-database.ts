@@ -4,7 +4,7 @@ import SqliteDriver from 'better-sqlite3';
 import { Kysely, type RawBuilder, SqliteDialect, sql } from 'kysely';
 import { OnsetError } from '../errors.js';
 import { toEscapedLike, toGlob } from './like-pattern.js';
-import { errorCode, type SqlDatabase, typedDatabase } from './sql-database.js';
+import { errorCode, insertInto, type SqlDatabase, typedDatabase } from './sql-database.js';
 
 /** How long a writer waits for another process's write lock before giving up (ms). */
 export const SQLITE_BUSY_TIMEOUT_MS = 5_000;
@@ -49,10 +49,43 @@ export function openSqliteDatabase(path: string): SqlDatabase {
       }
     });
   }
+  /** Prepared once per table and columns (preparing costs more than running), each in its transaction. */
+  const inserts = new Map<string, { immediate(count: number, valuesOf: RowValues, width: number): void }>();
+  async function insertRows(
+    table: string,
+    columns: readonly string[],
+    count: number,
+    valuesOf: RowValues,
+  ): Promise<void> {
+    if (count === 0) return;
+    const text = `${insertInto(table, columns)} VALUES (${columns.map(() => '?').join(', ')})`;
+    let insertAll = inserts.get(text);
+    if (insertAll === undefined) {
+      const statement = handle.prepare(text);
+      insertAll = handle.transaction((rows: number, fill: RowValues, width: number) => {
+        const values: unknown[] = new Array(width);
+        for (let row = 0; row < rows; row++) {
+          fill(row, values);
+          statement.run(values);
+        }
+      });
+      inserts.set(text, insertAll);
+    }
+    const run = insertAll;
+    // On the connection Kysely lends one caller at a time: never inside another caller's transaction.
+    await db.connection().execute(async () => {
+      try {
+        run.immediate(count, valuesOf, columns.length);
+      } catch (error) {
+        throw translateSqliteError(error);
+      }
+    });
+  }
   return typedDatabase({
     dialect: 'sqlite',
     db,
     transaction,
+    insertRows,
     // BEGIN IMMEDIATE holds the database's write lock for the whole run: other processes wait for it.
     withMigrationLock: transaction,
     like(expression: RawBuilder<unknown>, pattern: string): RawBuilder<boolean> {
@@ -77,6 +110,8 @@ export function openSqliteDatabase(path: string): SqlDatabase {
     },
   });
 }
+
+type RowValues = (row: number, values: unknown[]) => void;
 
 function translateSqliteError(error: unknown): unknown {
   const code = errorCode(error);

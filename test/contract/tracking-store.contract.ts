@@ -6,6 +6,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { hostname } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { PredictionLogStore } from '../../src/monitoring/prediction-log/prediction-log-store.js';
 import type { PipelineStore } from '../../src/pipelines/pipeline-store.js';
 import type { Metric, Run } from '../../src/tracking/entities.js';
 import type { LoggedModelStore } from '../../src/tracking/logged-model-store.js';
@@ -18,6 +19,7 @@ export interface OpenedStores {
   readonly registry: RegistryStore;
   readonly loggedModels: LoggedModelStore;
   readonly pipelines: PipelineStore;
+  readonly predictionLog: PredictionLogStore;
   close(): Promise<void>;
 }
 

@@ -1,10 +1,15 @@
 import pg from 'pg';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { openStore } from '../../src/server/open-stores.js';
-import { PIPELINE_MIGRATION_ROWS, TRACKING_MIGRATION_ROWS } from '../support/migrations.js';
+import {
+  MONITORING_MIGRATION_ROWS,
+  PIPELINE_MIGRATION_ROWS,
+  TRACKING_MIGRATION_ROWS,
+} from '../support/migrations.js';
 import { scratchDatabases } from '../support/postgres.js';
 import { describeLoggedModelStoreContract } from './logged-model-store.contract.js';
 import { describePipelineStoreContract } from './pipeline-store.contract.js';
+import { describePredictionLogStoreContract } from './prediction-log-store.contract.js';
 import { describeRegistryStoreContract } from './registry-store.contract.js';
 import { describeRunInputsContract } from './run-inputs.contract.js';
 import {
@@ -36,6 +41,7 @@ describeRunInputsContract('postgres', openFresh);
 describeLoggedModelStoreContract('postgres', openFresh);
 describeRegistryStoreContract('postgres', openFresh);
 describePipelineStoreContract('postgres', openFresh);
+describePredictionLogStoreContract('postgres', openFresh);
 
 describe('PostgreSQL store specifics', () => {
   it('migrates once when several stores open a fresh database at the same time', async () => {
@@ -50,9 +56,11 @@ describe('PostgreSQL store specifics', () => {
     await other.connect();
     const tracking = (await other.query('SELECT name FROM onset_tracking_migrations')).rows;
     const pipelines = (await other.query('SELECT name FROM onset_pipelines_migrations')).rows;
+    const monitoring = (await other.query('SELECT name FROM onset_monitoring_migrations')).rows;
     await other.end();
     expect(tracking).toEqual(TRACKING_MIGRATION_ROWS);
     expect(pipelines).toEqual(PIPELINE_MIGRATION_ROWS);
+    expect(monitoring).toEqual(MONITORING_MIGRATION_ROWS);
   });
 
   it('accepts postgresql:// URLs', async () => {

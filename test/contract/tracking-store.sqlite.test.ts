@@ -3,15 +3,21 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
+import { MONITORING_MIGRATIONS } from '../../src/monitoring/prediction-log/sql/migrations.js';
 import { PIPELINE_MIGRATIONS } from '../../src/pipelines/sql/migrations.js';
 import { openStore } from '../../src/server/open-stores.js';
 import { sqlitePath } from '../../src/store/database-uri.js';
 import { migrate } from '../../src/store/migrations.js';
 import { openSqliteDatabase } from '../../src/store/sqlite-database.js';
 import { trackingMigrations } from '../../src/tracking/sql/migrations.js';
-import { PIPELINE_MIGRATION_ROWS, TRACKING_MIGRATION_ROWS } from '../support/migrations.js';
+import {
+  MONITORING_MIGRATION_ROWS,
+  PIPELINE_MIGRATION_ROWS,
+  TRACKING_MIGRATION_ROWS,
+} from '../support/migrations.js';
 import { describeLoggedModelStoreContract } from './logged-model-store.contract.js';
 import { describePipelineStoreContract } from './pipeline-store.contract.js';
+import { describePredictionLogStoreContract } from './prediction-log-store.contract.js';
 import { describeRegistryStoreContract } from './registry-store.contract.js';
 import { describeRunInputsContract } from './run-inputs.contract.js';
 import {
@@ -35,6 +41,7 @@ describeRunInputsContract('sqlite', openFresh);
 describeLoggedModelStoreContract('sqlite', openFresh);
 describeRegistryStoreContract('sqlite', openFresh);
 describePipelineStoreContract('sqlite', openFresh);
+describePredictionLogStoreContract('sqlite', openFresh);
 
 describe('SQLite store specifics', () => {
   it('opens sqlite:///abs, sqlite:relative and bare paths, and lists the known schemes otherwise', async () => {
@@ -62,6 +69,7 @@ describe('SQLite store specifics', () => {
     const database = openSqliteDatabase(path);
     expect(await migrate(database, trackingMigrations({ artifactRoot: 'file:///second' }))).toEqual([]);
     expect(await migrate(database, PIPELINE_MIGRATIONS)).toEqual([]);
+    expect(await migrate(database, MONITORING_MIGRATIONS)).toEqual([]);
     await database.close();
     const second = await openStore(`sqlite:${path}`, { artifactRoot: 'file:///second' });
     expect((await second.tracking.getExperiment(id)).name).toBe('kept');
@@ -72,6 +80,9 @@ describe('SQLite store specifics', () => {
     expect(raw.pragma('journal_mode', { simple: true })).toBe('wal');
     expect(raw.prepare('SELECT name FROM onset_tracking_migrations').all()).toEqual(TRACKING_MIGRATION_ROWS);
     expect(raw.prepare('SELECT name FROM onset_pipelines_migrations').all()).toEqual(PIPELINE_MIGRATION_ROWS);
+    expect(raw.prepare('SELECT name FROM onset_monitoring_migrations').all()).toEqual(
+      MONITORING_MIGRATION_ROWS,
+    );
     expect(raw.prepare("SELECT count(*) AS n FROM experiments WHERE name = 'Default'").get()).toEqual({
       n: 1,
     });
@@ -79,7 +90,11 @@ describe('SQLite store specifics', () => {
   });
 
   it('refuses a database migrated by a newer Onset, for each capability', async () => {
-    for (const table of ['onset_tracking_migrations', 'onset_pipelines_migrations']) {
+    for (const table of [
+      'onset_tracking_migrations',
+      'onset_pipelines_migrations',
+      'onset_monitoring_migrations',
+    ]) {
       const path = join(dir, `newer-${table}.db`);
       await (await openStore(path, { artifactRoot: 'x' })).close();
       const raw = new Database(path);

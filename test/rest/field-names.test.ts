@@ -74,7 +74,7 @@ const onsetRoutes = () =>
 describe('JSON field names of the Onset APIs', () => {
   it('are snake_case in every schema of every route but MLflow’s, answers and errors included', () => {
     const routes = onsetRoutes();
-    // Predictions, operations and pipelines: the list a new API joins.
+    // Predictions, feedback, operations and pipelines: the list a new API joins.
     expect(routes.map(where).sort()).toEqual([
       'DELETE /api/onset/schedules/:id',
       'GET /api/onset/pipeline-runs',
@@ -91,6 +91,7 @@ describe('JSON field names of the Onset APIs', () => {
       'POST /api/onset/pipelines/:name/runs',
       'POST /api/onset/schedules',
       'POST /explain',
+      'POST /feedback',
       'POST /predict',
       'POST /predict/batch',
     ]);

@@ -9,7 +9,7 @@ export const ADMIN_TOKEN = 'admin-t0ken';
 export const API_KEY = 'api-k3y';
 
 /**
- * The whole app (tracking, registry, artifact proxy, pipelines, predictions, operations) with an admin
+ * The whole app (tracking, registry, artifact proxy, pipelines, predictions, feedback, operations) with an admin
  * token and an API key set, over temporary stores, and every route it declared (seen through its
  * `onRoute` option). No model is loaded: the prediction routes answer 503 past their checks.
  */
@@ -30,6 +30,7 @@ export function useFullApp(prefix: string): {
       adminToken: ADMIN_TOKEN,
       pipelines: { service, store: stores.pipelines },
       serving: { live, apiKey: API_KEY },
+      monitoring: { store: stores.predictionLog },
       onRoute: (route) => routes.push(route),
     });
     await app.ready();

@@ -19,7 +19,7 @@ import { ADMIN_TOKEN, API_KEY, useFullApp } from './full-app.js';
 
 const full = useFullApp('routes');
 
-const TAGS = ['predictions', 'tracking', 'registry', 'artifacts', 'pipelines', 'operations'];
+const TAGS = ['predictions', 'monitoring', 'tracking', 'registry', 'artifacts', 'pipelines', 'operations'];
 /** The pages of `/docs` itself: hidden from the document they serve, public. */
 const DOCS_PAGE = /^\/docs(\/|$)/;
 const SUCCESS = ['200', '201', '202'];
@@ -136,10 +136,11 @@ describe('route declarations', () => {
     expect(byPolicy('apiKey')).toEqual([
       'GET /model',
       'POST /explain',
+      'POST /feedback',
       'POST /predict',
       'POST /predict/batch',
     ]);
-    expect(byPolicy('admin')).toHaveLength(declared().length - 8);
+    expect(byPolicy('admin')).toHaveLength(declared().length - 9);
     for (const route of declared()) {
       if (/^\/api\//.test(route.url) && !route.url.includes('/mpu/part/'))
         expect(route.config?.access, where(route)).toBe('admin');

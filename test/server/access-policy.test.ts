@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type OnsetConfig, resolveConfig } from '../../src/config.js';
 import { generateDataset } from '../../src/data/generator/generator.js';
 import { FEATURE_NAMES } from '../../src/data/schema.js';
-import { checkExposure, type RunningServer, startServer } from '../../src/server/server.js';
+import { checkExposure, checkLogSecret, type RunningServer, startServer } from '../../src/server/server.js';
 import { trainAndPromote } from '../support/registry.js';
 
 const ADMIN = 'an-admin-t0ken';
@@ -215,6 +215,7 @@ describe('what error answers tell', () => {
 });
 
 describe('listening beyond loopback', () => {
+  const LOG_SECRET = 'a-log-secret-of-at-least-32-characters';
   const config = (host: string, extra: Record<string, string> = {}): OnsetConfig =>
     resolveConfig({ home, host, port: 0 }, extra);
 
@@ -231,8 +232,26 @@ describe('listening beyond loopback', () => {
     expect(checkExposure(config('0.0.0.0', env))).toBeUndefined();
   });
 
+  it('refuses to start with the prediction log on and no ONSET_LOG_SECRET, saying what to set', async () => {
+    const withoutSecret = config('0.0.0.0', env);
+    expect(() => checkLogSecret(withoutSecret)).toThrow(
+      /listen on 0\.0\.0\.0, beyond this machine, with the prediction log on but no secret for its patient keys: set ONSET_LOG_SECRET .*or turn the log off with ONSET_PREDICTION_LOG=off\.$/,
+    );
+    await expect(startServer(withoutSecret, { pipelines: false, logger: false })).rejects.toThrow(
+      /set ONSET_LOG_SECRET/,
+    );
+    // Set, or the log off, or on loopback (where a secret is kept in the home): nothing to say.
+    expect(() => checkLogSecret(config('0.0.0.0', { ...env, ONSET_LOG_SECRET: LOG_SECRET }))).not.toThrow();
+    expect(() => checkLogSecret(config('0.0.0.0', { ...env, ONSET_PREDICTION_LOG: 'off' }))).not.toThrow();
+    expect(() => checkLogSecret(config('127.0.0.1'))).not.toThrow();
+  });
+
   it('starts when told to, with a loud warning, and shows every address it answers on', async () => {
-    const allowed = config('0.0.0.0', { ONSET_ALLOW_UNAUTHENTICATED: 'true', ONSET_API_KEY: KEY });
+    const allowed = config('0.0.0.0', {
+      ONSET_ALLOW_UNAUTHENTICATED: 'true',
+      ONSET_API_KEY: KEY,
+      ONSET_LOG_SECRET: LOG_SECRET,
+    });
     expect(checkExposure(allowed)).toMatch(/^WARNING: listening on 0\.0\.0\.0.*no ONSET_ADMIN_TOKEN/);
     const open = await startServer(allowed, { pipelines: false, logger: false });
     try {

@@ -1,0 +1,93 @@
+import { ddlMigration, type MigrationSet } from '../../../store/migrations.js';
+
+/**
+ * The features of the prediction log's columns as migration 0001 made them: the feature schema's list
+ * when it was written, kept here because a migration never changes once released. A schema with other
+ * features needs a new migration that adds their columns (`test/contract/prediction-log-store.contract.ts`
+ * compares this list with `FEATURE_NAMES`).
+ */
+export const LOGGED_FEATURES_0001 = [
+  'Age',
+  'Gender',
+  'Ethnicity',
+  'EducationLevel',
+  'BMI',
+  'Smoking',
+  'AlcoholConsumption',
+  'PhysicalActivity',
+  'DietQuality',
+  'SleepQuality',
+  'FamilyHistoryParkinsons',
+  'TraumaticBrainInjury',
+  'Hypertension',
+  'Diabetes',
+  'Depression',
+  'Stroke',
+  'SystolicBP',
+  'DiastolicBP',
+  'CholesterolTotal',
+  'CholesterolLDL',
+  'CholesterolHDL',
+  'CholesterolTriglycerides',
+  'UPDRS',
+  'MoCA',
+  'FunctionalAssessment',
+  'Tremor',
+  'Rigidity',
+  'Bradykinesia',
+  'PosturalInstability',
+  'SpeechProblems',
+  'SleepDisorders',
+  'Constipation',
+] as const;
+
+/**
+ * The monitoring tables' migrations, recorded in `onset_monitoring_migrations`: the prediction log (one
+ * row per prediction, one column per feature, named as the feature, so that a window of one feature is
+ * read without decoding anything), the models that made the predictions (each once: a row names its
+ * model by `model_id`, which keeps rows a third smaller than the model's name, version, run, URI and
+ * checksum would; models are never deleted, so no foreign key is checked on every insert) and the
+ * feedback (a prediction's ground truth, deleted with it).
+ * A feature value that is missing (a model that takes missing values, scored by `onset predict`) is NULL.
+ * A prediction id begins with its time (see `newPredictionId`), so the primary key keeps the log in time
+ * order and a time window is a range of it: no index of its own (each index costs every insert, and the
+ * log is written on every prediction). A model's predictions are found within a time window.
+ * Patients are found through `patient_key_head`, the key's first 52 bits as an integer: an index of the
+ * 64-hex-digit keys themselves, which land anywhere in it, cost as much to write as the rest of the row.
+ */
+export const MONITORING_MIGRATIONS: MigrationSet = {
+  owner: 'monitoring',
+  historyTable: 'onset_monitoring_migrations',
+  lockTable: 'onset_monitoring_migrations_lock',
+  migrations: {
+    '0001_prediction_log_and_feedback': ddlMigration({
+      statements: (t) => [
+        `CREATE TABLE prediction_models (
+            model_id ${t.serialKey},
+            model_key TEXT NOT NULL UNIQUE,
+            name TEXT,
+            version TEXT,
+            run_id TEXT,
+            uri TEXT NOT NULL,
+            checksum TEXT)`,
+        `CREATE TABLE prediction_log (
+            prediction_id TEXT NOT NULL PRIMARY KEY,
+            timestamp BIGINT NOT NULL,
+            model_id INTEGER NOT NULL,
+            source TEXT NOT NULL CHECK (source IN ('http', 'http_batch', 'stream', 'cli')),
+            patient_key TEXT,
+            patient_key_head BIGINT,
+            probability ${t.double} NOT NULL,
+            diagnosis INTEGER NOT NULL CHECK (diagnosis IN (0, 1)),
+            latency_ms ${t.double} NOT NULL,
+            ${LOGGED_FEATURES_0001.map((name) => `"${name}" ${t.double}`).join(',\n            ')})`,
+        'CREATE INDEX prediction_log_patient ON prediction_log (patient_key_head)',
+        `CREATE TABLE prediction_feedback (
+            prediction_id TEXT NOT NULL PRIMARY KEY
+              REFERENCES prediction_log (prediction_id) ON DELETE CASCADE,
+            diagnosis INTEGER NOT NULL CHECK (diagnosis IN (0, 1)),
+            recorded_at BIGINT NOT NULL)`,
+      ],
+    }),
+  },
+};

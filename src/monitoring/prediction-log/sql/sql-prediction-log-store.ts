@@ -1,0 +1,547 @@
+import {
+  type Expression,
+  type Kysely,
+  type Selectable,
+  type SelectQueryBuilder,
+  type SqlBool,
+  sql,
+} from 'kysely';
+import { FEATURE_NAMES, type FeatureName } from '../../../data/schema.js';
+import { OnsetError } from '../../../errors.js';
+import { migrate } from '../../../store/migrations.js';
+import {
+  decodePageToken,
+  type Page,
+  type PageRequest,
+  resolveMaxResults,
+  toPage,
+} from '../../../store/paging.js';
+import { chunks, type SqlDatabase } from '../../../store/sql-database.js';
+import { PREDICTION_ID_PATTERN, predictionIdFloor, timePartOf } from '../prediction-id.js';
+import type {
+  ColumnWindow,
+  ColumnWindowOptions,
+  FeedbackInput,
+  FeedbackOutcome,
+  FeedbackProblem,
+  FeedbackResult,
+  Label,
+  LabelledPrediction,
+  LogColumn,
+  LoggedModel,
+  LoggedPrediction,
+  PredictionLogStore,
+  PredictionSource,
+  PredictionWindow,
+  WindowQuery,
+} from '../prediction-log-store.js';
+import { MONITORING_MIGRATIONS } from './migrations.js';
+import type { MonitoringTables, PredictionLogTable } from './schema.js';
+
+export const LIST_PREDICTIONS_DEFAULT = 100;
+export const LIST_PREDICTIONS_MAX = 1_000;
+
+/** Rows per DELETE of the retention: each is one short write, with a turn of the event loop between. */
+const DELETE_ROWS = 1_000;
+
+/** The log's columns in insert order: the prediction, then one column per feature, named as the feature. */
+const INSERT_COLUMNS = [
+  'prediction_id',
+  'timestamp',
+  'model_id',
+  'source',
+  'patient_key',
+  'patient_key_head',
+  'probability',
+  'diagnosis',
+  'latency_ms',
+  ...FEATURE_NAMES,
+];
+
+/** The SQL column of each `LogColumn` that is not a feature. */
+const PLAIN_COLUMNS = {
+  timestamp: 'p.timestamp',
+  probability: 'p.probability',
+  diagnosis: 'p.diagnosis',
+  latencyMs: 'p.latency_ms',
+  label: 'f.diagnosis',
+} as const;
+
+/** A log row with its model's columns (see `#selectPredictions`). */
+type Row = Selectable<PredictionLogTable> & {
+  model_name: string | null;
+  model_version: string | null;
+  model_run_id: string | null;
+  model_uri: string;
+  model_checksum: string | null;
+};
+type LabelledRow = Row & { label_diagnosis: number; label_recorded_at: number };
+
+/** What makes two models the same, NULLs included (a UNIQUE index over the columns would not see them). */
+function modelKey(model: LoggedModel): string {
+  return JSON.stringify([model.name, model.version, model.runId, model.uri, model.checksum]);
+}
+
+function toPrediction(row: Row): LoggedPrediction {
+  const features = new Float64Array(FEATURE_NAMES.length);
+  FEATURE_NAMES.forEach((name, j) => {
+    const value = row[name];
+    features[j] = value === null ? Number.NaN : Number(value);
+  });
+  return {
+    predictionId: row.prediction_id,
+    timestamp: Number(row.timestamp),
+    model: {
+      name: row.model_name,
+      version: row.model_version,
+      runId: row.model_run_id,
+      uri: row.model_uri,
+      checksum: row.model_checksum,
+    },
+    features,
+    probability: Number(row.probability),
+    diagnosis: Number(row.diagnosis) === 1 ? 1 : 0,
+    latencyMs: Number(row.latency_ms),
+    source: row.source as PredictionSource,
+    patientKey: row.patient_key,
+  };
+}
+
+function toLabel(diagnosis: number, recordedAt: number): Label {
+  return { diagnosis: Number(diagnosis) === 1 ? 1 : 0, recordedAt: Number(recordedAt) };
+}
+
+function notFound(predictionId: string): OnsetError {
+  return new OnsetError(
+    'RESOURCE_DOES_NOT_EXIST',
+    `No prediction with prediction_id ${predictionId} is logged`,
+  );
+}
+
+/** What the patient index holds of a key: its first 13 hex digits (52 bits) as an integer. */
+function keyHead(patientKey: string): number {
+  const head = Number.parseInt(patientKey.slice(0, 13), 16);
+  // A key that is not hex (none the log makes) still gets a head; the full key decides.
+  return Number.isNaN(head) ? 0 : head;
+}
+
+/** A number as the log stores it: NaN (a missing value) as NULL, which SQLite stores for NaN anyway. */
+const stored = (value: number) => (Number.isNaN(value) ? null : value);
+
+/** The predictions of `window`, as a condition on `p`, the log. */
+function inWindow(window: PredictionWindow): Expression<SqlBool> {
+  const conditions = [
+    // Ids begin with their time: a time window is a range of the primary key.
+    ...(window.from === undefined
+      ? []
+      : [sql<SqlBool>`p.prediction_id >= ${predictionIdFloor(window.from)}`]),
+    ...(window.to === undefined ? [] : [sql<SqlBool>`p.prediction_id < ${predictionIdFloor(window.to)}`]),
+    ...(window.modelName === undefined && window.modelVersion === undefined
+      ? []
+      : [
+          sql<SqlBool>`p.model_id IN (SELECT model_id FROM prediction_models WHERE ${sql.join(
+            [
+              ...(window.modelName === undefined ? [] : [sql`name = ${window.modelName}`]),
+              ...(window.modelVersion === undefined ? [] : [sql`version = ${window.modelVersion}`]),
+            ],
+            sql` AND `,
+          )})`,
+        ]),
+  ];
+  return conditions.length === 0 ? sql<SqlBool>`1 = 1` : sql<SqlBool>`${sql.join(conditions, sql` AND `)}`;
+}
+
+/** A turn of the event loop (a SQLite statement runs on it: the retention leaves room for requests). */
+const yieldTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/**
+ * Migrates the monitoring tables of `database` (a no-op when they are up to date) and opens the
+ * prediction log store over it.
+ */
+export async function openPredictionLogStore(database: SqlDatabase): Promise<PredictionLogStore> {
+  await migrate(database, MONITORING_MIGRATIONS);
+  return new SqlPredictionLogStore(database.withTables<MonitoringTables>());
+}
+
+/** `PredictionLogStore` over SQLite or PostgreSQL (see `SqlDatabase`), in the tables of `migrations.ts`. */
+export class SqlPredictionLogStore implements PredictionLogStore {
+  readonly #database: SqlDatabase<MonitoringTables>;
+  readonly #db: Kysely<MonitoringTables>;
+
+  /** Model ids by `modelKey`, found or made once per model. */
+  readonly #modelIds = new Map<string, number>();
+
+  constructor(database: SqlDatabase<MonitoringTables>) {
+    this.#database = database;
+    this.#db = database.db;
+  }
+
+  /** The id of `model` in `prediction_models`, adding it the first time (once, whoever adds it at once). */
+  async #modelId(model: LoggedModel): Promise<number> {
+    const key = modelKey(model);
+    let id = this.#modelIds.get(key);
+    if (id === undefined) {
+      await this.#db
+        .insertInto('prediction_models')
+        .values({
+          model_key: key,
+          name: model.name,
+          version: model.version,
+          run_id: model.runId,
+          uri: model.uri,
+          checksum: model.checksum,
+        })
+        .onConflict((conflict) => conflict.column('model_key').doNothing())
+        .execute();
+      const row = await this.#db
+        .selectFrom('prediction_models')
+        .select('model_id')
+        .where('model_key', '=', key)
+        .executeTakeFirstOrThrow();
+      id = Number(row.model_id);
+      this.#modelIds.set(key, id);
+    }
+    return id;
+  }
+
+  /** The log's rows with their models' columns. */
+  #selectPredictions() {
+    return this.#db
+      .selectFrom('prediction_log as p')
+      .innerJoin('prediction_models as m', 'm.model_id', 'p.model_id')
+      .selectAll('p')
+      .select([
+        'm.name as model_name',
+        'm.version as model_version',
+        'm.run_id as model_run_id',
+        'm.uri as model_uri',
+        'm.checksum as model_checksum',
+      ]);
+  }
+
+  async appendPredictions(predictions: readonly LoggedPrediction[]): Promise<void> {
+    // The log's order and its time windows rest on ids that begin with their time.
+    for (const p of predictions) {
+      if (
+        !PREDICTION_ID_PATTERN.test(p.predictionId) ||
+        !p.predictionId.startsWith(timePartOf(p.timestamp))
+      ) {
+        throw new OnsetError(
+          'INVALID_PARAMETER_VALUE',
+          `Prediction id ${p.predictionId} was not made for its time ${p.timestamp}: make ids with newPredictionId(timestamp); nothing was logged`,
+        );
+      }
+    }
+    const modelIds = new Map<LoggedModel, number>();
+    for (const p of predictions) {
+      if (!modelIds.has(p.model)) modelIds.set(p.model, await this.#modelId(p.model));
+    }
+    // Through the database's bulk path, no object per row: the log is appended to on every prediction.
+    const features = FEATURE_NAMES.length;
+    await this.#database.insertRows('prediction_log', INSERT_COLUMNS, predictions.length, (i, values) => {
+      const p = predictions[i]!;
+      values[0] = p.predictionId;
+      values[1] = p.timestamp;
+      values[2] = modelIds.get(p.model);
+      values[3] = p.source;
+      values[4] = p.patientKey;
+      values[5] = p.patientKey === null ? null : keyHead(p.patientKey);
+      values[6] = p.probability;
+      values[7] = p.diagnosis;
+      values[8] = p.latencyMs;
+      for (let j = 0; j < features; j++) values[9 + j] = stored(p.features[j]!);
+    });
+  }
+
+  async listPredictions(query: WindowQuery): Promise<Page<LoggedPrediction>> {
+    const limit = resolveMaxResults(query.maxResults, LIST_PREDICTIONS_DEFAULT, LIST_PREDICTIONS_MAX);
+    const offset = decodePageToken(query.pageToken);
+    const rows = await this.#selectPredictions()
+      .where(inWindow(query))
+      .orderBy('p.prediction_id')
+      .limit(limit + 1)
+      .offset(offset)
+      .execute();
+    const page = toPage(rows, offset, limit);
+    return { items: page.items.map(toPrediction), nextPageToken: page.nextPageToken };
+  }
+
+  async countPredictions(window: PredictionWindow): Promise<number> {
+    const row = await this.#db
+      .selectFrom('prediction_log as p')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where(inWindow(window))
+      .executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
+
+  async readColumns<C extends LogColumn>(
+    window: PredictionWindow,
+    columns: readonly C[],
+    options: ColumnWindowOptions = {},
+  ): Promise<ColumnWindow<C>> {
+    const wanted = [...new Set(columns)];
+    const unknown = wanted.filter(
+      (column) => !(column in PLAIN_COLUMNS) && !FEATURE_NAMES.includes(column as FeatureName),
+    );
+    if (unknown.length > 0) {
+      throw new OnsetError(
+        'INVALID_PARAMETER_VALUE',
+        `Unknown prediction log column(s) ${unknown.join(', ')}: the columns are the features (${FEATURE_NAMES.join(', ')}) and ${Object.keys(PLAIN_COLUMNS).join(', ')}`,
+      );
+    }
+    if (options.maxRows !== undefined && (!Number.isInteger(options.maxRows) || options.maxRows < 1)) {
+      throw new OnsetError(
+        'INVALID_PARAMETER_VALUE',
+        `maxRows must be a whole number of at least 1, got ${options.maxRows}`,
+      );
+    }
+    const selected = wanted.map((column, i) =>
+      sql
+        .raw<number | null>(
+          column in PLAIN_COLUMNS ? PLAIN_COLUMNS[column as keyof typeof PLAIN_COLUMNS] : `p."${column}"`,
+        )
+        .as(`c${i}`),
+    );
+    const from = this.#db.selectFrom('prediction_log as p');
+    const joined = options.labelledOnly
+      ? from.innerJoin('prediction_feedback as f', 'f.prediction_id', 'p.prediction_id')
+      : from.leftJoin('prediction_feedback as f', 'f.prediction_id', 'p.prediction_id');
+    // The latest maxRows: read newest first, then put back in time order.
+    const newestFirst = options.maxRows !== undefined;
+    const direction = newestFirst ? 'desc' : 'asc';
+    let query = joined
+      .select(selected.length > 0 ? selected : [sql.raw<number>('1').as('c0')])
+      .where(inWindow(window))
+      .orderBy('p.prediction_id', direction);
+    if (newestFirst) query = query.limit(options.maxRows!);
+    const rows = await query.execute();
+    if (newestFirst) rows.reverse();
+    const result = {} as { [K in C]: Float64Array };
+    wanted.forEach((column, i) => {
+      const key = `c${i}`;
+      const values = new Float64Array(rows.length);
+      for (let r = 0; r < rows.length; r++) {
+        const value = (rows[r] as Record<string, unknown>)[key];
+        values[r] = value === null || value === undefined ? Number.NaN : Number(value);
+      }
+      result[column] = values;
+    });
+    return { rows: rows.length, columns: result };
+  }
+
+  async getPrediction(predictionId: string): Promise<LoggedPrediction> {
+    const row = await this.#selectPredictions()
+      .where('p.prediction_id', '=', predictionId)
+      .executeTakeFirst();
+    if (!row) throw notFound(predictionId);
+    return toPrediction(row);
+  }
+
+  async findByPatientKey(patientKey: string, page: PageRequest = {}): Promise<Page<LoggedPrediction>> {
+    const limit = resolveMaxResults(page.maxResults, LIST_PREDICTIONS_DEFAULT, LIST_PREDICTIONS_MAX);
+    const offset = decodePageToken(page.pageToken);
+    const rows = await this.#selectPredictions()
+      .where('p.patient_key_head', '=', keyHead(patientKey))
+      .where('p.patient_key', '=', patientKey)
+      .orderBy('p.prediction_id', 'desc')
+      .limit(limit + 1)
+      .offset(offset)
+      .execute();
+    const found = toPage(rows, offset, limit);
+    return { items: found.items.map(toPrediction), nextPageToken: found.nextPageToken };
+  }
+
+  async deletePredictions(predictionIds: readonly string[]): Promise<number> {
+    if (predictionIds.length === 0) return 0;
+    return this.#database.transaction(async (trx) => {
+      let deleted = 0;
+      for (const part of chunks([...new Set(predictionIds)])) {
+        // The labels go with them (ON DELETE CASCADE).
+        const result = await trx
+          .deleteFrom('prediction_log')
+          .where('prediction_id', 'in', part)
+          .executeTakeFirst();
+        deleted += Number(result.numDeletedRows);
+      }
+      return deleted;
+    });
+  }
+
+  /**
+   * Deletes, DELETE_ROWS at a time, the oldest predictions that `where` selects, until none is left or
+   * `budget` are gone; each piece is its own short write, so serving and logging go on meanwhile.
+   */
+  async #deleteOldest(
+    where: (
+      query: SelectQueryBuilder<MonitoringTables, 'prediction_log', { prediction_id: string }>,
+    ) => SelectQueryBuilder<MonitoringTables, 'prediction_log', { prediction_id: string }>,
+    budget = Number.POSITIVE_INFINITY,
+  ): Promise<number> {
+    let deleted = 0;
+    while (deleted < budget) {
+      const take = Math.min(DELETE_ROWS, budget - deleted);
+      const oldest = where(this.#db.selectFrom('prediction_log').select('prediction_id'))
+        .orderBy('prediction_id')
+        .limit(take);
+      const result = await this.#db
+        .deleteFrom('prediction_log')
+        .where('prediction_id', 'in', oldest)
+        .executeTakeFirst();
+      const count = Number(result.numDeletedRows);
+      deleted += count;
+      if (count < take) break;
+      await yieldTurn();
+    }
+    return deleted;
+  }
+
+  deleteOlderThan(timestamp: number): Promise<number> {
+    return this.#deleteOldest((query) => query.where('prediction_id', '<', predictionIdFloor(timestamp)));
+  }
+
+  async deleteBeyondRows(maxRows: number): Promise<number> {
+    if (!Number.isInteger(maxRows) || maxRows < 0) {
+      throw new OnsetError(
+        'INVALID_PARAMETER_VALUE',
+        `maxRows must be a whole number of at least 0, got ${maxRows}`,
+      );
+    }
+    const excess = (await this.countPredictions({})) - maxRows;
+    // Predictions appended meanwhile are newer than those counted: only the oldest go.
+    return excess > 0 ? this.#deleteOldest((query) => query, excess) : 0;
+  }
+
+  async recordFeedback(records: readonly FeedbackInput[]): Promise<FeedbackResult> {
+    try {
+      return await this.#recordFeedbackOnce(records);
+    } catch (error) {
+      // Another writer labelled one of these predictions between our read and our insert (PostgreSQL's
+      // READ COMMITTED; SQLite's write lock prevents it): read again, which now finds the label.
+      if (!this.#database.isUniqueViolation(error)) throw error;
+      return this.#recordFeedbackOnce(records);
+    }
+  }
+
+  #recordFeedbackOnce(records: readonly FeedbackInput[]): Promise<FeedbackResult> {
+    return this.#database.transaction(async (trx) => {
+      const ids = [
+        ...new Set(records.flatMap((r) => ('predictionId' in r.target ? [r.target.predictionId] : []))),
+      ];
+      const known = new Set<string>();
+      for (const part of chunks(ids)) {
+        const rows = await trx
+          .selectFrom('prediction_log')
+          .select('prediction_id')
+          .where('prediction_id', 'in', part)
+          .execute();
+        for (const row of rows) known.add(row.prediction_id);
+      }
+      const latestOfKey = new Map<string, string | undefined>();
+      for (const record of records) {
+        if (!('patientKey' in record.target) || latestOfKey.has(record.target.patientKey)) continue;
+        const row = await trx
+          .selectFrom('prediction_log')
+          .select('prediction_id')
+          .where('patient_key_head', '=', keyHead(record.target.patientKey))
+          .where('patient_key', '=', record.target.patientKey)
+          .orderBy('prediction_id', 'desc')
+          .limit(1)
+          .executeTakeFirst();
+        latestOfKey.set(record.target.patientKey, row?.prediction_id);
+      }
+      const resolved = records.map((record) =>
+        'predictionId' in record.target
+          ? known.has(record.target.predictionId)
+            ? record.target.predictionId
+            : undefined
+          : latestOfKey.get(record.target.patientKey),
+      );
+      const labels = new Map<string, Label>();
+      for (const part of chunks([...new Set(resolved.filter((id) => id !== undefined))])) {
+        const rows = await trx
+          .selectFrom('prediction_feedback')
+          .selectAll()
+          .where('prediction_id', 'in', part)
+          .execute();
+        for (const row of rows) labels.set(row.prediction_id, toLabel(row.diagnosis, row.recorded_at));
+      }
+      const now = Date.now();
+      const problems: FeedbackProblem[] = [];
+      const outcomes: FeedbackOutcome[] = [];
+      /** The records of this call that label a prediction first, by prediction id. */
+      const firstInCall = new Map<string, number>();
+      records.forEach((record, index) => {
+        const predictionId = resolved[index];
+        if (predictionId === undefined) {
+          problems.push({ index, reason: 'unknown' });
+          return;
+        }
+        const recorded = labels.get(predictionId);
+        const earlierIndex = firstInCall.get(predictionId);
+        if (recorded !== undefined && recorded.diagnosis !== record.diagnosis) {
+          problems.push({
+            index,
+            reason: 'conflict',
+            predictionId,
+            recorded,
+            ...(earlierIndex === undefined ? {} : { earlierIndex }),
+          });
+          return;
+        }
+        if (recorded !== undefined) {
+          outcomes.push({
+            predictionId,
+            diagnosis: record.diagnosis,
+            status: 'unchanged',
+            recordedAt: recorded.recordedAt,
+          });
+          return;
+        }
+        labels.set(predictionId, { diagnosis: record.diagnosis, recordedAt: now });
+        firstInCall.set(predictionId, index);
+        outcomes.push({ predictionId, diagnosis: record.diagnosis, status: 'recorded', recordedAt: now });
+      });
+      if (problems.length > 0) return { ok: false, problems };
+      const inserts = outcomes
+        .filter((outcome) => outcome.status === 'recorded')
+        .map((outcome) => ({
+          prediction_id: outcome.predictionId,
+          diagnosis: outcome.diagnosis,
+          recorded_at: outcome.recordedAt,
+        }));
+      for (const part of chunks(inserts)) await trx.insertInto('prediction_feedback').values(part).execute();
+      return { ok: true, outcomes };
+    });
+  }
+
+  async getLabel(predictionId: string): Promise<Label | undefined> {
+    const row = await this.#db
+      .selectFrom('prediction_feedback')
+      .selectAll()
+      .where('prediction_id', '=', predictionId)
+      .executeTakeFirst();
+    return row ? toLabel(row.diagnosis, row.recorded_at) : undefined;
+  }
+
+  async listLabelledPredictions(query: WindowQuery): Promise<Page<LabelledPrediction>> {
+    const limit = resolveMaxResults(query.maxResults, LIST_PREDICTIONS_DEFAULT, LIST_PREDICTIONS_MAX);
+    const offset = decodePageToken(query.pageToken);
+    const rows = (await this.#selectPredictions()
+      .innerJoin('prediction_feedback as f', 'f.prediction_id', 'p.prediction_id')
+      .select(['f.diagnosis as label_diagnosis', 'f.recorded_at as label_recorded_at'])
+      .where(inWindow(query))
+      .orderBy('p.prediction_id')
+      .limit(limit + 1)
+      .offset(offset)
+      .execute()) as LabelledRow[];
+    const page = toPage(rows, offset, limit);
+    return {
+      items: page.items.map((row) => ({
+        ...toPrediction(row),
+        label: toLabel(row.label_diagnosis, row.label_recorded_at),
+      })),
+      nextPageToken: page.nextPageToken,
+    };
+  }
+}
