@@ -25,6 +25,8 @@ import type { LoggedModelStore } from '../tracking/logged-model-store.js';
 import type { RegistryStore } from '../tracking/registry-store.js';
 import { mlflowApi } from '../tracking/rest/mlflow-routes.js';
 import type { TrackingStore } from '../tracking/tracking-store.js';
+import { featureSchemaApi } from './feature-schema-route.js';
+import { sendUiIndex, type WebUiFiles, wantsUiPage, webUiRoutes } from './web-ui.js';
 
 export interface AppOptions {
   readonly tracking: TrackingStore;
@@ -59,6 +61,8 @@ export interface AppOptions {
   readonly trustedProxies?: readonly string[];
   /** The server's own paths (home, installation) and the names error answers show instead. */
   readonly privatePaths?: Readonly<Record<string, string>>;
+  /** Serves the web UI at `/` (`onset up`; see `loadWebUi`) when given. */
+  readonly ui?: WebUiFiles;
   /** Sees every route as it is declared (with its access policy applied): tests enumerate them. */
   readonly onRoute?: (route: RouteOptions) => void;
 }
@@ -207,6 +211,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
         });
     }
     metrics.observeRequest(UNMATCHED_ROUTE, request.method, 404, reply.elapsedTime / 1000);
+    // A browser opening a path that is no page: the UI says so (API clients keep the JSON answer).
+    if (options.ui && wantsUiPage(request)) return sendUiIndex(request, reply, options.ui, 404);
     return reply.status(404).send({
       error_code: 'ENDPOINT_NOT_FOUND',
       message: clipEchoes(`No endpoint ${request.method} ${request.url}`),
@@ -252,6 +258,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   if (options.serving) {
     // (Its apiKey is enforceAccess's, above; the prediction API ignores it.)
     await app.register(predictionApi, { ...options.serving, metrics, recordBodyLimit: RECORD_BODY_LIMIT });
+    await app.register(featureSchemaApi);
   }
   // Helmet's headers for the pages and APIs a browser may open. The prediction routes stay outside this
   // scope: helmet's hooks would cost them a third of their throughput, and they set the headers a JSON
@@ -279,6 +286,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
         : { artifactUploadLimit: options.artifactUploadLimit }),
     });
     if (options.pipelines) await scope.register(pipelineApi, options.pipelines);
+    const ui = options.ui;
+    if (ui) await scope.register(async (pages) => webUiRoutes(pages, ui));
   });
   return app;
 }

@@ -5,6 +5,8 @@ import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PipelineService } from '../../src/pipelines/pipeline-service.js';
 import { buildApp } from '../../src/server/app.js';
+import { WEB_UI_DIR } from '../../src/server/server.js';
+import { loadWebUi } from '../../src/server/web-ui.js';
 import { LiveModel } from '../../src/serving/live-model.js';
 import { useTemporaryStores } from '../support/stores.js';
 
@@ -23,6 +25,15 @@ interface PageCheck {
 const PAGES: readonly PageCheck[] = [
   // Swagger UI renders one block per operation once it has fetched and read /docs/json.
   { path: '/docs', rendered: { selector: '.opblock-summary-path', text: '/predict' } },
+  // The web UI's pages (web/), each once it has loaded what it shows from the APIs; deep links and
+  // real data are in test/web/ui.test.ts.
+  { path: '/', rendered: { selector: '#pipeline-runs td.empty', text: 'No pipeline has run yet' } },
+  { path: '/experiments', rendered: { selector: 'main h1', text: 'Experiments' } },
+  { path: '/compare', rendered: { selector: 'main h1', text: 'Compare runs' } },
+  { path: '/models', rendered: { selector: 'main h1', text: 'Models' } },
+  { path: '/score', rendered: { selector: 'main h1', text: 'Predict' } },
+  { path: '/pipelines', rendered: { selector: 'main h1', text: 'Pipelines' } },
+  { path: '/monitoring', rendered: { selector: 'main h2', text: /monitoring/ } },
 ];
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -47,6 +58,7 @@ beforeAll(async () => {
     ...stores,
     pipelines: { service, store: stores.pipelines },
     serving: { live },
+    ui: await loadWebUi(WEB_UI_DIR),
     onRoute: (route) => routes.push(route),
   });
   await app.listen({ host: '127.0.0.1', port: 0 });

@@ -1,0 +1,3 @@
+export function ScorePage() {
+  return <h1>Predict</h1>;
+}
