@@ -28,8 +28,8 @@ const PAGES: readonly PageCheck[] = [
   // The web UI's pages (web/), each once it has loaded what it shows from the APIs; deep links and
   // real data are in test/web/ui.test.ts.
   { path: '/', rendered: { selector: '#pipeline-runs td.empty', text: 'No pipeline has run yet' } },
-  { path: '/experiments', rendered: { selector: 'main h1', text: 'Experiments' } },
-  { path: '/compare', rendered: { selector: 'main h1', text: 'Compare runs' } },
+  { path: '/experiments', rendered: { selector: 'main td a', text: 'Default' } },
+  { path: '/compare', rendered: { selector: 'main p', text: /Select runs/ } },
   { path: '/models', rendered: { selector: 'main h1', text: 'Models' } },
   { path: '/score', rendered: { selector: 'main h1', text: 'Predict' } },
   { path: '/pipelines', rendered: { selector: 'main h1', text: 'Pipelines' } },

@@ -37,9 +37,14 @@ export interface ChartProps {
   readonly time?: boolean;
   readonly xRange?: readonly [number, number];
   readonly yRange?: readonly [number, number];
+  /** x takes whole values only (steps): no ticks between them. */
+  readonly integerX?: boolean;
   /** A square plot area (ROC, calibration). */
   readonly square?: boolean;
 }
+
+/** Tick spacings for whole-number axes. */
+const INTEGER_STEPS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10_000, 20_000, 50_000, 100_000];
 
 /**
  * A line or scatter chart drawn by uPlot on a canvas, as wide as its container; the legend lists the
@@ -63,7 +68,11 @@ export function Chart(props: ChartProps) {
         y: props.yRange ? { range: [props.yRange[0], props.yRange[1]] } : {},
       },
       axes: [
-        { label: props.xLabel ?? '', labelSize: props.xLabel ? 20 : 0 },
+        {
+          label: props.xLabel ?? '',
+          labelSize: props.xLabel ? 20 : 0,
+          ...(props.integerX ? { incrs: INTEGER_STEPS } : {}),
+        },
         { label: props.yLabel ?? '', labelSize: props.yLabel ? 20 : 0 },
       ],
       legend: { show: true },
