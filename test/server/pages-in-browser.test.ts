@@ -30,7 +30,7 @@ const PAGES: readonly PageCheck[] = [
   { path: '/', rendered: { selector: '#pipeline-runs td.empty', text: 'No pipeline has run yet' } },
   { path: '/experiments', rendered: { selector: 'main td a', text: 'Default' } },
   { path: '/compare', rendered: { selector: 'main p', text: /Select runs/ } },
-  { path: '/models', rendered: { selector: 'main h1', text: 'Models' } },
+  { path: '/models', rendered: { selector: 'main td.empty', text: /No registered model/ } },
   { path: '/score', rendered: { selector: 'main h1', text: 'Predict' } },
   { path: '/pipelines', rendered: { selector: 'main h1', text: 'Pipelines' } },
   { path: '/monitoring', rendered: { selector: 'main h2', text: /monitoring/ } },

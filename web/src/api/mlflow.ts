@@ -164,11 +164,18 @@ export async function transitionStage(
   version: string,
   stage: string,
   archiveExistingVersions: boolean,
+  comment = '',
 ): Promise<ModelVersion> {
   return (
     await request<{ model_version: ModelVersion }>(`${API}/model-versions/transition-stage`, {
       method: 'POST',
-      body: { name, version, stage, archive_existing_versions: archiveExistingVersions },
+      body: {
+        name,
+        version,
+        stage,
+        archive_existing_versions: archiveExistingVersions,
+        ...(comment ? { comment } : {}),
+      },
     })
   ).model_version;
 }
