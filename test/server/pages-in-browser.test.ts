@@ -31,7 +31,7 @@ const PAGES: readonly PageCheck[] = [
   { path: '/experiments', rendered: { selector: 'main td a', text: 'Default' } },
   { path: '/compare', rendered: { selector: 'main p', text: /Select runs/ } },
   { path: '/models', rendered: { selector: 'main td.empty', text: /No registered model/ } },
-  { path: '/score', rendered: { selector: 'main h1', text: 'Predict' } },
+  { path: '/score', rendered: { selector: 'main legend', text: 'Demographics' } },
   { path: '/pipelines', rendered: { selector: 'main h1', text: 'Pipelines' } },
   { path: '/monitoring', rendered: { selector: 'main h2', text: /monitoring/ } },
 ];
