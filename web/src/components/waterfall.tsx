@@ -53,54 +53,58 @@ export function Waterfall({
   const zero = { left: `${at(0)}%` };
   return (
     <div>
-      <div
-        class="waterfall"
-        role="table"
-        aria-label="Contributions to the prediction, in log-odds, from the bias to the margin"
-        data-bias={explanation.bias}
-        data-margin={margin}
-      >
-        <div role="row" class="waterfall-row">
-          <span role="rowheader">bias (the model's base)</span>
-          <span class="track" role="cell" aria-hidden="true">
-            <span class="axis-line" style={zero} />
-            <span class="bar total" style={place(0, explanation.bias)} />
-          </span>
-          <span class="amount" role="cell">
-            {signed(explanation.bias)}
-          </span>
-        </div>
-        {bars.map((bar) => (
-          <div
-            role="row"
-            class="waterfall-row"
-            key={bar.label}
-            data-contribution={bar.contribution}
-            data-others={bar.contribution === undefined ? bar.amount : undefined}
-          >
-            <span role="rowheader">{bar.label}</span>
-            <span class="track" role="cell" aria-hidden="true">
-              <span class="axis-line" style={zero} />
-              <span class={`bar ${bar.amount >= 0 ? 'up' : 'down'}`} style={place(bar.from, bar.to)} />
-            </span>
-            <span class="amount" role="cell">
-              {signed(bar.amount)}
-            </span>
-          </div>
-        ))}
-        <div role="row" class="waterfall-row">
-          <span role="rowheader">
-            <strong>margin</strong> (bias + contributions)
-          </span>
-          <span class="track" role="cell" aria-hidden="true">
-            <span class="axis-line" style={zero} />
-            <span class="bar total" style={place(0, margin)} />
-          </span>
-          <span class="amount" role="cell">
-            <strong class="margin">{signed(margin)}</strong>
-          </span>
-        </div>
-      </div>
+      <table class="waterfall" data-bias={explanation.bias} data-margin={margin}>
+        <caption class="visually-hidden">
+          Contributions to the prediction, in log-odds, from the bias to the margin
+        </caption>
+        <colgroup>
+          <col class="waterfall-label" />
+          <col />
+          <col class="waterfall-amount" />
+        </colgroup>
+        <tbody>
+          <tr>
+            <th scope="row">bias (the model's base)</th>
+            <td aria-hidden="true">
+              <span class="track">
+                <span class="axis-line" style={zero} />
+                <span class="bar total" style={place(0, explanation.bias)} />
+              </span>
+            </td>
+            <td class="amount">{signed(explanation.bias)}</td>
+          </tr>
+          {bars.map((bar) => (
+            <tr
+              key={bar.label}
+              data-contribution={bar.contribution}
+              data-others={bar.contribution === undefined ? bar.amount : undefined}
+            >
+              <th scope="row">{bar.label}</th>
+              <td aria-hidden="true">
+                <span class="track">
+                  <span class="axis-line" style={zero} />
+                  <span class={`bar ${bar.amount >= 0 ? 'up' : 'down'}`} style={place(bar.from, bar.to)} />
+                </span>
+              </td>
+              <td class="amount">{signed(bar.amount)}</td>
+            </tr>
+          ))}
+          <tr>
+            <th scope="row">
+              <strong>margin</strong> (bias + contributions)
+            </th>
+            <td aria-hidden="true">
+              <span class="track">
+                <span class="axis-line" style={zero} />
+                <span class="bar total" style={place(0, margin)} />
+              </span>
+            </td>
+            <td class="amount">
+              <strong class="margin">{signed(margin)}</strong>
+            </td>
+          </tr>
+        </tbody>
+      </table>
       <p class="hint">
         Log-odds: orange pushes towards Parkinson's disease, blue away; the probability is 1 / (1 + e
         <sup>−margin</sup>).{' '}
