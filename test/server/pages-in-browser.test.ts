@@ -32,7 +32,7 @@ const PAGES: readonly PageCheck[] = [
   { path: '/compare', rendered: { selector: 'main p', text: /Select runs/ } },
   { path: '/models', rendered: { selector: 'main td.empty', text: /No registered model/ } },
   { path: '/score', rendered: { selector: 'main legend', text: 'Demographics' } },
-  { path: '/pipelines', rendered: { selector: 'main h1', text: 'Pipelines' } },
+  { path: '/pipelines', rendered: { selector: 'main td a', text: 'train-all' } },
   { path: '/monitoring', rendered: { selector: 'main h2', text: /monitoring/ } },
 ];
 
