@@ -1,5 +1,5 @@
 import type { ComponentType } from 'preact';
-import { useEffect } from 'preact/hooks';
+import { useEffect, useRef } from 'preact/hooks';
 import { AuthDialog, AuthStatus } from './components/auth.js';
 import { ComparePage } from './pages/compare.js';
 import { ExperimentPage, ExperimentsPage } from './pages/experiments.js';
@@ -65,11 +65,16 @@ export function App() {
   const location = useLocation();
   const { route, params } = resolve(location.path);
   const title = route ? route.title(params) : 'Not found';
+  const first = useRef(true);
   useEffect(() => {
     document.title = `${title} · Onset`;
-    // A new page: focus its heading, as a page load would for a screen reader.
-    document.getElementById('main')?.focus({ preventScroll: true });
-  }, [location.path, title]);
+  }, [title]);
+  useEffect(() => {
+    // A page changed in place: move the focus to its content, as a page load would for a screen reader
+    // (not on the first load, where the browser starts at the top and the skip link comes first).
+    if (first.current) first.current = false;
+    else document.getElementById('main')?.focus({ preventScroll: true });
+  }, [location.path]);
   const Page = route?.page ?? NotFoundPage;
   return (
     <>

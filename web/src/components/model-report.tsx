@@ -94,35 +94,37 @@ function ConfusionAtThreshold({ report }: { report: ModelReport }) {
 
 function Matrix({ tp, fp, fn, tn }: { tp: number; fp: number; fn: number; tn: number }) {
   return (
-    <table class="confusion" aria-label="Confusion matrix">
-      <thead>
-        <tr>
-          <td />
-          <th scope="col">predicted Parkinson's</th>
-          <th scope="col">predicted healthy</th>
-        </tr>
-      </thead>
-      <tbody>
-        <tr>
-          <th scope="row">has Parkinson's</th>
-          <td class="hit" data-cell="tp">
-            {tp} true positives
-          </td>
-          <td class="miss" data-cell="fn">
-            {fn} false negatives
-          </td>
-        </tr>
-        <tr>
-          <th scope="row">healthy</th>
-          <td class="miss" data-cell="fp">
-            {fp} false positives
-          </td>
-          <td class="hit" data-cell="tn">
-            {tn} true negatives
-          </td>
-        </tr>
-      </tbody>
-    </table>
+    <div class="table-scroll">
+      <table class="confusion" aria-label="Confusion matrix">
+        <thead>
+          <tr>
+            <td />
+            <th scope="col">predicted Parkinson's</th>
+            <th scope="col">predicted healthy</th>
+          </tr>
+        </thead>
+        <tbody>
+          <tr>
+            <th scope="row">has Parkinson's</th>
+            <td class="hit" data-cell="tp">
+              {tp} true positives
+            </td>
+            <td class="miss" data-cell="fn">
+              {fn} false negatives
+            </td>
+          </tr>
+          <tr>
+            <th scope="row">healthy</th>
+            <td class="miss" data-cell="fp">
+              {fp} false positives
+            </td>
+            <td class="hit" data-cell="tn">
+              {tn} true negatives
+            </td>
+          </tr>
+        </tbody>
+      </table>
+    </div>
   );
 }
 

@@ -295,8 +295,8 @@ function Actions({ version, onChanged }: { version: ModelVersion; onChanged: () 
         </div>
       </form>
       {(version.aliases ?? []).length > 0 ? (
-        <p>
-          Aliases:{' '}
+        <p class="inline-list">
+          Aliases:
           {(version.aliases ?? []).map((name) => (
             <span key={name} class="nowrap">
               <span class="tag">@{name}</span>
@@ -308,7 +308,7 @@ function Actions({ version, onChanged }: { version: ModelVersion; onChanged: () 
                 onClick={() => act('delete', () => deleteAlias(version.name, name), `@${name} removed.`)}
               >
                 ×
-              </button>{' '}
+              </button>
             </span>
           ))}
         </p>

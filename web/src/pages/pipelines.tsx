@@ -546,23 +546,26 @@ export function PipelineRunPage({ params }: Params) {
             ['error', r.error ?? ''],
             [
               'made',
-              r.links.length > 0
-                ? r.links.map((link) =>
+              r.links.length > 0 ? (
+                <span class="inline-list">
+                  {r.links.map((link) =>
                     link.kind === 'tracking_run' ? (
-                      <span key={link.target} class="nowrap">
-                        <Link href={`/runs/${link.target}`}>run of {link.block}</Link>{' '}
-                      </span>
+                      <Link key={link.target} href={`/runs/${link.target}`}>
+                        run of {link.block}
+                      </Link>
                     ) : (
-                      <span key={link.target} class="nowrap">
-                        <Link
-                          href={`/models/${link.target.split('/').map(encodeURIComponent).join('/versions/')}`}
-                        >
-                          {link.target.replace('/', ' v')}
-                        </Link>{' '}
-                      </span>
+                      <Link
+                        key={link.target}
+                        href={`/models/${link.target.split('/').map(encodeURIComponent).join('/versions/')}`}
+                      >
+                        {link.target.replace('/', ' v')}
+                      </Link>
                     ),
-                  )
-                : '',
+                  )}
+                </span>
+              ) : (
+                ''
+              ),
             ],
           ]}
         />
