@@ -172,7 +172,31 @@ function typicalValues(schema: FeatureSchema): Values {
 
 const logit = (p: number) => Math.log(p / (1 - p));
 
-function Answer({ prediction, values, known }: { prediction: Prediction; values: Values; known?: string }) {
+/** Values as people read them: a code by its label ("Yes", "Female"), a number as it is. */
+function readable(features: readonly Feature[], values: Values): Values {
+  return Object.fromEntries(
+    features.map((feature) => {
+      const value = values[feature.name] ?? '';
+      const code =
+        feature.kind === 'continuous'
+          ? undefined
+          : feature.codes.find((c) => String(c.code) === value.trim());
+      return [feature.name, code ? code.label : value];
+    }),
+  );
+}
+
+function Answer({
+  prediction,
+  values,
+  features,
+  known,
+}: {
+  prediction: Prediction;
+  values: Values;
+  features: readonly Feature[];
+  known?: string;
+}) {
   const label = prediction.diagnosis === 1 ? "Parkinson's disease" : "No Parkinson's disease";
   return (
     <div class="stack" aria-live="polite">
@@ -215,7 +239,9 @@ function Answer({ prediction, values, known }: { prediction: Prediction; values:
             .join('; ')}
         </div>
       ) : null}
-      {prediction.explanation ? <Waterfall explanation={prediction.explanation} values={values} /> : null}
+      {prediction.explanation ? (
+        <Waterfall explanation={prediction.explanation} values={readable(features, values)} />
+      ) : null}
     </div>
   );
 }
@@ -562,6 +588,7 @@ export function ScorePage() {
             <Answer
               prediction={answer.prediction}
               values={answer.values}
+              features={features}
               {...(answer.known !== undefined ? { known: answer.known } : {})}
             />
           ) : busy ? null : (
