@@ -4,7 +4,7 @@ import type { FoldResult } from '../ml/cross-validate.js';
 import type { CalibrationBin } from '../ml/metrics/calibration.js';
 import type { ParamSpec, ParamSpecs } from '../ml/params.js';
 import type { ModelReport } from '../ml/report/model-report.js';
-import type { Run, StageTransition } from '../tracking/entities.js';
+import type { Run } from '../tracking/entities.js';
 import { runJson } from '../tracking/rest/mlflow-json.js';
 import { ProxiedArtifactUris } from '../tracking/rest/proxied-uris.js';
 
@@ -27,19 +27,6 @@ const ANY_ROOT = new ProxiedArtifactUris('onset:');
 export function trackingRunJson(run: Run) {
   const json = runJson(run, ANY_ROOT);
   return { ...json, info: { ...json.info, artifact_uri: run.info.artifactUri } };
-}
-
-/** A stage transition of a model version (the registry's stage history). */
-export function stageTransitionJson(transition: StageTransition) {
-  return {
-    name: transition.name,
-    version: transition.version,
-    from_stage: transition.fromStage,
-    to_stage: transition.toStage,
-    timestamp: transition.timestamp,
-    user: transition.user,
-    reason: transition.reason,
-  };
 }
 
 function dataIssueJson(issue: DataIssue) {

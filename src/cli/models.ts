@@ -3,10 +3,9 @@ import { type Command, Option } from 'commander';
 import { MODEL_STAGES, type ModelVersion } from '../tracking/entities.js';
 import { registerModelVersion } from '../tracking/model-registry.js';
 import { CHAMPION_ALIAS } from '../tracking/registry-store.js';
-import { modelVersionJson, registeredModelJson } from '../tracking/rest/mlflow-json.js';
+import { modelVersionJson, registeredModelJson, stageTransitionJson } from '../tracking/rest/mlflow-json.js';
 import { MODEL_DIRECTORY_ARTIFACT } from '../tracking/training-logger.js';
 import { addStoreOptions } from './config-options.js';
-import { stageTransitionJson } from './json-views.js';
 import { formatDecimals, formatTimestamp, marks, printJson, renderTable } from './output.js';
 import { openCommandStores } from './stores.js';
 

@@ -68,6 +68,13 @@ function describe(server: RunningServer, config: OnsetConfig, extra: readonly st
   return [
     ...(server.exposureWarning ? [server.exposureWarning] : []),
     `Onset is up on ${server.addresses.join(', ')}`,
+    ...(server.ui
+      ? [
+          server.ui.built
+            ? `  web UI                     ${address}/`
+            : '  web UI                     not built in this installation (npm run build makes dist/web)',
+        ]
+      : []),
     `  prediction API             ${address}/predict  (POST; /predict/batch, /explain, /ready, /model)`,
     `  model                      ${serving}`,
     `  API docs (OpenAPI)         ${address}/docs`,
@@ -114,7 +121,7 @@ function describePredictionLog(server: RunningServer, config: OnsetConfig): stri
 async function up(options: ServerFlags): Promise<void> {
   const config = configFrom(options);
   await prepareHome(config, 'write');
-  const server = await startServer(config, { pipelines: true });
+  const server = await startServer(config, { pipelines: true, ui: true });
   stopOnSignals(server);
   const { service } = server.pipelines!;
   const abandoned = server.stores.abandonedRunsFailed + server.stores.abandonedPipelineRunsFailed;

@@ -29,6 +29,8 @@ import type { LoggedModelStore } from '../tracking/logged-model-store.js';
 import type { RegistryStore } from '../tracking/registry-store.js';
 import { mlflowApi } from '../tracking/rest/mlflow-routes.js';
 import type { TrackingStore } from '../tracking/tracking-store.js';
+import { featureSchemaApi } from './feature-schema-route.js';
+import { sendUiIndex, type WebUiFiles, wantsUiPage, webUiRoutes } from './web-ui.js';
 
 export interface AppOptions {
   readonly tracking: TrackingStore;
@@ -73,6 +75,8 @@ export interface AppOptions {
   readonly trustedProxies?: readonly string[];
   /** The server's own paths (home, installation) and the names error answers show instead. */
   readonly privatePaths?: Readonly<Record<string, string>>;
+  /** Serves the web UI at `/` (`onset up`; see `loadWebUi`) when given. */
+  readonly ui?: WebUiFiles;
   /** Sees every route as it is declared (with its access policy applied): tests enumerate them. */
   readonly onRoute?: (route: RouteOptions) => void;
 }
@@ -225,6 +229,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
         });
     }
     metrics.observeRequest(UNMATCHED_ROUTE, request.method, 404, reply.elapsedTime / 1000);
+    // A browser opening a path that is no page: the UI says so (API clients keep the JSON answer).
+    if (options.ui && wantsUiPage(request)) return sendUiIndex(request, reply, options.ui, 404);
     return reply.status(404).send({
       error_code: 'ENDPOINT_NOT_FOUND',
       message: clipEchoes(`No endpoint ${request.method} ${request.url}`),
@@ -275,6 +281,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       recordBodyLimit: RECORD_BODY_LIMIT,
       log: options.monitoring?.recorder,
     });
+    await app.register(featureSchemaApi);
   }
   // Helmet's headers for the pages and APIs a browser may open. The prediction routes stay outside this
   // scope: helmet's hooks would cost them a third of their throughput, and they set the headers a JSON
@@ -310,6 +317,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
         ...(options.serving?.batchLimit === undefined ? {} : { batchLimit: options.serving.batchLimit }),
       });
     }
+    const ui = options.ui;
+    if (ui) await scope.register(async (pages) => webUiRoutes(pages, ui));
   });
   return app;
 }

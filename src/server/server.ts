@@ -20,9 +20,13 @@ import { parseModelUri } from '../serving/model-source.js';
 import { type AppOptions, buildApp } from './app.js';
 import { chooseLogFormat, serverLoggerOptions } from './logger.js';
 import { type OnsetStores, openOnsetStores } from './open-stores.js';
+import { loadWebUi, type WebUiFiles } from './web-ui.js';
 
 /** Where Onset is installed (the package root, above dist/ or src/). */
 const INSTALLATION = fileURLToPath(new URL('../..', import.meta.url)).replace(/\/$/, '');
+
+/** Where `npm run build` puts the web UI (from `web/`), whether Onset runs from dist/ or from src/. */
+export const WEB_UI_DIR = `${INSTALLATION}/dist/web`;
 
 export interface RunningServer {
   readonly app: FastifyInstance;
@@ -33,6 +37,8 @@ export interface RunningServer {
   readonly exposureWarning: string | undefined;
   readonly live: LiveModel;
   readonly stores: OnsetStores;
+  /** The web UI served at `/` (`onset up`); undefined when none is served (`onset serve`). */
+  readonly ui: WebUiFiles | undefined;
   readonly pipelines:
     | { readonly service: PipelineService; readonly scheduler: PipelineScheduler }
     | undefined;
@@ -56,15 +62,16 @@ export interface RunningServer {
  * Starts an Onset server on the configured port: the prediction API (serving `config.modelUri`, swapped
  * when the registry changes) with the prediction log and `/feedback`, metrics, docs, the tracking and
  * registry API and, with `pipelines`, the pipeline API, scheduler and the log's retention job (`onset
- * up`). Without them it is a stateless prediction replica over the shared stores (`onset serve`). A model
+ * up`), and with `ui` the web UI at `/`. Without them it is a stateless prediction replica over the shared stores (`onset serve`). A model
  * that cannot be loaded yet leaves `/ready` at 503 until it can.
  */
 export async function startServer(
   config: OnsetConfig,
-  options: { pipelines: boolean; logger?: AppOptions['logger'] },
+  options: { pipelines: boolean; ui?: boolean; logger?: AppOptions['logger'] },
 ): Promise<RunningServer> {
   const exposureWarning = checkExposure(config);
   checkLogSecret(config);
+  const ui = options.ui ? await loadWebUi(WEB_UI_DIR) : undefined;
   const stores = await openOnsetStores(config);
   const metrics = new OnsetMetrics();
   const live = new LiveModel(config.modelUri, stores, { fallback: config.modelFallback });
@@ -164,6 +171,7 @@ export async function startServer(
       },
       ...(pipelines ? { pipelines: { service: pipelines.service, store: stores.pipelines } } : {}),
       monitoring: { store: stores.predictionLog, recorder: writer, patientKeys },
+      ...(ui ? { ui } : {}),
     });
     const log = app.log;
     if (secret?.source === 'new') {
@@ -221,6 +229,7 @@ export async function startServer(
       exposureWarning,
       live,
       stores,
+      ui,
       pipelines,
       predictionLog: {
         writer,

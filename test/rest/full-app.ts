@@ -2,6 +2,8 @@ import type { FastifyInstance, RouteOptions } from 'fastify';
 import { afterAll, beforeAll } from 'vitest';
 import { PipelineService } from '../../src/pipelines/pipeline-service.js';
 import { buildApp } from '../../src/server/app.js';
+import { WEB_UI_DIR } from '../../src/server/server.js';
+import { loadWebUi } from '../../src/server/web-ui.js';
 import { LiveModel } from '../../src/serving/live-model.js';
 import { useTemporaryStores } from '../support/stores.js';
 
@@ -9,7 +11,7 @@ export const ADMIN_TOKEN = 'admin-t0ken';
 export const API_KEY = 'api-k3y';
 
 /**
- * The whole app (tracking, registry, artifact proxy, pipelines, predictions, feedback, operations) with an admin
+ * The whole app (tracking, registry, artifact proxy, pipelines, predictions, feedback, operations, the web UI) with an admin
  * token and an API key set, over temporary stores, and every route it declared (seen through its
  * `onRoute` option). No model is loaded: the prediction routes answer 503 past their checks.
  */
@@ -31,6 +33,7 @@ export function useFullApp(prefix: string): {
       pipelines: { service, store: stores.pipelines },
       serving: { live, apiKey: API_KEY },
       monitoring: { store: stores.predictionLog },
+      ui: await loadWebUi(WEB_UI_DIR),
       onRoute: (route) => routes.push(route),
     });
     await app.ready();

@@ -14,6 +14,7 @@ import type {
   PipelineScheduleJson,
 } from '../../src/pipelines/pipeline-routes.js';
 import type { BlockLogLine, PipelineRun, PipelineSchedule } from '../../src/pipelines/pipeline-store.js';
+import { UI_ROUTES } from '../../src/server/web-ui.js';
 import type { SnakeCase } from '../support/field-names.js';
 import { ADMIN_TOKEN, API_KEY, useFullApp } from './full-app.js';
 
@@ -22,6 +23,8 @@ const full = useFullApp('routes');
 const TAGS = ['predictions', 'monitoring', 'tracking', 'registry', 'artifacts', 'pipelines', 'operations'];
 /** The pages of `/docs` itself: hidden from the document they serve, public. */
 const DOCS_PAGE = /^\/docs(\/|$)/;
+/** The web UI's pages and files: no API, so hidden from `/docs`, and public (its data needs the APIs' credentials). */
+const isUiRoute = (url: string) => UI_ROUTES.includes(url);
 const SUCCESS = ['200', '201', '202'];
 
 interface Schema {
@@ -38,7 +41,11 @@ interface Schema {
 /** What a route's declaration lacks (nothing for a well-declared route). */
 function declarationProblems(route: RouteOptions): string[] {
   const schema = (route.schema ?? {}) as Schema;
-  if (schema.hide === true) return DOCS_PAGE.test(route.url) ? [] : ['is hidden from /docs'];
+  if (schema.hide === true) {
+    return DOCS_PAGE.test(route.url) || (isUiRoute(route.url) && route.config?.access === 'public')
+      ? []
+      : ['is hidden from /docs'];
+  }
   const problems: string[] = [];
   const access = route.config?.access;
   if (access === undefined || !ACCESS_POLICIES.includes(access)) problems.push('has no access policy');
@@ -131,6 +138,7 @@ describe('route declarations', () => {
       'GET /health',
       'GET /metrics',
       'GET /ready',
+      'GET /schema',
       'PUT /api/2.0/mlflow-artifacts/mpu/part/:upload_id/:part_number',
     ]);
     expect(byPolicy('apiKey')).toEqual([

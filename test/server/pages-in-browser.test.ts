@@ -1,11 +1,13 @@
-import { existsSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance, RouteOptions } from 'fastify';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PipelineService } from '../../src/pipelines/pipeline-service.js';
 import { buildApp } from '../../src/server/app.js';
+import { WEB_UI_DIR } from '../../src/server/server.js';
+import { loadWebUi } from '../../src/server/web-ui.js';
 import { LiveModel } from '../../src/serving/live-model.js';
+import { CHROMIUM_MISSING, hasChromium, INSECURE_HOST, launchChromium } from '../support/browser.js';
 import { useTemporaryStores } from '../support/stores.js';
 
 /**
@@ -23,13 +25,18 @@ interface PageCheck {
 const PAGES: readonly PageCheck[] = [
   // Swagger UI renders one block per operation once it has fetched and read /docs/json.
   { path: '/docs', rendered: { selector: '.opblock-summary-path', text: '/predict' } },
+  // The web UI's pages (web/), each once it has loaded what it shows from the APIs; deep links and
+  // real data are in test/web/ui.test.ts.
+  { path: '/', rendered: { selector: '#pipeline-runs td.empty', text: 'No pipeline has run yet' } },
+  { path: '/experiments', rendered: { selector: 'main td a', text: 'Default' } },
+  { path: '/compare', rendered: { selector: 'main p', text: /Select runs/ } },
+  { path: '/models', rendered: { selector: 'main td.empty', text: /No registered model/ } },
+  { path: '/score', rendered: { selector: 'main legend', text: 'Demographics' } },
+  { path: '/pipelines', rendered: { selector: 'main td a', text: 'train-all' } },
+  { path: '/monitoring', rendered: { selector: 'main h2', text: /monitoring/ } },
 ];
 
-const CHROMIUM = '/usr/bin/chromium';
-/** A name on loopback that is not `localhost`: Chromium treats it as an insecure origin. */
-const INSECURE_HOST = 'onset.test';
-const hasChromium = existsSync(CHROMIUM);
-const SKIPPED = `skipped: ${CHROMIUM} is missing (Debian: apt-get install -y chromium; .ci/run installs it)`;
+const SKIPPED = CHROMIUM_MISSING;
 if (!hasChromium) console.warn(`pages-in-browser: ${SKIPPED}`);
 
 const temporary = useTemporaryStores('pages');
@@ -47,24 +54,13 @@ beforeAll(async () => {
     ...stores,
     pipelines: { service, store: stores.pipelines },
     serving: { live },
+    ui: await loadWebUi(WEB_UI_DIR),
     onRoute: (route) => routes.push(route),
   });
   await app.listen({ host: '127.0.0.1', port: 0 });
   port = (app.server.address() as AddressInfo).port;
   if (!hasChromium) return;
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-      `--host-resolver-rules=MAP ${INSECURE_HOST} 127.0.0.1`,
-    ],
-  });
+  browser = await launchChromium();
 }, 60_000);
 afterAll(async () => {
   await browser?.close();

@@ -4,6 +4,7 @@
  */
 import type { TestProject } from 'vitest/node';
 import { postgresAvailable, startPostgres, type TestPostgres } from './postgres.js';
+import { buildWebUiIfStale } from './web-ui-build.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -16,6 +17,7 @@ declare module 'vitest' {
 let postgres: TestPostgres | undefined;
 
 export async function setup(project: TestProject): Promise<void> {
+  buildWebUiIfStale();
   const given = process.env.ONSET_TEST_POSTGRES_URL;
   if (given) {
     project.provide('postgresUrl', given);

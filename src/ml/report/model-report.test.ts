@@ -52,6 +52,21 @@ describe('buildModelReport', () => {
     expect(report.evaluation.roc.auc).toBeCloseTo(15 / 16, 12);
   });
 
+  it("gives each ROC point its threshold, from which the UI's confusion matrix at any point follows", () => {
+    const { fpr, tpr, thresholds } = report.evaluation.roc;
+    expect(thresholds).toHaveLength(fpr.length);
+    // The first point predicts nothing positive: its threshold is above every probability.
+    expect(thresholds![0]).toBeGreaterThan(0.91);
+    const { tp, fn, fp, tn } = report.evaluation.confusion;
+    thresholds!.forEach((threshold, k) => {
+      const positive = Array.from(p, (probability) => probability >= threshold);
+      const truePositives = positive.filter((on, i) => on && y[i] === 1).length;
+      const falsePositives = positive.filter((on, i) => on && y[i] === 0).length;
+      expect(tpr[k]! * (tp + fn)).toBeCloseTo(truePositives, 9);
+      expect(fpr[k]! * (fp + tn)).toBeCloseTo(falsePositives, 9);
+    });
+  });
+
   it('bins the calibration curve', () => {
     const filled = report.evaluation.calibration.filter((bin) => bin.count > 0);
     expect(filled.map((bin) => bin.count)).toEqual([1, 1, 1, 1, 1, 1, 1, 1]);

@@ -83,7 +83,18 @@ export interface ModelReport {
       readonly fn: number;
     };
     readonly brier: number;
-    readonly roc: { readonly auc: number; readonly fpr: readonly number[]; readonly tpr: readonly number[] };
+    readonly roc: {
+      readonly auc: number;
+      readonly fpr: readonly number[];
+      readonly tpr: readonly number[];
+      /**
+       * The threshold of each point: a row is positive iff its probability is at least it (the first,
+       * above every probability, makes nothing positive). With the counts of `confusion`, the confusion
+       * matrix at each point (`tp = tpr · positives`, `fp = fpr · negatives`). Absent from reports made
+       * before it was added.
+       */
+      readonly thresholds?: readonly number[];
+    };
     readonly precision_recall: {
       readonly average_precision: number;
       readonly precision: readonly number[];
@@ -138,6 +149,7 @@ export function buildModelReport(inputs: ReportInputs): ModelReport {
         auc: rocAuc(y, probabilities),
         fpr: roc.map((i) => curves.roc.fpr[i]!),
         tpr: roc.map((i) => curves.roc.tpr[i]!),
+        thresholds: roc.map((i) => curves.roc.thresholds[i]!),
       },
       precision_recall: {
         average_precision: averagePrecision(y, probabilities),

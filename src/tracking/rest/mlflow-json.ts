@@ -14,6 +14,7 @@ import {
   RUN_STATUSES,
   type Run,
   type RunInfo,
+  type StageTransition,
   type Tag,
 } from '../entities.js';
 import type { ProxiedArtifactUris } from './proxied-uris.js';
@@ -184,6 +185,21 @@ export const RegisteredModelJson = Type.Object({
   aliases: Type.Array(Type.Object({ alias: Type.String(), version: Type.String() })),
 });
 
+/**
+ * A stage transition of a model version, as the registry recorded it (Onset's: MLflow's open-source API
+ * has no stage history). `user` is who made it as their credentials proved (`admin`, or `anonymous` when
+ * no admin token is set), `reason` why (the gate's verdict, or a comment given with the transition).
+ */
+export const StageTransitionJson = Type.Object({
+  name: Type.String(),
+  version: Type.String(),
+  from_stage: Type.Enum(MODEL_STAGES),
+  to_stage: Type.Enum(MODEL_STAGES),
+  timestamp: Millis,
+  user: Type.String(),
+  reason: Type.String(),
+});
+
 /** A file or directory of an artifact listing (paths relative to the listed directory's root). */
 export const FileInfoJson = Type.Object({
   path: Type.String(),
@@ -352,6 +368,18 @@ export function modelVersionJson(version: ModelVersion): Static<typeof ModelVers
     // Onset's additions: the digest of the files and the run's key metrics at registration.
     ...(version.checksum === null ? {} : { checksum: version.checksum }),
     metrics: version.metrics,
+  };
+}
+
+export function stageTransitionJson(transition: StageTransition): Static<typeof StageTransitionJson> {
+  return {
+    name: transition.name,
+    version: transition.version,
+    from_stage: transition.fromStage,
+    to_stage: transition.toStage,
+    timestamp: transition.timestamp,
+    user: transition.user,
+    reason: transition.reason,
   };
 }
 

@@ -27,6 +27,8 @@ import {
   nextPage,
   RegisteredModelJson,
   registeredModelJson,
+  StageTransitionJson,
+  stageTransitionJson,
 } from './mlflow-json.js';
 import { ProxiedArtifactUris } from './proxied-uris.js';
 
@@ -324,6 +326,26 @@ export function registryRoutes(
         artifact_uri: location === null ? version.source : uris.present(joinUri(artifacts.rootUri, location)),
       };
     },
+  );
+
+  // Onset's own: MLflow's open-source API keeps no stage history (Databricks' has transition requests).
+  app.get(
+    '/api/onset/registry/stage-history',
+    mlflowRead(
+      'registry',
+      "A model's stage transitions (or one version's), oldest first: from, to, when, who (as their credentials proved) and why",
+      Type.Object({
+        name: Required,
+        version: Type.Optional(Type.String({ description: 'only this version; default: every version' })),
+      }),
+      Type.Object({ transitions: Type.Array(StageTransitionJson) }),
+    ),
+    // An unknown model or version is the store's 404, not an empty history.
+    async ({ query }) => ({
+      transitions: (await registry.getStageHistory(query.name, query.version || undefined)).map(
+        stageTransitionJson,
+      ),
+    }),
   );
 
   // Aliases.

@@ -1,0 +1,318 @@
+/** The JSON shapes of the answers the UI reads (snake_case, as every Onset and MLflow answer). */
+
+export interface KeyValue {
+  readonly key: string;
+  readonly value: string;
+}
+
+export interface Experiment {
+  readonly experiment_id: string;
+  readonly name: string;
+  readonly artifact_location: string;
+  readonly lifecycle_stage: string;
+  readonly last_update_time?: number;
+  readonly creation_time?: number;
+  readonly tags?: readonly KeyValue[];
+}
+
+export interface Metric {
+  readonly key: string;
+  readonly value: number | string;
+  readonly timestamp: number;
+  readonly step: number;
+}
+
+export interface RunInfo {
+  readonly run_id: string;
+  readonly run_name?: string;
+  readonly experiment_id: string;
+  readonly user_id?: string;
+  readonly status: string;
+  readonly start_time?: number;
+  readonly end_time?: number | null;
+  readonly artifact_uri: string;
+  readonly lifecycle_stage: string;
+}
+
+export interface Run {
+  readonly info: RunInfo;
+  readonly data: {
+    readonly metrics?: readonly Metric[];
+    readonly params?: readonly KeyValue[];
+    readonly tags?: readonly KeyValue[];
+  };
+}
+
+export interface FileInfo {
+  readonly path: string;
+  readonly is_dir: boolean;
+  readonly file_size?: number;
+}
+
+export interface ModelVersion {
+  readonly name: string;
+  readonly version: string;
+  readonly creation_timestamp: number;
+  readonly last_updated_timestamp: number;
+  readonly user_id?: string;
+  readonly current_stage: string;
+  readonly description?: string;
+  readonly source: string;
+  readonly run_id?: string;
+  readonly status: string;
+  readonly tags?: readonly KeyValue[];
+  readonly aliases?: readonly string[];
+  readonly checksum?: string | null;
+  readonly metrics?: Readonly<Record<string, number>>;
+}
+
+export interface RegisteredModel {
+  readonly name: string;
+  readonly creation_timestamp: number;
+  readonly last_updated_timestamp: number;
+  readonly description?: string;
+  readonly latest_versions?: readonly ModelVersion[];
+  readonly tags?: readonly KeyValue[];
+  readonly aliases?: readonly { readonly alias: string; readonly version: string }[];
+}
+
+export interface StageTransition {
+  readonly name: string;
+  readonly version: string;
+  readonly from_stage: string;
+  readonly to_stage: string;
+  readonly timestamp: number;
+  readonly user: string;
+  readonly reason: string;
+}
+
+export type ParamSpec =
+  | {
+      readonly type: 'string';
+      readonly default: string;
+      readonly description: string;
+      readonly choices?: readonly string[];
+    }
+  | {
+      readonly type: 'integer' | 'number';
+      readonly default: number;
+      readonly description: string;
+      readonly min?: number;
+      readonly max?: number;
+    }
+  | { readonly type: 'boolean'; readonly default: boolean; readonly description: string };
+
+export interface Pipeline {
+  readonly name: string;
+  readonly description: string;
+  readonly params: Readonly<Record<string, ParamSpec>>;
+  readonly blocks: readonly {
+    readonly name: string;
+    readonly kind: string;
+    readonly description: string;
+    readonly inputs: Readonly<Record<string, { readonly from: string; readonly type: string }>>;
+    readonly upstream: readonly string[];
+    readonly output: string;
+    readonly retry?: { readonly attempts: number; readonly backoff_ms: number };
+  }[];
+}
+
+export type PipelineRunStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'CANCELLED';
+
+export interface BlockRun {
+  readonly block: string;
+  readonly status: string;
+  readonly attempts: number;
+  readonly start_time: number | null;
+  readonly end_time: number | null;
+  readonly error: { readonly message: string } | null;
+  readonly output: Readonly<Record<string, unknown>> | null;
+}
+
+export interface PipelineRun {
+  readonly run_id: string;
+  readonly pipeline: string;
+  readonly status: PipelineRunStatus;
+  readonly params: Readonly<Record<string, unknown>>;
+  readonly trigger: string;
+  readonly start_time: number;
+  readonly end_time: number | null;
+  readonly error: string | null;
+  readonly cancel_requested: boolean;
+  readonly blocks: readonly BlockRun[];
+  readonly links: readonly { readonly kind: string; readonly target: string; readonly block: string }[];
+}
+
+export interface LogLine {
+  readonly block: string;
+  readonly attempt: number;
+  readonly timestamp: number;
+  readonly level: string;
+  readonly message: string;
+}
+
+export interface Schedule {
+  readonly schedule_id: string;
+  readonly pipeline: string;
+  readonly cron: string;
+  readonly timezone: string;
+  readonly params: Readonly<Record<string, unknown>>;
+  readonly enabled: boolean;
+  readonly next_run_time: number | null;
+  readonly last_run_id: string | null;
+  readonly created_time: number;
+}
+
+export interface ServedModel {
+  readonly uri: string;
+  readonly name: string | null;
+  readonly version: string | null;
+  readonly stage: string | null;
+  readonly run_id: string | null;
+  readonly estimator: string;
+  readonly checksum: string | null;
+  readonly metrics: Readonly<Record<string, number>>;
+  readonly trained_on: { readonly rows: number | null; readonly dataset_fingerprint: string | null };
+  readonly training_ranges: {
+    readonly source: 'model' | 'schema';
+    readonly features: Readonly<Record<string, { readonly min: number; readonly max: number }>>;
+  };
+  readonly trained_at: string | null;
+  readonly loaded_at: string;
+  readonly fallback?: { readonly instead_of: string; readonly reason: string };
+}
+
+export interface CodeLabel {
+  readonly code: number;
+  readonly label: string;
+}
+
+export type Feature =
+  | {
+      readonly name: string;
+      readonly group: string;
+      readonly description: string;
+      readonly kind: 'continuous';
+      readonly unit: string;
+      readonly limits: { readonly min: number; readonly max: number };
+      readonly training: { readonly min: number; readonly max: number };
+      readonly integer: boolean;
+    }
+  | {
+      readonly name: string;
+      readonly group: string;
+      readonly description: string;
+      readonly kind: 'binary' | 'categorical';
+      readonly codes: readonly CodeLabel[];
+    };
+
+export interface FeatureSchema {
+  readonly features: readonly Feature[];
+  readonly groups: readonly { readonly group: string; readonly label: string }[];
+  readonly id_column: string;
+  readonly target: { readonly name: string; readonly codes: readonly CodeLabel[] };
+}
+
+export interface OutOfDistribution {
+  readonly feature: string;
+  readonly value: number;
+  readonly training_range: { readonly min: number; readonly max: number };
+}
+
+export interface Explanation {
+  readonly bias: number;
+  readonly contributions: Readonly<Record<string, number>>;
+}
+
+export interface ModelRef {
+  readonly name: string | null;
+  readonly version: string | null;
+  readonly run_id: string | null;
+}
+
+export interface Prediction {
+  readonly patient_id: string | null;
+  readonly probability: number;
+  readonly diagnosis: 0 | 1;
+  readonly out_of_distribution: readonly OutOfDistribution[];
+  readonly model: ModelRef;
+  readonly explanation?: Explanation;
+}
+
+export interface BatchResult {
+  readonly index: number;
+  readonly patient_id?: string | null;
+  readonly probability?: number;
+  readonly diagnosis?: 0 | 1;
+  readonly out_of_distribution?: readonly OutOfDistribution[];
+  readonly errors?: readonly { readonly field: string; readonly message: string; readonly reason: string }[];
+}
+
+export interface BatchAnswer {
+  readonly model: ModelRef;
+  readonly valid: number;
+  readonly invalid: number;
+  readonly results: readonly BatchResult[];
+}
+
+/** The model report a training run logs (`report/model-report.json`; see src/ml/report/). */
+export interface ModelReport {
+  readonly name: 'onset-model-report';
+  readonly estimator: string;
+  readonly params: Readonly<Record<string, unknown>>;
+  readonly metrics: {
+    readonly training: Readonly<Record<string, number>>;
+    readonly cross_validation?: {
+      readonly folds: number;
+      readonly seed: number;
+      readonly summary: Readonly<Record<string, { readonly mean: number; readonly std: number }>>;
+    };
+  };
+  readonly evaluation: {
+    readonly source: 'out-of-fold' | 'training';
+    readonly rows: number;
+    readonly threshold: number;
+    readonly confusion: {
+      readonly tp: number;
+      readonly fp: number;
+      readonly tn: number;
+      readonly fn: number;
+    };
+    readonly brier: number;
+    readonly roc: {
+      readonly auc: number;
+      readonly fpr: readonly number[];
+      readonly tpr: readonly number[];
+      readonly thresholds?: readonly number[];
+    };
+    readonly precision_recall: {
+      readonly average_precision: number;
+      readonly precision: readonly number[];
+      readonly recall: readonly number[];
+    };
+    readonly calibration: readonly {
+      readonly lower: number;
+      readonly upper: number;
+      readonly count: number;
+      readonly meanPredicted: number | null;
+      readonly observedRate: number | null;
+    }[];
+    readonly subgroups: readonly {
+      readonly group: string;
+      readonly value: string;
+      readonly count: number;
+      readonly positives: number;
+      readonly accuracy: number;
+      readonly precision: number;
+      readonly recall: number;
+      readonly specificity: number;
+      readonly roc_auc: number | null;
+      readonly brier: number;
+    }[];
+  };
+  readonly importance?: {
+    readonly mean_abs_contribution: readonly { readonly feature: string; readonly value: number }[];
+    readonly gain?: readonly { readonly feature: string; readonly value: number }[];
+  };
+  readonly data: { readonly fingerprint: string; readonly rows: number };
+}
