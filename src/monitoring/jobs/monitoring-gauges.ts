@@ -31,10 +31,12 @@ type Labels = Readonly<Record<string, string>>;
  */
 class ModelSeries {
   readonly #gauge: Gauge;
+  readonly #labelNames: readonly string[];
   /** The label sets set, by model name. */
   readonly #byModel = new Map<string, Labels[]>();
 
   constructor(descriptor: GaugeDescriptor, registry: Registry) {
+    this.#labelNames = descriptor.labelNames;
     this.#gauge = new Gauge({
       name: descriptor.name,
       help: descriptor.help,
@@ -49,8 +51,11 @@ class ModelSeries {
     const kept: Labels[] = [];
     for (const [labels, value] of series) {
       if (!Number.isFinite(value)) continue;
-      this.#gauge.set({ ...labels, model }, value);
-      kept.push({ ...labels, model });
+      // In the descriptor's order (as the exposition then writes them).
+      const given: Labels = { ...labels, model };
+      const all = Object.fromEntries(this.#labelNames.map((name) => [name, given[name] ?? '']));
+      this.#gauge.set(all, value);
+      kept.push(all);
     }
     this.#byModel.set(model, kept);
   }
