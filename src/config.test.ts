@@ -288,7 +288,9 @@ describe('resolveConfig', () => {
     expect(() => resolveConfig({}, { ONSET_DRIFT_INTERVAL: 'hourly' })).toThrow(
       /ONSET_DRIFT_INTERVAL must be a duration such as 15m, 1h or 6h .* or off, got "hourly"/,
     );
-    expect(() => resolveConfig({}, { ONSET_PERFORMANCE_INTERVAL: '0m' })).toThrow(/ONSET_PERFORMANCE_INTERVAL/);
+    expect(() => resolveConfig({}, { ONSET_PERFORMANCE_INTERVAL: '0m' })).toThrow(
+      /ONSET_PERFORMANCE_INTERVAL/,
+    );
     expect(() => resolveConfig({}, { ONSET_DRIFT_MAX_ROWS: 'lots' })).toThrow(/ONSET_DRIFT_MAX_ROWS/);
     expect(() => resolveConfig({}, { ONSET_DRIFT_MIN_ROWS: '-3' })).toThrow(/ONSET_DRIFT_MIN_ROWS/);
   });

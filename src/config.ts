@@ -296,9 +296,15 @@ export function resolveConfig(
     ),
     driftIntervalMs: durationOrOff('ONSET_DRIFT_INTERVAL', env.ONSET_DRIFT_INTERVAL ?? '1h'),
     driftWindow: (env.ONSET_DRIFT_WINDOW ?? '24h').trim(),
-    driftMaxRows: Math.max(1, nonNegativeInteger('ONSET_DRIFT_MAX_ROWS', env.ONSET_DRIFT_MAX_ROWS ?? 100_000)),
+    driftMaxRows: Math.max(
+      1,
+      nonNegativeInteger('ONSET_DRIFT_MAX_ROWS', env.ONSET_DRIFT_MAX_ROWS ?? 100_000),
+    ),
     driftMinRows: Math.max(1, nonNegativeInteger('ONSET_DRIFT_MIN_ROWS', env.ONSET_DRIFT_MIN_ROWS ?? 30)),
-    performanceIntervalMs: durationOrOff('ONSET_PERFORMANCE_INTERVAL', env.ONSET_PERFORMANCE_INTERVAL ?? '1h'),
+    performanceIntervalMs: durationOrOff(
+      'ONSET_PERFORMANCE_INTERVAL',
+      env.ONSET_PERFORMANCE_INTERVAL ?? '1h',
+    ),
     performanceWindows: env.ONSET_PERFORMANCE_WINDOWS ?? '1h,24h,7d',
     performanceMaxRows: Math.max(
       1,

@@ -134,6 +134,10 @@ export function renderPerformance(
   for (const window of outcome.windows) {
     const realized = window.realized;
     lines.push('');
+    if (window.records === 0) {
+      lines.push(`${window.window}: no predictions in this window`);
+      continue;
+    }
     lines.push(
       `${window.window}: ${window.records} prediction${window.records === 1 ? '' : 's'}, ${realized.records} with feedback (${realized.positives} positive, ${realized.negatives} negative)${window.estimated ? `; estimated on ${window.estimated.records}` : ''}`,
     );
