@@ -338,3 +338,41 @@ describe('GET /api/onset/monitoring/checks', () => {
     }
   });
 });
+
+describe('which version a check is about', () => {
+  it('is the served one by default, or the one named (a number, stage or alias); none served and none named is refused', async () => {
+    const { registry } = temporary.stores;
+    const nothingServed = new CheckTargets(registry, () => undefined);
+    await expect(nothingServed.resolve({})).rejects.toMatchObject({
+      code: 'INVALID_STATE',
+      message:
+        'No registered model version is served (none is loaded yet, or the served model is a file or a run\'s, whose predictions the log does not name by version): name one, e.g. {"model": "parkinson-disease-prediction", "version": "3"}',
+    });
+    expect(nothingServed.served()).toBeUndefined();
+    // A named model: its Production version, not served here.
+    expect(await nothingServed.resolve({ model: NAME })).toEqual({
+      model: { name: NAME, version: '1', runId: live.current()!.runId },
+      served: false,
+      estimator: null,
+    });
+    const fileServed = new CheckTargets(registry, () => ({
+      name: null,
+      version: null,
+      runId: null,
+      estimator: 'gbdt',
+    }));
+    expect(fileServed.served()).toBeUndefined();
+    const served = new CheckTargets(registry, () => {
+      const current = live.current()!;
+      return { ...current, estimator: current.document.estimator };
+    });
+    const asServed = {
+      model: { name: NAME, version: '1', runId: live.current()!.runId },
+      served: true,
+      estimator: 'logistic',
+    };
+    expect(await served.resolve({})).toEqual(asServed);
+    expect(await served.resolve({ version: '1' })).toEqual(asServed);
+    expect(await served.resolve({ model: NAME, version: 'Production' })).toEqual(asServed);
+  });
+});

@@ -54,7 +54,7 @@ export class CheckTargets {
     if (name === undefined) {
       throw new OnsetError(
         'INVALID_STATE',
-        'No registered model version is served (none is loaded yet, or the served model is a file or a run’s, whose predictions the log does not name by version): name one, e.g. {"model": "parkinson-disease-prediction", "version": "3"}',
+        'No registered model version is served (none is loaded yet, or the served model is a file or a run\'s, whose predictions the log does not name by version): name one, e.g. {"model": "parkinson-disease-prediction", "version": "3"}',
       );
     }
     if (asked.version === undefined && served !== undefined && name === served.model.name) return served;
