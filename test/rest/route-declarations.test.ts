@@ -148,7 +148,7 @@ describe('route declarations', () => {
       'POST /predict',
       'POST /predict/batch',
     ]);
-    expect(byPolicy('admin')).toHaveLength(declared().length - 9);
+    expect(byPolicy('admin')).toHaveLength(declared().length - 10);
     for (const route of declared()) {
       if (/^\/api\//.test(route.url) && !route.url.includes('/mpu/part/'))
         expect(route.config?.access, where(route)).toBe('admin');

@@ -1,11 +1,12 @@
 import type { Dataset } from '../../src/data/dataset.js';
+import type { EstimatorName } from '../../src/ml/estimator.js';
 import { trainOnDataset } from '../../src/ml/train-on-dataset.js';
 import type { OnsetStores } from '../../src/server/open-stores.js';
 import { registerModelVersion } from '../../src/tracking/model-registry.js';
 import { logTrainingRun } from '../../src/tracking/training-logger.js';
 
 /**
- * Trains a `gbdt` with `params` on `data`, logs the run, registers it as a new version of `name` and
+ * Trains a `gbdt` (or `estimator`) with `params` on `data`, logs the run, registers it as a new version of `name` and
  * moves it to Production (archiving the previous one). Returns the version and the run's artifact URI.
  */
 export async function trainAndPromote(
@@ -13,8 +14,9 @@ export async function trainAndPromote(
   name: string,
   data: Dataset,
   params: Record<string, unknown>,
+  estimator: EstimatorName = 'gbdt',
 ): Promise<{ version: string; artifactUri: string }> {
-  const result = trainOnDataset(data, { estimator: 'gbdt', params });
+  const result = trainOnDataset(data, { estimator, params });
   const logged = await logTrainingRun(stores, { result, datasetPath: 'generated' });
   const version = await registerModelVersion(stores, {
     name,
