@@ -77,6 +77,7 @@ describe('JSON field names of the Onset APIs', () => {
     // Predictions, feedback, operations and pipelines: the list a new API joins.
     expect(routes.map(where).sort()).toEqual([
       'DELETE /api/onset/schedules/:id',
+      'GET /api/onset/monitoring/traffic',
       'GET /api/onset/pipeline-runs',
       'GET /api/onset/pipeline-runs/:id',
       'GET /api/onset/pipeline-runs/:id/logs',
