@@ -5,10 +5,14 @@
  *     cache: a new browser context each time) until the first page of the runs table is on screen, by
  *     the default order, sorted by a metric, and filtered on a metric [target < 1 s], the median of 7.
  * The runs (10,000 × 12 params × 20 metrics × 4 tags, like training runs) are bulk-loaded into a SQLite
- * store, served by the real app (`buildApp`, the UI included) on loopback. Prints one line per figure;
- * `--json` prints them as JSON.
+ * store, served by the real app (`buildApp`, the UI included) on loopback.
+ *   - what serving the UI costs `POST /predict`: `onset up`'s server (`startServer` with pipelines, in its
+ *     own process, `bench/support/up-process.ts`) serving the default family (`oblivious`, trained with
+ *     defaults on 2,105 generated patients) with the UI and without it, autocannon with 32 connections,
+ *     5 s rounds taking turns three times (each keeps its best) [target: no measurable cost].
+ * Prints one line per figure; `--json` prints them as JSON.
  */
-import { execFileSync } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -16,13 +20,18 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
+import autocannon from 'autocannon';
 import Database from 'better-sqlite3';
+import { resolveConfig } from '../src/config.js';
+import { generateDataset } from '../src/data/generator/generator.js';
+import { FEATURE_NAMES } from '../src/data/schema.js';
 import { buildApp } from '../src/server/app.js';
-import { openStore } from '../src/server/open-stores.js';
+import { openOnsetStores, openStore } from '../src/server/open-stores.js';
 import { WEB_UI_DIR } from '../src/server/server.js';
 import { loadWebUi } from '../src/server/web-ui.js';
 import { LocalArtifactStore } from '../src/tracking/artifacts/local-artifact-store.js';
 import { CHROMIUM_MISSING, hasChromium, launchChromium } from '../test/support/browser.js';
+import { trainAndPromote } from '../test/support/registry.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const RUNS = 10_000;
@@ -200,7 +209,76 @@ try {
   rmSync(dir, { recursive: true, force: true });
 }
 
-const figures = { runs: RUNS, loadMs: Math.round(loadMs), size, render };
+// What serving the UI costs the prediction API: the same server with the UI and without it.
+const PREDICT_SECONDS = 5;
+const PREDICT_ROUNDS = 3;
+const home = mkdtempSync(join(tmpdir(), 'onset-bench-ui-predict-'));
+const predict: Record<'on' | 'off', number> = { on: 0, off: 0 };
+try {
+  const dataset = generateDataset({ rows: 2105, seed: 42 });
+  const stores = await openOnsetStores(resolveConfig({ home }));
+  await trainAndPromote(stores, 'parkinson-disease-prediction', dataset, {}, { estimator: 'oblivious' });
+  await stores.close();
+  const records = Array.from({ length: 256 }, (_, i) =>
+    JSON.stringify({
+      patient_id: `P${i}`,
+      data: Object.fromEntries(FEATURE_NAMES.map((feature) => [feature, dataset.columns[feature][i]!])),
+    }),
+  );
+  const servers = {} as Record<'on' | 'off', { child: ChildProcess; url: string }>;
+  for (const ui of ['on', 'off'] as const) {
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', join(ROOT, 'bench/support/up-process.ts'), home, ui],
+      { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    const url = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      child.stdout!.on('data', (chunk: Buffer) => {
+        out += chunk.toString();
+        const match = /listening on (http:\/\/\S+)/.exec(out);
+        if (match) resolve(match[1]!);
+      });
+      child.once('exit', (code) => reject(new Error(`the server (UI ${ui}) exited with ${code}: ${out}`)));
+    });
+    while ((await fetch(`${url}/ready`)).status !== 200) await new Promise((r) => setTimeout(r, 100));
+    servers[ui] = { child, url };
+  }
+  try {
+    for (let round = 0; round < PREDICT_ROUNDS; round++) {
+      for (const ui of ['on', 'off'] as const) {
+        let next = 0;
+        const measured = await autocannon({
+          url: `${servers[ui].url}/predict`,
+          method: 'POST',
+          connections: 32,
+          duration: PREDICT_SECONDS,
+          headers: { 'content-type': 'application/json' },
+          requests: [{ setupRequest: (request) => ({ ...request, body: records[next++ % records.length] }) }],
+        });
+        if (measured.errors + measured.non2xx > 0)
+          throw new Error(`POST /predict (UI ${ui}) answered ${measured.errors + measured.non2xx} errors`);
+        predict[ui] = Math.max(predict[ui], measured.requests.average);
+      }
+    }
+  } finally {
+    for (const { child } of Object.values(servers)) child.kill('SIGTERM');
+  }
+} finally {
+  rmSync(home, { recursive: true, force: true });
+}
+
+const figures = {
+  runs: RUNS,
+  loadMs: Math.round(loadMs),
+  size,
+  render,
+  predict: {
+    withUi: Math.round(predict.on),
+    withoutUi: Math.round(predict.off),
+    ratio: predict.on / predict.off,
+  },
+};
 if (process.argv.includes('--json')) {
   console.log(JSON.stringify(figures));
 } else {
@@ -213,4 +291,7 @@ if (process.argv.includes('--json')) {
       `experiments page, ${RUNS} runs, ${name}: first ${PAGE_ROWS} rows on screen in ${figure.firstRenderMs} ms (runs/search ${figure.searchMs} ms), median of ${LOADS} cold loads  [target < 1 s]`,
     );
   }
+  console.log(
+    `POST /predict on onset up's server (oblivious): ${figures.predict.withUi} req/s with the UI, ${figures.predict.withoutUi} without: ${figures.predict.ratio.toFixed(2)}x, best of ${PREDICT_ROUNDS} ${PREDICT_SECONDS}-s rounds each  [target: no measurable cost]`,
+  );
 }

@@ -3,6 +3,7 @@ import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import { Type } from 'typebox';
 import { answers, media } from '../http/route.js';
 import { type CounterSeries, type HistogramSeries, HotCounter, HotHistogram } from './hot-metrics.js';
+import { PREDICTION_LOG_DROPPED, PREDICTION_LOG_QUEUE, PREDICTION_LOG_WRITTEN } from './metric-names.js';
 
 /** Why the prediction log did not write a prediction (the `reason` of `onset_prediction_log_dropped_total`). */
 export type PredictionLogDropReason = 'queue_full' | 'write_failed';
@@ -78,17 +79,17 @@ export class OnsetMetrics {
   });
 
   readonly predictionLogWritten = new Counter({
-    name: `${METRIC_PREFIX}prediction_log_written_total`,
+    name: PREDICTION_LOG_WRITTEN,
     help: 'Predictions written to the prediction log',
     registers: [this.registry],
   });
   readonly predictionLogDropped = new HotCounter(
-    `${METRIC_PREFIX}prediction_log_dropped_total`,
+    PREDICTION_LOG_DROPPED,
     'Predictions not written to the prediction log, by reason: queue_full (the writer had fallen behind: the newest were dropped), write_failed (the database refused them)',
     this.registry,
   );
   readonly predictionLogQueue: Gauge = new Gauge({
-    name: `${METRIC_PREFIX}prediction_log_queue_records`,
+    name: PREDICTION_LOG_QUEUE,
     help: 'Predictions waiting in memory to be written to the prediction log',
     registers: [this.registry],
     // Read when Prometheus scrapes, rather than set on every prediction.

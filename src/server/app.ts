@@ -21,6 +21,7 @@ import { feedbackApi } from '../monitoring/prediction-log/feedback-routes.js';
 import type { PatientKeys } from '../monitoring/prediction-log/patient-keys.js';
 import type { PredictionLogStore } from '../monitoring/prediction-log/prediction-log-store.js';
 import type { PredictionRecorder } from '../monitoring/prediction-log/prediction-log-writer.js';
+import { trafficApi } from '../monitoring/traffic/traffic-routes.js';
 import { pipelineApi } from '../pipelines/pipeline-routes.js';
 import type { PipelineService } from '../pipelines/pipeline-service.js';
 import type { PipelineStore } from '../pipelines/pipeline-store.js';
@@ -323,6 +324,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
         patientKeys: options.monitoring.patientKeys,
         ...(options.serving?.batchLimit === undefined ? {} : { batchLimit: options.serving.batchLimit }),
       });
+      await scope.register(trafficApi, { store: options.monitoring.store });
       if (options.monitoring.checks) await scope.register(checkApi, options.monitoring.checks);
     }
     const ui = options.ui;

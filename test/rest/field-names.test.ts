@@ -79,6 +79,7 @@ describe('JSON field names of the Onset APIs', () => {
       'DELETE /api/onset/schedules/:id',
       'GET /api/onset/monitoring/checks',
       'GET /api/onset/monitoring/checks/:id',
+      'GET /api/onset/monitoring/traffic',
       'GET /api/onset/pipeline-runs',
       'GET /api/onset/pipeline-runs/:id',
       'GET /api/onset/pipeline-runs/:id/logs',

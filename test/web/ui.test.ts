@@ -315,6 +315,38 @@ describe.skipIf(!hasChromium)(`the web UI on onset up${hasChromium ? '' : ` (${C
     await close(page, problems, 'predict-batch');
   }, 60_000);
 
+  it('monitoring: the predictions just made, from the prediction log, drawn over time', async () => {
+    // The predict tests above logged their predictions; one more through the API, then the writer's flush.
+    const patient = generateDataset({ rows: 1, seed: 98 });
+    await api('/predict', {
+      method: 'POST',
+      body: JSON.stringify({
+        data: Object.fromEntries(Object.entries(patient.columns).map(([name, column]) => [name, column[0]])),
+      }),
+    });
+    await expect
+      .poll(
+        async () =>
+          (await api<{ predictions: number }>('/api/onset/monitoring/traffic?window=1h')).predictions,
+        { timeout: 10_000 },
+      )
+      .toBeGreaterThan(0);
+    const { predictions } = await api<{ predictions: number }>('/api/onset/monitoring/traffic?window=1h');
+    const { page, problems } = await open('/monitoring?window=1h');
+    const traffic = page.locator('#traffic');
+    // As many as the API counted a moment ago, or more (the batch test's predictions may still be arriving).
+    const shown = traffic.locator('.tile .value').first();
+    await expect
+      .poll(async () => Number((await shown.textContent())?.replaceAll(',', '')), { timeout: 10_000 })
+      .toBeGreaterThanOrEqual(predictions);
+    await expect.poll(() => traffic.locator('canvas').count()).toBeGreaterThanOrEqual(4);
+    await traffic.getByRole('img', { name: 'Latency of a prediction over time' }).waitFor();
+    // Another window is another URL.
+    await page.getByRole('combobox', { name: /Window/ }).selectOption('7d');
+    await page.waitForURL(/window=7d/);
+    await close(page, problems, 'monitoring-traffic');
+  }, 60_000);
+
   it('pipelines: a run started from the UI with a parameter appears, is followed live and finishes', async () => {
     const { page, problems } = await open('/pipelines');
     await page.locator('#dag, main').first().waitFor();

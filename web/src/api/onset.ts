@@ -8,6 +8,7 @@ import type {
   Prediction,
   Schedule,
   ServedModel,
+  Traffic,
 } from './types.js';
 
 /** The pipeline API (`/api/onset/...`), the prediction API and the operations routes. */
@@ -107,4 +108,9 @@ export function predictBatch(
 /** The Prometheus text of `/metrics`. */
 export function metricsText(): Promise<string> {
   return requestText('/metrics', { access: 'public' });
+}
+
+/** Predictions over time from the prediction log (`GET /api/onset/monitoring/traffic`). */
+export function traffic(query: { window: string; buckets: number; model?: string }): Promise<Traffic> {
+  return request<Traffic>('/api/onset/monitoring/traffic', { query });
 }

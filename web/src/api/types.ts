@@ -316,3 +316,28 @@ export interface ModelReport {
   };
   readonly data: { readonly fingerprint: string; readonly rows: number };
 }
+
+/** `GET /api/onset/monitoring/traffic`: the prediction log over a window, in buckets. */
+export interface Traffic {
+  readonly from: number;
+  readonly to: number;
+  readonly step_ms: number;
+  readonly predictions: number;
+  readonly positive: number;
+  readonly labelled: number;
+  readonly probability_histogram: readonly number[];
+  readonly read_from: number | null;
+  readonly buckets: readonly {
+    readonly start: number;
+    readonly predictions: number;
+    readonly positive: number;
+    readonly labelled: number;
+    readonly latency_ms: { readonly p50: number; readonly p95: number } | null;
+    readonly probability: {
+      readonly mean: number;
+      readonly p10: number;
+      readonly p50: number;
+      readonly p90: number;
+    } | null;
+  }[];
+}
