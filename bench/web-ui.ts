@@ -217,7 +217,7 @@ const predict: Record<'on' | 'off', number> = { on: 0, off: 0 };
 try {
   const dataset = generateDataset({ rows: 2105, seed: 42 });
   const stores = await openOnsetStores(resolveConfig({ home }));
-  await trainAndPromote(stores, 'parkinson-disease-prediction', dataset, {}, 'oblivious');
+  await trainAndPromote(stores, 'parkinson-disease-prediction', dataset, {}, { estimator: 'oblivious' });
   await stores.close();
   const records = Array.from({ length: 256 }, (_, i) =>
     JSON.stringify({

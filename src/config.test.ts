@@ -252,6 +252,49 @@ describe('resolveConfig', () => {
     expect(message).not.toContain('hunter2');
   });
 
+  it('schedules the drift and performance checks hourly by default, and reads their windows and bounds', () => {
+    expect(resolveConfig({}, {})).toMatchObject({
+      driftIntervalMs: 3_600_000,
+      driftWindow: '24h',
+      driftMaxRows: 100_000,
+      driftMinRows: 30,
+      performanceIntervalMs: 3_600_000,
+      performanceWindows: '1h,24h,7d',
+      performanceMaxRows: 100_000,
+    });
+    expect(
+      resolveConfig(
+        {},
+        {
+          ONSET_DRIFT_INTERVAL: 'off',
+          ONSET_DRIFT_WINDOW: '6h',
+          ONSET_DRIFT_MAX_ROWS: '5000',
+          ONSET_DRIFT_MIN_ROWS: '100',
+          ONSET_PERFORMANCE_INTERVAL: '15m',
+          ONSET_PERFORMANCE_WINDOWS: '24h,30d',
+          ONSET_PERFORMANCE_MAX_ROWS: '2000',
+        },
+      ),
+    ).toMatchObject({
+      driftIntervalMs: undefined,
+      driftWindow: '6h',
+      driftMaxRows: 5_000,
+      driftMinRows: 100,
+      performanceIntervalMs: 900_000,
+      performanceWindows: '24h,30d',
+      performanceMaxRows: 2_000,
+    });
+    expect(resolveConfig({}, { ONSET_PERFORMANCE_INTERVAL: 'OFF' }).performanceIntervalMs).toBeUndefined();
+    expect(() => resolveConfig({}, { ONSET_DRIFT_INTERVAL: 'hourly' })).toThrow(
+      /ONSET_DRIFT_INTERVAL must be a duration such as 15m, 1h or 6h .* or off, got "hourly"/,
+    );
+    expect(() => resolveConfig({}, { ONSET_PERFORMANCE_INTERVAL: '0m' })).toThrow(
+      /ONSET_PERFORMANCE_INTERVAL/,
+    );
+    expect(() => resolveConfig({}, { ONSET_DRIFT_MAX_ROWS: 'lots' })).toThrow(/ONSET_DRIFT_MAX_ROWS/);
+    expect(() => resolveConfig({}, { ONSET_DRIFT_MIN_ROWS: '-3' })).toThrow(/ONSET_DRIFT_MIN_ROWS/);
+  });
+
   it('reads ONSET_DEBUG without ever failing (it is read while another error is reported)', () => {
     expect(debugRequested({})).toBe(false);
     for (const off of ['', '0', 'false', 'FALSE']) expect(debugRequested({ ONSET_DEBUG: off })).toBe(false);

@@ -103,6 +103,20 @@ export interface OnsetConfig {
   readonly predictionLogMaxRows: number | undefined;
   /** How often `onset up` applies the two limits above (ms); also once at start. */
   readonly predictionLogRetentionIntervalMs: number;
+  /** How often `onset up` runs the drift check of the served model (ms); also once at start. Undefined: off. */
+  readonly driftIntervalMs: number | undefined;
+  /** The stretch of the prediction log the drift check compares (`24h`; see `parseWindow`, checked at start). */
+  readonly driftWindow: string;
+  /** Most predictions a drift check reads: the latest of its window. */
+  readonly driftMaxRows: number;
+  /** Fewest predictions a drift check gives a verdict on; with fewer it stores "too few" and sets no gauge. */
+  readonly driftMinRows: number;
+  /** How often `onset up` runs the performance check of the served model (ms); also once at start. Undefined: off. */
+  readonly performanceIntervalMs: number | undefined;
+  /** The rolling windows of the performance check, comma-separated (`1h,24h,7d`; checked at start). */
+  readonly performanceWindows: string;
+  /** Most predictions a performance check reads for its estimate, and most labelled ones for its realized metrics. */
+  readonly performanceMaxRows: number;
 }
 
 /** The folder name of an Onset home, looked for in the working directory and above it. */
@@ -280,6 +294,22 @@ export function resolveConfig(
       'ONSET_PREDICTION_LOG_RETENTION_INTERVAL',
       env.ONSET_PREDICTION_LOG_RETENTION_INTERVAL ?? '1h',
     ),
+    driftIntervalMs: durationOrOff('ONSET_DRIFT_INTERVAL', env.ONSET_DRIFT_INTERVAL ?? '1h'),
+    driftWindow: (env.ONSET_DRIFT_WINDOW ?? '24h').trim(),
+    driftMaxRows: Math.max(
+      1,
+      nonNegativeInteger('ONSET_DRIFT_MAX_ROWS', env.ONSET_DRIFT_MAX_ROWS ?? 100_000),
+    ),
+    driftMinRows: Math.max(1, nonNegativeInteger('ONSET_DRIFT_MIN_ROWS', env.ONSET_DRIFT_MIN_ROWS ?? 30)),
+    performanceIntervalMs: durationOrOff(
+      'ONSET_PERFORMANCE_INTERVAL',
+      env.ONSET_PERFORMANCE_INTERVAL ?? '1h',
+    ),
+    performanceWindows: env.ONSET_PERFORMANCE_WINDOWS ?? '1h,24h,7d',
+    performanceMaxRows: Math.max(
+      1,
+      nonNegativeInteger('ONSET_PERFORMANCE_MAX_ROWS', env.ONSET_PERFORMANCE_MAX_ROWS ?? 100_000),
+    ),
   };
 }
 
@@ -313,6 +343,18 @@ function duration(name: string, text: string): number {
   if (ms === undefined || ms <= 0) {
     throw invalidParameter(
       `${name} must be a duration such as 30s, 15m, 24h or 90d (ms, s, m, h, d, w), got "${text}"`,
+    );
+  }
+  return ms;
+}
+
+/** A duration, or undefined for `off` (a job that does not run on a schedule). */
+function durationOrOff(name: string, text: string): number | undefined {
+  if (text.trim().toLowerCase() === 'off') return undefined;
+  const ms = parseDuration(text);
+  if (ms === undefined || ms <= 0) {
+    throw invalidParameter(
+      `${name} must be a duration such as 15m, 1h or 6h (ms, s, m, h, d, w), or off, got "${text}"`,
     );
   }
   return ms;

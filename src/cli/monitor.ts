@@ -1,4 +1,4 @@
-import { type Command, Option } from 'commander';
+import type { Command } from 'commander';
 import { assertIngested, ingestCsvFile } from '../data/csv-reader.js';
 import type { ReferenceProfile } from '../data/reference-profile.js';
 import { OnsetError } from '../errors.js';
@@ -20,11 +20,14 @@ import {
   referenceProfileOfRun,
 } from '../monitoring/drift/reference-profiles.js';
 import { STAT_TESTS } from '../monitoring/drift/stat-tests.js';
+import { describeLogWindow, driftCheckDocuments, runDriftCheck } from '../monitoring/jobs/drift-check.js';
+import { parseWindow, type TimeWindow } from '../monitoring/time-window.js';
 import type { OnsetStores } from '../server/open-stores.js';
 import { loadServedModel, parseModelUri, type ServedModel } from '../serving/model-source.js';
 import { REFERENCE_PROFILE_ARTIFACT } from '../tracking/training-logger.js';
 import { writeFileAtomic } from '../util/atomic-file.js';
 import { addStoreOptions, configFrom } from './config-options.js';
+import { registerPerformanceCommand } from './monitor-performance.js';
 import { asUsage, collect, policyOption, UsageError } from './options.js';
 import { formatDecimals, formatPercent, marks, printJson, renderTable } from './output.js';
 import { openCommandStores } from './stores.js';
@@ -45,7 +48,9 @@ interface DriftFlags {
 }
 
 export function registerMonitorCommands(program: Command): void {
-  const monitor = program.command('monitor').description('watch a model: drift of its data and predictions');
+  const monitor = program
+    .command('monitor')
+    .description('watch a model: drift of its data and predictions, and its performance');
 
   addStoreOptions(
     monitor
@@ -61,9 +66,9 @@ export function registerMonitorCommands(program: Command): void {
         '-c, --current <file>',
         'the current data: a CSV file in the Kaggle layout (Diagnosis optional)',
       )
-      .addOption(
-        // The seam for the prediction log: a window of logged predictions instead of a file.
-        new Option('--window <duration>', 'the last stretch of the prediction log (e.g. 24h)').hideHelp(),
+      .option(
+        '-w, --window <duration>',
+        "the current data: the model version's predictions of the last DURATION in the home's prediction log (30m, 24h, 7d; at most ONSET_DRIFT_MAX_ROWS, the latest; at least ONSET_DRIFT_MIN_ROWS)",
       )
       .option(
         '-r, --reference <file>',
@@ -87,27 +92,38 @@ export function registerMonitorCommands(program: Command): void {
   ).action(async (flags: DriftFlags) => {
     // Everything the user typed is checked before any work.
     const options = asUsage(() => driftOptionsFromAssignments(flags.test, flags.threshold));
-    if (flags.window !== undefined) {
+    if (flags.window !== undefined && flags.current !== undefined) {
       throw new UsageError(
-        '--window reads the prediction log, which this Onset does not keep yet; give the current data as a file with --current FILE',
+        '--current and --window are alternatives: compare a file, or the prediction log; see onset monitor drift --help',
       );
     }
-    if (flags.current === undefined) {
-      throw new UsageError('give the current data with --current FILE; see onset monitor drift --help');
+    if (flags.current === undefined && flags.window === undefined) {
+      throw new UsageError(
+        'give the current data with --current FILE, or read the prediction log with --window 24h; see onset monitor drift --help',
+      );
     }
     if (flags.json && flags.html !== undefined) {
       throw new UsageError('--json and --html are alternatives: choose one; see onset monitor drift --help');
     }
-    const modelUri = configFrom(flags).modelUri;
+    const window = flags.window === undefined ? undefined : asUsage(() => parseWindow(flags.window!));
+    const config = configFrom(flags);
+    const modelUri = config.modelUri;
     const parsedUri = asUsage(() => parseModelUri(modelUri));
+    if (window && parsedUri.kind !== 'registry') {
+      throw new UsageError(
+        `--window reads the predictions logged for a registered model version, and ${modelUri} is ${parsedUri.kind === 'file' ? 'a model file' : "a run's model"}: name one with --model models:/NAME/VERSION (or a stage or alias), or compare a file with --current FILE`,
+      );
+    }
+    // The window is the flag's: only the bounds are the configuration's.
+    const settings = window
+      ? { window, maxRows: config.driftMaxRows, minRows: config.driftMinRows, options }
+      : undefined;
     const started = performance.now();
     const stores = parsedUri.kind === 'file' ? undefined : await openCommandStores(flags, 'read');
     try {
       const served = await loadServedModel(modelUri, stores);
       const { profile, source: referenceSource } = await referenceOf(served, flags, stores);
-      const current = await readCurrentFile(flags.current, served, flags.policy);
-      const report = computeDrift(profile, current, options satisfies DriftOptions);
-      const subject: DriftSubject = {
+      const subjectOf = (currentSource: string): DriftSubject => ({
         model: {
           uri: modelUri,
           name: served.name,
@@ -116,12 +132,40 @@ export function registerMonitorCommands(program: Command): void {
           estimator: served.document.estimator,
         },
         referenceSource,
-        currentSource: flags.current,
+        currentSource,
         computedAt: new Date().toISOString(),
         seconds: (performance.now() - started) / 1000,
-      };
+      });
+      let report: DriftReport;
+      let subject: DriftSubject;
+      let windowJson: unknown;
+      if (window && settings && stores) {
+        const now = Date.now();
+        const outcome = await runDriftCheck({
+          log: stores.predictionLog,
+          model: { name: served.name!, version: served.version!, runId: served.runId },
+          profile,
+          settings,
+          now,
+        });
+        if (outcome.outcome === 'too_few_rows') {
+          throw tooFewPredictions(served, window, outcome.read.rows, settings.minRows);
+        }
+        report = outcome.report;
+        subject = subjectOf(describeLogWindow(window, now));
+        windowJson = driftCheckDocuments(outcome, settings, subject).result.window;
+        if (outcome.read.truncated && !flags.json) {
+          process.stdout.write(
+            `${marks().warn} the window holds ${outcome.read.windowRows} predictions: the latest ${outcome.read.rows} were compared (ONSET_DRIFT_MAX_ROWS)\n`,
+          );
+        }
+      } else {
+        const current = await readCurrentFile(flags.current!, served, flags.policy);
+        report = computeDrift(profile, current, options satisfies DriftOptions);
+        subject = subjectOf(flags.current!);
+      }
       if (flags.json) {
-        printJson(driftReportJson(report, subject));
+        printJson({ ...driftReportJson(report, subject), ...(windowJson ? { window: windowJson } : {}) });
         return;
       }
       process.stdout.write(renderDriftReport(report, subject));
@@ -133,6 +177,24 @@ export function registerMonitorCommands(program: Command): void {
       await stores?.close();
     }
   });
+
+  registerPerformanceCommand(monitor);
+}
+
+/** A window of the log with too few predictions for a verdict: what there was and what is needed. */
+function tooFewPredictions(
+  served: ServedModel,
+  window: TimeWindow,
+  rows: number,
+  minRows: number,
+): OnsetError {
+  const which = `${served.name} version ${served.version}`;
+  return new OnsetError(
+    'INVALID_STATE',
+    rows === 0
+      ? `No prediction of ${which} was logged in the last ${window.label}: nothing to compare with its training data (serve it with onset up or onset serve with the prediction log on, or choose a longer --window)`
+      : `Only ${rows} prediction${rows === 1 ? '' : 's'} of ${which} ${rows === 1 ? 'was' : 'were'} logged in the last ${window.label}; a drift check needs at least ${minRows} (ONSET_DRIFT_MIN_ROWS) for a verdict: choose a longer --window`,
+  );
 }
 
 /** The model's reference profile: from `--reference FILE`, else the one its training run stored. */
@@ -211,9 +273,10 @@ function verdictText(column: ColumnDrift): string {
 
 function describeModel(subject: DriftSubject): string {
   const { model } = subject;
+  const estimator = model.estimator === null ? '' : ` (${model.estimator})`;
   return model.name !== null
-    ? `${model.name} version ${model.version} (${model.estimator})`
-    : `${model.uri} (${model.estimator})`;
+    ? `${model.name} version ${model.version}${estimator}`
+    : `${model.uri}${estimator}`;
 }
 
 /** The terminal report: what was compared, the verdicts, and a table of features, drifted first. */

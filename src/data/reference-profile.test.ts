@@ -91,6 +91,26 @@ describe('buildReferenceProfile', () => {
     expect([...profile.sample.columns[PROBABILITY_COLUMN]]).toEqual([...probabilitiesOf(training)]);
   });
 
+  it("keeps each sampled row's diagnosis (what CBPE is fitted on), none when the data has no target", () => {
+    expect([...profile.sample.labels!]).toEqual([...training.target!]);
+    const many = generateDataset({ rows: 600, seed: 6 });
+    const sampled = buildReferenceProfile(many, probabilitiesOf(many), {
+      probabilitySource: 'out_of_fold',
+      seed: 4,
+      sampleRows: 100,
+    }).sample;
+    // Each label is its own row's, found by the row's BMI.
+    const rowOf = new Map(Array.from(many.columns.BMI, (bmi, i) => [bmi, i]));
+    sampled.columns.BMI.forEach((bmi, k) => {
+      expect(sampled.labels![k]).toBe(many.target![rowOf.get(bmi)!]);
+    });
+    const unlabelled = createDataset({ columns: training.columns });
+    expect(
+      buildReferenceProfile(unlabelled, probabilitiesOf(training), { probabilitySource: 'scored', seed: 1 })
+        .sample.labels,
+    ).toBeNull();
+  });
+
   it('keeps a seeded random subset of at most REFERENCE_SAMPLE_ROWS rows, each with its own probability', () => {
     expect(REFERENCE_SAMPLE_ROWS).toBe(5000);
     const many = generateDataset({ rows: 1200, seed: 5 });
@@ -156,6 +176,23 @@ describe('the reference profile document', () => {
     const parsed = parseReferenceProfile(text, 'profile.json');
     expect(serializeReferenceProfile(parsed)).toBe(text);
     expect(parsed.sample.columns.Age).toEqual(profile.sample.columns.Age);
+    expect(parsed.sample.labels).toEqual(profile.sample.labels);
+    expect(Object.keys(json.sample as object)).toEqual([
+      'rows',
+      'seed',
+      'probability_source',
+      'columns',
+      'labels',
+    ]);
+  });
+
+  it('reads a profile stored before Onset kept the labels (no labels), and writes it back the same', () => {
+    const json = JSON.parse(text) as { sample: Record<string, unknown> };
+    delete json.sample.labels;
+    const older = `${JSON.stringify(json)}\n`;
+    const parsed = parseReferenceProfile(older, 'older.json');
+    expect(parsed.sample.labels).toBeNull();
+    expect(serializeReferenceProfile(parsed)).toBe(older);
   });
 
   it('refuses another document, a newer version and a truncated one, naming the source', () => {
@@ -172,5 +209,12 @@ describe('the reference profile document', () => {
       /MoCA column does not have 120 values/,
     );
     expect(() => parseReferenceProfile('not json', 'x.json')).toThrow(/x.json is not a reference profile/);
+    for (const labels of [[0, 1], Array.from({ length: 120 }, () => 2), 'yes']) {
+      const bad = JSON.parse(text) as { sample: Record<string, unknown> };
+      bad.sample.labels = labels;
+      expect(() => parseReferenceProfile(JSON.stringify(bad), 'x.json')).toThrow(
+        /x.json is not a valid reference profile: the sample's labels are not 120 values of 0 or 1/,
+      );
+    }
   });
 });

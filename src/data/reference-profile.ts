@@ -8,7 +8,8 @@
  *   one bin per schema code. Fixed bins make a PSI comparable from one window to the next.
  * - **a sample** of the training rows (all of them up to `REFERENCE_SAMPLE_ROWS`, else a seeded random
  *   subset) with the model's predicted probability for each, for the statistical tests, which compare
- *   raw values.
+ *   raw values, and each row's diagnosis when the training data had one: with out-of-fold probabilities,
+ *   what performance estimation (CBPE) is fitted on.
  *
  * A versioned, name-tagged JSON document (as model documents are); serialize -> parse -> serialize gives
  * the same bytes. The training logger stores it as an artifact of every training run.
@@ -79,6 +80,11 @@ export interface ReferenceProfile {
     readonly probabilitySource: ProbabilitySource;
     /** One column per feature and the probability, each of `rows` values; NaN where a value was missing. */
     readonly columns: Readonly<Record<ProfileColumnName, Float64Array>>;
+    /**
+     * The diagnosis (0 or 1) of each sampled row, when the training data had one; null otherwise, and in
+     * profiles stored before Onset kept them (the document then has no `labels`).
+     */
+    readonly labels: Float64Array | null;
   };
 }
 
@@ -123,6 +129,7 @@ export function buildReferenceProfile(
   const columns = {} as Record<ProfileColumnName, Float64Array>;
   for (const name of FEATURE_NAMES) columns[name] = gather(dataset.columns[name], rows);
   columns[PROBABILITY_COLUMN] = gather(probabilityColumn, rows);
+  const labels = dataset.target === undefined ? null : gather(dataset.target, rows);
   return {
     name: REFERENCE_PROFILE_NAME,
     formatVersion: REFERENCE_PROFILE_VERSION,
@@ -130,7 +137,13 @@ export function buildReferenceProfile(
     datasetFingerprint: options.datasetFingerprint ?? null,
     trainingRows: dataset.rowCount,
     bins,
-    sample: { rows: rows.length, seed: options.seed, probabilitySource: options.probabilitySource, columns },
+    sample: {
+      rows: rows.length,
+      seed: options.seed,
+      probabilitySource: options.probabilitySource,
+      columns,
+      labels,
+    },
   };
 }
 
@@ -237,6 +250,8 @@ interface ReferenceProfileJson {
     seed: number;
     probability_source: ProbabilitySource;
     columns: Record<string, (number | null)[]>;
+    /** Absent when the profile has no labels (the document is then what older Onsets wrote). */
+    labels?: number[];
   };
 }
 
@@ -275,6 +290,7 @@ export function serializeReferenceProfile(profile: ReferenceProfile): string {
           Array.from(profile.sample.columns[name], (value) => (Number.isNaN(value) ? null : value)),
         ]),
       ),
+      ...(profile.sample.labels === null ? {} : { labels: Array.from(profile.sample.labels) }),
     },
   };
   return `${JSON.stringify(json)}\n`;
@@ -333,6 +349,17 @@ export function parseReferenceProfile(text: string, source: string): ReferencePr
     }
     columns[name] = Float64Array.from(values, (value) => (value === null ? Number.NaN : value));
   }
+  let labels: Float64Array | null = null;
+  if (sample.labels !== undefined) {
+    if (
+      !Array.isArray(sample.labels) ||
+      sample.labels.length !== sample.rows ||
+      !sample.labels.every((label) => label === 0 || label === 1)
+    ) {
+      throw problem(`the sample's labels are not ${sample.rows} values of 0 or 1`);
+    }
+    labels = Float64Array.from(sample.labels);
+  }
   return {
     name: REFERENCE_PROFILE_NAME,
     formatVersion: json.format_version,
@@ -345,6 +372,7 @@ export function parseReferenceProfile(text: string, source: string): ReferencePr
       seed: sample.seed,
       probabilitySource: sample.probability_source,
       columns,
+      labels,
     },
   };
 }

@@ -29,3 +29,32 @@ export function parseWindow(text: string): TimeWindow {
   }
   return { label: text, durationMs };
 }
+
+/**
+ * A comma-separated list of windows (`1h,24h,7d`, spaces allowed), each as `parseWindow` reads it, in
+ * the order given; `where` names the setting or option in the errors. An empty list, or a window given
+ * twice, is refused.
+ */
+export function parseWindowList(text: string, where: string): TimeWindow[] {
+  const items = text
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item !== '');
+  if (items.length === 0) {
+    throw invalidParameter(`${where} names no window; write one or more, e.g. 1h,24h,7d`);
+  }
+  const windows = items.map((item) => {
+    try {
+      return parseWindow(item);
+    } catch (error) {
+      throw invalidParameter(`${where}: ${(error as Error).message}`);
+    }
+  });
+  const twice = windows.find(
+    (window, i) => windows.findIndex((w) => w.durationMs === window.durationMs) !== i,
+  );
+  if (twice !== undefined) {
+    throw invalidParameter(`${where} names the window ${twice.label} twice (or another of the same length)`);
+  }
+  return windows;
+}

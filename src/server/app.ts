@@ -15,6 +15,7 @@ import { trackAllowedMethods } from '../http/allowed-methods.js';
 import { clipEchoes, ERROR_ANSWER_SCHEMA, errorAnswer, pathHider } from '../http/error-answer.js';
 import { answers } from '../http/route.js';
 import { createValidatorCompiler, invalidRequest } from '../http/validation.js';
+import { type CheckApiOptions, checkApi } from '../monitoring/jobs/check-routes.js';
 import { instrumentHttp, OnsetMetrics, UNMATCHED_ROUTE } from '../monitoring/metrics.js';
 import { feedbackApi } from '../monitoring/prediction-log/feedback-routes.js';
 import type { PatientKeys } from '../monitoring/prediction-log/patient-keys.js';
@@ -65,6 +66,11 @@ export interface AppOptions {
     readonly store: PredictionLogStore;
     readonly recorder?: PredictionRecorder | undefined;
     readonly patientKeys?: PatientKeys | undefined;
+    /**
+     * The drift and performance checks: run on demand (`POST /api/onset/monitoring/drift` and
+     * `.../performance`) and read back (`GET /api/onset/monitoring/checks`), when given (`onset up`).
+     */
+    readonly checks?: CheckApiOptions | undefined;
   };
   /** Prometheus metrics served at `/metrics` (default: a new registry with the process metrics). */
   readonly metrics?: OnsetMetrics;
@@ -94,7 +100,8 @@ const API_TAGS = [
   { name: 'pipelines', description: 'Pipelines, their runs and schedules' },
   {
     name: 'monitoring',
-    description: 'The prediction log: the ground truth of logged predictions (feedback)',
+    description:
+      'The prediction log: the ground truth of logged predictions (feedback); the drift and performance checks',
   },
   { name: 'operations', description: 'Health, readiness and Prometheus metrics' },
 ] as const;
@@ -318,6 +325,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
         ...(options.serving?.batchLimit === undefined ? {} : { batchLimit: options.serving.batchLimit }),
       });
       await scope.register(trafficApi, { store: options.monitoring.store });
+      if (options.monitoring.checks) await scope.register(checkApi, options.monitoring.checks);
     }
     const ui = options.ui;
     if (ui) await scope.register(async (pages) => webUiRoutes(pages, ui));

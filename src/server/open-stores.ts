@@ -6,6 +6,7 @@
 import { mkdir } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import type { OnsetConfig } from '../config.js';
+import type { MonitoringCheckStore } from '../monitoring/checks/monitoring-check-store.js';
 import type { PredictionLogStore } from '../monitoring/prediction-log/prediction-log-store.js';
 import type { PipelineStore } from '../pipelines/pipeline-store.js';
 import type { ArtifactStore } from '../tracking/artifacts/artifact-store.js';
@@ -24,6 +25,8 @@ export interface Stores {
   readonly pipelines: PipelineStore;
   /** Logged predictions and their feedback, in the same database. */
   readonly predictionLog: PredictionLogStore;
+  /** The stored results of the drift and performance checks, in the same database. */
+  readonly checks: MonitoringCheckStore;
   /** Closes the connection the stores share (idempotent). */
   close(): Promise<void>;
 }
@@ -37,19 +40,34 @@ export interface Stores {
 export async function openStore(uri: string, options: TrackingStoreOptions): Promise<Stores> {
   // Loaded here, not at start-up: the SQL drivers take ~0.3 s to load, and most CLI commands (data,
   // predict, evaluate, explain) never touch the stores.
-  const [{ openDatabase }, { openTrackingStores }, { openPipelineStore }, { openPredictionLogStore }] =
-    await Promise.all([
-      import('../store/database-uri.js'),
-      import('../tracking/sql/open-tracking-stores.js'),
-      import('../pipelines/sql/sql-pipeline-store.js'),
-      import('../monitoring/prediction-log/sql/sql-prediction-log-store.js'),
-    ]);
+  const [
+    { openDatabase },
+    { openTrackingStores },
+    { openPipelineStore },
+    { openPredictionLogStore },
+    { openMonitoringCheckStore },
+  ] = await Promise.all([
+    import('../store/database-uri.js'),
+    import('../tracking/sql/open-tracking-stores.js'),
+    import('../pipelines/sql/sql-pipeline-store.js'),
+    import('../monitoring/prediction-log/sql/sql-prediction-log-store.js'),
+    import('../monitoring/checks/sql/sql-monitoring-check-store.js'),
+  ]);
   const database = openDatabase(uri);
   try {
     const { tracking, registry, loggedModels } = await openTrackingStores(database, options);
     const pipelines = await openPipelineStore(database);
     const predictionLog = await openPredictionLogStore(database);
-    return { tracking, registry, loggedModels, pipelines, predictionLog, close: () => database.close() };
+    const checks = await openMonitoringCheckStore(database);
+    return {
+      tracking,
+      registry,
+      loggedModels,
+      pipelines,
+      predictionLog,
+      checks,
+      close: () => database.close(),
+    };
   } catch (error) {
     await database.close();
     throw error;

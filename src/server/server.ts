@@ -4,6 +4,18 @@ import type { FastifyInstance } from 'fastify';
 import { isLoopback, type OnsetConfig } from '../config.js';
 import { invalidParameter, OnsetError } from '../errors.js';
 import { openPolicies } from '../http/access.js';
+import type { CheckApiOptions } from '../monitoring/jobs/check-routes.js';
+import { CheckTargets } from '../monitoring/jobs/check-targets.js';
+import { checkSettingsOf } from '../monitoring/jobs/job-settings.js';
+import { ModelReferences } from '../monitoring/jobs/model-references.js';
+import { MonitoringGauges } from '../monitoring/jobs/monitoring-gauges.js';
+import {
+  type DriftRequest,
+  driftJob,
+  type MonitoringJob,
+  type PerformanceRequest,
+  performanceJob,
+} from '../monitoring/jobs/monitoring-jobs.js';
 import { OnsetMetrics } from '../monitoring/metrics.js';
 import {
   type LogSecretSource,
@@ -51,6 +63,14 @@ export interface RunningServer {
     readonly secret: { readonly source: LogSecretSource; readonly path?: string } | undefined;
     readonly retention: RetentionJob | undefined;
   };
+  /** The drift and performance jobs and their gauges (`onset up` only). */
+  readonly monitoringJobs:
+    | {
+        readonly drift: MonitoringJob<DriftRequest>;
+        readonly performance: MonitoringJob<PerformanceRequest>;
+        readonly gauges: MonitoringGauges;
+      }
+    | undefined;
   /**
    * Stops accepting, lets in-flight requests finish, cancels running pipelines, writes the predictions
    * still waiting to the log, closes the stores.
@@ -71,6 +91,8 @@ export async function startServer(
 ): Promise<RunningServer> {
   const exposureWarning = checkExposure(config);
   checkLogSecret(config);
+  // The checks' windows are checked before anything starts.
+  const checkSettings = options.pipelines ? checkSettingsOf(config) : undefined;
   const ui = options.ui ? await loadWebUi(WEB_UI_DIR) : undefined;
   const stores = await openOnsetStores(config);
   const metrics = new OnsetMetrics();
@@ -122,6 +144,33 @@ export async function startServer(
           },
         )
       : undefined;
+    let checks: CheckApiOptions | undefined;
+    let gauges: MonitoringGauges | undefined;
+    if (checkSettings) {
+      gauges = new MonitoringGauges(metrics.registry);
+      const jobStores = {
+        log: stores.predictionLog,
+        checks: stores.checks,
+        references: new ModelReferences(stores),
+        gauges,
+      };
+      checks = {
+        store: stores.checks,
+        drift: driftJob(jobStores, checkSettings.drift),
+        performance: performanceJob(jobStores, checkSettings.performance),
+        targets: new CheckTargets(stores.registry, () => {
+          const served = live.current();
+          return (
+            served && {
+              name: served.name,
+              version: served.version,
+              runId: served.runId,
+              estimator: served.document.estimator,
+            }
+          );
+        }),
+      };
+    }
     if (options.pipelines) {
       const [{ PipelineService }, { PipelineScheduler }] = await Promise.all([
         import('../pipelines/pipeline-service.js'),
@@ -170,7 +219,7 @@ export async function startServer(
         apiKey: config.apiKey,
       },
       ...(pipelines ? { pipelines: { service: pipelines.service, store: stores.pipelines } } : {}),
-      monitoring: { store: stores.predictionLog, recorder: writer, patientKeys },
+      monitoring: { store: stores.predictionLog, recorder: writer, patientKeys, checks },
       ...(ui ? { ui } : {}),
     });
     const log = app.log;
@@ -180,6 +229,12 @@ export async function startServer(
         'made a secret for the patient keys of the prediction log, kept in $ONSET_HOME/log-secret (set ONSET_LOG_SECRET to share one between servers)',
       );
     }
+    live.subscribe({
+      // Another version served: the gauges of the versions before it go (their alerts with them).
+      loaded: (model) => {
+        if (model.name !== null && model.version !== null) gauges?.servedVersion(model.name, model.version);
+      },
+    });
     live.subscribe({
       // `model`, not `name`: pino keeps `name` for the logger's own name.
       // A file or run model has no name or version: it is named by its URI, family and checksum.
@@ -221,6 +276,7 @@ export async function startServer(
     if (exposureWarning) log.warn(exposureWarning);
     pipelines?.scheduler.start();
     retention?.start();
+    if (checks) scheduleChecks(checks, config, stores, log);
     const running = app;
     return {
       app: running,
@@ -236,6 +292,7 @@ export async function startServer(
         secret: secret && { source: secret.source, ...(secret.path ? { path: secret.path } : {}) },
         retention,
       },
+      monitoringJobs: checks && gauges && { drift: checks.drift, performance: checks.performance, gauges },
       async stop() {
         await pipelines?.scheduler.stop();
         // Closing closes the idle keep-alive connections once. A connection whose request is still in flight
@@ -250,6 +307,8 @@ export async function startServer(
         // No request is in flight any more: what they recorded is written before the stores close.
         await writer?.close();
         await retention?.stop();
+        await checks?.drift.stop();
+        await checks?.performance.stop();
         await live.stop();
         await pipelines?.service.close();
         await stores.close();
@@ -260,6 +319,61 @@ export async function startServer(
     await writer?.close();
     await stores.close();
     throw error;
+  }
+}
+
+/**
+ * Runs the drift and performance checks of the served version on their schedules (each once now, then
+ * every interval; `off` runs none), logging what each found, and deletes the checks older than the
+ * predictions the log keeps.
+ */
+function scheduleChecks(
+  checks: CheckApiOptions,
+  config: OnsetConfig,
+  stores: OnsetStores,
+  log: FastifyInstance['log'],
+): void {
+  const jobs = [
+    [checks.drift, config.driftIntervalMs],
+    [checks.performance, config.performanceIntervalMs],
+  ] as const;
+  for (const [job, intervalMs] of jobs) {
+    if (intervalMs === undefined) continue;
+    (job as MonitoringJob<DriftRequest | PerformanceRequest>).schedule(
+      intervalMs,
+      () => checks.targets.served(),
+      {
+        onChecked: (check) => {
+          const fields = {
+            kind: check.kind,
+            model: check.model.name,
+            version: check.model.version,
+            checkId: check.checkId,
+            seconds: (check.finishedAt - check.startedAt) / 1000,
+          };
+          if (check.status === 'failed')
+            log.warn({ ...fields, err: check.error }, `${check.kind} check failed`);
+          else log.info({ ...fields, summary: check.summary }, `${check.kind} check done`);
+          if (config.predictionLogMaxAgeMs !== undefined) {
+            // Checks are kept as long as the predictions they looked at.
+            stores.checks
+              .deleteChecksBefore(Date.now() - config.predictionLogMaxAgeMs)
+              .catch((error: unknown) =>
+                log.warn(
+                  { err: error instanceof Error ? error.message : String(error) },
+                  'old checks not deleted',
+                ),
+              );
+          }
+        },
+        onSkipped: (reason) => log.debug({ kind: job.kind, reason }, `${job.kind} check skipped`),
+        onError: (error) =>
+          log.warn(
+            { kind: job.kind, err: error instanceof Error ? error.message : String(error) },
+            `${job.kind} check could not be stored; the next one tries again`,
+          ),
+      },
+    );
   }
 }
 

@@ -84,6 +84,12 @@ export function openPostgresDatabase(url: string, options: { maxConnections?: nu
         }),
       );
     },
+    async selectRows(query) {
+      const result = await run(() =>
+        pool.query<unknown[]>({ text: query.sql, values: [...query.parameters], rowMode: 'array' }),
+      );
+      return result.rows;
+    },
     async transaction<T>(fn: (trx: Kysely<object>) => Promise<T>): Promise<T> {
       try {
         return await db.transaction().execute(fn);

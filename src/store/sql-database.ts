@@ -1,4 +1,4 @@
-import type { Kysely, RawBuilder } from 'kysely';
+import type { CompiledQuery, Kysely, RawBuilder } from 'kysely';
 
 export type SqlDialectName = 'sqlite' | 'postgres';
 
@@ -45,6 +45,12 @@ export interface SqlDatabase<DB extends object = object> {
     count: number,
     valuesOf: (row: number, values: unknown[]) => void,
   ): Promise<void>;
+  /**
+   * Runs a compiled SELECT and answers its rows as arrays, in the order of its select list: the path of
+   * a capability that reads many rows of many columns (the prediction log's windows), with no object
+   * per row (SQLite's raw mode, PostgreSQL's array row mode). Values are as the drivers give them.
+   */
+  selectRows(query: CompiledQuery): Promise<unknown[][]>;
   /** Whether `error` is a UNIQUE or PRIMARY KEY violation. */
   isUniqueViolation(error: unknown): boolean;
   /** The same database typed with `T`'s tables as well (types only: the connection is shared). */
@@ -72,6 +78,7 @@ export function typedDatabase<DB extends object>(implementation: SqlDialectImple
     orderText: (expression) => implementation.orderText(expression),
     insertRows: (table, columns, count, valuesOf) =>
       implementation.insertRows(table, columns, count, valuesOf),
+    selectRows: (query) => implementation.selectRows(query),
     isUniqueViolation: (error) => implementation.isUniqueViolation(error),
     withTables: <T extends object>() => typedDatabase<DB & T>(implementation),
     close: () => implementation.close(),

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SqliteDriver from 'better-sqlite3';
-import { Kysely, type RawBuilder, SqliteDialect, sql } from 'kysely';
+import { type CompiledQuery, Kysely, type RawBuilder, SqliteDialect, sql } from 'kysely';
 import { OnsetError } from '../errors.js';
 import { toEscapedLike, toGlob } from './like-pattern.js';
 import { errorCode, insertInto, type SqlDatabase, typedDatabase } from './sql-database.js';
@@ -81,11 +81,29 @@ export function openSqliteDatabase(path: string): SqlDatabase {
       }
     });
   }
+  /** SELECTs prepared once by their text, in raw mode (rows as arrays). */
+  const selects = new Map<string, SqliteDriver.Statement>();
+  async function selectRows(query: CompiledQuery): Promise<unknown[][]> {
+    // On the connection Kysely lends one caller at a time, as every other statement.
+    return db.connection().execute(async () => {
+      try {
+        let statement = selects.get(query.sql);
+        if (statement === undefined) {
+          statement = handle.prepare(query.sql).raw(true);
+          selects.set(query.sql, statement);
+        }
+        return statement.all(...query.parameters) as unknown[][];
+      } catch (error) {
+        throw translateSqliteError(error);
+      }
+    });
+  }
   return typedDatabase({
     dialect: 'sqlite',
     db,
     transaction,
     insertRows,
+    selectRows,
     // BEGIN IMMEDIATE holds the database's write lock for the whole run: other processes wait for it.
     withMigrationLock: transaction,
     like(expression: RawBuilder<unknown>, pattern: string): RawBuilder<boolean> {

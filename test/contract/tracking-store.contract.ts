@@ -6,6 +6,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { hostname } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { MonitoringCheckStore } from '../../src/monitoring/checks/monitoring-check-store.js';
 import type { PredictionLogStore } from '../../src/monitoring/prediction-log/prediction-log-store.js';
 import type { PipelineStore } from '../../src/pipelines/pipeline-store.js';
 import type { Metric, Run } from '../../src/tracking/entities.js';
@@ -20,6 +21,7 @@ export interface OpenedStores {
   readonly loggedModels: LoggedModelStore;
   readonly pipelines: PipelineStore;
   readonly predictionLog: PredictionLogStore;
+  readonly checks: MonitoringCheckStore;
   close(): Promise<void>;
 }
 

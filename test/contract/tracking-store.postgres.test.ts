@@ -8,6 +8,7 @@ import {
 } from '../support/migrations.js';
 import { scratchDatabases } from '../support/postgres.js';
 import { describeLoggedModelStoreContract } from './logged-model-store.contract.js';
+import { describeMonitoringCheckStoreContract } from './monitoring-check-store.contract.js';
 import { describePipelineStoreContract } from './pipeline-store.contract.js';
 import { describePredictionLogStoreContract } from './prediction-log-store.contract.js';
 import { describeRegistryStoreContract } from './registry-store.contract.js';
@@ -42,6 +43,7 @@ describeLoggedModelStoreContract('postgres', openFresh);
 describeRegistryStoreContract('postgres', openFresh);
 describePipelineStoreContract('postgres', openFresh);
 describePredictionLogStoreContract('postgres', openFresh);
+describeMonitoringCheckStoreContract('postgres', openFresh);
 
 describe('PostgreSQL store specifics', () => {
   it('migrates once when several stores open a fresh database at the same time', async () => {

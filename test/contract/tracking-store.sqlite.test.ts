@@ -16,6 +16,7 @@ import {
   TRACKING_MIGRATION_ROWS,
 } from '../support/migrations.js';
 import { describeLoggedModelStoreContract } from './logged-model-store.contract.js';
+import { describeMonitoringCheckStoreContract } from './monitoring-check-store.contract.js';
 import { describePipelineStoreContract } from './pipeline-store.contract.js';
 import { describePredictionLogStoreContract } from './prediction-log-store.contract.js';
 import { describeRegistryStoreContract } from './registry-store.contract.js';
@@ -42,6 +43,7 @@ describeLoggedModelStoreContract('sqlite', openFresh);
 describeRegistryStoreContract('sqlite', openFresh);
 describePipelineStoreContract('sqlite', openFresh);
 describePredictionLogStoreContract('sqlite', openFresh);
+describeMonitoringCheckStoreContract('sqlite', openFresh);
 
 describe('SQLite store specifics', () => {
   it('opens sqlite:///abs, sqlite:relative and bare paths, and lists the known schemes otherwise', async () => {

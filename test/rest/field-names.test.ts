@@ -74,9 +74,11 @@ const onsetRoutes = () =>
 describe('JSON field names of the Onset APIs', () => {
   it('are snake_case in every schema of every route but MLflow’s, answers and errors included', () => {
     const routes = onsetRoutes();
-    // Predictions, feedback, operations and pipelines: the list a new API joins.
+    // Predictions, feedback, monitoring checks, operations and pipelines: the list a new API joins.
     expect(routes.map(where).sort()).toEqual([
       'DELETE /api/onset/schedules/:id',
+      'GET /api/onset/monitoring/checks',
+      'GET /api/onset/monitoring/checks/:id',
       'GET /api/onset/monitoring/traffic',
       'GET /api/onset/pipeline-runs',
       'GET /api/onset/pipeline-runs/:id',
@@ -90,6 +92,8 @@ describe('JSON field names of the Onset APIs', () => {
       'GET /model',
       'GET /ready',
       'GET /schema',
+      'POST /api/onset/monitoring/drift',
+      'POST /api/onset/monitoring/performance',
       'POST /api/onset/pipeline-runs/:id/cancel',
       'POST /api/onset/pipelines/:name/runs',
       'POST /api/onset/schedules',

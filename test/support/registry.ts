@@ -1,22 +1,28 @@
 import type { Dataset } from '../../src/data/dataset.js';
-import type { EstimatorName } from '../../src/ml/estimator.js';
+import type { EstimatorName, FittedModel } from '../../src/ml/estimator.js';
 import { trainOnDataset } from '../../src/ml/train-on-dataset.js';
 import type { OnsetStores } from '../../src/server/open-stores.js';
 import { registerModelVersion } from '../../src/tracking/model-registry.js';
 import { logTrainingRun } from '../../src/tracking/training-logger.js';
 
 /**
- * Trains a `gbdt` (or `estimator`) with `params` on `data`, logs the run, registers it as a new version of `name` and
- * moves it to Production (archiving the previous one). Returns the version and the run's artifact URI.
+ * Trains a `gbdt` (or `options.estimator`) with `params` on `data` (cross-validated with
+ * `options.cvFolds`, which makes the reference profile's probabilities out of fold), logs the run,
+ * registers it as a new version of `name` and moves it to Production (archiving the previous one).
+ * Returns the version and the run's artifact URI.
  */
 export async function trainAndPromote(
   stores: Pick<OnsetStores, 'tracking' | 'registry' | 'artifacts'>,
   name: string,
   data: Dataset,
   params: Record<string, unknown>,
-  estimator: EstimatorName = 'gbdt',
-): Promise<{ version: string; artifactUri: string }> {
-  const result = trainOnDataset(data, { estimator, params });
+  options: { readonly estimator?: EstimatorName; readonly cvFolds?: number } = {},
+): Promise<{ version: string; artifactUri: string; runId: string; model: FittedModel }> {
+  const result = trainOnDataset(data, {
+    estimator: options.estimator ?? 'gbdt',
+    params,
+    ...(options.cvFolds === undefined ? {} : { cvFolds: options.cvFolds }),
+  });
   const logged = await logTrainingRun(stores, { result, datasetPath: 'generated' });
   const version = await registerModelVersion(stores, {
     name,
@@ -30,5 +36,10 @@ export async function trainAndPromote(
     stage: 'Production',
     archiveExistingVersions: true,
   });
-  return { version: version.version, artifactUri: logged.artifactUri };
+  return {
+    version: version.version,
+    artifactUri: logged.artifactUri,
+    runId: logged.runId,
+    model: result.model,
+  };
 }

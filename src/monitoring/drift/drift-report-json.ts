@@ -5,7 +5,7 @@
 import type { ColumnDrift, DriftReport } from './compute-drift.js';
 import { STAT_TESTS } from './stat-tests.js';
 
-/** What a drift report compared: told by its caller (the CLI, later the drift job). */
+/** What a drift report compared: told by its caller (the CLI, the drift job). */
 export interface DriftSubject {
   readonly model: {
     /** The URI or path it was given as (`models:/parkinson-disease-prediction/Production`). */
@@ -13,11 +13,12 @@ export interface DriftSubject {
     readonly name: string | null;
     readonly version: string | null;
     readonly runId: string | null;
-    readonly estimator: string;
+    /** The model's estimator (`gbdt`, ...); null when the check did not load the model. */
+    readonly estimator: string | null;
   };
   /** Where the reference profile came from (`runs:/<id>/data/reference-profile.json`, or a file). */
   readonly referenceSource: string;
-  /** What the current data is (a file path, later a window of the prediction log). */
+  /** What the current data is (a file path, or a window of the prediction log). */
   readonly currentSource: string;
   /** ISO-8601 time of the check. */
   readonly computedAt: string;

@@ -54,6 +54,9 @@ export const LOGGED_FEATURES_0001 = [
  * log is written on every prediction). A model's predictions are found within a time window.
  * Patients are found through `patient_key_head`, the key's first 52 bits as an integer: an index of the
  * 64-hex-digit keys themselves, which land anywhere in it, cost as much to write as the rest of the row.
+ *
+ * Migration 0002 adds the stored results of the drift and performance checks (`monitoring_checks`, see
+ * `checks/sql/sql-monitoring-check-store.ts`): one row per finished check, its result a JSON document.
  */
 export const MONITORING_MIGRATIONS: MigrationSet = {
   owner: 'monitoring',
@@ -87,6 +90,31 @@ export const MONITORING_MIGRATIONS: MigrationSet = {
               REFERENCES prediction_log (prediction_id) ON DELETE CASCADE,
             diagnosis INTEGER NOT NULL CHECK (diagnosis IN (0, 1)),
             recorded_at BIGINT NOT NULL)`,
+      ],
+    }),
+    '0002_monitoring_checks': ddlMigration({
+      statements: () => [
+        // check_id begins with the start time: newest first is the key's order, within a model too.
+        `CREATE TABLE monitoring_checks (
+            check_id TEXT NOT NULL PRIMARY KEY,
+            kind TEXT NOT NULL CHECK (kind IN ('drift', 'performance')),
+            model_name TEXT NOT NULL,
+            model_version TEXT NOT NULL,
+            run_id TEXT,
+            window_from BIGINT NOT NULL,
+            window_to BIGINT NOT NULL,
+            started_at BIGINT NOT NULL,
+            finished_at BIGINT NOT NULL,
+            status TEXT NOT NULL CHECK (status IN ('succeeded', 'failed')),
+            error_message TEXT,
+            summary_json TEXT,
+            result_json TEXT,
+            CHECK (window_from <= window_to),
+            CHECK (started_at <= finished_at),
+            CHECK ((status = 'failed' AND error_message IS NOT NULL) OR (status = 'succeeded' AND error_message IS NULL)))`,
+        'CREATE INDEX monitoring_checks_kind ON monitoring_checks (kind, check_id)',
+        'CREATE INDEX monitoring_checks_model ON monitoring_checks (model_name, model_version, check_id)',
+        'CREATE INDEX monitoring_checks_started ON monitoring_checks (started_at)',
       ],
     }),
   },

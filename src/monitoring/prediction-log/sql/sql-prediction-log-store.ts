@@ -315,14 +315,15 @@ export class SqlPredictionLogStore implements PredictionLogStore {
       .where(inWindow(window))
       .orderBy('p.prediction_id', direction);
     if (newestFirst) query = query.limit(options.maxRows!);
-    const rows = await query.execute();
+    // Rows as arrays, not objects: a drift window is 100,000 rows of 33 columns, and an object per row
+    // took three times as long to read as the values themselves.
+    const rows = await this.#database.selectRows(query.compile());
     if (newestFirst) rows.reverse();
     const result = {} as { [K in C]: Float64Array };
     wanted.forEach((column, i) => {
-      const key = `c${i}`;
       const values = new Float64Array(rows.length);
       for (let r = 0; r < rows.length; r++) {
-        const value = (rows[r] as Record<string, unknown>)[key];
+        const value = rows[r]![i];
         values[r] = value === null || value === undefined ? Number.NaN : Number(value);
       }
       result[column] = values;
