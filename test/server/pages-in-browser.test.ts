@@ -33,7 +33,7 @@ const PAGES: readonly PageCheck[] = [
   { path: '/models', rendered: { selector: 'main td.empty', text: /No registered model/ } },
   { path: '/score', rendered: { selector: 'main legend', text: 'Demographics' } },
   { path: '/pipelines', rendered: { selector: 'main td a', text: 'train-all' } },
-  { path: '/monitoring', rendered: { selector: 'main h2', text: /monitoring/ } },
+  { path: '/monitoring', rendered: { selector: '#traffic p', text: /No prediction was logged/ } },
 ];
 
 const SKIPPED = CHROMIUM_MISSING;
@@ -54,6 +54,7 @@ beforeAll(async () => {
     ...stores,
     pipelines: { service, store: stores.pipelines },
     serving: { live },
+    monitoring: { store: stores.predictionLog },
     ui: await loadWebUi(WEB_UI_DIR),
     onRoute: (route) => routes.push(route),
   });
