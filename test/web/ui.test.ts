@@ -175,8 +175,10 @@ describe.skipIf(!hasChromium)(`the web UI on onset up${hasChromium ? '' : ` (${C
     const { page, problems } = await open(`/runs/${run!.info.run_id}`);
     await page.locator('#metrics').getByText('cv_roc_auc', { exact: true }).waitFor();
     await page.locator('#params tbody tr').first().waitFor();
-    await page.locator('#histories canvas').first().waitFor();
-    expect(await page.locator('#histories canvas').count()).toBeGreaterThan(5);
+    // The charts are drawn one by one as their histories arrive.
+    await expect
+      .poll(() => page.locator('#histories canvas').count(), { timeout: 10_000 })
+      .toBeGreaterThan(5);
     await page.locator('#tags').getByText('onset.estimator').waitFor();
     // Browse: open report/, view the model report as JSON, download it.
     await page.getByRole('button', { name: 'report/' }).click();
@@ -345,6 +347,33 @@ describe.skipIf(!hasChromium)(`the web UI on onset up${hasChromium ? '' : ` (${C
     await page.getByRole('combobox', { name: /Window/ }).selectOption('7d');
     await page.waitForURL(/window=7d/);
     await close(page, problems, 'monitoring-traffic');
+  }, 60_000);
+
+  it('monitoring: a drift check and a performance check run from the page, with their verdicts and tables', async () => {
+    const { page, problems } = await open('/monitoring');
+    const drift = page.locator('#drift');
+    await drift.getByRole('button', { name: 'Check drift now' }).click();
+    await drift.getByText(/features drifted/).waitFor();
+    // What the page shows is the check the API stored.
+    const [check] = (
+      await api<{ checks: { check_id: string; summary: { drifted_features: number; features: number } }[] }>(
+        '/api/onset/monitoring/checks?kind=drift&max_results=1',
+      )
+    ).checks;
+    expect(await drift.textContent()).toContain(
+      `${check!.summary.drifted_features} of ${check!.summary.features} features drifted`,
+    );
+    expect(await drift.locator('tbody tr').count()).toBe(check!.summary.features + 1);
+    // A feature's histograms: reference and current shares, bin by bin.
+    await drift.getByRole('button', { name: 'Age', exact: true }).click();
+    await drift.locator('table.share-bars caption').filter({ hasText: /^Age:/ }).waitFor();
+    expect(await drift.locator('table.share-bars tbody tr').count()).toBeGreaterThan(2);
+
+    const performance = page.locator('#performance');
+    await performance.getByRole('button', { name: 'Check performance now' }).click();
+    await performance.getByRole('cell', { name: 'last 24h' }).waitFor();
+    expect(await performance.textContent()).toMatch(/roc_auc \(estimated\)/);
+    await close(page, problems, 'monitoring-checks');
   }, 60_000);
 
   it('pipelines: a run started from the UI with a parameter appears, is followed live and finishes', async () => {

@@ -3,6 +3,7 @@ import type {
   BatchAnswer,
   FeatureSchema,
   LogLine,
+  MonitoringCheck,
   Pipeline,
   PipelineRun,
   Prediction,
@@ -113,4 +114,29 @@ export function metricsText(): Promise<string> {
 /** Predictions over time from the prediction log (`GET /api/onset/monitoring/traffic`). */
 export function traffic(query: { window: string; buckets: number; model?: string }): Promise<Traffic> {
   return request<Traffic>('/api/onset/monitoring/traffic', { query });
+}
+
+/** The stored monitoring checks of a kind, newest first. */
+export async function listChecks(query: {
+  kind: 'drift' | 'performance';
+  maxResults?: number;
+}): Promise<readonly MonitoringCheck[]> {
+  return (
+    await request<{ checks: MonitoringCheck[] }>('/api/onset/monitoring/checks', {
+      query: { kind: query.kind, max_results: query.maxResults },
+    })
+  ).checks;
+}
+
+/** One stored check with its whole result. */
+export async function getCheck(id: string): Promise<MonitoringCheck> {
+  return (await request<{ check: MonitoringCheck }>(`/api/onset/monitoring/checks/${encodeURIComponent(id)}`))
+    .check;
+}
+
+/** Runs a check of the served model now; answers it once stored. */
+export async function runCheck(kind: 'drift' | 'performance'): Promise<MonitoringCheck> {
+  return (
+    await request<{ check: MonitoringCheck }>(`/api/onset/monitoring/${kind}`, { method: 'POST', body: {} })
+  ).check;
 }

@@ -341,3 +341,112 @@ export interface Traffic {
     } | null;
   }[];
 }
+
+/** A stored monitoring check (`/api/onset/monitoring/checks`). */
+export interface MonitoringCheck {
+  readonly check_id: string;
+  readonly kind: 'drift' | 'performance';
+  readonly model: { readonly name: string; readonly version: string; readonly run_id: string | null };
+  readonly window: { readonly from: number; readonly to: number };
+  readonly started_at: number;
+  readonly finished_at: number;
+  readonly status: 'succeeded' | 'failed';
+  readonly error: string | null;
+  readonly summary: DriftSummary | PerformanceSummary | null;
+  /** Only when one check is read. */
+  readonly result?: DriftResult | PerformanceResult | null;
+}
+
+export interface DriftSummary {
+  readonly outcome: 'checked' | 'too_few_rows';
+  readonly rows: number;
+  readonly dataset_drifted: boolean | null;
+  readonly drift_share: number | null;
+  readonly drifted_features: number | null;
+  readonly features: number | null;
+  readonly prediction_drifted: boolean | null;
+}
+
+export interface PerformanceSummary {
+  readonly estimation_available: boolean;
+  readonly windows: readonly {
+    readonly window: string;
+    readonly records: number;
+    readonly labelled_records: number;
+    readonly realized_roc_auc: number | null;
+    readonly realized_accuracy: number | null;
+    readonly estimated_roc_auc: number | null;
+    readonly estimated_accuracy: number | null;
+  }[];
+}
+
+export interface ColumnDrift {
+  readonly column: string;
+  readonly type: string;
+  readonly test: string;
+  readonly test_label: string;
+  readonly score_kind: string;
+  readonly score: number | null;
+  readonly threshold: number;
+  readonly drift_when: string;
+  readonly drifted: boolean;
+  readonly psi: number | null;
+  readonly histogram: readonly {
+    readonly label: string;
+    readonly reference_share: number;
+    readonly current_share: number;
+    readonly reference_count: number;
+    readonly current_count: number;
+  }[];
+  readonly note: string | null;
+}
+
+export interface DriftResult {
+  readonly outcome: 'checked' | 'too_few_rows';
+  readonly window: { readonly label: string; readonly rows: number; readonly truncated: boolean };
+  readonly note: string | null;
+  readonly report: {
+    readonly reference: {
+      readonly source: string;
+      readonly training_rows: number;
+      readonly sample_rows: number;
+    };
+    readonly dataset_drift: {
+      readonly drifted: boolean;
+      readonly drifted_features: number;
+      readonly features: number;
+      readonly share: number;
+      readonly drift_share: number;
+    };
+    readonly prediction_drift: ColumnDrift | null;
+    readonly features: readonly ColumnDrift[];
+  } | null;
+}
+
+export interface MetricFigure {
+  readonly value: number | null;
+  readonly undefined_reason: string | null;
+}
+
+export interface EstimatedFigure {
+  readonly estimate: number | null;
+  readonly lower: number | null;
+  readonly upper: number | null;
+  readonly undefined_reason: string | null;
+}
+
+export interface PerformanceResult {
+  readonly estimation: { readonly available: boolean; readonly reason: string | null };
+  readonly windows: readonly {
+    readonly window: string;
+    readonly records: number;
+    readonly realized: {
+      readonly records: number;
+      readonly metrics: Readonly<Record<string, MetricFigure>>;
+    };
+    readonly estimated: {
+      readonly records: number;
+      readonly metrics: Readonly<Record<string, EstimatedFigure>>;
+    } | null;
+  }[];
+}

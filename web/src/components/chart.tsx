@@ -22,6 +22,8 @@ export interface Series {
   readonly dashed?: boolean;
   /** Points only, no line (a scatter). */
   readonly pointsOnly?: boolean;
+  /** A point at every value besides the line (sparse series, where a lone value has no line to draw). */
+  readonly points?: boolean;
 }
 
 export interface ChartProps {
@@ -85,6 +87,7 @@ export function Chart(props: ChartProps) {
           width: 2,
           spanGaps: true,
           ...(series.dashed ? { dash: [6, 4] } : {}),
+          ...(series.points ? { points: { show: true, size: 5 } } : {}),
           ...(series.pointsOnly ? { paths: () => null, points: { show: true, size: 7 } } : {}),
         })),
       ],
