@@ -1,15 +1,11 @@
 import type { FastifyInstance, RouteOptions } from 'fastify';
 import { afterAll, beforeAll } from 'vitest';
-import { resolveConfig } from '../../src/config.js';
-import { CheckTargets } from '../../src/monitoring/jobs/check-targets.js';
-import { checkSettingsOf } from '../../src/monitoring/jobs/job-settings.js';
-import { ModelReferences } from '../../src/monitoring/jobs/model-references.js';
-import { driftJob, performanceJob } from '../../src/monitoring/jobs/monitoring-jobs.js';
 import { PipelineService } from '../../src/pipelines/pipeline-service.js';
 import { buildApp } from '../../src/server/app.js';
 import { WEB_UI_DIR } from '../../src/server/server.js';
 import { loadWebUi } from '../../src/server/web-ui.js';
 import { LiveModel } from '../../src/serving/live-model.js';
+import { monitoringWithoutModel } from '../support/monitoring.js';
 import { useTemporaryStores } from '../support/stores.js';
 
 export const ADMIN_TOKEN = 'admin-t0ken';
@@ -33,27 +29,12 @@ export function useFullApp(prefix: string): {
     const { stores } = temporary;
     service = new PipelineService({ stores });
     const live = new LiveModel('models:/not-registered/Production', stores, { pollMs: 0 });
-    const settings = checkSettingsOf(resolveConfig({}, {}));
-    const jobStores = {
-      log: stores.predictionLog,
-      checks: stores.checks,
-      references: new ModelReferences(stores),
-    };
     app = await buildApp({
       ...stores,
       adminToken: ADMIN_TOKEN,
       pipelines: { service, store: stores.pipelines },
       serving: { live, apiKey: API_KEY },
-      monitoring: {
-        store: stores.predictionLog,
-        checks: {
-          store: stores.checks,
-          drift: driftJob(jobStores, settings.drift),
-          performance: performanceJob(jobStores, settings.performance),
-          // No model is served here.
-          targets: new CheckTargets(stores.registry, () => undefined),
-        },
-      },
+      monitoring: monitoringWithoutModel(stores),
       ui: await loadWebUi(WEB_UI_DIR),
       onRoute: (route) => routes.push(route),
     });

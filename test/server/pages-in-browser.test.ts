@@ -8,6 +8,7 @@ import { WEB_UI_DIR } from '../../src/server/server.js';
 import { loadWebUi } from '../../src/server/web-ui.js';
 import { LiveModel } from '../../src/serving/live-model.js';
 import { CHROMIUM_MISSING, hasChromium, INSECURE_HOST, launchChromium } from '../support/browser.js';
+import { monitoringWithoutModel } from '../support/monitoring.js';
 import { useTemporaryStores } from '../support/stores.js';
 
 /**
@@ -54,7 +55,7 @@ beforeAll(async () => {
     ...stores,
     pipelines: { service, store: stores.pipelines },
     serving: { live },
-    monitoring: { store: stores.predictionLog },
+    monitoring: monitoringWithoutModel(stores),
     ui: await loadWebUi(WEB_UI_DIR),
     onRoute: (route) => routes.push(route),
   });

@@ -1,13 +1,41 @@
+import { resolveConfig } from '../../src/config.js';
 import type { Dataset } from '../../src/data/dataset.js';
 import { FEATURE_NAMES } from '../../src/data/schema.js';
 import type { FittedModel } from '../../src/ml/estimator.js';
 import { featureMatrix } from '../../src/ml/train-on-dataset.js';
+import { CheckTargets } from '../../src/monitoring/jobs/check-targets.js';
+import { checkSettingsOf } from '../../src/monitoring/jobs/job-settings.js';
+import { ModelReferences } from '../../src/monitoring/jobs/model-references.js';
+import { driftJob, performanceJob } from '../../src/monitoring/jobs/monitoring-jobs.js';
 import { newPredictionId } from '../../src/monitoring/prediction-log/prediction-id.js';
 import type {
   LoggedModel,
   LoggedPrediction,
   PredictionLogStore,
 } from '../../src/monitoring/prediction-log/prediction-log-store.js';
+import type { OnsetStores } from '../../src/server/open-stores.js';
+
+/**
+ * The monitoring routes of an app over `stores` (the log's, the traffic and the checks with the default
+ * settings) for a server that serves no model.
+ */
+export function monitoringWithoutModel(stores: OnsetStores) {
+  const settings = checkSettingsOf(resolveConfig({}, {}));
+  const jobStores = {
+    log: stores.predictionLog,
+    checks: stores.checks,
+    references: new ModelReferences(stores),
+  };
+  return {
+    store: stores.predictionLog,
+    checks: {
+      store: stores.checks,
+      drift: driftJob(jobStores, settings.drift),
+      performance: performanceJob(jobStores, settings.performance),
+      targets: new CheckTargets(stores.registry, () => undefined),
+    },
+  };
+}
 
 /** How a registered version names itself in the log (as the server logs what it serves). */
 export function loggedVersion(name: string, version: string, runId: string | null): LoggedModel {

@@ -115,7 +115,7 @@ describe.skipIf(!hasChromium)(`the web UI on onset up${hasChromium ? '' : ` (${C
     await page.locator('#traffic').getByText(`${MODEL} version 1 (Production)`).waitFor();
     await page.locator('#pipeline-runs').getByRole('link', { name: 'train-all' }).waitFor();
     expect(await text(page, '#pipeline-runs')).toMatch(/SUCCEEDED/);
-    await page.locator('#monitoring .placeholder').waitFor();
+    await page.locator('#monitoring').getByText(/drift/).first().waitFor();
     await close(page, problems, 'overview');
   }, 60_000);
 

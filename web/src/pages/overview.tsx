@@ -1,8 +1,8 @@
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { getRun, searchRegisteredModels } from '../api/mlflow.js';
-import { listPipelineRuns, metricsText } from '../api/onset.js';
+import { listChecks, listPipelineRuns, metricsText } from '../api/onset.js';
 import { histogramQuantile, parsePrometheusText, rate, type Scrape, total } from '../api/prometheus.js';
-import type { ModelVersion, Run } from '../api/types.js';
+import type { DriftSummary, ModelVersion, PerformanceSummary, Run } from '../api/types.js';
 import { Chart } from '../components/chart.js';
 import { DataTable } from '../components/data-table.js';
 import { ErrorBox, Facts, Loading, Section, Status } from '../components/feedback.js';
@@ -231,6 +231,52 @@ function Traffic() {
   );
 }
 
+/** The latest drift verdict and performance figures, linking to the monitoring page. */
+function MonitoringSummary() {
+  const checks = useApi(
+    () =>
+      Promise.all([
+        listChecks({ kind: 'drift', maxResults: 1 }),
+        listChecks({ kind: 'performance', maxResults: 1 }),
+      ]),
+    [],
+  );
+  if (checks.error) return <ErrorBox error={checks.error} title="Could not read the monitoring checks" />;
+  if (!checks.data) return <Loading label="Reading the monitoring checks" />;
+  const [[drift], [performance]] = checks.data;
+  const driftSummary = drift?.summary as DriftSummary | null | undefined;
+  const performanceSummary = performance?.summary as PerformanceSummary | null | undefined;
+  const longest = performanceSummary?.windows.at(-1);
+  const driftText = !drift
+    ? 'not checked yet'
+    : drift.status === 'failed'
+      ? `the check failed: ${drift.error}`
+      : driftSummary?.outcome === 'too_few_rows'
+        ? `too few predictions to tell (${driftSummary.rows})`
+        : `${driftSummary?.dataset_drifted ? 'drifted' : 'no drift'}: ${driftSummary?.drifted_features} of ${driftSummary?.features} features${driftSummary?.prediction_drifted ? '; the predictions drifted' : ''}`;
+  const performanceText = !performance
+    ? 'not checked yet'
+    : performance.status === 'failed'
+      ? `the check failed: ${performance.error}`
+      : longest
+        ? `last ${longest.window}: ROC AUC ${formatNumber(longest.realized_roc_auc, 3) || '—'} from ${longest.labelled_records} labelled, ${formatNumber(longest.estimated_roc_auc, 3) || '—'} estimated over ${longest.records} predictions`
+        : 'no window';
+  return (
+    <div class="stack">
+      <Facts
+        items={[
+          [`drift${drift ? ` (${formatAgo(drift.finished_at)})` : ''}`, driftText],
+          [`performance${performance ? ` (${formatAgo(performance.finished_at)})` : ''}`, performanceText],
+        ]}
+      />
+      <p>
+        <Link href="/monitoring">Monitoring</Link> shows the traffic, each feature's drift and the performance
+        over time.
+      </p>
+    </div>
+  );
+}
+
 function RecentPipelineRuns() {
   const runs = useApi(() => listPipelineRuns({ maxResults: 6 }), []);
   if (runs.error) return <ErrorBox error={runs.error} title="Could not list the pipeline runs" />;
@@ -290,10 +336,7 @@ export function OverviewPage() {
         </Section>
       </div>
       <Section title="Drift, performance and alerts" id="monitoring">
-        <div class="placeholder" role="note">
-          Reserved for monitoring (issue 16): the latest drift verdict, performance from feedback and its
-          label-free estimate, and the alerts firing. See <Link href="/monitoring">Monitoring</Link>.
-        </div>
+        <MonitoringSummary />
       </Section>
       <Section
         title="Last pipeline runs"
