@@ -29,7 +29,7 @@ export interface Stores {
   /** The stored results of the drift and performance checks, in the same database. */
   readonly checks: MonitoringCheckStore;
   /** The alerts Alertmanager delivered and what they triggered, in the same database. */
-  readonly alerts: AlertStore;
+  readonly alertHistory: AlertStore;
   /** Closes the connection the stores share (idempotent). */
   close(): Promise<void>;
 }
@@ -64,7 +64,7 @@ export async function openStore(uri: string, options: TrackingStoreOptions): Pro
     const pipelines = await openPipelineStore(database);
     const predictionLog = await openPredictionLogStore(database);
     const checks = await openMonitoringCheckStore(database);
-    const alerts = await openAlertStore(database);
+    const alertHistory = await openAlertStore(database);
     return {
       tracking,
       registry,
@@ -72,7 +72,7 @@ export async function openStore(uri: string, options: TrackingStoreOptions): Pro
       pipelines,
       predictionLog,
       checks,
-      alerts,
+      alertHistory,
       close: () => database.close(),
     };
   } catch (error) {

@@ -35,7 +35,7 @@ export function describeAlertStoreContract(name: string, open: () => Promise<Ope
     async function withStore(test: (store: AlertStore) => Promise<void>): Promise<void> {
       const stores = await open();
       try {
-        await test(stores.alerts);
+        await test(stores.alertHistory);
       } finally {
         await stores.close();
       }

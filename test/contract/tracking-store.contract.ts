@@ -24,7 +24,7 @@ export interface OpenedStores {
   readonly pipelines: PipelineStore;
   readonly predictionLog: PredictionLogStore;
   readonly checks: MonitoringCheckStore;
-  readonly alerts: AlertStore;
+  readonly alertHistory: AlertStore;
   close(): Promise<void>;
 }
 
