@@ -38,7 +38,7 @@ declare module '../pipelines/block.js' {
   }
 }
 
-/** Rows of `dataset` at the end of `other`, without patient ids (the log's rows have none). */
+/** The rows of `first`, then those of `second`, without patient ids (the log's rows have none). */
 function concatenate(first: Dataset, second: Dataset): Dataset {
   const columns = {} as Record<FeatureName, Float64Array>;
   for (const name of FEATURE_NAMES) {
@@ -176,15 +176,33 @@ const combineBlock = defineBlock({
  */
 export function retrainPipeline(
   log: PredictionLogStore,
-  options: { readonly now?: () => number } = {},
+  options: {
+    readonly now?: () => number;
+    /**
+     * The original data when no `data` param is given: the file the server's first model was trained
+     * on (`onset up --data`, ONSET_DATA); default the built-in data.
+     */
+    readonly data?: string | undefined;
+  } = {},
 ): PipelineDefinition {
   const now = options.now ?? Date.now;
+  const data = TRAINING_PARAMS.data!;
+
   return definePipeline({
     name: RETRAIN_PIPELINE,
     description:
       'train-all on the original data plus the feedback-labelled prediction log; the best family goes through the promotion gate (what alerts with action="retrain" start)',
     params: {
       ...TRAINING_PARAMS,
+      ...(options.data === undefined
+        ? {}
+        : {
+            data: {
+              type: 'string',
+              default: options.data,
+              description: `${data.description} (default: the data this server's first model was trained on)`,
+            },
+          }),
       ...GATE_PARAMS,
       feedback_window: {
         type: 'string',

@@ -1,4 +1,5 @@
 import { networkInterfaces } from 'node:os';
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import { isLoopback, type OnsetConfig } from '../config.js';
@@ -194,7 +195,12 @@ export async function startServer(
       const service = new PipelineService({
         stores,
         // The retraining pipeline reads the prediction log, which sits above the pipelines: given here.
-        pipelines: [...BUILT_IN_PIPELINES, retrainPipeline(stores.predictionLog)],
+        pipelines: [
+          ...BUILT_IN_PIPELINES,
+          retrainPipeline(stores.predictionLog, {
+            data: config.data === undefined ? undefined : resolve(config.data),
+          }),
+        ],
         onFinished: (run) => {
           app?.log.info(
             { pipeline: run.pipeline, runId: run.runId, status: run.status },
