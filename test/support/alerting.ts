@@ -19,7 +19,9 @@ function hasBinary(name: string): boolean {
 }
 
 /** Debian names Alertmanager's binary `prometheus-alertmanager`; upstream's archive names it `alertmanager`. */
-export const ALERTMANAGER_BINARY = hasBinary('prometheus-alertmanager') ? 'prometheus-alertmanager' : 'alertmanager';
+export const ALERTMANAGER_BINARY = hasBinary('prometheus-alertmanager')
+  ? 'prometheus-alertmanager'
+  : 'alertmanager';
 
 /** Whether both tools are installed (else the end-to-end tests skip, and fail under CI). */
 export function alertingToolsAvailable(): boolean {
@@ -77,7 +79,8 @@ export function rulesWithoutWaits(): string {
   const rules = parseYaml(readFileSync(join(DEPLOY, 'prometheus/rules/onset.rules.yml'), 'utf8')) as {
     groups: { rules: { for?: string }[] }[];
   };
-  for (const group of rules.groups) for (const rule of group.rules) if (rule.for !== undefined) rule.for = '0s';
+  for (const group of rules.groups)
+    for (const rule of group.rules) if (rule.for !== undefined) rule.for = '0s';
   return toYaml(rules);
 }
 
