@@ -239,6 +239,8 @@ export async function simulateTraffic(options: TrafficOptions): Promise<TrafficS
         }
       }
       if (inFlight.size >= maxInFlight) await Promise.race(inFlight);
+      // The time is up (a slow server falls behind the slots): it gets fewer, and the rate achieved says so.
+      if (performance.now() - started >= options.durationMs || aborted()) break;
       const request = predict().finally(() => inFlight.delete(request));
       inFlight.add(request);
       const now = performance.now();
