@@ -51,7 +51,9 @@ interface DriftFlags {
 export function registerMonitorCommands(program: Command): void {
   const monitor = program
     .command('monitor')
-    .description('watch a model: drift of its data and predictions, and its performance; simulate traffic to watch');
+    .description(
+      'watch a model: drift of its data and predictions, and its performance; simulate traffic to watch',
+    );
   registerSimulateCommand(monitor);
 
   addStoreOptions(

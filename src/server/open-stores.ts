@@ -6,8 +6,8 @@
 import { mkdir } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import type { OnsetConfig } from '../config.js';
-import type { MonitoringCheckStore } from '../monitoring/checks/monitoring-check-store.js';
 import type { AlertStore } from '../monitoring/alerts/alert-store.js';
+import type { MonitoringCheckStore } from '../monitoring/checks/monitoring-check-store.js';
 import type { PredictionLogStore } from '../monitoring/prediction-log/prediction-log-store.js';
 import type { PipelineStore } from '../pipelines/pipeline-store.js';
 import type { ArtifactStore } from '../tracking/artifacts/artifact-store.js';

@@ -5,6 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import { isLoopback, type OnsetConfig } from '../config.js';
 import { invalidParameter, OnsetError } from '../errors.js';
 import { openPolicies } from '../http/access.js';
+import type { AlertReceiver } from '../monitoring/alerts/alert-receiver.js';
 import type { CheckApiOptions } from '../monitoring/jobs/check-routes.js';
 import { CheckTargets } from '../monitoring/jobs/check-targets.js';
 import { checkSettingsOf } from '../monitoring/jobs/job-settings.js';
@@ -17,7 +18,6 @@ import {
   type PerformanceRequest,
   performanceJob,
 } from '../monitoring/jobs/monitoring-jobs.js';
-import type { AlertReceiver } from '../monitoring/alerts/alert-receiver.js';
 import { OnsetMetrics } from '../monitoring/metrics.js';
 import {
   type LogSecretSource,

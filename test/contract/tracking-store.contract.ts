@@ -7,8 +7,8 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { hostname } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { MonitoringCheckStore } from '../../src/monitoring/checks/monitoring-check-store.js';
 import type { AlertStore } from '../../src/monitoring/alerts/alert-store.js';
+import type { MonitoringCheckStore } from '../../src/monitoring/checks/monitoring-check-store.js';
 import type { PredictionLogStore } from '../../src/monitoring/prediction-log/prediction-log-store.js';
 import type { PipelineStore } from '../../src/pipelines/pipeline-store.js';
 import type { Metric, Run } from '../../src/tracking/entities.js';
