@@ -28,6 +28,7 @@ import { REFERENCE_PROFILE_ARTIFACT } from '../tracking/training-logger.js';
 import { writeFileAtomic } from '../util/atomic-file.js';
 import { addStoreOptions, configFrom } from './config-options.js';
 import { registerPerformanceCommand } from './monitor-performance.js';
+import { registerSimulateCommand } from './monitor-simulate.js';
 import { asUsage, collect, policyOption, UsageError } from './options.js';
 import { formatDecimals, formatPercent, marks, printJson, renderTable } from './output.js';
 import { openCommandStores } from './stores.js';
@@ -50,7 +51,10 @@ interface DriftFlags {
 export function registerMonitorCommands(program: Command): void {
   const monitor = program
     .command('monitor')
-    .description('watch a model: drift of its data and predictions, and its performance');
+    .description(
+      'watch a model: drift of its data and predictions, and its performance; simulate traffic to watch',
+    );
+  registerSimulateCommand(monitor);
 
   addStoreOptions(
     monitor

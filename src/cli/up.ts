@@ -87,7 +87,7 @@ function describe(server: RunningServer, config: OnsetConfig, extra: readonly st
     `  artifacts                  ${config.artifactUri}`,
     config.apiKey ? '  prediction routes need the header X-API-Key (ONSET_API_KEY)' : '',
     config.adminToken
-      ? '  tracking, registry, artifact and pipeline routes need the admin token (ONSET_ADMIN_TOKEN)'
+      ? '  tracking, registry, artifact, pipeline and alert routes need the admin token (ONSET_ADMIN_TOKEN)'
       : '',
   ]
     .filter((line) => line !== '')
@@ -128,6 +128,7 @@ async function up(options: ServerFlags): Promise<void> {
   const schedules = (await server.stores.pipelines.listSchedules()).filter((s) => s.enabled).length;
   const extra = [
     `  pipelines API              ${server.address}/api/onset/pipelines  (${schedules} schedule(s) active)`,
+    `  alerts (Alertmanager)      ${server.address}/api/onset/alerts  (action="retrain" starts the retrain pipeline)`,
     ...(abandoned > 0 ? [`  marked ${abandoned} run(s) left RUNNING by a dead process as FAILED`] : []),
   ];
   const name = registeredModelOf(config.modelUri);

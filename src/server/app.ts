@@ -15,6 +15,7 @@ import { trackAllowedMethods } from '../http/allowed-methods.js';
 import { clipEchoes, ERROR_ANSWER_SCHEMA, errorAnswer, pathHider } from '../http/error-answer.js';
 import { answers } from '../http/route.js';
 import { createValidatorCompiler, invalidRequest } from '../http/validation.js';
+import { type AlertApiOptions, alertApi } from '../monitoring/alerts/alert-routes.js';
 import { type CheckApiOptions, checkApi } from '../monitoring/jobs/check-routes.js';
 import { instrumentHttp, OnsetMetrics, UNMATCHED_ROUTE } from '../monitoring/metrics.js';
 import { feedbackApi } from '../monitoring/prediction-log/feedback-routes.js';
@@ -72,6 +73,11 @@ export interface AppOptions {
      */
     readonly checks?: CheckApiOptions | undefined;
   };
+  /**
+   * Alertmanager's webhook and the alert history (`/api/onset/alerts`), when given: the receiver starts
+   * the retraining pipeline through the pipeline service (`onset up`).
+   */
+  readonly alerts?: AlertApiOptions;
   /** Prometheus metrics served at `/metrics` (default: a new registry with the process metrics). */
   readonly metrics?: OnsetMetrics;
   /** Requests per minute per client address; 0 (the default) turns limiting off. */
@@ -101,7 +107,7 @@ const API_TAGS = [
   {
     name: 'monitoring',
     description:
-      'The prediction log: the ground truth of logged predictions (feedback); the drift and performance checks',
+      "The prediction log's ground truth (feedback), the drift and performance checks, and Alertmanager's webhook with the alert history",
   },
   { name: 'operations', description: 'Health, readiness and Prometheus metrics' },
 ] as const;
@@ -327,6 +333,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       await scope.register(trafficApi, { store: options.monitoring.store });
       if (options.monitoring.checks) await scope.register(checkApi, options.monitoring.checks);
     }
+    if (options.alerts) await scope.register(alertApi, options.alerts);
     const ui = options.ui;
     if (ui) await scope.register(async (pages) => webUiRoutes(pages, ui));
   });

@@ -6,6 +6,7 @@
 import { mkdir } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import type { OnsetConfig } from '../config.js';
+import type { AlertStore } from '../monitoring/alerts/alert-store.js';
 import type { MonitoringCheckStore } from '../monitoring/checks/monitoring-check-store.js';
 import type { PredictionLogStore } from '../monitoring/prediction-log/prediction-log-store.js';
 import type { PipelineStore } from '../pipelines/pipeline-store.js';
@@ -27,6 +28,8 @@ export interface Stores {
   readonly predictionLog: PredictionLogStore;
   /** The stored results of the drift and performance checks, in the same database. */
   readonly checks: MonitoringCheckStore;
+  /** The alerts Alertmanager delivered and what they triggered, in the same database. */
+  readonly alertHistory: AlertStore;
   /** Closes the connection the stores share (idempotent). */
   close(): Promise<void>;
 }
@@ -46,12 +49,14 @@ export async function openStore(uri: string, options: TrackingStoreOptions): Pro
     { openPipelineStore },
     { openPredictionLogStore },
     { openMonitoringCheckStore },
+    { openAlertStore },
   ] = await Promise.all([
     import('../store/database-uri.js'),
     import('../tracking/sql/open-tracking-stores.js'),
     import('../pipelines/sql/sql-pipeline-store.js'),
     import('../monitoring/prediction-log/sql/sql-prediction-log-store.js'),
     import('../monitoring/checks/sql/sql-monitoring-check-store.js'),
+    import('../monitoring/alerts/sql/sql-alert-store.js'),
   ]);
   const database = openDatabase(uri);
   try {
@@ -59,6 +64,7 @@ export async function openStore(uri: string, options: TrackingStoreOptions): Pro
     const pipelines = await openPipelineStore(database);
     const predictionLog = await openPredictionLogStore(database);
     const checks = await openMonitoringCheckStore(database);
+    const alertHistory = await openAlertStore(database);
     return {
       tracking,
       registry,
@@ -66,6 +72,7 @@ export async function openStore(uri: string, options: TrackingStoreOptions): Pro
       pipelines,
       predictionLog,
       checks,
+      alertHistory,
       close: () => database.close(),
     };
   } catch (error) {

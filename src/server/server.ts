@@ -1,9 +1,11 @@
 import { networkInterfaces } from 'node:os';
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import { isLoopback, type OnsetConfig } from '../config.js';
 import { invalidParameter, OnsetError } from '../errors.js';
 import { openPolicies } from '../http/access.js';
+import type { AlertReceiver } from '../monitoring/alerts/alert-receiver.js';
 import type { CheckApiOptions } from '../monitoring/jobs/check-routes.js';
 import { CheckTargets } from '../monitoring/jobs/check-targets.js';
 import { checkSettingsOf } from '../monitoring/jobs/job-settings.js';
@@ -51,8 +53,13 @@ export interface RunningServer {
   readonly stores: OnsetStores;
   /** The web UI served at `/` (`onset up`); undefined when none is served (`onset serve`). */
   readonly ui: WebUiFiles | undefined;
+  /** The pipeline service, its scheduler and the alert receiver that starts retraining (`onset up`). */
   readonly pipelines:
-    | { readonly service: PipelineService; readonly scheduler: PipelineScheduler }
+    | {
+        readonly service: PipelineService;
+        readonly scheduler: PipelineScheduler;
+        readonly alerts: AlertReceiver;
+      }
     | undefined;
   /**
    * The prediction log: its writer (undefined when the log is off), where the patient keys' secret came
@@ -172,12 +179,28 @@ export async function startServer(
       };
     }
     if (options.pipelines) {
-      const [{ PipelineService }, { PipelineScheduler }] = await Promise.all([
+      const [
+        { PipelineService },
+        { PipelineScheduler },
+        { BUILT_IN_PIPELINES },
+        { retrainPipeline },
+        { AlertReceiver },
+      ] = await Promise.all([
         import('../pipelines/pipeline-service.js'),
         import('../pipelines/scheduler.js'),
+        import('../pipelines/builtin/catalog.js'),
+        import('../monitoring/retrain-pipeline.js'),
+        import('../monitoring/alerts/alert-receiver.js'),
       ]);
       const service = new PipelineService({
         stores,
+        // The retraining pipeline reads the prediction log, which sits above the pipelines: given here.
+        pipelines: [
+          ...BUILT_IN_PIPELINES,
+          retrainPipeline(stores.predictionLog, {
+            data: config.data === undefined ? undefined : resolve(config.data),
+          }),
+        ],
         onFinished: (run) => {
           app?.log.info(
             { pipeline: run.pipeline, runId: run.runId, status: run.status },
@@ -193,7 +216,13 @@ export async function startServer(
             ? app?.log.warn(event, 'a scheduled pipeline could not start')
             : app?.log.info(event, 'scheduled pipeline started'),
       });
-      pipelines = { service, scheduler };
+      const receiver = new AlertReceiver({
+        alerts: stores.alertHistory,
+        service,
+        runs: stores.pipelines,
+        registry: stores.registry,
+      });
+      pipelines = { service, scheduler, alerts: receiver };
     }
     app = await buildApp({
       tracking: stores.tracking,
@@ -218,7 +247,12 @@ export async function startServer(
         batchQueue: config.batchQueue,
         apiKey: config.apiKey,
       },
-      ...(pipelines ? { pipelines: { service: pipelines.service, store: stores.pipelines } } : {}),
+      ...(pipelines
+        ? {
+            pipelines: { service: pipelines.service, store: stores.pipelines },
+            alerts: { receiver: pipelines.alerts, store: stores.alertHistory },
+          }
+        : {}),
       monitoring: { store: stores.predictionLog, recorder: writer, patientKeys, checks },
       ...(ui ? { ui } : {}),
     });

@@ -3,9 +3,11 @@
  * `tracking-store.postgres.test.ts`). A backend is done when it passes. One store is opened per suite;
  * tests keep apart by creating their own experiments with unique names.
  */
+
 import { spawn, spawnSync } from 'node:child_process';
 import { hostname } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AlertStore } from '../../src/monitoring/alerts/alert-store.js';
 import type { MonitoringCheckStore } from '../../src/monitoring/checks/monitoring-check-store.js';
 import type { PredictionLogStore } from '../../src/monitoring/prediction-log/prediction-log-store.js';
 import type { PipelineStore } from '../../src/pipelines/pipeline-store.js';
@@ -22,6 +24,7 @@ export interface OpenedStores {
   readonly pipelines: PipelineStore;
   readonly predictionLog: PredictionLogStore;
   readonly checks: MonitoringCheckStore;
+  readonly alertHistory: AlertStore;
   close(): Promise<void>;
 }
 

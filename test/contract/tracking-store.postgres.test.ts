@@ -7,6 +7,7 @@ import {
   TRACKING_MIGRATION_ROWS,
 } from '../support/migrations.js';
 import { scratchDatabases } from '../support/postgres.js';
+import { describeAlertStoreContract } from './alert-store.contract.js';
 import { describeLoggedModelStoreContract } from './logged-model-store.contract.js';
 import { describeMonitoringCheckStoreContract } from './monitoring-check-store.contract.js';
 import { describePipelineStoreContract } from './pipeline-store.contract.js';
@@ -44,6 +45,7 @@ describeRegistryStoreContract('postgres', openFresh);
 describePipelineStoreContract('postgres', openFresh);
 describePredictionLogStoreContract('postgres', openFresh);
 describeMonitoringCheckStoreContract('postgres', openFresh);
+describeAlertStoreContract('postgres', openFresh);
 
 describe('PostgreSQL store specifics', () => {
   it('migrates once when several stores open a fresh database at the same time', async () => {

@@ -15,6 +15,7 @@ import {
   PIPELINE_MIGRATION_ROWS,
   TRACKING_MIGRATION_ROWS,
 } from '../support/migrations.js';
+import { describeAlertStoreContract } from './alert-store.contract.js';
 import { describeLoggedModelStoreContract } from './logged-model-store.contract.js';
 import { describeMonitoringCheckStoreContract } from './monitoring-check-store.contract.js';
 import { describePipelineStoreContract } from './pipeline-store.contract.js';
@@ -44,6 +45,7 @@ describeRegistryStoreContract('sqlite', openFresh);
 describePipelineStoreContract('sqlite', openFresh);
 describePredictionLogStoreContract('sqlite', openFresh);
 describeMonitoringCheckStoreContract('sqlite', openFresh);
+describeAlertStoreContract('sqlite', openFresh);
 
 describe('SQLite store specifics', () => {
   it('opens sqlite:///abs, sqlite:relative and bare paths, and lists the known schemes otherwise', async () => {

@@ -1,5 +1,8 @@
 import type { FastifyInstance, RouteOptions } from 'fastify';
 import { afterAll, beforeAll } from 'vitest';
+import { AlertReceiver } from '../../src/monitoring/alerts/alert-receiver.js';
+import { retrainPipeline } from '../../src/monitoring/retrain-pipeline.js';
+import { BUILT_IN_PIPELINES } from '../../src/pipelines/builtin/catalog.js';
 import { PipelineService } from '../../src/pipelines/pipeline-service.js';
 import { buildApp } from '../../src/server/app.js';
 import { WEB_UI_DIR } from '../../src/server/server.js';
@@ -13,7 +16,7 @@ export const API_KEY = 'api-k3y';
 
 /**
  * The whole app (tracking, registry, artifact proxy, pipelines, predictions, feedback, the monitoring
- * checks, operations, the web UI) with an admin
+ * checks, alerts, operations, the web UI) with an admin
  * token and an API key set, over temporary stores, and every route it declared (seen through its
  * `onRoute` option). No model is loaded: the prediction routes answer 503 past their checks.
  */
@@ -27,7 +30,16 @@ export function useFullApp(prefix: string): {
   const routes: RouteOptions[] = [];
   beforeAll(async () => {
     const { stores } = temporary;
-    service = new PipelineService({ stores });
+    service = new PipelineService({
+      stores,
+      pipelines: [...BUILT_IN_PIPELINES, retrainPipeline(stores.predictionLog)],
+    });
+    const receiver = new AlertReceiver({
+      alerts: stores.alertHistory,
+      service,
+      runs: stores.pipelines,
+      registry: stores.registry,
+    });
     const live = new LiveModel('models:/not-registered/Production', stores, { pollMs: 0 });
     app = await buildApp({
       ...stores,
@@ -35,6 +47,7 @@ export function useFullApp(prefix: string): {
       pipelines: { service, store: stores.pipelines },
       serving: { live, apiKey: API_KEY },
       monitoring: monitoringWithoutModel(stores),
+      alerts: { receiver, store: stores.alertHistory },
       ui: await loadWebUi(WEB_UI_DIR),
       onRoute: (route) => routes.push(route),
     });

@@ -36,7 +36,8 @@ const METRIC_PARAM: Record<string, ParamSpec> = {
   },
 };
 
-const TRAINING_PARAMS: Record<string, ParamSpec> = {
+/** The parameters of a training pipeline: its data, metric, split, folds, tuning and where it registers. */
+export const TRAINING_PARAMS: Readonly<Record<string, ParamSpec>> = {
   ...DATA_PARAMS,
   ...METRIC_PARAM,
   holdout: {
@@ -67,7 +68,8 @@ const TRAINING_PARAMS: Record<string, ParamSpec> = {
   },
 };
 
-const GATE_PARAMS: Record<string, ParamSpec> = {
+/** The promotion gate's parameters. */
+export const GATE_PARAMS: Readonly<Record<string, ParamSpec>> = {
   margin: {
     type: 'number',
     default: 0,
@@ -82,7 +84,8 @@ const GATE_PARAMS: Record<string, ParamSpec> = {
   },
 };
 
-const FAMILIES: readonly EstimatorName[] = ['linear', 'logistic', 'gbdt', 'oblivious'];
+/** The families `train-all` trains on the same folds. */
+export const FAMILIES: readonly EstimatorName[] = ['linear', 'logistic', 'gbdt', 'oblivious'];
 
 function trainOne(estimator: EstimatorName): PipelineDefinition {
   return definePipeline({

@@ -59,30 +59,38 @@ export const loadBlock = defineBlock({
   }),
 });
 
-/** A stratified, seeded train/holdout split. */
-export const splitBlock = defineBlock({
-  name: 'split',
-  kind: 'transformer',
-  description: 'stratified train/holdout split (params holdout, seed)',
-  inputs: { data: { from: 'load', type: 'data' } },
-  output: 'split',
-  async run({ data }, { params, log }) {
-    const seed = Number(params.seed);
-    const split = trainTestSplit(requireTarget(data.dataset), { testFraction: Number(params.holdout), seed });
-    log.info(`${split.train.length} training rows, ${split.test.length} held out (seed ${seed})`);
-    return {
-      source: data.source,
-      train: selectRows(data.dataset, split.train),
-      holdout: selectRows(data.dataset, split.test),
-      seed,
-    };
-  },
-  summarize: (split) => ({
-    train_rows: split.train.rowCount,
-    holdout_rows: split.holdout.rowCount,
-    seed: split.seed,
-  }),
-});
+/** A stratified, seeded train/holdout split of the data `from` outputs (a `data` value). */
+export function splitBlockOf(from: string) {
+  return defineBlock({
+    name: 'split',
+    kind: 'transformer',
+    description: 'stratified train/holdout split (params holdout, seed)',
+    inputs: { data: { from, type: 'data' } },
+    output: 'split',
+    async run({ data }, { params, log }) {
+      const seed = Number(params.seed);
+      const split = trainTestSplit(requireTarget(data.dataset), {
+        testFraction: Number(params.holdout),
+        seed,
+      });
+      log.info(`${split.train.length} training rows, ${split.test.length} held out (seed ${seed})`);
+      return {
+        source: data.source,
+        train: selectRows(data.dataset, split.train),
+        holdout: selectRows(data.dataset, split.test),
+        seed,
+      };
+    },
+    summarize: (split) => ({
+      train_rows: split.train.rowCount,
+      holdout_rows: split.holdout.rowCount,
+      seed: split.seed,
+    }),
+  });
+}
+
+/** The split of the loaded data (block `load`). */
+export const splitBlock = splitBlockOf('load');
 
 /**
  * Trains one family on the training part (cross-validated with `cv` folds; tuned first with `trials` > 0)

@@ -1,4 +1,5 @@
 import { ddlMigration, type MigrationSet } from '../../../store/migrations.js';
+import { ALERTS_MIGRATION } from '../../alerts/sql/migrations.js';
 
 /**
  * The features of the prediction log's columns as migration 0001 made them: the feature schema's list
@@ -47,7 +48,8 @@ export const LOGGED_FEATURES_0001 = [
  * read without decoding anything), the models that made the predictions (each once: a row names its
  * model by `model_id`, which keeps rows a third smaller than the model's name, version, run, URI and
  * checksum would; models are never deleted, so no foreign key is checked on every insert) and the
- * feedback (a prediction's ground truth, deleted with it).
+ * feedback (a prediction's ground truth, deleted with it); then the alert history (`0003_alerts`, see
+ * `alerts/sql/migrations.ts`).
  * A feature value that is missing (a model that takes missing values, scored by `onset predict`) is NULL.
  * A prediction id begins with its time (see `newPredictionId`), so the primary key keeps the log in time
  * order and a time window is a range of it: no index of its own (each index costs every insert, and the
@@ -117,5 +119,6 @@ export const MONITORING_MIGRATIONS: MigrationSet = {
         'CREATE INDEX monitoring_checks_started ON monitoring_checks (started_at)',
       ],
     }),
+    '0003_alerts': ALERTS_MIGRATION,
   },
 };
