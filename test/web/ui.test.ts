@@ -504,4 +504,28 @@ describe.skipIf(!hasChromium)(`the web UI on onset up${hasChromium ? '' : ` (${C
     await page.locator('#production').waitFor();
     await close(page, problems, 'keyboard');
   }, 60_000);
+  it('monitoring: an alert from Alertmanager and the retraining run it started, linked; the overview says it fires', async () => {
+    // What a real Alertmanager 0.25 delivered (test/fixtures/alertmanager/), as it is sent to the webhook.
+    const payload = readFileSync(join(ROOT, 'test/fixtures/alertmanager/webhook-retrain.json'), 'utf8');
+    const { alerts } = await api<{ alerts: { outcome: string; pipeline_run_id: string }[] }>(
+      '/api/onset/alerts',
+      {
+        method: 'POST',
+        body: payload,
+      },
+    );
+    expect(alerts[0]!.outcome).toBe('started');
+    const { page, problems } = await open('/monitoring');
+    const history = page.locator('#alerts');
+    await history.getByRole('cell', { name: 'OnsetDatasetDrift' }).waitFor();
+    const link = history.getByRole('link', { name: /^retrain run / });
+    expect(await link.getAttribute('href')).toBe(`/pipeline-runs/${alerts[0]!.pipeline_run_id}`);
+    await close(page, problems, 'monitoring-alerts');
+    const overview = await open('/');
+    await overview.page
+      .locator('#monitoring')
+      .getByText(/OnsetDatasetDrift \(since/)
+      .waitFor();
+    await close(overview.page, overview.problems, 'overview-alert');
+  }, 60_000);
 });

@@ -7,6 +7,7 @@ import type {
   Pipeline,
   PipelineRun,
   Prediction,
+  ReceivedAlert,
   Schedule,
   ServedModel,
   Traffic,
@@ -139,4 +140,23 @@ export async function runCheck(kind: 'drift' | 'performance'): Promise<Monitorin
   return (
     await request<{ check: MonitoringCheck }>(`/api/onset/monitoring/${kind}`, { method: 'POST', body: {} })
   ).check;
+}
+
+/** The alerts Alertmanager sent, newest first. */
+export async function listAlerts(
+  query: { status?: 'firing' | 'resolved'; maxResults?: number } = {},
+): Promise<readonly ReceivedAlert[]> {
+  return (
+    await request<{ alerts: ReceivedAlert[] }>('/api/onset/alerts', {
+      query: { status: query.status, max_results: query.maxResults },
+    })
+  ).alerts;
+}
+
+/** The alerts firing now: of the latest 200 received, those whose newest notification says firing. */
+export async function firingAlerts(): Promise<readonly ReceivedAlert[]> {
+  const newest = new Map<string, ReceivedAlert>();
+  for (const alert of await listAlerts({ maxResults: 200 }))
+    if (!newest.has(alert.fingerprint)) newest.set(alert.fingerprint, alert);
+  return [...newest.values()].filter((alert) => alert.status === 'firing');
 }

@@ -450,3 +450,22 @@ export interface PerformanceResult {
     } | null;
   }[];
 }
+
+/** An alert received from Alertmanager (`/api/onset/alerts`), with what it triggered. */
+export interface ReceivedAlert {
+  readonly alert_id: string;
+  readonly alert_name: string;
+  readonly status: 'firing' | 'resolved';
+  readonly labels: Readonly<Record<string, string>>;
+  readonly annotations: Readonly<Record<string, string>>;
+  readonly starts_at: number;
+  readonly ends_at: number | null;
+  /** Alertmanager's identity of the alert: its firing and resolved notifications share it. */
+  readonly fingerprint: string;
+  readonly generator_url: string;
+  readonly received_at: number;
+  readonly outcome: string;
+  readonly pipeline_run_id: string | null;
+  readonly detail: string | null;
+  readonly triggered: string;
+}

@@ -1,11 +1,12 @@
 import { useMemo, useState } from 'preact/hooks';
-import { getCheck, listChecks, runCheck, traffic } from '../api/onset.js';
+import { getCheck, listAlerts, listChecks, runCheck, traffic } from '../api/onset.js';
 import type {
   ColumnDrift,
   DriftResult,
   MonitoringCheck,
   PerformanceResult,
   PerformanceSummary,
+  ReceivedAlert,
   Traffic,
 } from '../api/types.js';
 import { Chart } from '../components/chart.js';
@@ -14,7 +15,7 @@ import { ErrorBox, Loading, Section } from '../components/feedback.js';
 import { ShareBars } from '../components/share-bars.js';
 import { formatAgo, formatNumber, formatPercent, formatTime } from '../lib/format.js';
 import { useApi, useInterval } from '../lib/use-api.js';
-import { setQuery, useLocation } from '../router.js';
+import { Link, setQuery, useLocation } from '../router.js';
 
 /** The windows the page offers, with how many buckets each is cut into. */
 const WINDOWS: Readonly<Record<string, number>> = { '1h': 60, '24h': 48, '7d': 56 };
@@ -406,6 +407,63 @@ function metricTitle(metric: string): string {
   return metric === 'ece' ? 'expected calibration error' : metric;
 }
 
+/** What an alert triggered, with a link to the retraining run it started or joined. */
+function Triggered({ alert }: { alert: ReceivedAlert }) {
+  if (alert.pipeline_run_id) {
+    return (
+      <>
+        {alert.outcome === 'started' ? 'started ' : 'joined '}
+        <Link href={`/pipeline-runs/${alert.pipeline_run_id}`}>
+          retrain run {alert.pipeline_run_id.slice(0, 8)}
+        </Link>
+      </>
+    );
+  }
+  return <>{alert.triggered}</>;
+}
+
+/** The alerts Alertmanager sent Onset, newest first, and what each triggered. */
+function AlertsSection() {
+  const alerts = useApi(() => listAlerts({ maxResults: 50 }), []);
+  useInterval(alerts.reload, REFRESH_MS);
+  return (
+    <Section title="Alerts" id="alerts">
+      <ErrorBox error={alerts.error} title="Could not read the alert history" />
+      {alerts.data ? (
+        <DataTable
+          caption="Alerts received from Alertmanager, newest first"
+          rows={alerts.data}
+          rowKey={(alert) => alert.alert_id}
+          empty="No alert has been received. Alertmanager sends the alerts marked action=retrain to POST /api/onset/alerts."
+          columns={[
+            { id: 'name', header: 'alert', cell: (alert) => alert.alert_name },
+            {
+              id: 'status',
+              header: 'status',
+              cell: (alert) => (
+                <span class={alert.status === 'firing' ? 'verdict-drifted' : 'verdict-stable'}>
+                  {alert.status}
+                </span>
+              ),
+            },
+            { id: 'severity', header: 'severity', cell: (alert) => alert.labels.severity ?? '' },
+            {
+              id: 'summary',
+              header: 'summary',
+              cell: (alert) => alert.annotations.summary ?? alert.annotations.description ?? '',
+            },
+            { id: 'since', header: 'since', cell: (alert) => formatTime(alert.starts_at) },
+            { id: 'received', header: 'received', cell: (alert) => formatAgo(alert.received_at) },
+            { id: 'triggered', header: 'triggered', cell: (alert) => <Triggered alert={alert} /> },
+          ]}
+        />
+      ) : alerts.error ? null : (
+        <Loading label="Reading the alert history" />
+      )}
+    </Section>
+  );
+}
+
 export function MonitoringPage() {
   const { query } = useLocation();
   const window = query.get('window') && WINDOWS[query.get('window')!] ? query.get('window')! : '24h';
@@ -442,6 +500,7 @@ export function MonitoringPage() {
       </Section>
       <DriftSection />
       <PerformanceSection />
+      <AlertsSection />
     </>
   );
 }

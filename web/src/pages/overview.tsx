@@ -1,6 +1,6 @@
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { getRun, searchRegisteredModels } from '../api/mlflow.js';
-import { listChecks, listPipelineRuns, metricsText } from '../api/onset.js';
+import { firingAlerts, listChecks, listPipelineRuns, metricsText } from '../api/onset.js';
 import { histogramQuantile, parsePrometheusText, rate, type Scrape, total } from '../api/prometheus.js';
 import type { DriftSummary, ModelVersion, PerformanceSummary, Run } from '../api/types.js';
 import { Chart } from '../components/chart.js';
@@ -238,12 +238,13 @@ function MonitoringSummary() {
       Promise.all([
         listChecks({ kind: 'drift', maxResults: 1 }),
         listChecks({ kind: 'performance', maxResults: 1 }),
+        firingAlerts(),
       ]),
     [],
   );
   if (checks.error) return <ErrorBox error={checks.error} title="Could not read the monitoring checks" />;
   if (!checks.data) return <Loading label="Reading the monitoring checks" />;
-  const [[drift], [performance]] = checks.data;
+  const [[drift], [performance], firing] = checks.data;
   const driftSummary = drift?.summary as DriftSummary | null | undefined;
   const performanceSummary = performance?.summary as PerformanceSummary | null | undefined;
   const longest = performanceSummary?.windows.at(-1);
@@ -267,11 +268,17 @@ function MonitoringSummary() {
         items={[
           [`drift${drift ? ` (${formatAgo(drift.finished_at)})` : ''}`, driftText],
           [`performance${performance ? ` (${formatAgo(performance.finished_at)})` : ''}`, performanceText],
+          [
+            'alerts firing',
+            firing.length === 0
+              ? 'none'
+              : firing.map((alert) => `${alert.alert_name} (since ${formatAgo(alert.starts_at)})`).join(', '),
+          ],
         ]}
       />
       <p>
-        <Link href="/monitoring">Monitoring</Link> shows the traffic, each feature's drift and the performance
-        over time.
+        <Link href="/monitoring">Monitoring</Link> shows the traffic, each feature's drift, the performance
+        over time and the alert history.
       </p>
     </div>
   );
