@@ -91,7 +91,8 @@ const SERVING: DashboardSpec = {
       thresholds: [[0.05, 'red']],
       queries: [
         {
-          expr: `sum(${rate('onset_http_requests_total{status=~"5.."}')}) / sum(${rate('onset_http_requests_total')})`,
+          // `or vector(0)`: with no 5xx at all there is no 5xx series, and the share is 0, not "no data".
+          expr: `(sum(${rate('onset_http_requests_total{status=~"5.."}')}) or vector(0)) / sum(${rate('onset_http_requests_total')})`,
           legend: '5xx share',
         },
       ],

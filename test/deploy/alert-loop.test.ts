@@ -23,7 +23,9 @@ import {
 } from '../support/alerting.js';
 import { type Child, startCli, waitFor } from '../support/child-process.js';
 import { runCliAsync } from '../support/cli.js';
+import { dashboardQueries } from '../support/grafana.js';
 import { freePort } from '../support/ports.js';
+import { withoutGrafanaVariables } from '../support/promql.js';
 
 const TOOLS = alertingToolsAvailable();
 const SKIPPED = `skipped: prometheus or ${ALERTMANAGER_BINARY} is missing (Debian: apt-get install -y prometheus prometheus-alertmanager; .ci/run installs them)`;
@@ -230,6 +232,63 @@ describe.skipIf(!TOOLS)(
         `alert loop: simulated traffic ${seconds(started - trafficStarted)} s (${traffic.answered} predictions, the CLI's start included); drift check → alert received ${seconds(first.received_at - started)} s (delivered by ${seconds(delivered - started)} s) → gate decided ${seconds(run.end_time! - started)} s (seen ${seconds(decided - started)} s); retrain run ${seconds(run.end_time! - first.received_at)} s; gate: ${gate.stage}`,
       );
       expect(run.end_time! - started).toBeLessThan(60_000);
+    }, 120_000);
+
+    it('every panel of the shipped Grafana dashboards returns series from the real Prometheus', async () => {
+      // The version served now (the retrained one, when the gate promoted it) gets traffic with its truth,
+      // one refused record (the refusals panel), and both checks, as onset up's schedule would run them.
+      const simulated = await runCliAsync([
+        'monitor',
+        'simulate',
+        '--url',
+        base,
+        '--rate',
+        '100',
+        '--duration',
+        '2',
+        '--feedback-delay',
+        '0.2',
+        '--seed',
+        '4',
+      ]);
+      expect(simulated.code, simulated.stderr).toBe(0);
+      const refused = await fetch(`${base}/predict`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ data: { Age: -1 } }),
+      });
+      expect(refused.status).toBe(400);
+      for (const kind of ['drift', 'performance']) {
+        const { check } = await api<{ check: { status: string } }>(`/api/onset/monitoring/${kind}`, {
+          method: 'POST',
+          body: {},
+        });
+        expect(check.status, `${kind}: ${JSON.stringify(check)}`).toBe('succeeded');
+      }
+      // Every query, with Grafana's variables as Grafana sends them with "All" chosen, until each answers
+      // series (a few scrapes and rule evaluations).
+      const queries = dashboardQueries();
+      expect(queries.length).toBeGreaterThan(30);
+      const answered = async (expr: string) => {
+        const answer = (await (
+          await fetch(
+            `${prometheus!.url}/api/v1/query?query=${encodeURIComponent(withoutGrafanaVariables(expr))}`,
+          )
+        ).json()) as { status: string; error?: string; data: { result: unknown[] } };
+        if (answer.status !== 'success') throw new Error(`${expr}: ${answer.error}`);
+        return answer.data.result.length > 0;
+      };
+      let empty: string[] = queries.map((query) => query.where);
+      const deadline = Date.now() + 20_000;
+      while (empty.length > 0 && Date.now() < deadline) {
+        const still: string[] = [];
+        for (const query of queries) {
+          if (empty.includes(query.where) && !(await answered(query.expr))) still.push(query.where);
+        }
+        empty = still;
+        if (empty.length > 0) await new Promise((resolve) => setTimeout(resolve, 1_000));
+      }
+      expect(empty, logs()).toEqual([]);
     }, 120_000);
   },
 );

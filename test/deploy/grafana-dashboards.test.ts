@@ -4,61 +4,20 @@
  * uses the provisioned data source. (Grafana itself cannot be installed here; the integration test runs
  * the same queries against a real Prometheus.)
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { DASHBOARD_SPECS, DATASOURCE, dashboardJson } from '../../scripts/make-dashboards.js';
+import { dashboardQueries, GRAFANA, loadDashboards } from '../support/grafana.js';
 import { knownMetricNames, metricNamesIn, syntaxErrors, withoutGrafanaVariables } from '../support/promql.js';
 
-const GRAFANA = fileURLToPath(new URL('../../deploy/grafana/', import.meta.url));
-const DASHBOARDS_DIR = join(GRAFANA, 'dashboards');
-const FILES = readdirSync(DASHBOARDS_DIR).filter((name) => name.endsWith('.json'));
-
-interface Target {
-  readonly refId: string;
-  readonly expr: string;
-  readonly datasource: { type: string; uid: string };
-}
-interface Panel {
-  readonly id: number;
-  readonly type: string;
-  readonly title: string;
-  readonly gridPos: { h: number; w: number; x: number; y: number };
-  readonly datasource: { type: string; uid: string };
-  readonly targets: readonly Target[];
-}
-interface Dashboard {
-  readonly uid: string;
-  readonly title: string;
-  readonly schemaVersion: number;
-  readonly panels: readonly Panel[];
-  readonly templating: {
-    list: { name: string; datasource: { uid: string }; query: { query: string } }[];
-  };
-}
-
-const dashboards = FILES.map((file) => ({
-  file,
-  dashboard: JSON.parse(readFileSync(join(DASHBOARDS_DIR, file), 'utf8')) as Dashboard,
-}));
-
-/** Every query of every dashboard, with where it is. */
-const queries = dashboards.flatMap(({ file, dashboard }) => [
-  ...dashboard.panels.flatMap((panel) =>
-    panel.targets.map((target) => ({ where: `${file} "${panel.title}" ${target.refId}`, expr: target.expr })),
-  ),
-  ...dashboard.templating.list.map((variable) => ({
-    where: `${file} variable ${variable.name}`,
-    // A variable query is `label_values(metric, label)`: its first argument is a selector.
-    expr: /^label_values\((.+), \w+\)$/.exec(variable.query.query)?.[1] ?? variable.query.query,
-  })),
-]);
+const dashboards = loadDashboards();
+const queries = dashboardQueries();
 
 describe('the Grafana dashboards', () => {
   it('are serving, model, drift and performance, each what scripts/make-dashboards.ts writes (npm run dashboards)', () => {
-    expect(FILES.sort()).toEqual(Object.keys(DASHBOARD_SPECS).sort());
+    expect(dashboards.map(({ file }) => file).sort()).toEqual(Object.keys(DASHBOARD_SPECS).sort());
     for (const { file, dashboard } of dashboards) {
       expect(dashboard, `${file} differs from the script's output: run npm run dashboards`).toEqual(
         dashboardJson(DASHBOARD_SPECS[file]!),
