@@ -140,4 +140,36 @@ describe('the prediction log writer', () => {
     expect(await metric(metrics, WRITE_FAILED)).toBe(2);
     await writer.close();
   });
+
+  it('flush() writes what was recorded during a write under way, not only what that write began with', async () => {
+    const { database, store } = await freshStore();
+    const real = new StoreSink(store, new PatientKeys(SECRET));
+    // The real sink, held at the first write until the test lets it go.
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let writes = 0;
+    const writer = new PredictionLogWriter({
+      sink: {
+        write: async (batch) => {
+          if (writes++ === 0) await held;
+          await real.write(batch);
+        },
+        close: () => real.close(),
+      },
+      flushMs: 3_600_000,
+    });
+    const first = writer.record(prediction(1));
+    const underWay = writer.flush();
+    // Recorded while the first write waits: a flush now must not answer before it is written.
+    const second = writer.record(prediction(2));
+    const flushed = writer.flush();
+    release();
+    await Promise.all([underWay, flushed]);
+    expect((await store.getPrediction(first)).predictionId).toBe(first);
+    expect((await store.getPrediction(second)).predictionId).toBe(second);
+    await writer.close();
+    database.close();
+  });
 });

@@ -131,7 +131,7 @@ export class PredictionLogWriter implements PredictionRecorder {
     this.#batchSize = Math.max(1, options.batchSize ?? 500);
     this.#maxAttempts = Math.max(1, options.maxAttempts ?? 3);
     this.#onDropped = options.onDropped;
-    this.#timer = setInterval(() => void this.flush(), Math.max(1, options.flushMs ?? 500));
+    this.#timer = setInterval(() => void this.#drainNow(), Math.max(1, options.flushMs ?? 500));
     this.#timer.unref();
     this.#metrics?.watchPredictionLogQueue(() => this.#queued);
   }
@@ -162,13 +162,22 @@ export class PredictionLogWriter implements PredictionRecorder {
     if (last.count === last.capacity && this.#writing === undefined && this.#soon === undefined) {
       this.#soon = setImmediate(() => {
         this.#soon = undefined;
-        void this.flush();
+        void this.#drainNow();
       });
     }
     return predictionId;
   }
 
   flush(): Promise<void> {
+    if (this.#closing !== undefined) return this.#closing;
+    // A write under way may have begun before the latest records and leave them for a later flush: write
+    // again once it is done (or join the write begun meanwhile, which began after them).
+    if (this.#writing !== undefined) return this.#writing.then(() => this.#drainNow());
+    return this.#drainNow();
+  }
+
+  /** Starts writing what waits, or answers the write under way (the timer's and a full batch's way). */
+  #drainNow(): Promise<void> {
     if (this.#closing !== undefined) return this.#closing;
     if (this.#writing === undefined) {
       this.#writing = this.#drain(false).finally(() => {
