@@ -1,6 +1,5 @@
 import type { FastifyInstance, RouteOptions } from 'fastify';
 import { afterAll, beforeAll } from 'vitest';
-import { AlertReceiver } from '../../src/monitoring/alerts/alert-receiver.js';
 import { retrainPipeline } from '../../src/monitoring/retrain-pipeline.js';
 import { BUILT_IN_PIPELINES } from '../../src/pipelines/builtin/catalog.js';
 import { PipelineService } from '../../src/pipelines/pipeline-service.js';
@@ -8,7 +7,7 @@ import { buildApp } from '../../src/server/app.js';
 import { WEB_UI_DIR } from '../../src/server/server.js';
 import { loadWebUi } from '../../src/server/web-ui.js';
 import { LiveModel } from '../../src/serving/live-model.js';
-import { monitoringWithoutModel } from '../support/monitoring.js';
+import { alertsOf, monitoringWithoutModel } from '../support/monitoring.js';
 import { useTemporaryStores } from '../support/stores.js';
 
 export const ADMIN_TOKEN = 'admin-t0ken';
@@ -34,12 +33,6 @@ export function useFullApp(prefix: string): {
       stores,
       pipelines: [...BUILT_IN_PIPELINES, retrainPipeline(stores.predictionLog)],
     });
-    const receiver = new AlertReceiver({
-      alerts: stores.alertHistory,
-      service,
-      runs: stores.pipelines,
-      registry: stores.registry,
-    });
     const live = new LiveModel('models:/not-registered/Production', stores, { pollMs: 0 });
     app = await buildApp({
       ...stores,
@@ -47,7 +40,7 @@ export function useFullApp(prefix: string): {
       pipelines: { service, store: stores.pipelines },
       serving: { live, apiKey: API_KEY },
       monitoring: monitoringWithoutModel(stores),
-      alerts: { receiver, store: stores.alertHistory },
+      alerts: alertsOf(stores, service),
       ui: await loadWebUi(WEB_UI_DIR),
       onRoute: (route) => routes.push(route),
     });

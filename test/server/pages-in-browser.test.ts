@@ -2,13 +2,15 @@ import type { AddressInfo } from 'node:net';
 import type { FastifyInstance, RouteOptions } from 'fastify';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { retrainPipeline } from '../../src/monitoring/retrain-pipeline.js';
+import { BUILT_IN_PIPELINES } from '../../src/pipelines/builtin/catalog.js';
 import { PipelineService } from '../../src/pipelines/pipeline-service.js';
 import { buildApp } from '../../src/server/app.js';
 import { WEB_UI_DIR } from '../../src/server/server.js';
 import { loadWebUi } from '../../src/server/web-ui.js';
 import { LiveModel } from '../../src/serving/live-model.js';
 import { CHROMIUM_MISSING, hasChromium, INSECURE_HOST, launchChromium } from '../support/browser.js';
-import { monitoringWithoutModel } from '../support/monitoring.js';
+import { alertsOf, monitoringWithoutModel } from '../support/monitoring.js';
 import { useTemporaryStores } from '../support/stores.js';
 
 /**
@@ -49,13 +51,17 @@ const routes: RouteOptions[] = [];
 
 beforeAll(async () => {
   const { stores } = temporary;
-  service = new PipelineService({ stores });
+  service = new PipelineService({
+    stores,
+    pipelines: [...BUILT_IN_PIPELINES, retrainPipeline(stores.predictionLog)],
+  });
   const live = new LiveModel('models:/not-registered/Production', stores, { pollMs: 0 });
   app = await buildApp({
     ...stores,
     pipelines: { service, store: stores.pipelines },
     serving: { live },
     monitoring: monitoringWithoutModel(stores),
+    alerts: alertsOf(stores, service),
     ui: await loadWebUi(WEB_UI_DIR),
     onRoute: (route) => routes.push(route),
   });

@@ -3,6 +3,7 @@ import type { Dataset } from '../../src/data/dataset.js';
 import { FEATURE_NAMES } from '../../src/data/schema.js';
 import type { FittedModel } from '../../src/ml/estimator.js';
 import { featureMatrix } from '../../src/ml/train-on-dataset.js';
+import { AlertReceiver } from '../../src/monitoring/alerts/alert-receiver.js';
 import { CheckTargets } from '../../src/monitoring/jobs/check-targets.js';
 import { checkSettingsOf } from '../../src/monitoring/jobs/job-settings.js';
 import { ModelReferences } from '../../src/monitoring/jobs/model-references.js';
@@ -13,6 +14,7 @@ import type {
   LoggedPrediction,
   PredictionLogStore,
 } from '../../src/monitoring/prediction-log/prediction-log-store.js';
+import type { PipelineService } from '../../src/pipelines/pipeline-service.js';
 import type { OnsetStores } from '../../src/server/open-stores.js';
 
 /**
@@ -35,6 +37,17 @@ export function monitoringWithoutModel(stores: OnsetStores) {
       targets: new CheckTargets(stores.registry, () => undefined),
     },
   };
+}
+
+/** Alertmanager's webhook and the alert history of an app over `stores`, starting runs through `service`. */
+export function alertsOf(stores: OnsetStores, service: PipelineService) {
+  const receiver = new AlertReceiver({
+    alerts: stores.alertHistory,
+    service,
+    runs: stores.pipelines,
+    registry: stores.registry,
+  });
+  return { receiver, store: stores.alertHistory };
 }
 
 /** How a registered version names itself in the log (as the server logs what it serves). */
