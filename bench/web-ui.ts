@@ -12,7 +12,7 @@
  *     5 s rounds taking turns three times (each keeps its best) [target: no measurable cost].
  * Prints one line per figure; `--json` prints them as JSON.
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -32,6 +32,7 @@ import { loadWebUi } from '../src/server/web-ui.js';
 import { LocalArtifactStore } from '../src/tracking/artifacts/local-artifact-store.js';
 import { CHROMIUM_MISSING, hasChromium, launchChromium } from '../test/support/browser.js';
 import { trainAndPromote } from '../test/support/registry.js';
+import { buildWebUi } from '../test/support/web-ui-build.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const RUNS = 10_000;
@@ -46,21 +47,7 @@ function median(values: number[]): number {
 }
 
 // The UI as `npm install` builds it.
-execFileSync(
-  process.execPath,
-  [
-    join(ROOT, 'node_modules/vite/bin/vite.js'),
-    'build',
-    '--config',
-    'web/vite.config.ts',
-    '--logLevel',
-    'warn',
-  ],
-  {
-    cwd: ROOT,
-    stdio: 'inherit',
-  },
-);
+buildWebUi();
 const assets = readdirSync(join(WEB_UI_DIR, 'assets'));
 const gzipped = (suffix: string) =>
   assets

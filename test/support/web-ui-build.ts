@@ -29,6 +29,11 @@ export function buildWebUiIfStale(): void {
     }
   })();
   if (built >= Math.max(...SOURCES.map(newestChange))) return;
+  buildWebUi();
+}
+
+/** Builds the web UI into `dist/web` as `npm install` does (`vite build`). */
+export function buildWebUi(): void {
   execFileSync(
     process.execPath,
     [

@@ -123,6 +123,20 @@ const Asked = {
 
 const CheckAnswer = Type.Object({ check: CheckJson });
 
+/** The body of a check run on demand: its window, and which model version (or no body at all). */
+function checkBody(windowDescription: string) {
+  return Type.Union(
+    [
+      Type.Object(
+        { window: Type.Optional(Type.String({ description: windowDescription })), ...Asked },
+        { additionalProperties: false },
+      ),
+      Type.Null(),
+    ],
+    { description: 'an object, or no body at all' },
+  );
+}
+
 const CONFLICT =
   'One check of a kind runs at a time: the same check asked for while it runs waits for it and answers its result; another one is refused with 409.';
 
@@ -140,21 +154,7 @@ export const checkApi: RoutePlugin<CheckApiOptions> = async (app, options) => {
       schema: {
         tags,
         summary: `Run the drift check now: a window of the served (or named) model version's logged predictions against its reference profile; answers the stored check. ${CONFLICT}`,
-        body: Type.Union(
-          [
-            Type.Object(
-              {
-                window: Type.Optional(
-                  Type.String({ description: 'how far back: 30m, 24h, 7d (default: ONSET_DRIFT_WINDOW)' }),
-                ),
-                ...Asked,
-              },
-              { additionalProperties: false },
-            ),
-            Type.Null(),
-          ],
-          { description: 'an object, or no body at all' },
-        ),
+        body: checkBody('how far back: 30m, 24h, 7d (default: ONSET_DRIFT_WINDOW)'),
         response: answers(CheckAnswer),
       },
     },
@@ -174,23 +174,8 @@ export const checkApi: RoutePlugin<CheckApiOptions> = async (app, options) => {
       schema: {
         tags,
         summary: `Run the performance check now: realized metrics from feedback and CBPE's estimate over rolling windows of the served (or named) model version's logged predictions; answers the stored check. ${CONFLICT}`,
-        body: Type.Union(
-          [
-            Type.Object(
-              {
-                window: Type.Optional(
-                  Type.String({
-                    description:
-                      'the rolling windows, comma-separated: 1h,24h,7d (default: ONSET_PERFORMANCE_WINDOWS)',
-                  }),
-                ),
-                ...Asked,
-              },
-              { additionalProperties: false },
-            ),
-            Type.Null(),
-          ],
-          { description: 'an object, or no body at all' },
+        body: checkBody(
+          'the rolling windows, comma-separated: 1h,24h,7d (default: ONSET_PERFORMANCE_WINDOWS)',
         ),
         response: answers(CheckAnswer),
       },

@@ -14,7 +14,7 @@ import { DataTable } from '../components/data-table.js';
 import { ErrorBox, Loading, Section } from '../components/feedback.js';
 import { ShareBars } from '../components/share-bars.js';
 import { formatAgo, formatNumber, formatPercent, formatTime } from '../lib/format.js';
-import { useApi, useInterval } from '../lib/use-api.js';
+import { type Loaded, useApi, useInterval } from '../lib/use-api.js';
 import { Link, setQuery, useLocation } from '../router.js';
 
 /** The windows the page offers, with how many buckets each is cut into. */
@@ -154,6 +154,35 @@ function CheckHead({ check }: { check: MonitoringCheck }) {
   );
 }
 
+/** What both check sections show above their figures: errors, loading, none yet, when, a failure. */
+function CheckStatus({
+  kind,
+  latest,
+  runError,
+}: {
+  kind: 'drift' | 'performance';
+  latest: Loaded<MonitoringCheck | null>;
+  runError: Error | undefined;
+}) {
+  const check = latest.data;
+  return (
+    <>
+      <ErrorBox error={runError} title={`The ${kind} check could not run`} />
+      <ErrorBox error={latest.error} title={`Could not read the ${kind} checks`} />
+      {latest.loading && check === undefined ? <Loading label={`Reading the ${kind} checks`} /> : null}
+      {check === null ? (
+        <p>No {kind} check has run yet: one runs on the schedule of onset up, or now with the button.</p>
+      ) : null}
+      {check ? <CheckHead check={check} /> : null}
+      {check?.status === 'failed' ? (
+        <div class="error" role="alert">
+          <strong>The check failed</strong> {check.error}
+        </div>
+      ) : null}
+    </>
+  );
+}
+
 function RunButton({ label, running, onRun }: { label: string; running: boolean; onRun: () => void }) {
   return (
     <button type="button" onClick={onRun} disabled={running} aria-busy={running}>
@@ -185,18 +214,7 @@ function DriftSection() {
       id="drift"
       actions={<RunButton label="Check drift now" running={running} onRun={run} />}
     >
-      <ErrorBox error={runError} title="The drift check could not run" />
-      <ErrorBox error={latest.error} title="Could not read the drift checks" />
-      {latest.loading && latest.data === undefined ? <Loading label="Reading the drift checks" /> : null}
-      {check === null ? (
-        <p>No drift check has run yet: one runs on the schedule of onset up, or now with the button.</p>
-      ) : null}
-      {check ? <CheckHead check={check} /> : null}
-      {check?.status === 'failed' ? (
-        <div class="error" role="alert">
-          <strong>The check failed</strong> {check.error}
-        </div>
-      ) : null}
+      <CheckStatus kind="drift" latest={latest} runError={runError} />
       {result && !report ? <p>{result.note}</p> : null}
       {report ? (
         <div class="stack">
@@ -315,20 +333,7 @@ function PerformanceSection() {
       id="performance"
       actions={<RunButton label="Check performance now" running={running} onRun={run} />}
     >
-      <ErrorBox error={runError} title="The performance check could not run" />
-      <ErrorBox error={latest.error} title="Could not read the performance checks" />
-      {latest.loading && latest.data === undefined ? (
-        <Loading label="Reading the performance checks" />
-      ) : null}
-      {check === null ? (
-        <p>No performance check has run yet: one runs on the schedule of onset up, or now with the button.</p>
-      ) : null}
-      {check ? <CheckHead check={check} /> : null}
-      {check?.status === 'failed' ? (
-        <div class="error" role="alert">
-          <strong>The check failed</strong> {check.error}
-        </div>
-      ) : null}
+      <CheckStatus kind="performance" latest={latest} runError={runError} />
       {result ? (
         <div class="stack">
           {!result.estimation.available ? (
