@@ -24,7 +24,10 @@ import { ModelReferences } from '../src/monitoring/jobs/model-references.js';
 import { MonitoringGauges } from '../src/monitoring/jobs/monitoring-gauges.js';
 import { type CheckRequest, driftJob, performanceJob } from '../src/monitoring/jobs/monitoring-jobs.js';
 import { newPredictionId } from '../src/monitoring/prediction-log/prediction-id.js';
-import type { LoggedPrediction } from '../src/monitoring/prediction-log/prediction-log-store.js';
+import {
+  type LoggedPrediction,
+  predictionColumns,
+} from '../src/monitoring/prediction-log/prediction-log-store.js';
 import { openOnsetStores } from '../src/server/open-stores.js';
 import { registerModelVersion } from '../src/tracking/model-registry.js';
 import { logTrainingRun } from '../src/tracking/training-logger.js';
@@ -100,7 +103,7 @@ try {
           patientKey: null,
         });
       }
-      await stores.predictionLog.appendPredictions(batch);
+      await stores.predictionLog.appendPredictions(predictionColumns(batch));
     }
   });
   // Feedback for 30% of them (every row whose index is 0, 3 or 6 mod 10).

@@ -2,24 +2,25 @@
  * Serving throughput: `POST /predict` on `onset serve` (the built dist, serving the registered `gbdt` model
  * trained with defaults on the real file, or generated data when it is absent) with the prediction log
  * off, against a minimal Node HTTP server that parses the same JSON body and answers a fixed prediction,
- * and the same `onset serve` with the log on (its default), all driven by autocannon with 32 connections
- * for 10 s each, in the same run, taking turns three times (each keeps its best round). Reports
- * requests/s, the ratio to the minimal server (target >= 0.60), the ratio of the log on to the log off
- * (target >= 0.85, with the predictions the log wrote and dropped), p99 latency
+ * and the same `onset serve` with the log on (its default), all driven by autocannon (or wrk, with
+ * `--load wrk`; see `support/load.ts`) with 32 connections for 10 s each, in the same run,
+ * taking turns three times (each keeps its best round). Reports requests/s and each server's CPU time per
+ * request, the ratio to the minimal server (target >= 0.60), the ratio of the log on to the log off
+ * (target >= 0.85, with the predictions the log wrote and dropped, and the log's CPU per prediction by
+ * thread), p99 latency
  * (target < 5 ms), the largest resident memory of the Onset process during its run (target < 150 MB), and
  * the throughput against the original service's shape, a Flask app scoring the same model exported as
  * XGBoost JSON (Debian python3-flask and python3-xgboost; the quoted ~2,500 requests/s when they are
  * absent; target 10x). First,
  * how long `onset up` takes on a fresh ONSET_HOME to answer /ready (training included; target < 20 s).
  *
- *   npm run build && tsx bench/serving.ts [--seconds 10] [--connections 32]
+ *   npm run build && tsx bench/serving.ts [--seconds 10] [--connections 32] [--load autocannon|wrk]
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import autocannon from 'autocannon';
 import { resolveConfig } from '../src/config.js';
 import { readDatasetFile } from '../src/data/csv-reader.js';
 import { generateDataset } from '../src/data/generator/generator.js';
@@ -30,6 +31,7 @@ import { openOnsetStores } from '../src/server/open-stores.js';
 import { registerModelVersion } from '../src/tracking/model-registry.js';
 import { logTrainingRun } from '../src/tracking/training-logger.js';
 import { HAS_REAL_DATA, REAL_DATA_PATH } from '../test/support/fixtures.js';
+import { type LoadFigures, load, loadToolOf } from './support/load.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const argument = (name: string, fallback: number) => {
@@ -39,6 +41,7 @@ const argument = (name: string, fallback: number) => {
 const SECONDS = argument('seconds', 10);
 const CONNECTIONS = argument('connections', 32);
 const FLASK_REFERENCE = 2_500;
+const LOAD_TOOL = loadToolOf(process.argv);
 
 const home = mkdtempSync(join(tmpdir(), 'onset-bench-serving-'));
 const dataset = HAS_REAL_DATA
@@ -94,44 +97,17 @@ function start(
   });
 }
 
-function residentMb(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) / 1024;
-}
-
-async function load(url: string, pid: number) {
-  let next = 0;
-  let peak = 0;
-  const sampler = setInterval(() => {
-    peak = Math.max(peak, residentMb(pid));
-  }, 200);
-  // Warm up (JIT, connections), then measure.
-  await autocannon({
-    url: `${url}/predict`,
-    method: 'POST',
+/** POST /predict on a server, a different record per request. */
+const measure = (server: { url: string; child: ChildProcess }) =>
+  load({
+    tool: LOAD_TOOL,
+    url: server.url,
+    path: '/predict',
+    bodies: records,
     connections: CONNECTIONS,
-    duration: 2,
-    headers: { 'content-type': 'application/json' },
-    body: records[0],
+    seconds: SECONDS,
+    pid: server.child.pid!,
   });
-  const measured = await autocannon({
-    url: `${url}/predict`,
-    method: 'POST',
-    connections: CONNECTIONS,
-    duration: SECONDS,
-    headers: { 'content-type': 'application/json' },
-    requests: [{ setupRequest: (request) => ({ ...request, body: records[next++ % records.length] }) }],
-  });
-  clearInterval(sampler);
-  peak = Math.max(peak, residentMb(pid));
-  return {
-    rps: measured.requests.average,
-    p99: measured.latency.p99,
-    p50: measured.latency.p50,
-    errors: measured.errors + measured.non2xx,
-    peak,
-  };
-}
 
 // `onset up` on a fresh home: train-all on the built-in data, the gate, then serving; until /ready answers 200.
 const freshHome = mkdtempSync(join(tmpdir(), 'onset-bench-up-'));
@@ -183,17 +159,17 @@ const onsetWithoutLog = await start(
 // This machine's speed drifts (shared virtual CPUs): the two servers take turns, ROUNDS times, and each
 // keeps its best round.
 const ROUNDS = 3;
-type Figures = Awaited<ReturnType<typeof load>>;
+type Figures = LoadFigures;
 const best = (a: Figures | undefined, b: Figures) => (a === undefined || b.rps > a.rps ? b : a);
 let minimalFigures: Figures | undefined;
 let onsetFigures: Figures | undefined;
 let withoutLogFigures: Figures | undefined;
 let flaskFigures: Figures | undefined;
 for (let round = 0; round < ROUNDS; round++) {
-  minimalFigures = best(minimalFigures, await load(minimal.url, minimal.child.pid!));
-  onsetFigures = best(onsetFigures, await load(onset.url, onset.child.pid!));
-  withoutLogFigures = best(withoutLogFigures, await load(onsetWithoutLog.url, onsetWithoutLog.child.pid!));
-  if (flask) flaskFigures = best(flaskFigures, await load(flask.url, flask.child.pid!));
+  minimalFigures = best(minimalFigures, await measure(minimal));
+  onsetFigures = best(onsetFigures, await measure(onset));
+  withoutLogFigures = best(withoutLogFigures, await measure(onsetWithoutLog));
+  if (flask) flaskFigures = best(flaskFigures, await measure(flask));
 }
 /** A series' value in the log-on server's /metrics. */
 const metricsText = await (await fetch(`${onset.url}/metrics`)).text();
@@ -216,16 +192,24 @@ await new Promise((resolve) => onset.child.once('exit', resolve));
 rmSync(home, { recursive: true, force: true });
 
 const row = (name: string, f: Figures) =>
-  `  ${name.padEnd(34)} ${f.rps.toFixed(0).padStart(7)} req/s   p50 ${f.p50.toFixed(2)} ms   p99 ${f.p99.toFixed(2)} ms   peak RSS ${f.peak.toFixed(0)} MB   errors ${f.errors}`;
+  `  ${name.padEnd(38)} ${f.rps.toFixed(0).padStart(7)} req/s   p50 ${f.p50.toFixed(2)} ms   p99 ${f.p99.toFixed(2)} ms   CPU ${f.cpuPerRequestUs.toFixed(1)} µs/request   peak RSS ${f.peak.toFixed(0)} MB   errors ${f.errors}`;
+// The log's CPU per prediction: the main thread's extra time, and its writing thread (the busiest other
+// thread, which the server without the log does not have), beside the GC and I/O threads' extra time.
+const mainOf = (f: Figures) => f.threads.get('main') ?? 0;
+const othersOf = (f: Figures) => [...f.threads].filter(([thread]) => thread !== 'main').map(([, us]) => us);
+const writingThread = Math.max(0, ...othersOf(onsetFigures!));
+const otherThreads = (f: Figures) => othersOf(f).reduce((sum, us) => sum + us, 0);
+const logCpu = onsetFigures!.cpuPerRequestUs - withoutLogFigures!.cpuPerRequestUs;
 process.stdout.write(
   `${[
-    `POST /predict, ${CONNECTIONS} connections, ${SECONDS} s each, on ${HAS_REAL_DATA ? 'real' : 'generated'} records (autocannon):`,
+    `POST /predict, ${CONNECTIONS} connections, ${SECONDS} s each, on ${HAS_REAL_DATA ? 'real' : 'generated'} records (${LOAD_TOOL === 'wrk' ? 'wrk -t1' : 'autocannon, in this process'}):`,
     row('onset serve (gbdt, validated, log off)', withoutLogFigures!),
     row('onset serve, prediction log on', onsetFigures!),
     row('minimal Node server (fixed answer)', minimalFigures!),
     ...(flaskFigures ? [row('Flask + XGBoost 1.7 (original shape)', flaskFigures)] : []),
     `  Onset (log off) / minimal: ${(withoutLogFigures!.rps / minimalFigures!.rps).toFixed(2)}x (target >= 0.60); p99 ${withoutLogFigures!.p99.toFixed(2)} ms (target < 5 ms); peak RSS ${withoutLogFigures!.peak.toFixed(0)} MB (target < 150 MB)`,
     `  prediction log on / off: ${(onsetFigures!.rps / withoutLogFigures!.rps).toFixed(2)}x (target >= 0.85); with it on: p99 ${onsetFigures!.p99.toFixed(2)} ms, peak RSS ${onsetFigures!.peak.toFixed(0)} MB; it wrote ${logWritten} predictions and dropped ${logDropped} (SQLite, from its worker thread)`,
+    `  the log's CPU per prediction: ${logCpu.toFixed(1)} µs (main thread ${(mainOf(onsetFigures!) - mainOf(withoutLogFigures!)).toFixed(1)} µs, writing thread ${writingThread.toFixed(1)} µs, other threads ${(otherThreads(onsetFigures!) - writingThread - otherThreads(withoutLogFigures!)).toFixed(1)} µs) beside ${withoutLogFigures!.cpuPerRequestUs.toFixed(1)} µs per request without it`,
     `  onset up on a fresh ONSET_HOME, training included, ready after ${upSeconds.toFixed(1)} s (target < 20 s)`,
     flaskFigures
       ? `  Onset (log off) / the original Flask + XGBoost service, measured here (Werkzeug, threaded): ${(withoutLogFigures!.rps / flaskFigures.rps).toFixed(1)}x (target >= 10x); against the issue's quoted ~${FLASK_REFERENCE} req/s: ${(withoutLogFigures!.rps / FLASK_REFERENCE).toFixed(1)}x`

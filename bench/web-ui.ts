@@ -20,7 +20,6 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
-import autocannon from 'autocannon';
 import Database from 'better-sqlite3';
 import { resolveConfig } from '../src/config.js';
 import { generateDataset } from '../src/data/generator/generator.js';
@@ -33,6 +32,7 @@ import { LocalArtifactStore } from '../src/tracking/artifacts/local-artifact-sto
 import { CHROMIUM_MISSING, hasChromium, launchChromium } from '../test/support/browser.js';
 import { trainAndPromote } from '../test/support/registry.js';
 import { buildWebUi } from '../test/support/web-ui-build.js';
+import { load } from './support/load.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const RUNS = 10_000;
@@ -234,18 +234,18 @@ try {
   try {
     for (let round = 0; round < PREDICT_ROUNDS; round++) {
       for (const ui of ['on', 'off'] as const) {
-        let next = 0;
-        const measured = await autocannon({
-          url: `${servers[ui].url}/predict`,
-          method: 'POST',
+        const measured = await load({
+          tool: 'autocannon',
+          url: servers[ui].url,
+          path: '/predict',
+          bodies: records,
           connections: 32,
-          duration: PREDICT_SECONDS,
-          headers: { 'content-type': 'application/json' },
-          requests: [{ setupRequest: (request) => ({ ...request, body: records[next++ % records.length] }) }],
+          seconds: PREDICT_SECONDS,
+          pid: servers[ui].child.pid!,
         });
-        if (measured.errors + measured.non2xx > 0)
-          throw new Error(`POST /predict (UI ${ui}) answered ${measured.errors + measured.non2xx} errors`);
-        predict[ui] = Math.max(predict[ui], measured.requests.average);
+        if (measured.errors > 0)
+          throw new Error(`POST /predict (UI ${ui}) answered ${measured.errors} errors`);
+        predict[ui] = Math.max(predict[ui], measured.rps);
       }
     }
   } finally {

@@ -19,7 +19,11 @@ import { binaryCurves, evaluateBinary } from '../ml/metrics/index.js';
 import { featureMatrix } from '../ml/train-on-dataset.js';
 import { PatientKeys, resolveLogSecret } from '../monitoring/prediction-log/patient-keys.js';
 import { newPredictionId } from '../monitoring/prediction-log/prediction-id.js';
-import type { LoggedModel, LoggedPrediction } from '../monitoring/prediction-log/prediction-log-store.js';
+import {
+  type LoggedModel,
+  type LoggedPrediction,
+  predictionColumns,
+} from '../monitoring/prediction-log/prediction-log-store.js';
 import { type OnsetStores, openOnsetStores } from '../server/open-stores.js';
 import { localModelChecksum } from '../serving/model-source.js';
 import { AtomicTextWriter } from '../util/atomic-file.js';
@@ -152,7 +156,7 @@ export function registerPredictCommands(program: Command): void {
             lines.push(csvLine(values));
           });
           if (log) {
-            await log.stores.predictionLog.appendPredictions(logged);
+            await log.stores.predictionLog.appendPredictions(predictionColumns(logged));
             for (const entry of logged) log.logged.push(entry.predictionId);
           }
           scored += batchIds.length;

@@ -6,10 +6,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FEATURE_NAMES } from '../../src/data/schema.js';
 import { newPredictionId } from '../../src/monitoring/prediction-log/prediction-id.js';
-import type {
-  LoggedModel,
-  LoggedPrediction,
-  PredictionLogStore,
+import {
+  type LoggedModel,
+  type LoggedPrediction,
+  type PredictionLogStore,
+  predictionColumns,
 } from '../../src/monitoring/prediction-log/prediction-log-store.js';
 import { LOGGED_FEATURES_0001 } from '../../src/monitoring/prediction-log/sql/migrations.js';
 import { expectCode, type OpenedStores, unique } from './tracking-store.contract.js';
@@ -84,7 +85,7 @@ export function describePredictionLogStoreContract(name: string, open: () => Pro
         prediction(registered, T0, { patientKey: 'k'.repeat(64), source: 'http_batch', latencyMs: 1.75 }),
         prediction(file, T0 + 1, { features, probability: 0.123456789012345, diagnosis: 0, source: 'cli' }),
       ];
-      await store.appendPredictions(logged);
+      await store.appendPredictions(predictionColumns(logged));
       expect(await store.getPrediction(logged[0]!.predictionId)).toEqual(logged[0]);
       const read = await store.getPrediction(logged[1]!.predictionId);
       expect(read).toEqual(logged[1]);
@@ -95,18 +96,18 @@ export function describePredictionLogStoreContract(name: string, open: () => Pro
         'RESOURCE_DOES_NOT_EXIST',
         /No prediction with prediction_id 0{32} is logged/,
       );
-      await store.appendPredictions([]);
+      await store.appendPredictions(predictionColumns([]));
     });
 
     it('appends a batch larger than one statement whole, or not at all', async () => {
       const of = model();
       const batch = series(of, 1_203);
-      await store.appendPredictions(batch);
+      await store.appendPredictions(predictionColumns(batch));
       expect(await store.countPredictions({ modelName: of.name! })).toBe(1_203);
       // A batch holding an id already logged (its last one) adds nothing.
       const other = model();
       const failing = [...series(other, 700), { ...batch[0]!, model: other }];
-      await expect(store.appendPredictions(failing)).rejects.toThrow();
+      await expect(store.appendPredictions(predictionColumns(failing))).rejects.toThrow();
       expect(await store.countPredictions({ modelName: other.name! })).toBe(0);
     });
 
@@ -115,12 +116,12 @@ export function describePredictionLogStoreContract(name: string, open: () => Pro
       const good = prediction(of, T0 + 5_000);
       const late = { ...prediction(of, T0 + 6_000), predictionId: newPredictionId(T0 + 9_000) };
       await expectCode(
-        store.appendPredictions([good, late]),
+        store.appendPredictions(predictionColumns([good, late])),
         'INVALID_PARAMETER_VALUE',
         new RegExp(`Prediction id ${late.predictionId} was not made for its time ${T0 + 6_000}`),
       );
       await expectCode(
-        store.appendPredictions([{ ...good, predictionId: 'not-an-id' }]),
+        store.appendPredictions(predictionColumns([{ ...good, predictionId: 'not-an-id' }])),
         'INVALID_PARAMETER_VALUE',
       );
       expect(await store.countPredictions({ modelName: of.name! })).toBe(0);
@@ -129,7 +130,7 @@ export function describePredictionLogStoreContract(name: string, open: () => Pro
     it('lists a window by time and model, in time order, paged, and counts it', async () => {
       const v1 = model('1');
       const v2 = { ...v1, version: '2' };
-      await store.appendPredictions([...series(v1, 10), ...series(v2, 5, 10)]);
+      await store.appendPredictions(predictionColumns([...series(v1, 10), ...series(v2, 5, 10)]));
       const window = { modelName: v1.name!, from: T0 + 3_000, to: T0 + 12_000 };
       expect(await store.countPredictions(window)).toBe(9);
       expect(await store.countPredictions({ ...window, modelVersion: '2' })).toBe(2);
@@ -162,7 +163,7 @@ export function describePredictionLogStoreContract(name: string, open: () => Pro
     it('reads columns of a window in time order: features, probability, label; the latest N; the labelled only', async () => {
       const of = model();
       const logged = series(of, 20);
-      await store.appendPredictions([...logged].reverse());
+      await store.appendPredictions(predictionColumns([...logged].reverse()));
       const window = { modelName: of.name! };
       const all = await store.readColumns(window, ['Age', 'MoCA', 'probability', 'timestamp', 'label']);
       expect(all.rows).toBe(20);
@@ -210,7 +211,7 @@ export function describePredictionLogStoreContract(name: string, open: () => Pro
         prediction(of, T0 + 3_000, { patientKey: key }),
         prediction(of, T0 + 2_000, { patientKey: 'other'.padEnd(64, '0') }),
       ];
-      await store.appendPredictions(logged);
+      await store.appendPredictions(predictionColumns(logged));
       const found = await store.findByPatientKey(key);
       expect(found.items.map((p) => p.predictionId)).toEqual([
         logged[1]!.predictionId,
@@ -230,7 +231,7 @@ export function describePredictionLogStoreContract(name: string, open: () => Pro
         prediction(of, T0 + 5_000, { patientKey: key }),
         prediction(of, T0 + 2_000),
       ];
-      await store.appendPredictions(logged);
+      await store.appendPredictions(predictionColumns(logged));
       const first = await store.recordFeedback([
         { target: { predictionId: logged[2]!.predictionId }, diagnosis: 1 },
         { target: { patientKey: key }, diagnosis: 0 },
@@ -269,7 +270,7 @@ export function describePredictionLogStoreContract(name: string, open: () => Pro
     it('refuses unknown targets and conflicting labels, naming each by index, and then records nothing', async () => {
       const of = model();
       const logged = series(of, 4);
-      await store.appendPredictions(logged);
+      await store.appendPredictions(predictionColumns(logged));
       await store.recordFeedback([{ target: { predictionId: logged[0]!.predictionId }, diagnosis: 1 }]);
       const before = await store.getLabel(logged[0]!.predictionId);
       const result = await store.recordFeedback([
@@ -306,7 +307,7 @@ export function describePredictionLogStoreContract(name: string, open: () => Pro
     it('takes concurrent feedback for one prediction: one label wins, the other is told', async () => {
       const of = model();
       const [logged] = series(of, 1);
-      await store.appendPredictions([logged!]);
+      await store.appendPredictions(predictionColumns([logged!]));
       // Connections open beforehand (PostgreSQL's pool), so that the calls do overlap.
       await Promise.all(Array.from({ length: 8 }, () => store.countPredictions({ modelName: of.name! })));
       const results = await Promise.all(
@@ -339,7 +340,7 @@ export function describePredictionLogStoreContract(name: string, open: () => Pro
         const of = model();
         // Several pieces of the age deletion (1,000 rows each).
         const logged = series(of, 6_010);
-        await log.appendPredictions(logged);
+        await log.appendPredictions(predictionColumns(logged));
         const labelled = [logged[0]!, logged[5_000]!, logged[6_005]!];
         const feedback = await log.recordFeedback(
           labelled.map((p) => ({ target: { predictionId: p.predictionId }, diagnosis: 1 as const })),

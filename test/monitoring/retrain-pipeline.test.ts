@@ -8,9 +8,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateDataset } from '../../src/data/generator/generator.js';
 import { FEATURE_NAMES } from '../../src/data/schema.js';
 import { newPredictionId } from '../../src/monitoring/prediction-log/prediction-id.js';
-import type {
-  LoggedModel,
-  LoggedPrediction,
+import {
+  type LoggedModel,
+  type LoggedPrediction,
+  predictionColumns,
 } from '../../src/monitoring/prediction-log/prediction-log-store.js';
 import { RETRAIN_PIPELINE, retrainPipeline } from '../../src/monitoring/retrain-pipeline.js';
 import { BUILT_IN_PIPELINES, findPipeline } from '../../src/pipelines/builtin/catalog.js';
@@ -68,7 +69,7 @@ async function log(
   made: ReturnType<typeof predictions>,
   labelled: (index: number) => boolean = () => true,
 ): Promise<void> {
-  await stores.predictionLog.appendPredictions(made.map((p) => p.logged));
+  await stores.predictionLog.appendPredictions(predictionColumns(made.map((p) => p.logged)));
   const feedback = made
     .filter((_, i) => labelled(i))
     .map((p) => ({ target: { predictionId: p.logged.predictionId }, diagnosis: p.truth }));

@@ -11,7 +11,10 @@ import { OnsetMetrics } from '../../src/monitoring/metrics.js';
 import { PatientKeys } from '../../src/monitoring/prediction-log/patient-keys.js';
 import { StoreSink } from '../../src/monitoring/prediction-log/prediction-batch.js';
 import { newPredictionId } from '../../src/monitoring/prediction-log/prediction-id.js';
-import type { LoggedPrediction } from '../../src/monitoring/prediction-log/prediction-log-store.js';
+import {
+  type LoggedPrediction,
+  predictionColumns,
+} from '../../src/monitoring/prediction-log/prediction-log-store.js';
 import { PredictionLogWriter } from '../../src/monitoring/prediction-log/prediction-log-writer.js';
 import { summarizeTraffic } from '../../src/monitoring/traffic/traffic-summary.js';
 import { buildApp } from '../../src/server/app.js';
@@ -99,7 +102,9 @@ describe('GET /api/onset/monitoring/traffic', () => {
         patientKey: null,
       };
     };
-    await stores.predictionLog.appendPredictions([logged(90, 0.9, 'other'), logged(30, 0.2, 'other')]);
+    await stores.predictionLog.appendPredictions(
+      predictionColumns([logged(90, 0.9, 'other'), logged(30, 0.2, 'other')]),
+    );
     app = await buildApp({
       ...stores,
       pipelines: undefined,

@@ -17,7 +17,10 @@ import { FEATURE_NAMES } from '../../src/data/schema.js';
 import { serializeModelDocument } from '../../src/ml/model-document.js';
 import { trainOnDataset } from '../../src/ml/train-on-dataset.js';
 import { newPredictionId } from '../../src/monitoring/prediction-log/prediction-id.js';
-import type { LoggedPrediction } from '../../src/monitoring/prediction-log/prediction-log-store.js';
+import {
+  type LoggedPrediction,
+  predictionColumns,
+} from '../../src/monitoring/prediction-log/prediction-log-store.js';
 import { openOnsetStores } from '../../src/server/open-stores.js';
 import { type Child, startCli, waitFor } from '../support/child-process.js';
 import { runCliAsync } from '../support/cli.js';
@@ -251,7 +254,7 @@ describe('the prediction log of a server process', () => {
     const stores = await openOnsetStores(resolveConfig({ home }, {}));
     const old = made(3, 4);
     const fresh = made(0.5, 2);
-    await stores.predictionLog.appendPredictions([...old, ...fresh]);
+    await stores.predictionLog.appendPredictions(predictionColumns([...old, ...fresh]));
     await stores.predictionLog.recordFeedback([
       { target: { predictionId: old[0]!.predictionId }, diagnosis: 1 },
     ]);
@@ -271,7 +274,7 @@ describe('the prediction log of a server process', () => {
     db.close();
     // Predictions written meanwhile that are already past the age go at a later pass.
     const writer = await openOnsetStores(resolveConfig({ home }, {}));
-    await writer.predictionLog.appendPredictions(made(5, 3));
+    await writer.predictionLog.appendPredictions(predictionColumns(made(5, 3)));
     await writer.close();
     await waitFor(() => rows().length === 2, 10_000, 'a later retention pass', child);
     expect(await stop(child)).toBe(0);

@@ -9,10 +9,11 @@ import { checkSettingsOf } from '../../src/monitoring/jobs/job-settings.js';
 import { ModelReferences } from '../../src/monitoring/jobs/model-references.js';
 import { driftJob, performanceJob } from '../../src/monitoring/jobs/monitoring-jobs.js';
 import { newPredictionId } from '../../src/monitoring/prediction-log/prediction-id.js';
-import type {
-  LoggedModel,
-  LoggedPrediction,
-  PredictionLogStore,
+import {
+  type LoggedModel,
+  type LoggedPrediction,
+  type PredictionLogStore,
+  predictionColumns,
 } from '../../src/monitoring/prediction-log/prediction-log-store.js';
 import type { PipelineService } from '../../src/pipelines/pipeline-service.js';
 import type { OnsetStores } from '../../src/server/open-stores.js';
@@ -84,7 +85,7 @@ export async function logScored(
     });
   }
   for (let start = 0; start < logged.length; start += 5_000) {
-    await store.appendPredictions(logged.slice(start, start + 5_000));
+    await store.appendPredictions(predictionColumns(logged.slice(start, start + 5_000)));
   }
   return logged;
 }

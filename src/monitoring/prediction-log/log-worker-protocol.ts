@@ -1,5 +1,10 @@
-import { FEATURE_COUNT, NUMBERS_PER_PREDICTION, type PredictionBatch } from './prediction-batch.js';
-import { type LoggedModel, PREDICTION_SOURCES } from './prediction-log-store.js';
+import type { PredictionBatch } from './prediction-batch.js';
+import {
+  FEATURE_COUNT,
+  type LoggedModel,
+  NUMBERS_PER_PREDICTION,
+  PREDICTION_SOURCES,
+} from './prediction-log-store.js';
 
 /** What the writing thread of the prediction log is started with. */
 export interface LogWorkerData {
@@ -50,7 +55,7 @@ export function packBatch(batch: PredictionBatch): { packed: PackedBatch; transf
     patientLengths,
     sources,
     models: batch.models,
-    modelIndex: Int32Array.from(batch.modelIndex.slice(0, batch.count)),
+    modelIndex: Int32Array.from({ length: batch.count }, (_, i) => batch.modelIndex[i]!),
     numbers: batch.numbers.slice(0, batch.count * NUMBERS_PER_PREDICTION),
     features: batch.features.slice(0, batch.count * FEATURE_COUNT),
   };
@@ -85,7 +90,7 @@ export function unpackBatch(packed: PackedBatch): PredictionBatch {
     patientIds,
     sources,
     models: packed.models,
-    modelIndex: Array.from(packed.modelIndex),
+    modelIndex: packed.modelIndex,
     numbers: packed.numbers,
     features: packed.features,
   };

@@ -13,7 +13,7 @@ import {
   unpackBatch,
 } from './log-worker-protocol.js';
 import { PatientKeys } from './patient-keys.js';
-import { loggedPredictions } from './prediction-batch.js';
+import { keyedColumns } from './prediction-batch.js';
 import { openPredictionLogStore } from './sql/sql-prediction-log-store.js';
 
 const port = parentPort!;
@@ -32,7 +32,7 @@ try {
       void opened.close().then(() => post({ type: 'closed' }));
       return;
     }
-    store.appendPredictions(loggedPredictions(unpackBatch(request.batch), keys)).then(
+    store.appendPredictions(keyedColumns(unpackBatch(request.batch), keys)).then(
       () => post({ type: 'written', seq: request.seq }),
       (error: unknown) => post({ type: 'refused', seq: request.seq, message: messageOf(error) }),
     );

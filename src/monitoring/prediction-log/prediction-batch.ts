@@ -1,52 +1,22 @@
-import { FEATURE_NAMES } from '../../data/schema.js';
 import type { PatientKeys } from './patient-keys.js';
-import type {
-  LoggedModel,
-  LoggedPrediction,
-  PredictionLogStore,
-  PredictionSource,
-} from './prediction-log-store.js';
-
-/** Feature values per prediction. */
-export const FEATURE_COUNT = FEATURE_NAMES.length;
-/** Numbers per prediction in `PredictionBatch.numbers`: timestamp, probability, latency, diagnosis. */
-export const NUMBERS_PER_PREDICTION = 4;
+import type { PredictionColumns, PredictionLogStore } from './prediction-log-store.js';
 
 /**
- * Predictions as the writer hands them over to be written: in columns, with patient ids still in clear
- * (they are keyed where the batch is written). Plain data, so that it crosses to a worker thread as is.
+ * Predictions as the writer hands them over to be written: the log's columns, with patient ids still in
+ * clear (they are keyed where the batch is written). Plain data, so that it crosses to a worker thread as is.
  */
-export interface PredictionBatch {
-  readonly count: number;
-  readonly ids: readonly string[];
+export interface PredictionBatch extends Omit<PredictionColumns, 'patientKeys'> {
   readonly patientIds: readonly (string | null)[];
-  readonly sources: readonly PredictionSource[];
-  /** The distinct models of the batch; `modelIndex[i]` is prediction i's. */
-  readonly models: readonly LoggedModel[];
-  readonly modelIndex: readonly number[];
-  /** `NUMBERS_PER_PREDICTION` per prediction: timestamp (ms), probability, latency (ms), diagnosis (0 or 1). */
-  readonly numbers: Float64Array;
-  /** `FEATURE_COUNT` per prediction, in schema order. */
-  readonly features: Float64Array;
 }
 
-/** The predictions of a batch as the store takes them, their patient ids keyed (features are views of the batch's). */
-export function loggedPredictions(batch: PredictionBatch, keys: PatientKeys): LoggedPrediction[] {
-  return Array.from({ length: batch.count }, (_, i) => {
+/** The columns of a batch as the store takes them: its patient ids keyed, everything else shared. */
+export function keyedColumns(batch: PredictionBatch, keys: PatientKeys): PredictionColumns {
+  const patientKeys = new Array<string | null>(batch.count);
+  for (let i = 0; i < batch.count; i++) {
     const patientId = batch.patientIds[i]!;
-    const at = i * NUMBERS_PER_PREDICTION;
-    return {
-      predictionId: batch.ids[i]!,
-      timestamp: batch.numbers[at]!,
-      model: batch.models[batch.modelIndex[i]!]!,
-      features: batch.features.subarray(i * FEATURE_COUNT, (i + 1) * FEATURE_COUNT),
-      probability: batch.numbers[at + 1]!,
-      latencyMs: batch.numbers[at + 2]!,
-      diagnosis: batch.numbers[at + 3] === 1 ? 1 : 0,
-      source: batch.sources[i]!,
-      patientKey: patientId === null ? null : keys.keyOf(patientId),
-    };
-  });
+    patientKeys[i] = patientId === null ? null : keys.keyOf(patientId);
+  }
+  return { ...batch, patientKeys };
 }
 
 /** Where the writer's batches go. */
@@ -65,7 +35,7 @@ export class StoreSink implements PredictionBatchSink {
   ) {}
 
   write(batch: PredictionBatch): Promise<void> {
-    return this.store.appendPredictions(loggedPredictions(batch, this.keys));
+    return this.store.appendPredictions(keyedColumns(batch, this.keys));
   }
 
   async close(): Promise<void> {}

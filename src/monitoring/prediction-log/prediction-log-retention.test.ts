@@ -7,7 +7,7 @@ import type { SqlDatabase } from '../../store/sql-database.js';
 import { openSqliteDatabase } from '../../store/sqlite-database.js';
 import { newPredictionId } from './prediction-id.js';
 import { applyRetention, RetentionJob, type RetentionPass } from './prediction-log-retention.js';
-import type { LoggedPrediction, PredictionLogStore } from './prediction-log-store.js';
+import { type LoggedPrediction, type PredictionLogStore, predictionColumns } from './prediction-log-store.js';
 import { openPredictionLogStore } from './sql/sql-prediction-log-store.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'onset-log-retention-'));
@@ -42,9 +42,9 @@ function made(daysAgo: number, count: number): LoggedPrediction[] {
 
 describe('retention of the prediction log', () => {
   it('deletes what is older than the age limit, then the oldest beyond the row limit', async () => {
-    await store.appendPredictions([...made(100, 3), ...made(50, 4), ...made(1, 5)]);
+    await store.appendPredictions(predictionColumns([...made(100, 3), ...made(50, 4), ...made(1, 5)]));
     const labelled = made(100, 1);
-    await store.appendPredictions(labelled);
+    await store.appendPredictions(predictionColumns(labelled));
     await store.recordFeedback([{ target: { predictionId: labelled[0]!.predictionId }, diagnosis: 0 }]);
     expect(await applyRetention(store, { maxAgeMs: 90 * DAY, maxRows: 6 })).toEqual({
       olderThan: 4,
@@ -57,7 +57,7 @@ describe('retention of the prediction log', () => {
   });
 
   it('runs as a job once at start and then on its interval, until stopped', async () => {
-    await store.appendPredictions(made(10, 2));
+    await store.appendPredictions(predictionColumns(made(10, 2)));
     const passes: RetentionPass[] = [];
     const job = new RetentionJob(
       store,
@@ -69,11 +69,11 @@ describe('retention of the prediction log', () => {
     await expect.poll(() => passes.length).toBeGreaterThanOrEqual(1);
     expect(passes[0]).toEqual({ olderThan: 2, beyondRows: 0 });
     // Predictions that age past the limit while it runs go at a later pass.
-    await store.appendPredictions(made(8, 3));
+    await store.appendPredictions(predictionColumns(made(8, 3)));
     await expect.poll(() => store.countPredictions({}), { timeout: 3_000 }).toBe(0);
     await job.stop();
     const stopped = passes.length;
-    await store.appendPredictions(made(8, 1));
+    await store.appendPredictions(predictionColumns(made(8, 1)));
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(passes.length).toBe(stopped);
     expect(await store.countPredictions({})).toBe(1);

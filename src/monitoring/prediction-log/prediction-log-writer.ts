@@ -1,13 +1,13 @@
 import { OnsetError } from '../../errors.js';
 import type { OnsetMetrics } from '../metrics.js';
+import type { PredictionBatch, PredictionBatchSink } from './prediction-batch.js';
+import { newPredictionId } from './prediction-id.js';
 import {
   FEATURE_COUNT,
+  type LoggedModel,
   NUMBERS_PER_PREDICTION,
-  type PredictionBatch,
-  type PredictionBatchSink,
-} from './prediction-batch.js';
-import { newPredictionId } from './prediction-id.js';
-import type { LoggedModel, PredictionSource } from './prediction-log-store.js';
+  type PredictionSource,
+} from './prediction-log-store.js';
 
 /** A prediction as a prediction path hands it to the log. */
 export interface PredictionToLog {

@@ -5,9 +5,10 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { FEATURE_NAMES } from '../../data/schema.js';
 import { openSqliteDatabase } from '../../store/sqlite-database.js';
-import { FEATURE_COUNT, NUMBERS_PER_PREDICTION, type PredictionBatch } from './prediction-batch.js';
+import type { PredictionBatch } from './prediction-batch.js';
 import { newPredictionId } from './prediction-id.js';
 import type { LoggedModel } from './prediction-log-store.js';
+import { FEATURE_COUNT, NUMBERS_PER_PREDICTION } from './prediction-log-store.js';
 import { openPredictionLogStore } from './sql/sql-prediction-log-store.js';
 import { WorkerSink } from './worker-sink.js';
 

@@ -35,6 +35,7 @@ import type {
   PredictionWindow,
   WindowQuery,
 } from '../prediction-log-store.js';
+import { FEATURE_COUNT, NUMBERS_PER_PREDICTION, type PredictionColumns } from '../prediction-log-store.js';
 import { MONITORING_MIGRATIONS } from './migrations.js';
 import type { MonitoringTables, PredictionLogTable } from './schema.js';
 
@@ -219,37 +220,43 @@ export class SqlPredictionLogStore implements PredictionLogStore {
       ]);
   }
 
-  async appendPredictions(predictions: readonly LoggedPrediction[]): Promise<void> {
-    // The log's order and its time windows rest on ids that begin with their time.
-    for (const p of predictions) {
-      if (
-        !PREDICTION_ID_PATTERN.test(p.predictionId) ||
-        !p.predictionId.startsWith(timePartOf(p.timestamp))
-      ) {
+  async appendPredictions(predictions: PredictionColumns): Promise<void> {
+    const { count, ids, numbers, features, patientKeys, sources, modelIndex } = predictions;
+    // The log's order and its time windows rest on ids that begin with their time. A batch is made
+    // within a few milliseconds: each time's digits are made once.
+    let timePart = '';
+    let timePartAt = Number.NaN;
+    for (let i = 0; i < count; i++) {
+      const id = ids[i]!;
+      const timestamp = numbers[i * NUMBERS_PER_PREDICTION]!;
+      if (timestamp !== timePartAt) {
+        timePartAt = timestamp;
+        timePart = timePartOf(timestamp);
+      }
+      if (!PREDICTION_ID_PATTERN.test(id) || !id.startsWith(timePart)) {
         throw new OnsetError(
           'INVALID_PARAMETER_VALUE',
-          `Prediction id ${p.predictionId} was not made for its time ${p.timestamp}: make ids with newPredictionId(timestamp); nothing was logged`,
+          `Prediction id ${id} was not made for its time ${timestamp}: make ids with newPredictionId(timestamp); nothing was logged`,
         );
       }
     }
-    const modelIds = new Map<LoggedModel, number>();
-    for (const p of predictions) {
-      if (!modelIds.has(p.model)) modelIds.set(p.model, await this.#modelId(p.model));
-    }
-    // Through the database's bulk path, no object per row: the log is appended to on every prediction.
-    const features = FEATURE_NAMES.length;
-    await this.#database.insertRows('prediction_log', INSERT_COLUMNS, predictions.length, (i, values) => {
-      const p = predictions[i]!;
-      values[0] = p.predictionId;
-      values[1] = p.timestamp;
-      values[2] = modelIds.get(p.model);
-      values[3] = p.source;
-      values[4] = p.patientKey;
-      values[5] = p.patientKey === null ? null : keyHead(p.patientKey);
-      values[6] = p.probability;
-      values[7] = p.diagnosis;
-      values[8] = p.latencyMs;
-      for (let j = 0; j < features; j++) values[9 + j] = stored(p.features[j]!);
+    const modelIds: number[] = [];
+    for (const model of predictions.models) modelIds.push(await this.#modelId(model));
+    // Through the database's bulk path, from the columns: the log is appended to on every prediction.
+    await this.#database.insertRows('prediction_log', INSERT_COLUMNS, count, (i, values) => {
+      const at = i * NUMBERS_PER_PREDICTION;
+      const patientKey = patientKeys[i]!;
+      values[0] = ids[i];
+      values[1] = numbers[at];
+      values[2] = modelIds[modelIndex[i]!];
+      values[3] = sources[i];
+      values[4] = patientKey;
+      values[5] = patientKey === null ? null : keyHead(patientKey);
+      values[6] = numbers[at + 1];
+      values[7] = numbers[at + 3];
+      values[8] = numbers[at + 2];
+      const first = i * FEATURE_COUNT;
+      for (let j = 0; j < FEATURE_COUNT; j++) values[9 + j] = stored(features[first + j]!);
     });
   }
 

@@ -1,0 +1,196 @@
+/**
+ * HTTP load for the serving benchmarks, from autocannon (in this Node process: on a 2-core machine it takes
+ * a core the server shares with nothing else) or from `wrk` (C, one thread, Debian's `wrk`; the load some
+ * issues quote their reference figures with). Each POST sends the next body of `bodies` in turn. Besides
+ * the client's figures, the server's CPU time per request (all its threads, from /proc) is measured over
+ * the same run: a figure that depends less on the load generator and on what else the machine is doing
+ * than requests per second do.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import autocannon from 'autocannon';
+
+export type LoadTool = 'autocannon' | 'wrk';
+
+/** The load generator a bench's `--load` names (default autocannon); wrk must be installed. */
+export function loadToolOf(argv: readonly string[]): LoadTool {
+  const at = argv.indexOf('--load');
+  const tool = at >= 0 ? argv[at + 1] : 'autocannon';
+  if (tool !== 'autocannon' && tool !== 'wrk') {
+    throw new Error(`--load takes autocannon or wrk, got ${tool}`);
+  }
+  if (tool === 'wrk' && spawnSync('wrk', ['--version'], { stdio: 'ignore' }).error !== undefined) {
+    throw new Error('--load wrk: wrk is not installed (apt-get install wrk)');
+  }
+  return tool;
+}
+
+export interface LoadOptions {
+  readonly tool: LoadTool;
+  /** The server's base URL; requests go to `url + path`. */
+  readonly url: string;
+  readonly path: string;
+  /** JSON bodies, one per request in turn. */
+  readonly bodies: readonly string[];
+  readonly connections: number;
+  readonly seconds: number;
+  /** The server's process, for its CPU time and resident memory. */
+  readonly pid: number;
+}
+
+export interface LoadFigures {
+  readonly rps: number;
+  readonly p50: number;
+  readonly p99: number;
+  readonly errors: number;
+  /** The largest resident memory of the server during the run (MB). */
+  readonly peak: number;
+  /** The server's CPU time (user + system, all threads) per request answered (µs). */
+  readonly cpuPerRequestUs: number;
+  /** CPU time per request (µs) by thread: the main thread by `main`, the others by their thread id. */
+  readonly threads: ReadonlyMap<string, number>;
+}
+
+function residentMb(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) / 1024;
+}
+
+/** CPU ticks (user + system) of each thread of a process. */
+function threadTicks(pid: number): Map<string, number> {
+  const ticks = new Map<string, number>();
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      // The command name may hold spaces and parentheses: fields count from the last ')'.
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      ticks.set(tid === String(pid) ? 'main' : tid, Number(fields[11]) + Number(fields[12]));
+    } catch {
+      // The thread ended meanwhile.
+    }
+  }
+  return ticks;
+}
+
+const TICKS_PER_SECOND = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
+
+/** Warms the server up (JIT, connections) for 2 s, then measures for `seconds`. */
+export async function load(options: LoadOptions): Promise<LoadFigures> {
+  await run({ ...options, seconds: 2 });
+  let peak = 0;
+  const sampler = setInterval(() => {
+    peak = Math.max(peak, residentMb(options.pid));
+  }, 200);
+  const before = threadTicks(options.pid);
+  const measured = await run(options);
+  const after = threadTicks(options.pid);
+  clearInterval(sampler);
+  peak = Math.max(peak, residentMb(options.pid));
+  const requests = measured.rps * options.seconds;
+  const perRequest = (ticks: number) => (ticks / TICKS_PER_SECOND / requests) * 1e6;
+  const threads = new Map<string, number>();
+  let total = 0;
+  for (const [thread, ticks] of after) {
+    const used = ticks - (before.get(thread) ?? 0);
+    total += used;
+    if (used > 0) threads.set(thread, perRequest(used));
+  }
+  return { ...measured, peak, cpuPerRequestUs: perRequest(total), threads };
+}
+
+type ClientFigures = Pick<LoadFigures, 'rps' | 'p50' | 'p99' | 'errors'>;
+
+function run(options: LoadOptions): Promise<ClientFigures> {
+  return options.tool === 'wrk' ? runWrk(options) : runAutocannon(options);
+}
+
+async function runAutocannon(options: LoadOptions): Promise<ClientFigures> {
+  let next = 0;
+  const result = await autocannon({
+    url: `${options.url}${options.path}`,
+    method: 'POST',
+    connections: options.connections,
+    duration: options.seconds,
+    headers: { 'content-type': 'application/json' },
+    body: options.bodies[0],
+    requests: [
+      {
+        setupRequest: (request) => ({ ...request, body: options.bodies[next++ % options.bodies.length] }),
+      },
+    ],
+  });
+  return {
+    rps: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    errors: result.errors + result.non2xx,
+  };
+}
+
+/** wrk's script: the bodies from the file named after `--`, one per line, in turn. */
+const WRK_SCRIPT = `
+local bodies = {}
+local next = 0
+function init(args)
+  for line in io.lines(args[1]) do bodies[#bodies + 1] = line end
+end
+function request()
+  next = next % #bodies + 1
+  return wrk.format("POST", nil, { ["Content-Type"] = "application/json" }, bodies[next])
+end
+`;
+
+/** A wrk duration (`812.00us`, `1.23ms`, `2.00s`) in ms. */
+function wrkMs(text: string): number {
+  const match = /^([\d.]+)(us|ms|s|m)$/.exec(text);
+  if (!match) return Number.NaN;
+  const scale = { us: 1e-3, ms: 1, s: 1e3, m: 6e4 }[match[2] as 'us' | 'ms' | 's' | 'm'];
+  return Number(match[1]) * scale;
+}
+
+async function runWrk(options: LoadOptions): Promise<ClientFigures> {
+  const dir = mkdtempSync(join(tmpdir(), 'onset-wrk-'));
+  try {
+    writeFileSync(join(dir, 'bodies.txt'), `${options.bodies.join('\n')}\n`);
+    writeFileSync(join(dir, 'post.lua'), WRK_SCRIPT);
+    const args = [
+      '-t1',
+      `-c${options.connections}`,
+      `-d${options.seconds}s`,
+      '--latency',
+      '-s',
+      join(dir, 'post.lua'),
+      `${options.url}${options.path}`,
+      '--',
+      join(dir, 'bodies.txt'),
+    ];
+    const output = await new Promise<string>((resolve, reject) => {
+      const child = spawn('wrk', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      child.stdout.on('data', (chunk: Buffer) => {
+        out += chunk.toString();
+      });
+      child.stderr.on('data', (chunk: Buffer) => {
+        out += chunk.toString();
+      });
+      child.on('error', reject);
+      child.on('exit', (code) =>
+        code === 0 ? resolve(out) : reject(new Error(`wrk exited with ${code}: ${out}`)),
+      );
+    });
+    const number = (pattern: RegExp) => Number(pattern.exec(output)?.[1] ?? 0);
+    const socketErrors = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(output);
+    return {
+      rps: number(/Requests\/sec:\s+([\d.]+)/),
+      p50: wrkMs(/^\s+50%\s+(\S+)/m.exec(output)?.[1] ?? ''),
+      p99: wrkMs(/^\s+99%\s+(\S+)/m.exec(output)?.[1] ?? ''),
+      errors:
+        number(/Non-2xx or 3xx responses:\s+(\d+)/) +
+        (socketErrors ? socketErrors.slice(1).reduce((sum, n) => sum + Number(n), 0) : 0),
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
