@@ -2,8 +2,9 @@
  * Serving throughput: `POST /predict` on `onset serve` (the built dist, serving the registered `gbdt` model
  * trained with defaults on the real file, or generated data when it is absent) with the prediction log
  * off, against a minimal Node HTTP server that parses the same JSON body and answers a fixed prediction,
- * and the same `onset serve` with the log on (its default), all driven by autocannon (or wrk, with
- * `--load wrk`; see `support/load.ts`) with 32 connections for 10 s each, in the same run,
+ * and the same `onset serve` with the log on (its default), all driven by wrk -t1 when it is installed
+ * (Debian's wrk; autocannon otherwise, or with `--load autocannon`; see `support/load.ts`) with 32
+ * connections for 10 s each, in the same run,
  * taking turns three times (each keeps its best round). Reports requests/s and each server's CPU time per
  * request, the ratio to the minimal server (target >= 0.60), the ratio of the log on to the log off
  * (target >= 0.85, with the predictions the log wrote and dropped, and the log's CPU per prediction by

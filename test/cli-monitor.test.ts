@@ -158,6 +158,8 @@ describe('onset monitor drift', () => {
         'Age=ks',
         '--threshold',
         'BMI=0.0001',
+        '--drift-share',
+        '0.02',
       ]),
       onset(['monitor', 'drift', '--current', olderFile, '--json', '--model', `runs:/${runId}/model`]),
       onset([
@@ -187,6 +189,8 @@ describe('onset monitor drift', () => {
       threshold: 0.0001,
       drifted: true,
     });
+    // One drifted feature of 32 is more than the share asked for.
+    expect(JSON.parse(overridden.stdout).dataset_drift).toMatchObject({ drift_share: 0.02, drifted: true });
     expect(features(byRun).get('Age')).toMatchObject({ drifted: true });
     const fromFile = JSON.parse(byFile.stdout) as {
       reference: { source: string; probability_source: string };
@@ -277,6 +281,7 @@ describe('onset monitor drift refuses bad input', () => {
         /^onset: --current and --window are alternatives: compare a file, or the prediction log/,
       ],
       [['--json', '--html', 'x.html'], /^onset: --json and --html are alternatives/],
+      [['--drift-share', '2'], /^onset: --drift-share takes a number from 0 to 1, got "2"/],
     ];
     const results = await Promise.all(
       cases.map(([args]) => onset(['monitor', 'drift', '--current', 'missing-file.csv', ...args])),

@@ -14,14 +14,22 @@ import autocannon from 'autocannon';
 
 export type LoadTool = 'autocannon' | 'wrk';
 
-/** The load generator a bench's `--load` names (default autocannon); wrk must be installed. */
+const hasWrk = () => spawnSync('wrk', ['--version'], { stdio: 'ignore' }).error === undefined;
+
+/**
+ * The load generator a bench's `--load` names. By default wrk when it is installed: the tool the serving
+ * figures are quoted with, and light enough to leave the second core to the server's other threads (the
+ * prediction log's writer), as a client on another machine would; autocannon otherwise, which takes
+ * most of a core in the bench's own process.
+ */
 export function loadToolOf(argv: readonly string[]): LoadTool {
   const at = argv.indexOf('--load');
-  const tool = at >= 0 ? argv[at + 1] : 'autocannon';
+  if (at < 0) return hasWrk() ? 'wrk' : 'autocannon';
+  const tool = argv[at + 1];
   if (tool !== 'autocannon' && tool !== 'wrk') {
     throw new Error(`--load takes autocannon or wrk, got ${tool}`);
   }
-  if (tool === 'wrk' && spawnSync('wrk', ['--version'], { stdio: 'ignore' }).error !== undefined) {
+  if (tool === 'wrk' && !hasWrk()) {
     throw new Error('--load wrk: wrk is not installed (apt-get install wrk)');
   }
   return tool;

@@ -42,6 +42,7 @@ interface DriftFlags {
   html?: string;
   test: string[];
   threshold: string[];
+  driftShare?: string;
   policy: 'fail' | 'skip';
   home?: string;
   trackingUri?: string;
@@ -92,10 +93,14 @@ export function registerMonitorCommands(program: Command): void {
         collect,
         [],
       )
+      .option(
+        '--drift-share <share>',
+        'the share of drifted features (0 to 1) at which the data set counts as drifted (default 0.5)',
+      )
       .addOption(policyOption()),
   ).action(async (flags: DriftFlags) => {
     // Everything the user typed is checked before any work.
-    const options = asUsage(() => driftOptionsFromAssignments(flags.test, flags.threshold));
+    const options = asUsage(() => driftOptionsFromAssignments(flags.test, flags.threshold, flags.driftShare));
     if (flags.window !== undefined && flags.current !== undefined) {
       throw new UsageError(
         '--current and --window are alternatives: compare a file, or the prediction log; see onset monitor drift --help',

@@ -62,15 +62,11 @@ export function openPostgresDatabase(url: string, options: { maxConnections?: nu
       if (count === 0) return;
       const width = columns.length;
       const perStatement = Math.max(1, Math.min(500, Math.floor(MAX_PARAMETERS / width)));
-      const values: unknown[] = new Array(width);
       const statements: CompiledQuery[] = [];
       for (let start = 0; start < count; start += perStatement) {
         const rows = Math.min(perStatement, count - start);
-        const parameters: unknown[] = [];
-        for (let row = start; row < start + rows; row++) {
-          valuesOf(row, values);
-          for (let j = 0; j < width; j++) parameters.push(values[j]);
-        }
+        const parameters: unknown[] = new Array(rows * width);
+        for (let row = 0; row < rows; row++) valuesOf(start + row, parameters, row * width);
         statements.push(CompiledQuery.raw(insertText(table, columns, rows), parameters));
       }
       // One statement is atomic by itself; several share a transaction.

@@ -33,17 +33,16 @@ export interface SqlDatabase<DB extends object = object> {
   /** A text expression ordered byte-wise, the same on both dialects. */
   orderText(expression: RawBuilder<unknown>): RawBuilder<unknown>;
   /**
-   * Appends `count` rows to `table`, all of them or none: `valuesOf(i, values)` writes row i's values
-   * into `values`, in the order of `columns` (plain names, quoted here); `values` is reused from row to
-   * row. The path of a capability that appends many rows often (the prediction log), with no object
-   * per row or value: SQLite runs one prepared statement per row in one transaction, PostgreSQL
-   * multi-row INSERTs.
+   * Appends `count` rows to `table`, all of them or none: `valuesOf(i, values, offset)` writes row i's
+   * values into `values` from `offset` on, in the order of `columns` (plain names, quoted here);
+   * `values` is reused. The path of a capability that appends many rows often (the prediction log), with
+   * no object per row or value: multi-row INSERTs, in one transaction.
    */
   insertRows(
     table: string,
     columns: readonly string[],
     count: number,
-    valuesOf: (row: number, values: unknown[]) => void,
+    valuesOf: (row: number, values: unknown[], offset: number) => void,
   ): Promise<void>;
   /**
    * Runs a compiled SELECT and answers its rows as arrays, in the order of its select list: the path of

@@ -3,6 +3,7 @@
  * `tracking-store.*.test.ts` runners). Tests keep apart by logging under their own model names; the
  * retention tests, which count and delete over the whole log, open a store of their own.
  */
+import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FEATURE_NAMES } from '../../src/data/schema.js';
 import { newPredictionId } from '../../src/monitoring/prediction-log/prediction-id.js';
@@ -223,6 +224,45 @@ export function describePredictionLogStoreContract(name: string, open: () => Pro
       expect((await store.findByPatientKey('n'.repeat(64))).items).toEqual([]);
     });
 
+    it('finds a patient among thousands of others, over writers whose id ranges overlap, newest first, paged', async () => {
+      const of = model();
+      const keyOf = (i: number) => createHash('sha256').update(`${of.name} ${i}`).digest('hex');
+      const patient = keyOf(-1);
+      // Two writers a millisecond apart: each append's ids span the other's. 2,500 keyed predictions per
+      // append make three patient filters each.
+      const append = (offset: number, patientRows: readonly number[]) =>
+        Array.from({ length: 2_500 }, (_, i) =>
+          prediction(of, T0 + 2 * i + offset, {
+            patientKey: patientRows.includes(i) ? patient : keyOf(i),
+          }),
+        );
+      const even = append(0, [10, 1_500, 2_400]);
+      const odd = append(1, [5, 2_000]);
+      await store.appendPredictions(predictionColumns(even));
+      await store.appendPredictions(predictionColumns(odd));
+      const expected = [even[2_400]!, odd[2_000]!, even[1_500]!, even[10]!, odd[5]!].map(
+        (p) => p.predictionId,
+      );
+      const seen: string[] = [];
+      let pageToken: string | undefined;
+      do {
+        const page = await store.findByPatientKey(patient, {
+          maxResults: 2,
+          ...(pageToken ? { pageToken } : {}),
+        });
+        seen.push(...page.items.map((p) => p.predictionId));
+        pageToken = page.nextPageToken ?? undefined;
+      } while (pageToken !== undefined);
+      expect(seen).toEqual(expected);
+      expect((await store.findByPatientKey(keyOf(7))).items.map((p) => p.predictionId)).toEqual([
+        odd[7]!.predictionId,
+        even[7]!.predictionId,
+      ]);
+      expect((await store.findByPatientKey(keyOf(10_000))).items).toEqual([]);
+      const feedback = await store.recordFeedback([{ target: { patientKey: patient }, diagnosis: 1 }]);
+      expect(feedback.ok && feedback.outcomes.map((o) => o.predictionId)).toEqual([expected[0]]);
+    });
+
     it('records feedback by prediction id and by patient key (the latest prediction); the same label again changes nothing', async () => {
       const of = model();
       const key = unique('patient').padEnd(64, '0');
@@ -369,7 +409,16 @@ export function describePredictionLogStoreContract(name: string, open: () => Pro
           logged[6_005]!.predictionId,
         ]);
         expect(await log.deleteBeyondRows(10)).toBe(0);
-        expect(await log.deleteBeyondRows(0)).toBe(10);
+        // The patient filters of the deleted predictions go with them; the kept ones still find theirs.
+        const keyed = series(of, 3, 7_000).map((p, i) => ({ ...p, patientKey: `kept-${i}`.padEnd(64, '0') }));
+        await log.appendPredictions(predictionColumns(keyed));
+        expect(await log.deleteBeyondRows(12)).toBe(1); // the oldest of the ten
+        expect((await log.findByPatientKey(keyed[2]!.patientKey!)).items.map((p) => p.predictionId)).toEqual([
+          keyed[2]!.predictionId,
+        ]);
+        expect(await log.deletePredictions(keyed.map((p) => p.predictionId))).toBe(3);
+        expect((await log.findByPatientKey(keyed[2]!.patientKey!)).items).toEqual([]);
+        expect(await log.deleteBeyondRows(0)).toBe(9);
         expect(await log.countPredictions({})).toBe(0);
         expect((await log.listLabelledPredictions({})).items).toEqual([]);
         await expectCode(log.deleteBeyondRows(-1), 'INVALID_PARAMETER_VALUE');

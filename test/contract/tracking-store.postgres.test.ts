@@ -11,6 +11,7 @@ import { describeAlertStoreContract } from './alert-store.contract.js';
 import { describeLoggedModelStoreContract } from './logged-model-store.contract.js';
 import { describeMonitoringCheckStoreContract } from './monitoring-check-store.contract.js';
 import { describePipelineStoreContract } from './pipeline-store.contract.js';
+import { describePatientFilterMigration } from './prediction-log-migration.contract.js';
 import { describePredictionLogStoreContract } from './prediction-log-store.contract.js';
 import { describeRegistryStoreContract } from './registry-store.contract.js';
 import { describeRunInputsContract } from './run-inputs.contract.js';
@@ -44,6 +45,7 @@ describeLoggedModelStoreContract('postgres', openFresh);
 describeRegistryStoreContract('postgres', openFresh);
 describePipelineStoreContract('postgres', openFresh);
 describePredictionLogStoreContract('postgres', openFresh);
+describePatientFilterMigration('postgres', freshDatabase);
 describeMonitoringCheckStoreContract('postgres', openFresh);
 describeAlertStoreContract('postgres', openFresh);
 

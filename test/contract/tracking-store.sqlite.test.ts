@@ -19,6 +19,7 @@ import { describeAlertStoreContract } from './alert-store.contract.js';
 import { describeLoggedModelStoreContract } from './logged-model-store.contract.js';
 import { describeMonitoringCheckStoreContract } from './monitoring-check-store.contract.js';
 import { describePipelineStoreContract } from './pipeline-store.contract.js';
+import { describePatientFilterMigration } from './prediction-log-migration.contract.js';
 import { describePredictionLogStoreContract } from './prediction-log-store.contract.js';
 import { describeRegistryStoreContract } from './registry-store.contract.js';
 import { describeRunInputsContract } from './run-inputs.contract.js';
@@ -44,6 +45,10 @@ describeLoggedModelStoreContract('sqlite', openFresh);
 describeRegistryStoreContract('sqlite', openFresh);
 describePipelineStoreContract('sqlite', openFresh);
 describePredictionLogStoreContract('sqlite', openFresh);
+describePatientFilterMigration('sqlite', async () => {
+  count += 1;
+  return `sqlite://${join(dir, `contract-${count}.db`)}`;
+});
 describeMonitoringCheckStoreContract('sqlite', openFresh);
 describeAlertStoreContract('sqlite', openFresh);
 

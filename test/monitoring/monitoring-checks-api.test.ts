@@ -172,6 +172,46 @@ describe('POST /api/onset/monitoring/drift', () => {
     });
   });
 
+  it("takes a feature's test and threshold and the drift share, over the defaults", async () => {
+    const response = await post('/api/onset/monitoring/drift', {
+      tests: { Age: 'psi', Gender: 'jensenshannon' },
+      thresholds: { Age: 0.3, probability: 0.2 },
+      drift_share: 0.25,
+    });
+    expect(response.statusCode).toBe(200);
+    const { report } = response.json().check.result;
+    const column = (name: string) => report.features.find((f: { column: string }) => f.column === name);
+    expect(column('Age')).toMatchObject({ test: 'psi', test_chosen_by: 'override', threshold: 0.3 });
+    expect(column('Gender')).toMatchObject({ test: 'jensenshannon', test_chosen_by: 'override' });
+    expect(column('BMI')).toMatchObject({ test: 'ks', test_chosen_by: 'default', threshold: 0.05 });
+    expect(report.prediction_drift).toMatchObject({ threshold: 0.2 });
+    expect(report.dataset_drift.drift_share).toBe(0.25);
+    // Without them, the defaults again.
+    const plain = (await post('/api/onset/monitoring/drift')).json().check.result.report;
+    expect(plain.features.find((f: { column: string }) => f.column === 'Age').test).toBe('ks');
+    expect(plain.dataset_drift.drift_share).toBe(0.5);
+  });
+
+  it('refuses an unknown feature or test, a test that does not apply, a bad threshold or share, storing nothing', async () => {
+    const before = await storedCount();
+    const cases: [unknown, RegExp][] = [
+      [{ tests: { age: 'ks' } }, /Unknown feature "age" in the test overrides \(did you mean Age\?\)/],
+      [{ tests: { Age: 'anderson' } }, /Unknown test "anderson" in the test of Age; the tests are ks/],
+      [{ tests: { Gender: 'ks' } }, /The test ks applies to numerical columns, and Gender is categorical/],
+      [{ thresholds: { Nobody: 0.1 } }, /Unknown feature "Nobody" in the threshold overrides/],
+      [{ thresholds: { Age: -1 } }, /The threshold of Age must be a number of at least 0, got -1/],
+      [{ thresholds: { Age: 'high' } }, /thresholds/],
+      [{ drift_share: 1.5 }, /The drift share must be a number from 0 to 1, got 1.5/],
+    ];
+    for (const [payload, message] of cases) {
+      const response = await post('/api/onset/monitoring/drift', payload);
+      expect(response.statusCode, JSON.stringify(payload)).toBe(400);
+      expect(response.json().error_code, JSON.stringify(payload)).toBe('INVALID_PARAMETER_VALUE');
+      expect(response.json().message, JSON.stringify(payload)).toMatch(message);
+    }
+    expect(await storedCount()).toBe(before);
+  });
+
   it('refuses a bad window, an unknown model or version, or an unknown field, storing nothing', async () => {
     const before = await storedCount();
     const cases: [unknown, number, string, RegExp][] = [

@@ -257,6 +257,13 @@ describe('options are checked by name', () => {
       /The threshold of Age must be a number of at least 0, got "high" \(in --threshold Age=high\)/,
     );
     expect(() => driftOptionsFromAssignments([], ['Age=-1'])).toThrow(/at least 0, got "-1"/);
+    expect(driftOptionsFromAssignments([], [], '0.25').driftShare).toBe(0.25);
+    expect(driftOptionsFromAssignments([], []).driftShare).toBe(0.5);
+    for (const bad of ['1.5', 'half', '', '0x1']) {
+      expect(() => driftOptionsFromAssignments([], [], bad)).toThrow(
+        `--drift-share takes a number from 0 to 1, got "${bad}"`,
+      );
+    }
   });
 
   it('refuses unknown names given to computeDrift directly', () => {

@@ -97,6 +97,31 @@ export function checkDriftOptions(options: DriftOptions = {}): Required<DriftOpt
   return { tests, thresholds, driftShare };
 }
 
+/**
+ * Two sets of options as one: `over`'s tests and thresholds replace `base`'s column by column, and its
+ * drift share replaces `base`'s.
+ */
+export function mergeDriftOptions(base: DriftOptions = {}, over: DriftOptions = {}): DriftOptions {
+  const driftShare = over.driftShare ?? base.driftShare;
+  return {
+    tests: { ...base.tests, ...over.tests },
+    thresholds: { ...base.thresholds, ...over.thresholds },
+    ...(driftShare === undefined ? {} : { driftShare }),
+  };
+}
+
+/** The choices of `options` that differ from the defaults, in words (empty when there are none). */
+export function describeDriftOptions(options: DriftOptions = {}): string {
+  const parts = [
+    ...Object.entries(options.tests ?? {}).map(([column, test]) => `${column} by ${test}`),
+    ...Object.entries(options.thresholds ?? {}).map(([column, value]) => `${column} at ${value}`),
+    ...(options.driftShare === undefined || options.driftShare === DEFAULT_DRIFT_SHARE
+      ? []
+      : [`drift share ${options.driftShare}`]),
+  ];
+  return parts.join(', ');
+}
+
 /** Splits `NAME=VALUE` (the form of `--test` and `--threshold`), or says what the form is. */
 function splitAssignment(assignment: string, flag: string, example: string): [string, string] {
   const at = assignment.indexOf('=');
@@ -106,14 +131,20 @@ function splitAssignment(assignment: string, flag: string, example: string): [st
   return [assignment.slice(0, at).trim(), assignment.slice(at + 1).trim()];
 }
 
+/** A number as the command line writes it (no hex, no Infinity), or NaN. */
+function parseDecimal(text: string): number {
+  return /^[+]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(text) ? Number(text) : Number.NaN;
+}
+
 /**
  * Drift options from the command line's repeated `--test FEATURE=TEST` and `--threshold FEATURE=X`
- * flags, each checked (unknown features and tests, tests that do not apply, thresholds that are not
- * numbers are errors naming the flag).
+ * flags and its `--drift-share X`, each checked (unknown features and tests, tests that do not apply,
+ * thresholds and shares that are not numbers are errors naming the flag).
  */
 export function driftOptionsFromAssignments(
   testAssignments: readonly string[],
   thresholdAssignments: readonly string[],
+  driftShareText?: string,
 ): Required<DriftOptions> {
   const tests: Partial<Record<ProfileColumnName, StatTestName>> = {};
   for (const assignment of testAssignments) {
@@ -127,8 +158,11 @@ export function driftOptionsFromAssignments(
     const [name, text] = splitAssignment(assignment, '--threshold', 'Age=0.2');
     const where = `--threshold ${assignment}`;
     const column = checkColumnName(name, where);
-    const value = /^[+]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(text) ? Number(text) : Number.NaN;
-    thresholds[column] = checkThreshold(column, value, where, `"${text}"`);
+    thresholds[column] = checkThreshold(column, parseDecimal(text), where, `"${text}"`);
   }
-  return { tests, thresholds, driftShare: DEFAULT_DRIFT_SHARE };
+  const driftShare = driftShareText === undefined ? DEFAULT_DRIFT_SHARE : parseDecimal(driftShareText.trim());
+  if (!(driftShare >= 0 && driftShare <= 1)) {
+    throw invalidParameter(`--drift-share takes a number from 0 to 1, got "${driftShareText}"`);
+  }
+  return { tests, thresholds, driftShare };
 }

@@ -1,4 +1,4 @@
-import { type Static, Type } from 'typebox';
+import { type Static, type TProperties, Type } from 'typebox';
 import { Int64, int64, Millis, Nullable } from '../../http/fields.js';
 import { answers, type RoutePlugin } from '../../http/route.js';
 import {
@@ -8,6 +8,8 @@ import {
   type MonitoringCheckStore,
   type MonitoringCheckSummary,
 } from '../checks/monitoring-check-store.js';
+import { checkDriftOptions, DEFAULT_DRIFT_SHARE, type DriftOptions } from '../drift/drift-options.js';
+import { STAT_TEST_NAMES } from '../drift/stat-tests.js';
 import { parseWindow, parseWindowList } from '../time-window.js';
 import type { CheckTargets } from './check-targets.js';
 import type { DriftRequest, MonitoringJob, PerformanceRequest } from './monitoring-jobs.js';
@@ -123,12 +125,15 @@ const Asked = {
 
 const CheckAnswer = Type.Object({ check: CheckJson });
 
-/** The body of a check run on demand: its window, and which model version (or no body at all). */
-function checkBody(windowDescription: string) {
+/**
+ * The body of a check run on demand: its window, which model version, and `extra` fields of the kind's
+ * own (or no body at all).
+ */
+function checkBody<E extends TProperties>(windowDescription: string, extra: E) {
   return Type.Union(
     [
       Type.Object(
-        { window: Type.Optional(Type.String({ description: windowDescription })), ...Asked },
+        { window: Type.Optional(Type.String({ description: windowDescription })), ...Asked, ...extra },
         { additionalProperties: false },
       ),
       Type.Null(),
@@ -136,6 +141,26 @@ function checkBody(windowDescription: string) {
     { description: 'an object, or no body at all' },
   );
 }
+
+/** The drift check's choices beyond its defaults (checked by `checkDriftOptions`, which names what is wrong). */
+const DriftChoices = {
+  tests: Type.Optional(
+    Type.Record(Type.String(), Type.String(), {
+      description: `the test of a column instead of Evidently's default choice, by column (a feature, or probability): ${STAT_TEST_NAMES.join(', ')}`,
+    }),
+  ),
+  thresholds: Type.Optional(
+    Type.Record(Type.String(), Type.Number(), {
+      description:
+        "the threshold of a column's test, by column: a p-value for ks, chisquare and z, a distance otherwise",
+    }),
+  ),
+  drift_share: Type.Optional(
+    Type.Number({
+      description: `the share of drifted features (0 to 1) at which the data set counts as drifted (default ${DEFAULT_DRIFT_SHARE})`,
+    }),
+  ),
+};
 
 const CONFLICT =
   'One check of a kind runs at a time: the same check asked for while it runs waits for it and answers its result; another one is refused with 409.';
@@ -154,15 +179,27 @@ export const checkApi: RoutePlugin<CheckApiOptions> = async (app, options) => {
       schema: {
         tags,
         summary: `Run the drift check now: a window of the served (or named) model version's logged predictions against its reference profile; answers the stored check. ${CONFLICT}`,
-        body: checkBody('how far back: 30m, 24h, 7d (default: ONSET_DRIFT_WINDOW)'),
+        body: checkBody('how far back: 30m, 24h, 7d (default: ONSET_DRIFT_WINDOW)', DriftChoices),
         response: answers(CheckAnswer),
       },
     },
     async ({ body }, reply) => {
       reply.header('cache-control', 'no-store');
       const window = body?.window === undefined ? undefined : parseWindow(body.window);
+      // Checked before anything runs: an unknown feature or test is a 400 naming it.
+      const choices = {
+        ...(body?.tests ? { tests: body.tests } : {}),
+        ...(body?.thresholds ? { thresholds: body.thresholds } : {}),
+        ...(body?.drift_share === undefined ? {} : { driftShare: body.drift_share }),
+      } as DriftOptions;
+      const checked = checkDriftOptions(choices);
+      const options: DriftOptions = {
+        tests: checked.tests,
+        thresholds: checked.thresholds,
+        ...(choices.driftShare === undefined ? {} : { driftShare: checked.driftShare }),
+      };
       const request = await targets.resolve({ model: body?.model, version: body?.version });
-      const check = await drift.run({ ...request, ...(window ? { window } : {}) });
+      const check = await drift.run({ ...request, ...(window ? { window } : {}), options });
       return { check: checkJson(check) };
     },
   );
@@ -176,6 +213,7 @@ export const checkApi: RoutePlugin<CheckApiOptions> = async (app, options) => {
         summary: `Run the performance check now: realized metrics from feedback and CBPE's estimate over rolling windows of the served (or named) model version's logged predictions; answers the stored check. ${CONFLICT}`,
         body: checkBody(
           'the rolling windows, comma-separated: 1h,24h,7d (default: ONSET_PERFORMANCE_WINDOWS)',
+          {},
         ),
         response: answers(CheckAnswer),
       },

@@ -13,6 +13,7 @@ import type {
   MonitoringCheckStore,
   NewMonitoringCheck,
 } from '../checks/monitoring-check-store.js';
+import { type DriftOptions, describeDriftOptions, mergeDriftOptions } from '../drift/drift-options.js';
 import type { PredictionLogStore } from '../prediction-log/prediction-log-store.js';
 import type { TimeWindow } from '../time-window.js';
 import {
@@ -41,9 +42,11 @@ export interface CheckRequest {
   readonly estimator: string | null;
 }
 
-/** A drift check to run, over `window` (default: the job's). */
+/** A drift check to run, over `window` (default: the job's), with `options` over the job's. */
 export interface DriftRequest extends CheckRequest {
   readonly window?: TimeWindow;
+  /** Tests, thresholds and drift share that replace the job's (see `mergeDriftOptions`). */
+  readonly options?: DriftOptions;
 }
 
 /** A performance check to run, over `windows` (default: the job's). */
@@ -208,7 +211,7 @@ export function driftJob(
     async (request) => {
       const window = windowOf(request);
       const startedAt = now();
-      const asked = { ...settings, window };
+      const asked = { ...settings, window, options: mergeDriftOptions(settings.options, request.options) };
       return recordRun(
         stores.checks,
         {
@@ -249,8 +252,10 @@ export function driftJob(
         },
       );
     },
-    (request) =>
-      `drift check of ${describeCheckedModel(request.model)} over the last ${windowOf(request).label}`,
+    (request) => {
+      const options = describeDriftOptions(mergeDriftOptions(settings.options, request.options));
+      return `drift check of ${describeCheckedModel(request.model)} over the last ${windowOf(request).label}${options === '' ? '' : ` (${options})`}`;
+    },
   );
 }
 

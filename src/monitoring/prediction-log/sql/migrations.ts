@@ -1,5 +1,7 @@
+import { type Kysely, sql } from 'kysely';
 import { ddlMigration, type MigrationSet } from '../../../store/migrations.js';
 import { ALERTS_MIGRATION } from '../../alerts/sql/migrations.js';
+import { KEYS_PER_FILTER, patientFilterRuns } from '../patient-filter.js';
 
 /**
  * The features of the prediction log's columns as migration 0001 made them: the feature schema's list
@@ -54,11 +56,17 @@ export const LOGGED_FEATURES_0001 = [
  * A prediction id begins with its time (see `newPredictionId`), so the primary key keeps the log in time
  * order and a time window is a range of it: no index of its own (each index costs every insert, and the
  * log is written on every prediction). A model's predictions are found within a time window.
- * Patients are found through `patient_key_head`, the key's first 52 bits as an integer: an index of the
- * 64-hex-digit keys themselves, which land anywhere in it, cost as much to write as the rest of the row.
+ * Patients were found through `patient_key_head`, the key's first 52 bits as an integer, until 0004: an
+ * index of the 64-hex-digit keys themselves, which land anywhere in it, cost as much to write as the
+ * rest of the row.
  *
  * Migration 0002 adds the stored results of the drift and performance checks (`monitoring_checks`, see
  * `checks/sql/sql-monitoring-check-store.ts`): one row per finished check, its result a JSON document.
+ *
+ * Migration 0004 finds patients through Bloom filters instead (`prediction_patient_filters`, one per
+ * batch of up to KEYS_PER_FILTER keyed predictions, see `patient-filter.ts`): even the head's index cost
+ * half of a row's insert, random as the keys are. It makes the filters of the rows already logged, then
+ * drops the index and its column.
  */
 export const MONITORING_MIGRATIONS: MigrationSet = {
   owner: 'monitoring',
@@ -120,5 +128,47 @@ export const MONITORING_MIGRATIONS: MigrationSet = {
       ],
     }),
     '0003_alerts': ALERTS_MIGRATION,
+    '0004_patient_filters': ddlMigration({
+      statements: (t) => [
+        `CREATE TABLE prediction_patient_filters (
+            filter_id ${t.bigSerialKey},
+            first_id TEXT NOT NULL,
+            last_id TEXT NOT NULL,
+            bloom ${t.bytes} NOT NULL,
+            CHECK (first_id <= last_id))`,
+      ],
+      seed: async (db) => {
+        await filterLoggedPatients(db);
+        await sql.raw('DROP INDEX prediction_log_patient').execute(db);
+        await sql.raw('ALTER TABLE prediction_log DROP COLUMN patient_key_head').execute(db);
+      },
+    }),
   },
 };
+
+/** Rows read at a time when making the filters of a log: whole filters' worth. */
+const FILTER_PAGE = 20 * KEYS_PER_FILTER;
+
+/** Makes the patient filters of the predictions logged before migration 0004, in id order. */
+async function filterLoggedPatients(db: Kysely<object>): Promise<void> {
+  let after = '';
+  for (;;) {
+    const page = (
+      await sql<{ prediction_id: string; patient_key: string }>`
+        SELECT prediction_id, patient_key FROM prediction_log
+        WHERE patient_key IS NOT NULL AND prediction_id > ${after}
+        ORDER BY prediction_id LIMIT ${FILTER_PAGE}`.execute(db)
+    ).rows;
+    const runs = patientFilterRuns(
+      page.length,
+      (row) => page[row]!.prediction_id,
+      (row) => page[row]!.patient_key,
+    );
+    for (const run of runs) {
+      await sql`INSERT INTO prediction_patient_filters (first_id, last_id, bloom)
+        VALUES (${run.firstId}, ${run.lastId}, ${run.filter})`.execute(db);
+    }
+    if (page.length < FILTER_PAGE) return;
+    after = page[page.length - 1]!.prediction_id;
+  }
+}

@@ -24,8 +24,6 @@ export type PredictionLogTable = {
   model_id: number;
   source: string;
   patient_key: string | null;
-  /** The first 13 hex digits of `patient_key` as an integer (exact in a JS number): what its index holds. */
-  patient_key_head: number | null;
   probability: number;
   diagnosis: number;
   latency_ms: number;
@@ -37,9 +35,18 @@ export interface PredictionFeedbackTable {
   recorded_at: number;
 }
 
+/** A Bloom filter of the patient keys of the predictions with ids from `first_id` to `last_id`. */
+export interface PredictionPatientFiltersTable {
+  filter_id: Generated<number>;
+  first_id: string;
+  last_id: string;
+  bloom: Uint8Array;
+}
+
 /** The monitoring tables by name (created by `migrations.ts`). */
 export type MonitoringTables = {
   prediction_models: PredictionModelsTable;
   prediction_log: PredictionLogTable;
   prediction_feedback: PredictionFeedbackTable;
+  prediction_patient_filters: PredictionPatientFiltersTable;
 };

@@ -17,6 +17,7 @@ import {
   toPage,
 } from '../../../store/paging.js';
 import { chunks, type SqlDatabase } from '../../../store/sql-database.js';
+import { patientFilterMayHold, patientFilterRuns } from '../patient-filter.js';
 import { PREDICTION_ID_PATTERN, predictionIdFloor, timePartOf } from '../prediction-id.js';
 import type {
   ColumnWindow,
@@ -52,7 +53,6 @@ const INSERT_COLUMNS = [
   'model_id',
   'source',
   'patient_key',
-  'patient_key_head',
   'probability',
   'diagnosis',
   'latency_ms',
@@ -119,11 +119,56 @@ function notFound(predictionId: string): OnsetError {
   );
 }
 
-/** What the patient index holds of a key: its first 13 hex digits (52 bits) as an integer. */
-function keyHead(patientKey: string): number {
-  const head = Number.parseInt(patientKey.slice(0, 13), 16);
-  // A key that is not hex (none the log makes) still gets a head; the full key decides.
-  return Number.isNaN(head) ? 0 : head;
+/** Patient filters' id ranges per query of a patient lookup. */
+const RANGES_PER_QUERY = 50;
+
+/** A stored patient filter (see `patient-filter.ts`). */
+interface StoredFilter {
+  readonly firstId: string;
+  readonly lastId: string;
+  readonly filter: Uint8Array;
+}
+
+/** The patient filters of the log, newest (by last id) first. */
+async function patientFilters(db: Kysely<MonitoringTables>): Promise<StoredFilter[]> {
+  const rows = await db
+    .selectFrom('prediction_patient_filters')
+    .select(['first_id', 'last_id', 'bloom'])
+    .orderBy('last_id', 'desc')
+    .execute();
+  return rows.map((row) => ({ firstId: row.first_id, lastId: row.last_id, filter: row.bloom }));
+}
+
+/**
+ * The newest `wanted` predictions of `patientKey`, newest first: `read(ranges)` reads, newest first and
+ * at most `wanted`, the key's predictions within a condition on `p.prediction_id`, and is asked only
+ * about the filters that may hold the key, the newest first. It stops once no filter left can hold a
+ * prediction newer than the `wanted`th found (ranges of different writers may overlap).
+ */
+async function newestOfPatient<T extends { prediction_id: string }>(
+  filters: readonly StoredFilter[],
+  patientKey: string,
+  wanted: number,
+  read: (ranges: Expression<SqlBool>) => Promise<T[]>,
+): Promise<T[]> {
+  const candidates = filters.filter((stored) => patientFilterMayHold(stored.filter, patientKey));
+  let found: T[] = [];
+  const seen = new Set<string>();
+  for (let start = 0; start < candidates.length; start += RANGES_PER_QUERY) {
+    if (found.length >= wanted && found[wanted - 1]!.prediction_id >= candidates[start]!.lastId) break;
+    const ranges = candidates
+      .slice(start, start + RANGES_PER_QUERY)
+      .map((stored) => sql<SqlBool>`p.prediction_id BETWEEN ${stored.firstId} AND ${stored.lastId}`);
+    for (const row of await read(sql<SqlBool>`(${sql.join(ranges, sql` OR `)})`)) {
+      if (seen.has(row.prediction_id)) continue;
+      seen.add(row.prediction_id);
+      found.push(row);
+    }
+    found.sort((a, b) => (a.prediction_id < b.prediction_id ? 1 : -1));
+    // What falls beyond `wanted` never comes back: later rows only push it further.
+    if (found.length > wanted) found = found.slice(0, wanted);
+  }
+  return found;
 }
 
 /** A number as the log stores it: NaN (a missing value) as NULL, which SQLite stores for NaN anyway. */
@@ -242,21 +287,32 @@ export class SqlPredictionLogStore implements PredictionLogStore {
     }
     const modelIds: number[] = [];
     for (const model of predictions.models) modelIds.push(await this.#modelId(model));
+    // The filters first: a prediction is never found before its filter is (a filter whose predictions
+    // did not land only costs a lookup a few rows read).
+    const runs = patientFilterRuns(
+      count,
+      (i) => ids[i]!,
+      (i) => patientKeys[i]!,
+    );
+    if (runs.length > 0) {
+      await this.#db
+        .insertInto('prediction_patient_filters')
+        .values(runs.map((run) => ({ first_id: run.firstId, last_id: run.lastId, bloom: run.filter })))
+        .execute();
+    }
     // Through the database's bulk path, from the columns: the log is appended to on every prediction.
-    await this.#database.insertRows('prediction_log', INSERT_COLUMNS, count, (i, values) => {
+    await this.#database.insertRows('prediction_log', INSERT_COLUMNS, count, (i, values, o) => {
       const at = i * NUMBERS_PER_PREDICTION;
-      const patientKey = patientKeys[i]!;
-      values[0] = ids[i];
-      values[1] = numbers[at];
-      values[2] = modelIds[modelIndex[i]!];
-      values[3] = sources[i];
-      values[4] = patientKey;
-      values[5] = patientKey === null ? null : keyHead(patientKey);
-      values[6] = numbers[at + 1];
-      values[7] = numbers[at + 3];
-      values[8] = numbers[at + 2];
+      values[o] = ids[i];
+      values[o + 1] = numbers[at];
+      values[o + 2] = modelIds[modelIndex[i]!];
+      values[o + 3] = sources[i];
+      values[o + 4] = patientKeys[i];
+      values[o + 5] = numbers[at + 1];
+      values[o + 6] = numbers[at + 3];
+      values[o + 7] = numbers[at + 2];
       const first = i * FEATURE_COUNT;
-      for (let j = 0; j < FEATURE_COUNT; j++) values[9 + j] = stored(features[first + j]!);
+      for (let j = 0; j < FEATURE_COUNT; j++) values[o + 8 + j] = stored(features[first + j]!);
     });
   }
 
@@ -349,20 +405,22 @@ export class SqlPredictionLogStore implements PredictionLogStore {
   async findByPatientKey(patientKey: string, page: PageRequest = {}): Promise<Page<LoggedPrediction>> {
     const limit = resolveMaxResults(page.maxResults, LIST_PREDICTIONS_DEFAULT, LIST_PREDICTIONS_MAX);
     const offset = decodePageToken(page.pageToken);
-    const rows = await this.#selectPredictions()
-      .where('p.patient_key_head', '=', keyHead(patientKey))
-      .where('p.patient_key', '=', patientKey)
-      .orderBy('p.prediction_id', 'desc')
-      .limit(limit + 1)
-      .offset(offset)
-      .execute();
-    const found = toPage(rows, offset, limit);
+    const wanted = offset + limit + 1;
+    const rows = await newestOfPatient(await patientFilters(this.#db), patientKey, wanted, (ranges) =>
+      this.#selectPredictions()
+        .where('p.patient_key', '=', patientKey)
+        .where(ranges)
+        .orderBy('p.prediction_id', 'desc')
+        .limit(wanted)
+        .execute(),
+    );
+    const found = toPage(rows.slice(offset), offset, limit);
     return { items: found.items.map(toPrediction), nextPageToken: found.nextPageToken };
   }
 
   async deletePredictions(predictionIds: readonly string[]): Promise<number> {
     if (predictionIds.length === 0) return 0;
-    return this.#database.transaction(async (trx) => {
+    const deleted = await this.#database.transaction(async (trx) => {
       let deleted = 0;
       for (const part of chunks([...new Set(predictionIds)])) {
         // The labels go with them (ON DELETE CASCADE).
@@ -374,6 +432,8 @@ export class SqlPredictionLogStore implements PredictionLogStore {
       }
       return deleted;
     });
+    if (deleted > 0) await this.#pruneFilters();
+    return deleted;
   }
 
   /**
@@ -401,7 +461,27 @@ export class SqlPredictionLogStore implements PredictionLogStore {
       if (count < take) break;
       await yieldTurn();
     }
+    if (deleted > 0) await this.#pruneFilters();
     return deleted;
+  }
+
+  /**
+   * Deletes the patient filters whose predictions are all gone: those that end before the oldest
+   * prediction left. An empty log keeps its filters (one being appended now may be among them); they
+   * only cost a lookup a few rows read, until the next deletion.
+   */
+  async #pruneFilters(): Promise<void> {
+    const oldest = await this.#db
+      .selectFrom('prediction_log')
+      .select('prediction_id')
+      .orderBy('prediction_id')
+      .limit(1)
+      .executeTakeFirst();
+    if (oldest === undefined) return;
+    await this.#db
+      .deleteFrom('prediction_patient_filters')
+      .where('last_id', '<', oldest.prediction_id)
+      .execute();
   }
 
   deleteOlderThan(timestamp: number): Promise<number> {
@@ -446,17 +526,22 @@ export class SqlPredictionLogStore implements PredictionLogStore {
         for (const row of rows) known.add(row.prediction_id);
       }
       const latestOfKey = new Map<string, string | undefined>();
+      let filters: StoredFilter[] | undefined;
       for (const record of records) {
         if (!('patientKey' in record.target) || latestOfKey.has(record.target.patientKey)) continue;
-        const row = await trx
-          .selectFrom('prediction_log')
-          .select('prediction_id')
-          .where('patient_key_head', '=', keyHead(record.target.patientKey))
-          .where('patient_key', '=', record.target.patientKey)
-          .orderBy('prediction_id', 'desc')
-          .limit(1)
-          .executeTakeFirst();
-        latestOfKey.set(record.target.patientKey, row?.prediction_id);
+        const { patientKey } = record.target;
+        filters ??= await patientFilters(trx);
+        const [latest] = await newestOfPatient(filters, patientKey, 1, (ranges) =>
+          trx
+            .selectFrom('prediction_log as p')
+            .select('p.prediction_id')
+            .where('p.patient_key', '=', patientKey)
+            .where(ranges)
+            .orderBy('p.prediction_id', 'desc')
+            .limit(1)
+            .execute(),
+        );
+        latestOfKey.set(patientKey, latest?.prediction_id);
       }
       const resolved = records.map((record) =>
         'predictionId' in record.target
