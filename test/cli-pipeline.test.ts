@@ -3,11 +3,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { resolveConfig } from '../src/config.js';
+import { requireTarget } from '../src/data/dataset.js';
+import { generateDataset } from '../src/data/generator/generator.js';
+import { trainOnDataset } from '../src/ml/train-on-dataset.js';
 import { PipelineService } from '../src/pipelines/pipeline-service.js';
 import { buildApp } from '../src/server/app.js';
 import { openOnsetStores } from '../src/server/open-stores.js';
 import { runCli } from './support/cli.js';
 import { jsonFieldProblems } from './support/field-names.js';
+import { loggedVersion, logScored, recordTruth } from './support/monitoring.js';
 
 const home = mkdtempSync(join(tmpdir(), 'onset-cli-pipeline-'));
 const env = { ONSET_HOME: home };
@@ -76,6 +80,49 @@ describe('onset pipeline', () => {
       trigger: `rerun:${recorded.run_id}`,
     });
   }, 60_000);
+
+  it("runs the retrain pipeline on the home's feedback-labelled prediction log, as onset up does", async () => {
+    const patients = generateDataset({ rows: 200, seed: 11 });
+    const stores = await openOnsetStores(resolveConfig({ home }));
+    try {
+      const { model } = trainOnDataset(generateDataset({ rows: 300, seed: 10 }), { estimator: 'logistic' });
+      const logged = await logScored(
+        stores.predictionLog,
+        loggedVersion('served', '1', null),
+        model,
+        patients,
+        (i) => Date.now() - 60_000 + i,
+      );
+      await recordTruth(stores.predictionLog, logged, requireTarget(patients), (i) => i % 2 === 0);
+    } finally {
+      await stores.close();
+    }
+    expect(runCli(['pipeline', 'list'], { env }).stdout).toMatch(
+      /retrain\s+12\s+train-all on the original data plus/,
+    );
+    const run = runCli(
+      [
+        'pipeline',
+        'run',
+        'retrain',
+        '--param',
+        'rows=300',
+        '--param',
+        'cv=3',
+        '--param',
+        'model_name=retrained',
+        '--json',
+      ],
+      { env },
+    );
+    expect(run.code, run.stderr).toBe(0);
+    const recorded = JSON.parse(run.stdout);
+    expect(recorded).toMatchObject({ pipeline: 'retrain', status: 'SUCCEEDED', trigger: 'cli' });
+    const block = (name: string) => recorded.blocks.find((b: { block: string }) => b.block === name);
+    expect(block('feedback').output).toMatchObject({ rows: 100, window: '30d' });
+    expect(block('combine').output).toMatchObject({ rows: 400 });
+    expect(block('gate').status).toBe('SUCCEEDED');
+  }, 120_000);
 
   it('prints runs, logs and schedules with --json as the pipeline API answers them: snake_case fields', async () => {
     const recorded = JSON.parse(

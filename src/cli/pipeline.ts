@@ -1,5 +1,7 @@
 import { type Command, Option } from 'commander';
-import { invalidParameter } from '../errors.js';
+import { invalidParameter, OnsetError } from '../errors.js';
+import type { PredictionLogStore } from '../monitoring/prediction-log/prediction-log-store.js';
+import { retrainPipeline } from '../monitoring/retrain-pipeline.js';
 import { upstreamOf } from '../pipelines/block.js';
 import { BUILT_IN_PIPELINES, findPipeline } from '../pipelines/builtin/catalog.js';
 import { executionOrder, type PipelineDefinition, resolveParams } from '../pipelines/pipeline.js';
@@ -9,7 +11,8 @@ import {
   type PipelineRunStatus,
 } from '../pipelines/pipeline-store.js';
 import type { PipelineEvent } from '../pipelines/runner.js';
-import { addStoreOptions } from './config-options.js';
+import type { OnsetStores } from '../server/open-stores.js';
+import { addStoreOptions, configFrom } from './config-options.js';
 import { asUsage, collect, parseParamAssignments, positiveIntegerArgument, UsageError } from './options.js';
 import { formatDecimals, formatTimestamp, marks, printJson, renderTable } from './output.js';
 import { plainProgressGate, progressBar } from './progress.js';
@@ -22,8 +25,24 @@ interface StoreFlags {
   json?: boolean;
 }
 
+/**
+ * The pipelines the CLI knows: the built-in ones and `retrain`, which reads the prediction log that
+ * `log()` answers when it runs (the stores `onset pipeline run` opens) and trains on ONSET_DATA, as the
+ * server's does, unless given `data`.
+ */
+function knownPipelines(log: () => PredictionLogStore): PipelineDefinition[] {
+  return [...BUILT_IN_PIPELINES, retrainPipeline(log, { data: configFrom({}).data })];
+}
+
+/** What `list` and `show` describe: nothing of theirs runs, so nothing reads the log. */
+const describedPipelines = () =>
+  knownPipelines(() => {
+    throw new OnsetError('INTERNAL_ERROR', 'only onset pipeline run reads the prediction log');
+  });
+
 /** A pipeline by name; an unknown name is a usage error, as an unknown command is. */
-const pipelineNamed = (name: string) => asUsage(() => findPipeline(name));
+const pipelineNamed = (name: string, pipelines: readonly PipelineDefinition[]) =>
+  asUsage(() => findPipeline(name, pipelines));
 
 /** The pipeline API's JSON shapes, which `--json` prints (loaded when asked: the CLI starts without them). */
 const apiJson = () => import('../pipelines/pipeline-routes.js');
@@ -191,7 +210,7 @@ export function registerPipelineCommands(program: Command): void {
     .action((options: { json?: boolean }) => {
       if (options.json) {
         printJson(
-          BUILT_IN_PIPELINES.map((p) => ({
+          describedPipelines().map((p) => ({
             name: p.name,
             description: p.description,
             blocks: executionOrder(p),
@@ -200,7 +219,7 @@ export function registerPipelineCommands(program: Command): void {
         return;
       }
       process.stdout.write(
-        `${renderTable(BUILT_IN_PIPELINES, [
+        `${renderTable(describedPipelines(), [
           { header: 'pipeline', value: (p) => p.name },
           { header: 'blocks', value: (p) => String(p.blocks.length), align: 'right' },
           { header: 'description', value: (p) => p.description },
@@ -213,7 +232,7 @@ export function registerPipelineCommands(program: Command): void {
     .description('a pipeline as text: its blocks in execution order with their wiring, and its parameters')
     .option('--json', 'print as JSON')
     .action(async (name: string, options: { json?: boolean }) => {
-      const found = pipelineNamed(name);
+      const found = pipelineNamed(name, describedPipelines());
       if (options.json) {
         printJson((await apiJson()).describePipeline(found));
         return;
@@ -237,14 +256,21 @@ export function registerPipelineCommands(program: Command): void {
       .option('--rerun <runId>', 'repeat a recorded run with exactly its parameters')
       .option('--json', 'print the finished run as JSON'),
   ).action(async (name: string, options: StoreFlags & { param: string[]; data?: string; rerun?: string }) => {
-    const found = pipelineNamed(name);
+    let stores: OnsetStores | undefined;
+    const found = pipelineNamed(
+      name,
+      knownPipelines(() => {
+        if (stores === undefined) throw new OnsetError('INTERNAL_ERROR', 'the stores are not open yet');
+        return stores.predictionLog;
+      }),
+    );
     const given = {
       ...parseParamAssignments(options.param),
       ...(options.data ? { data: options.data } : {}),
     };
     // Wrong parameters are usage errors, found before a run is recorded.
     asUsage(() => resolveParams(found, given));
-    const stores = await openCommandStores(options, 'write');
+    stores = await openCommandStores(options, 'write');
     try {
       const rerun = options.rerun ? await stores.pipelines.getRun(options.rerun) : undefined;
       if (rerun && rerun.pipeline !== found.name) {
@@ -400,7 +426,7 @@ export function registerPipelineCommands(program: Command): void {
       .option('--json', 'print as JSON'),
   ).action(
     async (name: string, options: StoreFlags & { cron: string; timezone: string; param: string[] }) => {
-      const found = pipelineNamed(name);
+      const found = pipelineNamed(name, describedPipelines());
       const params = parseParamAssignments(options.param);
       asUsage(() => resolveParams(found, params));
       const stores = await openCommandStores(options, 'write');

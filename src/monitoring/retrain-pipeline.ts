@@ -57,7 +57,7 @@ function concatenate(first: Dataset, second: Dataset): Dataset {
  * Reads the feedback-labelled predictions of the last `feedback_window` (the latest
  * `feedback_max_rows`): their 32 feature values, and the diagnosis the feedback recorded as the target.
  */
-function feedbackBlock(log: PredictionLogStore, now: () => number) {
+function feedbackBlock(log: () => PredictionLogStore, now: () => number) {
   return defineBlock({
     name: 'feedback',
     kind: 'loader',
@@ -72,7 +72,7 @@ function feedbackBlock(log: PredictionLogStore, now: () => number) {
       const read =
         cap === 0
           ? { rows: 0, columns: undefined }
-          : await log.readColumns({ from: now() - window.durationMs }, columns, {
+          : await log().readColumns({ from: now() - window.durationMs }, columns, {
               maxRows: cap + 1,
               labelledOnly: true,
             });
@@ -171,11 +171,12 @@ const combineBlock = defineBlock({
  * feedback-labelled predictions of the prediction log, through the same blocks (split, the four
  * families on the same folds, select, register) and the promotion gate, which judges the challenger
  * against Production on held-out rows of both. Alerts with `action="retrain"` start it (param `alert_id`
- * names the alert). It reads the log through `log`, so it is defined here and given to the pipeline
- * service by the server.
+ * names the alert). It reads the log that `log()` answers when its feedback block runs (the server's,
+ * or the one `onset pipeline run` opens), so it is defined here and given to the pipeline service by
+ * whoever has the log.
  */
 export function retrainPipeline(
-  log: PredictionLogStore,
+  log: () => PredictionLogStore,
   options: {
     readonly now?: () => number;
     /**

@@ -197,7 +197,7 @@ export async function startServer(
         // The retraining pipeline reads the prediction log, which sits above the pipelines: given here.
         pipelines: [
           ...BUILT_IN_PIPELINES,
-          retrainPipeline(stores.predictionLog, {
+          retrainPipeline(() => stores.predictionLog, {
             data: config.data === undefined ? undefined : resolve(config.data),
           }),
         ],

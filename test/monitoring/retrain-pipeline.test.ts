@@ -79,7 +79,7 @@ async function log(
 
 beforeAll(async () => {
   stores = temporary.stores;
-  retrain = retrainPipeline(stores.predictionLog);
+  retrain = retrainPipeline(() => stores.predictionLog);
   const first = await runPipeline(findPipeline('train-all'), { stores, params: QUICK });
   expect(first.status, first.error ?? '').toBe('SUCCEEDED');
   expect(output(first, 'gate')).toMatchObject({ stage: 'Production', version: '1' });

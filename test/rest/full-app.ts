@@ -31,7 +31,7 @@ export function useFullApp(prefix: string): {
     const { stores } = temporary;
     service = new PipelineService({
       stores,
-      pipelines: [...BUILT_IN_PIPELINES, retrainPipeline(stores.predictionLog)],
+      pipelines: [...BUILT_IN_PIPELINES, retrainPipeline(() => stores.predictionLog)],
     });
     const live = new LiveModel('models:/not-registered/Production', stores, { pollMs: 0 });
     app = await buildApp({

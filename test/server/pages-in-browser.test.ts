@@ -53,7 +53,7 @@ beforeAll(async () => {
   const { stores } = temporary;
   service = new PipelineService({
     stores,
-    pipelines: [...BUILT_IN_PIPELINES, retrainPipeline(stores.predictionLog)],
+    pipelines: [...BUILT_IN_PIPELINES, retrainPipeline(() => stores.predictionLog)],
   });
   const live = new LiveModel('models:/not-registered/Production', stores, { pollMs: 0 });
   app = await buildApp({
