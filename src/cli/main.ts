@@ -7,6 +7,7 @@ import { configFrom } from './config-options.js';
 import { crashReportFolder, crashReportText, writeCrashReport } from './crash-report.js';
 import { registerDataCommands } from './data.js';
 import { registerExplainCommand } from './explain.js';
+import { registerLambdaCommands } from './lambda.js';
 import { registerModelCommands } from './model.js';
 import { registerModelsCommands } from './models.js';
 import { registerMonitorCommands } from './monitor.js';
@@ -41,6 +42,7 @@ export function buildProgram(): Command {
   registerUpCommand(program);
   registerSendCommand(program);
   registerMonitorCommands(program);
+  registerLambdaCommands(program);
   forEachCommand(program, (command) => command.configureOutput({ outputError: usageLine(command) }));
   program.hook('preAction', (_program, action) => {
     activeCommand = action;

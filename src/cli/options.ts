@@ -26,6 +26,14 @@ export function integerArgument(text: string): number {
   return Number(text);
 }
 
+/** A TCP port to listen on: 0 (any free one) to 65535. */
+export function portArgument(text: string): number {
+  const port = integerArgument(text);
+  if (port < 0 || port > 65_535)
+    throw new InvalidArgumentError(`expected a port from 0 to 65535, got "${text}"`);
+  return port;
+}
+
 /** `on` or `off` (also true/false, 1/0), as a boolean. */
 export function onOffArgument(text: string): boolean {
   const value = text.trim().toLowerCase();

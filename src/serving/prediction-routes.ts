@@ -11,11 +11,11 @@ import { createMatrix } from '../math/matrix.js';
 import { isSingleRowModel } from '../ml/estimator.js';
 import { explainModel } from '../ml/explain/explain.js';
 import { DEFAULT_THRESHOLD } from '../ml/metrics/index.js';
-import { modelTrainingRanges } from '../ml/model-document.js';
 import type { OnsetMetrics } from '../monitoring/metrics.js';
-import type { LoggedModel, PredictionSource } from '../monitoring/prediction-log/prediction-log-store.js';
+import type { PredictionSource } from '../monitoring/prediction-log/prediction-log-store.js';
 import type { PredictionRecorder } from '../monitoring/prediction-log/prediction-log-writer.js';
 import { describeProblem, type LiveModel } from './live-model.js';
+import { loggedModelOf, trainingRangesOf } from './model-facts.js';
 import type { ServedModel } from './model-source.js';
 import { type CheckedRecord, checkRecord, type OutOfDistribution, RECORD_SCHEMA } from './record.js';
 
@@ -113,34 +113,6 @@ function modelRef(served: ServedModel): ModelRef {
     MODEL_REFS.set(served, ref);
   }
   return ref;
-}
-
-/** The model as the prediction log names it, made once per loaded model. */
-const LOGGED_MODELS = new WeakMap<ServedModel, LoggedModel>();
-function loggedModelOf(served: ServedModel): LoggedModel {
-  let logged = LOGGED_MODELS.get(served);
-  if (!logged) {
-    logged = {
-      name: served.name,
-      version: served.version,
-      runId: served.runId,
-      uri: served.uri,
-      checksum: served.checksum,
-    };
-    LOGGED_MODELS.set(served, logged);
-  }
-  return logged;
-}
-
-/** The training ranges a model is judged by, found once per loaded model (see `modelTrainingRanges`). */
-const TRAINING_RANGES = new WeakMap<ServedModel, ReturnType<typeof modelTrainingRanges>>();
-function trainingRangesOf(served: ServedModel) {
-  let found = TRAINING_RANGES.get(served);
-  if (!found) {
-    found = modelTrainingRanges(served.document);
-    TRAINING_RANGES.set(served, found);
-  }
-  return found;
 }
 
 /** The schema error formatter of the batch envelope (the records in it are read by `checkRecord`). */

@@ -1,0 +1,78 @@
+import type { Command } from 'commander';
+import { parseModelUri } from '../serving/model-source.js';
+import { INVOKE_PATH, startInvokeServer } from '../serving/stream/invoke-server.js';
+import { initStreamFunction, streamFunctionSettings } from '../serving/stream/stream-function.js';
+import { addStoreOptions, configFrom } from './config-options.js';
+import { asUsage, portArgument } from './options.js';
+import { openCommandStores } from './stores.js';
+
+interface LambdaServeFlags {
+  port: number;
+  host: string;
+  model?: string;
+  output?: string;
+  deadLetter?: string;
+  endpoint?: string;
+  home?: string;
+  trackingUri?: string;
+  artifactUri?: string;
+}
+
+/** `onset lambda serve`: the stream function behind the Lambda Runtime Interface Emulator's invoke path. */
+export function registerLambdaCommands(program: Command): void {
+  const lambda = program
+    .command('lambda')
+    .description('the stream function that Lambda runs (Kinesis in, Kinesis out), run here');
+  addStoreOptions(
+    lambda
+      .command('serve')
+      .description(
+        `serve the stream function on the Lambda Runtime Interface Emulator's path (POST ${INVOKE_PATH}): a Kinesis event in, predictions on the output stream, bad records on the dead-letter stream, batch item failures answered`,
+      )
+      .option('-p, --port <port>', 'port to listen on (0: any free one)', portArgument, 8080)
+      .option('--host <host>', 'address to listen on', '127.0.0.1')
+      .option(
+        '-m, --model <uri>',
+        'the model: a model file or folder, or models:/NAME/STAGE|VERSION, models:/NAME@ALIAS, runs:/RUN_ID/model from the stores (env ONSET_MODEL_URI, default models:/parkinson-disease-prediction/Production)',
+      )
+      .option('--output <stream>', 'the output stream (env PREDICTIONS_STREAM_NAME)')
+      .option('--dead-letter <stream>', 'the dead-letter stream (env ONSET_DEAD_LETTER_STREAM)')
+      .option(
+        '--endpoint <url>',
+        'the Kinesis endpoint, an emulator for instance (env ONSET_KINESIS_ENDPOINT; default the AWS SDK settings: AWS_ENDPOINT_URL_KINESIS, AWS_ENDPOINT_URL, AWS)',
+      ),
+  ).action(async (flags: LambdaServeFlags) => {
+    const config = configFrom(flags);
+    const env = process.env;
+    const settings = asUsage(() =>
+      streamFunctionSettings({
+        ONSET_MODEL_URI: flags.model ?? config.modelUri,
+        PREDICTIONS_STREAM_NAME: flags.output ?? env.PREDICTIONS_STREAM_NAME,
+        ONSET_DEAD_LETTER_STREAM: flags.deadLetter ?? env.ONSET_DEAD_LETTER_STREAM,
+        ONSET_KINESIS_ENDPOINT: flags.endpoint ?? env.ONSET_KINESIS_ENDPOINT,
+      }),
+    );
+    const needsStores = asUsage(() => parseModelUri(settings.modelUri)).kind !== 'file';
+    const stores = needsStores ? await openCommandStores(flags, 'read') : undefined;
+    const { handler } = await initStreamFunction(settings, stores ? { stores } : {}).catch(
+      async (error: unknown) => {
+        await stores?.close();
+        throw error;
+      },
+    );
+    // The model is loaded: the stores are not read again.
+    await stores?.close();
+    const server = await startInvokeServer((event) => handler(event as Parameters<typeof handler>[0]), {
+      port: flags.port,
+      host: flags.host,
+    });
+    process.stderr.write(
+      `onset lambda: invoke with POST ${server.url}${INVOKE_PATH} (predictions to ${settings.outputStream}, bad records to ${settings.deadLetterStream})\n`,
+    );
+    const stop = () => {
+      void server.close().then(() => process.exit(0));
+    };
+    process.once('SIGTERM', stop);
+    process.once('SIGINT', stop);
+  });
+}

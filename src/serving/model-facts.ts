@@ -1,0 +1,35 @@
+/**
+ * What every prediction path needs to know of a loaded model, found once per model: the name the
+ * prediction log gives it, and the training ranges its records are judged by.
+ */
+import { modelTrainingRanges } from '../ml/model-document.js';
+import type { LoggedModel } from '../monitoring/prediction-log/prediction-log-store.js';
+import type { ServedModel } from './model-source.js';
+
+/** The model as the prediction log names it, made once per loaded model. */
+const LOGGED_MODELS = new WeakMap<ServedModel, LoggedModel>();
+export function loggedModelOf(served: ServedModel): LoggedModel {
+  let logged = LOGGED_MODELS.get(served);
+  if (!logged) {
+    logged = {
+      name: served.name,
+      version: served.version,
+      runId: served.runId,
+      uri: served.uri,
+      checksum: served.checksum,
+    };
+    LOGGED_MODELS.set(served, logged);
+  }
+  return logged;
+}
+
+/** The training ranges a model is judged by, found once per loaded model (see `modelTrainingRanges`). */
+const TRAINING_RANGES = new WeakMap<ServedModel, ReturnType<typeof modelTrainingRanges>>();
+export function trainingRangesOf(served: ServedModel) {
+  let found = TRAINING_RANGES.get(served);
+  if (!found) {
+    found = modelTrainingRanges(served.document);
+    TRAINING_RANGES.set(served, found);
+  }
+  return found;
+}

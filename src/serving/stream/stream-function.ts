@@ -1,0 +1,89 @@
+/**
+ * The stream function as Lambda runs it: configured from the environment, the model loaded once per
+ * container (a model that cannot be loaded fails the init, loudly, rather than answering wrongly), the
+ * handler made once. `lambda.ts` is the bundle's entry; `onset lambda serve` runs the same function
+ * behind the Lambda Runtime Interface Emulator's invoke path.
+ */
+import { invalidParameter } from '../../errors.js';
+import type { RegistryStores } from '../../tracking/model-registry.js';
+import { loadServedModel, type ServedModel } from '../model-source.js';
+import { KinesisOutput, kinesisClient } from './kinesis-output.js';
+import { createStreamHandler, type StreamHandler, type StreamLogger } from './stream-handler.js';
+
+/** The function's settings, each from the environment variable it names. */
+export interface StreamFunctionSettings {
+  /** `ONSET_MODEL_URI`: a model file or folder, or (with the stores' URIs) `models:/...`, `runs:/...`. */
+  readonly modelUri: string;
+  /** `PREDICTIONS_STREAM_NAME` (the original function's name for it): where predictions go. */
+  readonly outputStream: string;
+  /** `ONSET_DEAD_LETTER_STREAM`: where the records that cannot be scored go. */
+  readonly deadLetterStream: string;
+  /** The Kinesis endpoint; default the SDK's (`AWS_ENDPOINT_URL_KINESIS`, `AWS_ENDPOINT_URL`, AWS). */
+  readonly kinesisEndpoint?: string;
+}
+
+/** The settings from `env`, or an error naming every variable that is missing. */
+export function streamFunctionSettings(
+  env: Readonly<Record<string, string | undefined>>,
+): StreamFunctionSettings {
+  const missing = [
+    ...(env.ONSET_MODEL_URI ? [] : ['ONSET_MODEL_URI (the model to score with: a model file or folder)']),
+    ...(env.PREDICTIONS_STREAM_NAME ? [] : ['PREDICTIONS_STREAM_NAME (the output stream)']),
+    ...(env.ONSET_DEAD_LETTER_STREAM ? [] : ['ONSET_DEAD_LETTER_STREAM (the dead-letter stream)']),
+  ];
+  if (missing.length > 0) {
+    throw invalidParameter(`The stream function needs ${missing.join(', ')}`);
+  }
+  return {
+    modelUri: env.ONSET_MODEL_URI!,
+    outputStream: env.PREDICTIONS_STREAM_NAME!,
+    deadLetterStream: env.ONSET_DEAD_LETTER_STREAM!,
+    ...(env.ONSET_KINESIS_ENDPOINT ? { kinesisEndpoint: env.ONSET_KINESIS_ENDPOINT } : {}),
+  };
+}
+
+/** Structured logs, one JSON object a line on standard output, as CloudWatch reads them. */
+export function jsonLogger(
+  write: (line: string) => void = (line) => process.stdout.write(line),
+): StreamLogger {
+  const log = (level: string) => (fields: Readonly<Record<string, unknown>>, message: string) =>
+    write(`${JSON.stringify({ level, time: new Date().toISOString(), msg: message, ...fields })}\n`);
+  return { info: log('info'), warn: log('warn') };
+}
+
+export interface StreamFunction {
+  readonly handler: StreamHandler;
+  readonly model: ServedModel;
+}
+
+/**
+ * Loads the model and makes the handler. A model file or folder loads by itself; a registry or run URI
+ * needs the stores (`stores`, opened by the caller from ONSET_TRACKING_URI and ONSET_ARTIFACT_URI).
+ */
+export async function initStreamFunction(
+  settings: StreamFunctionSettings,
+  options: { readonly stores?: RegistryStores; readonly logger?: StreamLogger } = {},
+): Promise<StreamFunction> {
+  const logger = options.logger ?? jsonLogger();
+  const started = performance.now();
+  const model = await loadServedModel(settings.modelUri, options.stores);
+  const client = kinesisClient(settings.kinesisEndpoint);
+  const handler = createStreamHandler({
+    model: () => model,
+    output: new KinesisOutput(client, settings.outputStream),
+    deadLetter: new KinesisOutput(client, settings.deadLetterStream),
+    logger,
+  });
+  logger.info(
+    {
+      model: model.name,
+      version: model.version,
+      run_id: model.runId,
+      checksum: model.checksum,
+      estimator: model.document.estimator,
+      init_ms: Math.round(performance.now() - started),
+    },
+    'stream function ready',
+  );
+  return { handler, model };
+}

@@ -1,0 +1,225 @@
+/**
+ * The stream function against a real Kinesis emulator (kinesalite, started here): a Kinesis event of
+ * valid and invalid records in the original shape, invoked on the Lambda Runtime Interface Emulator's
+ * path of `onset lambda serve` (in a fresh process, as the original's test_docker.py invokes its
+ * container) and through the handler directly; the output and dead-letter streams read back.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { KinesisClient } from '@aws-sdk/client-kinesis';
+import type { KinesisStreamEvent } from 'aws-lambda';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateDataset } from '../../src/data/generator/generator.js';
+import { FEATURE_NAMES } from '../../src/data/schema.js';
+import { createMatrix } from '../../src/math/matrix.js';
+import { saveModelDocument } from '../../src/ml/model-document.js';
+import { trainOnDataset } from '../../src/ml/train-on-dataset.js';
+import { loadServedModel } from '../../src/serving/model-source.js';
+import { INVOKE_PATH } from '../../src/serving/stream/invoke-server.js';
+import { KinesisOutput } from '../../src/serving/stream/kinesis-output.js';
+import { createStreamHandler, type StreamLogger } from '../../src/serving/stream/stream-handler.js';
+import { startKinesis, type TestKinesis } from '../support/kinesis.js';
+
+const CLI = join(import.meta.dirname, '../../dist/cli/main.js');
+const dir = mkdtempSync(join(tmpdir(), 'onset-stream-'));
+const modelPath = join(dir, 'model.json');
+const patients = generateDataset({ rows: 40, seed: 21 });
+const recordOf = (i: number, codesAsStrings = false) => ({
+  data: Object.fromEntries(
+    FEATURE_NAMES.map((name) => {
+      const value = patients.columns[name][i]!;
+      // The original's examples send codes as numeric strings.
+      return [name, codesAsStrings && Number.isInteger(value) ? String(value) : value];
+    }),
+  ),
+  patient_id: `P-${i}`,
+});
+
+let kinesis: TestKinesis;
+let endpoint: string;
+let client: KinesisClient;
+let expected: Float64Array;
+
+/** A Kinesis event as Lambda's event source mapping delivers it: base64 payloads with their positions. */
+function eventOf(payloads: readonly string[], first = 0): KinesisStreamEvent {
+  return {
+    Records: payloads.map((payload, i) => ({
+      eventID: `shardId-000000000000:${first + i}`,
+      eventName: 'aws:kinesis:record',
+      eventSource: 'aws:kinesis',
+      eventVersion: '1.0',
+      eventSourceARN: 'arn:aws:kinesis:us-east-1:000000000000:stream/parkinson-input-stream',
+      awsRegion: 'us-east-1',
+      invokeIdentityArn: 'arn:aws:iam::000000000000:role/test',
+      kinesis: {
+        kinesisSchemaVersion: '1.0',
+        partitionKey: `key-${first + i}`,
+        sequenceNumber: String(49_000_000_000n + BigInt(first + i)),
+        data: Buffer.from(payload).toString('base64'),
+        approximateArrivalTimestamp: 1_700_000_000,
+      },
+    })),
+  };
+}
+
+beforeAll(async () => {
+  kinesis = await startKinesis();
+  ({ endpoint, client } = kinesis);
+  const { document, model } = trainOnDataset(generateDataset({ rows: 400, seed: 20 }), { estimator: 'gbdt' });
+  await saveModelDocument(modelPath, document);
+  const cols = FEATURE_NAMES.length;
+  const x = new Float64Array(patients.rowCount * cols);
+  for (let i = 0; i < patients.rowCount; i++) {
+    FEATURE_NAMES.forEach((name, j) => {
+      x[i * cols + j] = patients.columns[name][i]!;
+    });
+  }
+  expected = model.predictProba(createMatrix(x, patients.rowCount, cols));
+}, 60_000);
+
+afterAll(async () => {
+  await kinesis?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** Lines the handler logs, kept to check that none holds a patient id or a feature value. */
+function capturingLogger(lines: string[]): StreamLogger {
+  const log = (level: string) => (fields: Readonly<Record<string, unknown>>, message: string) =>
+    lines.push(JSON.stringify({ level, message, ...fields }));
+  return { info: log('info'), warn: log('warn') };
+}
+
+describe('the stream handler on Kinesis', () => {
+  it('scores every valid record once, as /predict would, and sends every invalid one to the dead letters with its reason', async () => {
+    await kinesis.createStream('direct-output');
+    await kinesis.createStream('direct-dead');
+    const served = await loadServedModel(modelPath);
+    const lines: string[] = [];
+    const handler = createStreamHandler({
+      model: () => served,
+      output: new KinesisOutput(client, 'direct-output'),
+      deadLetter: new KinesisOutput(client, 'direct-dead'),
+      logger: capturingLogger(lines),
+    });
+    const payloads = [
+      JSON.stringify(recordOf(0)),
+      'not json at all',
+      JSON.stringify(recordOf(1, true)),
+      JSON.stringify({ ...recordOf(2), data: { ...recordOf(2).data, Age: -4 } }),
+      JSON.stringify(recordOf(3)),
+    ];
+    const answer = await handler(eventOf(payloads));
+    expect(answer).toEqual({ batchItemFailures: [] });
+
+    const outputs = (await kinesis.readStream('direct-output')) as {
+      model: string | null;
+      version: string | null;
+      run_id: string | null;
+      prediction: { patient_id: string; probability: number; diagnosis: number };
+    }[];
+    expect(outputs.map((o) => o.prediction.patient_id)).toEqual(['P-0', 'P-1', 'P-3']);
+    outputs.forEach((output) => {
+      const i = Number(output.prediction.patient_id.slice(2));
+      expect(output.prediction.probability).toBe(expected[i]);
+      expect(output.prediction.diagnosis).toBe(expected[i]! >= 0.5 ? 1 : 0);
+      expect(output).toMatchObject({ model: null, version: null, run_id: null });
+    });
+
+    const dead = (await kinesis.readStream('direct-dead')) as {
+      reason: string;
+      problems: { field: string }[];
+      payload: string;
+      source: { sequence_number: string; partition_key: string };
+    }[];
+    expect(dead).toHaveLength(2);
+    expect(dead[0]!.reason).toMatch(/^the record is not JSON/);
+    expect(Buffer.from(dead[0]!.payload, 'base64').toString()).toBe('not json at all');
+    expect(dead[0]!.source).toMatchObject({ sequence_number: '49000000001', partition_key: 'key-1' });
+    expect(dead[1]!.reason).toMatch(/^not a valid prediction record: data\.Age/);
+    expect(dead[1]!.problems.map((p) => p.field)).toEqual(['data.Age']);
+    expect(dead[1]!.source.sequence_number).toBe('49000000003');
+
+    const logged = lines.join('\n');
+    expect(logged).toContain('"scored":3');
+    expect(logged).not.toMatch(/P-\d/);
+    expect(logged).not.toContain(String(patients.columns.Age[0]));
+  });
+
+  it('reports the records it could not write as batch item failures, after its retries', async () => {
+    const served = await loadServedModel(modelPath);
+    await kinesis.createStream('failing-dead');
+    const handler = createStreamHandler({
+      model: () => served,
+      // A stream that does not exist: every put fails, each retried.
+      output: new KinesisOutput(client, 'no-such-stream', { maxAttempts: 2, baseBackoffMs: 1 }),
+      deadLetter: new KinesisOutput(client, 'failing-dead'),
+    });
+    const answer = await handler(
+      eventOf([JSON.stringify(recordOf(4)), '{}', JSON.stringify(recordOf(5))], 10),
+    );
+    expect(answer.batchItemFailures).toEqual([
+      { itemIdentifier: '49000000010' },
+      { itemIdentifier: '49000000012' },
+    ]);
+    expect(await kinesis.readStream('failing-dead')).toHaveLength(1);
+  });
+});
+
+describe('onset lambda serve', () => {
+  let child: ChildProcess | undefined;
+  afterAll(() => {
+    child?.kill('SIGTERM');
+  });
+
+  it("answers the Runtime Interface Emulator's invoke path as the original container does", async () => {
+    await kinesis.createStream('parkinson-output-stream');
+    await kinesis.createStream('parkinson-dead-letter-stream');
+    child = spawn(
+      process.execPath,
+      [
+        CLI,
+        'lambda',
+        'serve',
+        '--port',
+        '0',
+        '--model',
+        modelPath,
+        '--output',
+        'parkinson-output-stream',
+        '--dead-letter',
+        'parkinson-dead-letter-stream',
+        '--endpoint',
+        endpoint,
+      ],
+      { env: { ...process.env, ONSET_HOME: dir }, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    const url = await new Promise<string>((resolve, reject) => {
+      let err = '';
+      child!.stderr!.on('data', (chunk: Buffer) => {
+        err += chunk.toString();
+        const match = /invoke with POST (http:\/\/[^/\s]+)/.exec(err);
+        if (match) resolve(match[1]!);
+      });
+      child!.once('exit', (code) => reject(new Error(`onset lambda serve exited with ${code}: ${err}`)));
+    });
+    const invoke = (body: string) => fetch(`${url}${INVOKE_PATH}`, { method: 'POST', body });
+    const answer = await invoke(JSON.stringify(eventOf([JSON.stringify(recordOf(6, true)), '[]'], 20)));
+    expect(answer.status).toBe(200);
+    expect(await answer.json()).toEqual({ batchItemFailures: [] });
+    const [output] = (await kinesis.readStream('parkinson-output-stream')) as {
+      prediction: { patient_id: string; probability: number };
+    }[];
+    expect(output!.prediction).toMatchObject({ patient_id: 'P-6', probability: expected[6] });
+    expect(await kinesis.readStream('parkinson-dead-letter-stream')).toHaveLength(1);
+
+    // What the emulator answers to a function that throws, and to what is not an event.
+    const broken = await invoke('{"Records": [{"kinesis": null}]}');
+    expect(broken.status).toBe(200);
+    expect(broken.headers.get('x-amz-function-error')).toBe('Unhandled');
+    expect(await broken.json()).toMatchObject({ errorType: 'TypeError' });
+    expect((await invoke('{not json')).status).toBe(400);
+    expect((await fetch(`${url}/elsewhere`, { method: 'POST' })).status).toBe(404);
+  }, 60_000);
+});
