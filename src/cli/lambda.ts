@@ -6,9 +6,8 @@ import { addStoreOptions, configFrom } from './config-options.js';
 import { asUsage, portArgument } from './options.js';
 import { openCommandStores } from './stores.js';
 
-interface LambdaServeFlags {
-  port: number;
-  host: string;
+/** What both `onset lambda serve` and `onset stream` take to make the stream function. */
+export interface StreamFunctionFlags {
   model?: string;
   output?: string;
   deadLetter?: string;
@@ -18,19 +17,41 @@ interface LambdaServeFlags {
   artifactUri?: string;
 }
 
-/** `onset lambda serve`: the stream function behind the Lambda Runtime Interface Emulator's invoke path. */
-export function registerLambdaCommands(program: Command): void {
-  const lambda = program
-    .command('lambda')
-    .description('the stream function that Lambda runs (Kinesis in, Kinesis out), run here');
-  addStoreOptions(
-    lambda
-      .command('serve')
-      .description(
-        `serve the stream function on the Lambda Runtime Interface Emulator's path (POST ${INVOKE_PATH}): a Kinesis event in, predictions on the output stream, bad records on the dead-letter stream, batch item failures answered`,
-      )
-      .option('-p, --port <port>', 'port to listen on (0: any free one)', portArgument, 8080)
-      .option('--host <host>', 'address to listen on', '127.0.0.1')
+interface LambdaServeFlags extends StreamFunctionFlags {
+  port: number;
+  host: string;
+}
+
+/**
+ * The stream function from the flags and the environment (as the Lambda function takes it), its model
+ * loaded from a file, or from the stores for a registry or run URI (closed once it is loaded).
+ */
+export async function openStreamFunction(flags: StreamFunctionFlags) {
+  const config = configFrom(flags);
+  const env = process.env;
+  const settings = asUsage(() =>
+    streamFunctionSettings({
+      ONSET_MODEL_URI: flags.model ?? config.modelUri,
+      PREDICTIONS_STREAM_NAME: flags.output ?? env.PREDICTIONS_STREAM_NAME,
+      ONSET_DEAD_LETTER_STREAM: flags.deadLetter ?? env.ONSET_DEAD_LETTER_STREAM,
+      ONSET_KINESIS_ENDPOINT: flags.endpoint ?? env.ONSET_KINESIS_ENDPOINT,
+    }),
+  );
+  const needsStores = asUsage(() => parseModelUri(settings.modelUri)).kind !== 'file';
+  const stores = needsStores ? await openCommandStores(flags, 'read') : undefined;
+  try {
+    const opened = await initStreamFunction(settings, stores ? { stores } : {});
+    return { ...opened, settings, config };
+  } finally {
+    // The model is loaded: the stores are not read again.
+    await stores?.close();
+  }
+}
+
+/** The options of the stream function, for `onset lambda serve` and `onset stream`. */
+export function addStreamFunctionOptions(command: Command): Command {
+  return addStoreOptions(
+    command
       .option(
         '-m, --model <uri>',
         'the model: a model file or folder, or models:/NAME/STAGE|VERSION, models:/NAME@ALIAS, runs:/RUN_ID/model from the stores (env ONSET_MODEL_URI, default models:/parkinson-disease-prediction/Production)',
@@ -41,27 +62,24 @@ export function registerLambdaCommands(program: Command): void {
         '--endpoint <url>',
         'the Kinesis endpoint, an emulator for instance (env ONSET_KINESIS_ENDPOINT; default the AWS SDK settings: AWS_ENDPOINT_URL_KINESIS, AWS_ENDPOINT_URL, AWS)',
       ),
+  );
+}
+
+/** `onset lambda serve`: the stream function behind the Lambda Runtime Interface Emulator's invoke path. */
+export function registerLambdaCommands(program: Command): void {
+  const lambda = program
+    .command('lambda')
+    .description('the stream function that Lambda runs (Kinesis in, Kinesis out), run here');
+  addStreamFunctionOptions(
+    lambda
+      .command('serve')
+      .description(
+        `serve the stream function on the Lambda Runtime Interface Emulator's path (POST ${INVOKE_PATH}): a Kinesis event in, predictions on the output stream, bad records on the dead-letter stream, batch item failures answered`,
+      )
+      .option('-p, --port <port>', 'port to listen on (0: any free one)', portArgument, 8080)
+      .option('--host <host>', 'address to listen on', '127.0.0.1'),
   ).action(async (flags: LambdaServeFlags) => {
-    const config = configFrom(flags);
-    const env = process.env;
-    const settings = asUsage(() =>
-      streamFunctionSettings({
-        ONSET_MODEL_URI: flags.model ?? config.modelUri,
-        PREDICTIONS_STREAM_NAME: flags.output ?? env.PREDICTIONS_STREAM_NAME,
-        ONSET_DEAD_LETTER_STREAM: flags.deadLetter ?? env.ONSET_DEAD_LETTER_STREAM,
-        ONSET_KINESIS_ENDPOINT: flags.endpoint ?? env.ONSET_KINESIS_ENDPOINT,
-      }),
-    );
-    const needsStores = asUsage(() => parseModelUri(settings.modelUri)).kind !== 'file';
-    const stores = needsStores ? await openCommandStores(flags, 'read') : undefined;
-    const { handler } = await initStreamFunction(settings, stores ? { stores } : {}).catch(
-      async (error: unknown) => {
-        await stores?.close();
-        throw error;
-      },
-    );
-    // The model is loaded: the stores are not read again.
-    await stores?.close();
+    const { handler, settings } = await openStreamFunction(flags);
     const server = await startInvokeServer((event) => handler(event as Parameters<typeof handler>[0]), {
       port: flags.port,
       host: flags.host,

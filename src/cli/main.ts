@@ -16,6 +16,7 @@ import { registerPipelineCommands } from './pipeline.js';
 import { registerPredictCommands } from './predict.js';
 import { registerRunsCommands } from './runs.js';
 import { registerSendCommand } from './send.js';
+import { registerStreamCommand } from './stream.js';
 import { registerTrainCommand } from './train.js';
 import { registerUpCommand } from './up.js';
 
@@ -43,6 +44,7 @@ export function buildProgram(): Command {
   registerSendCommand(program);
   registerMonitorCommands(program);
   registerLambdaCommands(program);
+  registerStreamCommand(program);
   forEachCommand(program, (command) => command.configureOutput({ outputError: usageLine(command) }));
   program.hook('preAction', (_program, action) => {
     activeCommand = action;

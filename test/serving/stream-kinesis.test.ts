@@ -5,10 +5,10 @@
  * container) and through the handler directly; the output and dead-letter streams read back.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { KinesisClient } from '@aws-sdk/client-kinesis';
+import { GetRecordsCommand, GetShardIteratorCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
 import type { KinesisStreamEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateDataset } from '../../src/data/generator/generator.js';
@@ -19,13 +19,14 @@ import { trainOnDataset } from '../../src/ml/train-on-dataset.js';
 import { loadServedModel } from '../../src/serving/model-source.js';
 import { INVOKE_PATH } from '../../src/serving/stream/invoke-server.js';
 import { KinesisOutput } from '../../src/serving/stream/kinesis-output.js';
+import { FileCheckpoints, KinesisPoller } from '../../src/serving/stream/kinesis-poller.js';
 import { createStreamHandler, type StreamLogger } from '../../src/serving/stream/stream-handler.js';
 import { startKinesis, type TestKinesis } from '../support/kinesis.js';
 
 const CLI = join(import.meta.dirname, '../../dist/cli/main.js');
 const dir = mkdtempSync(join(tmpdir(), 'onset-stream-'));
 const modelPath = join(dir, 'model.json');
-const patients = generateDataset({ rows: 40, seed: 21 });
+const patients = generateDataset({ rows: 50, seed: 21 });
 const recordOf = (i: number, codesAsStrings = false) => ({
   data: Object.fromEntries(
     FEATURE_NAMES.map((name) => {
@@ -164,6 +165,166 @@ describe('the stream handler on Kinesis', () => {
       { itemIdentifier: '49000000012' },
     ]);
     expect(await kinesis.readStream('failing-dead')).toHaveLength(1);
+  });
+});
+
+/** Starts an onset CLI command and answers once its stderr matches `ready`. */
+async function startCli(
+  args: readonly string[],
+  ready: RegExp,
+): Promise<{ child: ChildProcess; stderr: () => string; match: RegExpExecArray }> {
+  const child = spawn(process.execPath, [CLI, ...args], {
+    env: { ...process.env, ONSET_HOME: dir },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let err = '';
+  const match = await new Promise<RegExpExecArray>((resolve, reject) => {
+    child.stderr!.on('data', (chunk: Buffer) => {
+      err += chunk.toString();
+      const found = ready.exec(err);
+      if (found) resolve(found);
+    });
+    child.once('exit', (code) => reject(new Error(`onset ${args.join(' ')} exited with ${code}: ${err}`)));
+  });
+  return { child, stderr: () => err, match };
+}
+
+/** Waits until `read()` holds at least `count` items (or fails after `ms`). */
+async function waitFor<T>(read: () => Promise<T[]>, count: number, ms = 30_000): Promise<T[]> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const items = await read();
+    if (items.length >= count || Date.now() > deadline) return items;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+describe('onset stream', () => {
+  it('scores what arrives on every shard, stops cleanly, and resumes after a restart with nothing lost or repeated', async () => {
+    await kinesis.createStream('stream-in', 2);
+    await kinesis.createStream('stream-out');
+    await kinesis.createStream('stream-dead');
+    const put = (payloads: readonly string[], keyOffset: number) =>
+      new KinesisOutput(client, 'stream-in').put(
+        payloads.map((payload, i) => ({ data: Buffer.from(payload), partitionKey: `p-${keyOffset + i}` })),
+      );
+    const first = [
+      ...Array.from({ length: 30 }, (_, i) => JSON.stringify(recordOf(i, i % 2 === 0))),
+      '{"data": {}}',
+      'x',
+    ];
+    expect((await put(first, 0)).failed).toEqual([]);
+    const args = [
+      'stream',
+      '--input',
+      'stream-in',
+      '--output',
+      'stream-out',
+      '--dead-letter',
+      'stream-dead',
+      '--endpoint',
+      endpoint,
+      '--model',
+      modelPath,
+      '--batch-size',
+      '7',
+    ];
+    const started = await startCli(args, /onset stream: reading stream-in/);
+    type Output = { prediction: { patient_id: string; probability: number } };
+    const read = () => kinesis.readStream('stream-out') as Promise<Output[]>;
+    expect(await waitFor(read, 30)).toHaveLength(30);
+    expect(await waitFor(() => kinesis.readStream('stream-dead'), 2)).toHaveLength(2);
+    started.child.kill('SIGTERM');
+    const code = await new Promise((resolve) => started.child.once('exit', resolve));
+    expect(code).toBe(0);
+    expect(started.stderr()).toMatch(/onset stream: stopped after 32 records/);
+
+    // Meanwhile more arrives; the restart reads only that.
+    expect(
+      (
+        await put(
+          Array.from({ length: 10 }, (_, i) => JSON.stringify(recordOf(30 + i))),
+          100,
+        )
+      ).failed,
+    ).toEqual([]);
+    const again = await startCli(args, /onset stream: reading stream-in/);
+    const outputs = await waitFor(read, 40);
+    // A moment more, for anything read twice to show.
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    again.child.kill('SIGTERM');
+    await new Promise((resolve) => again.child.once('exit', resolve));
+    expect(again.stderr()).toMatch(/onset stream: stopped after 10 records/);
+    const all = await read();
+    expect(all).toHaveLength(40);
+    expect(new Set(all.map((o) => o.prediction.patient_id)).size).toBe(40);
+    for (const output of outputs) {
+      expect(output.prediction.probability).toBe(expected[Number(output.prediction.patient_id.slice(2))]);
+    }
+  }, 90_000);
+});
+
+describe('the poller', () => {
+  it('retries from the first failed record, bisects a batch the handler throws on, and checkpoints as it goes', async () => {
+    await kinesis.createStream('poll-in');
+    const payloads = Array.from({ length: 10 }, (_, i) => JSON.stringify({ n: i }));
+    await new KinesisOutput(client, 'poll-in').put(
+      payloads.map((p, i) => ({ data: Buffer.from(p), partitionKey: `k${i}` })),
+    );
+    const n = (record: KinesisStreamEvent['Records'][number]) =>
+      (JSON.parse(Buffer.from(record.kinesis.data, 'base64').toString()) as { n: number }).n;
+    const batches: number[][] = [];
+    const done: number[] = [];
+    let failedFour = false;
+    let threwOnSeven = false;
+    const poller = new KinesisPoller({
+      client,
+      stream: 'poll-in',
+      checkpoints: new FileCheckpoints(join(dir, 'poll.json'), 'poll-in'),
+      batchSize: 10,
+      backoffMs: 1,
+      idleMs: 50,
+      handler: async (event) => {
+        const ns = event.Records.map(n);
+        batches.push(ns);
+        const four = event.Records.find((record) => n(record) === 4);
+        if (four && !failedFour) {
+          failedFour = true;
+          done.push(...ns.filter((value) => value < 4));
+          return { batchItemFailures: [{ itemIdentifier: four.kinesis.sequenceNumber }] };
+        }
+        if (ns.includes(7) && ns.length > 1 && !threwOnSeven) {
+          threwOnSeven = true;
+          throw new Error('the function crashed');
+        }
+        done.push(...ns);
+        return { batchItemFailures: [] };
+      },
+    });
+    await poller.start();
+    for (let i = 0; i < 100 && done.length < 10; i++) await new Promise((resolve) => setTimeout(resolve, 50));
+    await poller.stop();
+    // 0-3 done, 4-9 retried from 4, thrown on (7 among them), split into 4-6 and 7-9, both done.
+    expect(batches).toEqual([
+      [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
+      [4, 5, 6, 7, 8, 9],
+      [4, 5, 6],
+      [7, 8, 9],
+    ]);
+    expect(done).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect(poller.counts).toMatchObject({ records: 10, retries: 2 });
+    const stored = JSON.parse(readFileSync(join(dir, 'poll.json'), 'utf8'));
+    const shard = Object.keys(stored.shards)[0]!;
+    const all = await client.send(
+      new GetShardIteratorCommand({
+        StreamName: 'poll-in',
+        ShardId: shard,
+        ShardIteratorType: 'TRIM_HORIZON',
+      }),
+    );
+    const records = (await client.send(new GetRecordsCommand({ ShardIterator: all.ShardIterator! })))
+      .Records!;
+    expect(stored).toEqual({ stream: 'poll-in', shards: { [shard]: records[9]!.SequenceNumber } });
   });
 });
 
