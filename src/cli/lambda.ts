@@ -24,20 +24,26 @@ interface LambdaServeFlags extends StreamFunctionFlags {
 
 /**
  * The stream function from the flags and the environment (as the Lambda function takes it), its model
- * loaded from a file, or from the stores for a registry or run URI (closed once it is loaded).
+ * loaded from a file, a bucket (MODEL_BUCKET and RUN_ID), or the stores for a registry or run URI
+ * (closed once it is loaded).
  */
 export async function openStreamFunction(flags: StreamFunctionFlags) {
   const config = configFrom(flags);
   const env = process.env;
+  // --model, ONSET_MODEL_URI, the original's MODEL_BUCKET and RUN_ID, then the default Production model.
+  const exported = env.MODEL_BUCKET !== undefined || env.RUN_ID !== undefined;
+  const modelUri = flags.model ?? env.ONSET_MODEL_URI ?? (exported ? undefined : config.modelUri);
   const settings = asUsage(() =>
     streamFunctionSettings({
-      ONSET_MODEL_URI: flags.model ?? config.modelUri,
+      ...env,
+      ONSET_MODEL_URI: modelUri,
       PREDICTIONS_STREAM_NAME: flags.output ?? env.PREDICTIONS_STREAM_NAME,
       ONSET_DEAD_LETTER_STREAM: flags.deadLetter ?? env.ONSET_DEAD_LETTER_STREAM,
       ONSET_KINESIS_ENDPOINT: flags.endpoint ?? env.ONSET_KINESIS_ENDPOINT,
     }),
   );
-  const needsStores = asUsage(() => parseModelUri(settings.modelUri)).kind !== 'file';
+  const source = settings.model;
+  const needsStores = 'uri' in source && asUsage(() => parseModelUri(source.uri)).kind !== 'file';
   const stores = needsStores ? await openCommandStores(flags, 'read') : undefined;
   try {
     const opened = await initStreamFunction(settings, stores ? { stores } : {});

@@ -1,11 +1,19 @@
 import { userInfo } from 'node:os';
 import { type Command, Option } from 'commander';
+import { DEFAULT_EXPORT_PREFIX, exportModel } from '../serving/exported-model.js';
+import { openArtifactStore } from '../tracking/artifacts/artifact-store-uri.js';
 import { MODEL_STAGES, type ModelVersion } from '../tracking/entities.js';
-import { registerModelVersion } from '../tracking/model-registry.js';
+import {
+  findModelVersion,
+  modelVersionFiles,
+  parseRegistryUri,
+  registerModelVersion,
+} from '../tracking/model-registry.js';
 import { CHAMPION_ALIAS } from '../tracking/registry-store.js';
 import { modelVersionJson, registeredModelJson, stageTransitionJson } from '../tracking/rest/mlflow-json.js';
 import { MODEL_DIRECTORY_ARTIFACT } from '../tracking/training-logger.js';
-import { addStoreOptions } from './config-options.js';
+import { addStoreOptions, configFrom } from './config-options.js';
+import { UsageError } from './options.js';
 import { formatDecimals, formatTimestamp, marks, printJson, renderTable } from './output.js';
 import { openCommandStores } from './stores.js';
 
@@ -99,6 +107,72 @@ export function registerModelsCommands(program: Command): void {
               ]),
           '',
         ].join('\n'),
+      );
+    } finally {
+      await stores.close();
+    }
+  });
+
+  addStoreOptions(
+    models
+      .command('export-to-s3')
+      .description(
+        'copy a registered version to a bucket by its run id, for the stream function (MODEL_BUCKET and RUN_ID); every file checked against the version',
+      )
+      .option(
+        '-m, --model <uri>',
+        'the version: models:/NAME/VERSION, models:/NAME/STAGE or models:/NAME@ALIAS (env ONSET_MODEL_URI, default models:/parkinson-disease-prediction/Production)',
+      )
+      .requiredOption('--bucket <bucket>', 'the bucket (MODEL_BUCKET)')
+      .option('--prefix <prefix>', 'the key prefix of exported models (MODEL_PREFIX)', DEFAULT_EXPORT_PREFIX)
+      .option('--json', 'print the manifest as JSON'),
+  ).action(async (options: StoreFlags & { model?: string; bucket: string; prefix: string }) => {
+    const config = configFrom(options);
+    const uri = options.model ?? config.modelUri;
+    const reference = parseRegistryUri(uri);
+    if (!reference) {
+      throw new UsageError(
+        `--model names a registered version to export (models:/NAME/VERSION, a stage or an alias), got ${uri}`,
+      );
+    }
+    const bucketName = options.bucket.trim();
+    if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucketName)) {
+      throw new UsageError(
+        `--bucket takes an S3 bucket name (3 to 63 lower-case letters, digits, dots, hyphens), got "${options.bucket}"`,
+      );
+    }
+    const stores = await openCommandStores(options, 'read');
+    try {
+      const version = await findModelVersion(stores.registry, reference.name, reference.reference);
+      if (version.runId === null) {
+        throw new UsageError(
+          `${version.name} version ${version.version} has no run: exports are kept by run id`,
+        );
+      }
+      const { files, read } = await modelVersionFiles(stores, version);
+      const target = await openArtifactStore(
+        `s3://${bucketName}/${options.prefix.replace(/^\/+|\/+$/g, '')}`,
+        {
+          s3: {
+            endpoint: config.s3Endpoint ?? process.env.AWS_ENDPOINT_URL_S3 ?? process.env.AWS_ENDPOINT_URL,
+          },
+        },
+      );
+      const manifest = await exportModel(target, {
+        runId: version.runId,
+        name: version.name,
+        version: version.version,
+        source: `models:/${version.name}/${version.version}`,
+        files,
+        read,
+      });
+      if (options.json) {
+        printJson(manifest);
+        return;
+      }
+      process.stdout.write(
+        `${marks().ok} exported ${version.name} version ${version.version} to ${target.rootUri}/${version.runId} (${files.length} file(s), sha256 ${manifest.checksum.slice(0, 12)})\n` +
+          `  the stream function loads it with MODEL_BUCKET=${bucketName} RUN_ID=${version.runId}${options.prefix === DEFAULT_EXPORT_PREFIX ? '' : ` MODEL_PREFIX=${options.prefix}`}\n`,
       );
     } finally {
       await stores.close();

@@ -4,7 +4,7 @@
  * path of `onset lambda serve` (in a fresh process, as the original's test_docker.py invokes its
  * container) and through the handler directly; the output and dead-letter streams read back.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,9 +21,9 @@ import { INVOKE_PATH } from '../../src/serving/stream/invoke-server.js';
 import { KinesisOutput } from '../../src/serving/stream/kinesis-output.js';
 import { FileCheckpoints, KinesisPoller } from '../../src/serving/stream/kinesis-poller.js';
 import { createStreamHandler, type StreamLogger } from '../../src/serving/stream/stream-handler.js';
+import { startBuiltCli } from '../support/cli.js';
 import { startKinesis, type TestKinesis } from '../support/kinesis.js';
 
-const CLI = join(import.meta.dirname, '../../dist/cli/main.js');
 const dir = mkdtempSync(join(tmpdir(), 'onset-stream-'));
 const modelPath = join(dir, 'model.json');
 const patients = generateDataset({ rows: 50, seed: 21 });
@@ -168,27 +168,6 @@ describe('the stream handler on Kinesis', () => {
   });
 });
 
-/** Starts an onset CLI command and answers once its stderr matches `ready`. */
-async function startCli(
-  args: readonly string[],
-  ready: RegExp,
-): Promise<{ child: ChildProcess; stderr: () => string; match: RegExpExecArray }> {
-  const child = spawn(process.execPath, [CLI, ...args], {
-    env: { ...process.env, ONSET_HOME: dir },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let err = '';
-  const match = await new Promise<RegExpExecArray>((resolve, reject) => {
-    child.stderr!.on('data', (chunk: Buffer) => {
-      err += chunk.toString();
-      const found = ready.exec(err);
-      if (found) resolve(found);
-    });
-    child.once('exit', (code) => reject(new Error(`onset ${args.join(' ')} exited with ${code}: ${err}`)));
-  });
-  return { child, stderr: () => err, match };
-}
-
 /** Waits until `read()` holds at least `count` items (or fails after `ms`). */
 async function waitFor<T>(read: () => Promise<T[]>, count: number, ms = 30_000): Promise<T[]> {
   const deadline = Date.now() + ms;
@@ -229,7 +208,9 @@ describe('onset stream', () => {
       '--batch-size',
       '7',
     ];
-    const started = await startCli(args, /onset stream: reading stream-in/);
+    const started = await startBuiltCli(args, /onset stream: reading stream-in/, {
+      env: { ONSET_HOME: dir },
+    });
     type Output = { prediction: { patient_id: string; probability: number } };
     const read = () => kinesis.readStream('stream-out') as Promise<Output[]>;
     expect(await waitFor(read, 30)).toHaveLength(30);
@@ -248,7 +229,7 @@ describe('onset stream', () => {
         )
       ).failed,
     ).toEqual([]);
-    const again = await startCli(args, /onset stream: reading stream-in/);
+    const again = await startBuiltCli(args, /onset stream: reading stream-in/, { env: { ONSET_HOME: dir } });
     const outputs = await waitFor(read, 40);
     // A moment more, for anything read twice to show.
     await new Promise((resolve) => setTimeout(resolve, 1_500));
@@ -337,10 +318,8 @@ describe('onset lambda serve', () => {
   it("answers the Runtime Interface Emulator's invoke path as the original container does", async () => {
     await kinesis.createStream('parkinson-output-stream');
     await kinesis.createStream('parkinson-dead-letter-stream');
-    child = spawn(
-      process.execPath,
+    const running = await startBuiltCli(
       [
-        CLI,
         'lambda',
         'serve',
         '--port',
@@ -354,17 +333,11 @@ describe('onset lambda serve', () => {
         '--endpoint',
         endpoint,
       ],
-      { env: { ...process.env, ONSET_HOME: dir }, stdio: ['ignore', 'pipe', 'pipe'] },
+      /invoke with POST (http:\/\/[^/\s]+)/,
+      { env: { ONSET_HOME: dir } },
     );
-    const url = await new Promise<string>((resolve, reject) => {
-      let err = '';
-      child!.stderr!.on('data', (chunk: Buffer) => {
-        err += chunk.toString();
-        const match = /invoke with POST (http:\/\/[^/\s]+)/.exec(err);
-        if (match) resolve(match[1]!);
-      });
-      child!.once('exit', (code) => reject(new Error(`onset lambda serve exited with ${code}: ${err}`)));
-    });
+    child = running.child;
+    const url = running.match[1]!;
     const invoke = (body: string) => fetch(`${url}${INVOKE_PATH}`, { method: 'POST', body });
     const answer = await invoke(JSON.stringify(eventOf([JSON.stringify(recordOf(6, true)), '[]'], 20)));
     expect(answer.status).toBe(200);
