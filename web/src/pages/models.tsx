@@ -1,4 +1,4 @@
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import {
   deleteAlias,
   getModelVersion,
@@ -182,8 +182,22 @@ export function ModelPage({ params }: Params) {
   );
 }
 
-/** Moving a version between stages, and its aliases: each action shows its progress and the server's answer. */
-function Actions({ version, onChanged }: { version: ModelVersion; onChanged: () => void }) {
+/**
+ * Moving a version between stages, and its aliases: each action shows its progress and the server's
+ * answer. The form starts afresh when the version changes (its key), so the last success is kept by the
+ * page (`notice`) and outlives the reload that follows it.
+ */
+function Actions({
+  version,
+  onChanged,
+  notice,
+  onNotice,
+}: {
+  version: ModelVersion;
+  onChanged: () => void;
+  notice: string | undefined;
+  onNotice: (notice: string | undefined) => void;
+}) {
   const [stage, setStage] = useState<string>(
     version.current_stage === 'Production' ? 'Archived' : 'Production',
   );
@@ -192,14 +206,13 @@ function Actions({ version, onChanged }: { version: ModelVersion; onChanged: () 
   const [alias, setAliasName] = useState('');
   const [busy, setBusy] = useState<string | undefined>();
   const [error, setError] = useState<Error | undefined>();
-  const [done, setDone] = useState<string | undefined>();
   const act = async (label: string, action: () => Promise<unknown>, success: string) => {
     setBusy(label);
     setError(undefined);
-    setDone(undefined);
+    onNotice(undefined);
     try {
       await action();
-      setDone(success);
+      onNotice(success);
       onChanged();
     } catch (failure) {
       setError(failure as Error);
@@ -315,7 +328,7 @@ function Actions({ version, onChanged }: { version: ModelVersion; onChanged: () 
       ) : null}
       <div aria-live="polite">
         {busy ? <p class="loading">Working…</p> : null}
-        {done ? <p class="notice">{done}</p> : null}
+        {notice ? <p class="notice">{notice}</p> : null}
       </div>
       <ErrorBox error={error} title="The registry refused" />
     </div>
@@ -329,6 +342,9 @@ export function VersionPage({ params }: Params) {
   const history = useApi(() => stageHistory(name, number), [name, number]);
   const runId = version.data?.run_id;
   const report = useApi(async () => (runId ? modelReport(await getRun(runId)) : undefined), [runId]);
+  const [notice, setNotice] = useState<string | undefined>();
+  // Another version's page says nothing of this one's last action.
+  useEffect(() => setNotice(undefined), [name, number]);
   if (version.error)
     return <ErrorBox error={version.error} title={`Could not read ${name} version ${number}`} />;
   if (!version.data) return <Loading label="Loading the version" />;
@@ -384,6 +400,8 @@ export function VersionPage({ params }: Params) {
             key={`${v.current_stage}:${(v.aliases ?? []).join(',')}`}
             version={v}
             onChanged={refresh}
+            notice={notice}
+            onNotice={setNotice}
           />
         </Section>
       </div>
