@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import type { PredictionRecorder } from '../monitoring/prediction-log/prediction-log-writer.js';
 import { parseModelUri } from '../serving/model-source.js';
 import { INVOKE_PATH, startInvokeServer } from '../serving/stream/invoke-server.js';
 import { initStreamFunction, streamFunctionSettings } from '../serving/stream/stream-function.js';
@@ -27,7 +28,10 @@ interface LambdaServeFlags extends StreamFunctionFlags {
  * loaded from a file, a bucket (MODEL_BUCKET and RUN_ID), or the stores for a registry or run URI
  * (closed once it is loaded).
  */
-export async function openStreamFunction(flags: StreamFunctionFlags) {
+export async function openStreamFunction(
+  flags: StreamFunctionFlags,
+  options: { readonly recorder?: PredictionRecorder } = {},
+) {
   const config = configFrom(flags);
   const env = process.env;
   // --model, ONSET_MODEL_URI, the original's MODEL_BUCKET and RUN_ID, then the default Production model.
@@ -46,7 +50,10 @@ export async function openStreamFunction(flags: StreamFunctionFlags) {
   const needsStores = 'uri' in source && asUsage(() => parseModelUri(source.uri)).kind !== 'file';
   const stores = needsStores ? await openCommandStores(flags, 'read') : undefined;
   try {
-    const opened = await initStreamFunction(settings, stores ? { stores } : {});
+    const opened = await initStreamFunction(settings, {
+      ...(stores ? { stores } : {}),
+      ...(options.recorder ? { recorder: options.recorder } : {}),
+    });
     return { ...opened, settings, config };
   } finally {
     // The model is loaded: the stores are not read again.

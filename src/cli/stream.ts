@@ -1,17 +1,45 @@
 import { mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { type Command, Option } from 'commander';
+import { PatientKeys, resolveLogSecret } from '../monitoring/prediction-log/patient-keys.js';
+import { StoreSink } from '../monitoring/prediction-log/prediction-batch.js';
+import { PredictionLogWriter } from '../monitoring/prediction-log/prediction-log-writer.js';
 import { kinesisClient } from '../serving/stream/kinesis-output.js';
 import { FileCheckpoints, KinesisPoller } from '../serving/stream/kinesis-poller.js';
 import { jsonLogger } from '../serving/stream/stream-function.js';
+import { configFrom } from './config-options.js';
 import { addStreamFunctionOptions, openStreamFunction, type StreamFunctionFlags } from './lambda.js';
 import { positiveIntegerArgument, UsageError } from './options.js';
+import { openCommandStores } from './stores.js';
 
 interface StreamFlags extends StreamFunctionFlags {
   input?: string;
   from: 'trim-horizon' | 'latest';
   checkpoints?: string;
   batchSize: number;
+  log?: boolean;
+}
+
+/** The home's prediction log, for `--log`: written in batches from this process, flushed by `close`. */
+async function openStreamLog(flags: StreamFlags) {
+  const config = configFrom(flags);
+  const stores = await openCommandStores(flags, 'write');
+  try {
+    const { secret } = await resolveLogSecret(config.logSecret, config.home);
+    const writer = new PredictionLogWriter({
+      sink: new StoreSink(stores.predictionLog, new PatientKeys(secret)),
+    });
+    return {
+      writer,
+      async close() {
+        await writer.close();
+        await stores.close();
+      },
+    };
+  } catch (error) {
+    await stores.close();
+    throw error;
+  }
 }
 
 /**
@@ -36,6 +64,10 @@ export function registerStreamCommand(program: Command): void {
         "where each shard's last handled record is kept (default: $ONSET_HOME/stream/INPUT.checkpoints.json)",
       )
       .option(
+        '--log',
+        "record each prediction in the home's prediction log (source stream), as onset serve records its own; the output records carry its prediction_id",
+      )
+      .option(
         '--batch-size <n>',
         'most records handed to the function at once (default 100)',
         positiveIntegerArgument,
@@ -46,7 +78,14 @@ export function registerStreamCommand(program: Command): void {
     if (!input) throw new UsageError('name the stream to read with --input NAME (or ONSET_INPUT_STREAM)');
     if (flags.batchSize > 10_000)
       throw new UsageError(`--batch-size is at most 10000 (GetRecords' limit), got ${flags.batchSize}`);
-    const { handler, settings, config } = await openStreamFunction(flags);
+    const log = flags.log ? await openStreamLog(flags) : undefined;
+    const { handler, settings, config } = await openStreamFunction(
+      flags,
+      log ? { recorder: log.writer } : {},
+    ).catch(async (error: unknown) => {
+      await log?.close();
+      throw error;
+    });
     const checkpointsPath = flags.checkpoints ?? join(config.home, 'stream', `${input}.checkpoints.json`);
     await mkdir(dirname(checkpointsPath), { recursive: true });
     const logger = jsonLogger((line) => process.stderr.write(line));
@@ -69,6 +108,8 @@ export function registerStreamCommand(program: Command): void {
       process.once('SIGINT', stop);
     });
     await poller.stop();
+    // What the log still holds is written before the process ends.
+    await log?.close();
     const { records, batches, retries } = poller.counts;
     process.stderr.write(
       `onset stream: stopped after ${records} records in ${batches} batches (${retries} retries)\n`,

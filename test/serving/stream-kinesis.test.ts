@@ -11,11 +11,13 @@ import { join } from 'node:path';
 import { GetRecordsCommand, GetShardIteratorCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
 import type { KinesisStreamEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { resolveConfig } from '../../src/config.js';
 import { generateDataset } from '../../src/data/generator/generator.js';
 import { FEATURE_NAMES } from '../../src/data/schema.js';
 import { createMatrix } from '../../src/math/matrix.js';
 import { saveModelDocument } from '../../src/ml/model-document.js';
 import { trainOnDataset } from '../../src/ml/train-on-dataset.js';
+import { openOnsetStores } from '../../src/server/open-stores.js';
 import { loadServedModel } from '../../src/serving/model-source.js';
 import { INVOKE_PATH } from '../../src/serving/stream/invoke-server.js';
 import { KinesisOutput } from '../../src/serving/stream/kinesis-output.js';
@@ -207,6 +209,7 @@ describe('onset stream', () => {
       modelPath,
       '--batch-size',
       '7',
+      '--log',
     ];
     const started = await startBuiltCli(args, /onset stream: reading stream-in/, {
       env: { ONSET_HOME: dir },
@@ -241,6 +244,19 @@ describe('onset stream', () => {
     expect(new Set(all.map((o) => o.prediction.patient_id)).size).toBe(40);
     for (const output of outputs) {
       expect(output.prediction.probability).toBe(expected[Number(output.prediction.patient_id.slice(2))]);
+    }
+    // Each prediction is in the home's prediction log, under the id its output record carries.
+    const stores = await openOnsetStores(resolveConfig({ home: dir }));
+    try {
+      const logged = await stores.predictionLog.listPredictions({ maxResults: 100 });
+      expect(logged.items).toHaveLength(40);
+      expect(new Set(logged.items.map((p) => p.source))).toEqual(new Set(['stream']));
+      expect(new Set(logged.items.map((p) => p.predictionId))).toEqual(
+        new Set(all.map((o) => (o.prediction as { prediction_id?: string }).prediction_id)),
+      );
+      expect(logged.items.every((p) => p.patientKey !== null && !p.patientKey.includes('P-'))).toBe(true);
+    } finally {
+      await stores.close();
     }
   }, 90_000);
 });

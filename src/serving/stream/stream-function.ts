@@ -5,6 +5,7 @@
  * behind the Lambda Runtime Interface Emulator's invoke path.
  */
 import { invalidParameter } from '../../errors.js';
+import type { PredictionRecorder } from '../../monitoring/prediction-log/prediction-log-writer.js';
 import { openArtifactStore } from '../../tracking/artifacts/artifact-store-uri.js';
 import type { RegistryStores } from '../../tracking/model-registry.js';
 import { DEFAULT_EXPORT_PREFIX, loadExportedModel } from '../exported-model.js';
@@ -97,7 +98,12 @@ export interface StreamFunction {
  */
 export async function initStreamFunction(
   settings: StreamFunctionSettings,
-  options: { readonly stores?: RegistryStores; readonly logger?: StreamLogger } = {},
+  options: {
+    readonly stores?: RegistryStores;
+    readonly logger?: StreamLogger;
+    /** The prediction log, when it is on: each scored record is recorded as source `stream`. */
+    readonly recorder?: PredictionRecorder;
+  } = {},
 ): Promise<StreamFunction> {
   const logger = options.logger ?? jsonLogger();
   const started = performance.now();
@@ -117,6 +123,7 @@ export async function initStreamFunction(
     output: new KinesisOutput(client, settings.outputStream),
     deadLetter: new KinesisOutput(client, settings.deadLetterStream),
     logger,
+    ...(options.recorder ? { recorder: options.recorder } : {}),
   });
   logger.info(
     {
