@@ -172,6 +172,36 @@ export interface ConfigFlags {
   readonly predictionLog?: boolean;
 }
 
+/**
+ * The stream function's variables, as Lambda sets them (the CDK app in infra/) and `onset lambda serve`
+ * and `onset stream` read them under their flags (see `streamFunctionSettings`): the model
+ * (`ONSET_MODEL_URI`, or the original function's `MODEL_BUCKET` and `RUN_ID` with `MODEL_PREFIX`), the
+ * streams (`ONSET_INPUT_STREAM`, the original's `PREDICTIONS_STREAM_NAME`, `ONSET_DEAD_LETTER_STREAM`)
+ * and the endpoints (`ONSET_KINESIS_ENDPOINT`; the AWS SDK's own `AWS_ENDPOINT_URL_S3` and
+ * `AWS_ENDPOINT_URL`, which the SDK also reads by itself for Kinesis).
+ */
+export const STREAM_VARIABLES = [
+  'ONSET_MODEL_URI',
+  'MODEL_BUCKET',
+  'RUN_ID',
+  'MODEL_PREFIX',
+  'ONSET_INPUT_STREAM',
+  'PREDICTIONS_STREAM_NAME',
+  'ONSET_DEAD_LETTER_STREAM',
+  'ONSET_KINESIS_ENDPOINT',
+  'AWS_ENDPOINT_URL_S3',
+  'AWS_ENDPOINT_URL',
+] as const;
+
+export type StreamVariables = Readonly<Partial<Record<(typeof STREAM_VARIABLES)[number], string>>>;
+
+/** The stream function's variables that are set (and not empty) in `env`. */
+export function streamVariables(env: NodeJS.ProcessEnv = process.env): StreamVariables {
+  return Object.fromEntries(
+    STREAM_VARIABLES.flatMap((name) => (env[name] ? [[name, env[name]]] : [])),
+  ) as StreamVariables;
+}
+
 /** Whether `host` is reachable only from this machine. */
 export function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || host.startsWith('127.');

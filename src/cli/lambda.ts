@@ -1,8 +1,9 @@
 import type { Command } from 'commander';
+import { streamVariables } from '../config.js';
 import type { PredictionRecorder } from '../monitoring/prediction-log/prediction-log-writer.js';
 import { parseModelUri } from '../serving/model-source.js';
 import { INVOKE_PATH, startInvokeServer } from '../serving/stream/invoke-server.js';
-import { initStreamFunction, streamFunctionSettings } from '../serving/stream/stream-function.js';
+import { initStreamFunction, jsonLogger, streamFunctionSettings } from '../serving/stream/stream-function.js';
 import { addStoreOptions, configFrom } from './config-options.js';
 import { asUsage, portArgument } from './options.js';
 import { openCommandStores } from './stores.js';
@@ -32,8 +33,10 @@ export async function openStreamFunction(
   flags: StreamFunctionFlags,
   options: { readonly recorder?: PredictionRecorder } = {},
 ) {
+  // The function's structured logs go to standard error, as every command's messages do.
+  const logger = jsonLogger((line) => process.stderr.write(line));
   const config = configFrom(flags);
-  const env = process.env;
+  const env = streamVariables();
   // --model, ONSET_MODEL_URI, the original's MODEL_BUCKET and RUN_ID, then the default Production model.
   const exported = env.MODEL_BUCKET !== undefined || env.RUN_ID !== undefined;
   const modelUri = flags.model ?? env.ONSET_MODEL_URI ?? (exported ? undefined : config.modelUri);
@@ -51,10 +54,11 @@ export async function openStreamFunction(
   const stores = needsStores ? await openCommandStores(flags, 'read') : undefined;
   try {
     const opened = await initStreamFunction(settings, {
+      logger,
       ...(stores ? { stores } : {}),
       ...(options.recorder ? { recorder: options.recorder } : {}),
     });
-    return { ...opened, settings, config };
+    return { ...opened, settings, config, logger };
   } finally {
     // The model is loaded: the stores are not read again.
     await stores?.close();

@@ -1,5 +1,6 @@
 import { userInfo } from 'node:os';
 import { type Command, Option } from 'commander';
+import { streamVariables } from '../config.js';
 import { DEFAULT_EXPORT_PREFIX, exportModel } from '../serving/exported-model.js';
 import { openArtifactStore } from '../tracking/artifacts/artifact-store-uri.js';
 import { MODEL_STAGES, type ModelVersion } from '../tracking/entities.js';
@@ -150,11 +151,12 @@ export function registerModelsCommands(program: Command): void {
         );
       }
       const { files, read } = await modelVersionFiles(stores, version);
+      const aws = streamVariables();
       const target = await openArtifactStore(
         `s3://${bucketName}/${options.prefix.replace(/^\/+|\/+$/g, '')}`,
         {
           s3: {
-            endpoint: config.s3Endpoint ?? process.env.AWS_ENDPOINT_URL_S3 ?? process.env.AWS_ENDPOINT_URL,
+            endpoint: config.s3Endpoint ?? aws.AWS_ENDPOINT_URL_S3 ?? aws.AWS_ENDPOINT_URL,
           },
         },
       );

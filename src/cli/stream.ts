@@ -1,12 +1,12 @@
 import { mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { type Command, Option } from 'commander';
+import { streamVariables } from '../config.js';
 import { PatientKeys, resolveLogSecret } from '../monitoring/prediction-log/patient-keys.js';
 import { StoreSink } from '../monitoring/prediction-log/prediction-batch.js';
 import { PredictionLogWriter } from '../monitoring/prediction-log/prediction-log-writer.js';
 import { kinesisClient } from '../serving/stream/kinesis-output.js';
 import { FileCheckpoints, KinesisPoller } from '../serving/stream/kinesis-poller.js';
-import { jsonLogger } from '../serving/stream/stream-function.js';
 import { configFrom } from './config-options.js';
 import { addStreamFunctionOptions, openStreamFunction, type StreamFunctionFlags } from './lambda.js';
 import { positiveIntegerArgument, UsageError } from './options.js';
@@ -74,12 +74,12 @@ export function registerStreamCommand(program: Command): void {
         100,
       ),
   ).action(async (flags: StreamFlags) => {
-    const input = flags.input ?? process.env.ONSET_INPUT_STREAM;
+    const input = flags.input ?? streamVariables().ONSET_INPUT_STREAM;
     if (!input) throw new UsageError('name the stream to read with --input NAME (or ONSET_INPUT_STREAM)');
     if (flags.batchSize > 10_000)
       throw new UsageError(`--batch-size is at most 10000 (GetRecords' limit), got ${flags.batchSize}`);
     const log = flags.log ? await openStreamLog(flags) : undefined;
-    const { handler, settings, config } = await openStreamFunction(
+    const { handler, settings, config, logger } = await openStreamFunction(
       flags,
       log ? { recorder: log.writer } : {},
     ).catch(async (error: unknown) => {
@@ -88,7 +88,6 @@ export function registerStreamCommand(program: Command): void {
     });
     const checkpointsPath = flags.checkpoints ?? join(config.home, 'stream', `${input}.checkpoints.json`);
     await mkdir(dirname(checkpointsPath), { recursive: true });
-    const logger = jsonLogger((line) => process.stderr.write(line));
     const poller = new KinesisPoller({
       client: kinesisClient(settings.kinesisEndpoint),
       stream: input,

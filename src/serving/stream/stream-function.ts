@@ -4,6 +4,7 @@
  * handler made once. `lambda.ts` is the bundle's entry; `onset lambda serve` runs the same function
  * behind the Lambda Runtime Interface Emulator's invoke path.
  */
+import type { StreamVariables } from '../../config.js';
 import { invalidParameter } from '../../errors.js';
 import type { PredictionRecorder } from '../../monitoring/prediction-log/prediction-log-writer.js';
 import { openArtifactStore } from '../../tracking/artifacts/artifact-store-uri.js';
@@ -44,9 +45,7 @@ export function describeModelSource(source: StreamModelSource): string {
 }
 
 /** The settings from `env`, or an error naming every variable that is missing. */
-export function streamFunctionSettings(
-  env: Readonly<Record<string, string | undefined>>,
-): StreamFunctionSettings {
+export function streamFunctionSettings(env: StreamVariables): StreamFunctionSettings {
   const exported = !env.ONSET_MODEL_URI && (env.MODEL_BUCKET || env.RUN_ID);
   const missing = [
     ...(env.ONSET_MODEL_URI || (env.MODEL_BUCKET && env.RUN_ID)
