@@ -32,7 +32,7 @@ const patients = generateDataset({ rows: 50, seed: 21 });
 const recordOf = (i: number, codesAsStrings = false) => ({
   data: Object.fromEntries(
     FEATURE_NAMES.map((name) => {
-      const value = patients.columns[name][i]!;
+      const value = patients.columns[name][i % patients.rowCount]!;
       // The original's examples send codes as numeric strings.
       return [name, codesAsStrings && Number.isInteger(value) ? String(value) : value];
     }),
@@ -181,7 +181,7 @@ async function waitFor<T>(read: () => Promise<T[]>, count: number, ms = 30_000):
 }
 
 describe('onset stream', () => {
-  it('scores what arrives on every shard, stops cleanly, and resumes after a restart with nothing lost or repeated', async () => {
+  it('scores what arrives on every shard, stops cleanly in the middle, and resumes after a restart with nothing lost or repeated', async () => {
     await kinesis.createStream('stream-in', 2);
     await kinesis.createStream('stream-out');
     await kinesis.createStream('stream-dead');
@@ -190,7 +190,7 @@ describe('onset stream', () => {
         payloads.map((payload, i) => ({ data: Buffer.from(payload), partitionKey: `p-${keyOffset + i}` })),
       );
     const first = [
-      ...Array.from({ length: 30 }, (_, i) => JSON.stringify(recordOf(i, i % 2 === 0))),
+      ...Array.from({ length: 600 }, (_, i) => JSON.stringify(recordOf(i, i % 2 === 0))),
       '{"data": {}}',
       'x',
     ];
@@ -211,45 +211,46 @@ describe('onset stream', () => {
       '7',
       '--log',
     ];
-    const started = await startBuiltCli(args, /onset stream: reading stream-in/, {
-      env: { ONSET_HOME: dir },
-    });
-    type Output = { prediction: { patient_id: string; probability: number } };
-    const read = () => kinesis.readStream('stream-out') as Promise<Output[]>;
-    expect(await waitFor(read, 30)).toHaveLength(30);
-    expect(await waitFor(() => kinesis.readStream('stream-dead'), 2)).toHaveLength(2);
+    // Stopped as soon as it has handled a batch: in the middle of the 602 records.
+    const started = await startBuiltCli(args, /"msg":"stream batch handled"/, { env: { ONSET_HOME: dir } });
     started.child.kill('SIGTERM');
     const code = await new Promise((resolve) => started.child.once('exit', resolve));
     expect(code).toBe(0);
-    expect(started.stderr()).toMatch(/onset stream: stopped after 32 records/);
+    const handledFirst = Number(/onset stream: stopped after (\d+) records/.exec(started.stderr())?.[1]);
+    expect(handledFirst).toBeGreaterThan(0);
+    expect(handledFirst).toBeLessThan(602);
+    type Output = { prediction: { patient_id: string; probability: number } };
+    const read = () => kinesis.readStream('stream-out') as Promise<Output[]>;
 
     // Meanwhile more arrives; the restart reads only that.
     expect(
       (
         await put(
-          Array.from({ length: 10 }, (_, i) => JSON.stringify(recordOf(30 + i))),
+          Array.from({ length: 10 }, (_, i) => JSON.stringify(recordOf(600 + i))),
           100,
         )
       ).failed,
     ).toEqual([]);
     const again = await startBuiltCli(args, /onset stream: reading stream-in/, { env: { ONSET_HOME: dir } });
-    const outputs = await waitFor(read, 40);
+    const outputs = await waitFor(read, 610);
+    expect(await waitFor(() => kinesis.readStream('stream-dead'), 2)).toHaveLength(2);
     // A moment more, for anything read twice to show.
     await new Promise((resolve) => setTimeout(resolve, 1_500));
     again.child.kill('SIGTERM');
     await new Promise((resolve) => again.child.once('exit', resolve));
-    expect(again.stderr()).toMatch(/onset stream: stopped after 10 records/);
+    expect(again.stderr()).toMatch(`onset stream: stopped after ${612 - handledFirst} records`);
     const all = await read();
-    expect(all).toHaveLength(40);
-    expect(new Set(all.map((o) => o.prediction.patient_id)).size).toBe(40);
+    expect(all).toHaveLength(610);
+    expect(new Set(all.map((o) => o.prediction.patient_id)).size).toBe(610);
     for (const output of outputs) {
-      expect(output.prediction.probability).toBe(expected[Number(output.prediction.patient_id.slice(2))]);
+      const row = Number(output.prediction.patient_id.slice(2)) % patients.rowCount;
+      expect(output.prediction.probability).toBe(expected[row]);
     }
     // Each prediction is in the home's prediction log, under the id its output record carries.
     const stores = await openOnsetStores(resolveConfig({ home: dir }));
     try {
-      const logged = await stores.predictionLog.listPredictions({ maxResults: 100 });
-      expect(logged.items).toHaveLength(40);
+      const logged = await stores.predictionLog.listPredictions({ maxResults: 1_000 });
+      expect(logged.items).toHaveLength(610);
       expect(new Set(logged.items.map((p) => p.source))).toEqual(new Set(['stream']));
       expect(new Set(logged.items.map((p) => p.predictionId))).toEqual(
         new Set(all.map((o) => (o.prediction as { prediction_id?: string }).prediction_id)),
