@@ -71,7 +71,7 @@ export function addStreamFunctionOptions(command: Command): Command {
     command
       .option(
         '-m, --model <uri>',
-        'the model: a model file or folder, or models:/NAME/STAGE|VERSION, models:/NAME@ALIAS, runs:/RUN_ID/model from the stores (env ONSET_MODEL_URI, default models:/parkinson-disease-prediction/Production)',
+        'the model: a model file or folder, or models:/NAME/STAGE|VERSION, models:/NAME@ALIAS, runs:/RUN_ID/model from the stores (env ONSET_MODEL_URI; without it, MODEL_BUCKET and RUN_ID name a model onset models export-to-s3 exported; default models:/parkinson-disease-prediction/Production)',
       )
       .option('--output <stream>', 'the output stream (env PREDICTIONS_STREAM_NAME)')
       .option('--dead-letter <stream>', 'the dead-letter stream (env ONSET_DEAD_LETTER_STREAM)')

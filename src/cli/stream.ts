@@ -69,7 +69,7 @@ export function registerStreamCommand(program: Command): void {
       )
       .option(
         '--batch-size <n>',
-        'most records handed to the function at once (default 100)',
+        'most records handed to the function at once, 1 to 10000',
         positiveIntegerArgument,
         100,
       ),
