@@ -167,6 +167,37 @@ describe('symmetric trees', () => {
     }
   });
 
+  it('predicts as the straightforward evaluation at depth 6 (its unrolled path) and with trees of several depths', () => {
+    const train = synthetic(5, 400);
+    const deep = oblivious({ iterations: 15, depth: 6, learning_rate: 0.2 }, CATEGORICAL).fit(
+      train.x,
+      train.y,
+    );
+    // A state whose second tree is cut to its first level: shallower trees share the arrays of deep ones.
+    const state = JSON.parse(JSON.stringify(deep.toJSON())) as ObliviousState;
+    const cut = state.trees[1]!;
+    const shallow = {
+      features: cut.features.slice(0, 1),
+      thresholds: cut.thresholds.slice(0, 1),
+      leaf_values: [0.25, -0.5],
+      leaf_weights: [1, 1],
+    };
+    const mixed = loadObliviousModel({ ...state, trees: [state.trees[0], shallow, ...state.trees.slice(2)] });
+    const test = synthetic(6, 200);
+    for (const model of [deep, mixed]) {
+      const margin = model.predictMargin(test.x);
+      const encoded = model.routingMatrix(test.x);
+      for (let i = 0; i < test.x.rows; i++) {
+        const values = Array.from(row(encoded, i));
+        let expected = model.baseMargin;
+        for (const tree of model.trees) expected += tree.leafValues[leafIndexOf(tree, values)]!;
+        expect(margin[i]).toBe(expected);
+        expect(model.predictProbaOne(row(test.x, i))).toBe(sigmoid(expected));
+      }
+    }
+    expect(mixed.trees.map((tree) => treeDepthOf(tree)).slice(0, 3)).toEqual([6, 1, 6]);
+  });
+
   it('sends a missing value left, so a split at a feature’s minimum separates missing values', () => {
     const random = new Random(4);
     const rows = Array.from({ length: 200 }, () => [
