@@ -17,10 +17,9 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { deflateRawSync } from 'node:zlib';
 import { GetRecordsCommand, GetShardIteratorCommand, ListShardsCommand } from '@aws-sdk/client-kinesis';
-import type { KinesisStreamEvent } from 'aws-lambda';
 import { readDatasetFile } from '../src/data/csv-reader.js';
 import { generateDataset } from '../src/data/generator/generator.js';
 import { FEATURE_NAMES } from '../src/data/schema.js';
@@ -34,7 +33,7 @@ import {
 } from '../src/serving/stream/kinesis-output.js';
 import { createStreamHandler } from '../src/serving/stream/stream-handler.js';
 import { HAS_REAL_DATA, REAL_DATA_PATH } from '../test/support/fixtures.js';
-import { startKinesis } from '../test/support/kinesis.js';
+import { kinesisEvent, runLambdaBundle, startKinesis } from '../test/support/kinesis.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'onset-bench-stream-'));
@@ -50,24 +49,7 @@ const payloadOf = (i: number) =>
     ),
     patient_id: `P${i}`,
   });
-const eventOf = (count: number, first = 0): KinesisStreamEvent => ({
-  Records: Array.from({ length: count }, (_, i) => ({
-    eventID: `shardId-000000000000:${first + i}`,
-    eventName: 'aws:kinesis:record',
-    eventSource: 'aws:kinesis',
-    eventVersion: '1.0',
-    eventSourceARN: 'arn:aws:kinesis:us-east-1:000000000000:stream/parkinson-input-stream',
-    awsRegion: 'us-east-1',
-    invokeIdentityArn: '',
-    kinesis: {
-      kinesisSchemaVersion: '1.0',
-      partitionKey: `P${first + i}`,
-      sequenceNumber: String(first + i + 1),
-      data: Buffer.from(payloadOf(first + i)).toString('base64'),
-      approximateArrivalTimestamp: Date.now() / 1000,
-    },
-  })),
-});
+const eventOf = (count: number) => kinesisEvent(Array.from({ length: count }, (_, i) => payloadOf(i)));
 
 /** A writer that keeps nothing: what the handler costs without the AWS calls. */
 const discard: RecordOutput = {
@@ -124,32 +106,19 @@ try {
     );
     await kinesis.createStream('cold-out');
     await kinesis.createStream('cold-dead');
-    const event = JSON.stringify(eventOf(1));
-    const script = `const t0 = performance.now(); const m = await import(${JSON.stringify(pathToFileURL(bundle).href)}); const t1 = performance.now(); await m.handler(${event}); const t2 = performance.now(); process.stderr.write(JSON.stringify({ init: t1 - t0, invoke: t2 - t1, sinceStart: t2 }));`;
     const runs: { wall: number; init: number; invoke: number }[] = [];
     for (let i = 0; i < 5; i++) {
-      const started = performance.now();
-      const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
-        env: {
-          PATH: process.env.PATH,
-          ONSET_MODEL_URI: models.oblivious,
-          PREDICTIONS_STREAM_NAME: 'cold-out',
-          ONSET_DEAD_LETTER_STREAM: 'cold-dead',
-          AWS_ENDPOINT_URL_KINESIS: kinesis.endpoint,
-          AWS_REGION: 'us-east-1',
-          AWS_ACCESS_KEY_ID: 'bench',
-          AWS_SECRET_ACCESS_KEY: 'bench',
-        },
-        stdio: ['ignore', 'ignore', 'pipe'],
+      const run = await runLambdaBundle(bundle, eventOf(1), {
+        ONSET_MODEL_URI: models.oblivious!,
+        PREDICTIONS_STREAM_NAME: 'cold-out',
+        ONSET_DEAD_LETTER_STREAM: 'cold-dead',
+        AWS_ENDPOINT_URL_KINESIS: kinesis.endpoint,
+        AWS_REGION: 'us-east-1',
+        AWS_ACCESS_KEY_ID: 'bench',
+        AWS_SECRET_ACCESS_KEY: 'bench',
       });
-      let stderr = '';
-      child.stderr.on('data', (chunk: Buffer) => {
-        stderr += chunk.toString();
-      });
-      await new Promise((resolve) => child.once('exit', resolve));
-      const wall = performance.now() - started;
-      const timing = JSON.parse(stderr.slice(stderr.lastIndexOf('{'))) as { init: number; invoke: number };
-      runs.push({ wall, init: timing.init, invoke: timing.invoke });
+      if (run.code !== 0) throw new Error(`the bundle failed: ${run.stderr}`);
+      runs.push({ wall: run.wallMs, init: run.initMs, invoke: run.invokeMs });
     }
     const pick = (key: 'wall' | 'init' | 'invoke') => median(runs.map((run) => run[key])).toFixed(0);
     console.log(

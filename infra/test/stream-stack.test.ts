@@ -4,11 +4,11 @@
  * Kinesis emulator, so what would be deployed is what was tested. Needs the app's own dependencies
  * (`npm ci --prefix infra`, which `.ci/run` does): without them it skips and says so, except under CI.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import type { Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateDataset } from '../../src/data/generator/generator.js';
@@ -16,7 +16,7 @@ import { FEATURE_NAMES } from '../../src/data/schema.js';
 import { createMatrix } from '../../src/math/matrix.js';
 import { saveModelDocument } from '../../src/ml/model-document.js';
 import { trainOnDataset } from '../../src/ml/train-on-dataset.js';
-import { startKinesis, type TestKinesis } from '../../test/support/kinesis.js';
+import { kinesisEvent, runLambdaBundle, startKinesis, type TestKinesis } from '../../test/support/kinesis.js';
 
 const INFRA = fileURLToPath(new URL('..', import.meta.url));
 const READY = existsSync(join(INFRA, 'node_modules', 'aws-cdk-lib'));
@@ -284,51 +284,28 @@ describe.skipIf(!READY)('the CDK app', () => {
       const expected = model.predictProba(createMatrix(x, 3, FEATURE_NAMES.length));
       await kinesis.createStream('bundle-out');
       await kinesis.createStream('bundle-dead');
-      const event = {
-        Records: [0, 1, 2].map((i) => ({
-          eventSource: 'aws:kinesis',
-          kinesis: {
-            partitionKey: `P-${i}`,
-            sequenceNumber: String(i + 1),
-            data: Buffer.from(
-              JSON.stringify({
-                data: Object.fromEntries(FEATURE_NAMES.map((name) => [name, patients.columns[name][i]!])),
-                patient_id: `P-${i}`,
-              }),
-            ).toString('base64'),
-          },
-        })),
-      };
-      // As Lambda's runtime does: import the module (its init), then call the handler.
-      const script = `const m = await import(${JSON.stringify(pathToFileURL(bundle).href)}); const r = await m.handler(${JSON.stringify(event)}); process.stdout.write(JSON.stringify(r));`;
-      const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
-        env: {
-          PATH: process.env.PATH,
-          ONSET_MODEL_URI: modelPath,
-          PREDICTIONS_STREAM_NAME: 'bundle-out',
-          ONSET_DEAD_LETTER_STREAM: 'bundle-dead',
-          // The SDK's own setting, as the same code would be pointed at an emulator anywhere.
-          AWS_ENDPOINT_URL_KINESIS: kinesis.endpoint,
-          AWS_REGION: 'us-east-1',
-          AWS_ACCESS_KEY_ID: 'test',
-          AWS_SECRET_ACCESS_KEY: 'test',
-        },
-        stdio: ['ignore', 'pipe', 'pipe'],
+      const event = kinesisEvent(
+        [0, 1, 2].map((i) =>
+          JSON.stringify({
+            data: Object.fromEntries(FEATURE_NAMES.map((name) => [name, patients.columns[name][i]!])),
+            patient_id: `P-${i}`,
+          }),
+        ),
+      );
+      const run = await runLambdaBundle(bundle, event, {
+        ONSET_MODEL_URI: modelPath,
+        PREDICTIONS_STREAM_NAME: 'bundle-out',
+        ONSET_DEAD_LETTER_STREAM: 'bundle-dead',
+        // The SDK's own setting, as the same code would be pointed at an emulator anywhere.
+        AWS_ENDPOINT_URL_KINESIS: kinesis.endpoint,
+        AWS_REGION: 'us-east-1',
+        AWS_ACCESS_KEY_ID: 'test',
+        AWS_SECRET_ACCESS_KEY: 'test',
       });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (chunk: Buffer) => {
-        stdout += chunk.toString();
-      });
-      child.stderr.on('data', (chunk: Buffer) => {
-        stderr += chunk.toString();
-      });
-      const exitCode = await new Promise((resolve) => child.once('exit', resolve));
-      expect(exitCode, stderr).toBe(0);
-      // Its structured logs first (the init's, the batch's), then the answer.
-      const answer = stdout.slice(stdout.lastIndexOf('\n') + 1);
-      expect(JSON.parse(answer)).toEqual({ batchItemFailures: [] });
-      expect(stdout).toContain('"msg":"stream function ready"');
+      expect(run.code, run.stderr).toBe(0);
+      expect(run.answer).toEqual({ batchItemFailures: [] });
+      // Its structured logs, the init's first.
+      expect(run.stdout).toContain('"msg":"stream function ready"');
       const outputs = (await kinesis.readStream('bundle-out')) as {
         prediction: { patient_id: string; probability: number };
       }[];

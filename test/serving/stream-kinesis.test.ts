@@ -4,7 +4,6 @@
  * path of `onset lambda serve` (in a fresh process, as the original's test_docker.py invokes its
  * container) and through the handler directly; the output and dead-letter streams read back.
  */
-import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,8 +22,8 @@ import { INVOKE_PATH } from '../../src/serving/stream/invoke-server.js';
 import { KinesisOutput } from '../../src/serving/stream/kinesis-output.js';
 import { FileCheckpoints, KinesisPoller } from '../../src/serving/stream/kinesis-poller.js';
 import { createStreamHandler, type StreamLogger } from '../../src/serving/stream/stream-handler.js';
-import { startBuiltCli } from '../support/cli.js';
-import { startKinesis, type TestKinesis } from '../support/kinesis.js';
+import { type Child, startCli, waitFor as waitUntil } from '../support/child-process.js';
+import { kinesisEvent, startKinesis, type TestKinesis } from '../support/kinesis.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'onset-stream-'));
 const modelPath = join(dir, 'model.json');
@@ -44,28 +43,6 @@ let kinesis: TestKinesis;
 let endpoint: string;
 let client: KinesisClient;
 let expected: Float64Array;
-
-/** A Kinesis event as Lambda's event source mapping delivers it: base64 payloads with their positions. */
-function eventOf(payloads: readonly string[], first = 0): KinesisStreamEvent {
-  return {
-    Records: payloads.map((payload, i) => ({
-      eventID: `shardId-000000000000:${first + i}`,
-      eventName: 'aws:kinesis:record',
-      eventSource: 'aws:kinesis',
-      eventVersion: '1.0',
-      eventSourceARN: 'arn:aws:kinesis:us-east-1:000000000000:stream/parkinson-input-stream',
-      awsRegion: 'us-east-1',
-      invokeIdentityArn: 'arn:aws:iam::000000000000:role/test',
-      kinesis: {
-        kinesisSchemaVersion: '1.0',
-        partitionKey: `key-${first + i}`,
-        sequenceNumber: String(49_000_000_000n + BigInt(first + i)),
-        data: Buffer.from(payload).toString('base64'),
-        approximateArrivalTimestamp: 1_700_000_000,
-      },
-    })),
-  };
-}
 
 beforeAll(async () => {
   kinesis = await startKinesis();
@@ -113,7 +90,7 @@ describe('the stream handler on Kinesis', () => {
       JSON.stringify({ ...recordOf(2), data: { ...recordOf(2).data, Age: -4 } }),
       JSON.stringify(recordOf(3)),
     ];
-    const answer = await handler(eventOf(payloads));
+    const answer = await handler(kinesisEvent(payloads));
     expect(answer).toEqual({ batchItemFailures: [] });
 
     const outputs = (await kinesis.readStream('direct-output')) as {
@@ -160,7 +137,7 @@ describe('the stream handler on Kinesis', () => {
       deadLetter: new KinesisOutput(client, 'failing-dead'),
     });
     const answer = await handler(
-      eventOf([JSON.stringify(recordOf(4)), '{}', JSON.stringify(recordOf(5))], 10),
+      kinesisEvent([JSON.stringify(recordOf(4)), '{}', JSON.stringify(recordOf(5))], 10),
     );
     expect(answer.batchItemFailures).toEqual([
       { itemIdentifier: '49000000010' },
@@ -212,9 +189,15 @@ describe('onset stream', () => {
       '--log',
     ];
     // Stopped as soon as it has handled a batch: in the middle of the 602 records.
-    const started = await startBuiltCli(args, /"msg":"stream batch handled"/, { env: { ONSET_HOME: dir } });
-    started.child.kill('SIGTERM');
-    const code = await new Promise((resolve) => started.child.once('exit', resolve));
+    const started = startCli(args, { env: { ONSET_HOME: dir } });
+    await waitUntil(
+      () => started.stderr().includes('"msg":"stream batch handled"'),
+      60_000,
+      'a batch',
+      started,
+    );
+    started.process.kill('SIGTERM');
+    const { code } = await started.exited;
     expect(code).toBe(0);
     const handledFirst = Number(/onset stream: stopped after (\d+) records/.exec(started.stderr())?.[1]);
     expect(handledFirst).toBeGreaterThan(0);
@@ -231,13 +214,13 @@ describe('onset stream', () => {
         )
       ).failed,
     ).toEqual([]);
-    const again = await startBuiltCli(args, /onset stream: reading stream-in/, { env: { ONSET_HOME: dir } });
+    const again = startCli(args, { env: { ONSET_HOME: dir } });
     const outputs = await waitFor(read, 610);
     expect(await waitFor(() => kinesis.readStream('stream-dead'), 2)).toHaveLength(2);
     // A moment more, for anything read twice to show.
     await new Promise((resolve) => setTimeout(resolve, 1_500));
-    again.child.kill('SIGTERM');
-    await new Promise((resolve) => again.child.once('exit', resolve));
+    again.process.kill('SIGTERM');
+    await again.exited;
     expect(again.stderr()).toMatch(`onset stream: stopped after ${612 - handledFirst} records`);
     const all = await read();
     expect(all).toHaveLength(610);
@@ -327,15 +310,16 @@ describe('the poller', () => {
 });
 
 describe('onset lambda serve', () => {
-  let child: ChildProcess | undefined;
-  afterAll(() => {
-    child?.kill('SIGTERM');
+  let child: Child | undefined;
+  afterAll(async () => {
+    child?.process.kill('SIGTERM');
+    await child?.exited;
   });
 
   it("answers the Runtime Interface Emulator's invoke path as the original container does", async () => {
     await kinesis.createStream('parkinson-output-stream');
     await kinesis.createStream('parkinson-dead-letter-stream');
-    const running = await startBuiltCli(
+    child = startCli(
       [
         'lambda',
         'serve',
@@ -350,13 +334,13 @@ describe('onset lambda serve', () => {
         '--endpoint',
         endpoint,
       ],
-      /invoke with POST (http:\/\/[^/\s]+)/,
       { env: { ONSET_HOME: dir } },
     );
-    child = running.child;
-    const url = running.match[1]!;
+    const listening = /invoke with POST (http:\/\/[^/\s]+)/;
+    await waitUntil(() => listening.test(child!.stderr()), 60_000, 'onset lambda serve to listen', child);
+    const url = listening.exec(child.stderr())![1]!;
     const invoke = (body: string) => fetch(`${url}${INVOKE_PATH}`, { method: 'POST', body });
-    const answer = await invoke(JSON.stringify(eventOf([JSON.stringify(recordOf(6, true)), '[]'], 20)));
+    const answer = await invoke(JSON.stringify(kinesisEvent([JSON.stringify(recordOf(6, true)), '[]'], 20)));
     expect(answer.status).toBe(200);
     expect(await answer.json()).toEqual({ batchItemFailures: [] });
     const [output] = (await kinesis.readStream('parkinson-output-stream')) as {

@@ -10,8 +10,9 @@ import { generateDataset } from '../../src/data/generator/generator.js';
 import { FEATURE_NAMES } from '../../src/data/schema.js';
 import { createMatrix } from '../../src/math/matrix.js';
 import { INVOKE_PATH } from '../../src/serving/stream/invoke-server.js';
-import { type RunningCli, runCliAsync, startBuiltCli } from '../support/cli.js';
-import { startKinesis, type TestKinesis } from '../support/kinesis.js';
+import { type Child, startCli, waitFor } from '../support/child-process.js';
+import { runCliAsync } from '../support/cli.js';
+import { kinesisEvent, startKinesis, type TestKinesis } from '../support/kinesis.js';
 import { trainAndPromote } from '../support/registry.js';
 import { startS3, type TestS3 } from '../support/s3.js';
 import { useTemporaryStores } from '../support/stores.js';
@@ -58,9 +59,9 @@ afterAll(async () => {
   await Promise.all([s3?.stop(), kinesis?.close()]);
 });
 
-/** Starts `onset lambda serve` on the exported model of `run`; answers it running, or its error output. */
-function serveExported(run: string): Promise<RunningCli | { error: string }> {
-  return startBuiltCli(
+/** Starts `onset lambda serve` on the exported model of `run`; answers it listening, or its error output. */
+async function serveExported(run: string): Promise<{ child: Child; url: string } | { error: string }> {
+  const child = startCli(
     [
       'lambda',
       'serve',
@@ -73,9 +74,16 @@ function serveExported(run: string): Promise<RunningCli | { error: string }> {
       '--endpoint',
       kinesis.endpoint,
     ],
-    /invoke with POST (http:\/\/[^/\s]+)/,
     { env: { ...env, MODEL_BUCKET: BUCKET, RUN_ID: run } },
-  ).catch((error: Error) => ({ error: error.message }));
+  );
+  const listening = /invoke with POST (http:\/\/[^/\s]+)/;
+  try {
+    await waitFor(() => listening.test(child.stderr()), 60_000, 'onset lambda serve to listen', child);
+  } catch {
+    await child.exited;
+    return { error: child.stderr() };
+  }
+  return { child, url: listening.exec(child.stderr())![1]! };
 }
 
 describe('a model exported to a bucket by run id', () => {
@@ -88,19 +96,8 @@ describe('a model exported to a bucket by run id', () => {
     const served = await serveExported(runId);
     if ('error' in served) throw new Error(served.error);
     try {
-      const event = {
-        Records: [
-          {
-            eventSource: 'aws:kinesis',
-            kinesis: {
-              partitionKey: 'P-31',
-              sequenceNumber: '1',
-              data: Buffer.from(JSON.stringify(record)).toString('base64'),
-            },
-          },
-        ],
-      };
-      const answer = await fetch(`${served.match[1]}${INVOKE_PATH}`, {
+      const event = kinesisEvent([JSON.stringify(record)]);
+      const answer = await fetch(`${served.url}${INVOKE_PATH}`, {
         method: 'POST',
         body: JSON.stringify(event),
       });
@@ -113,7 +110,8 @@ describe('a model exported to a bucket by run id', () => {
         prediction: { patient_id: 'P-31', probability: expected, diagnosis: expected >= 0.5 ? 1 : 0 },
       });
     } finally {
-      served.child.kill('SIGTERM');
+      served.child.process.kill('SIGTERM');
+      await served.child.exited;
     }
   }, 120_000);
 

@@ -55,36 +55,3 @@ export function runCliAsync(
     child.on('close', (code) => resolve({ code, stdout, stderr }));
   });
 }
-
-/** A long-running command of the built CLI, started by `startBuiltCli`. */
-export interface RunningCli {
-  readonly child: import('node:child_process').ChildProcess;
-  /** What `ready` matched in its standard error. */
-  readonly match: RegExpExecArray;
-  /** Its standard error so far. */
-  stderr(): string;
-}
-
-/**
- * Starts a long-running command of the built CLI (`dist/cli/main.js`, as `npm start` runs it) and answers
- * once its standard error matches `ready`; rejects with its output when it exits first.
- */
-export function startBuiltCli(
-  args: readonly string[],
-  ready: RegExp,
-  options: { env?: NodeJS.ProcessEnv } = {},
-): Promise<RunningCli> {
-  const child = spawn(process.execPath, [join(ROOT, 'dist/cli/main.js'), ...args], {
-    env: { ...process.env, ONSET_HOME: TEST_HOME, ...options.env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stderr = '';
-  return new Promise((resolve, reject) => {
-    child.stderr!.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-      const match = ready.exec(stderr);
-      if (match) resolve({ child, match, stderr: () => stderr });
-    });
-    child.once('exit', (code) => reject(new Error(`onset ${args.join(' ')} exited with ${code}: ${stderr}`)));
-  });
-}

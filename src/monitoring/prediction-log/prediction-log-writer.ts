@@ -12,7 +12,7 @@ import {
 /** A prediction as a prediction path hands it to the log. */
 export interface PredictionToLog {
   readonly model: LoggedModel;
-  /** The 32 feature values in schema order; kept by reference until written, so not to be changed. */
+  /** The 32 feature values in schema order; copied when recorded, so the caller may reuse the array. */
   readonly features: Float64Array;
   readonly probability: number;
   readonly diagnosis: 0 | 1;

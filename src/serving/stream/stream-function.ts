@@ -39,11 +39,6 @@ export interface StreamFunctionSettings {
   readonly s3Endpoint?: string;
 }
 
-/** What a model source is, in words, for logs and errors. */
-export function describeModelSource(source: StreamModelSource): string {
-  return 'uri' in source ? source.uri : `s3://${source.bucket}/${source.prefix}/${source.runId}`;
-}
-
 /** The settings from `env`, or an error naming every variable that is missing. */
 export function streamFunctionSettings(env: StreamVariables): StreamFunctionSettings {
   const exported = !env.ONSET_MODEL_URI && (env.MODEL_BUCKET || env.RUN_ID);
