@@ -39,9 +39,9 @@ const argument = (name: string, fallback: number) => {
   const at = process.argv.indexOf(`--${name}`);
   return at >= 0 ? Number(process.argv[at + 1]) : fallback;
 };
-const SECONDS = argument('seconds', 10);
+const SECONDS = argument('seconds', 6);
 const CONNECTIONS = argument('connections', 32);
-const FLASK_REFERENCE = 2_500;
+const FLASK_REFERENCE = 2_200;
 const LOAD_TOOL = loadToolOf(process.argv);
 
 const home = mkdtempSync(join(tmpdir(), 'onset-bench-serving-'));
@@ -110,46 +110,86 @@ const measure = (server: { url: string; child: ChildProcess }) =>
     pid: server.child.pid!,
   });
 
-// `onset up` on a fresh home: train-all on the built-in data, the gate, then serving; until /ready answers 200.
-const freshHome = mkdtempSync(join(tmpdir(), 'onset-bench-up-'));
-const upStarted = performance.now();
-const up = await start(process.execPath, [join(ROOT, 'dist/cli/main.js'), 'up', '--port', '0'], {
-  ONSET_HOME: freshHome,
-});
-while ((await fetch(`${up.url}/ready`)).status !== 200)
-  await new Promise((resolve) => setTimeout(resolve, 100));
-const upSeconds = (performance.now() - upStarted) / 1000;
-up.child.kill('SIGTERM');
-await new Promise((resolve) => up.child.once('exit', resolve));
-rmSync(freshHome, { recursive: true, force: true });
+const stop = async (server: { child: ChildProcess }) => {
+  if (server.child.exitCode !== null) return;
+  const exited = new Promise((resolve) => server.child.once('exit', resolve));
+  server.child.kill('SIGTERM');
+  await exited;
+};
+const cli = join(ROOT, 'dist/cli/main.js');
+
+/** Starts `onset up` on `home` and resolves once /ready answers 200, with the seconds that took. */
+async function upUntilReady(
+  home: string,
+  args: readonly string[] = [],
+): Promise<{ child: ChildProcess; url: string; seconds: number }> {
+  const started = performance.now();
+  const server = await start(process.execPath, [cli, 'up', '--port', '0', ...args], { ONSET_HOME: home });
+  while ((await fetch(`${server.url}/ready`)).status !== 200)
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  return { ...server, seconds: (performance.now() - started) / 1000 };
+}
+
+// `npm start` on a fresh home: train-all on the built-in data, the gate, then serving; until /ready
+// answers 200. The home it leaves is the one `npm start` serves from then on (its default Production
+// model, which train-all chose), started again for the cold start and the load below.
+const upHome = mkdtempSync(join(tmpdir(), 'onset-bench-up-'));
+const fresh = await upUntilReady(upHome);
+const defaultModel = (await (await fetch(`${fresh.url}/model`)).json()) as {
+  estimator: string;
+  version: string;
+};
+await stop(fresh);
+const coldStarts: Record<string, number> = {};
+for (const workers of ['2', '1']) {
+  let bestSeconds = Number.POSITIVE_INFINITY;
+  for (let i = 0; i < 3; i++) {
+    const again = await upUntilReady(upHome, ['--workers', workers]);
+    bestSeconds = Math.min(bestSeconds, again.seconds);
+    await stop(again);
+  }
+  coldStarts[workers] = bestSeconds;
+}
 
 const minimal = await start(process.execPath, [join(ROOT, 'bench/support/minimal-server.mjs')], {});
-// The original service's shape (Flask + XGBoost), when Debian's python3-flask and python3-xgboost are here.
+// The original service's shape: Flask + XGBoost under gunicorn with 2 workers, when Debian's
+// python3-flask, python3-xgboost and gunicorn are here.
 const PYTHON = '/usr/bin/python3';
 const hasFlask =
-  existsSync(PYTHON) && spawnSync(PYTHON, ['-c', 'import flask, xgboost'], { stdio: 'ignore' }).status === 0;
+  existsSync(PYTHON) &&
+  spawnSync(PYTHON, ['-c', 'import flask, xgboost, gunicorn'], { stdio: 'ignore' }).status === 0;
 const xgboostModel = join(home, 'model.xgboost.json');
 writeFileSync(xgboostModel, exportXgboost(result.model, 'the bench model'));
 const flask = hasFlask
   ? await start(
       PYTHON,
-      [join(ROOT, 'bench/support/flask-reference.py'), xgboostModel, FEATURE_NAMES.join(',')],
+      [join(ROOT, 'bench/support/flask-reference.py'), xgboostModel, FEATURE_NAMES.join(','), '2'],
       {},
     )
   : undefined;
+// The path a new user takes: `npm start` (`onset up`, its default model, the prediction log on), on
+// every core (the default) and on one.
+const upTwo = await start(process.execPath, [cli, 'up', '--port', '0', '--workers', '2'], {
+  ONSET_HOME: upHome,
+});
+const upOne = await start(process.execPath, [cli, 'up', '--port', '0', '--workers', '1'], {
+  ONSET_HOME: upHome,
+});
+// `onset serve` with the gbdt model, the log on and off (one process: the log's cost per prediction).
 const onset = await start(
   process.execPath,
-  [join(ROOT, 'dist/cli/main.js'), 'serve', '--port', '0', '--model', 'models:/bench/Production'],
+  [cli, 'serve', '--port', '0', '--workers', '1', '--model', 'models:/bench/Production'],
   { ONSET_HOME: home },
 );
-// The same server with the prediction log off, for the log's cost.
 const onsetWithoutLog = await start(
   process.execPath,
   [
-    join(ROOT, 'dist/cli/main.js'),
+    cli,
     'serve',
     '--port',
     '0',
+    '--workers',
+    '1',
     '--model',
     'models:/bench/Production',
     '--prediction-log',
@@ -157,20 +197,27 @@ const onsetWithoutLog = await start(
   ],
   { ONSET_HOME: home },
 );
-// This machine's speed drifts (shared virtual CPUs): the two servers take turns, ROUNDS times, and each
+// This machine's speed drifts (shared virtual CPUs): the servers take turns, ROUNDS times, and each
 // keeps its best round.
 const ROUNDS = 3;
 type Figures = LoadFigures;
 const best = (a: Figures | undefined, b: Figures) => (a === undefined || b.rps > a.rps ? b : a);
-let minimalFigures: Figures | undefined;
-let onsetFigures: Figures | undefined;
-let withoutLogFigures: Figures | undefined;
-let flaskFigures: Figures | undefined;
+const servers = {
+  minimal,
+  upTwo,
+  upOne,
+  onset,
+  onsetWithoutLog,
+  ...(flask ? { flask } : {}),
+};
+const figures: Partial<Record<keyof typeof servers, Figures>> = {};
 for (let round = 0; round < ROUNDS; round++) {
-  minimalFigures = best(minimalFigures, await measure(minimal));
-  onsetFigures = best(onsetFigures, await measure(onset));
-  withoutLogFigures = best(withoutLogFigures, await measure(onsetWithoutLog));
-  if (flask) flaskFigures = best(flaskFigures, await measure(flask));
+  for (const [name, server] of Object.entries(servers) as [
+    keyof typeof servers,
+    { url: string; child: ChildProcess },
+  ][]) {
+    figures[name] = best(figures[name], await measure(server));
+  }
 }
 /** A series' value in the log-on server's /metrics. */
 const metricsText = await (await fetch(`${onset.url}/metrics`)).text();
@@ -185,35 +232,42 @@ const logWritten = metricValue('onset_prediction_log_written_total');
 const logDropped =
   metricValue('onset_prediction_log_dropped_total{reason="queue_full"}') +
   metricValue('onset_prediction_log_dropped_total{reason="write_failed"}');
-minimal.child.kill('SIGTERM');
-flask?.child.kill('SIGTERM');
-onsetWithoutLog.child.kill('SIGTERM');
-onset.child.kill('SIGTERM');
-await new Promise((resolve) => onset.child.once('exit', resolve));
+await Promise.all(Object.values(servers).map(stop));
 rmSync(home, { recursive: true, force: true });
+rmSync(upHome, { recursive: true, force: true });
 
 const row = (name: string, f: Figures) =>
-  `  ${name.padEnd(38)} ${f.rps.toFixed(0).padStart(7)} req/s   p50 ${f.p50.toFixed(2)} ms   p99 ${f.p99.toFixed(2)} ms   CPU ${f.cpuPerRequestUs.toFixed(1)} µs/request   peak RSS ${f.peak.toFixed(0)} MB   errors ${f.errors}`;
+  `  ${name.padEnd(46)} ${f.rps.toFixed(0).padStart(7)} req/s   p50 ${f.p50.toFixed(2)} ms   p99 ${f.p99.toFixed(2)} ms   CPU ${f.cpuPerRequestUs.toFixed(1)} µs/request   peak RSS ${f.peak.toFixed(0)} MB${f.processes > 1 ? ` (${f.processes} processes; largest worker ${f.peakWorker.toFixed(0)} MB)` : ''}   errors ${f.errors}`;
 // The log's CPU per prediction: the main thread's extra time, and its writing thread (the busiest other
 // thread, which the server without the log does not have), beside the GC and I/O threads' extra time.
 const mainOf = (f: Figures) => f.threads.get('main') ?? 0;
 const othersOf = (f: Figures) => [...f.threads].filter(([thread]) => thread !== 'main').map(([, us]) => us);
-const writingThread = Math.max(0, ...othersOf(onsetFigures!));
+const on = figures.onset!;
+const off = figures.onsetWithoutLog!;
+const two = figures.upTwo!;
+const one = figures.upOne!;
+const reference = figures.flask;
+const writingThread = Math.max(0, ...othersOf(on));
 const otherThreads = (f: Figures) => othersOf(f).reduce((sum, us) => sum + us, 0);
-const logCpu = onsetFigures!.cpuPerRequestUs - withoutLogFigures!.cpuPerRequestUs;
+const logCpu = on.cpuPerRequestUs - off.cpuPerRequestUs;
+const versus = (f: Figures) =>
+  reference
+    ? `${(f.rps / reference.rps).toFixed(1)}x the gunicorn Flask + XGBoost service`
+    : `${(f.rps / FLASK_REFERENCE).toFixed(1)}x the quoted ~${FLASK_REFERENCE} req/s of the Flask service (not installed here)`;
 process.stdout.write(
   `${[
-    `POST /predict, ${CONNECTIONS} connections, ${SECONDS} s each, on ${HAS_REAL_DATA ? 'real' : 'generated'} records (${LOAD_TOOL === 'wrk' ? 'wrk -t1' : 'autocannon, in this process'}):`,
-    row('onset serve (gbdt, validated, log off)', withoutLogFigures!),
-    row('onset serve, prediction log on', onsetFigures!),
-    row('minimal Node server (fixed answer)', minimalFigures!),
-    ...(flaskFigures ? [row('Flask + XGBoost 1.7 (original shape)', flaskFigures)] : []),
-    `  Onset (log off) / minimal: ${(withoutLogFigures!.rps / minimalFigures!.rps).toFixed(2)}x (target >= 0.60); p99 ${withoutLogFigures!.p99.toFixed(2)} ms (target < 5 ms); peak RSS ${withoutLogFigures!.peak.toFixed(0)} MB (target < 150 MB)`,
-    `  prediction log on / off: ${(onsetFigures!.rps / withoutLogFigures!.rps).toFixed(2)}x (target >= 0.85); with it on: p99 ${onsetFigures!.p99.toFixed(2)} ms, peak RSS ${onsetFigures!.peak.toFixed(0)} MB; it wrote ${logWritten} predictions and dropped ${logDropped} (SQLite, from its worker thread)`,
-    `  the log's CPU per prediction: ${logCpu.toFixed(1)} µs (main thread ${(mainOf(onsetFigures!) - mainOf(withoutLogFigures!)).toFixed(1)} µs, writing thread ${writingThread.toFixed(1)} µs, other threads ${(otherThreads(onsetFigures!) - writingThread - otherThreads(withoutLogFigures!)).toFixed(1)} µs) beside ${withoutLogFigures!.cpuPerRequestUs.toFixed(1)} µs per request without it`,
-    `  onset up on a fresh ONSET_HOME, training included, ready after ${upSeconds.toFixed(1)} s (target < 20 s)`,
-    flaskFigures
-      ? `  Onset (log off) / the original Flask + XGBoost service, measured here (Werkzeug, threaded): ${(withoutLogFigures!.rps / flaskFigures.rps).toFixed(1)}x (target >= 10x); against the issue's quoted ~${FLASK_REFERENCE} req/s: ${(withoutLogFigures!.rps / FLASK_REFERENCE).toFixed(1)}x`
-      : `  Onset (log off) / the original Flask + XGBoost service (not installed here; ~${FLASK_REFERENCE} req/s quoted): ${(withoutLogFigures!.rps / FLASK_REFERENCE).toFixed(1)}x (target >= 10x)`,
+    `POST /predict, ${CONNECTIONS} connections, ${SECONDS} s each, best of ${ROUNDS} rounds, on ${HAS_REAL_DATA ? 'real' : 'generated'} records (${LOAD_TOOL === 'wrk' ? 'wrk -t1, one of the two cores' : 'autocannon, in this process'}):`,
+    row(`npm start (onset up, ${defaultModel.estimator}), 2 workers`, two),
+    row(`npm start (onset up, ${defaultModel.estimator}), --workers 1`, one),
+    row('onset serve (gbdt, validated, log off)', off),
+    row('onset serve (gbdt), prediction log on', on),
+    row('minimal Node server (fixed answer, 1 process)', figures.minimal!),
+    ...(reference ? [row('gunicorn (2 workers) Flask + XGBoost 1.7', reference)] : []),
+    `  npm start, 2 workers: ${versus(two)} (target >= 10x); p99 ${two.p99.toFixed(2)} ms (target < 5 ms); ${(two.rps / figures.minimal!.rps).toFixed(2)}x the minimal Node server; ${(two.rps / one.rps).toFixed(2)}x --workers 1 (${versus(one)})`,
+    `  npm start's memory under load: ${two.peak.toFixed(0)} MB in all (target < 250 MB), the largest worker ${two.peakWorker.toFixed(0)} MB (target < 150 MB); --workers 1: ${one.peak.toFixed(0)} MB`,
+    `  Onset serve (log off) / minimal: ${(off.rps / figures.minimal!.rps).toFixed(2)}x (target >= 0.60); p99 ${off.p99.toFixed(2)} ms (target < 5 ms); peak RSS ${off.peak.toFixed(0)} MB (target < 150 MB); ${versus(off)}`,
+    `  prediction log on / off: ${(on.rps / off.rps).toFixed(2)}x (target >= 0.85); with it on: p99 ${on.p99.toFixed(2)} ms, peak RSS ${on.peak.toFixed(0)} MB; it wrote ${logWritten} predictions and dropped ${logDropped} (SQLite, from its worker thread)`,
+    `  the log's CPU per prediction: ${logCpu.toFixed(1)} µs (main thread ${(mainOf(on) - mainOf(off)).toFixed(1)} µs, writing thread ${writingThread.toFixed(1)} µs, other threads ${(otherThreads(on) - writingThread - otherThreads(off)).toFixed(1)} µs) beside ${off.cpuPerRequestUs.toFixed(1)} µs per request without it`,
+    `  npm start on a fresh ONSET_HOME, training included, ready after ${fresh.seconds.toFixed(1)} s (target < 20 s); on that home again, ready after ${coldStarts['2']!.toFixed(2)} s with 2 workers, ${coldStarts['1']!.toFixed(2)} s with 1 (target < 2 s; best of 3)`,
   ].join('\n')}\n`,
 );

@@ -1,4 +1,5 @@
 import { statSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { invalidParameter } from './errors.js';
@@ -75,6 +76,13 @@ export interface OnsetConfig {
    * recent earlier version of the model that loads (`previous`).
    */
   readonly modelFallback: ModelFallback;
+  /** How often a server checks the registry for a new version of a stage or alias it serves (ms). */
+  readonly modelPollMs: number;
+  /**
+   * Processes serving the prediction routes of `onset up` and `onset serve` on one port (default: the
+   * cores available); with more than one, a primary process forks them and keeps their models in step.
+   */
+  readonly workers: number;
   /**
    * How a server writes its log: `pretty` (a human-readable line per event) or `json` (one JSON object a
    * line, for collectors); undefined: pretty when its output is a terminal, JSON otherwise.
@@ -170,6 +178,7 @@ export interface ConfigFlags {
   readonly data?: string;
   readonly allowUnauthenticated?: boolean;
   readonly predictionLog?: boolean;
+  readonly workers?: number;
 }
 
 /**
@@ -296,6 +305,8 @@ export function resolveConfig(
     ),
     batchQueue: nonNegativeInteger('ONSET_BATCH_QUEUE', env.ONSET_BATCH_QUEUE ?? 8),
     modelFallback: modelFallback(env.ONSET_MODEL_FALLBACK ?? 'none'),
+    modelPollMs: duration('ONSET_MODEL_POLL_INTERVAL', env.ONSET_MODEL_POLL_INTERVAL ?? '5s'),
+    workers: workerCount(flags.workers ?? env.ONSET_WORKERS),
     logFormat: logFormat(env.ONSET_LOG_FORMAT),
     predictionLog: flags.predictionLog ?? onOff('ONSET_PREDICTION_LOG', env.ONSET_PREDICTION_LOG ?? 'on'),
     logSecret: logSecret(env.ONSET_LOG_SECRET),
@@ -366,6 +377,19 @@ function logSecret(text: string | undefined): string | undefined {
     );
   }
   return text;
+}
+
+/** Serving processes: a count from 1 to 64, or the cores available when unset or `auto`. */
+function workerCount(text: string | number | undefined): number {
+  if (text === undefined || String(text).trim() === '' || String(text).trim().toLowerCase() === 'auto')
+    return availableParallelism();
+  const count = Number(text);
+  if (!Number.isInteger(count) || count < 1 || count > 64) {
+    throw invalidParameter(
+      `The number of workers (--workers or ONSET_WORKERS) must be a whole number from 1 to 64, or auto (the cores available: ${availableParallelism()}), got "${text}"`,
+    );
+  }
+  return count;
 }
 
 function duration(name: string, text: string): number {

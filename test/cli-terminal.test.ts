@@ -252,8 +252,11 @@ describe("the server's log", () => {
         const [, address] = await server.waitFor(/Onset is up on (http:\/\/[\d.:]+)\r?\n[\s\S]*artifacts/);
         expect((await predict(address!)).status).toBe(200);
         const plain = server.output().replace(new RegExp(`${ESC}\\[[0-9;]*m`, 'g'), '');
-        expect(plain).toMatch(/^\[\d\d:\d\d:\d\d\] INFO: Server listening at http:\/\/127\.0\.0\.1:\d+\r?$/m);
-        expect(plain).toMatch(/^\[\d\d:\d\d:\d\d\] INFO: model loaded \{"model":/m);
+        // Each worker says it listens, naming itself (one per core: --workers defaults to the cores).
+        expect(plain).toMatch(
+          /^\[\d\d:\d\d:\d\d\] INFO: (worker \d+: )?Server listening at http:\/\/127\.0\.0\.1:\d+\r?$/m,
+        );
+        expect(plain).toMatch(/^\[\d\d:\d\d:\d\d\] INFO: (worker \d+: )?model loaded \{"model":/m);
         expect(plain).not.toMatch(/^\{"level"/m);
         expect(plain).not.toContain('P-PRIVATE-4711');
         // Colours only on a terminal.

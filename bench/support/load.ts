@@ -44,7 +44,7 @@ export interface LoadOptions {
   readonly bodies: readonly string[];
   readonly connections: number;
   readonly seconds: number;
-  /** The server's process, for its CPU time and resident memory. */
+  /** The server's process, for its CPU time and resident memory (its child processes' counted with it). */
   readonly pid: number;
 }
 
@@ -53,8 +53,12 @@ export interface LoadFigures {
   readonly p50: number;
   readonly p99: number;
   readonly errors: number;
-  /** The largest resident memory of the server during the run (MB). */
+  /** The largest resident memory of the server during the run (MB), its processes added up. */
   readonly peak: number;
+  /** The largest resident memory of one serving process (MB): a worker of a cluster, or the server itself. */
+  readonly peakWorker: number;
+  /** Its processes: 1, or a cluster's primary and workers. */
+  readonly processes: number;
   /** The server's CPU time (user + system, all threads) per request answered (µs). */
   readonly cpuPerRequestUs: number;
   /** CPU time per request (µs) by thread: the main thread by `main`, the others by their thread id. */
@@ -62,21 +66,59 @@ export interface LoadFigures {
 }
 
 function residentMb(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) / 1024;
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) / 1024;
+  } catch {
+    return 0; // it ended meanwhile
+  }
 }
 
-/** CPU ticks (user + system) of each thread of a process. */
+/** The fields of /proc/.../stat after the command name (which may hold spaces and parentheses). */
+function statFields(path: string): string[] {
+  const stat = readFileSync(path, 'utf8');
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+}
+
+/** `pid` and every process below it (a cluster's workers, gunicorn's). */
+function processTree(pid: number): number[] {
+  const parents = new Map<number, number>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      parents.set(Number(entry), Number(statFields(`/proc/${entry}/stat`)[1]));
+    } catch {
+      // It ended meanwhile.
+    }
+  }
+  const tree = [pid];
+  for (let i = 0; i < tree.length; i++) {
+    for (const [child, parent] of parents) if (parent === tree[i]) tree.push(child);
+  }
+  return tree;
+}
+
+/**
+ * CPU ticks (user + system) of each thread of a process and its children: the root's main thread is
+ * `main`, another process's main thread `process <pid>`, any other thread its thread id.
+ */
 function threadTicks(pid: number): Map<string, number> {
   const ticks = new Map<string, number>();
-  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+  for (const member of processTree(pid)) {
+    let tids: string[];
     try {
-      // The command name may hold spaces and parentheses: fields count from the last ')'.
-      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      ticks.set(tid === String(pid) ? 'main' : tid, Number(fields[11]) + Number(fields[12]));
+      tids = readdirSync(`/proc/${member}/task`);
     } catch {
-      // The thread ended meanwhile.
+      continue;
+    }
+    for (const tid of tids) {
+      try {
+        const fields = statFields(`/proc/${member}/task/${tid}/stat`);
+        const name = tid === String(pid) ? 'main' : tid === String(member) ? `process ${member}` : tid;
+        ticks.set(name, Number(fields[11]) + Number(fields[12]));
+      } catch {
+        // The thread ended meanwhile.
+      }
     }
   }
   return ticks;
@@ -88,14 +130,23 @@ const TICKS_PER_SECOND = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'u
 export async function load(options: LoadOptions): Promise<LoadFigures> {
   await run({ ...options, seconds: 2 });
   let peak = 0;
-  const sampler = setInterval(() => {
-    peak = Math.max(peak, residentMb(options.pid));
-  }, 200);
+  let peakWorker = 0;
+  const processes = processTree(options.pid);
+  const sample = () => {
+    const each = processes.map(residentMb);
+    peak = Math.max(
+      peak,
+      each.reduce((sum, mb) => sum + mb, 0),
+    );
+    // The primary of a cluster (the first) serves nothing itself.
+    peakWorker = Math.max(peakWorker, ...(each.length > 1 ? each.slice(1) : each));
+  };
+  const sampler = setInterval(sample, 200);
   const before = threadTicks(options.pid);
   const measured = await run(options);
   const after = threadTicks(options.pid);
   clearInterval(sampler);
-  peak = Math.max(peak, residentMb(options.pid));
+  sample();
   const requests = measured.rps * options.seconds;
   const perRequest = (ticks: number) => (ticks / TICKS_PER_SECOND / requests) * 1e6;
   const threads = new Map<string, number>();
@@ -105,7 +156,14 @@ export async function load(options: LoadOptions): Promise<LoadFigures> {
     total += used;
     if (used > 0) threads.set(thread, perRequest(used));
   }
-  return { ...measured, peak, cpuPerRequestUs: perRequest(total), threads };
+  return {
+    ...measured,
+    peak,
+    peakWorker,
+    processes: processes.length,
+    cpuPerRequestUs: perRequest(total),
+    threads,
+  };
 }
 
 type ClientFigures = Pick<LoadFigures, 'rps' | 'p50' | 'p99' | 'errors'>;

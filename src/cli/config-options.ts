@@ -25,6 +25,7 @@ export function configFrom(options: {
   data?: string;
   allowUnauthenticated?: boolean;
   predictionLog?: boolean;
+  workers?: number;
 }): OnsetConfig {
   const flags: ConfigFlags = {
     ...(options.home === undefined ? {} : { home: options.home }),
@@ -38,6 +39,7 @@ export function configFrom(options: {
       ? {}
       : { allowUnauthenticated: options.allowUnauthenticated }),
     ...(options.predictionLog === undefined ? {} : { predictionLog: options.predictionLog }),
+    ...(options.workers === undefined ? {} : { workers: options.workers }),
   };
   return resolveConfig(flags);
 }

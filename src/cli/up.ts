@@ -1,12 +1,19 @@
 import type { Command } from 'commander';
-import { formatDuration, type OnsetConfig } from '../config.js';
-import { type RunningServer, registeredModelOf, startServer } from '../server/server.js';
-import { describeProblem } from '../serving/live-model.js';
+import type { OnsetConfig } from '../config.js';
+import { type RunningCluster, startCluster, workerModule } from '../server/cluster-primary.js';
+import {
+  checkExposure,
+  listeningAddresses,
+  type RunningServer,
+  registeredModelOf,
+  startServer,
+} from '../server/server.js';
+import type { WebUiFiles } from '../server/web-ui.js';
 import { addStoreOptions, configFrom } from './config-options.js';
-import { describeServedModel, servedModelFacts } from './model-summary.js';
-import { integerArgument, onOffArgument } from './options.js';
+import { integerArgument, onOffArgument, positiveIntegerArgument } from './options.js';
 import { liveRenderer } from './pipeline.js';
-import { displayPath, prepareHome } from './stores.js';
+import { type ServingSummary, servingSummary } from './serving-summary.js';
+import { prepareHome } from './stores.js';
 
 interface ServerFlags {
   port?: number;
@@ -18,6 +25,7 @@ interface ServerFlags {
   data?: string;
   allowUnauthenticated?: boolean;
   predictionLog?: boolean;
+  workers?: number;
 }
 
 function serverCommand(command: Command): Command {
@@ -34,13 +42,18 @@ function serverCommand(command: Command): Command {
       onOffArgument,
     )
     .option(
+      '-w, --workers <n>',
+      'processes serving the prediction routes on the one port (env ONSET_WORKERS, default: the cores available); 1 serves everything from this process',
+      positiveIntegerArgument,
+    )
+    .option(
       '-m, --model <uri>',
       'the model to serve: models:/NAME/STAGE, models:/NAME@ALIAS, runs:/RUN_ID/model or a file (env ONSET_MODEL_URI, default models:/parkinson-disease-prediction/Production)',
     );
 }
 
 /** Stops gracefully on SIGTERM or SIGINT and exits 0. */
-function stopOnSignals(server: RunningServer): void {
+function stopOnSignals(server: { stop(): Promise<void> }): void {
   let stopping = false;
   const stop = () => {
     if (stopping) return;
@@ -57,14 +70,43 @@ function stopOnSignals(server: RunningServer): void {
   process.once('SIGINT', stop);
 }
 
-function describe(server: RunningServer, config: OnsetConfig, extra: readonly string[]): string {
+/** What the start-up text says about a server, whether one process or a cluster. */
+interface StartedServer {
+  readonly address: string;
+  readonly addresses: readonly string[];
+  readonly exposureWarning: string | undefined;
+  readonly ui: WebUiFiles | undefined;
+  readonly serving: ServingSummary;
+  /** Processes serving predictions (1: this one). */
+  readonly workers: number;
+}
+
+function startedServer(server: RunningServer, config: OnsetConfig): StartedServer {
+  return {
+    address: server.address,
+    addresses: server.addresses,
+    exposureWarning: server.exposureWarning,
+    ui: server.ui,
+    serving: servingSummary(server, config),
+    workers: 1,
+  };
+}
+
+function startedCluster(cluster: RunningCluster, config: OnsetConfig): StartedServer {
+  const said = cluster.started.summary as ServingSummary;
+  // The platform follows the workers' versions, knows of a first training's model, and keeps the log.
+  return {
+    address: cluster.address,
+    addresses: listeningAddresses(config.host, new URL(cluster.address).port, cluster.address),
+    exposureWarning: checkExposure(config),
+    ui: cluster.platform?.ui,
+    serving: cluster.platform ? servingSummary(cluster.platform, config, config.predictionLog) : said,
+    workers: config.workers,
+  };
+}
+
+function describe(server: StartedServer, config: OnsetConfig, extra: readonly string[]): string {
   const { address } = server;
-  const model = server.live.current();
-  const problem = server.live.problem();
-  const trouble = problem ? describeProblem(config.modelUri, problem) : undefined;
-  const serving = model
-    ? `${describeServedModel(servedModelFacts(model))}${trouble ? `, a fallback: ${trouble}` : ''}`
-    : (trouble ?? `waiting for ${config.modelUri}`);
   return [
     ...(server.exposureWarning ? [server.exposureWarning] : []),
     `Onset is up on ${server.addresses.join(', ')}`,
@@ -76,12 +118,13 @@ function describe(server: RunningServer, config: OnsetConfig, extra: readonly st
         ]
       : []),
     `  prediction API             ${address}/predict  (POST; /predict/batch, /explain, /ready, /model)`,
-    `  model                      ${serving}`,
+    `  model                      ${server.serving.model}`,
+    `  serving processes          ${server.workers === 1 ? '1 (this one; --workers N serves from N)' : `${server.workers} workers on one port (--workers, ONSET_WORKERS)`}`,
     `  API docs (OpenAPI)         ${address}/docs`,
     `  metrics (Prometheus)       ${address}/metrics`,
     `  tracking and registry API  ${address}/api/2.0/mlflow/  (MLFLOW_TRACKING_URI=${address})`,
     ...extra,
-    `  prediction log             ${describePredictionLog(server, config)}`,
+    `  prediction log             ${server.serving.predictionLog}`,
     `  health                     ${address}/health`,
     `  store                      ${config.trackingUri}`,
     `  artifacts                  ${config.artifactUri}`,
@@ -94,26 +137,6 @@ function describe(server: RunningServer, config: OnsetConfig, extra: readonly st
     .join('\n');
 }
 
-/** Whether predictions are logged, where, and where the patient keys' secret is. */
-function describePredictionLog(server: RunningServer, config: OnsetConfig): string {
-  if (!server.predictionLog.writer)
-    return 'off (ONSET_PREDICTION_LOG=off); POST /feedback labels what others logged';
-  const secret = server.predictionLog.secret;
-  const keys =
-    secret?.source === 'setting'
-      ? 'patient ids kept as HMAC keys (ONSET_LOG_SECRET)'
-      : `patient ids kept as HMAC keys (secret ${secret?.source === 'new' ? 'made and kept' : 'kept'} in ${displayPath(secret?.path ?? config.home)})`;
-  const retention = server.predictionLog.retention?.limited
-    ? `; kept ${[
-        config.predictionLogMaxAgeMs === undefined ? '' : formatDuration(config.predictionLogMaxAgeMs),
-        config.predictionLogMaxRows === undefined ? '' : `at most ${config.predictionLogMaxRows} rows`,
-      ]
-        .filter((part) => part !== '')
-        .join(', ')}`
-    : '';
-  return `on, ${keys}${retention}; POST /feedback records the ground truth`;
-}
-
 /**
  * `onset up`: the whole platform in one process. On a home with no Production model it first runs
  * `train-all` (on `--data`/ONSET_DATA, or the built-in data) through the promotion gate, then serves it.
@@ -121,24 +144,41 @@ function describePredictionLog(server: RunningServer, config: OnsetConfig): stri
 async function up(options: ServerFlags): Promise<void> {
   const config = configFrom(options);
   await prepareHome(config, 'write');
-  const server = await startServer(config, { pipelines: true, ui: true });
-  stopOnSignals(server);
-  const { service } = server.pipelines!;
-  const abandoned = server.stores.abandonedRunsFailed + server.stores.abandonedPipelineRunsFailed;
-  const schedules = (await server.stores.pipelines.listSchedules()).filter((s) => s.enabled).length;
+  let platform: RunningServer;
+  let started: () => StartedServer;
+  let sync: () => Promise<unknown>;
+  let abandoned: number;
+  if (config.workers > 1) {
+    const cluster = await startCluster(config, { module: WORKER_MODULE, platform: true });
+    stopOnSignals(cluster);
+    platform = cluster.platform!;
+    started = () => startedCluster(cluster, config);
+    sync = () => cluster.sync();
+    abandoned = cluster.abandonedRunsFailed;
+  } else {
+    const server = await startServer(config, { pipelines: true, ui: true });
+    stopOnSignals(server);
+    platform = server;
+    started = () => startedServer(server, config);
+    sync = () => server.live.check();
+    abandoned = server.stores.abandonedRunsFailed + server.stores.abandonedPipelineRunsFailed;
+  }
+  const address = started().address;
+  const { service } = platform.pipelines!;
+  const schedules = (await platform.stores.pipelines.listSchedules()).filter((s) => s.enabled).length;
   const extra = [
-    `  pipelines API              ${server.address}/api/onset/pipelines  (${schedules} schedule(s) active)`,
-    `  alerts (Alertmanager)      ${server.address}/api/onset/alerts  (action="retrain" starts the retrain pipeline)`,
+    `  pipelines API              ${address}/api/onset/pipelines  (${schedules} schedule(s) active)`,
+    `  alerts (Alertmanager)      ${address}/api/onset/alerts  (action="retrain" starts the retrain pipeline)`,
     ...(abandoned > 0 ? [`  marked ${abandoned} run(s) left RUNNING by a dead process as FAILED`] : []),
   ];
   const name = registeredModelOf(config.modelUri);
-  if (!server.live.current() && name !== undefined) {
-    const production = await server.stores.registry.getLatestVersions(name, ['Production']).catch(() => []);
+  if (!platform.live.current() && name !== undefined) {
+    const production = await platform.stores.registry.getLatestVersions(name, ['Production']).catch(() => []);
     if (production.length === 0) {
       process.stderr.write(
         `No Production version of ${name} yet: training the four families on ${config.data ?? 'the built-in data (2,105 generated patients, seed 42)'} (train-all)...\n`,
       );
-      const started = Date.now();
+      const begun = Date.now();
       const handle = await service.start(
         'train-all',
         config.data ? { data: config.data } : {},
@@ -149,14 +189,18 @@ async function up(options: ServerFlags): Promise<void> {
       const gate = run.blocks.find((block) => block.block === 'gate')?.output;
       process.stderr.write(
         run.status === 'SUCCEEDED'
-          ? `train-all ${run.runId} finished in ${((Date.now() - started) / 1000).toFixed(1)} s: ${gate?.stage === 'Production' ? 'promoted' : 'not promoted'}: ${String(gate?.reason)}\n`
+          ? `train-all ${run.runId} finished in ${((Date.now() - begun) / 1000).toFixed(1)} s: ${gate?.stage === 'Production' ? 'promoted' : 'not promoted'}: ${String(gate?.reason)}\n`
           : `onset: the first training, train-all ${run.runId}, ${run.status}: ${run.error} (see onset pipeline logs ${run.runId})\n`,
       );
-      await server.live.check();
+      await platform.live.check();
+      await sync();
     }
   }
-  process.stdout.write(`${describe(server, config, extra)}\n`);
+  process.stdout.write(`${describe(started(), config, extra)}\n`);
 }
+
+/** What each worker process of a cluster runs. */
+const WORKER_MODULE = workerModule(import.meta.url, 'serve-worker');
 
 export function registerUpCommand(program: Command): void {
   serverCommand(
@@ -181,8 +225,14 @@ export function registerUpCommand(program: Command): void {
   ).action(async (options: ServerFlags) => {
     const config = configFrom(options);
     await prepareHome(config, 'write');
-    const server = await startServer(config, { pipelines: false });
-    stopOnSignals(server);
-    process.stdout.write(`${describe(server, config, [])}\n`);
+    if (config.workers > 1) {
+      const cluster = await startCluster(config, { module: WORKER_MODULE, platform: false });
+      stopOnSignals(cluster);
+      process.stdout.write(`${describe(startedCluster(cluster, config), config, [])}\n`);
+    } else {
+      const server = await startServer(config, { pipelines: false });
+      stopOnSignals(server);
+      process.stdout.write(`${describe(startedServer(server, config), config, [])}\n`);
+    }
   });
 }

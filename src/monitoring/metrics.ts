@@ -66,6 +66,8 @@ export class OnsetMetrics {
     help: 'The model being served (value 1), by name, version and stage',
     labelNames: ['name', 'version', 'stage'] as const,
     registers: [this.registry],
+    // A cluster's processes serve the same version: 1, not one per process.
+    aggregator: 'max',
   });
   readonly modelReloads = new Counter({
     name: `${METRIC_PREFIX}model_reloads_total`,
@@ -169,7 +171,11 @@ export const UNMATCHED_ROUTE = 'unmatched';
  * time, which cost the prediction routes a tenth of their throughput). Unmatched requests are recorded by
  * the not-found handler with `UNMATCHED_ROUTE`.
  */
-export function instrumentHttp(app: FastifyInstance, metrics: OnsetMetrics): void {
+export function instrumentHttp(
+  app: FastifyInstance,
+  metrics: OnsetMetrics,
+  text: () => Promise<string> = () => metrics.registry.metrics(),
+): void {
   app.addHook('onRoute', (route) => {
     const url = route.url;
     const observe: onResponseHookHandler = (request, reply, done) => {
@@ -192,7 +198,7 @@ export function instrumentHttp(app: FastifyInstance, metrics: OnsetMetrics): voi
     },
     async (_request, reply) => {
       reply.header('content-type', metrics.registry.contentType);
-      return metrics.registry.metrics();
+      return text();
     },
   );
 }

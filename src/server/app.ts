@@ -30,7 +30,6 @@ import { type PredictionApiOptions, predictionApi } from '../serving/prediction-
 import type { ArtifactStore } from '../tracking/artifacts/artifact-store.js';
 import type { LoggedModelStore } from '../tracking/logged-model-store.js';
 import type { RegistryStore } from '../tracking/registry-store.js';
-import { mlflowApi } from '../tracking/rest/mlflow-routes.js';
 import type { TrackingStore } from '../tracking/tracking-store.js';
 import { featureSchemaApi } from './feature-schema-route.js';
 import { sendUiIndex, type WebUiFiles, wantsUiPage, webUiRoutes } from './web-ui.js';
@@ -90,6 +89,15 @@ export interface AppOptions {
   readonly privatePaths?: Readonly<Record<string, string>>;
   /** Serves the web UI at `/` (`onset up`; see `loadWebUi`) when given. */
   readonly ui?: WebUiFiles;
+  /** What `/metrics` answers (default: `metrics`' own registry); a cluster's is all its processes'. */
+  readonly metricsText?: () => Promise<string>;
+  /** Makes the HTTP server (a cluster's worker passes some requests on: see `server/forward.ts`). */
+  readonly serverFactory?: FastifyServerOptions['serverFactory'];
+  /**
+   * Only the routes a cluster's worker answers (`WORKER_PATHS`: predictions, feedback, health, metrics),
+   * when the platform answers the others: no docs, tracking, pipeline or UI routes to load and compile.
+   */
+  readonly predictionsOnly?: boolean;
   /** Sees every route as it is declared (with its access policy applied): tests enumerate them. */
   readonly onRoute?: (route: RouteOptions) => void;
 }
@@ -168,6 +176,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     // Without trusted proxies the client is the connection's peer: a forwarded header cannot forge it.
     ...(options.trustedProxies?.length ? { trustProxy: [...options.trustedProxies] } : {}),
     ...requestTimeouts(options.requestTimeoutMs ?? 30_000),
+    ...(options.serverFactory ? { serverFactory: options.serverFactory } : {}),
   });
   const metrics = options.metrics ?? new OnsetMetrics();
   // Every route's body, query and params are checked against its schema by one strict validator; a
@@ -258,22 +267,23 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       allowList: [...(options.rateLimitExempt ?? [])],
     });
   }
-  await app.register(swagger, {
-    openapi: {
-      openapi: '3.1.0',
-      info: {
-        title: 'Onset',
-        description:
-          "Predictions of Parkinson's disease, tracking and registry (MLflow-compatible), pipelines",
-        version: '1',
+  if (!options.predictionsOnly)
+    await app.register(swagger, {
+      openapi: {
+        openapi: '3.1.0',
+        info: {
+          title: 'Onset',
+          description:
+            "Predictions of Parkinson's disease, tracking and registry (MLflow-compatible), pipelines",
+          version: '1',
+        },
+        tags: [...API_TAGS],
+        components: { securitySchemes: SECURITY_SCHEMES },
       },
-      tags: [...API_TAGS],
-      components: { securitySchemes: SECURITY_SCHEMES },
-    },
-    // Shared schemas keep their ids as their names in the document's components.
-    refResolver: { buildLocalReference: (json, _base, _fragment, i) => String(json.$id ?? `def-${i}`) },
-  });
-  instrumentHttp(app, metrics);
+      // Shared schemas keep their ids as their names in the document's components.
+      refResolver: { buildLocalReference: (json, _base, _fragment, i) => String(json.$id ?? `def-${i}`) },
+    });
+  instrumentHttp(app, metrics, options.metricsText);
 
   app.get(
     '/health',
@@ -297,6 +307,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     });
     await app.register(featureSchemaApi);
   }
+  if (options.predictionsOnly) {
+    if (options.monitoring) await app.register(feedbackApi, feedbackOptions(options));
+    return app;
+  }
   // Helmet's headers for the pages and APIs a browser may open. The prediction routes stay outside this
   // scope: helmet's hooks would cost them a third of their throughput, and they set the headers a JSON
   // answer needs themselves.
@@ -313,6 +327,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       return payload;
     });
     await scope.register(swaggerUi, { routePrefix: '/docs', staticCSP: { ...DOCS_CSP } });
+    // Loaded here: a cluster's workers (predictionsOnly) never load the largest module of the routes.
+    const { mlflowApi } = await import('../tracking/rest/mlflow-routes.js');
     await scope.register(mlflowApi, {
       tracking: options.tracking,
       registry: options.registry,
@@ -324,12 +340,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     });
     if (options.pipelines) await scope.register(pipelineApi, options.pipelines);
     if (options.monitoring) {
-      await scope.register(feedbackApi, {
-        store: options.monitoring.store,
-        recorder: options.monitoring.recorder,
-        patientKeys: options.monitoring.patientKeys,
-        ...(options.serving?.batchLimit === undefined ? {} : { batchLimit: options.serving.batchLimit }),
-      });
+      await scope.register(feedbackApi, feedbackOptions(options));
       await scope.register(trafficApi, { store: options.monitoring.store });
       if (options.monitoring.checks) await scope.register(checkApi, options.monitoring.checks);
     }
@@ -338,4 +349,15 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     if (ui) await scope.register(async (pages) => webUiRoutes(pages, ui));
   });
   return app;
+}
+
+/** `POST /feedback`'s options: the log to label, and the batch limit the prediction routes take. */
+function feedbackOptions(options: AppOptions) {
+  const monitoring = options.monitoring!;
+  return {
+    store: monitoring.store,
+    recorder: monitoring.recorder,
+    patientKeys: monitoring.patientKeys,
+    ...(options.serving?.batchLimit === undefined ? {} : { batchLimit: options.serving.batchLimit }),
+  };
 }

@@ -25,7 +25,9 @@ export function serverLoggerOptions(
     colorize: (destination as Partial<NodeJS.WriteStream>).isTTY === true && isColorSupported,
     singleLine: true,
     translateTime: 'SYS:HH:MM:ss',
-    ignore: 'pid,hostname',
+    ignore: 'pid,hostname,worker',
+    // A cluster's workers name themselves: `INFO: worker 2: model loaded {...}`.
+    messageFormat: '{if worker}worker {worker}: {end}{msg}',
   });
   return { level: 'info', stream: { write: (line: string) => destination.write(prettify(line)) } };
 }

@@ -32,6 +32,7 @@ import type { PipelineScheduler } from '../pipelines/scheduler.js';
 import { describeProblem, LiveModel } from '../serving/live-model.js';
 import { parseModelUri } from '../serving/model-source.js';
 import { type AppOptions, buildApp } from './app.js';
+import { forwardingServer } from './forward.js';
 import { chooseLogFormat, serverLoggerOptions } from './logger.js';
 import { type OnsetStores, openOnsetStores } from './open-stores.js';
 import { loadWebUi, type WebUiFiles } from './web-ui.js';
@@ -51,6 +52,8 @@ export interface RunningServer {
   readonly exposureWarning: string | undefined;
   readonly live: LiveModel;
   readonly stores: OnsetStores;
+  /** Its Prometheus metrics (a cluster's primary gathers its workers' into `/metrics`). */
+  readonly metrics: OnsetMetrics;
   /** The web UI served at `/` (`onset up`); undefined when none is served (`onset serve`). */
   readonly ui: WebUiFiles | undefined;
   /** The pipeline service, its scheduler and the alert receiver that starts retraining (`onset up`). */
@@ -85,6 +88,35 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
+export interface ServerOptions {
+  /** Serves the pipeline API, scheduler, alerts, checks and the log's retention (`onset up`). */
+  readonly pipelines: boolean;
+  /** Serves the web UI at `/`. */
+  readonly ui?: boolean;
+  readonly logger?: AppOptions['logger'];
+  /**
+   * The server is a worker of a cluster (`server/cluster-worker.ts`): it answers the prediction routes on
+   * the shared port and passes every other request on to `forwardTo` (the primary's app, with `onset
+   * up`); its model changes when the primary says (`version` first, then `prepare` and `commit`); its
+   * `/metrics` is the whole cluster's, from `metricsText`.
+   */
+  readonly worker?: {
+    /** Where the platform is (undefined while it starts); undefined itself: no platform to pass on to. */
+    readonly forwardTo: (() => URL | undefined) | undefined;
+    readonly version: string | undefined;
+    metricsText(): Promise<string>;
+  };
+  /**
+   * The server is the app of a cluster's primary (`onset up` with workers): it listens on loopback, on a
+   * port of its own, for what the workers pass on (believing the client address they name), writes no
+   * predictions (the workers do), and its `/metrics` is the whole cluster's.
+   */
+  readonly primary?: { metricsText(): Promise<string> };
+}
+
+/** The addresses a worker passes requests on from, and names the client in `X-Forwarded-For`. */
+const LOOPBACK_PROXIES = ['127.0.0.1', '::1'] as const;
+
 /**
  * Starts an Onset server on the configured port: the prediction API (serving `config.modelUri`, swapped
  * when the registry changes) with the prediction log and `/feedback`, metrics, docs, the tracking and
@@ -92,10 +124,7 @@ export interface RunningServer {
  * up`), and with `ui` the web UI at `/`. Without them it is a stateless prediction replica over the shared stores (`onset serve`). A model
  * that cannot be loaded yet leaves `/ready` at 503 until it can.
  */
-export async function startServer(
-  config: OnsetConfig,
-  options: { pipelines: boolean; ui?: boolean; logger?: AppOptions['logger'] },
-): Promise<RunningServer> {
+export async function startServer(config: OnsetConfig, options: ServerOptions): Promise<RunningServer> {
   const exposureWarning = checkExposure(config);
   checkLogSecret(config);
   // The checks' windows are checked before anything starts.
@@ -103,7 +132,11 @@ export async function startServer(
   const ui = options.ui ? await loadWebUi(WEB_UI_DIR) : undefined;
   const stores = await openOnsetStores(config);
   const metrics = new OnsetMetrics();
-  const live = new LiveModel(config.modelUri, stores, { fallback: config.modelFallback });
+  const live = new LiveModel(config.modelUri, stores, {
+    fallback: config.modelFallback,
+    // A worker's model changes when its primary says.
+    pollMs: options.worker ? 0 : config.modelPollMs,
+  });
   let pipelines: RunningServer['pipelines'];
   let app: FastifyInstance | undefined;
   let writer: PredictionLogWriter | undefined;
@@ -114,7 +147,7 @@ export async function startServer(
         ? await resolveLogSecret(config.logSecret, config.home)
         : undefined;
     const patientKeys = secret ? new PatientKeys(secret.secret) : undefined;
-    if (config.predictionLog) {
+    if (config.predictionLog && !options.primary) {
       writer = new PredictionLogWriter({
         // Written from a thread of its own, on its own connection to the same database.
         sink: await WorkerSink.start({ databaseUri: config.trackingUri, secret: secret!.secret }),
@@ -237,7 +270,16 @@ export async function startServer(
       privatePaths: { [config.home]: '$ONSET_HOME', [INSTALLATION]: '<onset>' },
       rateLimitPerMinute: config.rateLimitPerMinute,
       rateLimitExempt: config.rateLimitExempt,
-      trustedProxies: config.trustedProxies,
+      trustedProxies: options.primary ? LOOPBACK_PROXIES : config.trustedProxies,
+      ...(options.worker?.forwardTo
+        ? {
+            serverFactory: forwardingServer(options.worker.forwardTo, config.trustedProxies),
+            predictionsOnly: true,
+          }
+        : {}),
+      ...(options.worker || options.primary
+        ? { metricsText: (options.worker ?? options.primary)!.metricsText }
+        : {}),
       artifactUploadLimit: config.artifactUploadLimit,
       requestTimeoutMs: config.requestTimeoutMs,
       serving: {
@@ -301,13 +343,16 @@ export async function startServer(
         ),
     });
     // Listen first: a port that is taken fails at once, before a model is loaded for nothing.
-    const address = await app.listen({ port: config.port, host: config.host }).catch((error: unknown) => {
-      throw listenFailure(error, config) ?? error;
-    });
+    const address = await app
+      .listen(options.primary ? { port: 0, host: '127.0.0.1' } : { port: config.port, host: config.host })
+      .catch((error: unknown) => {
+        throw listenFailure(error, config) ?? error;
+      });
     // Without a model yet (none in the stage on a fresh home, or one that cannot be loaded) this watches
     // until there is one; until then /ready answers 503.
-    await live.start();
-    if (exposureWarning) log.warn(exposureWarning);
+    await live.start(options.worker?.version);
+    // A cluster's primary says it once, not each worker.
+    if (exposureWarning && !options.worker) log.warn(exposureWarning);
     pipelines?.scheduler.start();
     retention?.start();
     if (checks) scheduleChecks(checks, config, stores, log);
@@ -319,6 +364,7 @@ export async function startServer(
       exposureWarning,
       live,
       stores,
+      metrics,
       ui,
       pipelines,
       predictionLog: {
@@ -469,7 +515,7 @@ export function listenFailure(
 }
 
 /** The URLs a server listening on `host` answers on: each interface's when `host` means all of them. */
-function listeningAddresses(host: string, port: string, address: string): readonly string[] {
+export function listeningAddresses(host: string, port: string, address: string): readonly string[] {
   if (host !== '0.0.0.0' && host !== '::' && host !== '') return [address];
   const all = Object.values(networkInterfaces())
     .flat()

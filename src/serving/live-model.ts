@@ -42,6 +42,16 @@ export interface LiveModelListener {
   unloadable?(problem: ModelProblem, serving: ServedModel | undefined): void;
 }
 
+/**
+ * What `LiveModel.prepare` found: the version serving is still the URI's (`unchanged`), another is loaded
+ * and waits for `commit` (`ready`), or there is none to load or it cannot be loaded (`failed`, told to
+ * the listeners). `version` is the version number (null for none, or a run or file).
+ */
+export type PrepareOutcome =
+  | { readonly kind: 'unchanged'; readonly version: string | null }
+  | { readonly kind: 'ready'; readonly version: string }
+  | { readonly kind: 'failed'; readonly version: string | null };
+
 /** What `/ready`, `/model` and the log say about a problem. */
 export function describeProblem(uri: string, problem: ModelProblem): string {
   return `${uri}${problem.version === null ? '' : ` (version ${problem.version})`} cannot be loaded: ${problem.reason}`;
@@ -56,6 +66,8 @@ export function describeProblem(uri: string, problem: ModelProblem): string {
  */
 export class LiveModel {
   private served: ServedModel | undefined;
+  /** A version `prepare` loaded, waiting for `commit`. */
+  private prepared: ServedModel | undefined;
   /** Whether `served` is not the URI's version but an earlier one, served for want of it. */
   private servedInstead = false;
   private trouble: ModelProblem | undefined;
@@ -88,12 +100,15 @@ export class LiveModel {
 
   /**
    * Loads the model once, then watches the registry. Without a model to serve (none in the stage yet, or
-   * one that cannot be loaded) it resolves to undefined, having told the listeners why.
+   * one that cannot be loaded) it resolves to undefined, having told the listeners why. With `version`
+   * (a registry URI's version number), that version is loaded first: a cluster's new worker serves what
+   * the others serve, not a version they have not swapped to yet.
    */
-  async start(): Promise<ServedModel | undefined> {
+  async start(version?: string): Promise<ServedModel | undefined> {
     const parsed = parseModelUri(this.uri);
     if (parsed.kind === 'registry' && this.stores) {
-      await this.check();
+      if (version !== undefined) await this.loadVersion(parsed.name, version);
+      if (!this.served) await this.check();
     } else {
       // A run or a file is loaded once.
       try {
@@ -104,6 +119,16 @@ export class LiveModel {
     }
     this.watch();
     return this.served;
+  }
+
+  /** Serves version `version` of model `name` if it loads (a failure is left to the check that follows). */
+  private async loadVersion(name: string, version: string): Promise<void> {
+    try {
+      const registered = await this.stores!.registry.getModelVersion(name, version);
+      this.swap(await loadRegisteredVersion(this.uri, this.stores!, registered), false);
+    } catch {
+      // Deleted since, or unloadable: the URI's own version is looked up instead.
+    }
   }
 
   /** Starts watching without a model yet (a server that waits for its first Production version). */
@@ -119,26 +144,56 @@ export class LiveModel {
    * never load the same version twice.
    */
   check(): Promise<void> {
-    this.checking = this.checking.then(() => this.checkOnce());
-    return this.checking;
+    const checked = this.prepare().then((outcome) => {
+      if (outcome.kind === 'ready') this.commit(outcome.version);
+    });
+    this.checking = checked.catch(() => undefined);
+    return checked;
   }
 
-  private async checkOnce(): Promise<void> {
+  /**
+   * The first half of a check: finds the version the URI names and, when it is not the one serving, loads
+   * it without serving it (`commit` swaps it in). The workers of a cluster each prepare, then all commit
+   * together, so no client sees a version go back (see `server/cluster-primary.ts`).
+   */
+  prepare(): Promise<PrepareOutcome> {
+    const prepared = this.checking.then(() => this.prepareOnce());
+    this.checking = prepared.then(
+      () => undefined,
+      () => undefined,
+    );
+    return prepared;
+  }
+
+  /** Serves the version `prepare` loaded, if it is `version`; false when nothing (or another) is prepared. */
+  commit(version: string): boolean {
+    const next = this.prepared;
+    if (next?.version !== version) return false;
+    this.prepared = undefined;
+    this.swap(next, false);
+    return true;
+  }
+
+  private async prepareOnce(): Promise<PrepareOutcome> {
     const parsed = parseModelUri(this.uri);
-    if (!this.stores || parsed.kind !== 'registry') return;
+    const serving = this.served?.version ?? null;
+    if (!this.stores || parsed.kind !== 'registry') return { kind: 'unchanged', version: serving };
     let version: ModelVersion;
     try {
       version = await findModelVersion(this.stores.registry, parsed.name, parsed.reference);
     } catch (error) {
       // No version in that stage yet, the database away: keep serving what we have.
       for (const listener of this.listeners) listener.failed?.(error as Error);
-      return;
+      return { kind: 'failed', version: null };
     }
-    if (version.version === this.served?.version && !this.servedInstead) return;
+    if (version.version === serving && !this.servedInstead) return { kind: 'unchanged', version: serving };
+    if (this.prepared?.version === version.version) return { kind: 'ready', version: version.version };
     try {
-      this.swap(await loadRegisteredVersion(this.uri, this.stores, version), false);
+      this.prepared = await loadRegisteredVersion(this.uri, this.stores, version);
+      return { kind: 'ready', version: version.version };
     } catch (error) {
       await this.cannotLoad(version, error);
+      return { kind: 'failed', version: version.version };
     }
   }
 

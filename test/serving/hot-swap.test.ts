@@ -7,6 +7,7 @@ import { generateDataset } from '../../src/data/generator/generator.js';
 import { FEATURE_NAMES } from '../../src/data/schema.js';
 import type { OnsetStores } from '../../src/server/open-stores.js';
 import { startServer } from '../../src/server/server.js';
+import { onlyForward, startPredictionClients } from '../support/prediction-clients.js';
 import { trainAndPromote } from '../support/registry.js';
 
 const home = mkdtempSync(join(tmpdir(), 'onset-hot-swap-'));
@@ -39,33 +40,18 @@ describe('a running server', () => {
     const server = await startServer(config, { pipelines: false, logger: false });
     try {
       expect(server.live.current()?.version).toBe('1');
-      let running = true;
-      const seen: string[][] = [];
-      const failures: string[] = [];
-      const clients = Array.from({ length: 8 }, async (_, client) => {
-        const versions: string[] = [];
-        seen.push(versions);
-        for (let i = 0; running; i++) {
-          const response = await post(server.address, '/predict', records[(client + i) % records.length]);
-          if (response.status !== 200) failures.push(`${response.status} ${await response.text()}`);
-          else versions.push(((await response.json()) as { model: { version: string } }).model.version);
-        }
-      });
+      const clients = startPredictionClients(server.address, records);
       for (const rounds of [10, 20]) {
         await new Promise((resolve) => setTimeout(resolve, 150));
         await promoteNew(server.stores, rounds);
         await server.live.check();
       }
       await new Promise((resolve) => setTimeout(resolve, 150));
-      running = false;
-      await Promise.all(clients);
-      expect(failures).toEqual([]);
-      const all = seen.flat();
-      expect(new Set(all)).toEqual(new Set(['1', '2', '3']));
+      await clients.stop();
+      expect(clients.failures).toEqual([]);
+      expect(new Set(clients.seen.flat())).toEqual(new Set(['1', '2', '3']));
       // Each client sees versions only move forward: never an old model after a new one.
-      for (const versions of seen) {
-        expect(versions.map(Number)).toEqual([...versions.map(Number)].sort((a, b) => a - b));
-      }
+      expect(onlyForward(clients.seen)).toBe(true);
       const metrics = await (await fetch(`${server.address}/metrics`)).text();
       expect(metrics).toMatch(/^onset_model_reloads_total 2$/m);
       expect(metrics).toMatch(
