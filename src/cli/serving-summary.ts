@@ -1,4 +1,5 @@
 import { formatDuration, type OnsetConfig } from '../config.js';
+import type { LogSecretSource } from '../monitoring/prediction-log/patient-keys.js';
 import type { RunningServer } from '../server/server.js';
 import { describeProblem } from '../serving/live-model.js';
 import { describeServedModel, servedModelFacts } from './model-summary.js';
@@ -11,15 +12,8 @@ export interface ServingSummary {
   readonly predictionLog: string;
 }
 
-/**
- * What `server` serves and whether its predictions are logged (`logging`: by default, whether it has a
- * writer; a cluster's platform has none, its workers write).
- */
-export function servingSummary(
-  server: RunningServer,
-  config: OnsetConfig,
-  logging: boolean = server.predictionLog.writer !== undefined,
-): ServingSummary {
+/** What `server` serves, and whether it logs its predictions and how. */
+export function servingSummary(server: RunningServer, config: OnsetConfig): ServingSummary {
   const model = server.live.current();
   const problem = server.live.problem();
   const trouble = problem ? describeProblem(config.modelUri, problem) : undefined;
@@ -27,20 +21,31 @@ export function servingSummary(
     model: model
       ? `${describeServedModel(servedModelFacts(model))}${trouble ? `, a fallback: ${trouble}` : ''}`
       : (trouble ?? `waiting for ${config.modelUri}`),
-    predictionLog: logging
-      ? describePredictionLog(server, config)
-      : 'off (ONSET_PREDICTION_LOG=off); POST /feedback labels what others logged',
+    predictionLog: describePredictionLog(
+      config,
+      server.predictionLog.writer !== undefined,
+      server.predictionLog.secret,
+      server.predictionLog.retention?.limited === true,
+    ),
   };
 }
 
-/** Where logged predictions go: how patient ids are kept and for how long predictions are. */
-function describePredictionLog(server: RunningServer, config: OnsetConfig): string {
-  const secret = server.predictionLog.secret;
+/**
+ * Whether predictions are logged (`logging`), how patient ids are kept (`secret`: where the key came
+ * from) and for how long predictions are (`retained`: `onset up` deletes old ones).
+ */
+export function describePredictionLog(
+  config: OnsetConfig,
+  logging: boolean,
+  secret: { readonly source: LogSecretSource; readonly path?: string } | undefined,
+  retained: boolean,
+): string {
+  if (!logging) return 'off (ONSET_PREDICTION_LOG=off); POST /feedback labels what others logged';
   const keys =
     secret?.source === 'setting'
       ? 'patient ids kept as HMAC keys (ONSET_LOG_SECRET)'
       : `patient ids kept as HMAC keys (secret ${secret?.source === 'new' ? 'made and kept' : 'kept'} in ${displayPath(secret?.path ?? config.home)})`;
-  const retention = server.predictionLog.retention?.limited
+  const retention = retained
     ? `; kept ${[
         config.predictionLogMaxAgeMs === undefined ? '' : formatDuration(config.predictionLogMaxAgeMs),
         config.predictionLogMaxRows === undefined ? '' : `at most ${config.predictionLogMaxRows} rows`,

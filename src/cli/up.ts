@@ -12,7 +12,7 @@ import type { WebUiFiles } from '../server/web-ui.js';
 import { addStoreOptions, configFrom } from './config-options.js';
 import { integerArgument, onOffArgument, positiveIntegerArgument } from './options.js';
 import { liveRenderer } from './pipeline.js';
-import { type ServingSummary, servingSummary } from './serving-summary.js';
+import { describePredictionLog, type ServingSummary, servingSummary } from './serving-summary.js';
 import { prepareHome } from './stores.js';
 
 interface ServerFlags {
@@ -94,13 +94,23 @@ function startedServer(server: RunningServer, config: OnsetConfig): StartedServe
 
 function startedCluster(cluster: RunningCluster, config: OnsetConfig): StartedServer {
   const said = cluster.started.summary as ServingSummary;
-  // The platform follows the workers' versions, knows of a first training's model, and keeps the log.
+  // The platform follows the workers' versions and knows of a first training's model; the primary made
+  // or read the log's secret; the platform deletes old predictions.
+  const predictionLog = describePredictionLog(
+    config,
+    config.predictionLog,
+    cluster.logSecret,
+    cluster.platform?.predictionLog.retention?.limited === true,
+  );
   return {
     address: cluster.address,
     addresses: listeningAddresses(config.host, new URL(cluster.address).port, cluster.address),
     exposureWarning: checkExposure(config),
     ui: cluster.platform?.ui,
-    serving: cluster.platform ? servingSummary(cluster.platform, config, config.predictionLog) : said,
+    serving: {
+      model: cluster.platform ? servingSummary(cluster.platform, config).model : said.model,
+      predictionLog,
+    },
     workers: config.workers,
   };
 }

@@ -65,6 +65,11 @@ export interface AppOptions {
   readonly monitoring?: {
     readonly store: PredictionLogStore;
     readonly recorder?: PredictionRecorder | undefined;
+    /**
+     * Writes every prediction still waiting, before a feedback looks one up (default: `recorder`'s; a
+     * cluster's worker: every worker's).
+     */
+    readonly flush?: () => Promise<void>;
     readonly patientKeys?: PatientKeys | undefined;
     /**
      * The drift and performance checks: run on demand (`POST /api/onset/monitoring/drift` and
@@ -356,7 +361,7 @@ function feedbackOptions(options: AppOptions) {
   const monitoring = options.monitoring!;
   return {
     store: monitoring.store,
-    recorder: monitoring.recorder,
+    flush: monitoring.flush ?? (async () => monitoring.recorder?.flush()),
     patientKeys: monitoring.patientKeys,
     ...(options.serving?.batchLimit === undefined ? {} : { batchLimit: options.serving.batchLimit }),
   };

@@ -5,7 +5,7 @@ import { AggregatorRegistry, Counter, collectDefaultMetrics, Gauge, Registry } f
 import type { OnsetConfig } from '../config.js';
 import { OnsetError } from '../errors.js';
 import { METRIC_PREFIX } from '../monitoring/metrics.js';
-import { resolveLogSecret } from '../monitoring/prediction-log/patient-keys.js';
+import { type LogSecretSource, resolveLogSecret } from '../monitoring/prediction-log/patient-keys.js';
 import type { PrepareOutcome } from '../serving/live-model.js';
 import { ClusterChannel } from './cluster-channel.js';
 import type { WorkerStart, WorkerStarted } from './cluster-worker.js';
@@ -42,6 +42,8 @@ export interface RunningCluster {
   readonly platform: RunningServer | undefined;
   /** Runs and pipeline runs left RUNNING by a dead process, marked FAILED when the stores first opened. */
   readonly abandonedRunsFailed: number;
+  /** Where the prediction log's secret came from (made now, kept in the home, the setting), with it on. */
+  readonly logSecret: { readonly source: LogSecretSource; readonly path?: string } | undefined;
   /** The workers answering now, by index (1 to N), with their process ids. */
   workers(): readonly { readonly index: number; readonly pid: number }[];
   /** Workers that exited without being asked to, each replaced. */
@@ -134,8 +136,16 @@ export async function startCluster(
   const prepared = (async () => {
     const stores = await openOnsetStores(config);
     await stores.close();
-    if (config.predictionLog) await resolveLogSecret(config.logSecret, config.home);
-    return stores.abandonedRunsFailed + stores.abandonedPipelineRunsFailed;
+    const secret = config.predictionLog ? await resolveLogSecret(config.logSecret, config.home) : undefined;
+    if (secret?.source === 'new') {
+      log.info(
+        'made a secret for the patient keys of the prediction log, kept in $ONSET_HOME/log-secret (set ONSET_LOG_SECRET to share one between servers)',
+      );
+    }
+    return {
+      abandoned: stores.abandonedRunsFailed + stores.abandonedPipelineRunsFailed,
+      secret: secret && { source: secret.source, ...(secret.path ? { path: secret.path } : {}) },
+    };
   })();
   const platformStarted: Promise<string | null> = prepared.then(async () => {
     if (!options.platform) return null;
@@ -191,6 +201,13 @@ export async function startCluster(
       return null;
     });
     channel.answer('cluster-metrics', () => metricsText());
+    channel.answer('flush-logs', async () => {
+      await Promise.all(
+        [...entries.values()]
+          .filter((other) => other.serving)
+          .map((other) => other.channel.ask('flush', null, 30_000).catch(() => undefined)),
+      );
+    });
     worker.once('exit', (code, signal) => {
       clearTimeout(startTimer);
       entries.delete(worker.id);
@@ -290,7 +307,8 @@ export async function startCluster(
     address: first.address,
     started: first,
     platform,
-    abandonedRunsFailed: await prepared,
+    abandonedRunsFailed: (await prepared).abandoned,
+    logSecret: (await prepared).secret,
     workers: () =>
       [...entries.values()]
         .filter((entry) => entry.serving)

@@ -64,6 +64,7 @@ export function runClusterWorker(
   channel.answer('prepare', () => serving().live.prepare());
   channel.answer<string, boolean>('commit', (version) => serving().live.commit(version));
   channel.answer('metrics', () => serving().metrics.registry.getMetricsAsJSON());
+  channel.answer('flush', () => serving().predictionLog.writer?.flush());
   channel.answer('stop', () => {
     void stop();
     return null;
@@ -98,6 +99,7 @@ export function runClusterWorker(
           forwardTo: start.platform ? () => platform : undefined,
           version: start.version ?? undefined,
           metricsText: () => channel.ask<string>('cluster-metrics', null, 10_000),
+          flushLogs: () => channel.ask<void>('flush-logs', null, 30_000),
         },
       });
       const said: WorkerStarted = {

@@ -105,6 +105,8 @@ export interface ServerOptions {
     readonly forwardTo: (() => URL | undefined) | undefined;
     readonly version: string | undefined;
     metricsText(): Promise<string>;
+    /** Writes every worker's waiting predictions (a feedback may name one another worker answered). */
+    flushLogs(): Promise<void>;
   };
   /**
    * The server is the app of a cluster's primary (`onset up` with workers): it listens on loopback, on a
@@ -295,7 +297,13 @@ export async function startServer(config: OnsetConfig, options: ServerOptions): 
             alerts: { receiver: pipelines.alerts, store: stores.alertHistory },
           }
         : {}),
-      monitoring: { store: stores.predictionLog, recorder: writer, patientKeys, checks },
+      monitoring: {
+        store: stores.predictionLog,
+        recorder: writer,
+        patientKeys,
+        checks,
+        ...(options.worker ? { flush: options.worker.flushLogs } : {}),
+      },
       ...(ui ? { ui } : {}),
     });
     const log = app.log;

@@ -187,6 +187,8 @@ describe('the prediction log of a server process', () => {
     const { child, url } = await start(home, {
       ONSET_PREDICTION_LOG_FLUSH_MS: '3600000',
       ONSET_PREDICTION_LOG_QUEUE: '5',
+      // The queue is each worker's: one process holds all 12 predictions' fate.
+      ONSET_WORKERS: '1',
     });
     const answered: string[] = [];
     for (let i = 0; i < 12; i++) {

@@ -72,9 +72,14 @@ function alive(pid: number): boolean {
   }
 }
 
-async function startOnset(command: 'serve' | 'up', home: string): Promise<{ child: Child; address: string }> {
+async function startOnset(
+  command: 'serve' | 'up',
+  home: string,
+  env: NodeJS.ProcessEnv,
+): Promise<{ child: Child; address: string }> {
   const child = startCli([command, '--workers', '2', '--port', '0'], {
     env: {
+      ...env,
       ONSET_HOME: home,
       ONSET_MODEL_POLL_INTERVAL: '200ms',
       ONSET_LOG_FORMAT: 'json',
@@ -88,13 +93,13 @@ async function startOnset(command: 'serve' | 'up', home: string): Promise<{ chil
 }
 
 /** A home with a first Production version, and `onset <command> --workers 2` serving it. */
-function onsetWithAModel(command: 'serve' | 'up') {
+function onsetWithAModel(command: 'serve' | 'up', env: NodeJS.ProcessEnv = {}) {
   const home = mkdtempSync(join(tmpdir(), `onset-${command}-workers-`));
   const context = {} as { stores: OnsetStores; child: Child; address: string };
   beforeAll(async () => {
     context.stores = await openOnsetStores(resolveConfig({ home }, {}));
     await promoteNew(context.stores, 5);
-    Object.assign(context, await startOnset(command, home));
+    Object.assign(context, await startOnset(command, home, env));
   }, 120_000);
   afterAll(async () => {
     if (context.child?.process.exitCode === null) await context.child.kill();
@@ -105,7 +110,25 @@ function onsetWithAModel(command: 'serve' | 'up') {
 }
 
 describe('onset serve --workers 2', () => {
-  const onset = onsetWithAModel('serve');
+  // Predictions are written only when a feedback needs them, or at the end.
+  const onset = onsetWithAModel('serve', { ONSET_PREDICTION_LOG_FLUSH_MS: '3600000' });
+
+  it('labels at once a prediction either worker answered: a feedback writes every worker’s waiting predictions first', async () => {
+    const { address } = onset;
+    const answered = await Promise.all(
+      records.map(async (record) => {
+        const answer = await post(address, '/predict', record);
+        expect(answer.status).toBe(200);
+        return ((await answer.json()) as { prediction_id: string }).prediction_id;
+      }),
+    );
+    // One after another: each may reach a worker other than the one holding its prediction.
+    const statuses: number[] = [];
+    for (const id of answered) {
+      statuses.push((await post(address, '/feedback', { prediction_id: id, diagnosis: 1 })).status);
+    }
+    expect(statuses).toEqual(answered.map(() => 200));
+  }, 60_000);
 
   it('swaps Production in both workers under concurrent requests without failing one; versions only move forward', async () => {
     const { address, child } = onset;
@@ -130,7 +153,7 @@ describe('onset serve --workers 2', () => {
 
     // /metrics adds up both workers: every prediction answered, counted once.
     const metrics = await (await fetch(`${address}/metrics`)).text();
-    expect(sample(metrics, 'onset_predictions_total')).toBe(clients.answered());
+    expect(sample(metrics, 'onset_predictions_total')).toBe(clients.answered() + records.length);
     expect(sample(metrics, 'onset_workers')).toBe(2);
     expect(sample(metrics, 'onset_model_info', /version="3"/)).toBe(1);
     expect(sample(metrics, 'onset_worker_restarts_total')).toBe(0);

@@ -11,12 +11,14 @@ import type {
   FeedbackProblem,
   PredictionLogStore,
 } from './prediction-log-store.js';
-import type { PredictionRecorder } from './prediction-log-writer.js';
 
 export interface FeedbackApiOptions {
   readonly store: PredictionLogStore;
-  /** Written before a feedback looks its prediction up, so a prediction just answered is found. */
-  readonly recorder?: PredictionRecorder | undefined;
+  /**
+   * Writes the predictions still waiting before a feedback looks its prediction up, so a prediction just
+   * answered is found (a cluster's: every worker's).
+   */
+  readonly flush?: (() => Promise<void>) | undefined;
   /** Turns a `patient_id` into the key the log holds; without it, feedback by `patient_id` is refused. */
   readonly patientKeys?: PatientKeys | undefined;
   /** Most records in one batch (default 1,000). */
@@ -77,7 +79,7 @@ type FeedbackRecordBody = {
  * names each by index.
  */
 export const feedbackApi: RoutePlugin<FeedbackApiOptions> = async (app, options) => {
-  const { store, recorder, patientKeys } = options;
+  const { store, flush, patientKeys } = options;
   const batchLimit = options.batchLimit ?? 1_000;
 
   /** The record's target, or the problems of its shape (`at`: where it is, e.g. `records.2.`). */
@@ -190,7 +192,7 @@ export const feedbackApi: RoutePlugin<FeedbackApiOptions> = async (app, options)
         throw new InvalidRequestError(describeProblems('feedback', shapeProblems), shapeProblems);
       }
       // A prediction answered a moment ago may still wait in the writer's queue.
-      await recorder?.flush();
+      await flush?.();
       const result = await store.recordFeedback(shaped.map((entry) => entry.input!));
       if (!result.ok) {
         if (records === undefined) {
