@@ -241,7 +241,7 @@ rmSync(home, { recursive: true, force: true });
 rmSync(upHome, { recursive: true, force: true });
 
 const row = (name: string, f: Figures) =>
-  `  ${name.padEnd(46)} ${f.rps.toFixed(0).padStart(7)} req/s   p50 ${f.p50.toFixed(2)} ms   p99 ${f.p99.toFixed(2)} ms   CPU ${f.cpuPerRequestUs.toFixed(1)} µs/request   peak RSS ${f.peak.toFixed(0)} MB${f.processes > 1 ? ` (${f.processes} processes; largest worker ${f.peakWorker.toFixed(0)} MB)` : ''}   errors ${f.errors}`;
+  `  ${name.padEnd(46)} ${f.rps.toFixed(0).padStart(7)} req/s   p50 ${f.p50.toFixed(2)} ms   p99 ${f.p99.toFixed(2)} ms   CPU ${f.cpuPerRequestUs.toFixed(1)} µs/request   peak RSS ${f.peak.toFixed(0)} MB${f.processes > 1 ? ` (${f.processes} processes, ${f.peakProportional.toFixed(0)} MB counting shared pages once; largest worker ${f.peakWorker.toFixed(0)} MB)` : ''}   errors ${f.errors}`;
 // The log's CPU per prediction: the main thread's extra time, and its writing thread (the busiest other
 // thread, which the server without the log does not have), beside the GC and I/O threads' extra time.
 const mainOf = (f: Figures) => f.threads.get('main') ?? 0;
@@ -268,7 +268,7 @@ process.stdout.write(
     row('minimal Node server (fixed answer, 1 process)', figures.minimal!),
     ...(reference ? [row('gunicorn (2 workers) Flask + XGBoost 1.7', reference)] : []),
     `  npm start, 2 workers: ${versus(two)} (target >= 10x); p99 ${two.p99.toFixed(2)} ms (target < 5 ms); ${(two.rps / figures.minimal!.rps).toFixed(2)}x the minimal Node server; ${(two.rps / one.rps).toFixed(2)}x --workers 1 (${versus(one)})`,
-    `  npm start's memory under load: ${two.peak.toFixed(0)} MB in all (target < 250 MB), the largest worker ${two.peakWorker.toFixed(0)} MB (target < 150 MB); --workers 1: ${one.peak.toFixed(0)} MB`,
+    `  npm start's memory under load: ${two.peakProportional.toFixed(0)} MB in all, counting the pages its processes share once (PSS; ${two.peak.toFixed(0)} MB adding up their resident sizes) (target < 250 MB), the largest worker ${two.peakWorker.toFixed(0)} MB (target < 150 MB); --workers 1: ${one.peak.toFixed(0)} MB (PSS ${one.peakProportional.toFixed(0)} MB)`,
     `  Onset serve (log off) / minimal: ${(off.rps / figures.minimal!.rps).toFixed(2)}x (target >= 0.60); p99 ${off.p99.toFixed(2)} ms (target < 5 ms); peak RSS ${off.peak.toFixed(0)} MB (target < 150 MB); ${versus(off)}`,
     `  prediction log on / off: ${(on.rps / off.rps).toFixed(2)}x (target >= 0.85); with it on: p99 ${on.p99.toFixed(2)} ms, peak RSS ${on.peak.toFixed(0)} MB; it wrote ${logWritten} predictions and dropped ${logDropped} (SQLite, from its worker thread)`,
     `  the log's CPU per prediction: ${logCpu.toFixed(1)} µs (main thread ${(mainOf(on) - mainOf(off)).toFixed(1)} µs, writing thread ${writingThread.toFixed(1)} µs, other threads ${(otherThreads(on) - writingThread - otherThreads(off)).toFixed(1)} µs) beside ${off.cpuPerRequestUs.toFixed(1)} µs per request without it`,

@@ -5,7 +5,9 @@ import { AggregatorRegistry, Counter, collectDefaultMetrics, Gauge, Registry } f
 import type { OnsetConfig } from '../config.js';
 import { OnsetError } from '../errors.js';
 import { METRIC_PREFIX } from '../monitoring/metrics.js';
+import type { PackedBatch } from '../monitoring/prediction-log/log-worker-protocol.js';
 import { type LogSecretSource, resolveLogSecret } from '../monitoring/prediction-log/patient-keys.js';
+import { WorkerSink } from '../monitoring/prediction-log/worker-sink.js';
 import type { PrepareOutcome } from '../serving/live-model.js';
 import { ClusterChannel } from './cluster-channel.js';
 import type { WorkerStart, WorkerStarted } from './cluster-worker.js';
@@ -145,6 +147,9 @@ export async function startCluster(
     return {
       abandoned: stores.abandonedRunsFailed + stores.abandonedPipelineRunsFailed,
       secret: secret && { source: secret.source, ...(secret.path ? { path: secret.path } : {}) },
+      // The one thread that writes the workers' logged predictions (each worker would need a thread,
+      // a V8 heap and a database connection of its own).
+      sink: secret && (await WorkerSink.start({ databaseUri: config.trackingUri, secret: secret.secret })),
     };
   })();
   const platformStarted: Promise<string | null> = prepared.then(async () => {
@@ -155,6 +160,8 @@ export async function startCluster(
   platformStarted.catch(() => undefined);
   cluster.setupPrimary({
     exec: fileURLToPath(options.module),
+    // Structured clone: the logged predictions' typed arrays cross as arrays, not as JSON objects.
+    serialization: 'advanced',
     // From the sources (tests, tsx), the workers load TypeScript through tsx too.
     execArgv: options.module.pathname.endsWith('.ts') ? ['--import', import.meta.resolve('tsx')] : [],
   });
@@ -201,6 +208,11 @@ export async function startCluster(
       return null;
     });
     channel.answer('cluster-metrics', () => metricsText());
+    channel.answer<PackedBatch, void>('log-write', async (packed) => {
+      const { sink } = await prepared;
+      if (!sink) throw new Error('the prediction log is off');
+      await sink.writePacked(packed);
+    });
     channel.answer('flush-logs', async () => {
       await Promise.all(
         [...entries.values()]
@@ -295,6 +307,7 @@ export async function startCluster(
   } catch (error) {
     stopping = true;
     await stopWorkers();
+    await (await prepared.catch(() => undefined))?.sink?.close();
     await platform?.stop();
     throw error;
   }
@@ -323,6 +336,8 @@ export async function startCluster(
       clearInterval(timer);
       await rounds.catch(() => undefined);
       await stopWorkers();
+      // Every worker has handed over what it logged: written, then the thread ends.
+      await (await prepared).sink?.close();
       await platform?.stop();
     },
   };

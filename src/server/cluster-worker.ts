@@ -1,11 +1,15 @@
 import type { OnsetConfig } from '../config.js';
 import { isOnsetError } from '../errors.js';
+import { packBatch } from '../monitoring/prediction-log/log-worker-protocol.js';
 import { type ChannelEnd, ClusterChannel } from './cluster-channel.js';
 import { chooseLogFormat, serverLoggerOptions } from './logger.js';
 import { type RunningServer, startServer } from './server.js';
 
 /** How long a worker waits to be told what to serve (the platform starts meanwhile). */
 const START_TIMEOUT_MS = 120_000;
+
+/** How long a batch of logged predictions may take to be written by the primary's writing thread. */
+const LOG_WRITE_TIMEOUT_MS = 60_000;
 
 /** What the primary tells a worker it forks (see `startCluster`). */
 export interface WorkerStart {
@@ -100,6 +104,10 @@ export function runClusterWorker(
           version: start.version ?? undefined,
           metricsText: () => channel.ask<string>('cluster-metrics', null, 10_000),
           flushLogs: () => channel.ask<void>('flush-logs', null, 30_000),
+          logSink: {
+            write: (batch) => channel.ask<void>('log-write', packBatch(batch).packed, LOG_WRITE_TIMEOUT_MS),
+            close: async () => undefined,
+          },
         },
       });
       const said: WorkerStarted = {

@@ -24,6 +24,7 @@ import {
   PatientKeys,
   resolveLogSecret,
 } from '../monitoring/prediction-log/patient-keys.js';
+import type { PredictionBatchSink } from '../monitoring/prediction-log/prediction-batch.js';
 import { RetentionJob } from '../monitoring/prediction-log/prediction-log-retention.js';
 import { PredictionLogWriter } from '../monitoring/prediction-log/prediction-log-writer.js';
 import { WorkerSink } from '../monitoring/prediction-log/worker-sink.js';
@@ -107,6 +108,8 @@ export interface ServerOptions {
     metricsText(): Promise<string>;
     /** Writes every worker's waiting predictions (a feedback may name one another worker answered). */
     flushLogs(): Promise<void>;
+    /** Where its prediction log's batches go: the primary's one writing thread. */
+    readonly logSink: PredictionBatchSink;
   };
   /**
    * The server is the app of a cluster's primary (`onset up` with workers): it listens on loopback, on a
@@ -151,8 +154,11 @@ export async function startServer(config: OnsetConfig, options: ServerOptions): 
     const patientKeys = secret ? new PatientKeys(secret.secret) : undefined;
     if (config.predictionLog && !options.primary) {
       writer = new PredictionLogWriter({
-        // Written from a thread of its own, on its own connection to the same database.
-        sink: await WorkerSink.start({ databaseUri: config.trackingUri, secret: secret!.secret }),
+        // Written from a thread of its own, on its own connection to the same database (a cluster's
+        // primary has the one thread its workers' batches go to).
+        sink:
+          options.worker?.logSink ??
+          (await WorkerSink.start({ databaseUri: config.trackingUri, secret: secret!.secret })),
         metrics,
         maxQueue: config.predictionLogQueue,
         flushMs: config.predictionLogFlushMs,

@@ -20,6 +20,7 @@ import {
 import { fitBorders } from './borders.js';
 import { type GrowContext, GrowWorkspace, growObliviousTree, type LevelFeatures } from './grower.js';
 import { histogramLayout, layoutOffsets } from './histogram-layout.js';
+import { ObliviousKernel } from './oblivious-kernel.js';
 import { type ObliviousParams, resolveObliviousParams } from './params.js';
 import {
   type ObliviousTree,
@@ -117,27 +118,8 @@ export class ObliviousModel implements FittedModel, TreeEnsembleExplainable {
   readonly bestIteration: number | null;
   readonly history: LossHistory;
   private readonly encoder: CategoryEncoder;
-  /**
-   * Every tree's depth in the packed arrays: the deepest tree's. A shallower tree's extra levels make
-   * the test that is never true (the last of `outcomes`), so its leaf index is unchanged, and every tree
-   * is read the same way: at depth 6 (the default) with the levels unrolled, twice as fast as a loop.
-   */
-  private readonly depth: number;
-  /**
-   * The distinct tests the trees make, each (feature, threshold) once, and per split slot the test it
-   * makes. A row is tested once per distinct test, not once per tree level: as CatBoost binarizes a row
-   * against the borders its model uses, then reads each tree's leaf from the bits. The model's 6,000
-   * levels make about 2,000 distinct tests.
-   */
-  private readonly testFeature: Int32Array;
-  /** Float32 thresholds held as float64 (exact), compared with float32 inputs. */
-  private readonly testThreshold: Float64Array;
-  /** Per tree, `depth` slots: the test of each level. */
-  private readonly splitTest: Int32Array;
-  /** Scratch: the outcome of each distinct test for the row being scored, then a 0 for padded levels. */
-  private readonly outcomes: Uint8Array;
-  private readonly leafValue: Float64Array;
-  private readonly row: Float32Array;
+  /** Computes the margins (in WebAssembly: see `oblivious-kernel.wat`). */
+  private readonly kernel: ObliviousKernel;
   private flatTrees: readonly FlatTree[] | undefined;
 
   constructor(parts: {
@@ -161,41 +143,7 @@ export class ObliviousModel implements FittedModel, TreeEnsembleExplainable {
     this.bestIteration = parts.bestIteration;
     this.history = parts.history;
     this.encoder = new CategoryEncoder(parts.categoryStatistics, parts.targetPrior);
-    const count = parts.trees.length;
-    const depth = Math.max(0, ...parts.trees.map((tree) => tree.features.length));
-    this.depth = depth;
-    this.splitTest = new Int32Array(count * depth);
-    this.leafValue = new Float64Array(count << depth);
-    const testOf = new Map<string, number>();
-    const testFeatures: number[] = [];
-    const testThresholds: number[] = [];
-    parts.trees.forEach((tree, t) => {
-      tree.features.forEach((feature, level) => {
-        const threshold = tree.thresholds[level]!;
-        const key = `${feature} ${threshold}`;
-        let test = testOf.get(key);
-        if (test === undefined) {
-          test = testFeatures.length;
-          testOf.set(key, test);
-          testFeatures.push(feature);
-          testThresholds.push(threshold);
-        }
-        this.splitTest[t * depth + level] = test;
-      });
-      // Levels a shallower tree does not have: the never-true test; its leaves fill the first slots.
-      for (let level = tree.features.length; level < depth; level++) {
-        this.splitTest[t * depth + level] = -1;
-      }
-      this.leafValue.set(tree.leafValues, t << depth);
-    });
-    const never = testFeatures.length;
-    for (let slot = 0; slot < this.splitTest.length; slot++) {
-      if (this.splitTest[slot] === -1) this.splitTest[slot] = never;
-    }
-    this.testFeature = Int32Array.from(testFeatures);
-    this.testThreshold = Float64Array.from(testThresholds);
-    this.outcomes = new Uint8Array(testFeatures.length + 1);
-    this.row = new Float32Array(parts.featureCount);
+    this.kernel = new ObliviousKernel(parts.featureCount, parts.trees, parts.baseMargin);
   }
 
   /**
@@ -204,11 +152,7 @@ export class ObliviousModel implements FittedModel, TreeEnsembleExplainable {
    */
   predictMargin(x: Matrix): Float64Array {
     this.checkWidth(x.cols);
-    const cols = x.cols;
-    const values = Float32Array.from(this.encoder.encode(x));
-    const out = new Float64Array(x.rows);
-    for (let i = 0; i < x.rows; i++) out[i] = this.marginOf(values, i * cols);
-    return out;
+    return this.kernel.margins(Float32Array.from(this.encoder.encode(x)), x.rows);
   }
 
   predictProba(x: Matrix): Float64Array {
@@ -220,45 +164,10 @@ export class ObliviousModel implements FittedModel, TreeEnsembleExplainable {
   /** P(y = 1) of a single row of feature values. */
   predictProbaOne(values: ArrayLike<number>): number {
     this.checkWidth(values.length);
+    if (this.categoricalFeatures.length === 0) return sigmoid(this.kernel.margin(values));
     const encoded = Float64Array.from(values);
     this.encoder.encodeInPlace(encoded, 1, encoded.length);
-    this.row.set(encoded);
-    return sigmoid(this.marginOf(this.row, 0));
-  }
-
-  /**
-   * The margin of the float32 row starting at `base` of `values` (categorical columns already encoded):
-   * each distinct test once, then each tree's leaf from the outcomes of its levels' tests, the leaf values
-   * summed in tree order.
-   */
-  private marginOf(values: Float32Array, base: number): number {
-    const { depth, splitTest: s, testFeature, testThreshold, outcomes: o, leafValue } = this;
-    const tests = testFeature.length;
-    // Branch-free: NaN >= threshold is false, so missing values take bit 0 (left).
-    for (let test = 0; test < tests; test++) {
-      o[test] = +(values[base + testFeature[test]!]! >= testThreshold[test]!);
-    }
-    const trees = this.trees.length;
-    let margin = this.baseMargin;
-    if (depth === 6) {
-      for (let t = 0, k = 0; t < trees; t++, k += 6) {
-        const index =
-          o[s[k]!]! |
-          (o[s[k + 1]!]! << 1) |
-          (o[s[k + 2]!]! << 2) |
-          (o[s[k + 3]!]! << 3) |
-          (o[s[k + 4]!]! << 4) |
-          (o[s[k + 5]!]! << 5);
-        margin += leafValue[(t << 6) + index]!;
-      }
-      return margin;
-    }
-    for (let t = 0, k = 0; t < trees; t++) {
-      let index = 0;
-      for (let level = 0; level < depth; level++, k++) index |= o[s[k]!]! << level;
-      margin += leafValue[(t << depth) + index]!;
-    }
-    return margin;
+    return sigmoid(this.kernel.margin(encoded));
   }
 
   /**

@@ -59,16 +59,23 @@ export function packBatch(batch: PredictionBatch): { packed: PackedBatch; transf
     numbers: batch.numbers.slice(0, batch.count * NUMBERS_PER_PREDICTION),
     features: batch.features.slice(0, batch.count * FEATURE_COUNT),
   };
-  return {
-    packed,
-    transfer: [
-      patientLengths.buffer,
-      sources.buffer,
+  return { packed, transfer: transferOf(packed) };
+}
+
+/**
+ * The buffers of a packed batch's arrays, moved rather than copied when it crosses to the worker: each
+ * once (a batch that came over a cluster's IPC channel has its arrays in one buffer).
+ */
+export function transferOf(packed: PackedBatch): ArrayBuffer[] {
+  return [
+    ...new Set([
+      packed.patientLengths.buffer as ArrayBuffer,
+      packed.sources.buffer as ArrayBuffer,
       packed.modelIndex.buffer as ArrayBuffer,
       packed.numbers.buffer as ArrayBuffer,
       packed.features.buffer as ArrayBuffer,
-    ],
-  };
+    ]),
+  ];
 }
 
 /** The batch a packed one stands for. */

@@ -5,7 +5,9 @@ import {
   type LogWorkerData,
   type LogWorkerReply,
   type LogWorkerRequest,
+  type PackedBatch,
   packBatch,
+  transferOf,
 } from './log-worker-protocol.js';
 import type { PredictionBatch, PredictionBatchSink } from './prediction-batch.js';
 
@@ -80,12 +82,19 @@ export class WorkerSink implements PredictionBatchSink {
     return this.#worker;
   }
 
-  async write(batch: PredictionBatch): Promise<void> {
+  write(batch: PredictionBatch): Promise<void> {
+    return this.writePacked(packBatch(batch).packed);
+  }
+
+  /**
+   * Writes a batch already packed (by a cluster's worker, which sends its batches to the one writing
+   * thread of the primary); its arrays are moved to the thread.
+   */
+  async writePacked(packed: PackedBatch): Promise<void> {
     const worker = await this.#ensure();
     const seq = ++this.#seq;
     const written = new Promise<void>((resolve, reject) => this.#pending.set(seq, { resolve, reject }));
-    const { packed, transfer } = packBatch(batch);
-    worker.postMessage({ type: 'write', seq, batch: packed } satisfies LogWorkerRequest, transfer);
+    worker.postMessage({ type: 'write', seq, batch: packed } satisfies LogWorkerRequest, transferOf(packed));
     return written;
   }
 
