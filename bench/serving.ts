@@ -23,6 +23,8 @@
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -126,12 +128,34 @@ const cli = join(ROOT, 'dist/cli/main.js');
 async function upUntilReady(
   home: string,
   args: readonly string[] = [],
-): Promise<{ child: ChildProcess; url: string; seconds: number }> {
+): Promise<{ child: ChildProcess; url: string; seconds: number; allSeconds: number }> {
+  // A free port, known before the start, so /ready is asked from the first moment it can answer.
+  const port = await new Promise<number>((resolve) => {
+    const probe = createServer().listen(0, '127.0.0.1', () => {
+      const { port: free } = probe.address() as AddressInfo;
+      probe.close(() => resolve(free));
+    });
+  });
   const started = performance.now();
-  const server = await start(process.execPath, [cli, 'up', '--port', '0', ...args], { ONSET_HOME: home });
-  while ((await fetch(`${server.url}/ready`)).status !== 200)
+  const server = start(process.execPath, [cli, 'up', '--port', String(port), ...args], { ONSET_HOME: home });
+  const url = `http://127.0.0.1:${port}`;
+  let failed: unknown;
+  server.catch((error: unknown) => {
+    failed = error;
+  });
+  for (;;) {
+    if (failed) throw failed;
+    const status = await fetch(`${url}/ready`).then(
+      (answer) => answer.status,
+      () => 0,
+    );
+    if (status === 200) break;
     await new Promise((resolve) => setTimeout(resolve, 20));
-  return { ...server, seconds: (performance.now() - started) / 1000 };
+  }
+  const seconds = (performance.now() - started) / 1000;
+  // Everything up (the platform too, with `--workers 2`): the start-up text is printed.
+  const running = await server;
+  return { ...running, seconds, allSeconds: (performance.now() - started) / 1000 };
 }
 
 // `npm start` on a fresh home: train-all on the built-in data, the gate, then serving; until /ready
@@ -144,15 +168,15 @@ const defaultModel = (await (await fetch(`${fresh.url}/model`)).json()) as {
   version: string;
 };
 await stop(fresh);
-const coldStarts: Record<string, number> = {};
+const coldStarts: Record<string, { ready: number; all: number }> = {};
 for (const workers of ['2', '1']) {
-  let bestSeconds = Number.POSITIVE_INFINITY;
+  let best = { ready: Number.POSITIVE_INFINITY, all: Number.POSITIVE_INFINITY };
   for (let i = 0; i < 3; i++) {
     const again = await upUntilReady(upHome, ['--workers', workers]);
-    bestSeconds = Math.min(bestSeconds, again.seconds);
+    if (again.seconds < best.ready) best = { ready: again.seconds, all: again.allSeconds };
     await stop(again);
   }
-  coldStarts[workers] = bestSeconds;
+  coldStarts[workers] = best;
 }
 
 const minimal = await start(process.execPath, [join(ROOT, 'bench/support/minimal-server.mjs')], {});
@@ -272,6 +296,6 @@ process.stdout.write(
     `  Onset serve (log off) / minimal: ${(off.rps / figures.minimal!.rps).toFixed(2)}x (target >= 0.60); p99 ${off.p99.toFixed(2)} ms (target < 5 ms); peak RSS ${off.peak.toFixed(0)} MB (target < 150 MB); ${versus(off)}`,
     `  prediction log on / off: ${(on.rps / off.rps).toFixed(2)}x (target >= 0.85); with it on: p99 ${on.p99.toFixed(2)} ms, peak RSS ${on.peak.toFixed(0)} MB; it wrote ${logWritten} predictions and dropped ${logDropped} (SQLite, from its worker thread)`,
     `  the log's CPU per prediction: ${logCpu.toFixed(1)} µs (main thread ${(mainOf(on) - mainOf(off)).toFixed(1)} µs, writing thread ${writingThread.toFixed(1)} µs, other threads ${(otherThreads(on) - writingThread - otherThreads(off)).toFixed(1)} µs) beside ${off.cpuPerRequestUs.toFixed(1)} µs per request without it`,
-    `  npm start on a fresh ONSET_HOME, training included, ready after ${fresh.seconds.toFixed(1)} s (target < 20 s); on that home again, ready after ${coldStarts['2']!.toFixed(2)} s with 2 workers, ${coldStarts['1']!.toFixed(2)} s with 1 (target < 2 s; best of 3)`,
+    `  npm start on a fresh ONSET_HOME, training included, ready after ${fresh.seconds.toFixed(1)} s (target < 20 s); on that home again, /ready answers 200 after ${coldStarts['2']!.ready.toFixed(2)} s with 2 workers (everything up, the start-up text printed, after ${coldStarts['2']!.all.toFixed(2)} s), ${coldStarts['1']!.ready.toFixed(2)} s with 1 (${coldStarts['1']!.all.toFixed(2)} s) (target < 2 s; best of 3)`,
   ].join('\n')}\n`,
 );

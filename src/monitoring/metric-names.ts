@@ -9,6 +9,9 @@
  * as written in the configuration (`1h`, `24h`, `7d`); `feature` a feature name of the schema.
  */
 
+/** Every Onset metric name starts with this. */
+export const METRIC_PREFIX = 'onset_';
+
 /** A gauge's name, help text and label names, in the order the job passes label values. */
 export interface GaugeDescriptor {
   readonly name: string;

@@ -3,13 +3,15 @@ import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import { Type } from 'typebox';
 import { answers, media } from '../http/route.js';
 import { type CounterSeries, type HistogramSeries, HotCounter, HotHistogram } from './hot-metrics.js';
-import { PREDICTION_LOG_DROPPED, PREDICTION_LOG_QUEUE, PREDICTION_LOG_WRITTEN } from './metric-names.js';
+import {
+  METRIC_PREFIX,
+  PREDICTION_LOG_DROPPED,
+  PREDICTION_LOG_QUEUE,
+  PREDICTION_LOG_WRITTEN,
+} from './metric-names.js';
 
 /** Why the prediction log did not write a prediction (the `reason` of `onset_prediction_log_dropped_total`). */
 export type PredictionLogDropReason = 'queue_full' | 'write_failed';
-
-/** Every Onset metric name starts with this. */
-export const METRIC_PREFIX = 'onset_';
 
 /**
  * The Prometheus metrics of an Onset process, in base units with `_total` counters: the default process

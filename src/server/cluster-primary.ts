@@ -4,16 +4,17 @@ import pino, { type Logger } from 'pino';
 import { AggregatorRegistry, Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import type { OnsetConfig } from '../config.js';
 import { OnsetError } from '../errors.js';
-import { METRIC_PREFIX } from '../monitoring/metrics.js';
+import { METRIC_PREFIX } from '../monitoring/metric-names.js';
 import type { PackedBatch } from '../monitoring/prediction-log/log-worker-protocol.js';
 import { type LogSecretSource, resolveLogSecret } from '../monitoring/prediction-log/patient-keys.js';
 import { WorkerSink } from '../monitoring/prediction-log/worker-sink.js';
 import type { PrepareOutcome } from '../serving/live-model.js';
 import { ClusterChannel } from './cluster-channel.js';
 import type { WorkerStart, WorkerStarted } from './cluster-worker.js';
+import { checkExposure, checkLogSecret } from './listening.js';
 import { chooseLogFormat, serverLoggerOptions } from './logger.js';
 import { openOnsetStores } from './open-stores.js';
-import { checkExposure, checkLogSecret, type RunningServer, startServer } from './server.js';
+import type { RunningServer } from './server.js';
 
 /** How long a worker may take to load a new version before the round goes on without it. */
 const PREPARE_TIMEOUT_MS = 120_000;
@@ -147,13 +148,24 @@ export async function startCluster(
     return {
       abandoned: stores.abandonedRunsFailed + stores.abandonedPipelineRunsFailed,
       secret: secret && { source: secret.source, ...(secret.path ? { path: secret.path } : {}) },
-      // The one thread that writes the workers' logged predictions (each worker would need a thread,
-      // a V8 heap and a database connection of its own).
-      sink: secret && (await WorkerSink.start({ databaseUri: config.trackingUri, secret: secret.secret })),
+      key: secret?.secret,
     };
   })();
-  const platformStarted: Promise<string | null> = prepared.then(async () => {
+  // The one thread that writes the workers' logged predictions (each worker would need a thread, a V8
+  // heap and a database connection of its own), started while the workers start.
+  const sink = prepared.then(({ key }) =>
+    key === undefined ? undefined : WorkerSink.start({ databaseUri: config.trackingUri, secret: key }),
+  );
+  sink.catch(() => undefined);
+  // The platform starts once the workers serve: they answer /ready sooner without it taking the cores
+  // meanwhile (what they pass on to it is answered 503 "still starting" until it has).
+  let workersServe!: () => void;
+  const platformStarted: Promise<string | null> = new Promise<void>((resolve) => {
+    workersServe = resolve;
+  }).then(async () => {
     if (!options.platform) return null;
+    // Loaded now: the workers are forked before the platform's modules load.
+    const { startServer } = await import('./server.js');
     platform = await startServer(config, { pipelines: true, ui: true, primary: { metricsText } });
     return platform.address;
   });
@@ -209,9 +221,9 @@ export async function startCluster(
     });
     channel.answer('cluster-metrics', () => metricsText());
     channel.answer<PackedBatch, void>('log-write', async (packed) => {
-      const { sink } = await prepared;
-      if (!sink) throw new Error('the prediction log is off');
-      await sink.writePacked(packed);
+      const writer = await sink;
+      if (!writer) throw new Error('the prediction log is off');
+      await writer.writePacked(packed);
     });
     channel.answer('flush-logs', async () => {
       await Promise.all(
@@ -299,15 +311,18 @@ export async function startCluster(
   try {
     const forks = Array.from({ length: config.workers }, (_, i) => fork(i + 1));
     for (const forked of forks) forked.catch(() => undefined);
-    await platformStarted;
     const started = await Promise.all(forks);
     first = started[0]!;
+    workersServe();
+    await platformStarted;
+    // A log that cannot be written to is a failure to start, as with one process.
+    await sink;
     // Workers started while a version was promoted may serve different ones: one round aligns them.
     await sync();
   } catch (error) {
     stopping = true;
     await stopWorkers();
-    await (await prepared.catch(() => undefined))?.sink?.close();
+    await (await sink.catch(() => undefined))?.close();
     await platform?.stop();
     throw error;
   }
@@ -337,7 +352,7 @@ export async function startCluster(
       await rounds.catch(() => undefined);
       await stopWorkers();
       // Every worker has handed over what it logged: written, then the thread ends.
-      await (await prepared).sink?.close();
+      await (await sink)?.close();
       await platform?.stop();
     },
   };

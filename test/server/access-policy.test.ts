@@ -9,7 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type OnsetConfig, resolveConfig } from '../../src/config.js';
 import { generateDataset } from '../../src/data/generator/generator.js';
 import { FEATURE_NAMES } from '../../src/data/schema.js';
-import { checkExposure, checkLogSecret, type RunningServer, startServer } from '../../src/server/server.js';
+import { checkExposure, checkLogSecret } from '../../src/server/listening.js';
+import { type RunningServer, startServer } from '../../src/server/server.js';
 import { trainAndPromote } from '../support/registry.js';
 
 const ADMIN = 'an-admin-t0ken';
