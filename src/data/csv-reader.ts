@@ -1,8 +1,9 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
-import { CsvError, parse } from 'csv-parse';
+import { CsvError } from 'csv-parse';
 import { OnsetError } from '../errors.js';
+import { csvRecords } from './csv-records.js';
 import { createDataset, type Dataset } from './dataset.js';
 import { fingerprintDataset } from './fingerprint.js';
 import {
@@ -124,6 +125,12 @@ export interface IngestResult {
 }
 
 const MISSING_TOKENS = new Set(['', 'na', 'n/a', 'nan', 'null', 'none', '?']);
+const LONGEST_MISSING_TOKEN = Math.max(...[...MISSING_TOKENS].map((token) => token.length));
+
+/** Whether a cell says "no value" (a number is never lowered to compare: most cells are numbers). */
+function isMissing(raw: string): boolean {
+  return raw.length <= LONGEST_MISSING_TOKEN && MISSING_TOKENS.has(raw.toLowerCase());
+}
 
 /**
  * Reads a CSV file into a columnar data set and a report of every problem found. Never throws for bad
@@ -275,16 +282,6 @@ export async function scanCsv(
   let rowsRead = 0;
   let rowsInvalid = 0;
 
-  const parser = parse({
-    bom: true,
-    info: true,
-    relax_column_count: true,
-    skip_empty_lines: true,
-    trim: true,
-  });
-  input.on('error', (error) => parser.destroy(error));
-  input.pipe(parser);
-
   const rowFeatures = new Float64Array(FEATURE_NAMES.length);
   const deliver = async (scanned: ScannedRow): Promise<void> => {
     try {
@@ -294,10 +291,7 @@ export async function scanCsv(
     }
   };
   try {
-    for await (const chunk of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
-      const { info } = chunk;
-      // csv-parse trims unquoted fields only; spaces inside quotes are just as meaningless here.
-      const record = chunk.record.map((field) => field.trim());
+    for await (const { record, line } of csvRecords(input)) {
       if (header === undefined) {
         header = record;
         columnsFound.push(...record);
@@ -311,7 +305,6 @@ export async function scanCsv(
       const columnPlan = plan!;
       rowsRead++;
       const row = rowsRead;
-      const line = info.lines;
       if (record.length !== header.length) {
         addIssue({
           severity: 'error',
@@ -344,7 +337,7 @@ export async function scanCsv(
         const feature = FEATURES[j]!;
         const raw = record[columnPlan.featureIndex[j]!]!;
         rowFeatures[j] = Number.NaN;
-        if (MISSING_TOKENS.has(raw.toLowerCase())) {
+        if (isMissing(raw)) {
           if (rejectMissing) {
             rowError({ rule: 'missing_value', column: feature.name, value: raw, message: 'is missing' });
           }
@@ -372,7 +365,7 @@ export async function scanCsv(
       let target = Number.NaN;
       if (columnPlan.targetIndex >= 0) {
         const raw = record[columnPlan.targetIndex]!;
-        if (MISSING_TOKENS.has(raw.toLowerCase())) {
+        if (isMissing(raw)) {
           if (targetRequirement === 'required') {
             rowError({
               rule: 'missing_target',
