@@ -71,7 +71,8 @@ export function workerModule(callerUrl: string, stem: string): URL {
  * Serves the prediction routes from `config.workers` processes on one port (Node's cluster module: the
  * primary accepts each connection and hands it to the next worker in turn). With `platform` (`onset up`)
  * this process also runs the platform's app (tracking, registry, pipelines and schedules, checks, the
- * UI) on loopback, and the workers pass it every request that is not a prediction route.
+ * UI) on loopback, started once the workers serve, and the workers pass it every request that is not a
+ * prediction route. The workers' logged predictions are written by one thread of this process.
  *
  * The workers swap models together: each round (every `modelPollMs`, and when the platform's own model
  * changes), every worker loads the version the URI names without serving it, and only when all have it
@@ -91,7 +92,7 @@ export async function startCluster(
     chooseLogFormat(config.logFormat, process.stdout.isTTY === true),
     process.stdout,
   ) as { stream: pino.DestinationStream; level: string };
-  const log: Logger = pino({ ...logOptions, base: { pid: process.pid, role: 'primary' } }, stream);
+  const log: Logger = pino({ ...logOptions, base: { pid: process.pid } }, stream);
   let platform: RunningServer | undefined;
   const entries = new Map<number, WorkerEntry>();
   let stopping = false;
@@ -135,7 +136,7 @@ export async function startCluster(
   };
 
   // While the workers boot: the store is migrated and the log's secret made, once, before they open
-  // them; then the platform starts beside them (they pass requests on to it once it has).
+  // them (their start waits for this).
   const prepared = (async () => {
     const stores = await openOnsetStores(config);
     await stores.close();

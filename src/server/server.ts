@@ -356,7 +356,16 @@ export async function startServer(config: OnsetConfig, options: ServerOptions): 
     });
     // Listen first: a port that is taken fails at once, before a model is loaded for nothing.
     const address = await app
-      .listen(options.primary ? { port: 0, host: '127.0.0.1' } : { port: config.port, host: config.host })
+      .listen(
+        options.primary
+          ? {
+              port: 0,
+              host: '127.0.0.1',
+              // Not where users go: the workers' port is.
+              listenTextResolver: (at) => `the platform answers the workers at ${at}`,
+            }
+          : { port: config.port, host: config.host },
+      )
       .catch((error: unknown) => {
         throw listenFailure(error, config) ?? error;
       });
