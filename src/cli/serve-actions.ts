@@ -6,7 +6,7 @@ import type { RunningServer } from '../server/server.js';
 import type { WebUiFiles } from '../server/web-ui.js';
 import { configFrom } from './config-options.js';
 import { liveRenderer } from './pipeline.js';
-import { describePredictionLog, type ServingSummary, servingSummary } from './serving-summary.js';
+import { describePredictionLog, describeServing } from './serving-summary.js';
 import { prepareHome } from './stores.js';
 
 export interface ServerFlags {
@@ -46,7 +46,9 @@ interface StartedServer {
   readonly addresses: readonly string[];
   readonly exposureWarning: string | undefined;
   readonly ui: WebUiFiles | undefined;
-  readonly serving: ServingSummary;
+  /** The line about the model it serves, and the one about the prediction log. */
+  readonly model: string;
+  readonly predictionLog: string;
   /** Processes serving predictions (1: this one). */
   readonly workers: number;
 }
@@ -57,30 +59,32 @@ function startedServer(server: RunningServer, config: OnsetConfig): StartedServe
     addresses: server.addresses,
     exposureWarning: server.exposureWarning,
     ui: server.ui,
-    serving: servingSummary(server, config),
+    model: describeServing(server, config),
+    predictionLog: describePredictionLog(
+      config,
+      server.predictionLog.writer !== undefined,
+      server.predictionLog.secret,
+      server.predictionLog.retention?.limited === true,
+    ),
     workers: 1,
   };
 }
 
 function startedCluster(cluster: RunningCluster, config: OnsetConfig): StartedServer {
-  const said = cluster.started.summary as ServingSummary;
-  // The platform follows the workers' versions and knows of a first training's model; the primary made
-  // or read the log's secret; the platform deletes old predictions.
-  const predictionLog = describePredictionLog(
-    config,
-    config.predictionLog,
-    cluster.logSecret,
-    cluster.platform?.predictionLog.retention?.limited === true,
-  );
   return {
     address: cluster.address,
     addresses: listeningAddresses(config.host, new URL(cluster.address).port, cluster.address),
     exposureWarning: checkExposure(config),
     ui: cluster.platform?.ui,
-    serving: {
-      model: cluster.platform ? servingSummary(cluster.platform, config).model : said.model,
-      predictionLog,
-    },
+    // The platform follows the workers' versions and knows of a first training's model.
+    model: cluster.platform ? describeServing(cluster.platform, config) : cluster.started.model,
+    // The primary made or read the log's secret; the platform deletes old predictions.
+    predictionLog: describePredictionLog(
+      config,
+      config.predictionLog,
+      cluster.logSecret,
+      cluster.platform?.predictionLog.retention?.limited === true,
+    ),
     workers: config.workers,
   };
 }
@@ -98,13 +102,13 @@ function describe(server: StartedServer, config: OnsetConfig, extra: readonly st
         ]
       : []),
     `  prediction API             ${address}/predict  (POST; /predict/batch, /explain, /ready, /model)`,
-    `  model                      ${server.serving.model}`,
+    `  model                      ${server.model}`,
     `  serving processes          ${server.workers === 1 ? '1 (this one; --workers N serves from N)' : `${server.workers} workers on one port (--workers, ONSET_WORKERS)`}`,
     `  API docs (OpenAPI)         ${address}/docs`,
     `  metrics (Prometheus)       ${address}/metrics`,
     `  tracking and registry API  ${address}/api/2.0/mlflow/  (MLFLOW_TRACKING_URI=${address})`,
     ...extra,
-    `  prediction log             ${server.serving.predictionLog}`,
+    `  prediction log             ${server.predictionLog}`,
     `  health                     ${address}/health`,
     `  store                      ${config.trackingUri}`,
     `  artifacts                  ${config.artifactUri}`,
@@ -118,7 +122,7 @@ function describe(server: StartedServer, config: OnsetConfig, extra: readonly st
 }
 
 /**
- * `onset up`: the whole platform in one process. On a home with no Production model it first runs
+ * `onset up`: the whole platform, its predictions from `--workers` processes. On a home with no Production model it first runs
  * `train-all` (on `--data`/ONSET_DATA, or the built-in data) through the promotion gate, then serves it.
  */
 export async function up(options: ServerFlags): Promise<void> {

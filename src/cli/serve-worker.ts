@@ -3,6 +3,6 @@
  * `server/cluster-primary.ts`): a prediction server on the shared port, run as the primary says.
  */
 import { runClusterWorker } from '../server/cluster-worker.js';
-import { servingSummary } from './serving-summary.js';
+import { describeServing } from './serving-summary.js';
 
-runClusterWorker(servingSummary);
+runClusterWorker(describeServing);

@@ -5,29 +5,14 @@ import { describeProblem } from '../serving/live-model.js';
 import { describeServedModel, servedModelFacts } from './model-summary.js';
 import { displayPath } from './stores.js';
 
-/** The start-up text's lines about what a server predicts with and what it records. */
-export interface ServingSummary {
-  readonly [line: string]: string;
-  readonly model: string;
-  readonly predictionLog: string;
-}
-
-/** What `server` serves, and whether it logs its predictions and how. */
-export function servingSummary(server: RunningServer, config: OnsetConfig): ServingSummary {
+/** The start-up text's line about the model `server` serves (or waits for, or serves instead). */
+export function describeServing(server: RunningServer, config: OnsetConfig): string {
   const model = server.live.current();
   const problem = server.live.problem();
   const trouble = problem ? describeProblem(config.modelUri, problem) : undefined;
-  return {
-    model: model
-      ? `${describeServedModel(servedModelFacts(model))}${trouble ? `, a fallback: ${trouble}` : ''}`
-      : (trouble ?? `waiting for ${config.modelUri}`),
-    predictionLog: describePredictionLog(
-      config,
-      server.predictionLog.writer !== undefined,
-      server.predictionLog.secret,
-      server.predictionLog.retention?.limited === true,
-    ),
-  };
+  return model
+    ? `${describeServedModel(servedModelFacts(model))}${trouble ? `, a fallback: ${trouble}` : ''}`
+    : (trouble ?? `waiting for ${config.modelUri}`);
 }
 
 /**

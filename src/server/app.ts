@@ -32,6 +32,7 @@ import type { LoggedModelStore } from '../tracking/logged-model-store.js';
 import type { RegistryStore } from '../tracking/registry-store.js';
 import type { TrackingStore } from '../tracking/tracking-store.js';
 import { featureSchemaApi } from './feature-schema-route.js';
+import { forwardingServer } from './forward.js';
 import { sendUiIndex, type WebUiFiles, wantsUiPage, webUiRoutes } from './web-ui.js';
 
 export interface AppOptions {
@@ -96,13 +97,13 @@ export interface AppOptions {
   readonly ui?: WebUiFiles;
   /** What `/metrics` answers (default: `metrics`' own registry); a cluster's is all its processes'. */
   readonly metricsText?: () => Promise<string>;
-  /** Makes the HTTP server (a cluster's worker passes some requests on: see `server/forward.ts`). */
-  readonly serverFactory?: FastifyServerOptions['serverFactory'];
   /**
-   * Only the routes a cluster's worker answers (`WORKER_PATHS`: predictions, feedback, health, metrics),
-   * when the platform answers the others: no docs, tracking, pipeline or UI routes to load and compile.
+   * A cluster's platform (`onset up` with workers; undefined while it starts): this app declares only the
+   * routes a worker answers (`WORKER_PATHS`: predictions, feedback, health, metrics), and its server
+   * passes every other request on to the platform (`server/forward.ts`), so no docs, tracking, pipeline
+   * or UI routes are loaded and compiled here.
    */
-  readonly predictionsOnly?: boolean;
+  readonly platform?: () => URL | undefined;
   /** Sees every route as it is declared (with its access policy applied): tests enumerate them. */
   readonly onRoute?: (route: RouteOptions) => void;
 }
@@ -181,7 +182,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     // Without trusted proxies the client is the connection's peer: a forwarded header cannot forge it.
     ...(options.trustedProxies?.length ? { trustProxy: [...options.trustedProxies] } : {}),
     ...requestTimeouts(options.requestTimeoutMs ?? 30_000),
-    ...(options.serverFactory ? { serverFactory: options.serverFactory } : {}),
+    ...(options.platform
+      ? { serverFactory: forwardingServer(options.platform, options.trustedProxies ?? []) }
+      : {}),
   });
   const metrics = options.metrics ?? new OnsetMetrics();
   // Every route's body, query and params are checked against its schema by one strict validator; a
@@ -272,7 +275,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       allowList: [...(options.rateLimitExempt ?? [])],
     });
   }
-  if (!options.predictionsOnly)
+  if (!options.platform)
     await app.register(swagger, {
       openapi: {
         openapi: '3.1.0',
@@ -312,7 +315,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     });
     await app.register(featureSchemaApi);
   }
-  if (options.predictionsOnly) {
+  if (options.platform) {
     if (options.monitoring) await app.register(feedbackApi, feedbackOptions(options));
     return app;
   }
@@ -332,7 +335,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       return payload;
     });
     await scope.register(swaggerUi, { routePrefix: '/docs', staticCSP: { ...DOCS_CSP } });
-    // Loaded here: a cluster's workers (predictionsOnly) never load the largest module of the routes.
+    // Loaded here: a cluster's workers (with a platform) never load the largest module of the routes.
     const { mlflowApi } = await import('../tracking/rest/mlflow-routes.js');
     await scope.register(mlflowApi, {
       tracking: options.tracking,

@@ -47,12 +47,6 @@ export interface RunningCluster {
   readonly abandonedRunsFailed: number;
   /** Where the prediction log's secret came from (made now, kept in the home, the setting), with it on. */
   readonly logSecret: { readonly source: LogSecretSource; readonly path?: string } | undefined;
-  /** The workers answering now, by index (1 to N), with their process ids. */
-  workers(): readonly { readonly index: number; readonly pid: number }[];
-  /** Workers that exited without being asked to, each replaced. */
-  restarts(): number;
-  /** The version every worker serves (null before the first, or for a run or file). */
-  version(): string | null;
   /**
    * One round of the model check: every worker loads the version the URI names now; if all have it, all
    * swap to it together. Resolves once the round is over (what the workers serve then).
@@ -97,7 +91,6 @@ export async function startCluster(
   const entries = new Map<number, WorkerEntry>();
   let stopping = false;
   let version: string | null = null;
-  let restarts = 0;
   let quickDeaths = 0;
   let rounds: Promise<string | null> = Promise.resolve(null);
   let timer: NodeJS.Timeout | undefined;
@@ -244,7 +237,6 @@ export async function startCluster(
         ),
       );
       if (stopping || !entry.serving) return;
-      restarts++;
       restartCounter.inc();
       quickDeaths = Date.now() - entry.forkedAt < HEALTHY_AFTER_MS ? quickDeaths + 1 : 0;
       const pause = quickDeaths === 0 ? 0 : Math.min(100 * 2 ** quickDeaths, 10_000);
@@ -338,13 +330,6 @@ export async function startCluster(
     platform,
     abandonedRunsFailed: (await prepared).abandoned,
     logSecret: (await prepared).secret,
-    workers: () =>
-      [...entries.values()]
-        .filter((entry) => entry.serving)
-        .map((entry) => ({ index: entry.index, pid: entry.worker.process.pid! }))
-        .sort((a, b) => a.index - b.index),
-    restarts: () => restarts,
-    version: () => version,
     sync,
     async stop() {
       if (stopping) return;

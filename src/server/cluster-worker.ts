@@ -30,18 +30,18 @@ export interface WorkerStarted {
   readonly pid: number;
   readonly address: string;
   readonly version: string | null;
-  /** The lines the start-up text shows about what it serves (`summarize`'s). */
-  readonly summary: Readonly<Record<string, string>>;
+  /** The start-up text's line about the model it serves (`describeModel`'s). */
+  readonly model: string;
 }
 
 /**
  * The body of a cluster's worker process: asks the primary what to serve, starts a prediction server on
  * the shared port, then loads, swaps and stops when the primary says. Ctrl-C reaches every process of
  * the terminal: a worker leaves stopping to the primary. SIGTERM, or losing the primary, stops it
- * gracefully. `summarize` gives the start-up text's lines about what it serves.
+ * gracefully. `describeModel` gives the start-up text's line about the model it serves.
  */
 export function runClusterWorker(
-  summarize: (server: RunningServer, config: OnsetConfig) => Readonly<Record<string, string>>,
+  describeModel: (server: RunningServer, config: OnsetConfig) => string,
 ): void {
   const channel = new ClusterChannel(process as unknown as ChannelEnd);
   let server: RunningServer | undefined;
@@ -114,7 +114,7 @@ export function runClusterWorker(
         pid: process.pid,
         address: server.address,
         version: server.live.current()?.version ?? null,
-        summary: summarize(server, config),
+        model: describeModel(server, config),
       };
       await channel.ask('started', said, 10_000);
     } catch (error) {

@@ -30,7 +30,6 @@ import type { PipelineScheduler } from '../pipelines/scheduler.js';
 import { describeProblem, LiveModel } from '../serving/live-model.js';
 import { parseModelUri } from '../serving/model-source.js';
 import { type AppOptions, buildApp } from './app.js';
-import { forwardingServer } from './forward.js';
 import { checkExposure, checkLogSecret, listenFailure, listeningAddresses } from './listening.js';
 import { chooseLogFormat, serverLoggerOptions } from './logger.js';
 import { type OnsetStores, openOnsetStores } from './open-stores.js';
@@ -277,12 +276,7 @@ export async function startServer(config: OnsetConfig, options: ServerOptions): 
       rateLimitPerMinute: config.rateLimitPerMinute,
       rateLimitExempt: config.rateLimitExempt,
       trustedProxies: options.primary ? LOOPBACK_PROXIES : config.trustedProxies,
-      ...(options.worker?.forwardTo
-        ? {
-            serverFactory: forwardingServer(options.worker.forwardTo, config.trustedProxies),
-            predictionsOnly: true,
-          }
-        : {}),
+      ...(options.worker?.forwardTo ? { platform: options.worker.forwardTo } : {}),
       ...(options.worker || options.primary
         ? { metricsText: (options.worker ?? options.primary)!.metricsText }
         : {}),
