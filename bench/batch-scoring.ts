@@ -4,13 +4,15 @@
  * thread) + `to_csv` (Debian's python3-pandas and python3-xgboost), scoring the same generated file with
  * the same `gbdt` model (trained with defaults on the real file, exported as XGBoost JSON), 200,000 and
  * 1,000,000 rows (`--rows` changes them): wall time, rows/s and peak resident memory, the best of two
- * runs each. Target: Onset at least the reference's rows/s.
+ * runs each, Onset on one thread (`--threads 1`, as the reference) and by default (`--threads auto`: this
+ * thread reads and writes while the others score). Target: Onset at least the reference's rows/s on one
+ * thread.
  *
  *   npm run build && npx tsx bench/batch-scoring.ts [--rows 200000,1000000]
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readDatasetFile } from '../src/data/csv-reader.js';
@@ -74,16 +76,22 @@ const lines: string[] = [];
 for (const rows of SIZES) {
   const input = join(dir, `generated-${rows}.csv`);
   await writeKaggleCsv(input, generateDataset({ rows, seed: 7 }));
-  const onset = await best(process.execPath, [
-    join(ROOT, 'dist/cli/main.js'),
-    'predict',
-    '-m',
-    onsetModel,
-    '-i',
-    input,
-    '-o',
-    join(dir, 'onset.csv'),
-  ]);
+  // One thread (the reference's setting), then the default (--threads auto: the cores available).
+  const onsetRun = (threads: string) =>
+    best(process.execPath, [
+      join(ROOT, 'dist/cli/main.js'),
+      'predict',
+      '-m',
+      onsetModel,
+      '-i',
+      input,
+      '-o',
+      join(dir, 'onset.csv'),
+      '--threads',
+      threads,
+    ]);
+  const single = await onsetRun('1');
+  const threaded = await onsetRun('auto');
   const reference = hasReference
     ? await best(PYTHON, [
         join(ROOT, 'bench/support/pandas-predict.py'),
@@ -94,15 +102,18 @@ for (const rows of SIZES) {
       ])
     : undefined;
   const perSecond = (seconds: number) => Math.round(rows / seconds).toLocaleString('en-US');
+  const onset = (run: { seconds: number; peakMb: number }) =>
+    `${run.seconds.toFixed(2)} s (${perSecond(run.seconds)} rows/s, peak ${run.peakMb.toFixed(0)} MB${reference ? `; ${(reference.seconds / run.seconds).toFixed(2)}x` : ''})`;
   lines.push(
-    `  ${rows.toLocaleString('en-US').padStart(9)} rows: onset predict ${onset.seconds.toFixed(2)} s (${perSecond(onset.seconds)} rows/s, peak ${onset.peakMb.toFixed(0)} MB)` +
+    `  ${rows.toLocaleString('en-US').padStart(9)} rows: ` +
       (reference
-        ? `; pandas + XGBoost ${reference.seconds.toFixed(2)} s (${perSecond(reference.seconds)} rows/s, peak ${reference.peakMb.toFixed(0)} MB): Onset's rows/s ${(reference.seconds / onset.seconds).toFixed(2)}x the reference's (target >= 1)`
-        : '; pandas + XGBoost: not installed here (apt-get install python3-pandas python3-xgboost)'),
+        ? `pandas + XGBoost ${reference.seconds.toFixed(2)} s (${perSecond(reference.seconds)} rows/s, peak ${reference.peakMb.toFixed(0)} MB)`
+        : 'pandas + XGBoost: not installed here (apt-get install python3-pandas python3-xgboost)') +
+      `\n      onset predict --threads 1: ${onset(single)}\n      onset predict (--threads auto, ${availableParallelism()}): ${onset(threaded)}`,
   );
   rmSync(input, { force: true });
 }
 rmSync(dir, { recursive: true, force: true });
 process.stdout.write(
-  `Batch scoring a generated CSV with the gbdt model, in a fresh process each (best of 2):\n${lines.join('\n')}\n`,
+  `Batch scoring a generated CSV with the gbdt model, in a fresh process each (best of 2; the ratio is Onset's rows/s over the reference's, target >= 1 on one thread):\n${lines.join('\n')}\n`,
 );

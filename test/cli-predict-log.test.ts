@@ -1,7 +1,7 @@
 /**
  * `onset predict --log`: batch scoring records each prediction in the home's prediction log (source
  * `cli`, the file model named by its path and checksum, patient ids keyed), adds a `prediction_id`
- * column to its output, and logs nothing when it writes no output.
+ * column to its output, and logs nothing when it writes no output; the same on one thread or several.
  */
 import { createHash, createHmac } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -122,6 +122,68 @@ describe('onset predict --log', () => {
     expect(run.code).toBe(1);
     expect(run.stderr).toContain('nothing was written');
     expect(logged()).toHaveLength(before);
+  }, 60_000);
+
+  it('writes and logs the same with one thread or several (--threads), and refuses a bad count', async () => {
+    const lines = readFileSync(input, 'utf8').trim().split('\n');
+    const columns = lines[0]!.split(',');
+    // Invalid rows in the first, a middle and the last batch, skipped under --policy skip.
+    for (const at of [5, 1_100, 1_499]) {
+      const bad = lines[at]!.split(',');
+      bad[columns.indexOf('MoCA')] = '31';
+      lines[at] = bad.join(',');
+    }
+    const skipping = join(directory, 'skipping.csv');
+    writeFileSync(skipping, `${lines.join('\n')}\n`);
+    const outputs: string[][][] = [];
+    for (const threads of ['1', '3']) {
+      const before = logged().length;
+      const output = join(directory, `threads-${threads}.csv`);
+      const run = await runCliAsync(
+        [
+          'predict',
+          '-m',
+          model,
+          '-i',
+          skipping,
+          '-o',
+          output,
+          '--policy',
+          'skip',
+          '--log',
+          '--json',
+          '--threads',
+          threads,
+        ],
+        { env: { ONSET_HOME: home } },
+      );
+      expect(run.code, run.stderr).toBe(0);
+      expect(JSON.parse(run.stdout)).toMatchObject({ scored: ROWS - 3, skipped: 3, logged: ROWS - 3 });
+      expect(logged().length - before).toBe(ROWS - 3);
+      // Each written row's prediction is the one logged under its prediction_id.
+      const rows = csvRows(readFileSync(output, 'utf8')).slice(1);
+      const log = new Map(logged().map((row) => [row.prediction_id, row]));
+      for (const [, probability, , predictionId] of rows) {
+        expect(log.get(predictionId!)?.probability).toBe(Number(probability));
+      }
+      outputs.push(rows.map((row) => row.slice(0, 3)));
+    }
+    expect(outputs[1]).toEqual(outputs[0]);
+    expect(outputs[0]!.map((row) => row[0])).not.toContain('SECRET-PATIENT-1099');
+
+    const refused = await runCliAsync([
+      'predict',
+      '-m',
+      model,
+      '-i',
+      input,
+      '-o',
+      join(directory, 'x.csv'),
+      '--threads',
+      '0',
+    ]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('expected a number of threads from 1 to 64, or auto, got "0"');
   }, 60_000);
 
   it('adds no column and logs nothing without --log', async () => {

@@ -11,7 +11,7 @@ import { loadModelDirectory, localModelDirectory } from '../src/ml/formats/mlflo
 import { parseMlmodel } from '../src/ml/formats/mlmodel-file.js';
 import { openStore } from '../src/server/open-stores.js';
 import type { Run } from '../src/tracking/entities.js';
-import type { ModelVersionJson, RegisteredModelJson, RunJson } from '../src/tracking/rest/mlflow-json.js';
+import type { ModelVersionJson, RegisteredModelJson, RunJson } from '../src/tracking/rest/mlflow-schemas.js';
 import { type CliResult, runCli, runCliAsync } from './support/cli.js';
 import { jsonFieldProblems } from './support/field-names.js';
 

@@ -1,12 +1,7 @@
 import type { Command } from 'commander';
-import { streamVariables } from '../config.js';
-import type { PredictionRecorder } from '../monitoring/prediction-log/prediction-log-writer.js';
-import { parseModelUri } from '../serving/model-source.js';
-import { INVOKE_PATH, startInvokeServer } from '../serving/stream/invoke-server.js';
-import { initStreamFunction, jsonLogger, streamFunctionSettings } from '../serving/stream/stream-function.js';
-import { addStoreOptions, configFrom } from './config-options.js';
-import { asUsage, portArgument } from './options.js';
-import { openCommandStores } from './stores.js';
+import { INVOKE_PATH } from '../serving/stream/invoke-server.js';
+import { addStoreOptions } from './config-options.js';
+import { portArgument } from './options.js';
 
 /** What both `onset lambda serve` and `onset stream` take to make the stream function. */
 export interface StreamFunctionFlags {
@@ -19,50 +14,9 @@ export interface StreamFunctionFlags {
   artifactUri?: string;
 }
 
-interface LambdaServeFlags extends StreamFunctionFlags {
+export interface LambdaServeFlags extends StreamFunctionFlags {
   port: number;
   host: string;
-}
-
-/**
- * The stream function from the flags and the environment (as the Lambda function takes it), its model
- * loaded from a file, a bucket (MODEL_BUCKET and RUN_ID), or the stores for a registry or run URI
- * (closed once it is loaded).
- */
-export async function openStreamFunction(
-  flags: StreamFunctionFlags,
-  options: { readonly recorder?: PredictionRecorder } = {},
-) {
-  // The function's structured logs go to standard error, as every command's messages do.
-  const logger = jsonLogger((line) => process.stderr.write(line));
-  const config = configFrom(flags);
-  const env = streamVariables();
-  // --model, ONSET_MODEL_URI, the original's MODEL_BUCKET and RUN_ID, then the default Production model.
-  const exported = env.MODEL_BUCKET !== undefined || env.RUN_ID !== undefined;
-  const modelUri = flags.model ?? env.ONSET_MODEL_URI ?? (exported ? undefined : config.modelUri);
-  const settings = asUsage(() =>
-    streamFunctionSettings({
-      ...env,
-      ONSET_MODEL_URI: modelUri,
-      PREDICTIONS_STREAM_NAME: flags.output ?? env.PREDICTIONS_STREAM_NAME,
-      ONSET_DEAD_LETTER_STREAM: flags.deadLetter ?? env.ONSET_DEAD_LETTER_STREAM,
-      ONSET_KINESIS_ENDPOINT: flags.endpoint ?? env.ONSET_KINESIS_ENDPOINT,
-    }),
-  );
-  const source = settings.model;
-  const needsStores = 'uri' in source && asUsage(() => parseModelUri(source.uri)).kind !== 'file';
-  const stores = needsStores ? await openCommandStores(flags, 'read') : undefined;
-  try {
-    const opened = await initStreamFunction(settings, {
-      logger,
-      ...(stores ? { stores } : {}),
-      ...(options.recorder ? { recorder: options.recorder } : {}),
-    });
-    return { ...opened, settings, config, logger };
-  } finally {
-    // The model is loaded: the stores are not read again.
-    await stores?.close();
-  }
 }
 
 /** The options of the stream function, for `onset lambda serve` and `onset stream`. */
@@ -95,19 +49,5 @@ export function registerLambdaCommands(program: Command): void {
       )
       .option('-p, --port <port>', 'port to listen on (0: any free one)', portArgument, 8080)
       .option('--host <host>', 'address to listen on', '127.0.0.1'),
-  ).action(async (flags: LambdaServeFlags) => {
-    const { handler, settings } = await openStreamFunction(flags);
-    const server = await startInvokeServer((event) => handler(event as Parameters<typeof handler>[0]), {
-      port: flags.port,
-      host: flags.host,
-    });
-    process.stderr.write(
-      `onset lambda: invoke with POST ${server.url}${INVOKE_PATH} (predictions to ${settings.outputStream}, bad records to ${settings.deadLetterStream})\n`,
-    );
-    const stop = () => {
-      void server.close().then(() => process.exit(0));
-    };
-    process.once('SIGTERM', stop);
-    process.once('SIGINT', stop);
-  });
+  ).action(async (flags: LambdaServeFlags) => (await import('./stream-actions.js')).serveLambda(flags));
 }

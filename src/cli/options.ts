@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { InvalidArgumentError, Option } from 'commander';
 import { isOnsetError } from '../errors.js';
 
@@ -87,6 +88,27 @@ export function policyOption(): Option {
   )
     .choices(['fail', 'skip'])
     .default('fail');
+}
+
+/**
+ * `--threads`: the threads a batch command uses, this one included (1 = this one only); `auto` (the
+ * default) is the cores available.
+ */
+export function threadsOption(): Option {
+  return new Option(
+    '--threads <n>',
+    'threads to use, this one included: this one reads and writes while the others score (1 = all on this one; default auto: the cores available)',
+  )
+    .argParser(threadsArgument)
+    .default(availableParallelism(), 'auto');
+}
+
+function threadsArgument(text: string): number {
+  if (text.trim().toLowerCase() === 'auto') return availableParallelism();
+  if (!/^\+?\d+$/.test(text.trim()) || Number(text) < 1 || Number(text) > 64) {
+    throw new InvalidArgumentError(`expected a number of threads from 1 to 64, or auto, got "${text}"`);
+  }
+  return Number(text);
 }
 
 export function thresholdOption(): Option {

@@ -12,7 +12,6 @@ import {
 } from '../data/csv-reader.js';
 import { csvLine } from '../data/csv-writer.js';
 import { FEATURE_NAMES, ID_COLUMN } from '../data/schema.js';
-import { createMatrix } from '../math/matrix.js';
 import { missingValuePolicy } from '../ml/estimator-registry.js';
 import { loadModelPath } from '../ml/formats/mlflow-model.js';
 import { binaryCurves, evaluateBinary } from '../ml/metrics/index.js';
@@ -26,11 +25,12 @@ import {
 } from '../monitoring/prediction-log/prediction-log-store.js';
 import { type OnsetStores, openOnsetStores } from '../server/open-stores.js';
 import { localModelChecksum } from '../serving/model-source.js';
+import { type ScoredBatch, scorerOnThisThread, startScoringThreads } from '../serving/scoring-threads.js';
 import { AtomicTextWriter } from '../util/atomic-file.js';
 import { addStoreOptions, configFrom } from './config-options.js';
 import { calibrationBinJson, ingestReportJson } from './json-views.js';
 import { renderConfusion, renderMetrics } from './metrics-view.js';
-import { policyOption, thresholdOption } from './options.js';
+import { policyOption, threadsOption, thresholdOption } from './options.js';
 import { marks, printJson } from './output.js';
 import { createProgress } from './progress.js';
 import { prepareHome, type StoreFlags } from './stores.js';
@@ -85,6 +85,7 @@ export function registerPredictCommands(program: Command): void {
     )
     .addOption(thresholdOption())
     .addOption(policyOption())
+    .addOption(threadsOption())
     .option('--json', 'print a JSON summary')
     .option(
       '--log',
@@ -100,6 +101,7 @@ export function registerPredictCommands(program: Command): void {
           policy: 'fail' | 'skip';
           json?: boolean;
           log?: boolean;
+          threads: number;
         },
       ) => {
         const { model, document } = await loadModelPath(options.model);
@@ -118,20 +120,26 @@ export function registerPredictCommands(program: Command): void {
         let refused = false;
         let scored = 0;
         let positives = 0;
-        const batch = new Float64Array(BATCH_ROWS * FEATURE_NAMES.length);
-        const batchIds: (string | undefined)[] = [];
-        const flush = async () => {
-          if (batchIds.length === 0) return;
-          const cols = FEATURE_NAMES.length;
-          const started = performance.now();
-          const probabilities = model.predictProba(
-            createMatrix(batch.subarray(0, batchIds.length * cols), batchIds.length, cols),
-          );
-          const latencyMs = (performance.now() - started) / batchIds.length;
+        const cols = FEATURE_NAMES.length;
+        // Batches go to the scoring threads while this one reads on; they are written in file order, at
+        // most a few per thread waiting, so memory stays bounded. On one thread each is scored as it fills.
+        const scorer =
+          options.threads > 1
+            ? startScoringThreads(resolve(options.model), options.threads - 1, cols)
+            : scorerOnThisThread(model, cols);
+        const maxInFlight = options.threads > 1 ? 8 * (options.threads - 1) : 1;
+        const inFlight: { scored: Promise<ScoredBatch>; ids: (string | undefined)[] }[] = [];
+        const spare: Float64Array[] = [];
+        let batch: Float64Array = new Float64Array(BATCH_ROWS * cols);
+        let batchIds: (string | undefined)[] = [];
+        /** Writes the oldest batch in flight once it is scored (and logs it), and keeps its buffer. */
+        const writeOldest = async () => {
+          const { scored: answer, ids } = inFlight.shift()!;
+          const { probabilities, features, latencyMs } = await answer;
           const now = Date.now();
           const logged: LoggedPrediction[] = [];
           const lines: string[] = [];
-          batchIds.forEach((id, i) => {
+          ids.forEach((id, i) => {
             const probability = probabilities[i]!;
             const prediction = probability >= options.threshold ? 1 : 0;
             positives += prediction;
@@ -144,7 +152,7 @@ export function registerPredictCommands(program: Command): void {
                 timestamp: now,
                 model: log.model,
                 // The batch buffer is reused: each logged prediction keeps its own copy.
-                features: batch.slice(i * cols, (i + 1) * cols),
+                features: features.slice(i * cols, (i + 1) * cols),
                 probability,
                 diagnosis: prediction,
                 latencyMs,
@@ -155,13 +163,28 @@ export function registerPredictCommands(program: Command): void {
             }
             lines.push(csvLine(values));
           });
+          spare.push(features);
           if (log) {
             await log.stores.predictionLog.appendPredictions(predictionColumns(logged));
             for (const entry of logged) log.logged.push(entry.predictionId);
           }
-          scored += batchIds.length;
-          batchIds.length = 0;
+          scored += ids.length;
           await writer.write(lines.join(''));
+        };
+        /** Sends the batch filled so far to be scored; writes the oldest when too many are in flight. */
+        const send = (): Promise<void> | undefined => {
+          if (batchIds.length === 0) return undefined;
+          const scored = scorer.score(batch, batchIds.length);
+          // Its failure is met when it is written; until then it must not count as unhandled.
+          scored.catch(() => undefined);
+          inFlight.push({ scored, ids: batchIds });
+          batch = spare.pop() ?? new Float64Array(BATCH_ROWS * cols);
+          batchIds = [];
+          return inFlight.length >= maxInFlight ? writeOldest() : undefined;
+        };
+        const flush = async () => {
+          await send();
+          while (inFlight.length > 0) await writeOldest();
         };
         try {
           const scan = await scanCsv(
@@ -172,21 +195,24 @@ export function registerPredictCommands(program: Command): void {
               // Models that cannot use missing values get them reported as row errors, with row and column.
               missingFeatures: missingValuePolicy(model.estimator),
             },
-            async (row) => {
+            // A promise only when there is something to write: most rows take no turn of the event loop.
+            (row) => {
+              let written: Promise<void> | undefined;
               if (header === undefined) {
                 header = csvLine(columns(row.patientId !== undefined));
-                await writer.write(header);
+                written = writer.write(header);
               }
               if (row.row % 1000 === 0) progress?.update(input.bytesRead, size);
               if (!row.valid) {
                 // Under the fail policy nothing more is written; the scan goes on to report every problem.
                 if (options.policy === 'fail') refused = true;
-                return;
+                return written;
               }
-              if (refused) return;
-              batch.set(row.features, batchIds.length * FEATURE_NAMES.length);
+              if (refused) return written;
+              batch.set(row.features, batchIds.length * cols);
               batchIds.push(row.patientId);
-              if (batchIds.length === BATCH_ROWS) await flush();
+              if (batchIds.length < BATCH_ROWS) return written;
+              return written === undefined ? send() : written.then(send);
             },
           );
           const failed = !scan.readable || (scan.errorCount > 0 && options.policy === 'fail');
@@ -237,6 +263,7 @@ export function registerPredictCommands(program: Command): void {
           await unlog(log);
           throw error;
         } finally {
+          await scorer.close();
           await log?.stores.close();
         }
       },

@@ -3,7 +3,7 @@ import { stat } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { CsvError } from 'csv-parse';
 import { OnsetError } from '../errors.js';
-import { csvRecords } from './csv-records.js';
+import { forEachCsvRecord } from './csv-records.js';
 import { createDataset, type Dataset } from './dataset.js';
 import { fingerprintDataset } from './fingerprint.js';
 import {
@@ -14,12 +14,12 @@ import {
   FEATURES,
   type FeatureName,
   ID_COLUMN,
-  outsideTraining,
   parseNumber,
   SCHEMA_TRAINING_RANGES,
   TARGET,
   TARGET_COLUMN,
   type TrainingRanges,
+  VALID_INTERVALS,
 } from './schema.js';
 
 /** What to do with a row that breaks a rule: refuse the whole file (default) or skip the row and report it. */
@@ -269,7 +269,7 @@ export async function scanCsv(
   const missingColumns: string[] = [];
   const extraColumns: string[] = [];
   const droppedColumns: string[] = [];
-  const seenIds = new Map<string, number>();
+  const seenIds = new Map<string | number, number>();
   const missingCounts = new Array<number>(FEATURE_NAMES.length).fill(0);
   // Where each column's first kept missing value is, so the summary warning says where to look.
   const firstMissing = new Array<{ row: number; line: number } | undefined>(FEATURE_NAMES.length);
@@ -283,29 +283,38 @@ export async function scanCsv(
   let rowsInvalid = 0;
 
   const rowFeatures = new Float64Array(FEATURE_NAMES.length);
-  const deliver = async (scanned: ScannedRow): Promise<void> => {
+  const { low: validLow, high: validHigh, whole: validWhole } = VALID_INTERVALS;
+  const trainingLow = Float64Array.from(trainingRanges, (range) => range?.min ?? Number.NEGATIVE_INFINITY);
+  const trainingHigh = Float64Array.from(trainingRanges, (range) => range?.max ?? Number.POSITIVE_INFINITY);
+  const deliver = (scanned: ScannedRow): void | Promise<void> => {
+    let outcome: void | Promise<void>;
     try {
-      await onRow(scanned);
+      outcome = onRow(scanned);
     } catch (error) {
       throw new ConsumerFailure(error);
     }
+    if (outcome === undefined) return;
+    return Promise.resolve(outcome).catch((error: unknown) => {
+      throw new ConsumerFailure(error);
+    });
   };
   try {
-    for await (const { record, line } of csvRecords(input)) {
+    await forEachCsvRecord(input, (record) => {
+      const { line } = record;
       if (header === undefined) {
-        header = record;
-        columnsFound.push(...record);
-        plan = planColumns(record, targetRequirement, addIssue, missingColumns, extraColumns, droppedColumns);
+        header = record.fields();
+        columnsFound.push(...header);
+        plan = planColumns(header, targetRequirement, addIssue, missingColumns, extraColumns, droppedColumns);
         if (plan === undefined) {
           fatal = true;
-          break;
+          return 'stop';
         }
-        continue;
+        return;
       }
       const columnPlan = plan!;
       rowsRead++;
       const row = rowsRead;
-      if (record.length !== header.length) {
+      if (record.size !== header.length) {
         addIssue({
           severity: 'error',
           rule: 'wrong_field_count',
@@ -313,11 +322,11 @@ export async function scanCsv(
           line,
           column: null,
           value: null,
-          message: `has ${record.length} fields; the header has ${header.length}`,
+          message: `has ${record.size} fields; the header has ${header.length}`,
         });
         rowsInvalid++;
         rowFeatures.fill(Number.NaN);
-        await deliver({
+        return deliver({
           row,
           line,
           valid: false,
@@ -325,7 +334,6 @@ export async function scanCsv(
           target: Number.NaN,
           patientId: undefined,
         });
-        continue;
       }
       let rowHasError = false;
       const rowError = (issue: Omit<DataIssue, 'severity' | 'row' | 'line'>): void => {
@@ -335,36 +343,45 @@ export async function scanCsv(
 
       for (let j = 0; j < FEATURE_NAMES.length; j++) {
         const feature = FEATURES[j]!;
-        const raw = record[columnPlan.featureIndex[j]!]!;
+        const field = columnPlan.featureIndex[j]!;
         rowFeatures[j] = Number.NaN;
-        if (isMissing(raw)) {
-          if (rejectMissing) {
-            rowError({ rule: 'missing_value', column: feature.name, value: raw, message: 'is missing' });
+        // Most cells are plain decimals, read in place; the rest are made into text and judged as such.
+        let value = record.plainNumber(field);
+        if (Number.isNaN(value)) {
+          const raw = record.field(field);
+          if (isMissing(raw)) {
+            if (rejectMissing) {
+              rowError({ rule: 'missing_value', column: feature.name, value: raw, message: 'is missing' });
+            }
+            continue;
           }
-          continue;
+          const parsed = parseNumber(raw);
+          if (parsed === undefined) {
+            rowError({
+              rule: 'not_numeric',
+              column: feature.name,
+              value: raw,
+              message: `is not a number; ${feature.name} must be ${describeExpected(j)}`,
+            });
+            continue;
+          }
+          value = parsed;
         }
-        const value = parseNumber(raw);
-        if (value === undefined) {
-          rowError({
-            rule: 'not_numeric',
-            column: feature.name,
-            value: raw,
-            message: `is not a number; ${feature.name} must be ${describeExpected(j)}`,
-          });
-          continue;
-        }
-        const problem = checkFeatureValue(feature, value);
+        const valid =
+          value >= validLow[j]! && value <= validHigh[j]! && (validWhole[j] === 0 || Number.isInteger(value));
+        const problem = valid ? undefined : checkFeatureValue(feature, value);
         if (problem !== undefined) {
+          const raw = record.field(field);
           rowError({ rule: problem.rule, column: feature.name, value: raw, message: problem.message });
           continue;
         }
-        if (outsideTraining(trainingRanges[j], value)) rowOutside.push(j);
+        if (value < trainingLow[j]! || value > trainingHigh[j]!) rowOutside.push(j);
         rowFeatures[j] = value;
       }
 
       let target = Number.NaN;
       if (columnPlan.targetIndex >= 0) {
-        const raw = record[columnPlan.targetIndex]!;
+        const raw = record.field(columnPlan.targetIndex);
         if (isMissing(raw)) {
           if (targetRequirement === 'required') {
             rowError({
@@ -388,7 +405,7 @@ export async function scanCsv(
 
       let patientId: string | undefined;
       if (columnPlan.idIndex >= 0) {
-        patientId = record[columnPlan.idIndex]!;
+        patientId = record.field(columnPlan.idIndex);
         if (patientId === '') {
           rowError({
             rule: 'missing_id',
@@ -397,7 +414,8 @@ export async function scanCsv(
             message: `${ID_COLUMN} is empty`,
           });
         } else {
-          const firstRow = seenIds.get(patientId);
+          const key = idKey(patientId);
+          const firstRow = seenIds.get(key);
           if (firstRow !== undefined) {
             rowError({
               rule: 'duplicate_id',
@@ -406,7 +424,7 @@ export async function scanCsv(
               message: `${ID_COLUMN} repeats the one in row ${firstRow}`,
             });
           } else {
-            seenIds.set(patientId, row);
+            seenIds.set(key, row);
           }
         }
       }
@@ -421,12 +439,12 @@ export async function scanCsv(
         }
         for (const j of rowOutside) {
           outsideCounts[j]!++;
-          firstOutside[j] ??= { row, line, value: record[columnPlan.featureIndex[j]!]! };
+          firstOutside[j] ??= { row, line, value: record.field(columnPlan.featureIndex[j]!) };
         }
       }
       rowOutside.length = 0;
-      await deliver({ row, line, valid: !rowHasError, features: rowFeatures, target, patientId });
-    }
+      return deliver({ row, line, valid: !rowHasError, features: rowFeatures, target, patientId });
+    });
   } catch (error) {
     // A consumer's own failure is not a problem of the file: it propagates unchanged.
     if (error instanceof ConsumerFailure) throw error.failure;
@@ -500,6 +518,24 @@ export async function scanCsv(
     hasPatientId: plan !== undefined && plan.idIndex >= 0,
     missingValues,
   };
+}
+
+/**
+ * A patient id as a key of the ids seen: a whole number written the one way it can be ("0", "3058": no
+ * sign, point or leading zero; at most 15 digits) becomes that number, which a map keeps in a fraction of
+ * the memory a string takes; any other id stays text. No text becomes a number another id's text also
+ * becomes, so two ids share a key only when they are the same.
+ */
+function idKey(id: string): string | number {
+  const length = id.length;
+  if (length === 0 || length > 15 || (id.charCodeAt(0) === 48 && length > 1)) return id;
+  let value = 0;
+  for (let k = 0; k < length; k++) {
+    const digit = id.charCodeAt(k) - 48;
+    if (digit < 0 || digit > 9) return id;
+    value = value * 10 + digit;
+  }
+  return value;
 }
 
 /** Wraps an error thrown by a `scanCsv` consumer, so it is not mistaken for a CSV problem. */

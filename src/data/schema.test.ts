@@ -16,6 +16,7 @@ import {
   SCHEMA_TRAINING_RANGES,
   TARGET_COLUMN,
   trainingRangesFrom,
+  VALID_INTERVALS,
 } from './schema.js';
 
 // The documented ranges, restated here on purpose: this test is the check on the schema's single source.
@@ -65,6 +66,25 @@ describe('feature schema', () => {
     expect(describeValues(getFeature('Age'))).toBe('0 to 125 years (trained on 50 to 90)');
     expect(describeValues(getFeature('MoCA'))).toBe('0 to 30 score');
     expect(describeValues(getFeature('Gender'))).toBe('0 = Male, 1 = Female');
+  });
+
+  it('VALID_INTERVALS accepts exactly what checkFeatureValue accepts', () => {
+    const { low, high, whole } = VALID_INTERVALS;
+    FEATURES.forEach((feature, j) => {
+      const edges = [low[j]!, high[j]!].filter(Number.isFinite);
+      const values = [
+        ...edges.flatMap((edge) => [edge, edge - 1, edge + 1, edge - 0.5, edge + 1e-9, edge - 1e-9]),
+        ...[-1, 0, 0.5, 1, 2, 3, 4, 7, 50, 1e6, -0, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY],
+      ];
+      for (const value of values) {
+        const accepted = value >= low[j]! && value <= high[j]! && (whole[j] === 0 || Number.isInteger(value));
+        expect([feature.name, value, accepted]).toEqual([
+          feature.name,
+          value,
+          checkFeatureValue(feature, value) === undefined,
+        ]);
+      }
+    });
   });
 
   it('tells a value outside the training range from an impossible one', () => {

@@ -373,6 +373,34 @@ export function trainingRangesFrom(observed: (name: FeatureName) => Range | unde
 }
 
 /** Whether a possible value lies outside the range a model was trained on (never, for a code). */
+/**
+ * Every feature's valid values as an interval, in schema order (whole numbers only for coded features):
+ * `checkFeatureValue` in a few comparisons, for readers that check millions of values. Codes that are not
+ * a run of whole numbers get an empty interval, so each of their values goes to `checkFeatureValue`.
+ */
+export const VALID_INTERVALS: {
+  readonly low: Float64Array;
+  readonly high: Float64Array;
+  readonly whole: Uint8Array;
+} = (() => {
+  const low = new Float64Array(FEATURES.length);
+  const high = new Float64Array(FEATURES.length);
+  const whole = new Uint8Array(FEATURES.length);
+  FEATURES.forEach((feature: Feature, j) => {
+    if (feature.kind === 'continuous') {
+      low[j] = feature.limits.min;
+      high[j] = feature.limits.max;
+      return;
+    }
+    const codes = feature.codes.map((entry) => entry.code).sort((a, b) => a - b);
+    const run = codes.every((code, k) => Number.isInteger(code) && code === codes[0]! + k);
+    low[j] = run ? codes[0]! : Number.POSITIVE_INFINITY;
+    high[j] = run ? codes[codes.length - 1]! : Number.NEGATIVE_INFINITY;
+    whole[j] = 1;
+  });
+  return { low, high, whole };
+})();
+
 export function outsideTraining(range: Range | undefined, value: number): boolean {
   return range !== undefined && (value < range.min || value > range.max);
 }

@@ -12,7 +12,8 @@ import {
   MultipartUploads,
 } from '../artifacts/multipart-upload.js';
 import { safeArtifactDirectory } from '../artifacts/path-safety.js';
-import { FileInfoJson, fileInfoJson } from './mlflow-json.js';
+import { fileInfoJson } from './mlflow-json.js';
+import { FileInfoJson } from './mlflow-schemas.js';
 
 /** Where MLflow's artifact proxy lives; paths below it are relative to the artifact root. */
 export const ARTIFACT_PROXY = '/api/2.0/mlflow-artifacts/artifacts';

@@ -8,15 +8,8 @@ import type { LoggedModelStatus } from '../entities.js';
 import type { LoggedModelStore } from '../logged-model-store.js';
 import { done, MLFLOW_API, mlflowRead, mlflowWrite } from './mlflow-endpoint.js';
 import { Bool, bool, Id, IdList, ids, KeyValues, OptionalText, Paging, paging } from './mlflow-fields.js';
-import {
-  FileInfoJson,
-  fileInfoJson,
-  LOGGED_MODEL_STATUS_NAMES,
-  LoggedModelJson,
-  loggedModelJson,
-  NextPage,
-  nextPage,
-} from './mlflow-json.js';
+import { fileInfoJson, LOGGED_MODEL_STATUS_NAMES, loggedModelJson, nextPage } from './mlflow-json.js';
+import { FileInfoJson, LoggedModelJson, NextPage } from './mlflow-schemas.js';
 import { ProxiedArtifactUris } from './proxied-uris.js';
 
 /** A logged model's id, as the path names it. */

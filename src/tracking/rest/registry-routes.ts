@@ -20,16 +20,8 @@ import {
   stage,
   strings,
 } from './mlflow-fields.js';
-import {
-  ModelVersionJson,
-  modelVersionJson,
-  NextPage,
-  nextPage,
-  RegisteredModelJson,
-  registeredModelJson,
-  StageTransitionJson,
-  stageTransitionJson,
-} from './mlflow-json.js';
+import { modelVersionJson, nextPage, registeredModelJson, stageTransitionJson } from './mlflow-json.js';
+import { ModelVersionJson, NextPage, RegisteredModelJson, StageTransitionJson } from './mlflow-schemas.js';
 import { ProxiedArtifactUris } from './proxied-uris.js';
 
 const RegistrySearch = Type.Object({

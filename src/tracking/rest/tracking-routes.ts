@@ -24,23 +24,25 @@ import {
   strings,
 } from './mlflow-fields.js';
 import {
-  DatasetSummaryJson,
   datasetSummaryJson,
-  ExperimentJson,
   experimentJson,
-  FileInfoJson,
   fileInfoJson,
-  MetricJson,
-  MetricOfRunJson,
   metricJson,
   metricOfRunJson,
-  NextPage,
   nextPage,
-  RunInfoJson,
-  RunJson,
   runInfoJson,
   runJson,
 } from './mlflow-json.js';
+import {
+  DatasetSummaryJson,
+  ExperimentJson,
+  FileInfoJson,
+  MetricJson,
+  MetricOfRunJson,
+  NextPage,
+  RunInfoJson,
+  RunJson,
+} from './mlflow-schemas.js';
 import { ProxiedArtifactUris } from './proxied-uris.js';
 
 /** MLflow's limit of experiments per `search-datasets` call. */
