@@ -132,6 +132,21 @@ export function modelReportJson(report: ModelReport) {
   return {
     ...report,
     evaluation: { ...report.evaluation, calibration: report.evaluation.calibration.map(calibrationBinJson) },
+    ...(report.calibration
+      ? {
+          calibration: {
+            ...report.calibration,
+            before: {
+              ...report.calibration.before,
+              bins: report.calibration.before.bins.map(calibrationBinJson),
+            },
+            after: {
+              ...report.calibration.after,
+              bins: report.calibration.after.bins.map(calibrationBinJson),
+            },
+          },
+        }
+      : {}),
     data: {
       fingerprint: report.data.fingerprint,
       rows: report.data.rows,

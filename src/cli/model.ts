@@ -22,9 +22,16 @@ export function registerModelCommands(program: Command): void {
     .addOption(new Option('--format <format>', 'output format').choices(['xgboost']).makeOptionMandatory())
     .requiredOption('-o, --output <file>', 'where to write the exported model')
     .action(async (path: string, options: { output: string }) => {
-      const { model: fitted } = await loadModelPath(path);
+      const { model: fitted, document } = await loadModelPath(path);
       await writeFileAtomic(options.output, exportXgboost(fitted, path));
       process.stdout.write(`${marks().ok} exported ${path} as XGBoost JSON -> ${options.output}\n`);
+      const method = document.calibration?.method;
+      if (method !== undefined && method !== 'none') {
+        // XGBoost's format has no place for it: said on standard error, where warnings go.
+        process.stderr.write(
+          `warning: ${path} calibrates its probabilities (${method}); the XGBoost model gives the uncalibrated ones (Onset's own document, and its MLflow onset flavor, keep the calibration)\n`,
+        );
+      }
     });
 
   model

@@ -59,6 +59,7 @@ export function renderModelReport(path: string, document: ModelDocument, report:
         { header: 'observed rate', value: (b) => formatDecimals(b.observedRate, 4), align: 'right' },
       ],
     ),
+    ...calibrationLines(report),
     '',
     'Subgroups',
     renderTable(e.subgroups, [
@@ -99,4 +100,26 @@ export function renderModelReport(path: string, document: ModelDocument, report:
     .join(' · ');
   if (balance) lines.push('', `Training data class balance: ${balance}`);
   return `${lines.join('\n')}\n`;
+}
+
+/** The calibration: how it was chosen, and held-out ECE and Brier before and after (none when absent). */
+function calibrationLines(report: ModelReport): string[] {
+  const calibration = report.calibration;
+  if (!calibration) return ['  not calibrated (--calibration none)'];
+  const how = calibration.chosen_by === 'cross_validation' ? 'chosen by cross-validation' : 'as asked';
+  const figures = (label: string, f: typeof calibration.before) =>
+    `  ${label}  ECE ${f.ece.toFixed(4)} (95% CI ${f.ece_interval.map((v) => v.toFixed(4)).join(' to ')}) · Brier ${f.brier.toFixed(4)} = reliability ${f.reliability.toFixed(4)} - resolution ${f.resolution.toFixed(4)} + uncertainty ${f.uncertainty.toFixed(4)}`;
+  return [
+    '',
+    `Calibration: ${calibration.method} (${how}); held out, the bins above are after it`,
+    figures('before', calibration.before),
+    figures('after ', calibration.after),
+    renderTable(calibration.candidates, [
+      { header: 'method', value: (c) => c.method },
+      { header: 'log loss', value: (c) => c.log_loss.toFixed(4), align: 'right' },
+      { header: 'Brier', value: (c) => c.brier.toFixed(4), align: 'right' },
+      { header: 'ECE', value: (c) => c.ece.toFixed(4), align: 'right' },
+      { header: 'ROC AUC', value: (c) => (c.roc_auc === null ? '–' : c.roc_auc.toFixed(4)), align: 'right' },
+    ]),
+  ];
 }

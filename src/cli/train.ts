@@ -1,10 +1,11 @@
 import { resolve } from 'node:path';
 import { type Command, Option } from 'commander';
 import { readDatasetFile } from '../data/csv-reader.js';
+import { CALIBRATION_CHOICES, type CalibrationChoice } from '../ml/calibration/calibration.js';
 import { createEstimator, ESTIMATOR_NAMES, missingValuePolicy } from '../ml/estimator-registry.js';
 import { SELECTION_METRICS, type SelectionMetric } from '../ml/metrics/index.js';
 import { saveModelDocument } from '../ml/model-document.js';
-import { trainOnDataset } from '../ml/train-on-dataset.js';
+import { CALIBRATION_FOLDS, type TrainResult, trainOnDataset } from '../ml/train-on-dataset.js';
 import { DEFAULT_EXPERIMENT, type LoggedRun, logTrainingRun } from '../tracking/training-logger.js';
 import { addStoreOptions } from './config-options.js';
 import { foldResultJson } from './json-views.js';
@@ -39,10 +40,32 @@ interface TrainCliOptions {
   param: string[];
   cv?: number;
   cvSeed: number;
+  calibration: CalibrationChoice;
   threshold: number;
   output: string;
   policy: 'fail' | 'skip';
   json?: boolean;
+}
+
+/** What `--json` says of the calibration: the method, how it was chosen, held-out figures before and after. */
+function calibrationJson(result: TrainResult): Record<string, unknown> | null {
+  const calibration = result.report.calibration;
+  if (!calibration) return null;
+  const figures = (f: typeof calibration.before) => ({
+    ece: f.ece,
+    ece_interval: f.ece_interval,
+    brier: f.brier,
+    reliability: f.reliability,
+    resolution: f.resolution,
+    uncertainty: f.uncertainty,
+  });
+  return {
+    method: calibration.method,
+    chosen_by: calibration.chosen_by,
+    candidates: calibration.candidates,
+    before: figures(calibration.before),
+    after: figures(calibration.after),
+  };
 }
 
 export function registerTrainCommand(program: Command): void {
@@ -62,6 +85,14 @@ export function registerTrainCommand(program: Command): void {
     )
     .option('--cv <k>', 'cross-validate with k stratified folds (k >= 2) before the final fit', foldsArgument)
     .option('--cv-seed <seed>', 'seed of the cross-validation folds', integerArgument, 42)
+    .addOption(
+      new Option(
+        '--calibration <method>',
+        `calibrate the probabilities on out-of-fold ones (cross-validating ${CALIBRATION_FOLDS} folds when --cv is not given): auto lets cross-validation choose among none, platt and isotonic; none keeps the model's own`,
+      )
+        .choices([...CALIBRATION_CHOICES])
+        .default('auto'),
+    )
     .option(
       '--tune <n>',
       'search the parameters with n trials first, each cross-validated (--cv folds, default 5)',
@@ -103,6 +134,7 @@ export function registerTrainCommand(program: Command): void {
         params,
         ...(options.cv === undefined ? {} : { cvFolds: options.cv }),
         cvSeed: options.cvSeed,
+        calibration: options.calibration,
         threshold: options.threshold,
         ...(options.tune
           ? {
@@ -158,6 +190,7 @@ export function registerTrainCommand(program: Command): void {
               : {}),
           },
           ...(result.document.tuning ? { tuning: result.document.tuning } : {}),
+          calibration: calibrationJson(result),
           fit_seconds: result.fitSeconds,
           ...(logged
             ? { run_id: logged.runId, experiment_id: logged.experimentId, model_source: logged.modelSource }
@@ -190,6 +223,13 @@ export function registerTrainCommand(program: Command): void {
       if (result.crossValidation) {
         lines.push(
           `  cross-validation: ${result.crossValidation.folds} stratified folds, seed ${result.crossValidation.seed}`,
+        );
+      }
+      const calibration = result.report.calibration;
+      if (calibration) {
+        const how = calibration.chosen_by === 'cross_validation' ? 'chosen by cross-validation' : 'as asked';
+        lines.push(
+          `  calibration: ${calibration.method} (${how}); held-out ECE ${calibration.before.ece.toFixed(4)} -> ${calibration.after.ece.toFixed(4)} (95% CI ${calibration.after.ece_interval.map((v) => v.toFixed(4)).join(' to ')}), Brier ${calibration.before.brier.toFixed(4)} -> ${calibration.after.brier.toFixed(4)}`,
         );
       }
       lines.push(

@@ -78,7 +78,8 @@ describe('a model document', () => {
   it('carries the format version, the schema the model was trained on and the training info', () => {
     const document = documentOf('gbdt');
     expect(document.name).toBe(MODEL_DOCUMENT_NAME);
-    expect(document.format_version).toBe(MODEL_FORMAT_VERSION);
+    // Version 1: nothing in it needs a reader that knows calibration (a calibrated one is version 2).
+    expect(document.format_version).toBe(1);
 
     expect(document.schema.target).toBe(TARGET_COLUMN);
     expect(document.schema.target).toBe('Diagnosis');
@@ -134,12 +135,12 @@ describe('saveModelDocument and loadModelPath', () => {
 describe('parseModel refuses', () => {
   it('another format version, naming both versions', () => {
     const json = jsonOf(documentOf('logistic'));
-    json.format_version = 2;
+    json.format_version = MODEL_FORMAT_VERSION + 1;
     const error = errorOf(() => parseModel(json, 'future.json'));
     expect(error.code).toBe('INVALID_PARAMETER_VALUE');
     expect(error.message).toContain('future.json');
-    expect(error.message).toContain('model format version 2');
-    expect(error.message).toContain(`reads version ${MODEL_FORMAT_VERSION}`);
+    expect(error.message).toContain(`model format version ${MODEL_FORMAT_VERSION + 1}`);
+    expect(error.message).toContain('reads versions 1 and 2');
   });
 
   it('a schema with a renamed feature, naming it', () => {

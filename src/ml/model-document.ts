@@ -10,6 +10,8 @@ import {
 } from '../data/schema.js';
 import { invalidParameter } from '../errors.js';
 import { writeFileAtomic } from '../util/atomic-file.js';
+import { CalibratedModel, uncalibrated } from './calibration/calibrated-model.js';
+import { Calibration, type CalibrationDocument } from './calibration/calibration.js';
 import type { EstimatorName, FittedModel, ModelState } from './estimator.js';
 import { loadModelState } from './estimator-registry.js';
 import { GbdtModel } from './gbdt/gbdt.js';
@@ -20,7 +22,13 @@ import type { ModelReport } from './report/model-report.js';
 import type { TrialResult } from './tuning/tune.js';
 
 export const MODEL_DOCUMENT_NAME = 'onset-model';
-export const MODEL_FORMAT_VERSION = 1;
+/**
+ * The latest version of model documents. Version 2 added `calibration`: a document whose probabilities
+ * are calibrated is written as version 2, so that an Onset that reads only version 1 refuses it rather than
+ * give its uncalibrated probabilities; any other is written as version 1, which every Onset reads.
+ */
+export const MODEL_FORMAT_VERSION = 2;
+const READABLE_FORMAT_VERSIONS: readonly number[] = [1, 2];
 
 /** The feature schema a model was trained on: names in model input order, with their kinds. */
 export interface SchemaSnapshot {
@@ -87,6 +95,11 @@ export interface ModelDocument {
   readonly report?: ModelReport;
   /** The parameter search that chose the parameters, when there was one. */
   readonly tuning?: TuningSummary;
+  /**
+   * How the model's probabilities are calibrated (absent: they are used as the model gives them). Every
+   * path that scores patients applies it (see `CalibratedModel`).
+   */
+  readonly calibration?: CalibrationDocument;
   readonly model: ModelState;
 }
 
@@ -121,11 +134,12 @@ export function createModelDocument(
   model: FittedModel,
   training: Omit<TrainingInfo, 'onset_version'>,
   metrics: ModelMetrics = {},
-  extras: { report?: ModelReport; tuning?: TuningSummary } = {},
+  extras: { report?: ModelReport; tuning?: TuningSummary; calibration?: CalibrationDocument } = {},
 ): ModelDocument {
   return {
     name: MODEL_DOCUMENT_NAME,
-    format_version: MODEL_FORMAT_VERSION,
+    format_version:
+      extras.calibration !== undefined && extras.calibration.method !== 'none' ? MODEL_FORMAT_VERSION : 1,
     estimator: model.estimator,
     params: model.params,
     schema: currentSchema(),
@@ -133,6 +147,7 @@ export function createModelDocument(
     metrics,
     ...(extras.report ? { report: extras.report } : {}),
     ...(extras.tuning ? { tuning: extras.tuning } : {}),
+    ...(extras.calibration ? { calibration: extras.calibration } : {}),
     model: model.toJSON(),
   };
 }
@@ -182,9 +197,9 @@ export function parseModel(value: unknown, where: string): LoadedModel {
   if (typeof record !== 'object' || record === null || record.name !== MODEL_DOCUMENT_NAME) {
     throw invalidParameter(`${where} is neither an Onset model document nor an XGBoost JSON model`);
   }
-  if (record.format_version !== MODEL_FORMAT_VERSION) {
+  if (!READABLE_FORMAT_VERSIONS.includes(record.format_version as number)) {
     throw invalidParameter(
-      `${where} has model format version ${String(record.format_version)}; this Onset reads version ${MODEL_FORMAT_VERSION}`,
+      `${where} has model format version ${String(record.format_version)}; this Onset reads versions ${READABLE_FORMAT_VERSIONS.join(' and ')}`,
     );
   }
   checkSchema(record.schema, where);
@@ -194,7 +209,16 @@ export function parseModel(value: unknown, where: string): LoadedModel {
       `${where}: estimator "${String(record.estimator)}" does not match its model state "${model.estimator}"`,
     );
   }
-  return { document: record as ModelDocument, model, format: 'onset-model' };
+  const calibration =
+    record.calibration === undefined ? undefined : Calibration.fromDocument(record.calibration, where);
+  return {
+    document: record as ModelDocument,
+    model:
+      calibration === undefined || calibration.method === 'none'
+        ? model
+        : new CalibratedModel(model, calibration),
+    format: 'onset-model',
+  };
 }
 
 /** A model trained on another feature schema cannot score files read with this one. */
@@ -239,7 +263,9 @@ function checkXgboostFeatures(names: readonly string[] | undefined, count: numbe
 }
 
 /** Writes a gbdt model as XGBoost JSON with the schema's feature names and types. */
-export function exportXgboost(model: FittedModel, where: string): string {
+export function exportXgboost(calibrated: FittedModel, where: string): string {
+  // XGBoost's format has no place for a calibration: the booster is the model's own.
+  const model = uncalibrated(calibrated);
   if (!(model instanceof GbdtModel)) {
     throw invalidParameter(
       `${where} is a ${model.estimator} model; only gbdt models can be exported as XGBoost JSON`,

@@ -75,14 +75,22 @@ describe('trainOnDataset', () => {
     );
   });
 
-  it('leaves out cross-validation unless asked and honours cvSeed and threshold', () => {
-    const plain = trainOnDataset(dataset, { estimator: 'logistic' });
+  it('leaves out cross-validation without calibration unless asked, and honours cvSeed and threshold', () => {
+    const plain = trainOnDataset(dataset, { estimator: 'logistic', calibration: 'none' });
+    expect(plain.document.calibration).toBeUndefined();
+    expect(plain.document.format_version).toBe(1);
     expect(plain.crossValidation).toBeUndefined();
     expect(plain.document.metrics.cross_validation).toBeUndefined();
     expect(plain.document.metrics.training).toBeDefined();
     expect(plain.fitSeconds).toBeGreaterThan(0);
 
-    const seeded = trainOnDataset(dataset, { estimator: 'logistic', cvFolds: 4, cvSeed: 7, threshold: 0.7 });
+    const seeded = trainOnDataset(dataset, {
+      estimator: 'logistic',
+      cvFolds: 4,
+      cvSeed: 7,
+      threshold: 0.7,
+      calibration: 'none',
+    });
     expect(seeded.document.metrics.cross_validation).toMatchObject({ folds: 4, seed: 7 });
     expect(seeded.trainingMetrics.threshold).toBe(0.7);
     for (const fold of seeded.document.metrics.cross_validation!.per_fold) expect(fold.threshold).toBe(0.7);

@@ -3,6 +3,9 @@ import { fingerprintDataset, rowDigests } from '../data/fingerprint.js';
 import { buildReferenceProfile, type ReferenceProfile } from '../data/reference-profile.js';
 import { FEATURE_NAMES } from '../data/schema.js';
 import { createMatrix, type Matrix } from '../math/matrix.js';
+import { CalibratedModel } from './calibration/calibrated-model.js';
+import { type CalibrationChoice, chooseCalibration } from './calibration/calibration.js';
+import { checkTrainingData } from './check-training-data.js';
 import { type CrossValidationResult, crossValidate } from './cross-validate.js';
 import type { EstimatorName, FitProgress, FittedModel } from './estimator.js';
 import { createEstimator } from './estimator-registry.js';
@@ -16,6 +19,9 @@ import { buildModelReport, type Importance, type ModelReport } from './report/mo
 import { searchSpaceOf } from './tuning/search-space.js';
 import { type TrialResult, type TuneResult, tune } from './tuning/tune.js';
 
+/** Folds of the cross-validation a calibration is fitted on when no `cvFolds` was asked for. */
+export const CALIBRATION_FOLDS = 5;
+
 export interface TrainOptions {
   readonly estimator: EstimatorName;
   /** Parameters; with `tune`, these stay fixed and the rest of the family's search space is searched. */
@@ -28,8 +34,17 @@ export interface TrainOptions {
     readonly sampler?: 'tpe' | 'random';
     readonly onTrial?: (done: number, total: number, best: TrialResult) => void;
   };
-  /** Cross-validate first with this many stratified folds (seeded by `cvSeed`, default 42). */
+  /**
+   * Cross-validate first with this many stratified folds (seeded by `cvSeed`, default 42). A calibration
+   * needs the out-of-fold probabilities: without `cvFolds`, it cross-validates `CALIBRATION_FOLDS` folds.
+   */
   readonly cvFolds?: number;
+  /**
+   * How the model's probabilities are calibrated on its out-of-fold probabilities: `auto` (the default)
+   * lets cross-validation choose among none, Platt scaling and isotonic regression; `none` keeps the
+   * model's own; a method name fits that one (see `chooseCalibration`).
+   */
+  readonly calibration?: CalibrationChoice;
   readonly cvSeed?: number;
   /** Cross-validate (without tuning) on two cores, through a worker thread; same results. Default false. */
   readonly parallelFolds?: boolean;
@@ -72,6 +87,8 @@ export function trainOnDataset(dataset: Dataset, options: TrainOptions): TrainRe
   const y = requireTarget(dataset);
   const x = featureMatrix(dataset);
   const threshold = options.threshold === undefined ? {} : { threshold: options.threshold };
+  // The whole set's faults (one class, a bad target), said of the whole set rather than of a fold's part.
+  checkTrainingData(options.estimator, x, y, { allowMissingFeatures: true });
 
   let tuning: TuneResult | undefined;
   let crossValidation: CrossValidationResult | undefined;
@@ -95,14 +112,14 @@ export function trainOnDataset(dataset: Dataset, options: TrainOptions): TrainRe
     crossValidation = tuning.bestCrossValidation;
   }
   const resolved = tuning ? tuning.best.params : givenResolved;
-  if (!tuning && options.cvFolds !== undefined) {
+  const calibrationChoice = options.calibration ?? 'auto';
+  const cvFolds = options.cvFolds ?? (calibrationChoice === 'none' ? undefined : CALIBRATION_FOLDS);
+  if (!tuning && cvFolds !== undefined) {
     const executor =
-      options.parallelFolds && canRunFoldsInParallel()
-        ? new ParallelFoldExecutor(x, y, options.cvFolds)
-        : undefined;
+      options.parallelFolds && canRunFoldsInParallel() ? new ParallelFoldExecutor(x, y, cvFolds) : undefined;
     try {
       crossValidation = crossValidate(options.estimator, resolved, x, y, {
-        folds: options.cvFolds,
+        folds: cvFolds,
         seed: options.cvSeed ?? 42,
         ...threshold,
         ...(options.onFold ? { onFold: options.onFold } : {}),
@@ -112,9 +129,25 @@ export function trainOnDataset(dataset: Dataset, options: TrainOptions): TrainRe
       void executor?.close();
     }
   }
-  const { model, fitSeconds, validationRows } = fitWithHoldout(options.estimator, resolved, x, y, {
+  const fitted = fitWithHoldout(options.estimator, resolved, x, y, {
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
   });
+  const { fitSeconds, validationRows } = fitted;
+  const calibrated =
+    calibrationChoice !== 'none' && crossValidation
+      ? chooseCalibration(crossValidation.outOfFold, y, {
+          choice: calibrationChoice,
+          folds: crossValidation.folds,
+          seed: crossValidation.seed,
+        })
+      : undefined;
+  const model =
+    calibrated && calibrated.calibration.method !== 'none'
+      ? new CalibratedModel(fitted.model, calibrated.calibration)
+      : fitted.model;
+  // What the model gives patients it has not seen: calibrated out-of-fold probabilities, each fold's by a
+  // calibrator fitted on the other folds (the model's own out-of-fold ones when it is not calibrated).
+  const heldOut = calibrated ? calibrated.heldOut : crossValidation?.outOfFold;
   const trainingProbabilities = model.predictProba(x);
   const trainingMetrics = evaluateBinary(y, trainingProbabilities, threshold);
   const report = buildModelReport({
@@ -123,22 +156,27 @@ export function trainOnDataset(dataset: Dataset, options: TrainOptions): TrainRe
     params: model.params,
     trainingMetrics,
     trainingProbabilities,
-    ...(crossValidation ? { crossValidation } : {}),
+    ...(crossValidation && heldOut ? { crossValidation, heldOut } : {}),
+    ...(calibrated
+      ? {
+          calibration: {
+            document: calibrated.document,
+            outOfFold: crossValidation!.outOfFold,
+            heldOut: calibrated.heldOut,
+          },
+        }
+      : {}),
     ...(options.threshold === undefined ? {} : { threshold: options.threshold }),
     ...importanceOf(model, x),
   });
   const datasetFingerprint = fingerprintDataset(dataset);
   // Out-of-fold probabilities are what the model gives patients it has not seen, as it will in service;
   // its own training rows get more confident ones.
-  const referenceProfile = buildReferenceProfile(
-    dataset,
-    crossValidation ? crossValidation.outOfFold : trainingProbabilities,
-    {
-      probabilitySource: crossValidation ? 'out_of_fold' : 'training_fit',
-      seed: options.cvSeed ?? 42,
-      datasetFingerprint,
-    },
-  );
+  const referenceProfile = buildReferenceProfile(dataset, heldOut ?? trainingProbabilities, {
+    probabilitySource: crossValidation ? 'out_of_fold' : 'training_fit',
+    seed: options.cvSeed ?? 42,
+    datasetFingerprint,
+  });
   const document = createModelDocument(
     model,
     {
@@ -161,7 +199,11 @@ export function trainOnDataset(dataset: Dataset, options: TrainOptions): TrainRe
           }
         : {}),
     },
-    { report, ...(tuning ? { tuning: tuningSummary(tuning) } : {}) },
+    {
+      report,
+      ...(tuning ? { tuning: tuningSummary(tuning) } : {}),
+      ...(calibrated ? { calibration: calibrated.document } : {}),
+    },
   );
   return {
     document,

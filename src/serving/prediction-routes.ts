@@ -499,6 +499,21 @@ export const predictionApi: RoutePlugin<PredictionApiOptions> = async (app, opti
                 description: 'when the model was fitted (ISO 8601); null when unknown (imported)',
               }),
             ),
+            calibration: Type.Object(
+              {
+                method: Type.Union([Type.Literal('none'), Type.Literal('platt'), Type.Literal('isotonic')], {
+                  description:
+                    "how the probabilities are calibrated: every probability the API answers has passed through it (none: the model's own)",
+                }),
+                chosen_by: Nullable(
+                  Type.Union([Type.Literal('cross_validation'), Type.Literal('user')], {
+                    description:
+                      'null for a model without a recorded calibration (imported, or trained without)',
+                  }),
+                ),
+              },
+              { description: "the model's calibration (docs/models.md#calibration)" },
+            ),
             loaded_at: Type.String({ description: 'ISO 8601' }),
             fallback: Type.Optional(FallbackJson),
           }),
@@ -531,6 +546,10 @@ export const predictionApi: RoutePlugin<PredictionApiOptions> = async (app, opti
           ),
         },
         trained_at: model.document.training.fitted_at,
+        calibration: {
+          method: model.document.calibration?.method ?? 'none',
+          chosen_by: model.document.calibration?.chosen_by ?? null,
+        },
         loaded_at: new Date(model.loadedAt).toISOString(),
         ...fallbackOf(),
       };

@@ -156,6 +156,15 @@ export async function logTrainingRun(
         });
       }
     }
+    // The calibration: its method as a parameter, the held-out figures before and after it as metrics.
+    const calibration = result.report.calibration;
+    if (calibration) {
+      params.push({ key: 'calibration', value: calibration.method });
+      add('calibration_ece_before', calibration.before.ece);
+      add('calibration_ece', calibration.after.ece);
+      add('calibration_brier_before', calibration.before.brier);
+      add('calibration_brier', calibration.after.brier);
+    }
     // Per-iteration loss histories of boosted models.
     const history = (document.model as { history?: { train_logloss?: number[]; valid_logloss?: number[] } })
       .history;

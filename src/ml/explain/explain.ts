@@ -1,5 +1,6 @@
 import { invalidParameter } from '../../errors.js';
 import type { Matrix } from '../../math/matrix.js';
+import { uncalibrated } from '../calibration/calibrated-model.js';
 import type { FittedModel } from '../estimator.js';
 import { type SplitImportance, splitImportance } from './split-importance.js';
 import { treeShap } from './tree-shap.js';
@@ -11,7 +12,9 @@ import { type Contributions, isContributionsModel, isTreeEnsembleExplainable } f
  * coefficient × centred value with the score of the mean patient as bias (their own `contributions`).
  * Throws an `OnsetError` for a model family without an explanation.
  */
-export function explainModel(model: FittedModel, x: Matrix): Contributions {
+export function explainModel(calibrated: FittedModel, x: Matrix): Contributions {
+  // A calibration maps the probability monotonically: the contributions are to the model's own score.
+  const model = uncalibrated(calibrated);
   if (isTreeEnsembleExplainable(model)) return treeShap(model, x);
   if (isContributionsModel(model)) return model.contributions(x);
   throw invalidParameter(
@@ -20,7 +23,8 @@ export function explainModel(model: FittedModel, x: Matrix): Contributions {
 }
 
 /** Whether `explainModel` explains this model (its family has exact contributions). */
-export function isExplainable(model: FittedModel): boolean {
+export function isExplainable(calibrated: FittedModel): boolean {
+  const model = uncalibrated(calibrated);
   return isTreeEnsembleExplainable(model) || isContributionsModel(model);
 }
 
@@ -48,8 +52,9 @@ export function globalImportance(
       `Global importance: contributions are ${contributions.values.rows} x ${contributions.values.cols} for a ${x.rows} x ${x.cols} input`,
     );
   }
-  const splits = isTreeEnsembleExplainable(model)
-    ? splitImportance(model.explainInputs(x).trees, x.cols)
+  const own = uncalibrated(model);
+  const splits = isTreeEnsembleExplainable(own)
+    ? splitImportance(own.explainInputs(x).trees, x.cols)
     : undefined;
   return { rows: x.rows, meanAbsContribution: meanAbsoluteContributions(contributions), splits };
 }

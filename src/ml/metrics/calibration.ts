@@ -96,3 +96,66 @@ export function calibrationUnchecked(
   }
   return { nBins, bins, probTrue, probPred };
 }
+
+/**
+ * Expected calibration error over `nBins` (default 10) equal-width bins: the mean, weighted by each
+ * bin's share of the rows, of |observed positive rate - mean predicted probability| (the bins of
+ * `calibrationCurve`, so its figures are those of the reliability diagram shown beside it).
+ */
+export function expectedCalibrationError(
+  yTrue: Float64Array,
+  probability: Float64Array,
+  nBins: number = DEFAULT_CALIBRATION_BINS,
+): number {
+  validateBinaryInputs(yTrue, probability, 'expectedCalibrationError');
+  validateBinCount(nBins, 'expectedCalibrationError');
+  return eceOfBins(calibrationUnchecked(yTrue, probability, nBins).bins, yTrue.length);
+}
+
+/** The ECE of reliability bins over `rows` rows. */
+export function eceOfBins(bins: readonly CalibrationBin[], rows: number): number {
+  let sum = 0;
+  for (const bin of bins) {
+    if (bin.count === 0) continue;
+    sum += (bin.count / rows) * Math.abs(bin.observedRate! - bin.meanPredicted!);
+  }
+  return sum;
+}
+
+/**
+ * Murphy's decomposition of the Brier score over the same bins: `reliability - resolution + uncertainty`
+ * (exact when every row of a bin has the same probability; over binned probabilities, within the spread
+ * of each bin). Reliability is the calibration error (lower is better), resolution how far the bins' rates
+ * are from the base rate (higher is better), uncertainty the base rate's own variance.
+ */
+export interface BrierDecomposition {
+  readonly brier: number;
+  readonly reliability: number;
+  readonly resolution: number;
+  readonly uncertainty: number;
+}
+
+export function brierDecomposition(
+  yTrue: Float64Array,
+  probability: Float64Array,
+  nBins: number = DEFAULT_CALIBRATION_BINS,
+): BrierDecomposition {
+  validateBinaryInputs(yTrue, probability, 'brierDecomposition');
+  validateBinCount(nBins, 'brierDecomposition');
+  const n = yTrue.length;
+  let positives = 0;
+  let squared = 0;
+  for (let i = 0; i < n; i++) {
+    positives += yTrue[i]!;
+    squared += (probability[i]! - yTrue[i]!) ** 2;
+  }
+  const base = positives / n;
+  let reliability = 0;
+  let resolution = 0;
+  for (const bin of calibrationUnchecked(yTrue, probability, nBins).bins) {
+    if (bin.count === 0) continue;
+    reliability += (bin.count / n) * (bin.meanPredicted! - bin.observedRate!) ** 2;
+    resolution += (bin.count / n) * (bin.observedRate! - base) ** 2;
+  }
+  return { brier: squared / n, reliability, resolution, uncertainty: base * (1 - base) };
+}

@@ -3,10 +3,13 @@
  * `scripts/fixtures/make-metrics-fixtures.py`).
  */
 export {
+  type BrierDecomposition,
+  brierDecomposition,
   type CalibrationBin,
   type CalibrationCurve,
   calibrationCurve,
   DEFAULT_CALIBRATION_BINS,
+  expectedCalibrationError,
 } from './calibration.js';
 export {
   type ConfusionMatrix,

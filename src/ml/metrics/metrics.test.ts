@@ -7,7 +7,9 @@ import {
   type BinaryMetrics,
   binaryCurves,
   brierScore,
+  brierDecomposition,
   calibrationCurve,
+  expectedCalibrationError,
   confusionMatrix,
   confusionMetrics,
   evaluateBinary,
@@ -235,6 +237,21 @@ describe('summarizeFolds matches numpy mean and std (ddof=0)', () => {
 });
 
 describe('hand-checked values', () => {
+  it('expected calibration error and the Brier decomposition', () => {
+    // Bins (0.1, 0.2]: two rows at 0.15, one positive; (0.8, 0.9]: two rows at 0.85, both positive.
+    const y = Float64Array.of(0, 1, 1, 1);
+    const p = Float64Array.of(0.15, 0.15, 0.85, 0.85);
+    // |0.5 - 0.15| and |1 - 0.85|, each weighted by half the rows.
+    expect(expectedCalibrationError(y, p)).toBeCloseTo(0.5 * 0.35 + 0.5 * 0.15, 12);
+    const parts = brierDecomposition(y, p);
+    expect(parts.brier).toBeCloseTo((0.15 ** 2 + 0.85 ** 2 + 2 * 0.15 ** 2) / 4, 12);
+    expect(parts.reliability).toBeCloseTo(0.5 * 0.35 ** 2 + 0.5 * 0.15 ** 2, 12);
+    expect(parts.resolution).toBeCloseTo(0.5 * 0.25 ** 2 + 0.5 * 0.25 ** 2, 12);
+    expect(parts.uncertainty).toBeCloseTo(0.75 * 0.25, 12);
+    // One probability per bin: the decomposition is exact.
+    expect(parts.reliability - parts.resolution + parts.uncertainty).toBeCloseTo(parts.brier, 12);
+  });
+
   it('ROC AUC counts a tied (positive, negative) pair as 1/2', () => {
     // pairs (pos, neg): (0.5, 0.5) tie → 0.5; (0.5, 0.1) → 1; (0.9, 0.5) → 1; (0.9, 0.1) → 1
     expect(rocAuc(Float64Array.of(1, 0, 1, 0), Float64Array.of(0.5, 0.5, 0.9, 0.1))).toBe(3.5 / 4);

@@ -1,6 +1,11 @@
 import type { Dataset } from '../../data/dataset.js';
 import { type DatasetProfile, profileDataset } from '../../data/profile.js';
 import { codeLabel, getFeature } from '../../data/schema.js';
+import {
+  type CalibrationDocument,
+  type CalibrationFigures,
+  calibrationFigures,
+} from '../calibration/calibration.js';
 import type { CrossValidationResult } from '../cross-validate.js';
 import {
   averagePrecision,
@@ -103,6 +108,17 @@ export interface ModelReport {
     readonly calibration: readonly CalibrationBin[];
     readonly subgroups: readonly SubgroupMetrics[];
   };
+  /**
+   * The model's calibration: how it was chosen, and the figures of the out-of-fold probabilities before
+   * it and after it (each fold calibrated by a fit on the other folds). Absent when not calibrated.
+   */
+  readonly calibration?: {
+    readonly method: CalibrationDocument['method'];
+    readonly chosen_by: CalibrationDocument['chosen_by'];
+    readonly candidates: CalibrationDocument['candidates'];
+    readonly before: CalibrationFigures;
+    readonly after: CalibrationFigures;
+  };
   readonly importance?: Importance;
   readonly data: { readonly fingerprint: string; readonly rows: number; readonly profile: DatasetProfile };
 }
@@ -115,8 +131,21 @@ export interface ReportInputs {
   /** Probabilities of the final model on the training rows. */
   readonly trainingProbabilities: Float64Array;
   readonly crossValidation?: CrossValidationResult;
+  /**
+   * With `crossValidation`, the probabilities the evaluation is of: the calibrated out-of-fold ones for a
+   * calibrated model (default: the out-of-fold ones).
+   */
+  readonly heldOut?: Float64Array;
+  /** The calibration, with the out-of-fold probabilities before it and the held-out ones after it. */
+  readonly calibration?: {
+    readonly document: CalibrationDocument;
+    readonly outOfFold: Float64Array;
+    readonly heldOut: Float64Array;
+  };
   readonly importance?: Importance;
   readonly threshold?: number;
+  /** Seeds the bootstrap of the calibration figures' intervals (default 42). */
+  readonly seed?: number;
 }
 
 export function buildModelReport(inputs: ReportInputs): ModelReport {
@@ -124,7 +153,9 @@ export function buildModelReport(inputs: ReportInputs): ModelReport {
   const y = dataset.target!;
   const threshold = inputs.threshold ?? 0.5;
   const cv = inputs.crossValidation;
-  const probabilities = cv ? cv.outOfFold : inputs.trainingProbabilities;
+  const probabilities = cv ? (inputs.heldOut ?? cv.outOfFold) : inputs.trainingProbabilities;
+  const calibration = inputs.calibration;
+  const seed = inputs.seed ?? 42;
   const curves = binaryCurves(y, probabilities, { dropIntermediate: true });
   const confusion = confusionMatrix(y, probabilities, threshold);
   const profile = profileDataset(dataset);
@@ -159,6 +190,17 @@ export function buildModelReport(inputs: ReportInputs): ModelReport {
       calibration: curves.calibration.bins,
       subgroups: subgroupMetrics(dataset, probabilities, threshold),
     },
+    ...(calibration
+      ? {
+          calibration: {
+            method: calibration.document.method,
+            chosen_by: calibration.document.chosen_by,
+            candidates: calibration.document.candidates,
+            before: calibrationFigures(y, calibration.outOfFold, seed),
+            after: calibrationFigures(y, calibration.heldOut, seed),
+          },
+        }
+      : {}),
     ...(inputs.importance ? { importance: inputs.importance } : {}),
     data: { fingerprint: profile.fingerprint, rows: dataset.rowCount, profile },
   };

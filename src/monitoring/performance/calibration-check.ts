@@ -1,6 +1,6 @@
+import { IsotonicCalibrator } from '../../ml/calibration/isotonic.js';
 import { rocAuc } from '../../ml/metrics/index.js';
 import { Random } from '../../util/random.js';
-import { IsotonicCalibrator } from './isotonic.js';
 
 /** Options of `needsCalibration`. */
 export interface CalibrationCheckOptions {

@@ -1,10 +1,10 @@
 import { invalidParameter } from '../../errors.js';
+import { IsotonicCalibrator } from '../../ml/calibration/isotonic.js';
 import { DEFAULT_THRESHOLD } from '../../ml/metrics/confusion.js';
 import { validateThreshold } from '../../ml/metrics/validate.js';
 import { ESTIMATED_METRICS, type EstimatedMetricName } from '../metric-names.js';
 import { type CalibrationCheckOptions, needsCalibration } from './calibration-check.js';
 import { validateColumns } from './columns.js';
-import { IsotonicCalibrator } from './isotonic.js';
 import { type SamplingErrorComponents, samplingError, samplingErrorComponents } from './sampling-error.js';
 
 /**

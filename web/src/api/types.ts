@@ -178,6 +178,10 @@ export interface ServedModel {
     readonly features: Readonly<Record<string, { readonly min: number; readonly max: number }>>;
   };
   readonly trained_at: string | null;
+  readonly calibration: {
+    readonly method: 'none' | 'platt' | 'isotonic';
+    readonly chosen_by: 'cross_validation' | 'user' | null;
+  };
   readonly loaded_at: string;
   readonly fallback?: { readonly instead_of: string; readonly reason: string };
 }

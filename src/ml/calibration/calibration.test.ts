@@ -1,0 +1,135 @@
+/**
+ * Calibration chosen by cross-fitting on out-of-fold probabilities, kept in the model document and applied
+ * wherever a loaded model scores: an overconfident model's held-out calibration error falls, the ranking
+ * stays, explanations and XGBoost exports stay the model's own, and a broken calibration is refused.
+ */
+import { describe, expect, it } from 'vitest';
+import { expectRefusal } from '../../../test/support/onset-error.js';
+import { generateDataset } from '../../data/generator/generator.js';
+import { createMatrix } from '../../math/matrix.js';
+import { Random } from '../../util/random.js';
+import { explainModel } from '../explain/explain.js';
+import { expectedCalibrationError, logLoss } from '../metrics/index.js';
+import { exportXgboost, parseModel, serializeModelDocument } from '../model-document.js';
+import { featureMatrix, trainOnDataset } from '../train-on-dataset.js';
+import { CalibratedModel, uncalibrated } from './calibrated-model.js';
+import { Calibration, calibrationFigures, chooseCalibration } from './calibration.js';
+
+/** Labels drawn from true probabilities, and a model that says them twice as far from even (in log-odds). */
+function overconfident(rows: number, seed: number): { probability: Float64Array; target: Float64Array } {
+  const random = new Random(seed);
+  const probability = new Float64Array(rows);
+  const target = new Float64Array(rows);
+  for (let i = 0; i < rows; i++) {
+    const logit = random.normal() * 1.5;
+    target[i] = random.next() < 1 / (1 + Math.exp(-logit)) ? 1 : 0;
+    probability[i] = 1 / (1 + Math.exp(-2.5 * logit));
+  }
+  return { probability, target };
+}
+
+describe('chooseCalibration', () => {
+  it('calibrates an overconfident model: held-out ECE and log loss fall, and it says what it compared', () => {
+    const { probability, target } = overconfident(3000, 5);
+    const chosen = chooseCalibration(probability, target, { choice: 'auto', folds: 5, seed: 42 });
+    expect(chosen.document.chosen_by).toBe('cross_validation');
+    expect(chosen.document.method).not.toBe('none');
+    expect(chosen.document.candidates.map((c) => c.method)).toEqual(['none', 'platt', 'isotonic']);
+    const none = chosen.document.candidates[0]!;
+    expect(expectedCalibrationError(target, chosen.heldOut)).toBeLessThan(none.ece / 2);
+    expect(logLoss(target, chosen.heldOut)).toBeLessThan(none.log_loss);
+    expect(chosen.document.fitted_on).toEqual({ source: 'out_of_fold', rows: 3000, folds: 5, seed: 42 });
+    // The document's calibration is the one fitted.
+    const again = Calibration.fromDocument(chosen.document, 'the document');
+    for (const p of [0.01, 0.2, 0.5, 0.77, 0.999])
+      expect(again.applyOne(p)).toBe(chosen.calibration.applyOne(p));
+  });
+
+  it('barely moves a calibrated model, and fits the method named', () => {
+    const random = new Random(9);
+    const probability = Float64Array.from({ length: 3000 }, () => random.next());
+    const target = Float64Array.from(probability, (p) => (random.next() < p ? 1 : 0));
+    // Whatever it chooses barely moves a model that is calibrated already.
+    const chosen = chooseCalibration(probability, target, { choice: 'auto', folds: 5, seed: 1 });
+    const none = chosen.document.candidates[0]!;
+    expect(logLoss(target, chosen.heldOut)).toBeLessThanOrEqual(none.log_loss * 1.01);
+    for (const p of [0.1, 0.3, 0.5, 0.7, 0.9]) {
+      expect(Math.abs(chosen.calibration.applyOne(p) - p)).toBeLessThan(0.04);
+    }
+    const named = chooseCalibration(probability, target, { choice: 'isotonic', folds: 5, seed: 1 });
+    expect(named.document).toMatchObject({ method: 'isotonic', chosen_by: 'user' });
+    expect(named.document.candidates.map((c) => c.method)).toEqual(['isotonic']);
+  });
+
+  it('gives the ECE a bootstrap interval around it, and the parts of the Brier score', () => {
+    const { probability, target } = overconfident(2000, 6);
+    const figures = calibrationFigures(target, probability, 3);
+    expect(figures.ece_interval[0]).toBeLessThanOrEqual(figures.ece);
+    expect(figures.ece_interval[1]).toBeGreaterThan(figures.ece_interval[0]);
+    expect(figures.reliability - figures.resolution + figures.uncertainty).toBeCloseTo(figures.brier, 2);
+    expect(figures.bins).toHaveLength(10);
+  });
+
+  it('refuses a broken calibration in a document, naming the document', () => {
+    expectRefusal(
+      () =>
+        Calibration.fromDocument(
+          {
+            method: 'isotonic',
+            chosen_by: 'user',
+            isotonic: { thresholds: [0.5, 0.2], values: [0, 1] },
+            fitted_on: { source: 'out_of_fold', rows: 2, folds: 2, seed: 1 },
+            candidates: [],
+          },
+          'model.json',
+        ),
+      /model\.json: its calibration cannot be read: .*thresholds must increase strictly/,
+    );
+    expectRefusal(
+      () =>
+        Calibration.fromDocument(
+          {
+            method: 'magic' as 'platt',
+            chosen_by: 'user',
+            fitted_on: { source: 'out_of_fold', rows: 2, folds: 2, seed: 1 },
+            candidates: [],
+          },
+          'model.json',
+        ),
+      'unknown calibration method "magic"',
+    );
+  });
+});
+
+describe('a calibrated model', () => {
+  const dataset = generateDataset({ rows: 600, seed: 21 });
+  const x = featureMatrix(dataset);
+  const result = trainOnDataset(dataset, {
+    estimator: 'gbdt',
+    params: { n_estimators: 60, max_depth: 4 },
+    calibration: 'platt',
+  });
+
+  it('is written as a version 2 document and scores the same once read back, one row or many', () => {
+    expect(result.model).toBeInstanceOf(CalibratedModel);
+    expect(result.document.format_version).toBe(2);
+    expect(result.document.calibration).toMatchObject({ method: 'platt', chosen_by: 'user' });
+    expect(result.report.calibration?.method).toBe('platt');
+    expect(result.report.evaluation.source).toBe('out-of-fold');
+    const loaded = parseModel(JSON.parse(serializeModelDocument(result.document)), 'model.json');
+    expect(loaded.model).toBeInstanceOf(CalibratedModel);
+    const probabilities = loaded.model.predictProba(x);
+    expect(Array.from(probabilities)).toEqual(Array.from(result.model.predictProba(x)));
+    const raw = uncalibrated(loaded.model).predictProba(x);
+    expect(Array.from(probabilities)).not.toEqual(Array.from(raw));
+    const one = (loaded.model as CalibratedModel).predictProbaOne(x.data.subarray(0, x.cols));
+    expect(one).toBe(probabilities[0]);
+  });
+
+  it('explains and exports the model behind its calibration', () => {
+    const own = uncalibrated(result.model);
+    const row = createMatrix(x.data.slice(0, x.cols * 3), 3, x.cols);
+    expect(explainModel(result.model, row)).toEqual(explainModel(own, row));
+    expect(exportXgboost(result.model, 'model.json')).toBe(exportXgboost(own, 'model.json'));
+  });
+});
