@@ -11,6 +11,7 @@ import { generateDataset, writeKaggleCsv } from '../src/data/generator/generator
 import { FEATURE_NAMES, ID_COLUMN } from '../src/data/schema.js';
 import { OnsetError } from '../src/errors.js';
 import { createMatrix } from '../src/math/matrix.js';
+import { uncalibrated } from '../src/ml/calibration/calibrated-model.js';
 import { explainModel } from '../src/ml/explain/explain.js';
 import { loadModelPath } from '../src/ml/formats/mlflow-model.js';
 import { saveModelDocument } from '../src/ml/model-document.js';
@@ -167,7 +168,10 @@ describe('onset explain', () => {
     expect(summary).toMatchObject({ method: 'linear', units: 'log-odds', rows: ROWS });
     expect(summary.split_importance).toBeUndefined();
     const { model } = await loadModelPath(logisticPath);
-    const probabilities = model.predictProba(createMatrix(toRowMajor(data), ROWS, FEATURE_NAMES.length));
+    // The model's own probabilities: a calibration maps them after the margin the contributions make.
+    const probabilities = uncalibrated(model).predictProba(
+      createMatrix(toRowMajor(data), ROWS, FEATURE_NAMES.length),
+    );
     const { rows } = await readCsv(output);
     rows.forEach((row, i) => {
       const margin = row.slice(1).reduce((sum, value) => sum + Number(value), 0);

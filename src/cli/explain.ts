@@ -91,6 +91,8 @@ export function registerExplainCommand(program: Command): void {
             skipped: report.rowsSkipped,
             method,
             units,
+            // The contributions are of the model's own margin; its probabilities are calibrated after it.
+            calibration: document.calibration?.method ?? 'none',
             bias,
             importance: ranked.map(({ feature, value }) => ({ feature, mean_abs_contribution: value })),
             ...(splitRows === undefined ? {} : { split_importance: splitRows }),
@@ -102,6 +104,12 @@ export function registerExplainCommand(program: Command): void {
         const lines = [
           `${marks().ok} explained ${dataset.rowCount} of ${report.rowsRead} rows -> ${options.output} (${document.estimator}, ${method === 'tree-shap' ? 'TreeSHAP' : 'exact linear contributions'}, ${units}; bias ${formatNumber(bias, 6)})`,
         ];
+        const calibration = document.calibration?.method ?? 'none';
+        if (calibration !== 'none') {
+          lines.push(
+            `  the contributions add up to the model's own margin; its probabilities are then calibrated (${calibration})`,
+          );
+        }
         if (report.rowsSkipped > 0) {
           lines.push(`  ${report.rowsSkipped} invalid row(s) skipped:`);
           for (const issue of report.issues.filter((i) => i.severity === 'error').slice(0, 20)) {

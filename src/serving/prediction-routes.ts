@@ -8,6 +8,7 @@ import { answers, type RoutePlugin } from '../http/route.js';
 import { createAjv, describeProblems, invalidRequest } from '../http/validation.js';
 import { WorkLimiter } from '../http/work-limiter.js';
 import { createMatrix } from '../math/matrix.js';
+import { uncalibrated } from '../ml/calibration/calibrated-model.js';
 import { isSingleRowModel } from '../ml/estimator.js';
 import { explainModel } from '../ml/explain/explain.js';
 import { DEFAULT_THRESHOLD } from '../ml/metrics/index.js';
@@ -46,6 +47,10 @@ const ModelRefJson = Type.Object({
 const ExplanationJson = Type.Object({
   bias: Type.Number(),
   contributions: Type.Record(Type.String(), Type.Number(), { description: 'log-odds, by feature' }),
+  uncalibrated_probability: Type.Number({
+    description:
+      "the model's own probability, whose margin the bias and contributions add up to; `probability` is this after the model's calibration (GET /model), the same when it has none",
+  }),
 });
 
 const OutOfDistributionJson = Type.Array(
@@ -238,6 +243,8 @@ export const predictionApi: RoutePlugin<PredictionApiOptions> = async (app, opti
     const probabilities = model.model.predictProba(x);
     metrics.inferenceDuration.observe((performance.now() - started) / 1000);
     const contributions = explain ? explainModel(model.model, x) : undefined;
+    // What the contributions explain: the model's own probability, before any calibration.
+    const uncalibratedProbabilities = explain ? uncalibrated(model.model).predictProba(x) : undefined;
     const version = model.version ?? 'none';
     const latencyMs = log ? elapsedMs() : 0;
     return records.map((record, i) => {
@@ -269,6 +276,7 @@ export const predictionApi: RoutePlugin<PredictionApiOptions> = async (app, opti
                 contributions: Object.fromEntries(
                   FEATURE_NAMES.map((name, j) => [name, contributions.values.data[i * cols + j]!]),
                 ),
+                uncalibrated_probability: uncalibratedProbabilities![i]!,
               },
             }
           : {}),

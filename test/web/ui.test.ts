@@ -213,7 +213,7 @@ describe.skipIf(!hasChromium)(`the web UI on onset up${hasChromium ? '' : ` (${C
     await close(page, problems, 'compare');
   }, 60_000);
 
-  it('predict: the form round-trips, and the waterfall adds up to the margin of the probability shown', async () => {
+  it("predict: the form round-trips, and the waterfall adds up to the margin of the model's own probability", async () => {
     const { page, problems } = await open('/score', {
       // MoCA 45 is refused by the server, on purpose.
       expected: (url, status) => status === 400 && url.endsWith('/explain'),
@@ -246,7 +246,7 @@ describe.skipIf(!hasChromium)(`the web UI on onset up${hasChromium ? '' : ` (${C
     );
     const direct = await api<{
       probability: number;
-      explanation: { bias: number; contributions: Record<string, number> };
+      explanation: { bias: number; contributions: Record<string, number>; uncalibrated_probability: number };
     }>('/explain', { method: 'POST', body: JSON.stringify({ data, patient_id: 'P-77' }) });
     const shown = Number(await page.locator('.probability').getAttribute('data-probability'));
     expect(shown).toBeCloseTo(direct.probability, 12);
@@ -254,7 +254,8 @@ describe.skipIf(!hasChromium)(`the web UI on onset up${hasChromium ? '' : ` (${C
       `${(direct.probability * 100).toFixed(1)}%`,
     );
 
-    // Every contribution, summed with the bias, is the margin shown; the margin's logistic is the probability.
+    // Every contribution, summed with the bias, is the margin shown; the margin's logistic is the model's
+    // own probability, which its calibration maps to the one shown.
     await page.getByRole('button', { name: /Show all 32 features/ }).click();
     const table = page.locator('table.waterfall');
     const rows = page.locator('table.waterfall tr[data-contribution]');
@@ -270,7 +271,7 @@ describe.skipIf(!hasChromium)(`the web UI on onset up${hasChromium ? '' : ` (${C
     const sum = waterfall.bias + waterfall.contributions.reduce((a, b) => a + b, 0);
     expect(sum).toBeCloseTo(waterfall.margin, 9);
     expect(waterfall.bias).toBeCloseTo(direct.explanation.bias, 12);
-    expect(1 / (1 + Math.exp(-waterfall.margin))).toBeCloseTo(direct.probability, 9);
+    expect(1 / (1 + Math.exp(-waterfall.margin))).toBeCloseTo(direct.explanation.uncalibrated_probability, 9);
     expect(Number(waterfall.shownMargin!.replace('−', '-'))).toBeCloseTo(waterfall.margin, 3);
     await shoot(page, 'predict');
 

@@ -226,6 +226,8 @@ export interface OutOfDistribution {
 export interface Explanation {
   readonly bias: number;
   readonly contributions: Readonly<Record<string, number>>;
+  /** The model's own probability (the margin's), before its calibration. */
+  readonly uncalibrated_probability: number;
 }
 
 export interface ModelRef {

@@ -9,7 +9,7 @@ const signed = (value: number) => `${value >= 0 ? '+' : '−'}${Math.abs(value).
 /**
  * The exact explanation of one prediction as a waterfall: from the model's bias, each feature's
  * contribution (log-odds) moves the sum up (towards Parkinson's disease) or down, largest first, to the
- * margin, whose logistic is the probability.
+ * margin, whose logistic is the model's own probability (the one shown is after its calibration).
  */
 export function Waterfall({
   explanation,

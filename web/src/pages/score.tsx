@@ -224,8 +224,16 @@ function Answer({
           ) : (
             'the served model'
           )}
-          {prediction.patient_id ? ` · patient ${prediction.patient_id}` : ''} · margin{' '}
-          {formatNumber(logit(prediction.probability), 4)}
+          {prediction.patient_id ? ` · patient ${prediction.patient_id}` : ''}
+          {prediction.explanation ? (
+            <>
+              {' '}
+              · margin {formatNumber(logit(prediction.explanation.uncalibrated_probability), 4)}
+              {prediction.explanation.uncalibrated_probability !== prediction.probability
+                ? ` · the model's own probability ${formatPercent(prediction.explanation.uncalibrated_probability, 1)}, calibrated to the one shown`
+                : ''}
+            </>
+          ) : null}
         </div>
       </div>
       {prediction.out_of_distribution.length > 0 ? (
