@@ -67,12 +67,23 @@ export function renderModelReport(path: string, document: ModelDocument, report:
       { header: 'value', value: (g) => g.value },
       { header: 'rows', value: (g) => String(g.count), align: 'right' },
       { header: 'positive', value: (g) => formatPercent(g.positives / g.count), align: 'right' },
-      { header: 'accuracy', value: (g) => g.accuracy.toFixed(3), align: 'right' },
-      { header: 'recall', value: (g) => g.recall.toFixed(3), align: 'right' },
-      { header: 'specificity', value: (g) => g.specificity.toFixed(3), align: 'right' },
-      { header: 'ROC AUC', value: (g) => (g.roc_auc === null ? '–' : g.roc_auc.toFixed(3)), align: 'right' },
+      { header: 'accuracy', value: (g) => withInterval(g.accuracy, g.intervals?.accuracy), align: 'right' },
+      { header: 'recall', value: (g) => withInterval(g.recall, g.intervals?.recall), align: 'right' },
+      {
+        header: 'specificity',
+        value: (g) => withInterval(g.specificity, g.intervals?.specificity),
+        align: 'right',
+      },
+      {
+        header: 'ROC AUC',
+        value: (g) => (g.roc_auc === null ? '–' : withInterval(g.roc_auc, g.intervals?.roc_auc ?? undefined)),
+        align: 'right',
+      },
       { header: 'Brier', value: (g) => g.brier.toFixed(3), align: 'right' },
     ]),
+    ...(e.subgroups.some((g) => g.intervals) ? ['  [95% bootstrap interval]'] : []),
+    ...gapLines(e.subgroup_gaps ?? []),
+    ...decisionCurveLines(e.decision_curve),
   );
   if (report.importance) {
     const top = report.importance.mean_abs_contribution.slice(0, 10);
@@ -120,6 +131,49 @@ function calibrationLines(report: ModelReport): string[] {
       { header: 'Brier', value: (c) => c.brier.toFixed(4), align: 'right' },
       { header: 'ECE', value: (c) => c.ece.toFixed(4), align: 'right' },
       { header: 'ROC AUC', value: (c) => (c.roc_auc === null ? '–' : c.roc_auc.toFixed(4)), align: 'right' },
+    ]),
+  ];
+}
+
+/** A figure with its interval: `0.912 [0.88-0.94]`. */
+function withInterval(value: number, interval: readonly [number, number] | undefined): string {
+  return interval
+    ? `${value.toFixed(3)} [${interval[0].toFixed(2)}-${interval[1].toFixed(2)}]`
+    : value.toFixed(3);
+}
+
+/** The flagged subgroup gaps, and the bound they were judged by. */
+function gapLines(gaps: NonNullable<ModelReport['evaluation']['subgroup_gaps']>): string[] {
+  if (gaps.length === 0) return [];
+  const flagged = gaps.filter((gap) => gap.flagged);
+  const bound = gaps[0]!.bound;
+  if (flagged.length === 0)
+    return [`  no gap between subgroups above ${bound} (accuracy, recall, specificity)`];
+  return [
+    `  gaps above ${bound}:`,
+    ...flagged.map(
+      (gap) =>
+        `  ! ${gap.group} ${gap.metric}: ${gap.lowest.value} ${gap.lowest.metric.toFixed(3)} vs ${gap.highest.value} ${gap.highest.metric.toFixed(3)} (gap ${gap.gap.toFixed(3)})`,
+    ),
+  ];
+}
+
+/** The decision curve at a few thresholds: net benefit of the model, of treating all, of treating none. */
+function decisionCurveLines(curve: ModelReport['evaluation']['decision_curve']): string[] {
+  if (!curve) return [];
+  const shown = [0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8];
+  const rows = shown
+    .map((pt) => curve.thresholds.findIndex((t) => Math.abs(t - pt) < 1e-9))
+    .filter((k) => k >= 0)
+    .map((k) => ({ pt: curve.thresholds[k]!, model: curve.model[k]!, all: curve.treat_all[k]! }));
+  return [
+    '',
+    'Decision curve: net benefit (true positives per patient, less false positives weighed by the odds of the threshold)',
+    renderTable(rows, [
+      { header: 'threshold', value: (r) => r.pt.toFixed(2), align: 'right' },
+      { header: 'model', value: (r) => r.model.toFixed(4), align: 'right' },
+      { header: 'treat all', value: (r) => r.all.toFixed(4), align: 'right' },
+      { header: 'treat none', value: () => '0.0000', align: 'right' },
     ]),
   ];
 }

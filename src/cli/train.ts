@@ -5,6 +5,7 @@ import { CALIBRATION_CHOICES, type CalibrationChoice } from '../ml/calibration/c
 import { createEstimator, ESTIMATOR_NAMES, missingValuePolicy } from '../ml/estimator-registry.js';
 import { SELECTION_METRICS, type SelectionMetric } from '../ml/metrics/index.js';
 import { saveModelDocument } from '../ml/model-document.js';
+import { DEFAULT_SUBGROUP_GAP_BOUND } from '../ml/report/model-report.js';
 import { CALIBRATION_FOLDS, type TrainResult, trainOnDataset } from '../ml/train-on-dataset.js';
 import { DEFAULT_EXPERIMENT, type LoggedRun, logTrainingRun } from '../tracking/training-logger.js';
 import { addStoreOptions } from './config-options.js';
@@ -18,6 +19,7 @@ import {
   parseParamAssignments,
   policyOption,
   positiveIntegerArgument,
+  probabilityArgument,
   thresholdOption,
 } from './options.js';
 import { marks, printJson } from './output.js';
@@ -41,6 +43,7 @@ interface TrainCliOptions {
   cv?: number;
   cvSeed: number;
   calibration: CalibrationChoice;
+  subgroupGap: number;
   threshold: number;
   output: string;
   policy: 'fail' | 'skip';
@@ -94,6 +97,12 @@ export function registerTrainCommand(program: Command): void {
         .default('auto'),
     )
     .option(
+      '--subgroup-gap <bound>',
+      'flag in the report a gap in accuracy, recall or specificity between subgroups (sex, ethnicity, age band) above this',
+      probabilityArgument,
+      DEFAULT_SUBGROUP_GAP_BOUND,
+    )
+    .option(
       '--tune <n>',
       'search the parameters with n trials first, each cross-validated (--cv folds, default 5)',
       positiveIntegerArgument,
@@ -135,6 +144,7 @@ export function registerTrainCommand(program: Command): void {
         ...(options.cv === undefined ? {} : { cvFolds: options.cv }),
         cvSeed: options.cvSeed,
         calibration: options.calibration,
+        subgroupGapBound: options.subgroupGap,
         threshold: options.threshold,
         ...(options.tune
           ? {

@@ -45,6 +45,8 @@ export interface TrainOptions {
    * model's own; a method name fits that one (see `chooseCalibration`).
    */
   readonly calibration?: CalibrationChoice;
+  /** A gap between subgroups above this is flagged in the report (default `DEFAULT_SUBGROUP_GAP_BOUND`). */
+  readonly subgroupGapBound?: number;
   readonly cvSeed?: number;
   /** Cross-validate (without tuning) on two cores, through a worker thread; same results. Default false. */
   readonly parallelFolds?: boolean;
@@ -167,6 +169,8 @@ export function trainOnDataset(dataset: Dataset, options: TrainOptions): TrainRe
         }
       : {}),
     ...(options.threshold === undefined ? {} : { threshold: options.threshold }),
+    ...(options.subgroupGapBound === undefined ? {} : { subgroupGapBound: options.subgroupGapBound }),
+    seed: options.cvSeed ?? 42,
     ...importanceOf(model, x),
   });
   const datasetFingerprint = fingerprintDataset(dataset);

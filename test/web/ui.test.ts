@@ -412,6 +412,12 @@ describe.skipIf(!hasChromium)(`the web UI on onset up${hasChromium ? '' : ` (${C
     for (let i = 0; i < 20; i++) await page.keyboard.press('ArrowRight');
     expect(await page.locator('.confusion').textContent()).not.toBe(before);
     await page.locator('#subgroups').getByText('African American').waitFor();
+    // The decision curve is drawn beside the other curves, and each subgroup's figures carry intervals.
+    await page
+      .getByRole('img', { name: /^Decision curve/ })
+      .locator('canvas')
+      .waitFor();
+    expect(await page.locator('#subgroups [title="95% bootstrap interval"]').count()).toBeGreaterThan(10);
     await page.locator('#importance .bars li').first().waitFor();
     await shoot(page, 'model-version');
 

@@ -18,6 +18,7 @@ export {
   confusionMetrics,
   DEFAULT_THRESHOLD,
 } from './confusion.js';
+export { DECISION_THRESHOLDS, type DecisionCurve, decisionCurve } from './decision-curve.js';
 export {
   BINARY_METRIC_NAMES,
   type BinaryCurves,

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createDataset } from '../../data/dataset.js';
 import { FEATURE_NAMES, type FeatureName } from '../../data/schema.js';
 import { evaluateBinary } from '../metrics/index.js';
-import { buildModelReport } from './model-report.js';
+import { buildModelReport, MIN_SUBGROUP_ROWS, type SubgroupMetrics, subgroupGaps } from './model-report.js';
 
 // Eight hand-made patients: Gender, Ethnicity, Age, label, and the model's probability.
 //   row  gender  ethnicity         age  y  p     prediction at 0.5
@@ -107,6 +107,54 @@ describe('buildModelReport', () => {
     expect(group('Age', '60-69')).toMatchObject({ count: 2, positives: 0, accuracy: 1 });
     expect(group('Age', '70-79')).toMatchObject({ count: 2, accuracy: 0.5, recall: 0.5 });
     expect(group('Age', '80-90')).toMatchObject({ count: 2, accuracy: 0.5, specificity: 0.5 });
+  });
+
+  it('gives each subgroup bootstrap intervals, which hold what every resample must', () => {
+    const male = report.evaluation.subgroups.find((g) => g.group === 'Gender' && g.value === 'Male')!;
+    // Every row of Male is right: so is every resample.
+    expect(male.intervals).toMatchObject({ accuracy: [1, 1], recall: [1, 1], specificity: [1, 1] });
+    const female = report.evaluation.subgroups.find((g) => g.group === 'Gender' && g.value === 'Female')!;
+    const [low, high] = female.intervals!.accuracy;
+    expect(low).toBeLessThanOrEqual(female.accuracy);
+    expect(high).toBeGreaterThanOrEqual(female.accuracy);
+    expect(low).toBeLessThan(high);
+    // One row of Asian: every resample is that row, and it has one class, so no AUC interval.
+    const asian = report.evaluation.subgroups.find((g) => g.value === 'Asian')!;
+    expect(asian.intervals).toMatchObject({ accuracy: [1, 1], roc_auc: null });
+  });
+
+  it('compares subgroups of enough rows only, and flags a gap beyond the bound', () => {
+    const subgroups = [
+      { group: 'Gender', value: 'Male', count: 100, recall: 0.9, specificity: 0.8, accuracy: 0.85 },
+      { group: 'Gender', value: 'Female', count: 100, recall: 0.75, specificity: 0.82, accuracy: 0.8 },
+      { group: 'Ethnicity', value: 'Asian', count: 100, recall: 0.9, specificity: 0.8, accuracy: 0.85 },
+      { group: 'Ethnicity', value: 'Other', count: 29, recall: 0.1, specificity: 0.1, accuracy: 0.1 },
+    ] as unknown as SubgroupMetrics[];
+    const gaps = subgroupGaps(subgroups, 0.1);
+    // Ethnicity has one subgroup of MIN_SUBGROUP_ROWS or more: nothing to compare.
+    expect(MIN_SUBGROUP_ROWS).toBe(30);
+    expect(gaps.map((g) => g.group)).toEqual(['Gender', 'Gender', 'Gender']);
+    const recall = gaps.find((g) => g.metric === 'recall')!;
+    expect(recall).toMatchObject({
+      lowest: { value: 'Female', metric: 0.75 },
+      highest: { value: 'Male', metric: 0.9 },
+      flagged: true,
+    });
+    expect(recall.gap).toBeCloseTo(0.15, 12);
+    expect(gaps.find((g) => g.metric === 'specificity')!.flagged).toBe(false);
+    expect(subgroupGaps(subgroups, 0.2).some((g) => g.flagged)).toBe(false);
+  });
+
+  it('draws the decision curve: net benefit by hand, beside treating all', () => {
+    const curve = report.evaluation.decision_curve!;
+    expect(curve.thresholds).toHaveLength(99);
+    const at = (pt: number) => curve.thresholds.indexOf(pt);
+    // At 0.5: rows at 0.91, 0.81, 0.71 (positive) and 0.61 (negative) are treated.
+    expect(curve.model[at(0.5)]).toBeCloseTo(3 / 8 - (1 / 8) * 1, 12);
+    // At 0.2: the positives at 0.41, 0.71, 0.81 and 0.91 and the negatives at 0.21, 0.31 and 0.61.
+    expect(curve.model[at(0.2)]).toBeCloseTo(4 / 8 - (3 / 8) * 0.25, 12);
+    expect(curve.treat_all[at(0.2)]).toBeCloseTo(0.5 - 0.5 * 0.25, 12);
+    expect(curve.treat_all[at(0.5)]).toBeCloseTo(0, 12);
   });
 
   it('describes the training data and keeps the parameters', () => {

@@ -1,6 +1,7 @@
 import type { Dataset } from '../../data/dataset.js';
 import { type DatasetProfile, profileDataset } from '../../data/profile.js';
 import { codeLabel, getFeature } from '../../data/schema.js';
+import { Random } from '../../util/random.js';
 import {
   type CalibrationDocument,
   type CalibrationFigures,
@@ -15,6 +16,8 @@ import {
   type CalibrationBin,
   confusionMatrix,
   confusionMetrics,
+  type DecisionCurve,
+  decisionCurve,
   type FoldSummary,
   rocAuc,
 } from '../metrics/index.js';
@@ -43,7 +46,40 @@ export interface SubgroupMetrics {
   /** Null when the subgroup has only one class. */
   readonly roc_auc: number | null;
   readonly brier: number;
+  /**
+   * 95% percentile bootstrap intervals (`SUBGROUP_RESAMPLES` resamples of the subgroup's rows, seeded):
+   * how far each figure could move with other patients of the same kind. ROC AUC's is null when a
+   * resample can hold one class only. Absent from reports made before they were added.
+   */
+  readonly intervals?: {
+    readonly accuracy: readonly [number, number];
+    readonly recall: readonly [number, number];
+    readonly specificity: readonly [number, number];
+    readonly roc_auc: readonly [number, number] | null;
+    readonly brier: readonly [number, number];
+  };
 }
+
+/**
+ * The largest difference of a metric between the subgroups of one grouping (Gender, Ethnicity or Age)
+ * with at least `MIN_SUBGROUP_ROWS` rows, flagged when it exceeds the report's bound.
+ */
+export interface SubgroupGap {
+  readonly group: SubgroupMetrics['group'];
+  readonly metric: 'accuracy' | 'recall' | 'specificity';
+  readonly gap: number;
+  readonly lowest: { readonly value: string; readonly metric: number };
+  readonly highest: { readonly value: string; readonly metric: number };
+  readonly bound: number;
+  readonly flagged: boolean;
+}
+
+/** Resamples of the subgroup intervals. */
+export const SUBGROUP_RESAMPLES = 1000;
+/** Subgroups with fewer rows are shown, but not compared for gaps (their figures are too uncertain). */
+export const MIN_SUBGROUP_ROWS = 30;
+/** The default bound on a subgroup gap before it is flagged. */
+export const DEFAULT_SUBGROUP_GAP_BOUND = 0.1;
 
 export interface FeatureImportance {
   readonly feature: string;
@@ -107,6 +143,10 @@ export interface ModelReport {
     };
     readonly calibration: readonly CalibrationBin[];
     readonly subgroups: readonly SubgroupMetrics[];
+    /** Absent from reports made before they were added. */
+    readonly subgroup_gaps?: readonly SubgroupGap[];
+    /** Net benefit across thresholds beside treating all and none. Absent from older reports. */
+    readonly decision_curve?: DecisionCurve;
   };
   /**
    * The model's calibration: how it was chosen, and the figures of the out-of-fold probabilities before
@@ -144,8 +184,10 @@ export interface ReportInputs {
   };
   readonly importance?: Importance;
   readonly threshold?: number;
-  /** Seeds the bootstrap of the calibration figures' intervals (default 42). */
+  /** Seeds the bootstraps of the calibration figures' and subgroups' intervals (default 42). */
   readonly seed?: number;
+  /** A subgroup gap above this is flagged (default `DEFAULT_SUBGROUP_GAP_BOUND`). */
+  readonly subgroupGapBound?: number;
 }
 
 export function buildModelReport(inputs: ReportInputs): ModelReport {
@@ -156,6 +198,7 @@ export function buildModelReport(inputs: ReportInputs): ModelReport {
   const probabilities = cv ? (inputs.heldOut ?? cv.outOfFold) : inputs.trainingProbabilities;
   const calibration = inputs.calibration;
   const seed = inputs.seed ?? 42;
+  const subgroups = subgroupMetrics(dataset, probabilities, threshold, seed);
   const curves = binaryCurves(y, probabilities, { dropIntermediate: true });
   const confusion = confusionMatrix(y, probabilities, threshold);
   const profile = profileDataset(dataset);
@@ -188,7 +231,9 @@ export function buildModelReport(inputs: ReportInputs): ModelReport {
         recall: pr.map((i) => curves.precisionRecall.recall[i]!),
       },
       calibration: curves.calibration.bins,
-      subgroups: subgroupMetrics(dataset, probabilities, threshold),
+      subgroups,
+      subgroup_gaps: subgroupGaps(subgroups, inputs.subgroupGapBound ?? DEFAULT_SUBGROUP_GAP_BOUND),
+      decision_curve: decisionCurve(y, probabilities),
     },
     ...(calibration
       ? {
@@ -219,6 +264,7 @@ export function subgroupMetrics(
   dataset: Dataset,
   probabilities: Float64Array,
   threshold: number,
+  seed = 42,
 ): SubgroupMetrics[] {
   const y = dataset.target!;
   const groups: { group: SubgroupMetrics['group']; value: string; member: (i: number) => boolean }[] = [];
@@ -260,7 +306,91 @@ export function subgroupMetrics(
       specificity: m.specificity,
       roc_auc: positives > 0 && positives < rows.length ? rocAuc(ys, ps) : null,
       brier: brierScore(ys, ps),
+      intervals: subgroupIntervals(ys, ps, threshold, new Random(seed + out.length)),
     });
   }
   return out;
+}
+
+/** Percentile bootstrap intervals of a subgroup's figures (see `SubgroupMetrics.intervals`). */
+function subgroupIntervals(
+  ys: Float64Array,
+  ps: Float64Array,
+  threshold: number,
+  random: Random,
+): NonNullable<SubgroupMetrics['intervals']> {
+  const n = ys.length;
+  const figures = {
+    accuracy: new Float64Array(SUBGROUP_RESAMPLES),
+    recall: new Float64Array(SUBGROUP_RESAMPLES),
+    specificity: new Float64Array(SUBGROUP_RESAMPLES),
+    roc_auc: new Float64Array(SUBGROUP_RESAMPLES),
+    brier: new Float64Array(SUBGROUP_RESAMPLES),
+  };
+  const y = new Float64Array(n);
+  const p = new Float64Array(n);
+  let aucDefined = true;
+  for (let r = 0; r < SUBGROUP_RESAMPLES; r++) {
+    let tp = 0;
+    let fp = 0;
+    let tn = 0;
+    let fn = 0;
+    let squared = 0;
+    for (let i = 0; i < n; i++) {
+      const row = random.int(n);
+      y[i] = ys[row]!;
+      p[i] = ps[row]!;
+      const positive = p[i]! >= threshold;
+      if (y[i] === 1) positive ? tp++ : fn++;
+      else positive ? fp++ : tn++;
+      squared += (p[i]! - y[i]!) ** 2;
+    }
+    figures.accuracy[r] = (tp + tn) / n;
+    // A resample without a class has no recall (or specificity): the other figures still count.
+    figures.recall[r] = tp + fn > 0 ? tp / (tp + fn) : Number.NaN;
+    figures.specificity[r] = tn + fp > 0 ? tn / (tn + fp) : Number.NaN;
+    figures.brier[r] = squared / n;
+    if (tp + fn === 0 || tn + fp === 0) aucDefined = false;
+    else if (aucDefined) figures.roc_auc[r] = rocAuc(y, p);
+  }
+  return {
+    accuracy: percentiles(figures.accuracy),
+    recall: percentiles(figures.recall),
+    specificity: percentiles(figures.specificity),
+    roc_auc: aucDefined ? percentiles(figures.roc_auc) : null,
+    brier: percentiles(figures.brier),
+  };
+}
+
+/** The 2.5th and 97.5th percentiles of the finite values. */
+function percentiles(values: Float64Array): [number, number] {
+  const finite = values.filter(Number.isFinite).sort();
+  if (finite.length === 0) return [Number.NaN, Number.NaN];
+  const at = (q: number) => finite[Math.min(finite.length - 1, Math.floor(q * finite.length))]!;
+  return [at(0.025), at(0.975)];
+}
+
+/** The largest gap of each metric within each grouping, among subgroups of `MIN_SUBGROUP_ROWS` or more. */
+export function subgroupGaps(subgroups: readonly SubgroupMetrics[], bound: number): SubgroupGap[] {
+  const gaps: SubgroupGap[] = [];
+  for (const group of ['Gender', 'Ethnicity', 'Age'] as const) {
+    const members = subgroups.filter((s) => s.group === group && s.count >= MIN_SUBGROUP_ROWS);
+    if (members.length < 2) continue;
+    for (const metric of ['accuracy', 'recall', 'specificity'] as const) {
+      const sorted = [...members].sort((a, b) => a[metric] - b[metric]);
+      const lowest = sorted[0]!;
+      const highest = sorted[sorted.length - 1]!;
+      const gap = highest[metric] - lowest[metric];
+      gaps.push({
+        group,
+        metric,
+        gap,
+        lowest: { value: lowest.value, metric: lowest[metric] },
+        highest: { value: highest.value, metric: highest[metric] },
+        bound,
+        flagged: gap > bound,
+      });
+    }
+  }
+  return gaps;
 }

@@ -314,7 +314,42 @@ export interface ModelReport {
       readonly specificity: number;
       readonly roc_auc: number | null;
       readonly brier: number;
+      readonly intervals?: {
+        readonly accuracy: readonly [number, number];
+        readonly recall: readonly [number, number];
+        readonly specificity: readonly [number, number];
+        readonly roc_auc: readonly [number, number] | null;
+        readonly brier: readonly [number, number];
+      };
     }[];
+    readonly subgroup_gaps?: readonly {
+      readonly group: string;
+      readonly metric: string;
+      readonly gap: number;
+      readonly lowest: { readonly value: string; readonly metric: number };
+      readonly highest: { readonly value: string; readonly metric: number };
+      readonly bound: number;
+      readonly flagged: boolean;
+    }[];
+    readonly decision_curve?: {
+      readonly thresholds: readonly number[];
+      readonly model: readonly number[];
+      readonly treat_all: readonly number[];
+    };
+  };
+  readonly calibration?: {
+    readonly method: 'none' | 'platt' | 'isotonic';
+    readonly chosen_by: 'cross_validation' | 'user';
+    readonly before: {
+      readonly ece: number;
+      readonly ece_interval: readonly [number, number];
+      readonly brier: number;
+    };
+    readonly after: {
+      readonly ece: number;
+      readonly ece_interval: readonly [number, number];
+      readonly brier: number;
+    };
   };
   readonly importance?: {
     readonly mean_abs_contribution: readonly { readonly feature: string; readonly value: number }[];

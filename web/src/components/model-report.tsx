@@ -167,7 +167,21 @@ function Curves({ report }: { report: ModelReport }) {
       ],
     };
   }, [e]);
+  const decision = useMemo(() => {
+    const curve = e.decision_curve;
+    if (!curve) return undefined;
+    return {
+      x: [...curve.thresholds],
+      series: [
+        { label: 'model', values: [...curve.model] },
+        { label: 'treat all', values: [...curve.treat_all], color: '#bf8700' },
+        { label: 'treat none', values: curve.thresholds.map(() => 0), color: '#8c959f', dashed: true },
+      ],
+    };
+  }, [e]);
   const unit: [number, number] = [0, 1];
+  // Net benefit cannot exceed the prevalence; below zero only treating all goes, far, and is cut.
+  const prevalence = (e.confusion.tp + e.confusion.fn) / e.rows;
   return (
     <div class="chart-row">
       <div>
@@ -209,6 +223,21 @@ function Curves({ report }: { report: ModelReport }) {
           square
         />
       </div>
+      {decision ? (
+        <div>
+          <h3>Decision curve</h3>
+          <Chart
+            label="Decision curve: the net benefit of treating the patients the model puts at or above each threshold probability, beside treating all and treating none"
+            x={decision.x}
+            series={decision.series}
+            xLabel="threshold probability"
+            yLabel="net benefit"
+            xRange={unit}
+            yRange={[-0.05, Math.max(prevalence, 0.05) * 1.05]}
+            square
+          />
+        </div>
+      ) : null}
     </div>
   );
 }
@@ -236,6 +265,44 @@ function Importance({ report }: { report: ModelReport }) {
   );
 }
 
+/** A figure and its 95% bootstrap interval, when the report has one. */
+function withInterval(value: number, interval: readonly [number, number] | undefined) {
+  if (!interval) return formatNumber(value, 3);
+  return (
+    <span title="95% bootstrap interval">
+      {formatNumber(value, 3)}{' '}
+      <span class="hint">
+        [{formatNumber(interval[0], 2)}–{formatNumber(interval[1], 2)}]
+      </span>
+    </span>
+  );
+}
+
+/** The gaps between subgroups above the report's bound, or that there are none. */
+function SubgroupGaps({ report }: { report: ModelReport }) {
+  const gaps = report.evaluation.subgroup_gaps;
+  if (!gaps || gaps.length === 0) return null;
+  const flagged = gaps.filter((gap) => gap.flagged);
+  if (flagged.length === 0) {
+    return (
+      <p class="hint">
+        No gap between subgroups above {gaps[0]!.bound} (accuracy, sensitivity, specificity).
+      </p>
+    );
+  }
+  return (
+    <ul class="field-warning" role="note" data-subgroup-gaps={flagged.length}>
+      {flagged.map((gap) => (
+        <li key={`${gap.group}:${gap.metric}`}>
+          {gap.group} {gap.metric === 'recall' ? 'sensitivity' : gap.metric}: {gap.lowest.value}{' '}
+          {formatNumber(gap.lowest.metric, 3)} against {gap.highest.value}{' '}
+          {formatNumber(gap.highest.metric, 3)}, a gap of {formatNumber(gap.gap, 3)} (above {gap.bound})
+        </li>
+      ))}
+    </ul>
+  );
+}
+
 /** A model report (src/ml/report/): curves, calibration, confusion at a chosen threshold, subgroups, importance. */
 export function ModelReportView({ report }: { report: ModelReport }) {
   const e = report.evaluation;
@@ -245,8 +312,11 @@ export function ModelReportView({ report }: { report: ModelReport }) {
       <p class="hint">
         {report.estimator} · evaluated on {e.rows}{' '}
         {e.source === 'out-of-fold' ? 'out-of-fold predictions' : 'training rows (optimistic)'}
-        {cv ? ` · ${cv.folds}-fold cross-validation, seed ${cv.seed}` : ''} · data fingerprint{' '}
-        <code>{report.data.fingerprint.replace(/^sha256:/, '').slice(0, 16)}</code>
+        {cv ? ` · ${cv.folds}-fold cross-validation, seed ${cv.seed}` : ''}
+        {report.calibration
+          ? ` · calibrated (${report.calibration.method}): held-out ECE ${formatNumber(report.calibration.before.ece, 4)} → ${formatNumber(report.calibration.after.ece, 4)}`
+          : ''}{' '}
+        · data fingerprint <code>{report.data.fingerprint.replace(/^sha256:/, '').slice(0, 16)}</code>
       </p>
       <Section title="Curves" id="curves">
         <Curves report={report} />
@@ -260,6 +330,7 @@ export function ModelReportView({ report }: { report: ModelReport }) {
         </Section>
       </div>
       <Section title="Subgroups" id="subgroups">
+        <SubgroupGaps report={report} />
         <DataTable
           caption="Metrics by subgroup"
           rows={e.subgroups}
@@ -269,13 +340,23 @@ export function ModelReportView({ report }: { report: ModelReport }) {
             { id: 'value', header: 'subgroup', cell: (g) => g.value },
             { id: 'count', header: 'rows', numeric: true, cell: (g) => g.count },
             { id: 'positives', header: 'with PD', numeric: true, cell: (g) => g.positives },
-            { id: 'accuracy', header: 'accuracy', numeric: true, cell: (g) => formatNumber(g.accuracy, 3) },
-            { id: 'recall', header: 'sensitivity', numeric: true, cell: (g) => formatNumber(g.recall, 3) },
+            {
+              id: 'accuracy',
+              header: 'accuracy',
+              numeric: true,
+              cell: (g) => withInterval(g.accuracy, g.intervals?.accuracy),
+            },
+            {
+              id: 'recall',
+              header: 'sensitivity',
+              numeric: true,
+              cell: (g) => withInterval(g.recall, g.intervals?.recall),
+            },
             {
               id: 'specificity',
               header: 'specificity',
               numeric: true,
-              cell: (g) => formatNumber(g.specificity, 3),
+              cell: (g) => withInterval(g.specificity, g.intervals?.specificity),
             },
             {
               id: 'precision',
