@@ -114,6 +114,44 @@ describe('the promotion rule', () => {
     );
   });
 
+  it('stages a challenger whose figures differ between subgroups beyond the bound, and says where', () => {
+    const gap = {
+      group: 'Age' as const,
+      metric: 'specificity' as const,
+      gap: 0.16,
+      lowest: { value: '80-90', metric: 0.62 },
+      highest: { value: '60-69', metric: 0.78 },
+      bound: 0.1,
+      flagged: true,
+    };
+    const champion = { version: '3', value: 0.9 };
+    expect(
+      decidePromotion({
+        metric: 'roc_auc',
+        margin: 0,
+        golden: allPass,
+        challenger: 0.99,
+        champion,
+        subgroupGaps: [gap],
+      }),
+    ).toEqual({
+      stage: 'Staging',
+      reason:
+        'differs between subgroups by more than 0.1 on the held-out rows: Age specificity 80-90 0.6200 vs 60-69 0.7800; a person should decide',
+    });
+    // Checked and none above the bound: the comparison decides.
+    expect(
+      decidePromotion({
+        metric: 'roc_auc',
+        margin: 0,
+        golden: allPass,
+        challenger: 0.99,
+        champion,
+        subgroupGaps: [],
+      }).stage,
+    ).toBe('Production');
+  });
+
   it('stages the challenger when the Production model cannot be evaluated', () => {
     const champion = { version: '2', error: 'its artifact changed since registration' };
     expect(
@@ -221,6 +259,21 @@ describe('the promotion gate on a real registry', () => {
       ]),
     );
     await expect(gate(strong)).rejects.toThrow(/already in Production/);
+
+    // With a subgroup gap bound no model can meet (a gap above 0.0001), a better model stays in Staging.
+    const stronger = await register(data, 'gbdt', { n_estimators: 150, max_depth: 4 });
+    const strict = await applyPromotionGate(stores, {
+      ...stronger,
+      holdout,
+      golden,
+      metric: 'roc_auc',
+      margin: -1,
+      subgroupGap: 0.0001,
+      pipelineRunId: 'p1',
+      log,
+    });
+    expect(strict.stage).toBe('Staging');
+    expect(strict.reason).toMatch(/^differs between subgroups by more than 0.0001 on the held-out rows: /);
   });
 
   it('finds a Production model trained on the held-out rows (the same patients from another file) and says so', async () => {

@@ -82,6 +82,14 @@ export const GATE_PARAMS: Readonly<Record<string, ParamSpec>> = {
     default: '',
     description: 'folder of golden cases (*.csv); empty: the shipped set',
   },
+  subgroup_gap: {
+    type: 'number',
+    default: 0,
+    min: 0,
+    max: 1,
+    description:
+      'keep the challenger out of Production when its accuracy, sensitivity or specificity on the judged rows differs by more than this between subgroups (sex, ethnicity, age band; 30 rows or more); 0: no such check',
+  },
 };
 
 /** The families `train-all` trains on the same folds. */

@@ -4,6 +4,7 @@ import { rowDigests } from '../../data/fingerprint.js';
 import { OnsetError } from '../../errors.js';
 import type { FittedModel } from '../../ml/estimator.js';
 import { evaluateBinary, lowerIsBetter, type SelectionMetric } from '../../ml/metrics/index.js';
+import { type SubgroupGap, subgroupGaps, subgroupMetrics } from '../../ml/report/model-report.js';
 import { featureMatrix } from '../../ml/train-on-dataset.js';
 import type { ModelVersion } from '../../tracking/entities.js';
 import { loadModelVersion, type RegistryStores } from '../../tracking/model-registry.js';
@@ -46,6 +47,8 @@ export interface GateInput {
     | { readonly version: string; readonly value: number }
     | { readonly version: string; readonly error: string };
   readonly overlap?: HeldOutOverlap;
+  /** The challenger's subgroup gaps on the judged rows above the gate's bound (none: checked and passed). */
+  readonly subgroupGaps?: readonly SubgroupGap[];
 }
 
 /**
@@ -53,7 +56,8 @@ export interface GateInput {
  * it is promoted; otherwise it is promoted only if it beats Production on the metric by more than the
  * margin, on held-out rows neither model was trained on, and goes to Staging with the reason otherwise.
  * When a model was trained on held-out rows, they are left out and the reason says so; when too few are
- * left for a fair comparison, the challenger goes to Staging for a person to decide.
+ * left for a fair comparison, the challenger goes to Staging for a person to decide. With a subgroup gap
+ * bound, a challenger whose figures differ between subgroups by more than it goes to Staging too.
  */
 export function decidePromotion(input: GateInput): { stage: 'Production' | 'Staging'; reason: string } {
   const { metric, margin, golden, overlap } = input;
@@ -66,6 +70,19 @@ export function decidePromotion(input: GateInput): { stage: 'Production' | 'Stag
     return {
       stage: 'Staging',
       reason: `fails ${golden.failed.length} of ${golden.passed + golden.failed.length} golden case(s): ${shown}${golden.failed.length > 3 ? ', ...' : ''}`,
+    };
+  }
+  const gaps = input.subgroupGaps ?? [];
+  if (gaps.length > 0) {
+    const shown = gaps
+      .map(
+        (gap) =>
+          `${gap.group} ${gap.metric === 'recall' ? 'sensitivity' : gap.metric} ${gap.lowest.value} ${format(gap.lowest.metric)} vs ${gap.highest.value} ${format(gap.highest.metric)}`,
+      )
+      .join(', ');
+    return {
+      stage: 'Staging',
+      reason: `differs between subgroups by more than ${gaps[0]!.bound} on the held-out rows: ${shown}; a person should decide`,
     };
   }
   const champion = input.champion;
@@ -145,6 +162,8 @@ export async function applyPromotionGate(
     readonly golden: GoldenCases;
     readonly metric: SelectionMetric;
     readonly margin: number;
+    /** Above 0: the bound on the challenger's subgroup gaps on the judged rows (see `subgroupGaps`). */
+    readonly subgroupGap?: number;
     readonly pipelineRunId: string;
     readonly log: BlockLogger;
   },
@@ -179,11 +198,22 @@ export async function applyPromotionGate(
       champion = { version: production.version, error: (error as Error).message };
     }
   }
+  const gapBound = input.subgroupGap ?? 0;
+  let flaggedGaps: SubgroupGap[] = [];
+  if (gapBound > 0 && fair) {
+    const probabilities = input.model.predictProba(featureMatrix(judged.rows));
+    const gaps = subgroupGaps(subgroupMetrics(judged.rows, probabilities, 0.5), gapBound);
+    flaggedGaps = gaps.filter((gap) => gap.flagged);
+    input.log.info(
+      `subgroup gaps above ${gapBound}: ${flaggedGaps.length === 0 ? 'none' : flaggedGaps.map((gap) => `${gap.group} ${gap.metric} ${gap.gap.toFixed(3)}`).join(', ')}`,
+    );
+  }
   const decision = decidePromotion({
     metric,
     margin: input.margin,
     golden,
     challenger,
+    ...(gapBound > 0 ? { subgroupGaps: flaggedGaps } : {}),
     ...(champion ? { champion } : {}),
     ...(judged.overlap ? { overlap: judged.overlap } : {}),
   });

@@ -231,6 +231,7 @@ async function gateSettings(context: BlockContext) {
     golden: await readGoldenCases(folder === '' ? BUILT_IN_GOLDEN_CASES : folder),
     metric: String(context.params.metric) as SelectionMetric,
     margin: Number(context.params.margin),
+    subgroupGap: Number(context.params.subgroup_gap),
     pipelineRunId: context.runId,
     log: context.log,
   };
