@@ -9,6 +9,7 @@ import { toRowMajor } from '../src/data/dataset.js';
 import { generateDataset, writeKaggleCsv } from '../src/data/generator/generator.js';
 import { FEATURE_NAMES, KAGGLE_COLUMNS } from '../src/data/schema.js';
 import { createMatrix } from '../src/math/matrix.js';
+import { predictionSet } from '../src/ml/calibration/conformal.js';
 import { loadModelPath } from '../src/ml/formats/mlflow-model.js';
 import { BINARY_METRIC_NAMES, type BinaryMetrics, evaluateBinary } from '../src/ml/metrics/index.js';
 import { type ModelDocument, saveModelDocument } from '../src/ml/model-document.js';
@@ -243,7 +244,7 @@ describe('onset train', () => {
 });
 
 describe('onset predict', () => {
-  it('writes PatientID, probability and prediction for every row', async () => {
+  it('writes PatientID, probability, prediction and the prediction set for every row', async () => {
     const output = path('scores.csv');
     const { code, stdout } = runCli([
       'predict',
@@ -256,7 +257,7 @@ describe('onset predict', () => {
     ]);
     expect(code).toBe(0);
     const rows = parseCsv(await readFile(output, 'utf8'));
-    expect(rows[0]).toEqual(['PatientID', 'probability', 'prediction']);
+    expect(rows[0]).toEqual(['PatientID', 'probability', 'prediction', 'prediction_set']);
     expect(rows).toHaveLength(TEST_ROWS + 1);
     expect(rows.slice(1).map((row) => row[0])).toEqual(testData.patientIds);
 
@@ -266,12 +267,17 @@ describe('onset predict', () => {
     const probabilities = rows.slice(1).map((row) => Number(row[1]));
     expect(probabilities).toEqual(Array.from(expected));
     for (const row of rows.slice(1)) expect(row[2]).toBe(Number(row[1]) >= 0.5 ? '1' : '0');
+    // Each row's set is the one its probability gets under the model's conformal thresholds.
+    const { document } = await loadModelPath(gbdtModel());
+    const thresholds = document.conformal!.thresholds;
+    for (const row of rows.slice(1)) expect(row[3]).toBe(predictionSet(Number(row[1]), thresholds).join('|'));
+    expect(new Set(rows.slice(1).map((row) => row[3])).size).toBeGreaterThan(1);
     const positives = rows.slice(1).filter((row) => row[2] === '1').length;
     expect(stdout).toContain(`scored ${TEST_ROWS} of ${TEST_ROWS} rows`);
     expect(stdout).toContain(`(${positives} predicted positive at threshold 0.5)`);
   });
 
-  it('writes probability and prediction only when the input has no PatientID', async () => {
+  it('writes no PatientID column when the input has none', async () => {
     const text = await readFile(testPath, 'utf8');
     const withoutIds = text
       .split('\n')
@@ -284,10 +290,10 @@ describe('onset predict', () => {
     const { code } = runCli(['predict', '-m', gbdtModel(), '-i', input, '-o', output, '--threshold', '0.3']);
     expect(code).toBe(0);
     const rows = parseCsv(await readFile(output, 'utf8'));
-    expect(rows[0]).toEqual(['probability', 'prediction']);
+    expect(rows[0]).toEqual(['probability', 'prediction', 'prediction_set']);
     expect(rows).toHaveLength(TEST_ROWS + 1);
     for (const row of rows.slice(1)) {
-      expect(row).toHaveLength(2);
+      expect(row).toHaveLength(3);
       expect(row[1]).toBe(Number(row[0]) >= 0.3 ? '1' : '0');
     }
   });
@@ -378,7 +384,7 @@ describe('onset predict', () => {
     const output = path('header-only-scores.csv');
     const { code } = runCli(['predict', '-m', gbdtModel(), '-i', input, '-o', output]);
     expect(code).toBe(0);
-    expect(await readFile(output, 'utf8')).toBe('PatientID,probability,prediction\n');
+    expect(await readFile(output, 'utf8')).toBe('PatientID,probability,prediction,prediction_set\n');
   });
 
   it('refuses a model trained on another schema, naming the difference', async () => {

@@ -73,7 +73,7 @@ describe('onset predict --log', () => {
     expect(run.code, run.stderr).toBe(0);
     expect(JSON.parse(run.stdout)).toMatchObject({ scored: ROWS, logged: ROWS });
     const [header, ...rows] = csvRows(readFileSync(output, 'utf8'));
-    expect(header).toEqual(['PatientID', 'probability', 'prediction', 'prediction_id']);
+    expect(header).toEqual(['PatientID', 'probability', 'prediction', 'prediction_set', 'prediction_id']);
     expect(rows).toHaveLength(ROWS);
 
     const log = new Map(logged().map((row) => [row.prediction_id, row]));
@@ -82,7 +82,7 @@ describe('onset predict --log', () => {
     const checksum = createHash('sha256').update(readFileSync(model)).digest('hex');
     const inputLines = csvRows(readFileSync(input, 'utf8'));
     const columns = inputLines[0]!;
-    for (const [i, [patientId, probability, prediction, predictionId]] of rows.entries()) {
+    for (const [i, [patientId, probability, prediction, , predictionId]] of rows.entries()) {
       const row = log.get(predictionId!);
       expect(row, `row ${i}`).toBeDefined();
       expect(row).toMatchObject({
@@ -163,10 +163,10 @@ describe('onset predict --log', () => {
       // Each written row's prediction is the one logged under its prediction_id.
       const rows = csvRows(readFileSync(output, 'utf8')).slice(1);
       const log = new Map(logged().map((row) => [row.prediction_id, row]));
-      for (const [, probability, , predictionId] of rows) {
+      for (const [, probability, , , predictionId] of rows) {
         expect(log.get(predictionId!)?.probability).toBe(Number(probability));
       }
-      outputs.push(rows.map((row) => row.slice(0, 3)));
+      outputs.push(rows.map((row) => row.slice(0, 4)));
     }
     expect(outputs[1]).toEqual(outputs[0]);
     expect(outputs[0]!.map((row) => row[0])).not.toContain('SECRET-PATIENT-1099');
@@ -193,7 +193,12 @@ describe('onset predict --log', () => {
       env: { ONSET_HOME: home },
     });
     expect(run.code, run.stderr).toBe(0);
-    expect(csvRows(readFileSync(output, 'utf8'))[0]).toEqual(['PatientID', 'probability', 'prediction']);
+    expect(csvRows(readFileSync(output, 'utf8'))[0]).toEqual([
+      'PatientID',
+      'probability',
+      'prediction',
+      'prediction_set',
+    ]);
     expect(logged()).toHaveLength(before);
   }, 60_000);
 });

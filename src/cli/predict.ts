@@ -12,6 +12,7 @@ import {
 } from '../data/csv-reader.js';
 import { csvLine } from '../data/csv-writer.js';
 import { FEATURE_NAMES, ID_COLUMN } from '../data/schema.js';
+import { predictionSet } from '../ml/calibration/conformal.js';
 import { missingValuePolicy } from '../ml/estimator-registry.js';
 import { loadModelPath } from '../ml/formats/mlflow-model.js';
 import { binaryCurves, evaluateBinary } from '../ml/metrics/index.js';
@@ -106,10 +107,14 @@ export function registerPredictCommands(program: Command): void {
       ) => {
         const { model, document } = await loadModelPath(options.model);
         const log = options.log ? await openBatchLog(options) : undefined;
+        // A model with conformal thresholds adds each row's prediction set: "0", "1", "0|1" (it cannot tell)
+        // or "" (unlike its calibration patients).
+        const setThresholds = document.conformal?.thresholds;
         const columns = (withId: boolean) => [
           ...(withId ? [ID_COLUMN] : []),
           'probability',
           'prediction',
+          ...(setThresholds ? ['prediction_set'] : []),
           ...(log ? ['prediction_id'] : []),
         ];
         const size = await dataFileSize(options.input);
@@ -145,6 +150,7 @@ export function registerPredictCommands(program: Command): void {
             positives += prediction;
             const values: (string | number)[] =
               id === undefined ? [probability, prediction] : [id, probability, prediction];
+            if (setThresholds) values.push(predictionSet(probability, setThresholds).join('|'));
             if (log) {
               const predictionId = newPredictionId(now);
               logged.push({

@@ -60,6 +60,7 @@ export function renderModelReport(path: string, document: ModelDocument, report:
       ],
     ),
     ...calibrationLines(report),
+    ...conformalLines(report),
     '',
     'Subgroups',
     renderTable(e.subgroups, [
@@ -174,6 +175,25 @@ function decisionCurveLines(curve: ModelReport['evaluation']['decision_curve']):
       { header: 'model', value: (r) => r.model.toFixed(4), align: 'right' },
       { header: 'treat all', value: (r) => r.all.toFixed(4), align: 'right' },
       { header: 'treat none', value: () => '0.0000', align: 'right' },
+    ]),
+  ];
+}
+
+/** The prediction sets: level, held-out coverage of each diagnosis, overall and by subgroup. */
+function conformalLines(report: ModelReport): string[] {
+  const conformal = report.conformal;
+  if (!conformal) return [];
+  const share = (value: number | null) => (value === null ? '–' : value.toFixed(3));
+  return [
+    '',
+    `Prediction sets at ${conformal.level} (class-conditional conformal; held out): coverage ${share(conformal.held_out.coverage[0])} without PD, ${share(conformal.held_out.coverage[1])} with PD; undecided ${(100 * conformal.held_out.undecided).toFixed(1)}%, empty ${(100 * conformal.held_out.empty).toFixed(1)}%`,
+    renderTable(conformal.subgroups, [
+      { header: 'group', value: (g) => g.group },
+      { header: 'value', value: (g) => g.value },
+      { header: 'rows', value: (g) => String(g.count), align: 'right' },
+      { header: 'coverage, no PD', value: (g) => share(g.coverage[0]), align: 'right' },
+      { header: 'coverage, PD', value: (g) => share(g.coverage[1]), align: 'right' },
+      { header: 'undecided', value: (g) => formatPercent(g.undecided), align: 'right' },
     ]),
   ];
 }

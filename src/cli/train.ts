@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { type Command, Option } from 'commander';
 import { readDatasetFile } from '../data/csv-reader.js';
 import { CALIBRATION_CHOICES, type CalibrationChoice } from '../ml/calibration/calibration.js';
+import { DEFAULT_CONFORMAL_LEVEL } from '../ml/calibration/conformal.js';
 import { createEstimator, ESTIMATOR_NAMES, missingValuePolicy } from '../ml/estimator-registry.js';
 import { SELECTION_METRICS, type SelectionMetric } from '../ml/metrics/index.js';
 import { saveModelDocument } from '../ml/model-document.js';
@@ -44,6 +45,7 @@ interface TrainCliOptions {
   cvSeed: number;
   calibration: CalibrationChoice;
   subgroupGap: number;
+  conformalLevel: number;
   threshold: number;
   output: string;
   policy: 'fail' | 'skip';
@@ -97,6 +99,12 @@ export function registerTrainCommand(program: Command): void {
         .default('auto'),
     )
     .option(
+      '--conformal-level <level>',
+      'coverage of the prediction sets: each diagnosis is in the set of the patients who have it at least this often',
+      probabilityArgument,
+      DEFAULT_CONFORMAL_LEVEL,
+    )
+    .option(
       '--subgroup-gap <bound>',
       'flag in the report a gap in accuracy, recall or specificity between subgroups (sex, ethnicity, age band) above this',
       probabilityArgument,
@@ -145,6 +153,7 @@ export function registerTrainCommand(program: Command): void {
         cvSeed: options.cvSeed,
         calibration: options.calibration,
         subgroupGapBound: options.subgroupGap,
+        conformalLevel: options.conformalLevel,
         threshold: options.threshold,
         ...(options.tune
           ? {
@@ -201,6 +210,7 @@ export function registerTrainCommand(program: Command): void {
           },
           ...(result.document.tuning ? { tuning: result.document.tuning } : {}),
           calibration: calibrationJson(result),
+          conformal: result.document.conformal ?? null,
           fit_seconds: result.fitSeconds,
           ...(logged
             ? { run_id: logged.runId, experiment_id: logged.experimentId, model_source: logged.modelSource }
@@ -240,6 +250,13 @@ export function registerTrainCommand(program: Command): void {
         const how = calibration.chosen_by === 'cross_validation' ? 'chosen by cross-validation' : 'as asked';
         lines.push(
           `  calibration: ${calibration.method} (${how}); held-out ECE ${calibration.before.ece.toFixed(4)} -> ${calibration.after.ece.toFixed(4)} (95% CI ${calibration.after.ece_interval.map((v) => v.toFixed(4)).join(' to ')}), Brier ${calibration.before.brier.toFixed(4)} -> ${calibration.after.brier.toFixed(4)}`,
+        );
+      }
+      const conformal = result.report.conformal;
+      if (conformal) {
+        const held = conformal.held_out;
+        lines.push(
+          `  prediction sets at ${conformal.level}: held-out coverage ${held.coverage[0].toFixed(3)} (no PD) and ${held.coverage[1].toFixed(3)} (PD); ${(100 * held.undecided).toFixed(1)}% of patients undecided ({0, 1})`,
         );
       }
       lines.push(

@@ -12,6 +12,7 @@ import { invalidParameter } from '../errors.js';
 import { writeFileAtomic } from '../util/atomic-file.js';
 import { CalibratedModel, uncalibrated } from './calibration/calibrated-model.js';
 import { Calibration, type CalibrationDocument } from './calibration/calibration.js';
+import type { ConformalDocument } from './calibration/conformal.js';
 import type { EstimatorName, FittedModel, ModelState } from './estimator.js';
 import { loadModelState } from './estimator-registry.js';
 import { GbdtModel } from './gbdt/gbdt.js';
@@ -100,6 +101,8 @@ export interface ModelDocument {
    * path that scores patients applies it (see `CalibratedModel`).
    */
   readonly calibration?: CalibrationDocument;
+  /** Prediction sets with guaranteed coverage per diagnosis, fitted on held-out probabilities. */
+  readonly conformal?: ConformalDocument;
   readonly model: ModelState;
 }
 
@@ -134,7 +137,12 @@ export function createModelDocument(
   model: FittedModel,
   training: Omit<TrainingInfo, 'onset_version'>,
   metrics: ModelMetrics = {},
-  extras: { report?: ModelReport; tuning?: TuningSummary; calibration?: CalibrationDocument } = {},
+  extras: {
+    report?: ModelReport;
+    tuning?: TuningSummary;
+    calibration?: CalibrationDocument;
+    conformal?: ConformalDocument;
+  } = {},
 ): ModelDocument {
   return {
     name: MODEL_DOCUMENT_NAME,
@@ -148,6 +156,7 @@ export function createModelDocument(
     ...(extras.report ? { report: extras.report } : {}),
     ...(extras.tuning ? { tuning: extras.tuning } : {}),
     ...(extras.calibration ? { calibration: extras.calibration } : {}),
+    ...(extras.conformal ? { conformal: extras.conformal } : {}),
     model: model.toJSON(),
   };
 }

@@ -2,9 +2,11 @@ import { type Dataset, requireTarget, toRowMajor } from '../data/dataset.js';
 import { fingerprintDataset, rowDigests } from '../data/fingerprint.js';
 import { buildReferenceProfile, type ReferenceProfile } from '../data/reference-profile.js';
 import { FEATURE_NAMES } from '../data/schema.js';
+import { invalidParameter } from '../errors.js';
 import { createMatrix, type Matrix } from '../math/matrix.js';
 import { CalibratedModel } from './calibration/calibrated-model.js';
 import { type CalibrationChoice, chooseCalibration } from './calibration/calibration.js';
+import { DEFAULT_CONFORMAL_LEVEL, fitConformal } from './calibration/conformal.js';
 import { checkTrainingData } from './check-training-data.js';
 import { type CrossValidationResult, crossValidate } from './cross-validate.js';
 import type { EstimatorName, FitProgress, FittedModel } from './estimator.js';
@@ -45,6 +47,11 @@ export interface TrainOptions {
    * model's own; a method name fits that one (see `chooseCalibration`).
    */
   readonly calibration?: CalibrationChoice;
+  /**
+   * The coverage of the prediction sets fitted on the held-out probabilities (default
+   * `DEFAULT_CONFORMAL_LEVEL`); they need cross-validation, as calibration does.
+   */
+  readonly conformalLevel?: number;
   /** A gap between subgroups above this is flagged in the report (default `DEFAULT_SUBGROUP_GAP_BOUND`). */
   readonly subgroupGapBound?: number;
   readonly cvSeed?: number;
@@ -89,6 +96,10 @@ export function trainOnDataset(dataset: Dataset, options: TrainOptions): TrainRe
   const y = requireTarget(dataset);
   const x = featureMatrix(dataset);
   const threshold = options.threshold === undefined ? {} : { threshold: options.threshold };
+  const level = options.conformalLevel;
+  if (level !== undefined && !(level > 0 && level < 1)) {
+    throw invalidParameter(`The conformal level must be between 0 and 1 (exclusive), got ${level}`);
+  }
   // The whole set's faults (one class, a bad target), said of the whole set rather than of a fold's part.
   checkTrainingData(options.estimator, x, y, { allowMissingFeatures: true });
 
@@ -150,6 +161,14 @@ export function trainOnDataset(dataset: Dataset, options: TrainOptions): TrainRe
   // What the model gives patients it has not seen: calibrated out-of-fold probabilities, each fold's by a
   // calibrator fitted on the other folds (the model's own out-of-fold ones when it is not calibrated).
   const heldOut = calibrated ? calibrated.heldOut : crossValidation?.outOfFold;
+  const conformal =
+    heldOut && crossValidation
+      ? fitConformal(heldOut, y, {
+          level: options.conformalLevel ?? DEFAULT_CONFORMAL_LEVEL,
+          folds: crossValidation.folds,
+          seed: crossValidation.seed,
+        })
+      : undefined;
   const trainingProbabilities = model.predictProba(x);
   const trainingMetrics = evaluateBinary(y, trainingProbabilities, threshold);
   const report = buildModelReport({
@@ -168,6 +187,7 @@ export function trainOnDataset(dataset: Dataset, options: TrainOptions): TrainRe
           },
         }
       : {}),
+    ...(conformal ? { conformal } : {}),
     ...(options.threshold === undefined ? {} : { threshold: options.threshold }),
     ...(options.subgroupGapBound === undefined ? {} : { subgroupGapBound: options.subgroupGapBound }),
     seed: options.cvSeed ?? 42,
@@ -207,6 +227,7 @@ export function trainOnDataset(dataset: Dataset, options: TrainOptions): TrainRe
       report,
       ...(tuning ? { tuning: tuningSummary(tuning) } : {}),
       ...(calibrated ? { calibration: calibrated.document } : {}),
+      ...(conformal ? { conformal: conformal.document } : {}),
     },
   );
   return {

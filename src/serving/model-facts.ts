@@ -2,6 +2,7 @@
  * What every prediction path needs to know of a loaded model, found once per model: the name the
  * prediction log gives it, and the training ranges its records are judged by.
  */
+import { predictionSet } from '../ml/calibration/conformal.js';
 import { modelTrainingRanges } from '../ml/model-document.js';
 import type { LoggedModel } from '../monitoring/prediction-log/prediction-log-store.js';
 import type { ServedModel } from './model-source.js';
@@ -32,4 +33,13 @@ export function trainingRangesOf(served: ServedModel) {
     TRAINING_RANGES.set(served, found);
   }
   return found;
+}
+
+/**
+ * The answer's prediction set for a probability of a model (`{}` for a model without conformal
+ * thresholds, so that the field is absent rather than made up).
+ */
+export function predictionSetOf(served: ServedModel, probability: number): { prediction_set?: (0 | 1)[] } {
+  const thresholds = served.document.conformal?.thresholds;
+  return thresholds === undefined ? {} : { prediction_set: [...predictionSet(probability, thresholds)] };
 }

@@ -16,7 +16,7 @@ import type { OnsetMetrics } from '../monitoring/metrics.js';
 import type { PredictionSource } from '../monitoring/prediction-log/prediction-log-store.js';
 import type { PredictionRecorder } from '../monitoring/prediction-log/prediction-log-writer.js';
 import { describeProblem, type LiveModel } from './live-model.js';
-import { loggedModelOf, trainingRangesOf } from './model-facts.js';
+import { loggedModelOf, predictionSetOf, trainingRangesOf } from './model-facts.js';
 import type { ServedModel } from './model-source.js';
 import { type CheckedRecord, checkRecord, type OutOfDistribution, RECORD_SCHEMA } from './record.js';
 
@@ -78,6 +78,12 @@ const PredictionFields = {
     description: '1 when the probability is at least 0.5',
   }),
   out_of_distribution: OutOfDistributionJson,
+  prediction_set: Type.Optional(
+    Type.Array(Type.Union([Type.Literal(0), Type.Literal(1)]), {
+      description:
+        'the diagnoses the model cannot rule out at its conformal level (GET /model): [1] or [0] when it is sure, [0, 1] when it cannot tell (refer), [] when the patient is unlike its calibration patients; each diagnosis is in the set of the patients who have it at least that often. Absent for a model without prediction sets',
+    }),
+  ),
 };
 
 /** The answer for one record. */
@@ -95,6 +101,7 @@ const BatchResultJson = Type.Object({
   probability: Type.Optional(PredictionFields.probability),
   diagnosis: Type.Optional(PredictionFields.diagnosis),
   out_of_distribution: Type.Optional(OutOfDistributionJson),
+  prediction_set: PredictionFields.prediction_set,
   explanation: Type.Optional(ExplanationJson),
   errors: Type.Optional(Type.Array(FieldProblem)),
 });
@@ -269,6 +276,7 @@ export const predictionApi: RoutePlugin<PredictionApiOptions> = async (app, opti
         probability,
         diagnosis,
         out_of_distribution: record.outOfDistribution,
+        ...predictionSetOf(model, probability),
         ...(contributions
           ? {
               explanation: {
@@ -304,6 +312,7 @@ export const predictionApi: RoutePlugin<PredictionApiOptions> = async (app, opti
         probability,
         diagnosis,
         out_of_distribution: record.outOfDistribution,
+        ...predictionSetOf(model, probability),
         model: modelRef(model),
       };
     }
@@ -321,6 +330,7 @@ export const predictionApi: RoutePlugin<PredictionApiOptions> = async (app, opti
       probability,
       diagnosis,
       out_of_distribution: record.outOfDistribution,
+      ...predictionSetOf(model, probability),
       model: modelRef(model),
     };
   };

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateDataset } from '../../src/data/generator/generator.js';
 import { FEATURE_NAMES } from '../../src/data/schema.js';
 import { createMatrix } from '../../src/math/matrix.js';
+import { predictionSet } from '../../src/ml/calibration/conformal.js';
 import { OnsetMetrics } from '../../src/monitoring/metrics.js';
 import { buildApp } from '../../src/server/app.js';
 import { LiveModel } from '../../src/serving/live-model.js';
@@ -40,7 +41,7 @@ const predict = (payload: unknown, url = '/predict') =>
   app.inject({ method: 'POST', url, payload: payload as object });
 
 describe('POST /predict', () => {
-  it('answers the original record shape with the probability, diagnosis and the model that made it', async () => {
+  it('answers the original record shape with the probability, diagnosis, prediction set and the model that made it', async () => {
     const response = await predict({ data: recordOf(0), patient_id: 'P-0001' });
     expect(response.statusCode).toBe(200);
     const body = response.json();
@@ -51,11 +52,14 @@ describe('POST /predict', () => {
         32,
       ),
     )[0]!;
+    // The model's conformal thresholds give the set its probability falls in.
+    const thresholds = live.current()!.document.conformal!.thresholds;
     expect(body).toEqual({
       patient_id: 'P-0001',
       probability: expected,
       diagnosis: expected >= 0.5 ? 1 : 0,
       out_of_distribution: [],
+      prediction_set: [...predictionSet(expected, thresholds)],
       model: { name: NAME, version: '1', run_id: live.current()!.runId },
     });
   });

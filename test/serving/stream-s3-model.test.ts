@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateDataset } from '../../src/data/generator/generator.js';
 import { FEATURE_NAMES } from '../../src/data/schema.js';
 import { createMatrix } from '../../src/math/matrix.js';
+import { predictionSet } from '../../src/ml/calibration/conformal.js';
 import { INVOKE_PATH } from '../../src/serving/stream/invoke-server.js';
 import { type Child, startCli, waitFor } from '../support/child-process.js';
 import { runCliAsync } from '../support/cli.js';
@@ -29,6 +30,7 @@ let s3: TestS3;
 let kinesis: TestKinesis;
 let runId: string;
 let expected: number;
+let expectedSet: (0 | 1)[];
 let env: NodeJS.ProcessEnv;
 
 beforeAll(async () => {
@@ -43,6 +45,7 @@ beforeAll(async () => {
   runId = trained.runId;
   const x = Float64Array.from(FEATURE_NAMES, (name) => patient.columns[name][0]!);
   expected = trained.model.predictProba(createMatrix(x, 1, FEATURE_NAMES.length))[0]!;
+  expectedSet = [...predictionSet(expected, trained.document.conformal!.thresholds)];
   const { ONSET_MODEL_URI: _, ...rest } = process.env;
   env = {
     ...rest,
@@ -107,7 +110,12 @@ describe('a model exported to a bucket by run id', () => {
         model: 'parkinson-disease-prediction',
         version: '1',
         run_id: runId,
-        prediction: { patient_id: 'P-31', probability: expected, diagnosis: expected >= 0.5 ? 1 : 0 },
+        prediction: {
+          patient_id: 'P-31',
+          probability: expected,
+          diagnosis: expected >= 0.5 ? 1 : 0,
+          prediction_set: expectedSet,
+        },
       });
     } finally {
       served.child.process.kill('SIGTERM');

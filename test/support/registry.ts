@@ -1,5 +1,6 @@
 import type { Dataset } from '../../src/data/dataset.js';
 import type { EstimatorName, FittedModel } from '../../src/ml/estimator.js';
+import type { ModelDocument } from '../../src/ml/model-document.js';
 import { trainOnDataset } from '../../src/ml/train-on-dataset.js';
 import type { OnsetStores } from '../../src/server/open-stores.js';
 import { registerModelVersion } from '../../src/tracking/model-registry.js';
@@ -17,7 +18,13 @@ export async function trainAndPromote(
   data: Dataset,
   params: Record<string, unknown>,
   options: { readonly estimator?: EstimatorName; readonly cvFolds?: number } = {},
-): Promise<{ version: string; artifactUri: string; runId: string; model: FittedModel }> {
+): Promise<{
+  version: string;
+  artifactUri: string;
+  runId: string;
+  model: FittedModel;
+  document: ModelDocument;
+}> {
   const result = trainOnDataset(data, {
     estimator: options.estimator ?? 'gbdt',
     params,
@@ -41,5 +48,6 @@ export async function trainAndPromote(
     artifactUri: logged.artifactUri,
     runId: logged.runId,
     model: result.model,
+    document: result.document,
   };
 }

@@ -247,11 +247,16 @@ describe.skipIf(!hasChromium)(`the web UI on onset up${hasChromium ? '' : ` (${C
     const direct = await api<{
       probability: number;
       explanation: { bias: number; contributions: Record<string, number>; uncalibrated_probability: number };
+      prediction_set: (0 | 1)[];
     }>('/explain', { method: 'POST', body: JSON.stringify({ data, patient_id: 'P-77' }) });
     const shown = Number(await page.locator('.probability').getAttribute('data-probability'));
     expect(shown).toBeCloseTo(direct.probability, 12);
     expect(await page.locator('.probability').textContent()).toBe(
       `${(direct.probability * 100).toFixed(1)}%`,
+    );
+    // The prediction set the API answers, in words.
+    expect(await page.locator('.prediction-set').getAttribute('data-prediction-set')).toBe(
+      direct.prediction_set.join(','),
     );
 
     // Every contribution, summed with the bias, is the margin shown; the margin's logistic is the model's

@@ -7,6 +7,7 @@ import {
   type CalibrationFigures,
   calibrationFigures,
 } from '../calibration/calibration.js';
+import type { ConformalDocument, PredictionSet } from '../calibration/conformal.js';
 import type { CrossValidationResult } from '../cross-validate.js';
 import {
   averagePrecision,
@@ -159,6 +160,21 @@ export interface ModelReport {
     readonly before: CalibrationFigures;
     readonly after: CalibrationFigures;
   };
+  /**
+   * The prediction sets: their level and thresholds, how they covered each diagnosis held out (overall and
+   * in each subgroup of `MIN_SUBGROUP_ROWS` rows or more), and the share left undecided. Absent without
+   * cross-validation.
+   */
+  readonly conformal?: ConformalDocument & {
+    readonly subgroups: readonly {
+      readonly group: SubgroupMetrics['group'];
+      readonly value: string;
+      readonly count: number;
+      /** Null for a diagnosis no patient of the subgroup has. */
+      readonly coverage: readonly [number | null, number | null];
+      readonly undecided: number;
+    }[];
+  };
   readonly importance?: Importance;
   readonly data: { readonly fingerprint: string; readonly rows: number; readonly profile: DatasetProfile };
 }
@@ -188,6 +204,11 @@ export interface ReportInputs {
   readonly seed?: number;
   /** A subgroup gap above this is flagged (default `DEFAULT_SUBGROUP_GAP_BOUND`). */
   readonly subgroupGapBound?: number;
+  /** The prediction sets fitted on the held-out probabilities, and each row's held-out set. */
+  readonly conformal?: {
+    readonly document: ConformalDocument;
+    readonly heldOutSets: readonly PredictionSet[];
+  };
 }
 
 export function buildModelReport(inputs: ReportInputs): ModelReport {
@@ -246,6 +267,14 @@ export function buildModelReport(inputs: ReportInputs): ModelReport {
           },
         }
       : {}),
+    ...(inputs.conformal
+      ? {
+          conformal: {
+            ...inputs.conformal.document,
+            subgroups: conformalBySubgroup(dataset, inputs.conformal.heldOutSets),
+          },
+        }
+      : {}),
     ...(inputs.importance ? { importance: inputs.importance } : {}),
     data: { fingerprint: profile.fingerprint, rows: dataset.rowCount, profile },
   };
@@ -259,14 +288,10 @@ function thin(length: number): number[] {
   );
 }
 
-/** Metrics per Gender, per Ethnicity and per age band, with counts. */
-export function subgroupMetrics(
+/** Each subgroup's members: by Gender, by Ethnicity and by age band. */
+function subgroupsOf(
   dataset: Dataset,
-  probabilities: Float64Array,
-  threshold: number,
-  seed = 42,
-): SubgroupMetrics[] {
-  const y = dataset.target!;
+): { group: SubgroupMetrics['group']; value: string; member: (i: number) => boolean }[] {
   const groups: { group: SubgroupMetrics['group']; value: string; member: (i: number) => boolean }[] = [];
   for (const name of ['Gender', 'Ethnicity'] as const) {
     const feature = getFeature(name);
@@ -286,6 +311,43 @@ export function subgroupMetrics(
       member: (i) => dataset.columns.Age[i]! >= band.low && dataset.columns.Age[i]! < band.high,
     });
   }
+  return groups;
+}
+
+/** The held-out sets' coverage of each diagnosis, and undecided share, in subgroups of enough rows. */
+function conformalBySubgroup(
+  dataset: Dataset,
+  sets: readonly PredictionSet[],
+): NonNullable<ModelReport['conformal']>['subgroups'] {
+  const y = dataset.target!;
+  return subgroupsOf(dataset).flatMap(({ group, value, member }) => {
+    const covered = [0, 0];
+    const counts = [0, 0];
+    let undecided = 0;
+    let count = 0;
+    for (let i = 0; i < dataset.rowCount; i++) {
+      if (!member(i)) continue;
+      count++;
+      const label = y[i] === 1 ? 1 : 0;
+      counts[label]!++;
+      if (sets[i]!.includes(label)) covered[label]!++;
+      if (sets[i]!.length === 2) undecided++;
+    }
+    if (count < MIN_SUBGROUP_ROWS) return [];
+    const share = (label: 0 | 1) => (counts[label]! > 0 ? covered[label]! / counts[label]! : null);
+    return [{ group, value, count, coverage: [share(0), share(1)] as const, undecided: undecided / count }];
+  });
+}
+
+/** Metrics per Gender, per Ethnicity and per age band, with counts. */
+export function subgroupMetrics(
+  dataset: Dataset,
+  probabilities: Float64Array,
+  threshold: number,
+  seed = 42,
+): SubgroupMetrics[] {
+  const y = dataset.target!;
+  const groups = subgroupsOf(dataset);
   const out: SubgroupMetrics[] = [];
   for (const { group, value, member } of groups) {
     const rows: number[] = [];

@@ -14,7 +14,7 @@ import { FEATURE_NAMES } from '../../data/schema.js';
 import { createMatrix } from '../../math/matrix.js';
 import { DEFAULT_THRESHOLD } from '../../ml/metrics/index.js';
 import type { PredictionRecorder } from '../../monitoring/prediction-log/prediction-log-writer.js';
-import { loggedModelOf, trainingRangesOf } from '../model-facts.js';
+import { loggedModelOf, predictionSetOf, trainingRangesOf } from '../model-facts.js';
 import type { ServedModel } from '../model-source.js';
 import { checkRecord } from '../record.js';
 import type { OutgoingRecord, RecordOutput } from './kinesis-output.js';
@@ -45,6 +45,8 @@ export interface StreamPrediction {
     readonly probability: number;
     readonly diagnosis: 0 | 1;
     readonly prediction_id?: string;
+    /** The diagnoses the model cannot rule out at its conformal level (absent without prediction sets). */
+    readonly prediction_set?: readonly (0 | 1)[];
   };
 }
 
@@ -152,6 +154,7 @@ export function createStreamHandler(options: StreamHandlerOptions): StreamHandle
           probability,
           diagnosis,
           ...(predictionId === undefined ? {} : { prediction_id: predictionId }),
+          ...predictionSetOf(served, probability),
         },
       };
       return { data: encode(prediction), partitionKey: records[index]!.kinesis.partitionKey };

@@ -241,6 +241,8 @@ export interface Prediction {
   readonly probability: number;
   readonly diagnosis: 0 | 1;
   readonly out_of_distribution: readonly OutOfDistribution[];
+  /** The diagnoses the model cannot rule out at its conformal level; absent for a model without. */
+  readonly prediction_set?: readonly (0 | 1)[];
   readonly model: ModelRef;
   readonly explanation?: Explanation;
 }
@@ -251,6 +253,7 @@ export interface BatchResult {
   readonly probability?: number;
   readonly diagnosis?: 0 | 1;
   readonly out_of_distribution?: readonly OutOfDistribution[];
+  readonly prediction_set?: readonly (0 | 1)[];
   readonly errors?: readonly { readonly field: string; readonly message: string; readonly reason: string }[];
 }
 

@@ -172,6 +172,24 @@ function typicalValues(schema: FeatureSchema): Values {
 
 const logit = (p: number) => Math.log(p / (1 - p));
 
+/**
+ * The prediction set in words: whether the model is sure at its conformal level (one diagnosis), cannot
+ * tell (both: refer), or finds the patient unlike any it was calibrated on (none).
+ */
+function PredictionSetNote({ set }: { set: readonly (0 | 1)[] }) {
+  const words =
+    set.length === 2
+      ? 'the model cannot tell at its coverage level: both diagnoses remain possible (refer)'
+      : set.length === 0
+        ? 'neither diagnosis is like those of the patients it was calibrated on (refer)'
+        : `sure at its coverage level: ${set[0] === 1 ? "Parkinson's disease" : "no Parkinson's disease"}`;
+  return (
+    <div class="prediction-set" data-prediction-set={set.join(',')}>
+      prediction set <strong>{`{${set.map((d) => (d === 1 ? 'PD' : 'no PD')).join(', ')}}`}</strong>: {words}
+    </div>
+  );
+}
+
 /** Values as people read them: a code by its label ("Yes", "Female"), a number as it is. */
 function readable(features: readonly Feature[], values: Values): Values {
   return Object.fromEntries(
@@ -213,6 +231,7 @@ function Answer({
             </span>
           ) : null}
         </div>
+        {prediction.prediction_set ? <PredictionSetNote set={prediction.prediction_set} /> : null}
         <div class="hint">
           by{' '}
           {prediction.model.name ? (

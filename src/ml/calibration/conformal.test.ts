@@ -1,0 +1,95 @@
+/**
+ * Class-conditional conformal prediction sets: each diagnosis covered at the level on average over many
+ * random splits (the guarantee is over the calibration draw, so its mean and spread are what is tested),
+ * a reference computation of the thresholds, and the sets' shapes.
+ */
+import { describe, expect, it } from 'vitest';
+import { expectRefusal } from '../../../test/support/onset-error.js';
+import { Random } from '../../util/random.js';
+import { conformalThresholds, fitConformal, predictionSet } from './conformal.js';
+
+/** Patients whose diagnosis follows their probability (a calibrated model), 60% positive on average. */
+function patients(rows: number, seed: number) {
+  const random = new Random(seed);
+  const probability = new Float64Array(rows);
+  const target = new Float64Array(rows);
+  for (let i = 0; i < rows; i++) {
+    const logit = 0.4 + 2 * random.normal();
+    probability[i] = 1 / (1 + Math.exp(-logit));
+    target[i] = random.next() < probability[i]! ? 1 : 0;
+  }
+  return { probability, target };
+}
+
+describe('conformal prediction sets', () => {
+  it('covers each diagnosis at the level on average over 300 random splits, with the spread expected', () => {
+    const { probability, target } = patients(2000, 11);
+    const random = new Random(5);
+    for (const level of [0.8, 0.9, 0.95]) {
+      const coverage: [number[], number[]] = [[], []];
+      for (let split = 0; split < 300; split++) {
+        const order = random.permutation(probability.length);
+        const calibration = order.subarray(0, 1000);
+        const test = order.subarray(1000);
+        const { thresholds } = conformalThresholds(
+          Float64Array.from(calibration, (i) => probability[i]!),
+          Float64Array.from(calibration, (i) => target[i]!),
+          level,
+        );
+        for (const label of [0, 1] as const) {
+          let covered = 0;
+          let count = 0;
+          for (const i of test) {
+            if (target[i] !== label) continue;
+            count++;
+            if (predictionSet(probability[i]!, thresholds).includes(label)) covered++;
+          }
+          coverage[label].push(covered / count);
+        }
+      }
+      for (const label of [0, 1] as const) {
+        const mean = coverage[label].reduce((a, b) => a + b, 0) / coverage[label].length;
+        // At least the level, and at most the level plus one calibration row's share (about 1/400 here).
+        expect(mean, `level ${level}, diagnosis ${label}`).toBeGreaterThanOrEqual(level - 0.005);
+        expect(mean, `level ${level}, diagnosis ${label}`).toBeLessThan(level + 0.02);
+        const spread = Math.sqrt(
+          coverage[label].reduce((sum, c) => sum + (c - mean) ** 2, 0) / coverage[label].length,
+        );
+        // Each split varies with its calibration rows: a few points, not more.
+        expect(spread).toBeLessThan(0.03);
+      }
+    }
+  });
+
+  it('takes the ⌈(n + 1) · level⌉-th smallest nonconformity of each diagnosis, and 1 with too few rows', () => {
+    // Diagnosis 1: nonconformities 1 - p = 0.1, 0.2, 0.3, 0.4 (n = 4): at 0.6, ⌈5 · 0.6⌉ = 3rd, 0.3.
+    // Diagnosis 0: nonconformities p = 0.05, 0.15 (n = 2): ⌈3 · 0.6⌉ = 2nd, 0.15.
+    const probability = Float64Array.of(0.9, 0.8, 0.7, 0.6, 0.05, 0.15);
+    const target = Float64Array.of(1, 1, 1, 1, 0, 0);
+    const { thresholds, rows } = conformalThresholds(probability, target, 0.6);
+    expect(rows).toEqual([2, 4]);
+    expect(thresholds[0]).toBe(0.15);
+    expect(thresholds[1]).toBeCloseTo(0.3, 12);
+    // At 0.9, ⌈3 · 0.9⌉ = 3 > 2 rows of diagnosis 0: every patient's set holds 0.
+    expect(conformalThresholds(probability, target, 0.9).thresholds[0]).toBe(1);
+    expectRefusal(() => conformalThresholds(probability, target, 1), 'between 0 and 1');
+  });
+
+  it('sets: one diagnosis when sure, both when it cannot tell, none when unlike either', () => {
+    expect(predictionSet(0.95, [0.2, 0.2])).toEqual([1]);
+    expect(predictionSet(0.05, [0.2, 0.2])).toEqual([0]);
+    expect(predictionSet(0.5, [0.6, 0.6])).toEqual([0, 1]);
+    expect(predictionSet(0.5, [0.2, 0.2])).toEqual([]);
+  });
+
+  it('measures its sets held out: coverage near the level, and the share left undecided', () => {
+    const { probability, target } = patients(2000, 12);
+    const { document, heldOutSets } = fitConformal(probability, target, { level: 0.9, folds: 5, seed: 42 });
+    expect(heldOutSets).toHaveLength(2000);
+    expect(document.held_out.coverage[0]).toBeGreaterThan(0.87);
+    expect(document.held_out.coverage[1]).toBeGreaterThan(0.87);
+    expect(document.held_out.undecided).toBeGreaterThan(0);
+    expect(document.held_out.undecided).toBeLessThan(1);
+    expect(document.rows[0] + document.rows[1]).toBe(2000);
+  });
+});
