@@ -106,8 +106,8 @@ export function Waterfall({
         </tbody>
       </table>
       <p class="hint">
-        Log-odds: orange pushes towards Parkinson's disease, blue away; the probability is 1 / (1 + e
-        <sup>−margin</sup>).{' '}
+        Log-odds: orange pushes towards Parkinson's disease, blue away; the model's own probability is 1 / (1
+        + e<sup>−margin</sup>), which its calibration maps to the one shown.{' '}
         {entries.length > SHOWN ? (
           <button type="button" onClick={() => setAll(!all)}>
             {all ? `Show the ${SHOWN} largest` : `Show all ${entries.length} features`}
