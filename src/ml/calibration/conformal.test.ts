@@ -1,8 +1,9 @@
 /**
  * Class-conditional conformal prediction sets: each diagnosis covered at the level on average over many
  * random splits (the guarantee is over the calibration draw, so its mean and spread are what is tested),
- * a reference computation of the thresholds, and the sets' shapes.
+ * the thresholds and sets of the textbook computation in numpy, and the sets' shapes.
  */
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { expectRefusal } from '../../../test/support/onset-error.js';
 import { Random } from '../../util/random.js';
@@ -73,6 +74,38 @@ describe('conformal prediction sets', () => {
     // At 0.9, ⌈3 · 0.9⌉ = 3 > 2 rows of diagnosis 0: every patient's set holds 0.
     expect(conformalThresholds(probability, target, 0.9).thresholds[0]).toBe(1);
     expectRefusal(() => conformalThresholds(probability, target, 1), 'between 0 and 1');
+  });
+
+  it('gives the thresholds and sets of the textbook computation (numpy, scripts/fixtures/make-conformal-fixtures.py)', () => {
+    const fixture = JSON.parse(
+      readFileSync(
+        new URL('../../../test/fixtures/conformal/class-conditional.json', import.meta.url),
+        'utf8',
+      ),
+    ) as {
+      cases: {
+        name: string;
+        probability: number[];
+        label: number[];
+        level: number;
+        thresholds: [number, number];
+        query: number[];
+        sets: (0 | 1)[][];
+      }[];
+    };
+    expect(fixture.cases).toHaveLength(5);
+    for (const reference of fixture.cases) {
+      const { thresholds } = conformalThresholds(
+        Float64Array.from(reference.probability),
+        Float64Array.from(reference.label),
+        reference.level,
+      );
+      expect(thresholds, reference.name).toEqual(reference.thresholds);
+      expect(
+        reference.query.map((p) => [...predictionSet(p, thresholds)]),
+        reference.name,
+      ).toEqual(reference.sets);
+    }
   });
 
   it('sets: one diagnosis when sure, both when it cannot tell, none when unlike either', () => {
