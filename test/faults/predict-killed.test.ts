@@ -60,9 +60,9 @@ describe('SIGKILL during batch scoring', () => {
     expect(rerun.code, rerun.stderr).toBe(0);
     expect(JSON.parse(rerun.stdout)).toMatchObject({ scored: ROWS, rows_read: ROWS });
     const lines = readFileSync(output, 'utf8').split('\n');
-    expect(lines[0]).toBe('PatientID,probability,prediction');
+    expect(lines[0]).toBe('PatientID,probability,prediction,prediction_set');
     expect(lines).toHaveLength(ROWS + 2); // the header, the rows, and '' after the last newline
-    expect(lines.at(-2)).toMatch(/^\d+,[0-9.e-]+,[01]$/);
+    expect(lines.at(-2)).toMatch(/^\d+,[0-9.e-]+,[01],(0|1|0\|1)?$/);
     expect(temporaries()).toEqual([partial]);
   }, 45_000);
 });
