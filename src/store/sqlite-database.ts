@@ -10,6 +10,26 @@ import { errorCode, insertInto, type SqlDatabase, typedDatabase } from './sql-da
 export const SQLITE_BUSY_TIMEOUT_MS = 5_000;
 
 /**
+ * `PRAGMA journal_mode = WAL`, tried again while another process holds the lock the switch needs: when
+ * processes open a new file together, SQLite answers SQLITE_BUSY at once rather than through the busy
+ * handler. Gives up after `SQLITE_BUSY_TIMEOUT_MS`, as a writer does.
+ */
+function enableWal(handle: SqliteDriver.Database): void {
+  const deadline = Date.now() + SQLITE_BUSY_TIMEOUT_MS;
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  for (let waitMs = 1; ; waitMs = Math.min(waitMs * 2, 50)) {
+    try {
+      handle.pragma('journal_mode = WAL');
+      return;
+    } catch (error) {
+      if (errorCode(error) !== 'SQLITE_BUSY' || Date.now() >= deadline) throw error;
+      // Opening is synchronous: the thread sleeps, as the busy handler would.
+      Atomics.wait(pause, 0, 0, waitMs);
+    }
+  }
+}
+
+/**
  * Opens (creating when missing) a SQLite database file for the stores: WAL journal (readers never block
  * the writer), `synchronous=NORMAL` (durable across process crashes; the last transactions may be lost on
  * power loss), a busy timeout so concurrent processes queue for the write lock, and foreign keys on.
@@ -20,7 +40,7 @@ export function openSqliteDatabase(path: string): SqlDatabase {
   try {
     handle = new SqliteDriver(path, { timeout: SQLITE_BUSY_TIMEOUT_MS });
     handle.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
-    handle.pragma('journal_mode = WAL');
+    enableWal(handle);
     handle.pragma('synchronous = NORMAL');
     handle.pragma('foreign_keys = ON');
   } catch (error) {
