@@ -177,7 +177,7 @@ export function trainOnDataset(dataset: Dataset, options: TrainOptions): TrainRe
     params: model.params,
     trainingMetrics,
     trainingProbabilities,
-    ...(crossValidation && heldOut ? { crossValidation, heldOut } : {}),
+    ...(crossValidation ? { crossValidation } : {}),
     ...(calibrated
       ? {
           calibration: {

@@ -41,5 +41,5 @@ export function trainingRangesOf(served: ServedModel) {
  */
 export function predictionSetOf(served: ServedModel, probability: number): { prediction_set?: (0 | 1)[] } {
   const thresholds = served.document.conformal?.thresholds;
-  return thresholds === undefined ? {} : { prediction_set: [...predictionSet(probability, thresholds)] };
+  return thresholds === undefined ? {} : { prediction_set: predictionSet(probability, thresholds) };
 }

@@ -251,7 +251,12 @@ export const predictionApi: RoutePlugin<PredictionApiOptions> = async (app, opti
     metrics.inferenceDuration.observe((performance.now() - started) / 1000);
     const contributions = explain ? explainModel(model.model, x) : undefined;
     // What the contributions explain: the model's own probability, before any calibration.
-    const uncalibratedProbabilities = explain ? uncalibrated(model.model).predictProba(x) : undefined;
+    const own = uncalibrated(model.model);
+    const uncalibratedProbabilities = !explain
+      ? undefined
+      : own === model.model
+        ? probabilities
+        : own.predictProba(x);
     const version = model.version ?? 'none';
     const latencyMs = log ? elapsedMs() : 0;
     return records.map((record, i) => {

@@ -1,6 +1,7 @@
 import type { Worker } from 'node:worker_threads';
 import { OnsetError } from '../errors.js';
-import { createMatrix, type Matrix } from '../math/matrix.js';
+import { createMatrix } from '../math/matrix.js';
+import type { FittedModel } from '../ml/estimator.js';
 import { startWorker } from '../ml/parallel/start-worker.js';
 import type { ScoringReply, ScoringRequest, ScoringThreadData } from './scoring-protocol.js';
 
@@ -22,13 +23,8 @@ export interface BatchScorer {
   close(): Promise<void>;
 }
 
-/** A model that scores batches: what every loaded Onset, XGBoost or MLflow model is. */
-export interface BatchModel {
-  predictProba(x: Matrix): Float64Array;
-}
-
 /** Scores on the calling thread. */
-export function scorerOnThisThread(model: BatchModel, cols: number): BatchScorer {
+export function scorerOnThisThread(model: Pick<FittedModel, 'predictProba'>, cols: number): BatchScorer {
   return {
     async score(features, rows) {
       const started = performance.now();

@@ -1,9 +1,12 @@
 import { stratifiedKFold } from '../../data/splits.js';
 import { invalidParameter } from '../../errors.js';
+import { percentileInterval } from '../../math/percentile-interval.js';
+import { logit } from '../../math/sigmoid.js';
 import { Random } from '../../util/random.js';
 import {
   type BrierDecomposition,
   brierDecomposition,
+  brierScore,
   type CalibrationBin,
   calibrationCurve,
   expectedCalibrationError,
@@ -153,8 +156,7 @@ export class Calibration {
 
 /** The log-odds of a probability, kept finite. */
 function logOdds(probability: number): number {
-  const p = Math.min(Math.max(probability, LOGIT_CLIP), 1 - LOGIT_CLIP);
-  return Math.log(p / (1 - p));
+  return logit(Math.min(Math.max(probability, LOGIT_CLIP), 1 - LOGIT_CLIP));
 }
 
 /** What `chooseCalibration` decided, and the held-out probabilities it judged by. */
@@ -235,7 +237,7 @@ function candidateFigures(
   return {
     method,
     log_loss: logLoss(target, probability),
-    brier: brierDecomposition(target, probability).brier,
+    brier: brierScore(target, probability),
     ece: expectedCalibrationError(target, probability),
     roc_auc: bothClasses ? rocAuc(target, probability) : null,
   };
@@ -275,11 +277,9 @@ export function calibrationFigures(
     }
     eces[r] = expectedCalibrationError(resampledTarget, resampledProbability);
   }
-  eces.sort();
-  const percentile = (q: number) => eces[Math.min(eces.length - 1, Math.floor(q * eces.length))]!;
   return {
     ece: expectedCalibrationError(target, probability),
-    ece_interval: [percentile(0.025), percentile(0.975)],
+    ece_interval: percentileInterval(eces),
     ...brierDecomposition(target, probability),
     bins: calibrationCurve(target, probability).bins,
   };

@@ -4,8 +4,8 @@ import { invalidParameter } from '../../errors.js';
 /** The default coverage of prediction sets: each diagnosis is in its patients' sets 9 times in 10. */
 export const DEFAULT_CONFORMAL_LEVEL = 0.9;
 
-/** A prediction set: the diagnoses the model cannot rule out at the level, in order. */
-export type PredictionSet = readonly (0 | 1)[];
+/** A prediction set: the diagnoses the model cannot rule out at the level, in order (a new array each). */
+export type PredictionSet = (0 | 1)[];
 
 /**
  * Class-conditional (Mondrian) split conformal prediction on a model's probabilities, as a model document
@@ -70,9 +70,8 @@ export function conformalThresholds(
   };
 }
 
-/** How sets under `thresholds` do on probabilities whose diagnoses are known. */
+/** How the sets `setOf(i)` of rows whose diagnoses are `target` do. */
 export function conformalFigures(
-  probability: Float64Array,
   target: Float64Array,
   setOf: (i: number) => PredictionSet,
 ): ConformalFigures {
@@ -80,7 +79,7 @@ export function conformalFigures(
   const counts: [number, number] = [0, 0];
   let undecided = 0;
   let empty = 0;
-  for (let i = 0; i < probability.length; i++) {
+  for (let i = 0; i < target.length; i++) {
     const label = target[i] === 1 ? 1 : 0;
     const set = setOf(i);
     counts[label]++;
@@ -88,7 +87,7 @@ export function conformalFigures(
     if (set.length === 2) undecided++;
     if (set.length === 0) empty++;
   }
-  const n = Math.max(probability.length, 1);
+  const n = Math.max(target.length, 1);
   return {
     coverage: [covered[0] / Math.max(counts[0], 1), covered[1] / Math.max(counts[1], 1)],
     undecided: undecided / n,
@@ -121,7 +120,7 @@ export function fitConformal(
       level: options.level,
       thresholds,
       rows,
-      held_out: conformalFigures(probability, target, (i) => heldOutSets[i]!),
+      held_out: conformalFigures(target, (i) => heldOutSets[i]!),
     },
     heldOutSets,
   };

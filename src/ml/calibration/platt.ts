@@ -1,4 +1,5 @@
 import { invalidParameter } from '../../errors.js';
+import { sigmoid } from '../../math/sigmoid.js';
 
 /**
  * Platt scaling: P(y = 1 | score) = 1 / (1 + exp(a * score + b)), fitted as scikit-learn's
@@ -71,7 +72,7 @@ export class PlattCalibrator {
       let hbb = 1e-12;
       for (let i = 0; i < n; i++) {
         const f = score[i]!;
-        const p = sigmoidOfMinus(a * f + b);
+        const p = sigmoid(-(a * f + b));
         const d = t[i]! - p;
         ga += d * f;
         gb += d;
@@ -113,20 +114,11 @@ export class PlattCalibrator {
   }
 
   calibrateOne(score: number): number {
-    return sigmoidOfMinus(this.a * score + this.b);
+    return sigmoid(-(this.a * score + this.b));
   }
 }
 
 /** log(1 + exp(z)) without overflow. */
 function softplus(z: number): number {
   return z > 0 ? z + Math.log1p(Math.exp(-z)) : Math.log1p(Math.exp(z));
-}
-
-/** 1 / (1 + exp(z)), as scipy's expit(-z), without overflow. */
-function sigmoidOfMinus(z: number): number {
-  if (z >= 0) {
-    const e = Math.exp(-z);
-    return e / (1 + e);
-  }
-  return 1 / (1 + Math.exp(z));
 }

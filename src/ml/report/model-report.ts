@@ -1,6 +1,7 @@
 import type { Dataset } from '../../data/dataset.js';
 import { type DatasetProfile, profileDataset } from '../../data/profile.js';
 import { codeLabel, getFeature } from '../../data/schema.js';
+import { percentileInterval } from '../../math/percentile-interval.js';
 import { Random } from '../../util/random.js';
 import {
   type CalibrationDocument,
@@ -187,11 +188,6 @@ export interface ReportInputs {
   /** Probabilities of the final model on the training rows. */
   readonly trainingProbabilities: Float64Array;
   readonly crossValidation?: CrossValidationResult;
-  /**
-   * With `crossValidation`, the probabilities the evaluation is of: the calibrated out-of-fold ones for a
-   * calibrated model (default: the out-of-fold ones).
-   */
-  readonly heldOut?: Float64Array;
   /** The calibration, with the out-of-fold probabilities before it and the held-out ones after it. */
   readonly calibration?: {
     readonly document: CalibrationDocument;
@@ -216,7 +212,9 @@ export function buildModelReport(inputs: ReportInputs): ModelReport {
   const y = dataset.target!;
   const threshold = inputs.threshold ?? 0.5;
   const cv = inputs.crossValidation;
-  const probabilities = cv ? (inputs.heldOut ?? cv.outOfFold) : inputs.trainingProbabilities;
+  // Cross-validated, the evaluation is of what the model gives patients it has not seen: the calibrated
+  // out-of-fold probabilities for a calibrated model.
+  const probabilities = cv ? (inputs.calibration?.heldOut ?? cv.outOfFold) : inputs.trainingProbabilities;
   const calibration = inputs.calibration;
   const seed = inputs.seed ?? 42;
   const subgroups = subgroupMetrics(dataset, probabilities, threshold, seed);
@@ -437,20 +435,12 @@ function subgroupIntervals(
     else figures.roc_auc[r] = orderedPairs / ((tp + fn) * (tn + fp));
   }
   return {
-    accuracy: percentiles(figures.accuracy),
-    recall: percentiles(figures.recall),
-    specificity: percentiles(figures.specificity),
-    roc_auc: aucDefined ? percentiles(figures.roc_auc) : null,
-    brier: percentiles(figures.brier),
+    accuracy: percentileInterval(figures.accuracy),
+    recall: percentileInterval(figures.recall),
+    specificity: percentileInterval(figures.specificity),
+    roc_auc: aucDefined ? percentileInterval(figures.roc_auc) : null,
+    brier: percentileInterval(figures.brier),
   };
-}
-
-/** The 2.5th and 97.5th percentiles of the finite values. */
-function percentiles(values: Float64Array): [number, number] {
-  const finite = values.filter(Number.isFinite).sort();
-  if (finite.length === 0) return [Number.NaN, Number.NaN];
-  const at = (q: number) => finite[Math.min(finite.length - 1, Math.floor(q * finite.length))]!;
-  return [at(0.025), at(0.975)];
 }
 
 /** The largest gap of each metric within each grouping, among subgroups of `MIN_SUBGROUP_ROWS` or more. */
