@@ -274,7 +274,9 @@ describe('onset predict', () => {
     expect(new Set(rows.slice(1).map((row) => row[3])).size).toBeGreaterThan(1);
     const positives = rows.slice(1).filter((row) => row[2] === '1').length;
     expect(stdout).toContain(`scored ${TEST_ROWS} of ${TEST_ROWS} rows`);
-    expect(stdout).toContain(`(${positives} predicted positive at threshold 0.5)`);
+    expect(stdout).toContain(
+      `(${positives} predicted positive at the model's threshold 0.5, chosen for the default threshold 0.5)`,
+    );
   });
 
   it('writes no PatientID column when the input has none', async () => {
@@ -449,6 +451,26 @@ describe('onset model', () => {
     expect(viaXgboost.metrics).toEqual(original.metrics);
     expect(reimported.metrics).toEqual(original.metrics);
     expect(reimported.calibration).toEqual(original.calibration);
+  });
+
+  it('writes the model card as Markdown, HTML or JSON; refuses a model it cannot read', async () => {
+    const markdown = runCli(['model', 'card', gbdtModel()]);
+    expect(markdown.code).toBe(0);
+    expect(markdown.stdout.startsWith('# Model card: gbdt model\n')).toBe(true);
+    expect(markdown.stdout).toContain('## Decision threshold');
+    expect(markdown.stdout).toContain('at a probability of 0.5 or more');
+    const output = path('card.html');
+    const html = runCli(['model', 'card', gbdtModel(), '--format', 'html', '-o', output]);
+    expect(html.code).toBe(0);
+    expect(html.stdout).toContain(`wrote the model card of ${gbdtModel()} -> ${output}`);
+    const written = await readFile(output, 'utf8');
+    expect(written.startsWith('<!doctype html>')).toBe(true);
+    expect(written).toContain('<h2>Limitations and out-of-distribution behaviour</h2>');
+    const json = JSON.parse(runCli(['model', 'card', gbdtModel(), '--format', 'json']).stdout);
+    expect(json.sections).toHaveLength(12);
+    const missing = runCli(['model', 'card', path('no-such-model.json')]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain('no-such-model.json');
   });
 
   it('refuses to export a logistic model and to import an Onset document', () => {

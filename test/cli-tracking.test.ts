@@ -210,6 +210,7 @@ describe('onset train logs a run', () => {
     for (const artifact of [
       'model/model.json',
       'report/model-report.json',
+      'report/model-card.json',
       'data/profile.json',
       'data/reference-profile.json',
     ]) {
@@ -495,6 +496,17 @@ describe('onset models', () => {
     });
     const again = onset(['models', 'promote', MODEL_NAME, '2', '--stage', 'Production']);
     expect(again.stdout).toContain('version 2 is already in Production');
+    // The card of a registered version says where the registry keeps it, and what it was trained on.
+    const card = onset(['model', 'card', `models:/${MODEL_NAME}/Production`]);
+    expect(card.code, card.stderr).toBe(0);
+    expect(card.stdout).toContain(`# Model card: ${MODEL_NAME} version 2`);
+    expect(card.stdout).toContain('- Version: 2 (stage Production)');
+    expect(card.stdout).toContain(`- Training run: ${gb.run_id}`);
+    expect(card.stdout).toContain(`- Read from: ${dataPath}`);
+    // The run logged the card with its model, as Markdown and HTML too.
+    const logged = join(home, 'artifacts', gb.experiment_id!, gb.run_id!, 'artifacts', 'report');
+    expect(await readFile(join(logged, 'model-card.md'), 'utf8')).toMatch(/^# Model card: gbdt model\n/);
+    expect(await readFile(join(logged, 'model-card.html'), 'utf8')).toMatch(/^<!doctype html>/);
 
     const shown = onsetJson<{
       model: Static<typeof RegisteredModelJson>;

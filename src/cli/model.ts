@@ -5,10 +5,15 @@ import { ESTIMATOR_NAMES, estimatorEntry } from '../ml/estimator-registry.js';
 import { loadModelPath } from '../ml/formats/mlflow-model.js';
 import { exportXgboost, saveModelDocument } from '../ml/model-document.js';
 import { describeSpec } from '../ml/params.js';
+import { buildModelCard, modelCardHtml, modelCardMarkdown } from '../ml/report/model-card.js';
+import { loadServedModel, parseModelUri } from '../serving/model-source.js';
 import { writeFileAtomic } from '../util/atomic-file.js';
+import { addStoreOptions, configFrom } from './config-options.js';
 import { modelReportJson, paramSpecsJson } from './json-views.js';
+import { asUsage } from './options.js';
 import { marks, printJson, renderTable } from './output.js';
 import { renderModelReport } from './report-view.js';
+import { openCommandStores, type StoreFlags } from './stores.js';
 
 export function registerModelCommands(program: Command): void {
   const model = program.command('model').description('inspect, export and import model files');
@@ -71,6 +76,64 @@ export function registerModelCommands(program: Command): void {
       if (options.json) printJson(modelReportJson(document.report));
       else process.stdout.write(renderModelReport(path, document, document.report));
     });
+
+  addStoreOptions(
+    model
+      .command('card')
+      .description(
+        'write the model card (TRIPOD+AI items: intended use, data, features, development and validation, performance, calibration, threshold, prediction sets, subgroups, decision curve, limitations) as Markdown, HTML or JSON',
+      )
+      .argument(
+        '[model]',
+        'a model file, or models:/NAME/STAGE|VERSION, models:/NAME@ALIAS, runs:/RUN_ID/model from the stores (default: env ONSET_MODEL_URI, else models:/parkinson-disease-prediction/Production)',
+      )
+      .addOption(
+        new Option('--format <format>', 'what to write')
+          .choices(['markdown', 'html', 'json'])
+          .default('markdown'),
+      )
+      .option('-o, --output <file>', 'write to this file instead of standard output'),
+  ).action(
+    async (
+      uri: string | undefined,
+      options: StoreFlags & { format: 'markdown' | 'html' | 'json'; output?: string },
+    ) => {
+      const modelUri = uri ?? configFrom(options).modelUri;
+      const parsed = asUsage(() => parseModelUri(modelUri));
+      const stores = parsed.kind === 'file' ? undefined : await openCommandStores(options, 'read');
+      try {
+        const served = await loadServedModel(modelUri, stores);
+        const datasetSource =
+          served.runId && stores
+            ? ((await stores.tracking.getRun(served.runId)).data.tags.find(
+                (tag) => tag.key === 'onset.dataset.path',
+              )?.value ?? null)
+            : null;
+        const card = buildModelCard(served.document, {
+          name: served.name,
+          version: served.version,
+          stage: served.stage,
+          runId: served.runId,
+          checksum: served.checksum,
+          datasetSource,
+        });
+        const text =
+          options.format === 'json'
+            ? `${JSON.stringify(card, null, 2)}\n`
+            : options.format === 'html'
+              ? modelCardHtml(card)
+              : modelCardMarkdown(card);
+        if (options.output === undefined) {
+          process.stdout.write(text);
+          return;
+        }
+        await writeFileAtomic(options.output, text);
+        process.stdout.write(`${marks().ok} wrote the model card of ${modelUri} -> ${options.output}\n`);
+      } finally {
+        await stores?.close();
+      }
+    },
+  );
 
   model
     .command('params')

@@ -1,6 +1,11 @@
 import { availableParallelism } from 'node:os';
 import { InvalidArgumentError, Option } from 'commander';
 import { isOnsetError } from '../errors.js';
+import {
+  DEFAULT_THRESHOLD_POLICY,
+  parseThresholdPolicy,
+  THRESHOLD_POLICY_SYNTAX,
+} from '../ml/decision/threshold-policy.js';
 
 /** Options and argument parsers shared by CLI commands. */
 
@@ -111,11 +116,26 @@ function threadsArgument(text: string): number {
   return Number(text);
 }
 
+/** `--threshold p` of the commands that score: the model's own threshold unless one is named. */
 export function thresholdOption(): Option {
   return new Option(
     '--threshold <p>',
-    'decision threshold: a row is predicted positive when probability >= p',
+    "decision threshold: a row is predicted positive when probability >= p (default: the model's own, 0.5 for a model without one)",
+  ).argParser(probabilityArgument);
+}
+
+/** `--threshold <policy>` of the commands that train: how the model's decision threshold is chosen. */
+export function thresholdPolicyOption(): Option {
+  return new Option(
+    '--threshold <policy>',
+    `how the decision threshold is chosen, on the calibrated out-of-fold probabilities: ${THRESHOLD_POLICY_SYNTAX} (a minimum sensitivity at the best specificity; a cost ratio of a missed diagnosis to a false one)`,
   )
-    .argParser(probabilityArgument)
-    .default(0.5);
+    .argParser((text: string) => {
+      try {
+        return parseThresholdPolicy(text, '--threshold');
+      } catch (error) {
+        throw new InvalidArgumentError((error as Error).message);
+      }
+    })
+    .default(DEFAULT_THRESHOLD_POLICY, '0.5');
 }

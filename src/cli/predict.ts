@@ -13,9 +13,15 @@ import {
 import { csvLine } from '../data/csv-writer.js';
 import { FEATURE_NAMES, ID_COLUMN } from '../data/schema.js';
 import { predictionSet } from '../ml/calibration/conformal.js';
+import {
+  DEFAULT_THRESHOLD_POLICY,
+  decisionThreshold,
+  describeThresholdPolicy,
+} from '../ml/decision/threshold-policy.js';
 import { missingValuePolicy } from '../ml/estimator-registry.js';
 import { loadModelPath } from '../ml/formats/mlflow-model.js';
 import { binaryCurves, evaluateBinary } from '../ml/metrics/index.js';
+import type { ModelDocument } from '../ml/model-document.js';
 import { featureMatrix } from '../ml/train-on-dataset.js';
 import { PatientKeys, resolveLogSecret } from '../monitoring/prediction-log/patient-keys.js';
 import { newPredictionId } from '../monitoring/prediction-log/prediction-id.js';
@@ -98,7 +104,7 @@ export function registerPredictCommands(program: Command): void {
           model: string;
           input: string;
           output: string;
-          threshold: number;
+          threshold?: number;
           policy: 'fail' | 'skip';
           json?: boolean;
           log?: boolean;
@@ -106,6 +112,7 @@ export function registerPredictCommands(program: Command): void {
         },
       ) => {
         const { model, document } = await loadModelPath(options.model);
+        const threshold = options.threshold ?? decisionThreshold(document);
         const log = options.log ? await openBatchLog(options) : undefined;
         // A model with conformal thresholds adds each row's prediction set: "0", "1", "0|1" (it cannot tell)
         // or "" (unlike its calibration patients).
@@ -146,7 +153,7 @@ export function registerPredictCommands(program: Command): void {
           const lines: string[] = [];
           ids.forEach((id, i) => {
             const probability = probabilities[i]!;
-            const prediction = probability >= options.threshold ? 1 : 0;
+            const prediction = probability >= threshold ? 1 : 0;
             positives += prediction;
             const values: (string | number)[] =
               id === undefined ? [probability, prediction] : [id, probability, prediction];
@@ -249,13 +256,14 @@ export function registerPredictCommands(program: Command): void {
             scored,
             skipped: report.rowsSkipped,
             predicted_positive: positives,
-            threshold: options.threshold,
+            threshold,
+            threshold_source: options.threshold === undefined ? 'model' : 'option',
             ...(log ? { logged: log.logged.length } : {}),
           };
           if (options.json) printJson({ ...summary, report: ingestReportJson(report) });
           else {
             process.stdout.write(
-              `${marks().ok} scored ${scored} of ${scan.rowsRead} rows -> ${options.output} (${positives} predicted positive at threshold ${options.threshold})${log ? `; ${log.logged.length} logged in the prediction log` : ''}\n`,
+              `${marks().ok} scored ${scored} of ${scan.rowsRead} rows -> ${options.output} (${positives} predicted positive at ${thresholdWords(threshold, options.threshold, document)})${log ? `; ${log.logged.length} logged in the prediction log` : ''}\n`,
             );
             if (report.rowsSkipped > 0) {
               process.stdout.write(`  ${report.rowsSkipped} invalid row(s) skipped:\n`);
@@ -290,11 +298,12 @@ export function registerPredictCommands(program: Command): void {
       async (options: {
         model: string;
         data: string;
-        threshold: number;
+        threshold?: number;
         policy: 'fail' | 'skip';
         json?: boolean;
       }) => {
         const { model, document } = await loadModelPath(options.model);
+        const threshold = options.threshold ?? decisionThreshold(document);
         const { dataset, report } = assertIngested(
           await ingestCsvFile(options.data, {
             target: 'required',
@@ -303,7 +312,7 @@ export function registerPredictCommands(program: Command): void {
           }),
         );
         const probabilities = model.predictProba(featureMatrix(dataset));
-        const metrics = evaluateBinary(dataset.target!, probabilities, { threshold: options.threshold });
+        const metrics = evaluateBinary(dataset.target!, probabilities, { threshold });
         if (options.json) {
           const curves = binaryCurves(dataset.target!, probabilities);
           printJson({
@@ -331,6 +340,13 @@ export function registerPredictCommands(program: Command): void {
         );
       },
     );
+}
+
+/** "the model's threshold 0.3120 (sensitivity at least 0.95, ...)" or "threshold 0.4 (--threshold)". */
+function thresholdWords(threshold: number, named: number | undefined, document: ModelDocument): string {
+  if (named !== undefined) return `threshold ${named} (--threshold)`;
+  const policy = document.threshold?.policy ?? DEFAULT_THRESHOLD_POLICY;
+  return `the model's threshold ${threshold}, chosen for ${describeThresholdPolicy(policy)}`;
 }
 
 /** Takes out of the log what a run that wrote no output logged. */

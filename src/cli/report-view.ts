@@ -1,3 +1,4 @@
+import { formatThresholdPolicy } from '../ml/decision/threshold-policy.js';
 import type { ModelDocument } from '../ml/model-document.js';
 import type { ModelReport } from '../ml/report/model-report.js';
 import { renderConfusion, renderMetrics } from './metrics-view.js';
@@ -46,6 +47,7 @@ export function renderModelReport(path: string, document: ModelDocument, report:
   lines.push(
     '',
     `Evaluation on ${source}, ${n} rows`,
+    ...thresholdLines(report),
     renderConfusion(metricsLike),
     `  ROC AUC ${formatNumber(e.roc.auc)} (${e.roc.fpr.length} curve points) · average precision ${formatNumber(e.precision_recall.average_precision)} · Brier score ${formatNumber(e.brier)}`,
     '',
@@ -112,6 +114,15 @@ export function renderModelReport(path: string, document: ModelDocument, report:
     .join(' · ');
   if (balance) lines.push('', `Training data class balance: ${balance}`);
   return `${lines.join('\n')}\n`;
+}
+
+/** The decision threshold: its value, the policy that chose it and why (0.5 when the report has none). */
+function thresholdLines(report: ModelReport): string[] {
+  const threshold = report.threshold;
+  if (!threshold) return [`  decision threshold ${report.evaluation.threshold} (the default)`];
+  return [
+    `  decision threshold ${threshold.value} (${formatThresholdPolicy(threshold.policy)}): ${threshold.reason}`,
+  ];
 }
 
 /** The calibration: how it was chosen, and held-out ECE and Brier before and after (none when absent). */

@@ -3,6 +3,7 @@ import { type Command, Option } from 'commander';
 import { readDatasetFile } from '../data/csv-reader.js';
 import { CALIBRATION_CHOICES, type CalibrationChoice } from '../ml/calibration/calibration.js';
 import { DEFAULT_CONFORMAL_LEVEL } from '../ml/calibration/conformal.js';
+import type { ThresholdPolicy } from '../ml/decision/threshold-policy.js';
 import { createEstimator, ESTIMATOR_NAMES, missingValuePolicy } from '../ml/estimator-registry.js';
 import { SELECTION_METRICS, type SelectionMetric } from '../ml/metrics/index.js';
 import { saveModelDocument } from '../ml/model-document.js';
@@ -21,7 +22,7 @@ import {
   policyOption,
   positiveIntegerArgument,
   probabilityArgument,
-  thresholdOption,
+  thresholdPolicyOption,
 } from './options.js';
 import { marks, printJson } from './output.js';
 import { createProgress } from './progress.js';
@@ -46,7 +47,7 @@ interface TrainCliOptions {
   calibration: CalibrationChoice;
   subgroupGap: number;
   conformalLevel: number;
-  threshold: number;
+  threshold: ThresholdPolicy;
   output: string;
   policy: 'fail' | 'skip';
   json?: boolean;
@@ -122,7 +123,7 @@ export function registerTrainCommand(program: Command): void {
     )
     .addOption(new Option('--sampler <sampler>', 'search strategy').choices(['tpe', 'random']).default('tpe'))
     .option('--tune-seed <seed>', 'seed of the search (default: the --cv-seed)', integerArgument)
-    .addOption(thresholdOption())
+    .addOption(thresholdPolicyOption())
     .addOption(policyOption())
     .requiredOption('-o, --output <model.json>', 'where to write the model document')
     .option('--json', 'print one JSON object with model, params, metrics and fit_seconds')
@@ -211,6 +212,7 @@ export function registerTrainCommand(program: Command): void {
           ...(result.document.tuning ? { tuning: result.document.tuning } : {}),
           calibration: calibrationJson(result),
           conformal: result.document.conformal ?? null,
+          threshold: result.document.threshold ?? null,
           fit_seconds: result.fitSeconds,
           ...(logged
             ? { run_id: logged.runId, experiment_id: logged.experimentId, model_source: logged.modelSource }
@@ -258,6 +260,16 @@ export function registerTrainCommand(program: Command): void {
         lines.push(
           `  prediction sets at ${conformal.level}: held-out coverage ${held.coverage[0].toFixed(3)} (no PD) and ${held.coverage[1].toFixed(3)} (PD); ${(100 * held.undecided).toFixed(1)}% of patients undecided ({0, 1})`,
         );
+      }
+      const threshold = result.document.threshold;
+      if (threshold) {
+        lines.push(`  decision threshold ${threshold.value}: ${threshold.reason}`);
+        const crossFitted = threshold.cross_fitted;
+        if (crossFitted) {
+          lines.push(
+            `    chosen on the other folds for each fold in turn: sensitivity ${crossFitted.sensitivity.toFixed(3)}, specificity ${crossFitted.specificity.toFixed(3)} (what to expect for new patients)`,
+          );
+        }
       }
       lines.push(
         '',

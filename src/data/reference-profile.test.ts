@@ -170,6 +170,7 @@ describe('the reference profile document', () => {
       'created_at',
       'dataset_fingerprint',
       'training_rows',
+      'decision_threshold',
       'bins',
       'sample',
     ]);

@@ -71,6 +71,11 @@ export interface ReferenceProfile {
   readonly datasetFingerprint: string | null;
   /** Rows the bins were counted on: every training row. */
   readonly trainingRows: number;
+  /**
+   * The model's decision threshold: it diagnoses 1 when the probability is at least this (0.5 in profiles
+   * stored before models chose theirs).
+   */
+  readonly decisionThreshold: number;
   /** Bins of every feature (schema order) and of the probability, counted on every training row. */
   readonly bins: Readonly<Record<ProfileColumnName, ColumnBins>>;
   readonly sample: {
@@ -95,6 +100,8 @@ export interface ReferenceProfileOptions {
   readonly sampleRows?: number;
   readonly datasetFingerprint?: string | null;
   readonly createdAt?: Date;
+  /** The model's decision threshold (default 0.5). */
+  readonly decisionThreshold?: number;
 }
 
 /**
@@ -136,6 +143,7 @@ export function buildReferenceProfile(
     createdAt: (options.createdAt ?? new Date()).toISOString(),
     datasetFingerprint: options.datasetFingerprint ?? null,
     trainingRows: dataset.rowCount,
+    decisionThreshold: options.decisionThreshold ?? 0.5,
     bins,
     sample: {
       rows: rows.length,
@@ -244,6 +252,8 @@ interface ReferenceProfileJson {
   created_at: string;
   dataset_fingerprint: string | null;
   training_rows: number;
+  /** Absent from profiles stored before models chose their threshold (it was 0.5). */
+  decision_threshold?: number;
   bins: Record<string, ColumnBinsJson>;
   sample: {
     rows: number;
@@ -269,6 +279,7 @@ export function serializeReferenceProfile(profile: ReferenceProfile): string {
     created_at: profile.createdAt,
     dataset_fingerprint: profile.datasetFingerprint,
     training_rows: profile.trainingRows,
+    decision_threshold: profile.decisionThreshold,
     bins: Object.fromEntries(
       PROFILE_COLUMNS.map((name) => {
         const bins = profile.bins[name];
@@ -318,6 +329,10 @@ export function parseReferenceProfile(text: string, source: string): ReferencePr
       `format version ${String(json.format_version)}; this Onset reads version ${REFERENCE_PROFILE_VERSION}`,
     );
   }
+  const threshold = json.decision_threshold ?? 0.5;
+  if (typeof threshold !== 'number' || !(threshold >= 0 && threshold <= 1)) {
+    throw problem(`its decision threshold ${JSON.stringify(threshold)} is not a number between 0 and 1`);
+  }
   const sample = json.sample;
   if (!sample || !Number.isInteger(sample.rows) || sample.rows < 1) throw problem('its sample has no rows');
   if (!PROBABILITY_SOURCES.includes(sample.probability_source)) {
@@ -366,6 +381,7 @@ export function parseReferenceProfile(text: string, source: string): ReferencePr
     createdAt: json.created_at,
     datasetFingerprint: json.dataset_fingerprint ?? null,
     trainingRows: json.training_rows,
+    decisionThreshold: threshold,
     bins,
     sample: {
       rows: sample.rows,

@@ -13,10 +13,12 @@ import { writeFileAtomic } from '../util/atomic-file.js';
 import { CalibratedModel, uncalibrated } from './calibration/calibrated-model.js';
 import { Calibration, type CalibrationDocument } from './calibration/calibration.js';
 import type { ConformalDocument } from './calibration/conformal.js';
+import type { ThresholdDocument } from './decision/threshold-policy.js';
 import type { EstimatorName, FittedModel, ModelState } from './estimator.js';
 import { loadModelState } from './estimator-registry.js';
 import { GbdtModel } from './gbdt/gbdt.js';
 import { fromXgboostJson, isXgboostJson, toXgboostJson } from './gbdt/xgboost-json.js';
+import { DEFAULT_THRESHOLD } from './metrics/confusion.js';
 import type { BinaryMetrics, FoldSummary } from './metrics/index.js';
 import type { ParamValue } from './params.js';
 import type { ModelReport } from './report/model-report.js';
@@ -24,12 +26,13 @@ import type { TrialResult } from './tuning/tune.js';
 
 export const MODEL_DOCUMENT_NAME = 'onset-model';
 /**
- * The latest version of model documents. Version 2 added `calibration`: a document whose probabilities
- * are calibrated is written as version 2, so that an Onset that reads only version 1 refuses it rather than
- * give its uncalibrated probabilities; any other is written as version 1, which every Onset reads.
+ * The latest version of model documents. Version 2 added `calibration`, version 3 `threshold`. A document
+ * is written as the lowest version that holds what it needs, so that an Onset too old to apply its
+ * calibration or its threshold refuses it rather than give other probabilities or diagnoses: 3 when its
+ * threshold is not 0.5, 2 when it is calibrated, 1 otherwise (which every Onset reads).
  */
-export const MODEL_FORMAT_VERSION = 2;
-const READABLE_FORMAT_VERSIONS: readonly number[] = [1, 2];
+export const MODEL_FORMAT_VERSION = 3;
+const READABLE_FORMAT_VERSIONS: readonly number[] = [1, 2, 3];
 
 /** The feature schema a model was trained on: names in model input order, with their kinds. */
 export interface SchemaSnapshot {
@@ -103,6 +106,11 @@ export interface ModelDocument {
   readonly calibration?: CalibrationDocument;
   /** Prediction sets with guaranteed coverage per diagnosis, fitted on held-out probabilities. */
   readonly conformal?: ConformalDocument;
+  /**
+   * The decision threshold and the policy that chose it (absent: 0.5). Every path that diagnoses applies
+   * it (see `decisionThreshold`).
+   */
+  readonly threshold?: ThresholdDocument;
   readonly model: ModelState;
 }
 
@@ -142,12 +150,14 @@ export function createModelDocument(
     tuning?: TuningSummary;
     calibration?: CalibrationDocument;
     conformal?: ConformalDocument;
+    threshold?: ThresholdDocument;
   } = {},
 ): ModelDocument {
+  const calibrated = extras.calibration !== undefined && extras.calibration.method !== 'none';
+  const thresholded = extras.threshold !== undefined && extras.threshold.value !== DEFAULT_THRESHOLD;
   return {
     name: MODEL_DOCUMENT_NAME,
-    format_version:
-      extras.calibration !== undefined && extras.calibration.method !== 'none' ? MODEL_FORMAT_VERSION : 1,
+    format_version: thresholded ? 3 : calibrated ? 2 : 1,
     estimator: model.estimator,
     params: model.params,
     schema: currentSchema(),
@@ -157,6 +167,7 @@ export function createModelDocument(
     ...(extras.tuning ? { tuning: extras.tuning } : {}),
     ...(extras.calibration ? { calibration: extras.calibration } : {}),
     ...(extras.conformal ? { conformal: extras.conformal } : {}),
+    ...(extras.threshold ? { threshold: extras.threshold } : {}),
     model: model.toJSON(),
   };
 }
@@ -218,6 +229,7 @@ export function parseModel(value: unknown, where: string): LoadedModel {
       `${where}: estimator "${String(record.estimator)}" does not match its model state "${model.estimator}"`,
     );
   }
+  checkThreshold(record.threshold, where);
   const calibration =
     record.calibration === undefined ? undefined : Calibration.fromDocument(record.calibration, where);
   return {
@@ -228,6 +240,17 @@ export function parseModel(value: unknown, where: string): LoadedModel {
         : new CalibratedModel(model, calibration),
     format: 'onset-model',
   };
+}
+
+/** A threshold a document keeps must be one a diagnosis can be made at. */
+function checkThreshold(threshold: ThresholdDocument | undefined, where: string): void {
+  if (threshold === undefined) return;
+  const value = (threshold as { value?: unknown } | null)?.value;
+  if (typeof value !== 'number' || !(value >= 0 && value <= 1)) {
+    throw invalidParameter(
+      `${where}: its decision threshold ${JSON.stringify(value)} is not a number between 0 and 1`,
+    );
+  }
 }
 
 /** A model trained on another feature schema cannot score files read with this one. */

@@ -88,10 +88,19 @@ describe('trainOnDataset', () => {
       estimator: 'logistic',
       cvFolds: 4,
       cvSeed: 7,
-      threshold: 0.7,
+      threshold: { kind: 'fixed', threshold: 0.7 },
       calibration: 'none',
     });
     expect(seeded.document.metrics.cross_validation).toMatchObject({ folds: 4, seed: 7 });
+    // A threshold other than 0.5 is kept in the document, which an Onset too old to apply it refuses.
+    expect(seeded.document.threshold).toMatchObject({
+      value: 0.7,
+      policy: { kind: 'fixed', threshold: 0.7 },
+    });
+    expect(seeded.document.threshold!.held_out!.rows).toBe(dataset.rowCount);
+    expect(seeded.document.format_version).toBe(3);
+    expect(seeded.report.evaluation.threshold).toBe(0.7);
+    expect(seeded.referenceProfile.decisionThreshold).toBe(0.7);
     expect(seeded.trainingMetrics.threshold).toBe(0.7);
     for (const fold of seeded.document.metrics.cross_validation!.per_fold) expect(fold.threshold).toBe(0.7);
     // Same fit, so the threshold-free metrics match the unseeded run's.

@@ -9,6 +9,11 @@ import { type CalibrationChoice, chooseCalibration } from './calibration/calibra
 import { DEFAULT_CONFORMAL_LEVEL, fitConformal } from './calibration/conformal.js';
 import { checkTrainingData } from './check-training-data.js';
 import { type CrossValidationResult, crossValidate } from './cross-validate.js';
+import {
+  chooseThreshold,
+  DEFAULT_THRESHOLD_POLICY,
+  type ThresholdPolicy,
+} from './decision/threshold-policy.js';
 import type { EstimatorName, FitProgress, FittedModel } from './estimator.js';
 import { createEstimator } from './estimator-registry.js';
 import { globalImportance, rankFeatures } from './explain/explain.js';
@@ -57,7 +62,12 @@ export interface TrainOptions {
   readonly cvSeed?: number;
   /** Cross-validate (without tuning) on two cores, through a worker thread; same results. Default false. */
   readonly parallelFolds?: boolean;
-  readonly threshold?: number;
+  /**
+   * How the decision threshold is chosen (default: the fixed 0.5): on the calibrated out-of-fold
+   * probabilities for a policy other than a fixed threshold, which needs cross-validation (see
+   * `chooseThreshold`). Cross-validation's per-fold metrics are at 0.5, or at the fixed threshold.
+   */
+  readonly threshold?: ThresholdPolicy;
   readonly onFold?: (done: number, total: number) => void;
   readonly onProgress?: (progress: FitProgress) => void;
 }
@@ -95,7 +105,9 @@ export function trainOnDataset(dataset: Dataset, options: TrainOptions): TrainRe
   const givenResolved = createEstimator(options.estimator, given).getParams();
   const y = requireTarget(dataset);
   const x = featureMatrix(dataset);
-  const threshold = options.threshold === undefined ? {} : { threshold: options.threshold };
+  const policy = options.threshold ?? DEFAULT_THRESHOLD_POLICY;
+  // Folds are scored before any threshold is chosen: at the fixed one, or at 0.5.
+  const foldThreshold = policy.kind === 'fixed' ? { threshold: policy.threshold } : {};
   const level = options.conformalLevel;
   if (level !== undefined && !(level > 0 && level < 1)) {
     throw invalidParameter(`The conformal level must be between 0 and 1 (exclusive), got ${level}`);
@@ -126,7 +138,9 @@ export function trainOnDataset(dataset: Dataset, options: TrainOptions): TrainRe
   }
   const resolved = tuning ? tuning.best.params : givenResolved;
   const calibrationChoice = options.calibration ?? 'auto';
-  const cvFolds = options.cvFolds ?? (calibrationChoice === 'none' ? undefined : CALIBRATION_FOLDS);
+  // Calibration and a chosen threshold need out-of-fold probabilities.
+  const needsFolds = calibrationChoice !== 'none' || policy.kind !== 'fixed';
+  const cvFolds = options.cvFolds ?? (needsFolds ? CALIBRATION_FOLDS : undefined);
   if (!tuning && cvFolds !== undefined) {
     const executor =
       options.parallelFolds && canRunFoldsInParallel() ? new ParallelFoldExecutor(x, y, cvFolds) : undefined;
@@ -134,7 +148,7 @@ export function trainOnDataset(dataset: Dataset, options: TrainOptions): TrainRe
       crossValidation = crossValidate(options.estimator, resolved, x, y, {
         folds: cvFolds,
         seed: options.cvSeed ?? 42,
-        ...threshold,
+        ...foldThreshold,
         ...(options.onFold ? { onFold: options.onFold } : {}),
         ...(executor ? { executor } : {}),
       });
@@ -169,8 +183,18 @@ export function trainOnDataset(dataset: Dataset, options: TrainOptions): TrainRe
           seed: crossValidation.seed,
         })
       : undefined;
+  const threshold = chooseThreshold(
+    policy,
+    heldOut && crossValidation
+      ? {
+          probability: heldOut,
+          target: y,
+          crossFit: { folds: crossValidation.folds, seed: crossValidation.seed },
+        }
+      : undefined,
+  );
   const trainingProbabilities = model.predictProba(x);
-  const trainingMetrics = evaluateBinary(y, trainingProbabilities, threshold);
+  const trainingMetrics = evaluateBinary(y, trainingProbabilities, { threshold: threshold.value });
   const report = buildModelReport({
     dataset,
     estimator: options.estimator,
@@ -188,7 +212,7 @@ export function trainOnDataset(dataset: Dataset, options: TrainOptions): TrainRe
         }
       : {}),
     ...(conformal ? { conformal } : {}),
-    ...(options.threshold === undefined ? {} : { threshold: options.threshold }),
+    threshold,
     ...(options.subgroupGapBound === undefined ? {} : { subgroupGapBound: options.subgroupGapBound }),
     seed: options.cvSeed ?? 42,
     ...importanceOf(model, x),
@@ -200,6 +224,7 @@ export function trainOnDataset(dataset: Dataset, options: TrainOptions): TrainRe
     probabilitySource: crossValidation ? 'out_of_fold' : 'training_fit',
     seed: options.cvSeed ?? 42,
     datasetFingerprint,
+    decisionThreshold: threshold.value,
   });
   const document = createModelDocument(
     model,
@@ -228,6 +253,7 @@ export function trainOnDataset(dataset: Dataset, options: TrainOptions): TrainRe
       ...(tuning ? { tuning: tuningSummary(tuning) } : {}),
       ...(calibrated ? { calibration: calibrated.document } : {}),
       ...(conformal ? { conformal: conformal.document } : {}),
+      threshold,
     },
   );
   return {

@@ -16,6 +16,8 @@ export type ParamSpec =
       readonly default: string;
       readonly description: string;
       readonly choices?: readonly string[];
+      /** What is wrong with a value, when something is (for strings with a syntax of their own). */
+      readonly check?: (value: string) => string | undefined;
     }
   | {
       readonly type: 'integer' | 'number';
@@ -173,7 +175,7 @@ function checkParamValue(spec: ParamSpec, value: unknown): string | undefined {
       if (spec.choices && !spec.choices.includes(value)) {
         return `"${value}" is not one of ${spec.choices.join(', ')}`;
       }
-      return undefined;
+      return spec.check?.(value);
     case 'boolean':
       return typeof value === 'boolean' ? undefined : `expected true or false, got ${JSON.stringify(value)}`;
     default: {

@@ -3,6 +3,12 @@
  * prediction log gives it, and the training ranges its records are judged by.
  */
 import { predictionSet } from '../ml/calibration/conformal.js';
+import {
+  DEFAULT_THRESHOLD_POLICY,
+  decisionThreshold,
+  describeThresholdPolicy,
+  formatThresholdPolicy,
+} from '../ml/decision/threshold-policy.js';
 import { modelTrainingRanges } from '../ml/model-document.js';
 import type { LoggedModel } from '../monitoring/prediction-log/prediction-log-store.js';
 import type { ServedModel } from './model-source.js';
@@ -42,4 +48,30 @@ export function trainingRangesOf(served: ServedModel) {
 export function predictionSetOf(served: ServedModel, probability: number): { prediction_set?: (0 | 1)[] } {
   const thresholds = served.document.conformal?.thresholds;
   return thresholds === undefined ? {} : { prediction_set: predictionSet(probability, thresholds) };
+}
+
+/** The threshold a model diagnoses at, as answers name it. */
+export interface DecisionThreshold {
+  /** The model diagnoses 1 when the probability is at least this. */
+  readonly value: number;
+  /** The policy that chose it, as `onset train --threshold` takes it (`0.5`, `sensitivity:0.95`, `cost:5`). */
+  readonly policy: string;
+  /** The policy in words. */
+  readonly description: string;
+}
+
+/** The decision threshold of a model, made once per loaded model (0.5 for a model without one). */
+const THRESHOLDS = new WeakMap<ServedModel, DecisionThreshold>();
+export function decisionThresholdOf(served: ServedModel): DecisionThreshold {
+  let found = THRESHOLDS.get(served);
+  if (!found) {
+    const policy = served.document.threshold?.policy ?? DEFAULT_THRESHOLD_POLICY;
+    found = {
+      value: decisionThreshold(served.document),
+      policy: formatThresholdPolicy(policy),
+      description: describeThresholdPolicy(policy),
+    };
+    THRESHOLDS.set(served, found);
+  }
+  return found;
 }

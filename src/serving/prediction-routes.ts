@@ -11,12 +11,11 @@ import { createMatrix } from '../math/matrix.js';
 import { uncalibrated } from '../ml/calibration/calibrated-model.js';
 import { isSingleRowModel } from '../ml/estimator.js';
 import { explainModel } from '../ml/explain/explain.js';
-import { DEFAULT_THRESHOLD } from '../ml/metrics/index.js';
 import type { OnsetMetrics } from '../monitoring/metrics.js';
 import type { PredictionSource } from '../monitoring/prediction-log/prediction-log-store.js';
 import type { PredictionRecorder } from '../monitoring/prediction-log/prediction-log-writer.js';
 import { describeProblem, type LiveModel } from './live-model.js';
-import { loggedModelOf, predictionSetOf, trainingRangesOf } from './model-facts.js';
+import { decisionThresholdOf, loggedModelOf, predictionSetOf, trainingRangesOf } from './model-facts.js';
 import type { ServedModel } from './model-source.js';
 import { type CheckedRecord, checkRecord, type OutOfDistribution, RECORD_SCHEMA } from './record.js';
 
@@ -75,7 +74,7 @@ const PredictionFields = {
   patient_id: Nullable(Type.String()),
   probability: Type.Number({ description: "of Parkinson's disease" }),
   diagnosis: Type.Union([Type.Literal(0), Type.Literal(1)], {
-    description: '1 when the probability is at least 0.5',
+    description: "1 when the probability is at least the model's decision threshold (`threshold`)",
   }),
   out_of_distribution: OutOfDistributionJson,
   prediction_set: Type.Optional(
@@ -86,9 +85,23 @@ const PredictionFields = {
   ),
 };
 
+/** The threshold the model diagnoses at, and the policy that chose it. */
+const ThresholdJson = Type.Object(
+  {
+    value: Type.Number({ description: 'the diagnosis is 1 when the probability is at least this' }),
+    policy: Type.String({
+      description:
+        'the policy that chose it, as onset train --threshold takes it: a fixed threshold (0.5, the default), sensitivity:s (the best specificity at an out-of-fold sensitivity of at least s) or cost:r (the lowest out-of-fold cost when a missed diagnosis costs r false ones)',
+    }),
+    description: Type.String({ description: 'the policy in words' }),
+  },
+  { description: "the model's decision threshold (GET /model says how it was chosen)" },
+);
+
 /** The answer for one record. */
 const PredictionJson = Type.Object({
   ...PredictionFields,
+  threshold: ThresholdJson,
   model: ModelRefJson,
   explanation: Type.Optional(ExplanationJson),
 });
@@ -107,7 +120,7 @@ const BatchResultJson = Type.Object({
 });
 
 /** A scored record, before the answer names the model. */
-export type Prediction = Omit<Static<typeof PredictionJson>, 'model'>;
+export type Prediction = Omit<Static<typeof PredictionJson>, 'model' | 'threshold'>;
 type ModelRef = Static<typeof ModelRefJson>;
 
 /**
@@ -223,10 +236,10 @@ export const predictionApi: RoutePlugin<PredictionApiOptions> = async (app, opti
   const countOutliers = (outliers: readonly OutOfDistribution[]) => {
     for (const outlier of outliers) metrics.outOfDistribution.inc({ feature: outlier.feature });
   };
-  /** The diagnosis of a predicted probability, counted in the metrics. */
-  const diagnose = (version: string, probability: number): 0 | 1 => {
-    const diagnosis = probability >= DEFAULT_THRESHOLD ? 1 : 0;
-    metrics.countPrediction(version, diagnosis);
+  /** The diagnosis of a predicted probability at the model's threshold, counted in the metrics. */
+  const diagnose = (model: ServedModel, probability: number): 0 | 1 => {
+    const diagnosis = probability >= decisionThresholdOf(model).value ? 1 : 0;
+    metrics.countPrediction(model.version ?? 'none', diagnosis);
     metrics.probability.observe(probability);
     return diagnosis;
   };
@@ -257,11 +270,10 @@ export const predictionApi: RoutePlugin<PredictionApiOptions> = async (app, opti
       : own === model.model
         ? probabilities
         : own.predictProba(x);
-    const version = model.version ?? 'none';
     const latencyMs = log ? elapsedMs() : 0;
     return records.map((record, i) => {
       const probability = probabilities[i]!;
-      const diagnosis = diagnose(version, probability);
+      const diagnosis = diagnose(model, probability);
       countOutliers(record.outOfDistribution);
       return {
         ...(log
@@ -310,7 +322,7 @@ export const predictionApi: RoutePlugin<PredictionApiOptions> = async (app, opti
       : fitted.predictProba(createMatrix(row, 1, row.length))[0]!;
     metrics.inferenceDuration.observe((performance.now() - started) / 1000);
     countOutliers(record.outOfDistribution);
-    const diagnosis = diagnose(model.version ?? 'none', probability);
+    const diagnosis = diagnose(model, probability);
     if (!log) {
       return {
         patient_id: record.patientId,
@@ -318,6 +330,7 @@ export const predictionApi: RoutePlugin<PredictionApiOptions> = async (app, opti
         diagnosis,
         out_of_distribution: record.outOfDistribution,
         ...predictionSetOf(model, probability),
+        threshold: decisionThresholdOf(model),
         model: modelRef(model),
       };
     }
@@ -336,6 +349,7 @@ export const predictionApi: RoutePlugin<PredictionApiOptions> = async (app, opti
       diagnosis,
       out_of_distribution: record.outOfDistribution,
       ...predictionSetOf(model, probability),
+      threshold: decisionThresholdOf(model),
       model: modelRef(model),
     };
   };
@@ -367,7 +381,7 @@ export const predictionApi: RoutePlugin<PredictionApiOptions> = async (app, opti
         if (!explainAlways && query.explain !== 'true') return scoreOne(model, checked.record, elapsedMs);
         if (!explainAlways) await heavy.admit(reply);
         const predictions = score(model, [checked.record], checked.record.features, true, 'http', elapsedMs);
-        return { ...predictions[0]!, model: modelRef(model) };
+        return { ...predictions[0]!, threshold: decisionThresholdOf(model), model: modelRef(model) };
       },
     );
   recordRoute('/predict', "The probability of Parkinson's disease for one patient record", false);
@@ -401,6 +415,7 @@ export const predictionApi: RoutePlugin<PredictionApiOptions> = async (app, opti
         response: answers(
           Type.Object({
             model: ModelRefJson,
+            threshold: ThresholdJson,
             valid: Type.Integer(),
             invalid: Type.Integer(),
             results: Type.Array(BatchResultJson, { description: 'one per record, in order' }),
@@ -442,7 +457,13 @@ export const predictionApi: RoutePlugin<PredictionApiOptions> = async (app, opti
       valid.forEach(({ index }, k) => {
         results[index] = { index, ...predictions[k]! };
       });
-      return { model: modelRef(model), valid: valid.length, invalid: records.length - valid.length, results };
+      return {
+        model: modelRef(model),
+        threshold: decisionThresholdOf(model),
+        valid: valid.length,
+        invalid: records.length - valid.length,
+        results,
+      };
     },
   );
 
@@ -537,6 +558,32 @@ export const predictionApi: RoutePlugin<PredictionApiOptions> = async (app, opti
               },
               { description: "the model's calibration (docs/models.md#calibration)" },
             ),
+            threshold: Type.Object(
+              {
+                ...ThresholdJson.properties,
+                reason: Type.String({ description: 'why this value, with its out-of-fold figures' }),
+                held_out: Nullable(
+                  Type.Object(
+                    {
+                      rows: Type.Integer(),
+                      sensitivity: Type.Number(),
+                      specificity: Type.Number(),
+                      precision: Type.Number(),
+                      negative_predictive_value: Type.Number(),
+                      diagnosed_share: Type.Number({ description: 'the share of patients diagnosed 1' }),
+                    },
+                    {
+                      description:
+                        'the decisions at the threshold on the calibrated out-of-fold probabilities it was chosen on; null when there were none (trained without cross-validation, imported)',
+                    },
+                  ),
+                ),
+              },
+              {
+                description:
+                  "the model's decision threshold and how it was chosen (docs/models.md#thresholds)",
+              },
+            ),
             loaded_at: Type.String({ description: 'ISO 8601' }),
             fallback: Type.Optional(FallbackJson),
           }),
@@ -572,6 +619,12 @@ export const predictionApi: RoutePlugin<PredictionApiOptions> = async (app, opti
         calibration: {
           method: model.document.calibration?.method ?? 'none',
           chosen_by: model.document.calibration?.chosen_by ?? null,
+        },
+        threshold: {
+          ...decisionThresholdOf(model),
+          reason:
+            model.document.threshold?.reason ?? 'the default threshold 0.5 (the model records no other)',
+          held_out: model.document.threshold?.held_out ?? null,
         },
         loaded_at: new Date(model.loadedAt).toISOString(),
         ...fallbackOf(),

@@ -1,8 +1,10 @@
 import { execFileSync } from 'node:child_process';
 import { serializeReferenceProfile } from '../data/reference-profile.js';
 import { OnsetError } from '../errors.js';
+import { formatThresholdPolicy } from '../ml/decision/threshold-policy.js';
 import { mlflowModelFiles, newModelUuid } from '../ml/formats/mlflow-model.js';
 import { BINARY_METRIC_NAMES, type BinaryMetrics } from '../ml/metrics/index.js';
+import { buildModelCard, modelCardHtml, modelCardMarkdown } from '../ml/report/model-card.js';
 import type { TrainResult } from '../ml/train-on-dataset.js';
 import { runArtifactPrefix } from './artifact-paths.js';
 import type { ArtifactStore } from './artifacts/artifact-store.js';
@@ -17,6 +19,12 @@ export const MODEL_DIRECTORY_ARTIFACT = 'model';
 /** The run's Onset model document, inside the model directory (where runs have always had it). */
 export const MODEL_ARTIFACT = `${MODEL_DIRECTORY_ARTIFACT}/model.json`;
 export const REPORT_ARTIFACT = 'report/model-report.json';
+/** The model card (`buildModelCard`) as the UI renders it, and as Markdown and HTML to read or share. */
+export const MODEL_CARD_ARTIFACTS = {
+  json: 'report/model-card.json',
+  markdown: 'report/model-card.md',
+  html: 'report/model-card.html',
+} as const;
 export const PROFILE_ARTIFACT = 'data/profile.json';
 /**
  * The rows the model was fitted on, one `rowDigests` digest per line (sorted, each once): no patient data,
@@ -165,6 +173,16 @@ export async function logTrainingRun(
       add('calibration_brier_before', calibration.before.brier);
       add('calibration_brier', calibration.after.brier);
     }
+    // The decision threshold: its policy as a parameter, its value and held-out decisions as metrics.
+    const threshold = document.threshold;
+    if (threshold) {
+      params.push({ key: 'threshold_policy', value: formatThresholdPolicy(threshold.policy) });
+      add('decision_threshold', threshold.value);
+      if (threshold.held_out) {
+        add('threshold_sensitivity', threshold.held_out.sensitivity);
+        add('threshold_specificity', threshold.held_out.specificity);
+      }
+    }
     // Per-iteration loss histories of boosted models.
     const history = (document.model as { history?: { train_logloss?: number[]; valid_logloss?: number[] } })
       .history;
@@ -189,6 +207,10 @@ export async function logTrainingRun(
       await artifacts.put(`${prefix}/${MODEL_DIRECTORY_ARTIFACT}/${file.path}`, file.content);
     }
     await artifacts.put(`${prefix}/${REPORT_ARTIFACT}`, `${JSON.stringify(result.report)}\n`);
+    const card = buildModelCard(document, { runId, datasetSource: input.datasetPath });
+    await artifacts.put(`${prefix}/${MODEL_CARD_ARTIFACTS.json}`, `${JSON.stringify(card)}\n`);
+    await artifacts.put(`${prefix}/${MODEL_CARD_ARTIFACTS.markdown}`, modelCardMarkdown(card));
+    await artifacts.put(`${prefix}/${MODEL_CARD_ARTIFACTS.html}`, modelCardHtml(card));
     await artifacts.put(`${prefix}/${PROFILE_ARTIFACT}`, `${JSON.stringify(result.report.data.profile)}\n`);
     await artifacts.put(
       `${prefix}/${REFERENCE_PROFILE_ARTIFACT}`,

@@ -6,6 +6,7 @@ import { resolveConfig } from '../../src/config.js';
 import { createDataset, type Dataset, selectRows } from '../../src/data/dataset.js';
 import { generateDataset } from '../../src/data/generator/generator.js';
 import { FEATURE_NAMES } from '../../src/data/schema.js';
+import { type ThresholdPolicy, thresholdFigures } from '../../src/ml/decision/threshold-policy.js';
 import { evaluateBinary } from '../../src/ml/metrics/index.js';
 import { featureMatrix, trainOnDataset } from '../../src/ml/train-on-dataset.js';
 import { BUILT_IN_GOLDEN_CASES, readGoldenCases } from '../../src/pipelines/builtin/golden-cases.js';
@@ -183,8 +184,14 @@ describe('the promotion gate on a real registry', () => {
     rmSync(home, { recursive: true, force: true });
   });
 
-  async function register(dataset: Dataset, estimator: 'logistic' | 'gbdt', params = {}, name = 'gated') {
-    const result = trainOnDataset(dataset, { estimator, params });
+  async function register(
+    dataset: Dataset,
+    estimator: 'logistic' | 'gbdt',
+    params = {},
+    name = 'gated',
+    threshold?: ThresholdPolicy,
+  ) {
+    const result = trainOnDataset(dataset, { estimator, params, ...(threshold ? { threshold } : {}) });
     const logged = await logTrainingRun(stores, { result, datasetPath: 'generated' });
     const version = await registerModelVersion(stores, {
       name,
@@ -192,7 +199,7 @@ describe('the promotion gate on a real registry', () => {
       runId: logged.runId,
       createModelIfMissing: true,
     });
-    return { version, model: result.model };
+    return { version, model: result.model, threshold: result.document.threshold };
   }
 
   it('promotes the first, stages a worse one, promotes a better one, and stages one failing a golden case', async () => {
@@ -274,6 +281,48 @@ describe('the promotion gate on a real registry', () => {
     });
     expect(strict.stage).toBe('Staging');
     expect(strict.reason).toMatch(/^differs between subgroups by more than 0.0001 on the held-out rows: /);
+  });
+
+  it('compares challenger and champion at their own thresholds on the policy metric', async () => {
+    const golden = await readGoldenCases(BUILT_IN_GOLDEN_CASES);
+    const policy: ThresholdPolicy = { kind: 'min_sensitivity', sensitivity: 0.95 };
+    const gate = (candidate: Awaited<ReturnType<typeof register>>) =>
+      applyPromotionGate(stores, {
+        ...candidate,
+        holdout,
+        golden,
+        metric: 'roc_auc',
+        margin: 0,
+        pipelineRunId: 'p3',
+        log,
+      });
+    const weak = await register(data, 'gbdt', { n_estimators: 5, max_depth: 2 }, 'sensitive', policy);
+    const strong = await register(data, 'gbdt', { n_estimators: 100, max_depth: 3 }, 'sensitive', policy);
+    // Each chose its own threshold, neither of them 0.5.
+    expect(weak.threshold!.value).not.toBe(strong.threshold!.value);
+    expect(weak.threshold!.held_out!.sensitivity).toBeGreaterThanOrEqual(0.95);
+    const first = await gate(weak);
+    expect(first.stage).toBe('Production');
+    expect(first.metric).toBe('specificity');
+    const second = await gate(strong);
+    expect(second.metric).toBe('specificity');
+    // What each was measured at: its own threshold, on the policy's metric (specificity).
+    const specificityOf = (candidate: typeof weak) =>
+      thresholdFigures(
+        holdout.target!,
+        candidate.model.predictProba(featureMatrix(holdout)),
+        candidate.threshold!.value,
+      ).specificity;
+    expect(second.challenger).toBe(specificityOf(strong));
+    expect(second.champion).toEqual({ version: weak.version.version, value: specificityOf(weak) });
+    expect(second.reason).toContain(
+      `held-out specificity at threshold ${strong.threshold!.value.toFixed(3)} (sensitivity `,
+    );
+    expect(second.reason).toContain(
+      `Production version ${weak.version.version}'s ${specificityOf(weak).toFixed(4)} at threshold ${weak.threshold!.value.toFixed(3)}`,
+    );
+    const tags = (await stores.registry.getModelVersion('sensitive', strong.version.version)).tags;
+    expect(tags).toContainEqual({ key: 'onset.gate.threshold', value: String(strong.threshold!.value) });
   });
 
   it('finds a Production model trained on the held-out rows (the same patients from another file) and says so', async () => {

@@ -27,7 +27,16 @@ const registerAndPromote = (params: Record<string, unknown>) =>
 
 beforeAll(async () => {
   const { stores } = temporary;
-  await registerAndPromote({ n_estimators: 20, max_depth: 3 });
+  // The first version chose its threshold (missing a patient costs 3 false alarms): not 0.5.
+  await trainAndPromote(
+    stores,
+    NAME,
+    data,
+    { n_estimators: 20, max_depth: 3 },
+    {
+      threshold: { kind: 'cost_ratio', ratio: 3 },
+    },
+  );
   live = new LiveModel(`models:/${NAME}/Production`, stores, { pollMs: 0 });
   await live.start();
   metrics = new OnsetMetrics({ processMetrics: false });
@@ -41,7 +50,7 @@ const predict = (payload: unknown, url = '/predict') =>
   app.inject({ method: 'POST', url, payload: payload as object });
 
 describe('POST /predict', () => {
-  it('answers the original record shape with the probability, diagnosis, prediction set and the model that made it', async () => {
+  it('answers the original record shape with the probability, the diagnosis at the model threshold, the prediction set and the model that made it', async () => {
     const response = await predict({ data: recordOf(0), patient_id: 'P-0001' });
     expect(response.statusCode).toBe(200);
     const body = response.json();
@@ -54,14 +63,39 @@ describe('POST /predict', () => {
     )[0]!;
     // The model's conformal thresholds give the set its probability falls in.
     const thresholds = live.current()!.document.conformal!.thresholds;
+    const threshold = live.current()!.document.threshold!;
+    expect(threshold.value).not.toBe(0.5);
     expect(body).toEqual({
       patient_id: 'P-0001',
       probability: expected,
-      diagnosis: expected >= 0.5 ? 1 : 0,
+      diagnosis: expected >= threshold.value ? 1 : 0,
       out_of_distribution: [],
       prediction_set: [...predictionSet(expected, thresholds)],
+      threshold: {
+        value: threshold.value,
+        policy: 'cost:3',
+        description: 'the lowest cost when a missed diagnosis costs 3 false ones',
+      },
       model: { name: NAME, version: '1', run_id: live.current()!.runId },
     });
+    // A batch is diagnosed at the same threshold, and names it.
+    const probabilities = live.current()!.model.predictProba(
+      createMatrix(
+        Float64Array.from(
+          { length: 3 * 32 },
+          (_, k) => probe.columns[FEATURE_NAMES[k % 32]!][Math.floor(k / 32)]!,
+        ),
+        3,
+        32,
+      ),
+    );
+    const batch = (
+      await predict({ records: [0, 1, 2].map((i) => ({ data: recordOf(i) })) }, '/predict/batch')
+    ).json();
+    expect(batch.threshold.value).toBe(threshold.value);
+    expect(batch.results.map((r: { diagnosis: number }) => r.diagnosis)).toEqual(
+      Array.from(probabilities, (p) => (p >= threshold.value ? 1 : 0)),
+    );
   });
 
   it('accepts binary and categorical codes as numeric strings, as the original examples send them', async () => {
@@ -238,6 +272,9 @@ describe('model status, swaps and metrics', () => {
       uri: `models:/${NAME}/Production`,
     });
     expect(model.checksum).toMatch(/^[0-9a-f]{64}$/);
+    // How the threshold was chosen, with its out-of-fold figures.
+    expect(model.threshold).toMatchObject({ policy: 'cost:3', held_out: { rows: data.rowCount } });
+    expect(model.threshold.reason).toContain('the lowest out-of-fold cost');
   });
 
   it('swaps in a new Production version, and keeps the old one when the new one cannot load', async () => {

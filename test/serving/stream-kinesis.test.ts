@@ -43,11 +43,18 @@ let kinesis: TestKinesis;
 let endpoint: string;
 let client: KinesisClient;
 let expected: Float64Array;
+/** The model's decision threshold, chosen for a sensitivity of at least 0.97: not 0.5. */
+let threshold: number;
 
 beforeAll(async () => {
   kinesis = await startKinesis();
   ({ endpoint, client } = kinesis);
-  const { document, model } = trainOnDataset(generateDataset({ rows: 400, seed: 20 }), { estimator: 'gbdt' });
+  const { document, model } = trainOnDataset(generateDataset({ rows: 400, seed: 20 }), {
+    estimator: 'gbdt',
+    threshold: { kind: 'min_sensitivity', sensitivity: 0.97 },
+  });
+  threshold = document.threshold!.value;
+  expect(threshold).not.toBe(0.5);
   await saveModelDocument(modelPath, document);
   const cols = FEATURE_NAMES.length;
   const x = new Float64Array(patients.rowCount * cols);
@@ -97,13 +104,14 @@ describe('the stream handler on Kinesis', () => {
       model: string | null;
       version: string | null;
       run_id: string | null;
-      prediction: { patient_id: string; probability: number; diagnosis: number };
+      prediction: { patient_id: string; probability: number; diagnosis: number; threshold: number };
     }[];
     expect(outputs.map((o) => o.prediction.patient_id)).toEqual(['P-0', 'P-1', 'P-3']);
     outputs.forEach((output) => {
       const i = Number(output.prediction.patient_id.slice(2));
       expect(output.prediction.probability).toBe(expected[i]);
-      expect(output.prediction.diagnosis).toBe(expected[i]! >= 0.5 ? 1 : 0);
+      expect(output.prediction.diagnosis).toBe(expected[i]! >= threshold ? 1 : 0);
+      expect(output.prediction.threshold).toBe(threshold);
       expect(output).toMatchObject({ model: null, version: null, run_id: null });
     });
 

@@ -114,6 +114,7 @@ describe('a model exported to a bucket by run id', () => {
           patient_id: 'P-31',
           probability: expected,
           diagnosis: expected >= 0.5 ? 1 : 0,
+          threshold: 0.5,
           prediction_set: expectedSet,
         },
       });

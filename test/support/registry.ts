@@ -1,4 +1,5 @@
 import type { Dataset } from '../../src/data/dataset.js';
+import type { ThresholdPolicy } from '../../src/ml/decision/threshold-policy.js';
 import type { EstimatorName, FittedModel } from '../../src/ml/estimator.js';
 import type { ModelDocument } from '../../src/ml/model-document.js';
 import { trainOnDataset } from '../../src/ml/train-on-dataset.js';
@@ -17,7 +18,11 @@ export async function trainAndPromote(
   name: string,
   data: Dataset,
   params: Record<string, unknown>,
-  options: { readonly estimator?: EstimatorName; readonly cvFolds?: number } = {},
+  options: {
+    readonly estimator?: EstimatorName;
+    readonly cvFolds?: number;
+    readonly threshold?: ThresholdPolicy;
+  } = {},
 ): Promise<{
   version: string;
   artifactUri: string;
@@ -29,6 +34,7 @@ export async function trainAndPromote(
     estimator: options.estimator ?? 'gbdt',
     params,
     ...(options.cvFolds === undefined ? {} : { cvFolds: options.cvFolds }),
+    ...(options.threshold === undefined ? {} : { threshold: options.threshold }),
   });
   const logged = await logTrainingRun(stores, { result, datasetPath: 'generated' });
   const version = await registerModelVersion(stores, {

@@ -248,11 +248,20 @@ describe.skipIf(!hasChromium)(`the web UI on onset up${hasChromium ? '' : ` (${C
       probability: number;
       explanation: { bias: number; contributions: Record<string, number>; uncalibrated_probability: number };
       prediction_set: (0 | 1)[];
+      diagnosis: 0 | 1;
+      threshold: { value: number; description: string };
     }>('/explain', { method: 'POST', body: JSON.stringify({ data, patient_id: 'P-77' }) });
     const shown = Number(await page.locator('.probability').getAttribute('data-probability'));
     expect(shown).toBeCloseTo(direct.probability, 12);
     expect(await page.locator('.probability').textContent()).toBe(
       `${(direct.probability * 100).toFixed(1)}%`,
+    );
+    // The diagnosis at the model's own threshold, which the page names with its policy.
+    expect(Number(await page.locator('[data-threshold]').getAttribute('data-threshold'))).toBe(
+      direct.threshold.value,
+    );
+    expect(await page.locator('.probability + div').textContent()).toContain(
+      `chosen for ${direct.threshold.description}`,
     );
     // The prediction set the API answers, in words.
     expect(await page.locator('.prediction-set').getAttribute('data-prediction-set')).toBe(
@@ -424,6 +433,30 @@ describe.skipIf(!hasChromium)(`the web UI on onset up${hasChromium ? '' : ` (${C
       .waitFor();
     expect(await page.locator('#subgroups [title="95% bootstrap interval"]').count()).toBeGreaterThan(10);
     await page.locator('#importance .bars li').first().waitFor();
+    // The model card the training run logged: every TRIPOD+AI section, the threshold with its reason.
+    await page.locator('#card-limitations').waitFor();
+    const sections = await page.locator('.model-card section h3').allTextContents();
+    expect(sections).toEqual([
+      'Model details',
+      'Intended use and users',
+      'Data',
+      'Features',
+      'How the model was built and validated',
+      'Performance',
+      'Calibration',
+      'Decision threshold',
+      'Prediction sets',
+      'Subgroups',
+      'Decision curve',
+      'Limitations and out-of-distribution behaviour',
+    ]);
+    expect(await page.locator('#card-threshold').textContent()).toMatch(
+      /A patient is diagnosed with Parkinson's disease at a probability of [\d.]+ or more\. Policy: /,
+    );
+    const markdown = await page.getByRole('link', { name: 'Markdown' }).getAttribute('href');
+    const downloaded = await fetch(`${base}${markdown}`);
+    expect(downloaded.status).toBe(200);
+    expect(await downloaded.text()).toMatch(/^# Model card: gbdt model|^# Model card: \w+ model/);
     await shoot(page, 'model-version');
 
     await page.getByLabel('Move to stage').selectOption('Production');

@@ -10,6 +10,7 @@ import {
 } from '../calibration/calibration.js';
 import type { ConformalDocument, PredictionSet } from '../calibration/conformal.js';
 import type { CrossValidationResult } from '../cross-validate.js';
+import type { ThresholdDocument } from '../decision/threshold-policy.js';
 import {
   averagePrecision,
   type BinaryMetrics,
@@ -18,6 +19,7 @@ import {
   type CalibrationBin,
   confusionMatrix,
   confusionMetrics,
+  DEFAULT_THRESHOLD,
   type DecisionCurve,
   decisionCurve,
   type FoldSummary,
@@ -176,6 +178,8 @@ export interface ModelReport {
       readonly undecided: number;
     }[];
   };
+  /** The decision threshold and the policy that chose it (`evaluation.threshold` is its value). */
+  readonly threshold?: ThresholdDocument;
   readonly importance?: Importance;
   readonly data: { readonly fingerprint: string; readonly rows: number; readonly profile: DatasetProfile };
 }
@@ -195,7 +199,8 @@ export interface ReportInputs {
     readonly heldOut: Float64Array;
   };
   readonly importance?: Importance;
-  readonly threshold?: number;
+  /** The decision threshold the evaluation's decisions are made at (default: the fixed 0.5). */
+  readonly threshold?: ThresholdDocument;
   /** Seeds the bootstraps of the calibration figures' and subgroups' intervals (default 42). */
   readonly seed?: number;
   /** A subgroup gap above this is flagged (default `DEFAULT_SUBGROUP_GAP_BOUND`). */
@@ -210,7 +215,7 @@ export interface ReportInputs {
 export function buildModelReport(inputs: ReportInputs): ModelReport {
   const { dataset } = inputs;
   const y = dataset.target!;
-  const threshold = inputs.threshold ?? 0.5;
+  const threshold = inputs.threshold?.value ?? DEFAULT_THRESHOLD;
   const cv = inputs.crossValidation;
   // Cross-validated, the evaluation is of what the model gives patients it has not seen: the calibrated
   // out-of-fold probabilities for a calibrated model.
@@ -273,6 +278,7 @@ export function buildModelReport(inputs: ReportInputs): ModelReport {
           },
         }
       : {}),
+    ...(inputs.threshold ? { threshold: inputs.threshold } : {}),
     ...(inputs.importance ? { importance: inputs.importance } : {}),
     data: { fingerprint: profile.fingerprint, rows: dataset.rowCount, profile },
   };

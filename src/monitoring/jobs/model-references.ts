@@ -38,7 +38,11 @@ export function fitPerformanceEstimator(profile: ReferenceProfile, model: string
     };
   }
   try {
-    const estimator = CbpeEstimator.fit({ probability: profile.sample.columns.probability, label: labels });
+    const estimator = CbpeEstimator.fit(
+      { probability: profile.sample.columns.probability, label: labels },
+      // Its estimates are of the diagnoses the model makes: at its own threshold.
+      { threshold: profile.decisionThreshold },
+    );
     return { available: true, estimator, probabilitySource: profile.sample.probabilitySource };
   } catch (error) {
     if (error instanceof OnsetError) {

@@ -1,4 +1,10 @@
 import { OnsetError } from '../../errors.js';
+import {
+  DEFAULT_THRESHOLD_POLICY,
+  formatThresholdPolicy,
+  parseThresholdPolicy,
+  THRESHOLD_POLICY_SYNTAX,
+} from '../../ml/decision/threshold-policy.js';
 import type { EstimatorName } from '../../ml/estimator.js';
 import { SELECTION_METRICS } from '../../ml/metrics/index.js';
 import { DEFAULT_EXPERIMENT } from '../../tracking/training-logger.js';
@@ -55,6 +61,19 @@ export const TRAINING_PARAMS: Readonly<Record<string, ParamSpec>> = {
     min: 0,
     max: 1000,
     description: 'tuning trials per family (0: defaults)',
+  },
+  threshold: {
+    type: 'string',
+    default: formatThresholdPolicy(DEFAULT_THRESHOLD_POLICY),
+    description: `how each model's decision threshold is chosen on its calibrated out-of-fold probabilities: ${THRESHOLD_POLICY_SYNTAX}; the gate compares challenger and champion at their own thresholds on the policy's metric`,
+    check: (value) => {
+      try {
+        parseThresholdPolicy(value, 'threshold');
+        return undefined;
+      } catch (error) {
+        return (error as Error).message;
+      }
+    },
   },
   model_name: {
     type: 'string',

@@ -90,12 +90,12 @@ function concatenate(parts: readonly Dataset[]): Dataset {
   return { rowCount: total, columns, target, patientIds: ids };
 }
 
-/** Which golden cases a model gets wrong at the 0.5 threshold. */
-export function checkGoldenCases(model: FittedModel, golden: GoldenCases): GoldenResult {
+/** Which golden cases a model gets wrong at its decision threshold. */
+export function checkGoldenCases(model: FittedModel, golden: GoldenCases, threshold: number): GoldenResult {
   const probabilities = model.predictProba(featureMatrix(golden.dataset));
   const failed = golden.cases.flatMap((goldenCase, i) => {
     const probability = probabilities[i]!;
-    const predicted = probability >= 0.5 ? 1 : 0;
+    const predicted = probability >= threshold ? 1 : 0;
     return predicted === goldenCase.expected
       ? []
       : [{ id: goldenCase.id, expected: goldenCase.expected, probability }];

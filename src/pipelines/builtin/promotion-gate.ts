@@ -2,8 +2,21 @@ import type { Dataset } from '../../data/dataset.js';
 import { requireTarget, selectRows } from '../../data/dataset.js';
 import { rowDigests } from '../../data/fingerprint.js';
 import { OnsetError } from '../../errors.js';
+import {
+  costPerPatient,
+  DEFAULT_THRESHOLD_POLICY,
+  decisionThreshold,
+  type ThresholdDocument,
+  type ThresholdPolicy,
+  thresholdFigures,
+} from '../../ml/decision/threshold-policy.js';
 import type { FittedModel } from '../../ml/estimator.js';
-import { evaluateBinary, lowerIsBetter, type SelectionMetric } from '../../ml/metrics/index.js';
+import {
+  DEFAULT_THRESHOLD,
+  evaluateBinary,
+  lowerIsBetter,
+  type SelectionMetric,
+} from '../../ml/metrics/index.js';
 import { type SubgroupGap, subgroupGaps, subgroupMetrics } from '../../ml/report/model-report.js';
 import { featureMatrix } from '../../ml/train-on-dataset.js';
 import type { ModelVersion } from '../../tracking/entities.js';
@@ -35,16 +48,64 @@ export interface HeldOutOverlap {
   readonly fair: boolean;
 }
 
+/**
+ * What the gate compares on: the pipeline's metric for a challenger with a fixed threshold, else its
+ * threshold policy's (`specificity` for a minimum sensitivity, `cost` per patient for a cost ratio).
+ * Each model is measured at its own decision threshold.
+ */
+export type GateMetric = SelectionMetric | 'specificity' | 'cost';
+
+export function gateMetricOf(policy: ThresholdPolicy, metric: SelectionMetric): GateMetric {
+  switch (policy.kind) {
+    case 'fixed':
+      return metric;
+    case 'min_sensitivity':
+      return 'specificity';
+    case 'cost_ratio':
+      return 'cost';
+  }
+}
+
+function gateLowerIsBetter(metric: GateMetric): boolean {
+  return metric === 'cost' || (metric !== 'specificity' && lowerIsBetter(metric));
+}
+
+/** A model's value of the gate's metric on labelled rows, at its own threshold, with its sensitivity there. */
+export interface GateMeasure {
+  readonly value: number;
+  readonly threshold: number;
+  readonly sensitivity: number;
+}
+
+export function measureForGate(
+  model: FittedModel,
+  threshold: number,
+  data: Dataset,
+  metric: GateMetric,
+  policy: ThresholdPolicy,
+): GateMeasure {
+  const target = requireTarget(data);
+  const probabilities = model.predictProba(featureMatrix(data));
+  const figures = thresholdFigures(target, probabilities, threshold);
+  const value =
+    metric === 'cost'
+      ? costPerPatient(target, probabilities, threshold, policy.kind === 'cost_ratio' ? policy.ratio : 1)
+      : metric === 'specificity'
+        ? figures.specificity
+        : evaluateBinary(target, probabilities, { threshold })[metric];
+  return { value, threshold, sensitivity: figures.sensitivity };
+}
+
 export interface GateInput {
-  readonly metric: SelectionMetric;
+  readonly metric: GateMetric;
   /** How much better the challenger must be (in the metric's units). */
   readonly margin: number;
   readonly golden: GoldenResult;
   /** The challenger's metric on the rows judged on (every held-out row, or those neither model saw). */
-  readonly challenger: number;
+  readonly challenger: number | GateMeasure;
   /** The current Production version on the same rows; undefined when there is none. */
   readonly champion?:
-    | { readonly version: string; readonly value: number }
+    | ({ readonly version: string; readonly value: number } & Partial<GateMeasure>)
     | { readonly version: string; readonly error: string };
   readonly overlap?: HeldOutOverlap;
   /** The challenger's subgroup gaps on the judged rows above the gate's bound (none: checked and passed). */
@@ -62,6 +123,7 @@ export interface GateInput {
 export function decidePromotion(input: GateInput): { stage: 'Production' | 'Staging'; reason: string } {
   const { metric, margin, golden, overlap } = input;
   const format = (value: number) => value.toFixed(4);
+  const challengerValue = typeof input.challenger === 'number' ? input.challenger : input.challenger.value;
   if (golden.failed.length > 0) {
     const shown = golden.failed
       .slice(0, 3)
@@ -92,7 +154,7 @@ export function decidePromotion(input: GateInput): { stage: 'Production' | 'Stag
     const measured =
       overlap && !overlap.fair
         ? `not measured fairly: ${seen}`
-        : `held-out ${metric} ${format(input.challenger)}${judgedOn}`;
+        : `held-out ${metric}${atThreshold(input.challenger)} ${format(challengerValue)}${judgedOn}`;
     return {
       stage: 'Production',
       reason: `first model: passes all ${golden.passed} golden cases (${measured}), no Production version yet`,
@@ -110,9 +172,11 @@ export function decidePromotion(input: GateInput): { stage: 'Production' | 'Stag
       reason: `no fair comparison with Production version ${champion.version}: ${seen}, leaving ${overlap.unseen} rows neither was trained on (at least ${MIN_FAIR_ROWS} of both classes needed); a person should decide`,
     };
   }
-  const gain = lowerIsBetter(metric) ? champion.value - input.challenger : input.challenger - champion.value;
+  const gain = gateLowerIsBetter(metric)
+    ? champion.value - challengerValue
+    : challengerValue - champion.value;
   const rows = overlap ? ` on the ${overlap.unseen} held-out rows neither was trained on (${seen})` : '';
-  const comparison = `held-out ${metric} ${format(input.challenger)} vs Production version ${champion.version}'s ${format(champion.value)}${rows}`;
+  const comparison = `held-out ${metric}${atThreshold(input.challenger)} ${format(challengerValue)} vs Production version ${champion.version}'s ${format(champion.value)}${atThreshold(champion)}${rows}`;
   if (gain > margin) {
     return {
       stage: 'Production',
@@ -123,6 +187,13 @@ export function decidePromotion(input: GateInput): { stage: 'Production' | 'Stag
     stage: 'Staging',
     reason: `does not beat Production by more than the margin ${margin} (${gain >= 0 ? 'better' : 'worse'} by ${format(Math.abs(gain))}): ${comparison}`,
   };
+}
+
+/** " at threshold 0.312 (sensitivity 0.951)" for a measure taken at a threshold other than 0.5. */
+function atThreshold(measure: number | Partial<GateMeasure>): string {
+  if (typeof measure === 'number' || measure.threshold === undefined) return '';
+  if (measure.threshold === DEFAULT_THRESHOLD) return '';
+  return ` at threshold ${measure.threshold.toFixed(3)} (sensitivity ${measure.sensitivity!.toFixed(3)})`;
 }
 
 /** "Production version 2 was trained on 421 of the 421 held-out rows, the challenger on 0". */
@@ -142,12 +213,6 @@ function seenWords(overlap: HeldOutOverlap, championVersion: string | undefined)
   return parts.join(', ');
 }
 
-/** The metric's value for a model on labelled data. */
-export function heldOutMetric(model: FittedModel, data: Dataset, metric: SelectionMetric): number {
-  const metrics = evaluateBinary(requireTarget(data), model.predictProba(featureMatrix(data)));
-  return metrics[metric];
-}
-
 /**
  * Runs the gate for a registered version: golden cases, then the comparison with the current Production
  * version on `holdout`; moves the version to Production (archiving the previous one; the `champion` alias
@@ -158,6 +223,8 @@ export async function applyPromotionGate(
   input: {
     readonly version: ModelVersion;
     readonly model: FittedModel;
+    /** The challenger's decision threshold and its policy (absent: 0.5). */
+    readonly threshold: ThresholdDocument | undefined;
     readonly holdout: Dataset;
     readonly golden: GoldenCases;
     readonly metric: SelectionMetric;
@@ -168,8 +235,11 @@ export async function applyPromotionGate(
     readonly log: BlockLogger;
   },
 ): Promise<PromotionDecision> {
-  const { version, metric } = input;
-  const golden = checkGoldenCases(input.model, input.golden);
+  const { version } = input;
+  const policy = input.threshold?.policy ?? DEFAULT_THRESHOLD_POLICY;
+  const threshold = decisionThreshold(input);
+  const metric = gateMetricOf(policy, input.metric);
+  const golden = checkGoldenCases(input.model, input.golden, threshold);
   input.log.info(`golden cases: ${golden.passed} passed, ${golden.failed.length} failed`);
   const [production] = await stores.registry.getLatestVersions(version.name, ['Production']);
   if (production?.version === version.version) {
@@ -185,14 +255,19 @@ export async function applyPromotionGate(
     );
   }
   const fair = judged.overlap?.fair ?? true;
-  const challenger = fair ? heldOutMetric(input.model, judged.rows, metric) : Number.NaN;
+  const unmeasured = { value: Number.NaN, threshold, sensitivity: Number.NaN };
+  const challenger = fair ? measureForGate(input.model, threshold, judged.rows, metric, policy) : unmeasured;
   let champion: GateInput['champion'];
   if (production) {
     try {
       const loaded = await loadModelVersion(stores, production);
+      // The champion at its own threshold, measured on the challenger's policy's metric.
+      const own = decisionThreshold(loaded.document);
       champion = {
         version: production.version,
-        value: fair ? heldOutMetric(loaded.model, judged.rows, metric) : Number.NaN,
+        ...(fair
+          ? measureForGate(loaded.model, own, judged.rows, metric, policy)
+          : { ...unmeasured, threshold: own }),
       };
     } catch (error) {
       champion = { version: production.version, error: (error as Error).message };
@@ -202,7 +277,7 @@ export async function applyPromotionGate(
   let flaggedGaps: SubgroupGap[] = [];
   if (gapBound > 0 && fair) {
     const probabilities = input.model.predictProba(featureMatrix(judged.rows));
-    const gaps = subgroupGaps(subgroupMetrics(judged.rows, probabilities, 0.5), gapBound);
+    const gaps = subgroupGaps(subgroupMetrics(judged.rows, probabilities, threshold), gapBound);
     flaggedGaps = gaps.filter((gap) => gap.flagged);
     input.log.info(
       `subgroup gaps above ${gapBound}: ${flaggedGaps.length === 0 ? 'none' : flaggedGaps.map((gap) => `${gap.group} ${gap.metric} ${gap.gap.toFixed(3)}`).join(', ')}`,
@@ -231,7 +306,8 @@ export async function applyPromotionGate(
     'onset.gate.judged_rows': String(judged.rows.rowCount),
     'onset.gate.reason': decision.reason,
     'onset.gate.metric': metric,
-    'onset.gate.challenger_value': String(challenger),
+    'onset.gate.challenger_value': String(challenger.value),
+    'onset.gate.threshold': String(threshold),
     'onset.gate.golden': `${golden.passed}/${golden.passed + golden.failed.length}`,
     'onset.pipeline_run_id': input.pipelineRunId,
   };
@@ -249,8 +325,9 @@ export async function applyPromotionGate(
     stage: decision.stage,
     reason: decision.reason,
     metric,
-    challenger: fair ? challenger : null,
-    champion: champion && 'value' in champion && fair ? champion : null,
+    challenger: fair ? challenger.value : null,
+    champion:
+      champion && 'value' in champion && fair ? { version: champion.version, value: champion.value } : null,
     judgedRows: fair ? judged.rows.rowCount : 0,
     golden: { passed: golden.passed, failed: golden.failed.length },
   };

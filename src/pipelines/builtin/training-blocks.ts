@@ -5,6 +5,7 @@ import { fingerprintDataset } from '../../data/fingerprint.js';
 import { generateDataset } from '../../data/generator/generator.js';
 import { trainTestSplit } from '../../data/splits.js';
 import { OnsetError } from '../../errors.js';
+import { decisionThreshold, parseThresholdPolicy } from '../../ml/decision/threshold-policy.js';
 import type { EstimatorName } from '../../ml/estimator.js';
 import {
   type BinaryMetricName,
@@ -115,6 +116,7 @@ export function trainBlock(estimator: EstimatorName) {
           estimator,
           cvFolds: folds,
           cvSeed: seed,
+          threshold: parseThresholdPolicy(String(params.threshold), 'param threshold'),
           // Tree ensembles take seconds per fold: their folds use a second core when one is free.
           parallelFolds: estimator === 'gbdt' || estimator === 'oblivious',
           ...(trials > 0
@@ -131,9 +133,11 @@ export function trainBlock(estimator: EstimatorName) {
         },
         signal,
       );
+      // At the model's own threshold, as it will diagnose.
       const holdout = evaluateBinary(
         requireTarget(split.holdout),
         result.model.predictProba(featureMatrix(split.holdout)),
+        { threshold: decisionThreshold(result.document) },
       );
       const cv = result.crossValidation!.summary;
       log.info(
@@ -252,6 +256,7 @@ export const gateBlock = defineBlock({
     return applyPromotionGate(context.stores, {
       version: registered.version,
       model: registered.candidate.result.model,
+      threshold: registered.candidate.result.document.threshold,
       holdout: split.holdout,
       ...(await gateSettings(context)),
     });
@@ -288,6 +293,7 @@ export const promoteBlock = defineBlock({
     return applyPromotionGate(context.stores, {
       version,
       model: loaded.model,
+      threshold: loaded.document.threshold,
       holdout: data.dataset,
       ...(await gateSettings(context)),
     });

@@ -12,9 +12,8 @@
 import type { KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
 import { FEATURE_NAMES } from '../../data/schema.js';
 import { createMatrix } from '../../math/matrix.js';
-import { DEFAULT_THRESHOLD } from '../../ml/metrics/index.js';
 import type { PredictionRecorder } from '../../monitoring/prediction-log/prediction-log-writer.js';
-import { loggedModelOf, predictionSetOf, trainingRangesOf } from '../model-facts.js';
+import { decisionThresholdOf, loggedModelOf, predictionSetOf, trainingRangesOf } from '../model-facts.js';
 import type { ServedModel } from '../model-source.js';
 import { checkRecord } from '../record.js';
 import type { OutgoingRecord, RecordOutput } from './kinesis-output.js';
@@ -43,7 +42,9 @@ export interface StreamPrediction {
   readonly prediction: {
     readonly patient_id: string | null;
     readonly probability: number;
+    /** 1 when the probability is at least the model's decision threshold. */
     readonly diagnosis: 0 | 1;
+    readonly threshold: number;
     readonly prediction_id?: string;
     /** The diagnoses the model cannot rule out at its conformal level (absent without prediction sets). */
     readonly prediction_set?: readonly (0 | 1)[];
@@ -132,9 +133,10 @@ export function createStreamHandler(options: StreamHandlerOptions): StreamHandle
           );
     const scoringMs = performance.now() - started;
     const latencyMs = scored.length === 0 ? 0 : scoringMs / scored.length;
+    const threshold = decisionThresholdOf(served).value;
     const outputs: OutgoingRecord[] = scored.map(({ index, patientId }, i) => {
       const probability = probabilities[i]!;
-      const diagnosis: 0 | 1 = probability >= DEFAULT_THRESHOLD ? 1 : 0;
+      const diagnosis: 0 | 1 = probability >= threshold ? 1 : 0;
       const predictionId = recorder?.record({
         model: loggedModelOf(served),
         // The recorder copies them as it records: a view is enough.
@@ -153,6 +155,7 @@ export function createStreamHandler(options: StreamHandlerOptions): StreamHandle
           patient_id: patientId,
           probability,
           diagnosis,
+          threshold,
           ...(predictionId === undefined ? {} : { prediction_id: predictionId }),
           ...predictionSetOf(served, probability),
         },

@@ -3,6 +3,7 @@ import type {
   Experiment,
   FileInfo,
   Metric,
+  ModelCard,
   ModelReport,
   ModelVersion,
   RegisteredModel,
@@ -112,6 +113,13 @@ export async function modelReport(run: Run): Promise<ModelReport | undefined> {
   const files = await listArtifacts(run.info.run_id, 'report');
   if (!files.some((file) => file.path === 'report/model-report.json')) return undefined;
   return JSON.parse(await artifactText(run, 'report/model-report.json')) as ModelReport;
+}
+
+/** The model card a training run logged (`report/model-card.json`), or undefined when it logged none. */
+export async function modelCard(run: Run): Promise<ModelCard | undefined> {
+  const files = await listArtifacts(run.info.run_id, 'report');
+  if (!files.some((file) => file.path === 'report/model-card.json')) return undefined;
+  return JSON.parse(await artifactText(run, 'report/model-card.json')) as ModelCard;
 }
 
 export async function searchRegisteredModels(): Promise<readonly RegisteredModel[]> {

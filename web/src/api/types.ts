@@ -236,13 +236,23 @@ export interface ModelRef {
   readonly run_id: string | null;
 }
 
+/** The threshold a model diagnoses at, and the policy that chose it. */
+export interface DecisionThreshold {
+  readonly value: number;
+  /** As onset train --threshold takes it: 0.5, sensitivity:0.95, cost:5. */
+  readonly policy: string;
+  readonly description: string;
+}
+
 export interface Prediction {
   readonly patient_id: string | null;
   readonly probability: number;
+  /** 1 when the probability is at least `threshold.value`. */
   readonly diagnosis: 0 | 1;
   readonly out_of_distribution: readonly OutOfDistribution[];
   /** The diagnoses the model cannot rule out at its conformal level; absent for a model without. */
   readonly prediction_set?: readonly (0 | 1)[];
+  readonly threshold: DecisionThreshold;
   readonly model: ModelRef;
   readonly explanation?: Explanation;
 }
@@ -259,16 +269,38 @@ export interface BatchResult {
 
 export interface BatchAnswer {
   readonly model: ModelRef;
+  readonly threshold: DecisionThreshold;
   readonly valid: number;
   readonly invalid: number;
   readonly results: readonly BatchResult[];
 }
 
 /** The model report a training run logs (`report/model-report.json`; see src/ml/report/). */
+/** A model's decision threshold as its report keeps it (src/ml/decision/threshold-policy.ts). */
+export interface ThresholdDocument {
+  readonly value: number;
+  readonly policy:
+    | { readonly kind: 'fixed'; readonly threshold: number }
+    | { readonly kind: 'min_sensitivity'; readonly sensitivity: number }
+    | { readonly kind: 'cost_ratio'; readonly ratio: number };
+  readonly reason: string;
+  readonly held_out?: {
+    readonly rows: number;
+    readonly sensitivity: number;
+    readonly specificity: number;
+    readonly precision: number;
+    readonly negative_predictive_value: number;
+    readonly diagnosed_share: number;
+  };
+  readonly cost_per_patient?: number;
+}
+
 export interface ModelReport {
   readonly name: 'onset-model-report';
   readonly estimator: string;
   readonly params: Readonly<Record<string, unknown>>;
+  /** The decision threshold and how it was chosen; absent from reports made before models chose one. */
+  readonly threshold?: ThresholdDocument;
   readonly metrics: {
     readonly training: Readonly<Record<string, number>>;
     readonly cross_validation?: {
@@ -512,4 +544,26 @@ export interface ReceivedAlert {
   readonly pipeline_run_id: string | null;
   readonly detail: string | null;
   readonly triggered: string;
+}
+
+/** A model card (src/ml/report/model-card.ts), as a training run logs it (`report/model-card.json`). */
+export type CardBlock =
+  | { readonly kind: 'paragraph'; readonly text: string }
+  | { readonly kind: 'list'; readonly items: readonly string[] }
+  | {
+      readonly kind: 'table';
+      readonly caption: string;
+      readonly columns: readonly string[];
+      readonly rows: readonly (readonly string[])[];
+    };
+
+export interface ModelCard {
+  readonly name: 'onset-model-card';
+  readonly title: string;
+  readonly generated_at: string;
+  readonly sections: readonly {
+    readonly id: string;
+    readonly title: string;
+    readonly blocks: readonly CardBlock[];
+  }[];
 }

@@ -21,7 +21,7 @@ function operatingPoints(report: ModelReport) {
 
 function ConfusionAtThreshold({ report }: { report: ModelReport }) {
   const points = useMemo(() => operatingPoints(report), [report]);
-  // The report's own threshold (0.5): the last point whose threshold is still at or above it.
+  // The model's own threshold: the last point whose threshold is still at or above it.
   const initial = useMemo(() => {
     if (!points) return 0;
     let index = 0;
@@ -49,8 +49,14 @@ function ConfusionAtThreshold({ report }: { report: ModelReport }) {
   const specificity = point.tn / Math.max(1, point.tn + point.fp);
   const precision = point.tp + point.fp === 0 ? 1 : point.tp / (point.tp + point.fp);
   const accuracy = (point.tp + point.tn) / (point.tp + point.tn + point.fp + point.fn);
+  const chosen = report.threshold;
   return (
     <div class="stack">
+      <p data-model-threshold={report.evaluation.threshold}>
+        The model diagnoses Parkinson's disease at a probability of at least{' '}
+        <strong>{report.evaluation.threshold}</strong>
+        {chosen ? `: ${chosen.reason}.` : ' (the default; the report records no policy).'}
+      </p>
       <label for="threshold" class="field-label">
         Threshold: predict Parkinson's disease when the probability is at least{' '}
         <strong id="threshold-value">

@@ -4,6 +4,7 @@ import {
   getModelVersion,
   getRegisteredModel,
   getRun,
+  modelCard,
   modelReport,
   quoted,
   searchModelVersions,
@@ -15,6 +16,7 @@ import {
 import type { ModelVersion, StageTransition } from '../api/types.js';
 import { DataTable } from '../components/data-table.js';
 import { ErrorBox, Facts, Loading, Section, Status } from '../components/feedback.js';
+import { ModelCardView } from '../components/model-card.js';
 import { ModelReportView } from '../components/model-report.js';
 import { formatAgo, formatNumber, formatTime } from '../lib/format.js';
 import { tagOf } from '../lib/tags.js';
@@ -342,6 +344,12 @@ export function VersionPage({ params }: Params) {
   const history = useApi(() => stageHistory(name, number), [name, number]);
   const runId = version.data?.run_id;
   const report = useApi(async () => (runId ? modelReport(await getRun(runId)) : undefined), [runId]);
+  const card = useApi(async () => {
+    if (!runId) return undefined;
+    const run = await getRun(runId);
+    const found = await modelCard(run);
+    return found ? { card: found, run } : undefined;
+  }, [runId]);
   const [notice, setNotice] = useState<string | undefined>();
   // Another version's page says nothing of this one's last action.
   useEffect(() => setNotice(undefined), [name, number]);
@@ -418,6 +426,14 @@ export function VersionPage({ params }: Params) {
         </p>
       ) : null}
       {report.data ? <ModelReportView report={report.data} /> : null}
+      {card.error ? <ErrorBox error={card.error} title="Could not read the model card" /> : null}
+      {card.data ? <ModelCardView card={card.data.card} run={card.data.run} /> : null}
+      {!card.loading && !card.error && !card.data && report.data ? (
+        <p class="card hint">
+          No model card: this version's run was logged before Onset made them; <code>onset model card</code>{' '}
+          writes one from the model.
+        </p>
+      ) : null}
     </>
   );
 }

@@ -223,7 +223,11 @@ function Answer({
           {formatPercent(prediction.probability, 1)}
         </div>
         <div>
-          probability of Parkinson's disease: <strong>{label}</strong> at the 0.5 threshold
+          probability of Parkinson's disease: <strong>{label}</strong> at the model's threshold{' '}
+          <span data-threshold={prediction.threshold.value}>
+            {formatPercent(prediction.threshold.value, 1)}
+          </span>{' '}
+          <span class="hint">(chosen for {prediction.threshold.description})</span>
           {known !== undefined ? (
             <span class="hint">
               {' '}
