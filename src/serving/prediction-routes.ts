@@ -545,10 +545,18 @@ export const predictionApi: RoutePlugin<PredictionApiOptions> = async (app, opti
             ),
             calibration: Type.Object(
               {
-                method: Type.Union([Type.Literal('none'), Type.Literal('platt'), Type.Literal('isotonic')], {
-                  description:
-                    "how the probabilities are calibrated: every probability the API answers has passed through it (none: the model's own)",
-                }),
+                method: Type.Union(
+                  [
+                    Type.Literal('none'),
+                    Type.Literal('platt'),
+                    Type.Literal('isotonic'),
+                    Type.Literal('venn_abers'),
+                  ],
+                  {
+                    description:
+                      "how the probabilities are calibrated: every probability the API answers has passed through it (none: the model's own)",
+                  },
+                ),
                 chosen_by: Nullable(
                   Type.Union([Type.Literal('cross_validation'), Type.Literal('user')], {
                     description:

@@ -13,7 +13,13 @@ import { expectedCalibrationError, logLoss } from '../metrics/index.js';
 import { exportXgboost, parseModel, serializeModelDocument } from '../model-document.js';
 import { featureMatrix, trainOnDataset } from '../train-on-dataset.js';
 import { CalibratedModel, uncalibrated } from './calibrated-model.js';
-import { Calibration, calibrationFigures, chooseCalibration } from './calibration.js';
+import {
+  Calibration,
+  calibrationFigures,
+  chooseCalibration,
+  ECE_TOLERANCE,
+  ROC_AUC_TOLERANCE,
+} from './calibration.js';
 
 /** Labels drawn from true probabilities, and a model that says them twice as far from even (in log-odds). */
 function overconfident(rows: number, seed: number): { probability: Float64Array; target: Float64Array } {
@@ -34,7 +40,12 @@ describe('chooseCalibration', () => {
     const chosen = chooseCalibration(probability, target, { choice: 'auto', folds: 5, seed: 42 });
     expect(chosen.document.chosen_by).toBe('cross_validation');
     expect(chosen.document.method).not.toBe('none');
-    expect(chosen.document.candidates.map((c) => c.method)).toEqual(['none', 'platt', 'isotonic']);
+    expect(chosen.document.candidates.map((c) => c.method)).toEqual([
+      'none',
+      'platt',
+      'isotonic',
+      'venn_abers',
+    ]);
     const none = chosen.document.candidates[0]!;
     expect(expectedCalibrationError(target, chosen.heldOut)).toBeLessThan(none.ece / 2);
     expect(logLoss(target, chosen.heldOut)).toBeLessThan(none.log_loss);
@@ -43,6 +54,55 @@ describe('chooseCalibration', () => {
     const again = Calibration.fromDocument(chosen.document, 'the document');
     for (const p of [0.01, 0.2, 0.5, 0.77, 0.999])
       expect(again.applyOne(p)).toBe(chosen.calibration.applyOne(p));
+  });
+
+  it('never takes a method that ranks patients worse by more than ROC_AUC_TOLERANCE, nor a noisy ECE gain over a simpler one', () => {
+    for (const seed of [1, 2, 3, 4]) {
+      const { probability, target } = overconfident(1500, seed);
+      const chosen = chooseCalibration(probability, target, { choice: 'auto', folds: 5, seed });
+      const [none, ...others] = chosen.document.candidates;
+      const picked = chosen.document.candidates.find((c) => c.method === chosen.document.method)!;
+      expect(picked.roc_auc!).toBeGreaterThanOrEqual(none!.roc_auc! - ROC_AUC_TOLERANCE);
+      // Every simpler method that kept the ranking was worse by more than the tolerance (or on log loss).
+      const order = chosen.document.candidates.map((c) => c.method);
+      for (const simpler of others.filter((c) => order.indexOf(c.method) < order.indexOf(picked.method))) {
+        const keeps = simpler.roc_auc! >= none!.roc_auc! - ROC_AUC_TOLERANCE;
+        if (keeps && simpler.log_loss <= picked.log_loss * 1.01)
+          expect(simpler.ece).toBeGreaterThan(picked.ece + ECE_TOLERANCE);
+      }
+    }
+  });
+
+  it('fits Platt scaling on the probability itself when that fits better (a clipped linear score)', () => {
+    const random = new Random(12);
+    const n = 3000;
+    const probability = new Float64Array(n);
+    const target = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      const z = random.normal();
+      target[i] = random.next() < 1 / (1 + Math.exp(-2 * z)) ? 1 : 0;
+      // A linear probability model: a straight line in z, clipped to [0, 1].
+      probability[i] = Math.min(1, Math.max(0, 0.5 + 0.35 * z));
+    }
+    const platt = Calibration.fit('platt', probability, target);
+    expect(platt.parameters().platt?.input).toBe('probability');
+    const again = Calibration.fromDocument(
+      {
+        method: 'platt',
+        chosen_by: 'user',
+        ...platt.parameters(),
+        fitted_on: { source: 'out_of_fold', rows: n, folds: 5, seed: 1 },
+        candidates: [],
+      },
+      'model.json',
+    );
+    for (const p of [0, 0.2, 0.5, 0.9, 1]) expect(again.applyOne(p)).toBe(platt.applyOne(p));
+    expect(logLoss(target, platt.apply(probability))).toBeLessThan(
+      logLoss(target, Calibration.fit('isotonic', probability, target).apply(probability)) + 0.01,
+    );
+    // A logistic model's probabilities keep the log-odds input, which documents without `input` mean.
+    const { probability: logistic, target: labels } = overconfident(3000, 5);
+    expect(Calibration.fit('platt', logistic, labels).parameters().platt?.input).toBeUndefined();
   });
 
   it('barely moves a calibrated model, and fits the method named', () => {

@@ -15,9 +15,10 @@ import {
 } from '../metrics/index.js';
 import { IsotonicCalibrator } from './isotonic.js';
 import { PlattCalibrator } from './platt.js';
+import { VennAbersCalibrator } from './venn-abers.js';
 
 /** The calibrators a model can carry. */
-export const CALIBRATION_METHODS = ['platt', 'isotonic'] as const;
+export const CALIBRATION_METHODS = ['platt', 'isotonic', 'venn_abers'] as const;
 export type CalibrationMethod = (typeof CALIBRATION_METHODS)[number];
 
 /**
@@ -29,6 +30,17 @@ export type CalibrationChoice = (typeof CALIBRATION_CHOICES)[number];
 
 /** How much higher than the lowest held-out log loss a method's may be for `auto` to choose it by ECE. */
 export const LOG_LOSS_TOLERANCE = 0.01;
+/**
+ * How much lower than the model's own held-out ROC AUC a method's may be for `auto` to choose it: a
+ * calibration should change what the probabilities mean, not how they rank patients (isotonic and
+ * Venn-Abers make ties, which can cost more).
+ */
+export const ROC_AUC_TOLERANCE = 0.002;
+/**
+ * How much higher than the lowest held-out ECE a simpler method's may be for `auto` to prefer it: below
+ * this, ECE differences are noise (a calibrated model's own probabilities score about 0.02 on 3,000 rows).
+ */
+export const ECE_TOLERANCE = 0.005;
 
 /** Probabilities are kept this far from 0 and 1 before their log-odds are taken. */
 const LOGIT_CLIP = 1e-15;
@@ -50,10 +62,22 @@ export interface CalibrationDocument {
    * `user`: named with `--calibration`.
    */
   readonly chosen_by: 'cross_validation' | 'user';
-  /** Platt scaling of the model's log-odds: p = 1 / (1 + exp(a · logit + b)). */
-  readonly platt?: { readonly a: number; readonly b: number };
+  /**
+   * Platt scaling: p = 1 / (1 + exp(a · s + b)), where s is the model's log-odds, or with `input:
+   * 'probability'` the probability itself (for a clipped linear score).
+   */
+  readonly platt?: { readonly a: number; readonly b: number; readonly input?: PlattInput };
   /** Isotonic regression of the model's probability: linear between the points, flat beyond them. */
   readonly isotonic?: { readonly thresholds: readonly number[]; readonly values: readonly number[] };
+  /**
+   * The inductive Venn-Abers predictor on the model's probability (see `VennAbersCalibrator`): the distinct
+   * calibration probabilities and p0, p1 at each of the 2K + 1 places among them.
+   */
+  readonly venn_abers?: {
+    readonly scores: readonly number[];
+    readonly p0: readonly number[];
+    readonly p1: readonly number[];
+  };
   /** What it was fitted on: every row's out-of-fold probability from cross-validation. */
   readonly fitted_on: {
     readonly source: 'out_of_fold';
@@ -64,17 +88,32 @@ export interface CalibrationDocument {
   readonly candidates: readonly CalibrationCandidate[];
 }
 
+/** What Platt scaling is fitted on: the model's log-odds, or its probability itself as a score. */
+export type PlattInput = 'log_odds' | 'probability';
+
+/** A fitted calibrator of each kind, with what it needs. */
+type CalibrationMap =
+  | { readonly method: 'none' }
+  | { readonly method: 'platt'; readonly platt: PlattCalibrator; readonly input: PlattInput }
+  | { readonly method: 'isotonic'; readonly isotonic: IsotonicCalibrator }
+  | { readonly method: 'venn_abers'; readonly vennAbers: VennAbersCalibrator };
+
 /** A fitted calibration: the map from a model's probability to the calibrated one. */
 export class Calibration {
-  private constructor(
-    readonly method: 'none' | CalibrationMethod,
-    private readonly platt: PlattCalibrator | undefined,
-    private readonly isotonic: IsotonicCalibrator | undefined,
-  ) {}
+  private constructor(private readonly map: CalibrationMap) {}
 
-  static readonly NONE = new Calibration('none', undefined, undefined);
+  static readonly NONE = new Calibration({ method: 'none' });
 
-  /** Fits `method` to probabilities and their labels. */
+  get method(): 'none' | CalibrationMethod {
+    return this.map.method;
+  }
+
+  /**
+   * Fits `method` to probabilities and their labels. Platt scaling is fitted both on the log-odds (right
+   * for models whose probability is a logistic of a score) and on the probability itself (right for a
+   * clipped linear score, whose log-odds are distorted), and keeps the one with the lower log loss: two
+   * parameters either way.
+   */
   static fit(
     method: 'none' | CalibrationMethod,
     probability: Float64Array,
@@ -83,14 +122,21 @@ export class Calibration {
     switch (method) {
       case 'none':
         return Calibration.NONE;
-      case 'platt':
-        return new Calibration(
-          'platt',
-          PlattCalibrator.fit(Float64Array.from(probability, logOdds), target),
-          undefined,
-        );
+      case 'platt': {
+        const fits = (['log_odds', 'probability'] as const).map((input) => {
+          const platt = PlattCalibrator.fit(plattScores(probability, input), target);
+          const calibration = new Calibration({ method: 'platt', platt, input });
+          return { calibration, loss: logLoss(target, calibration.apply(probability)) };
+        });
+        return fits[1]!.loss < fits[0]!.loss ? fits[1]!.calibration : fits[0]!.calibration;
+      }
       case 'isotonic':
-        return new Calibration('isotonic', undefined, IsotonicCalibrator.fit(probability, target));
+        return new Calibration({ method: 'isotonic', isotonic: IsotonicCalibrator.fit(probability, target) });
+      case 'venn_abers':
+        return new Calibration({
+          method: 'venn_abers',
+          vennAbers: VennAbersCalibrator.fit(probability, target),
+        });
     }
   }
 
@@ -101,19 +147,36 @@ export class Calibration {
         case 'none':
           return Calibration.NONE;
         case 'platt': {
-          const { a, b } = document.platt ?? { a: Number.NaN, b: Number.NaN };
-          return new Calibration('platt', PlattCalibrator.fromParameters(a, b), undefined);
+          const { a, b, input } = document.platt ?? { a: Number.NaN, b: Number.NaN };
+          if (input !== undefined && input !== 'log_odds' && input !== 'probability') {
+            throw invalidParameter(`unknown Platt input "${String(input)}" (known: log_odds, probability)`);
+          }
+          return new Calibration({
+            method: 'platt',
+            platt: PlattCalibrator.fromParameters(a, b),
+            input: input ?? 'log_odds',
+          });
         }
         case 'isotonic': {
           const points = document.isotonic ?? { thresholds: [], values: [] };
-          return new Calibration(
-            'isotonic',
-            undefined,
-            IsotonicCalibrator.fromPoints(
+          return new Calibration({
+            method: 'isotonic',
+            isotonic: IsotonicCalibrator.fromPoints(
               Float64Array.from(points.thresholds),
               Float64Array.from(points.values),
             ),
-          );
+          });
+        }
+        case 'venn_abers': {
+          const table = document.venn_abers ?? { scores: [], p0: [], p1: [] };
+          return new Calibration({
+            method: 'venn_abers',
+            vennAbers: VennAbersCalibrator.fromTable(
+              Float64Array.from(table.scores),
+              Float64Array.from(table.p0),
+              Float64Array.from(table.p1),
+            ),
+          });
         }
         default:
           throw invalidParameter(
@@ -126,32 +189,62 @@ export class Calibration {
   }
 
   /** Its parameters, as a model document keeps them. */
-  parameters(): Pick<CalibrationDocument, 'platt' | 'isotonic'> {
-    if (this.platt) return { platt: { a: this.platt.a, b: this.platt.b } };
-    if (this.isotonic) {
-      return {
-        isotonic: {
-          thresholds: Array.from(this.isotonic.thresholds),
-          values: Array.from(this.isotonic.values),
-        },
-      };
+  parameters(): Pick<CalibrationDocument, 'platt' | 'isotonic' | 'venn_abers'> {
+    const map = this.map;
+    switch (map.method) {
+      case 'none':
+        return {};
+      case 'platt':
+        // The log-odds input is what documents without `input` mean.
+        return {
+          platt: {
+            a: map.platt.a,
+            b: map.platt.b,
+            ...(map.input === 'probability' ? { input: map.input } : {}),
+          },
+        };
+      case 'isotonic':
+        return {
+          isotonic: {
+            thresholds: Array.from(map.isotonic.thresholds),
+            values: Array.from(map.isotonic.values),
+          },
+        };
+      case 'venn_abers': {
+        const { p0, p1 } = map.vennAbers.table();
+        return {
+          venn_abers: { scores: Array.from(map.vennAbers.scores), p0: Array.from(p0), p1: Array.from(p1) },
+        };
+      }
     }
-    return {};
   }
 
   /** The calibrated probability of each of a model's probabilities (a new array). */
   apply(probability: Float64Array): Float64Array {
-    if (this.method === 'none') return probability;
+    if (this.map.method === 'none') return probability;
     const out = new Float64Array(probability.length);
     for (let i = 0; i < probability.length; i++) out[i] = this.applyOne(probability[i]!);
     return out;
   }
 
   applyOne(probability: number): number {
-    if (this.platt) return this.platt.calibrateOne(logOdds(probability));
-    if (this.isotonic) return this.isotonic.calibrateOne(probability);
-    return probability;
+    const map = this.map;
+    switch (map.method) {
+      case 'none':
+        return probability;
+      case 'platt':
+        return map.platt.calibrateOne(map.input === 'log_odds' ? logOdds(probability) : probability);
+      case 'isotonic':
+        return map.isotonic.calibrateOne(probability);
+      case 'venn_abers':
+        return map.vennAbers.calibrateOne(probability);
+    }
   }
+}
+
+/** What Platt scaling is fitted on, for each probability. */
+function plattScores(probability: Float64Array, input: PlattInput): Float64Array {
+  return input === 'log_odds' ? Float64Array.from(probability, logOdds) : probability;
 }
 
 /** The log-odds of a probability, kept finite. */
@@ -175,7 +268,9 @@ export interface CalibrationChoiceResult {
  * for `auto`, else the one named) is judged by cross-fitting: the rows are split into `folds` stratified
  * folds (`seed`), each fold calibrated by the method fitted on the other folds. `auto` takes the lowest
  * held-out expected calibration error among the methods whose held-out log loss is at most
- * `LOG_LOSS_TOLERANCE` above the lowest, the simpler method on a tie. The chosen method is then fitted on
+ * `LOG_LOSS_TOLERANCE` above the lowest and whose held-out ROC AUC is at most `ROC_AUC_TOLERANCE` below
+ * the model's own, preferring the simpler method (none, Platt, isotonic, Venn-Abers)
+ * within `ECE_TOLERANCE` of it. The chosen method is then fitted on
  * every row.
  */
 export function chooseCalibration(
@@ -207,13 +302,22 @@ export function chooseCalibration(
     const heldOut = heldOutOf(method);
     return { method, heldOut, candidate: candidateFigures(method, target, heldOut) };
   });
-  // The lowest ECE among the methods whose log loss is within LOG_LOSS_TOLERANCE of the lowest (a
-  // calibrator that is sure where it should not be scores well on ECE and badly on log loss); the
-  // first, simplest, on a tie.
-  const lowestLogLoss = Math.min(...judged.map((entry) => entry.candidate.log_loss));
-  const best = judged
-    .filter((entry) => entry.candidate.log_loss <= lowestLogLoss * (1 + LOG_LOSS_TOLERANCE))
-    .reduce((chosen, next) => (next.candidate.ece < chosen.candidate.ece ? next : chosen));
+  // Among the methods whose log loss is within LOG_LOSS_TOLERANCE of the lowest (a calibrator that is
+  // sure where it should not be scores well on ECE and badly on log loss), the simplest (first) whose ECE
+  // is within ECE_TOLERANCE of the lowest.
+  // Nor may it rank patients worse than the model does by more than ROC_AUC_TOLERANCE.
+  // (The model's own probabilities always keep it, so some method is left.)
+  const ownAuc = judged[0]!.method === 'none' ? judged[0]!.candidate.roc_auc : null;
+  const ranking = judged.filter(
+    ({ candidate }) =>
+      ownAuc === null || candidate.roc_auc === null || candidate.roc_auc >= ownAuc - ROC_AUC_TOLERANCE,
+  );
+  const lowestLogLoss = Math.min(...ranking.map((entry) => entry.candidate.log_loss));
+  const eligible = ranking.filter(
+    (entry) => entry.candidate.log_loss <= lowestLogLoss * (1 + LOG_LOSS_TOLERANCE),
+  );
+  const lowestEce = Math.min(...eligible.map((entry) => entry.candidate.ece));
+  const best = eligible.find((entry) => entry.candidate.ece <= lowestEce + ECE_TOLERANCE)!;
   const calibration = Calibration.fit(best.method, outOfFold, target);
   return {
     calibration,

@@ -179,7 +179,7 @@ export interface ServedModel {
   };
   readonly trained_at: string | null;
   readonly calibration: {
-    readonly method: 'none' | 'platt' | 'isotonic';
+    readonly method: 'none' | 'platt' | 'isotonic' | 'venn_abers';
     readonly chosen_by: 'cross_validation' | 'user' | null;
   };
   readonly loaded_at: string;
@@ -373,7 +373,7 @@ export interface ModelReport {
     };
   };
   readonly calibration?: {
-    readonly method: 'none' | 'platt' | 'isotonic';
+    readonly method: 'none' | 'platt' | 'isotonic' | 'venn_abers';
     readonly chosen_by: 'cross_validation' | 'user';
     readonly before: {
       readonly ece: number;
