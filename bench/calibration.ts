@@ -4,7 +4,9 @@
  * held-out ones after (`chooseCalibration`, auto: each fold calibrated by a fit on the others), beside
  * XGBoost 1.7 with and without scikit-learn's CalibratedClassifierCV on the same outer folds. Reports the
  * expected calibration error (10 bins) with its bootstrap interval, Brier score, ROC AUC, and sensitivity
- * and specificity at 0.5. Target: every family at ECE <= 0.02 with ROC AUC within 0.002.
+ * and specificity at 0.5. Target: every family at ECE <= 0.02 with ROC AUC within 0.002. Then the
+ * decision thresholds two policies choose on each family's calibrated held-out probabilities, with their
+ * sensitivity and specificity where chosen and cross-fitted.
  *
  *   npx tsx bench/calibration.ts
  */
@@ -19,6 +21,11 @@ import { FEATURE_NAMES } from '../src/data/schema.js';
 import { stratifiedKFold } from '../src/data/splits.js';
 import { calibrationFigures, chooseCalibration } from '../src/ml/calibration/calibration.js';
 import { crossValidate } from '../src/ml/cross-validate.js';
+import {
+  chooseThreshold,
+  formatThresholdPolicy,
+  type ThresholdPolicy,
+} from '../src/ml/decision/threshold-policy.js';
 import { ESTIMATOR_NAMES } from '../src/ml/estimator-registry.js';
 import { confusionMatrix, rocAuc } from '../src/ml/metrics/index.js';
 import { featureMatrix } from '../src/ml/train-on-dataset.js';
@@ -56,9 +63,37 @@ const lines = [
   `Calibration on ${HAS_REAL_DATA ? 'the real file' : 'generated data (the real file is absent)'} (${y.length} rows), ${FOLDS} stratified folds, seed ${SEED}, defaults; held-out probabilities`,
   `${'model'.padEnd(42)} ${'ECE (10 bins) [95% CI]'.padEnd(26)} ${'Brier'.padEnd(8)} ${'ROC AUC'.padEnd(8)} ${'sens / spec'.padEnd(15)}`,
 ];
+/** Decision thresholds chosen on each family's calibrated held-out probabilities, and cross-fitted. */
+const thresholdLines = [
+  '',
+  'Decision thresholds on the calibrated held-out probabilities (sensitivity / specificity where chosen; cross-fitted: each fold at the threshold chosen on the others)',
+  `${'model'.padEnd(12)} ${'policy'.padEnd(18)} ${'threshold'.padEnd(10)} ${'chosen on'.padEnd(14)} cross-fitted`,
+];
+const POLICIES: readonly ThresholdPolicy[] = [
+  { kind: 'min_sensitivity', sensitivity: 0.95 },
+  { kind: 'cost_ratio', ratio: 5 },
+];
 for (const estimator of ESTIMATOR_NAMES) {
   const cv = crossValidate(estimator, {}, x, y, { folds: FOLDS, seed: SEED });
   const chosen = chooseCalibration(cv.outOfFold, y, { choice: 'auto', folds: FOLDS, seed: SEED });
+  for (const policy of POLICIES) {
+    const threshold = chooseThreshold(policy, {
+      probability: chosen.heldOut,
+      target: y,
+      crossFit: { folds: FOLDS, seed: SEED },
+    });
+    const pair = (f: { sensitivity: number; specificity: number }) =>
+      `${f.sensitivity.toFixed(3)} / ${f.specificity.toFixed(3)}`;
+    thresholdLines.push(
+      [
+        estimator.padEnd(12),
+        formatThresholdPolicy(policy).padEnd(18),
+        String(threshold.value).padEnd(10),
+        pair(threshold.held_out!).padEnd(14),
+        pair(threshold.cross_fitted!),
+      ].join(' '),
+    );
+  }
   lines.push(row(`${estimator}, uncalibrated`, cv.outOfFold));
   const aucChange = rocAuc(y, chosen.heldOut) - rocAuc(y, cv.outOfFold);
   lines.push(
@@ -95,4 +130,5 @@ if (hasReference) {
   lines.push('XGBoost + scikit-learn: not installed here (apt-get install python3-xgboost python3-sklearn)');
 }
 lines.push('Target: every family at ECE <= 0.02, ROC AUC within 0.002 of the uncalibrated model.');
+lines.push(...thresholdLines);
 process.stdout.write(`${lines.join('\n')}\n`);
