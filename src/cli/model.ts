@@ -3,7 +3,7 @@ import { Option } from 'commander';
 import { invalidParameter } from '../errors.js';
 import { ESTIMATOR_NAMES, estimatorEntry } from '../ml/estimator-registry.js';
 import { loadModelPath } from '../ml/formats/mlflow-model.js';
-import { exportXgboost, saveModelDocument } from '../ml/model-document.js';
+import { exportedCalibration, exportXgboost, saveModelDocument } from '../ml/model-document.js';
 import { describeSpec } from '../ml/params.js';
 import { buildModelCard, modelCardHtml, modelCardMarkdown } from '../ml/report/model-card.js';
 import { loadServedModel, parseModelUri } from '../serving/model-source.js';
@@ -29,12 +29,14 @@ export function registerModelCommands(program: Command): void {
     .action(async (path: string, options: { output: string }) => {
       const { model: fitted, document } = await loadModelPath(path);
       await writeFileAtomic(options.output, exportXgboost(fitted, path));
-      process.stdout.write(`${marks().ok} exported ${path} as XGBoost JSON -> ${options.output}\n`);
-      const method = document.calibration?.method;
-      if (method !== undefined && method !== 'none') {
+      const calibration = exportedCalibration(fitted);
+      process.stdout.write(
+        `${marks().ok} exported ${path} as XGBoost JSON -> ${options.output}${calibration === 'folded' ? ' (its Platt scaling folded into the trees: XGBoost gives the calibrated probabilities)' : ''}\n`,
+      );
+      if (calibration === 'left_out') {
         // XGBoost's format has no place for it: said on standard error, where warnings go.
         process.stderr.write(
-          `warning: ${path} calibrates its probabilities (${method}); the XGBoost model gives the uncalibrated ones (Onset's own document, and its MLflow onset flavor, keep the calibration)\n`,
+          `warning: ${path} calibrates its probabilities (${document.calibration?.method}), which XGBoost's format cannot hold; the XGBoost model gives the uncalibrated ones (Onset's own document, and its MLflow onset flavor, keep the calibration)\n`,
         );
       }
     });

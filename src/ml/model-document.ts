@@ -16,7 +16,7 @@ import type { ConformalDocument } from './calibration/conformal.js';
 import type { ThresholdDocument } from './decision/threshold-policy.js';
 import type { EstimatorName, FittedModel, ModelState } from './estimator.js';
 import { loadModelState } from './estimator-registry.js';
-import { GbdtModel } from './gbdt/gbdt.js';
+import { GbdtModel, withAffineMargin } from './gbdt/gbdt.js';
 import { fromXgboostJson, isXgboostJson, toXgboostJson } from './gbdt/xgboost-json.js';
 import { DEFAULT_THRESHOLD } from './metrics/confusion.js';
 import type { BinaryMetrics, FoldSummary } from './metrics/index.js';
@@ -294,15 +294,34 @@ function checkXgboostFeatures(names: readonly string[] | undefined, count: numbe
   }
 }
 
-/** Writes a gbdt model as XGBoost JSON with the schema's feature names and types. */
+/**
+ * What became of a model's calibration in an XGBoost export: `folded` into its trees (Platt scaling of
+ * the log-odds is an affine map of the margin, which scaled leaves and a moved base score carry), `left_out`
+ * (XGBoost's format has no place for isotonic regression, Venn-Abers or Platt scaling of the probability:
+ * the booster gives the uncalibrated probabilities), or `none` (not calibrated).
+ */
+export type ExportedCalibration = 'folded' | 'left_out' | 'none';
+
+/** How a model's calibration goes into an XGBoost export (see `ExportedCalibration`). */
+export function exportedCalibration(model: FittedModel): ExportedCalibration {
+  if (!(model instanceof CalibratedModel) || model.calibration.method === 'none') return 'none';
+  return model.calibration.logOddsMap() ? 'folded' : 'left_out';
+}
+
+/**
+ * Writes a gbdt model as XGBoost JSON with the schema's feature names and types, its calibration folded
+ * into the trees when it can be (`exportedCalibration`): the booster then gives the calibrated
+ * probabilities, to float32 precision.
+ */
 export function exportXgboost(calibrated: FittedModel, where: string): string {
-  // XGBoost's format has no place for a calibration: the booster is the model's own.
-  const model = uncalibrated(calibrated);
-  if (!(model instanceof GbdtModel)) {
+  const own = uncalibrated(calibrated);
+  if (!(own instanceof GbdtModel)) {
     throw invalidParameter(
-      `${where} is a ${model.estimator} model; only gbdt models can be exported as XGBoost JSON`,
+      `${where} is a ${own.estimator} model; only gbdt models can be exported as XGBoost JSON`,
     );
   }
+  const map = calibrated instanceof CalibratedModel ? calibrated.calibration.logOddsMap() : undefined;
+  const model = map ? withAffineMargin(own, map.scale, map.shift) : own;
   return toXgboostJson(model, {
     featureNames: FEATURES.map((f) => f.name),
     featureTypes: FEATURES.map((f) => (f.kind === 'continuous' ? 'float' : 'int')),

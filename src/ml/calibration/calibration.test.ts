@@ -10,7 +10,7 @@ import { createMatrix } from '../../math/matrix.js';
 import { Random } from '../../util/random.js';
 import { explainModel } from '../explain/explain.js';
 import { expectedCalibrationError, logLoss } from '../metrics/index.js';
-import { exportXgboost, parseModel, serializeModelDocument } from '../model-document.js';
+import { exportedCalibration, exportXgboost, parseModel, serializeModelDocument } from '../model-document.js';
 import { featureMatrix, trainOnDataset } from '../train-on-dataset.js';
 import { CalibratedModel, uncalibrated } from './calibrated-model.js';
 import {
@@ -186,10 +186,28 @@ describe('a calibrated model', () => {
     expect(one).toBe(probabilities[0]);
   });
 
-  it('explains and exports the model behind its calibration', () => {
+  it('explains the model behind its calibration, and folds Platt scaling of the log-odds into an XGBoost export', () => {
     const own = uncalibrated(result.model);
     const row = createMatrix(x.data.slice(0, x.cols * 3), 3, x.cols);
     expect(explainModel(result.model, row)).toEqual(explainModel(own, row));
-    expect(exportXgboost(result.model, 'model.json')).toBe(exportXgboost(own, 'model.json'));
+    expect(result.document.calibration?.platt?.input).toBeUndefined();
+    expect(exportedCalibration(result.model)).toBe('folded');
+    // The exported booster gives the calibrated probabilities, to the float32 the format keeps.
+    const exported = parseModel(JSON.parse(exportXgboost(result.model, 'model.json')), 'exported.json');
+    const calibrated = result.model.predictProba(x);
+    const viaXgboost = exported.model.predictProba(x);
+    let largest = 0;
+    for (let i = 0; i < x.rows; i++) largest = Math.max(largest, Math.abs(viaXgboost[i]! - calibrated[i]!));
+    expect(largest).toBeLessThan(1e-5);
+    const raw = own.predictProba(x);
+    expect(Math.max(...Array.from(calibrated, (p, i) => Math.abs(p - raw[i]!)))).toBeGreaterThan(1e-3);
+    // A calibration XGBoost cannot hold is left out, and said so.
+    const isotonic = new CalibratedModel(
+      own,
+      Calibration.fit('isotonic', own.predictProba(x), dataset.target!),
+    );
+    expect(exportedCalibration(isotonic)).toBe('left_out');
+    expect(exportXgboost(isotonic, 'model.json')).toBe(exportXgboost(own, 'model.json'));
+    expect(exportedCalibration(own)).toBe('none');
   });
 });

@@ -219,6 +219,18 @@ export class Calibration {
     }
   }
 
+  /**
+   * The calibration as a map of the model's log-odds, calibrated log-odds = scale · log-odds + shift,
+   * when it is one (Platt scaling of the log-odds); undefined otherwise. A tree ensemble can carry it in
+   * its own numbers: its leaves scaled and its base margin moved.
+   */
+  logOddsMap(): { readonly scale: number; readonly shift: number } | undefined {
+    const map = this.map;
+    if (map.method !== 'platt' || map.input !== 'log_odds') return undefined;
+    // p = 1 / (1 + exp(a · s + b)): its log-odds are -a · s - b.
+    return { scale: -map.platt.a, shift: -map.platt.b };
+  }
+
   /** The calibrated probability of each of a model's probabilities (a new array). */
   apply(probability: Float64Array): Float64Array {
     if (this.map.method === 'none') return probability;

@@ -121,6 +121,29 @@ export class GbdtModel implements FittedModel, TreeEnsembleExplainable {
   }
 }
 
+/**
+ * The same trees giving `scale · margin + shift`: every node's weight and leaf value scaled, and the base
+ * score moved so that its margin is `scale · base margin + shift` (in float32, as XGBoost keeps them).
+ */
+export function withAffineMargin(model: GbdtModel, scale: number, shift: number): GbdtModel {
+  const scaled = (values: Float32Array) => Float32Array.from(values, (v) => v * scale);
+  const trees = model.trees.map((tree) => {
+    const condition = Float32Array.from(tree.condition);
+    for (let node = 0; node < condition.length; node++) {
+      if (tree.left[node] === -1) condition[node] = condition[node]! * scale;
+    }
+    return { ...tree, condition, baseWeight: scaled(tree.baseWeight) };
+  });
+  return new GbdtModel({
+    params: model.params,
+    featureCount: model.featureCount,
+    baseScore: sigmoid(scale * baseMargin(model.baseScore) + shift),
+    trees,
+    bestIteration: model.bestIteration,
+    history: model.history,
+  });
+}
+
 /** XGBoost's base margin: the logit of `base_score`, in float32. */
 export function baseMargin(baseScore: number): number {
   return Math.fround(logit(Math.fround(baseScore)));
