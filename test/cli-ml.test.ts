@@ -9,7 +9,7 @@ import { toRowMajor } from '../src/data/dataset.js';
 import { generateDataset, writeKaggleCsv } from '../src/data/generator/generator.js';
 import { FEATURE_NAMES, KAGGLE_COLUMNS } from '../src/data/schema.js';
 import { createMatrix } from '../src/math/matrix.js';
-import { predictionSet } from '../src/ml/calibration/conformal.js';
+import { predictionSet, thresholdsFor } from '../src/ml/calibration/conformal.js';
 import { loadModelPath } from '../src/ml/formats/mlflow-model.js';
 import { BINARY_METRIC_NAMES, type BinaryMetrics, evaluateBinary } from '../src/ml/metrics/index.js';
 import { type ModelDocument, saveModelDocument } from '../src/ml/model-document.js';
@@ -267,10 +267,14 @@ describe('onset predict', () => {
     const probabilities = rows.slice(1).map((row) => Number(row[1]));
     expect(probabilities).toEqual(Array.from(expected));
     for (const row of rows.slice(1)) expect(row[2]).toBe(Number(row[1]) >= 0.5 ? '1' : '0');
-    // Each row's set is the one its probability gets under the model's conformal thresholds.
+    // Each row's set is the one its probability gets under the conformal thresholds of its subgroups.
     const { document } = await loadModelPath(gbdtModel());
-    const thresholds = document.conformal!.thresholds;
-    for (const row of rows.slice(1)) expect(row[3]).toBe(predictionSet(Number(row[1]), thresholds).join('|'));
+    const features = toRowMajor(testData);
+    rows.slice(1).forEach((row, i) => {
+      const patient = features.subarray(i * FEATURE_NAMES.length, (i + 1) * FEATURE_NAMES.length);
+      const thresholds = thresholdsFor(document.conformal!, patient);
+      expect(row[3]).toBe(predictionSet(Number(row[1]), thresholds).join('|'));
+    });
     expect(new Set(rows.slice(1).map((row) => row[3])).size).toBeGreaterThan(1);
     const positives = rows.slice(1).filter((row) => row[2] === '1').length;
     expect(stdout).toContain(`scored ${TEST_ROWS} of ${TEST_ROWS} rows`);

@@ -12,7 +12,7 @@ import {
 } from '../data/csv-reader.js';
 import { csvLine } from '../data/csv-writer.js';
 import { FEATURE_NAMES, ID_COLUMN } from '../data/schema.js';
-import { predictionSet } from '../ml/calibration/conformal.js';
+import { predictionSet, thresholdsFor } from '../ml/calibration/conformal.js';
 import {
   DEFAULT_THRESHOLD_POLICY,
   decisionThreshold,
@@ -116,12 +116,12 @@ export function registerPredictCommands(program: Command): void {
         const log = options.log ? await openBatchLog(options) : undefined;
         // A model with conformal thresholds adds each row's prediction set: "0", "1", "0|1" (it cannot tell)
         // or "" (unlike its calibration patients).
-        const setThresholds = document.conformal?.thresholds;
+        const conformal = document.conformal;
         const columns = (withId: boolean) => [
           ...(withId ? [ID_COLUMN] : []),
           'probability',
           'prediction',
-          ...(setThresholds ? ['prediction_set'] : []),
+          ...(conformal ? ['prediction_set'] : []),
           ...(log ? ['prediction_id'] : []),
         ];
         const size = await dataFileSize(options.input);
@@ -157,7 +157,10 @@ export function registerPredictCommands(program: Command): void {
             positives += prediction;
             const values: (string | number)[] =
               id === undefined ? [probability, prediction] : [id, probability, prediction];
-            if (setThresholds) values.push(predictionSet(probability, setThresholds).join('|'));
+            if (conformal) {
+              const row = features.subarray(i * cols, (i + 1) * cols);
+              values.push(predictionSet(probability, thresholdsFor(conformal, row)).join('|'));
+            }
             if (log) {
               const predictionId = newPredictionId(now);
               logged.push({

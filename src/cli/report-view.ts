@@ -197,7 +197,7 @@ function conformalLines(report: ModelReport): string[] {
   const share = (value: number | null) => (value === null ? '–' : value.toFixed(3));
   return [
     '',
-    `Prediction sets at ${conformal.level} (class-conditional conformal; held out): coverage ${share(conformal.held_out.coverage[0])} without PD, ${share(conformal.held_out.coverage[1])} with PD; undecided ${(100 * conformal.held_out.undecided).toFixed(1)}%, empty ${(100 * conformal.held_out.empty).toFixed(1)}%`,
+    `Prediction sets at ${conformal.level} (conformal, ${conformal.by_subgroup ? 'by diagnosis and subgroup' : 'by diagnosis'}; held out): coverage ${share(conformal.held_out.coverage[0])} without PD, ${share(conformal.held_out.coverage[1])} with PD; undecided ${(100 * conformal.held_out.undecided).toFixed(1)}%, empty ${(100 * conformal.held_out.empty).toFixed(1)}%`,
     renderTable(conformal.subgroups, [
       { header: 'group', value: (g) => g.group },
       { header: 'value', value: (g) => g.value },

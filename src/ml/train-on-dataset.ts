@@ -181,6 +181,8 @@ export function trainOnDataset(dataset: Dataset, options: TrainOptions): TrainRe
           level: options.conformalLevel ?? DEFAULT_CONFORMAL_LEVEL,
           folds: crossValidation.folds,
           seed: crossValidation.seed,
+          // Subgroup-conditional: each sex, ethnicity and age band gets the level's coverage.
+          rows: (i) => x.data.subarray(i * x.cols, (i + 1) * x.cols),
         })
       : undefined;
   const threshold = chooseThreshold(

@@ -2,7 +2,7 @@
  * What every prediction path needs to know of a loaded model, found once per model: the name the
  * prediction log gives it, and the training ranges its records are judged by.
  */
-import { predictionSet } from '../ml/calibration/conformal.js';
+import { predictionSet, thresholdsFor } from '../ml/calibration/conformal.js';
 import {
   DEFAULT_THRESHOLD_POLICY,
   decisionThreshold,
@@ -42,12 +42,19 @@ export function trainingRangesOf(served: ServedModel) {
 }
 
 /**
- * The answer's prediction set for a probability of a model (`{}` for a model without conformal
- * thresholds, so that the field is absent rather than made up).
+ * The answer's prediction set for a patient's probability (`{}` for a model without conformal thresholds,
+ * so that the field is absent rather than made up). `row` is the patient's features, for a model whose
+ * thresholds depend on the patient's subgroups.
  */
-export function predictionSetOf(served: ServedModel, probability: number): { prediction_set?: (0 | 1)[] } {
-  const thresholds = served.document.conformal?.thresholds;
-  return thresholds === undefined ? {} : { prediction_set: predictionSet(probability, thresholds) };
+export function predictionSetOf(
+  served: ServedModel,
+  probability: number,
+  row: ArrayLike<number>,
+): { prediction_set?: (0 | 1)[] } {
+  const conformal = served.document.conformal;
+  return conformal === undefined
+    ? {}
+    : { prediction_set: predictionSet(probability, thresholdsFor(conformal, row)) };
 }
 
 /** The threshold a model diagnoses at, as answers name it. */

@@ -293,7 +293,7 @@ export const predictionApi: RoutePlugin<PredictionApiOptions> = async (app, opti
         probability,
         diagnosis,
         out_of_distribution: record.outOfDistribution,
-        ...predictionSetOf(model, probability),
+        ...predictionSetOf(model, probability, record.features),
         ...(contributions
           ? {
               explanation: {
@@ -329,7 +329,7 @@ export const predictionApi: RoutePlugin<PredictionApiOptions> = async (app, opti
         probability,
         diagnosis,
         out_of_distribution: record.outOfDistribution,
-        ...predictionSetOf(model, probability),
+        ...predictionSetOf(model, probability, row),
         threshold: decisionThresholdOf(model),
         model: modelRef(model),
       };
@@ -348,7 +348,7 @@ export const predictionApi: RoutePlugin<PredictionApiOptions> = async (app, opti
       probability,
       diagnosis,
       out_of_distribution: record.outOfDistribution,
-      ...predictionSetOf(model, probability),
+      ...predictionSetOf(model, probability, row),
       threshold: decisionThresholdOf(model),
       model: modelRef(model),
     };

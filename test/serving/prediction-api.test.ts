@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateDataset } from '../../src/data/generator/generator.js';
 import { FEATURE_NAMES } from '../../src/data/schema.js';
 import { createMatrix } from '../../src/math/matrix.js';
-import { predictionSet } from '../../src/ml/calibration/conformal.js';
+import { predictionSet, thresholdsFor } from '../../src/ml/calibration/conformal.js';
 import { OnsetMetrics } from '../../src/monitoring/metrics.js';
 import { buildApp } from '../../src/server/app.js';
 import { LiveModel } from '../../src/serving/live-model.js';
@@ -61,8 +61,13 @@ describe('POST /predict', () => {
         32,
       ),
     )[0]!;
-    // The model's conformal thresholds give the set its probability falls in.
-    const thresholds = live.current()!.document.conformal!.thresholds;
+    // The model's conformal thresholds for the patient's subgroups give the set its probability falls in.
+    const conformal = live.current()!.document.conformal!;
+    expect(conformal.by_subgroup).toBeDefined();
+    const thresholds = thresholdsFor(
+      conformal,
+      Float64Array.from(FEATURE_NAMES, (n) => probe.columns[n][0]!),
+    );
     const threshold = live.current()!.document.threshold!;
     expect(threshold.value).not.toBe(0.5);
     expect(body).toEqual({

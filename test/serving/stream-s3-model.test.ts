@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateDataset } from '../../src/data/generator/generator.js';
 import { FEATURE_NAMES } from '../../src/data/schema.js';
 import { createMatrix } from '../../src/math/matrix.js';
-import { predictionSet } from '../../src/ml/calibration/conformal.js';
+import { predictionSet, thresholdsFor } from '../../src/ml/calibration/conformal.js';
 import { INVOKE_PATH } from '../../src/serving/stream/invoke-server.js';
 import { type Child, startCli, waitFor } from '../support/child-process.js';
 import { runCliAsync } from '../support/cli.js';
@@ -45,7 +45,7 @@ beforeAll(async () => {
   runId = trained.runId;
   const x = Float64Array.from(FEATURE_NAMES, (name) => patient.columns[name][0]!);
   expected = trained.model.predictProba(createMatrix(x, 1, FEATURE_NAMES.length))[0]!;
-  expectedSet = [...predictionSet(expected, trained.document.conformal!.thresholds)];
+  expectedSet = [...predictionSet(expected, thresholdsFor(trained.document.conformal!, x))];
   const { ONSET_MODEL_URI: _, ...rest } = process.env;
   env = {
     ...rest,

@@ -6,8 +6,16 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { expectRefusal } from '../../../test/support/onset-error.js';
+import { FEATURE_NAMES } from '../../data/schema.js';
 import { Random } from '../../util/random.js';
-import { conformalThresholds, fitConformal, predictionSet } from './conformal.js';
+import { SUBGROUP_DESIGN_COLUMNS, subgroupDesign } from '../subgroups.js';
+import {
+  conformalThresholds,
+  fitConformal,
+  predictionSet,
+  subgroupThresholds,
+  thresholdsFor,
+} from './conformal.js';
 
 /** Patients whose diagnosis follows their probability (a calibrated model), 60% positive on average. */
 function patients(rows: number, seed: number) {
@@ -124,5 +132,104 @@ describe('conformal prediction sets', () => {
     expect(document.held_out.undecided).toBeGreaterThan(0);
     expect(document.held_out.undecided).toBeLessThan(1);
     expect(document.rows[0] + document.rows[1]).toBe(2000);
+  });
+});
+
+describe('subgroup-conditional prediction sets', () => {
+  const AGE = FEATURE_NAMES.indexOf('Age');
+  const GENDER = FEATURE_NAMES.indexOf('Gender');
+  const ETHNICITY = FEATURE_NAMES.indexOf('Ethnicity');
+  /** Patients whose model is overconfident under 60 and calibrated above: one threshold fits neither. */
+  function patients(n: number, random: Random) {
+    const rows: Float64Array[] = [];
+    const probability = new Float64Array(n);
+    const target = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      const row = new Float64Array(FEATURE_NAMES.length);
+      row[AGE] = 50 + random.int(40);
+      row[GENDER] = random.int(2);
+      row[ETHNICITY] = random.int(4);
+      const z = random.normal() * 1.5;
+      target[i] = random.next() < 1 / (1 + Math.exp(-z)) ? 1 : 0;
+      probability[i] = 1 / (1 + Math.exp(-(row[AGE]! < 60 ? 3 : 1) * z));
+      rows.push(row);
+    }
+    return { rows, probability, target };
+  }
+  const groups = [
+    { name: 'Age 50-59', member: (row: Float64Array) => row[AGE]! < 60 },
+    { name: 'Age 60-89', member: (row: Float64Array) => row[AGE]! >= 60 },
+    { name: 'Female', member: (row: Float64Array) => row[GENDER] === 1 },
+    { name: 'Asian', member: (row: Float64Array) => row[ETHNICITY] === 2 },
+  ];
+
+  it('covers each diagnosis in each subgroup at the level on average over 100 random splits, where one threshold does not', () => {
+    const random = new Random(17);
+    const level = 0.9;
+    // coverage[method][group][diagnosis]: summed over splits.
+    const sums = { subgroup: groups.map(() => [0, 0]), global: groups.map(() => [0, 0]) };
+    const splits = 100;
+    for (let s = 0; s < splits; s++) {
+      const calibration = patients(1500, random);
+      const test = patients(1500, random);
+      const designs = calibration.rows.map(subgroupDesign);
+      const bySubgroup = subgroupThresholds(calibration.probability, calibration.target, designs, level);
+      const global = conformalThresholds(calibration.probability, calibration.target, level).thresholds;
+      groups.forEach((group, g) => {
+        const covered = { subgroup: [0, 0], global: [0, 0] };
+        const counts = [0, 0];
+        test.rows.forEach((row, i) => {
+          if (!group.member(row)) return;
+          const label = test.target[i] === 1 ? 1 : 0;
+          counts[label]!++;
+          const p = test.probability[i]!;
+          if (
+            predictionSet(p, thresholdsFor({ thresholds: global, by_subgroup: bySubgroup }, row)).includes(
+              label,
+            )
+          )
+            covered.subgroup[label]!++;
+          if (predictionSet(p, global).includes(label)) covered.global[label]!++;
+        });
+        for (const label of [0, 1]) {
+          sums.subgroup[g]![label]! += covered.subgroup[label]! / counts[label]!;
+          sums.global[g]![label]! += covered.global[label]! / counts[label]!;
+        }
+      });
+    }
+    groups.forEach((group, g) => {
+      for (const label of [0, 1]) {
+        const average = sums.subgroup[g]![label]! / splits;
+        expect(Math.abs(average - level), `${group.name}, diagnosis ${label}: ${average}`).toBeLessThan(0.02);
+      }
+    });
+    // One threshold per diagnosis under-covers the overconfident subgroup.
+    const young = sums.global[0]!.map((sum) => sum / splits);
+    expect(Math.min(...young)).toBeLessThan(level - 0.04);
+  });
+
+  it('keeps the document its thresholds when it has no subgroups, and fits them when given the rows', () => {
+    const random = new Random(3);
+    const { rows, probability, target } = patients(1200, random);
+    const plain = fitConformal(probability, target, { level: 0.9, folds: 5, seed: 1 });
+    expect(plain.document.by_subgroup).toBeUndefined();
+    expect(thresholdsFor(plain.document, rows[0]!)).toEqual(plain.document.thresholds);
+    const fitted = fitConformal(probability, target, {
+      level: 0.9,
+      folds: 5,
+      seed: 1,
+      rows: (i) => rows[i]!,
+    });
+    expect(fitted.document.by_subgroup!.columns).toEqual(SUBGROUP_DESIGN_COLUMNS);
+    // Under 60 the model is overconfident: its patients get wider thresholds.
+    const young = rows.find((row) => row[AGE]! < 60)!;
+    const old = rows.find(
+      (row) =>
+        row[AGE]! >= 70 &&
+        row[AGE]! < 80 &&
+        row[GENDER] === young[GENDER] &&
+        row[ETHNICITY] === young[ETHNICITY],
+    )!;
+    expect(thresholdsFor(fitted.document, young)[1]).toBeGreaterThan(thresholdsFor(fitted.document, old)[1]);
   });
 });

@@ -1,5 +1,6 @@
 import { stratifiedKFold } from '../../data/splits.js';
 import { invalidParameter } from '../../errors.js';
+import { SUBGROUP_DESIGN_COLUMNS, subgroupDesign } from '../subgroups.js';
 
 /** The default coverage of prediction sets: each diagnosis is in its patients' sets 9 times in 10. */
 export const DEFAULT_CONFORMAL_LEVEL = 0.9;
@@ -8,7 +9,8 @@ export const DEFAULT_CONFORMAL_LEVEL = 0.9;
 export type PredictionSet = (0 | 1)[];
 
 /**
- * Class-conditional (Mondrian) split conformal prediction on a model's probabilities, as a model document
+ * Class-conditional (Mondrian) split conformal prediction on a model's probabilities (and, with
+ * `by_subgroup`, conditional on each subgroup too), as a model document
  * keeps it. A diagnosis c is in a patient's set when its nonconformity, 1 - P(c), is at most `thresholds[c]`:
  * the ⌈(n_c + 1) · level⌉-th smallest nonconformity of the n_c calibration rows whose diagnosis is c (1,
  * which admits every probability, when there are too few). So each diagnosis gets its own guarantee: a
@@ -24,7 +26,22 @@ export interface ConformalDocument {
   readonly rows: readonly [number, number];
   /** Held out (each fold's thresholds fitted on the other folds): how the sets did. */
   readonly held_out: ConformalFigures;
+  /**
+   * Subgroup-conditional thresholds (absent: `thresholds` for every patient). For each diagnosis, a
+   * patient's threshold is their subgroup design (`SUBGROUP_DESIGN_COLUMNS`: intercept, sex, ethnicity,
+   * age band) times its coefficients, fitted so that in the calibration rows of each subgroup of
+   * `MIN_CONFORMAL_SUBGROUP_ROWS` or more with that diagnosis, the share whose nonconformity is at most
+   * their threshold is the conformal quantile of the level: each such subgroup gets about the level's
+   * coverage, not only the whole population.
+   */
+  readonly by_subgroup?: {
+    readonly columns: readonly string[];
+    readonly coefficients: readonly [readonly number[], readonly number[]];
+  };
 }
+
+/** Fewest calibration rows of a diagnosis a subgroup needs to get its own coefficient. */
+export const MIN_CONFORMAL_SUBGROUP_ROWS = 30;
 
 export interface ConformalFigures {
   /** The share of patients with each diagnosis whose set holds it. */
@@ -32,6 +49,22 @@ export interface ConformalFigures {
   /** The share of patients whose set is [0, 1]: the price of the guarantee. */
   readonly undecided: number;
   readonly empty: number;
+}
+
+/** A patient's thresholds: their subgroups' (see `by_subgroup`), or the document's for everyone. */
+export function thresholdsFor(
+  document: Pick<ConformalDocument, 'thresholds' | 'by_subgroup'>,
+  row: ArrayLike<number>,
+): readonly [number, number] {
+  const bySubgroup = document.by_subgroup;
+  if (!bySubgroup) return document.thresholds;
+  const design = subgroupDesign(row);
+  const at = (coefficients: readonly number[]) => {
+    let sum = 0;
+    for (let j = 0; j < design.length; j++) if (design[j] === 1) sum += coefficients[j]!;
+    return sum;
+  };
+  return [at(bySubgroup.coefficients[0]), at(bySubgroup.coefficients[1])];
 }
 
 /** The set of a probability under thresholds (see `ConformalDocument`). */
@@ -96,31 +129,114 @@ export function conformalFigures(
 }
 
 /**
+ * The coefficients of one diagnosis's subgroup-conditional threshold: coordinate descent where each step
+ * sets one coefficient so that, among the rows of its subgroup, the ⌈(m + 1) · level⌉-th smallest
+ * nonconformity (m rows) is exactly at the threshold: that subgroup's conformal quantile given the other
+ * coefficients. Subgroups with fewer than `MIN_CONFORMAL_SUBGROUP_ROWS` rows keep 0 (the intercept and the
+ * subgroups they belong to decide for them). Stops when a sweep changes nothing, or after 100 sweeps.
+ */
+function subgroupCoefficients(
+  scores: readonly number[],
+  designs: readonly Uint8Array[],
+  level: number,
+): number[] {
+  const columns = SUBGROUP_DESIGN_COLUMNS.length;
+  // Fitting `columns` coefficients on the calibration rows adapts the thresholds to them; new patients
+  // fall short of the in-sample coverage by about columns / (n + 1) (Gibbs, Cherian and Candès, 2023),
+  // which the level is raised by.
+  const target = Math.min(1, level + columns / (scores.length + 1));
+  const coefficients = new Array<number>(columns).fill(0);
+  const members = Array.from({ length: columns }, (_, j) =>
+    designs.flatMap((design, i) => (design[j] === 1 ? [i] : [])),
+  );
+  const fitted = new Float64Array(scores.length);
+  for (let sweep = 0; sweep < 100; sweep++) {
+    let moved = false;
+    for (let j = 0; j < columns; j++) {
+      const rows = members[j]!;
+      if (rows.length < MIN_CONFORMAL_SUBGROUP_ROWS) continue;
+      // The rows' nonconformity less the rest of their threshold, sorted.
+      const rest = rows.map((i) => scores[i]! - (fitted[i]! - coefficients[j]!)).sort((a, b) => a - b);
+      const k = Math.ceil((rows.length + 1) * target);
+      const next = rest[Math.min(k, rows.length) - 1]! + (k > rows.length ? 1 : 0);
+      const change = next - coefficients[j]!;
+      if (change === 0) continue;
+      moved = true;
+      coefficients[j] = next;
+      for (const i of rows) fitted[i] = fitted[i]! + change;
+    }
+    if (!moved) break;
+  }
+  return coefficients;
+}
+
+/** Subgroup-conditional thresholds (see `ConformalDocument.by_subgroup`) from calibration rows. */
+export function subgroupThresholds(
+  probability: Float64Array,
+  target: Float64Array,
+  designs: readonly Uint8Array[],
+  level: number,
+): NonNullable<ConformalDocument['by_subgroup']> {
+  const scores: [number[], number[]] = [[], []];
+  const rows: [Uint8Array[], Uint8Array[]] = [[], []];
+  for (let i = 0; i < probability.length; i++) {
+    const label = target[i] === 1 ? 1 : 0;
+    scores[label].push(label === 1 ? 1 - probability[i]! : probability[i]!);
+    rows[label].push(designs[i]!);
+  }
+  return {
+    columns: [...SUBGROUP_DESIGN_COLUMNS],
+    coefficients: [
+      subgroupCoefficients(scores[0], rows[0], level),
+      subgroupCoefficients(scores[1], rows[1], level),
+    ],
+  };
+}
+
+/**
  * Fits conformal sets on held-out probabilities (a model's calibrated out-of-fold ones) and measures them
- * held out: each of `folds` stratified folds (`seed`) judged by thresholds fitted on the others. Returns
- * the document and every row's held-out set.
+ * held out: each of `folds` stratified folds (`seed`) judged by thresholds fitted on the others. With
+ * `rows` (each row's features, schema order), the thresholds are subgroup-conditional (`by_subgroup`).
+ * Returns the document and every row's held-out set.
  */
 export function fitConformal(
   probability: Float64Array,
   target: Float64Array,
-  options: { readonly level: number; readonly folds: number; readonly seed: number },
+  options: {
+    readonly level: number;
+    readonly folds: number;
+    readonly seed: number;
+    readonly rows?: (i: number) => ArrayLike<number>;
+  },
 ): { document: ConformalDocument; heldOutSets: PredictionSet[] } {
   const { thresholds, rows } = conformalThresholds(probability, target, options.level);
+  const designs = options.rows
+    ? Array.from({ length: probability.length }, (_, i) => subgroupDesign(options.rows!(i)))
+    : undefined;
+  const fitOn = (indices: ArrayLike<number>) => {
+    const p = Float64Array.from(indices, (i) => probability[i]!);
+    const y = Float64Array.from(indices, (i) => target[i]!);
+    const global = conformalThresholds(p, y, options.level);
+    if (!designs) return { thresholds: global.thresholds };
+    const d = Array.from(indices, (i) => designs[i]!);
+    return { thresholds: global.thresholds, by_subgroup: subgroupThresholds(p, y, d, options.level) };
+  };
   const heldOutSets: PredictionSet[] = new Array(probability.length);
   for (const split of stratifiedKFold(target, options.folds, options.seed)) {
-    const fitted = conformalThresholds(
-      Float64Array.from(split.train, (i) => probability[i]!),
-      Float64Array.from(split.train, (i) => target[i]!),
-      options.level,
-    );
-    for (const i of split.test) heldOutSets[i] = predictionSet(probability[i]!, fitted.thresholds);
+    const fitted = fitOn(split.train);
+    for (const i of split.test) {
+      const own = designs ? thresholdsFor(fitted, options.rows!(i)) : fitted.thresholds;
+      heldOutSets[i] = predictionSet(probability[i]!, own);
+    }
   }
+  const all = designs ? subgroupThresholds(probability, target, designs, options.level) : undefined;
   return {
     document: {
       level: options.level,
       thresholds,
       rows,
       held_out: conformalFigures(target, (i) => heldOutSets[i]!),
+      ...(all ? { by_subgroup: all } : {}),
     },
     heldOutSets,
   };

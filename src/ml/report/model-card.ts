@@ -221,7 +221,9 @@ function developmentSection(document: ModelDocument, report: ModelReport | undef
       : "Probabilities: the model's own (not calibrated)",
     `Decision threshold: ${document.threshold ? `${document.threshold.value}, chosen for ${describeThresholdPolicy(document.threshold.policy)}` : '0.5 (the default)'}`,
     ...(document.conformal
-      ? [`Prediction sets: class-conditional split conformal prediction at level ${document.conformal.level}`]
+      ? [
+          `Prediction sets: split conformal prediction at level ${document.conformal.level}, ${document.conformal.by_subgroup ? 'conditional on the diagnosis and on each sex, ethnicity and age band' : 'conditional on the diagnosis'}`,
+        ]
       : []),
     ...(report?.evaluation.source === 'out-of-fold' ? [] : ['The report was made on the training rows.']),
   ];
@@ -385,7 +387,7 @@ function predictionSetsSection(report: ModelReport | undefined): CardSection {
     blocks: [
       {
         kind: 'paragraph',
-        text: `Each answer carries a prediction set at level ${conformal.level}: the diagnoses the model cannot rule out. [1] or [0] means it is sure at that level, [0, 1] that it cannot tell (refer), [] that the patient is unlike its calibration patients. Each diagnosis is in the set of the patients who have it at least ${percent(conformal.level)} of the time (class-conditional conformal prediction, a guarantee over patients exchangeable with the training data). Held out: coverage ${fixed(conformal.held_out.coverage[0])} for patients without the disease and ${fixed(conformal.held_out.coverage[1])} for those with it; ${percent(conformal.held_out.undecided)} undecided, ${percent(conformal.held_out.empty)} empty: the price of the guarantee.`,
+        text: `Each answer carries a prediction set at level ${conformal.level}: the diagnoses the model cannot rule out. [1] or [0] means it is sure at that level, [0, 1] that it cannot tell (refer), [] that the patient is unlike its calibration patients. Each diagnosis is in the set of the patients who have it at least ${percent(conformal.level)} of the time (conformal prediction conditional on the diagnosis and on each sex, ethnicity and age band with enough patients: a guarantee over patients exchangeable with the training data). Held out: coverage ${fixed(conformal.held_out.coverage[0])} for patients without the disease and ${fixed(conformal.held_out.coverage[1])} for those with it; ${percent(conformal.held_out.undecided)} undecided, ${percent(conformal.held_out.empty)} empty: the price of the guarantee.`,
       },
       {
         kind: 'table',

@@ -26,15 +26,9 @@ import {
   rocAuc,
 } from '../metrics/index.js';
 import type { ParamValue } from '../params.js';
+import { AGE_BANDS } from '../subgroups.js';
 
 /** Age bands of the subgroup table (the data set's ages run from 50 to 90). */
-export const AGE_BANDS = [
-  { label: '50-59', low: 50, high: 60 },
-  { label: '60-69', low: 60, high: 70 },
-  { label: '70-79', low: 70, high: 80 },
-  { label: '80-90', low: 80, high: 91 },
-] as const;
-
 /** Curves keep at most this many points (evenly thinned), so reports stay small. */
 const MAX_CURVE_POINTS = 201;
 

@@ -157,7 +157,7 @@ export function createStreamHandler(options: StreamHandlerOptions): StreamHandle
           diagnosis,
           threshold,
           ...(predictionId === undefined ? {} : { prediction_id: predictionId }),
-          ...predictionSetOf(served, probability),
+          ...predictionSetOf(served, probability, data.subarray(i * cols, (i + 1) * cols)),
         },
       };
       return { data: encode(prediction), partitionKey: records[index]!.kinesis.partitionKey };
