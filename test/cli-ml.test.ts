@@ -279,7 +279,7 @@ describe('onset predict', () => {
     const positives = rows.slice(1).filter((row) => row[2] === '1').length;
     expect(stdout).toContain(`scored ${TEST_ROWS} of ${TEST_ROWS} rows`);
     expect(stdout).toContain(
-      `(${positives} predicted positive at the model's threshold 0.5, chosen for the default threshold 0.5)`,
+      `(${positives} predicted positive at the model's threshold 0.5 (the default threshold 0.5))`,
     );
   });
 

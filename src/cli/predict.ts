@@ -349,7 +349,9 @@ export function registerPredictCommands(program: Command): void {
 function thresholdWords(threshold: number, named: number | undefined, document: ModelDocument): string {
   if (named !== undefined) return `threshold ${named} (--threshold)`;
   const policy = document.threshold?.policy ?? DEFAULT_THRESHOLD_POLICY;
-  return `the model's threshold ${threshold}, chosen for ${describeThresholdPolicy(policy)}`;
+  // A fixed threshold was named, not chosen.
+  const how = policy.kind === 'fixed' ? '' : 'chosen for ';
+  return `the model's threshold ${threshold} (${how}${describeThresholdPolicy(policy)})`;
 }
 
 /** Takes out of the log what a run that wrote no output logged. */

@@ -249,7 +249,7 @@ describe.skipIf(!hasChromium)(`the web UI on onset up${hasChromium ? '' : ` (${C
       explanation: { bias: number; contributions: Record<string, number>; uncalibrated_probability: number };
       prediction_set: (0 | 1)[];
       diagnosis: 0 | 1;
-      threshold: { value: number; description: string };
+      threshold: { value: number; policy: string; description: string };
     }>('/explain', { method: 'POST', body: JSON.stringify({ data, patient_id: 'P-77' }) });
     const shown = Number(await page.locator('.probability').getAttribute('data-probability'));
     expect(shown).toBeCloseTo(direct.probability, 12);
@@ -261,7 +261,7 @@ describe.skipIf(!hasChromium)(`the web UI on onset up${hasChromium ? '' : ` (${C
       direct.threshold.value,
     );
     expect(await page.locator('.probability + div').textContent()).toContain(
-      `chosen for ${direct.threshold.description}`,
+      `(${direct.threshold.policy.includes(':') ? 'chosen for ' : ''}${direct.threshold.description})`,
     );
     // The prediction set the API answers, in words.
     expect(await page.locator('.prediction-set').getAttribute('data-prediction-set')).toBe(

@@ -204,6 +204,11 @@ function readable(features: readonly Feature[], values: Values): Values {
   );
 }
 
+/** Why the model diagnoses at its threshold: a fixed one was named (its policy is a bare number), others chosen. */
+function thresholdWhy(threshold: Prediction['threshold']): string {
+  return `${threshold.policy.includes(':') ? 'chosen for ' : ''}${threshold.description}`;
+}
+
 function Answer({
   prediction,
   values,
@@ -227,7 +232,7 @@ function Answer({
           <span data-threshold={prediction.threshold.value}>
             {formatPercent(prediction.threshold.value, 1)}
           </span>{' '}
-          <span class="hint">(chosen for {prediction.threshold.description})</span>
+          <span class="hint">({thresholdWhy(prediction.threshold)})</span>
           {known !== undefined ? (
             <span class="hint">
               {' '}
