@@ -428,7 +428,7 @@ describe.skipIf(!hasChromium)(`the web UI on onset up${hasChromium ? '' : ` (${C
     await page.locator('#subgroups').getByText('African American').waitFor();
     // The decision curve is drawn beside the other curves, and each subgroup's figures carry intervals.
     await page
-      .getByRole('img', { name: /^Decision curve/ })
+      .getByRole('img', { name: /^Decision curve: the net benefit/ })
       .locator('canvas')
       .waitFor();
     expect(await page.locator('#subgroups [title="95% bootstrap interval"]').count()).toBeGreaterThan(10);
@@ -453,6 +453,9 @@ describe.skipIf(!hasChromium)(`the web UI on onset up${hasChromium ? '' : ` (${C
     expect(await page.locator('#card-threshold').textContent()).toMatch(
       /A patient is diagnosed with Parkinson's disease at a probability of [\d.]+ or more\. Policy: /,
     );
+    // Its reliability diagram and decision curve are drawn.
+    await page.locator('#card-decision-curve canvas').first().waitFor();
+    expect(await page.locator('.model-card figure.card-chart').count()).toBe(2);
     const markdown = await page.getByRole('link', { name: 'Markdown' }).getAttribute('href');
     const downloaded = await fetch(`${base}${markdown}`);
     expect(downloaded.status).toBe(200);

@@ -25,7 +25,9 @@ const text = (blocks: readonly CardBlock[]) =>
         ? b.text
         : b.kind === 'list'
           ? b.items.join('\n')
-          : [b.caption, ...b.rows.map((r) => r.join(' '))].join('\n'),
+          : b.kind === 'table'
+            ? [b.caption, ...b.rows.map((r) => r.join(' '))].join('\n')
+            : b.caption,
     )
     .join('\n');
 
@@ -87,6 +89,24 @@ describe('the card written out', () => {
         .map((line) => line.replace(/\\\|/g, '').split('|').length);
       expect(new Set(cells).size, table).toBe(1);
     }
+  });
+
+  it('draws the reliability diagram and the decision curve in HTML, and leaves them to the tables in Markdown', () => {
+    const charts = card.sections.flatMap((s) => s.blocks.filter((b) => b.kind === 'chart'));
+    expect(charts.map((c) => c.caption)).toEqual([
+      'Reliability diagram: the observed rate of the disease against the mean probability, per bin',
+      'Decision curve: net benefit against the threshold probability (held out)',
+    ]);
+    for (const chart of charts) {
+      if (chart.kind !== 'chart') continue;
+      for (const series of chart.series) expect(series.values).toHaveLength(chart.x.length);
+    }
+    const html = modelCardHtml(card);
+    expect(html.match(/<svg /g)).toHaveLength(2);
+    expect(html).toContain(
+      'aria-label="Decision curve: net benefit against the threshold probability (held out)"',
+    );
+    expect(modelCardMarkdown(card)).not.toContain('<svg');
   });
 
   it('as HTML: one document, every text escaped, no script', () => {

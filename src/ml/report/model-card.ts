@@ -7,6 +7,7 @@
  */
 import { FEATURES, type FeatureGroup, TARGET_COLUMN } from '../../data/schema.js';
 import { describeThresholdPolicy } from '../decision/threshold-policy.js';
+import type { CalibrationBin } from '../metrics/index.js';
 import type { ModelDocument } from '../model-document.js';
 import type { ModelReport } from './model-report.js';
 
@@ -19,7 +20,29 @@ export type CardBlock =
       readonly caption: string;
       readonly columns: readonly string[];
       readonly rows: readonly (readonly string[])[];
-    };
+    }
+  | CardChart;
+
+/**
+ * A line chart of series over one increasing x (null where a series has no value), drawn in the HTML card
+ * and the UI; Markdown leaves it out (a table beside it holds the same figures).
+ */
+export interface CardChart {
+  readonly kind: 'chart';
+  readonly caption: string;
+  readonly xLabel: string;
+  readonly yLabel: string;
+  readonly x: readonly number[];
+  readonly series: readonly {
+    readonly label: string;
+    readonly values: readonly (number | null)[];
+    readonly dashed?: boolean;
+    /** Points rather than a line. */
+    readonly points?: boolean;
+  }[];
+  readonly xRange: readonly [number, number];
+  readonly yRange: readonly [number, number];
+}
 
 export interface CardSection {
   readonly id: string;
@@ -310,6 +333,7 @@ function calibrationSection(report: ModelReport | undefined): CardSection {
         columns: ['', 'ECE [95% CI]', 'Brier', 'reliability', 'resolution', 'uncertainty'],
         rows: [row('before', calibration.before), row('after', calibration.after)],
       },
+      reliabilityChart(calibration.before.bins, calibration.after.bins),
       {
         kind: 'table',
         caption: 'Reliability diagram (held out, after calibration)',
@@ -324,6 +348,36 @@ function calibrationSection(report: ModelReport | undefined): CardSection {
           ]),
       },
     ],
+  };
+}
+
+/** Observed rate against mean probability per bin, before and after calibration, beside the diagonal. */
+function reliabilityChart(before: readonly CalibrationBin[], after: readonly CalibrationBin[]): CardChart {
+  const filled = (bins: readonly CalibrationBin[]) =>
+    bins.filter((bin) => bin.count > 0 && bin.meanPredicted !== null && bin.observedRate !== null);
+  const points = [...filled(before), ...filled(after)].map((bin) => bin.meanPredicted!);
+  const x = [...new Set([0, 1, ...points])].sort((a, b) => a - b);
+  const at = (bins: readonly CalibrationBin[]) => {
+    const byX = new Map(filled(bins).map((bin) => [bin.meanPredicted!, bin.observedRate!]));
+    return x.map((value) => byX.get(value) ?? null);
+  };
+  return {
+    kind: 'chart',
+    caption: 'Reliability diagram: the observed rate of the disease against the mean probability, per bin',
+    xLabel: 'mean probability',
+    yLabel: 'observed rate',
+    x,
+    series: [
+      {
+        label: 'perfect',
+        values: x,
+        dashed: true,
+      },
+      { label: 'before calibration', values: at(before), points: true },
+      { label: 'after calibration', values: at(after), points: true },
+    ],
+    xRange: [0, 1],
+    yRange: [0, 1],
   };
 }
 
@@ -465,6 +519,21 @@ function decisionCurveSection(report: ModelReport | undefined): CardSection {
         text: `Net benefit (true positives per patient, less false positives weighed by the odds of the threshold) of acting on the model, beside treating every patient and none. ${useful.length > 0 ? `The model is the better choice at threshold probabilities from ${fixed(useful[0]!, 2)} to ${fixed(useful[useful.length - 1]!, 2)}.` : 'The model beats neither treating everyone nor treating no one at any threshold.'}`,
       },
       {
+        kind: 'chart',
+        caption: 'Decision curve: net benefit against the threshold probability (held out)',
+        xLabel: 'threshold probability',
+        yLabel: 'net benefit',
+        x: curve.thresholds,
+        series: [
+          { label: 'the model', values: curve.model },
+          { label: 'treat all', values: curve.treat_all, dashed: true },
+          { label: 'treat none', values: curve.thresholds.map(() => 0), dashed: true },
+        ],
+        xRange: [0, 1],
+        // Treating everyone falls far below 0 at high thresholds: the chart stops a little below it.
+        yRange: [-0.05, Math.max(0.05, ...curve.model, ...curve.treat_all) + 0.02],
+      },
+      {
         kind: 'table',
         caption: 'Net benefit at a few threshold probabilities (held out)',
         columns: ['threshold', 'model', 'treat all', 'treat none'],
@@ -524,6 +593,7 @@ export function modelCardMarkdown(card: ModelCard): string {
   for (const section of card.sections) {
     lines.push('', `## ${section.title}`);
     for (const block of section.blocks) {
+      if (block.kind === 'chart') continue;
       lines.push('');
       if (block.kind === 'paragraph') lines.push(block.text);
       else if (block.kind === 'list') lines.push(...block.items.map((item) => `- ${item}`));
@@ -555,6 +625,60 @@ function inlineHtml(text: string): string {
   return escapeHtml(text).replace(/`([^`]+)`/g, '<code>$1</code>');
 }
 
+/** Colours of the series (Okabe-Ito, as the UI's charts). */
+const CHART_COLORS = ['#7f7f7f', '#0072b2', '#d55e00', '#009e73'];
+
+/** A chart as an inline SVG figure: axes with ticks at fifths, a line or points per series, a legend. */
+function chartSvg(chart: CardChart): string {
+  const width = 560;
+  const height = 360;
+  const left = 56;
+  const right = 16;
+  const top = 16;
+  const bottom = 44;
+  const [x0, x1] = chart.xRange;
+  const [y0, y1] = chart.yRange;
+  const px = (x: number) => left + ((x - x0) / (x1 - x0)) * (width - left - right);
+  const py = (y: number) =>
+    top + (1 - (Math.min(Math.max(y, y0), y1) - y0) / (y1 - y0)) * (height - top - bottom);
+  const ticks = (from: number, to: number) =>
+    Array.from({ length: 6 }, (_, k) => from + ((to - from) * k) / 5);
+  const parts = [
+    `<figure><svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="img" aria-label="${escapeHtml(chart.caption)}">`,
+    `<rect x="${left}" y="${top}" width="${width - left - right}" height="${height - top - bottom}" fill="none" stroke="#d0d7de"/>`,
+    ...ticks(x0, x1).map(
+      (x) =>
+        `<text x="${px(x).toFixed(1)}" y="${height - bottom + 16}" font-size="11" text-anchor="middle">${x.toFixed(1)}</text>`,
+    ),
+    ...ticks(y0, y1).map(
+      (y) =>
+        `<text x="${left - 6}" y="${(py(y) + 4).toFixed(1)}" font-size="11" text-anchor="end">${y.toFixed(2)}</text>`,
+    ),
+    `<text x="${(left + width - right) / 2}" y="${height - 6}" font-size="12" text-anchor="middle">${escapeHtml(chart.xLabel)}</text>`,
+    `<text x="14" y="${(top + height - bottom) / 2}" font-size="12" text-anchor="middle" transform="rotate(-90 14 ${(top + height - bottom) / 2})">${escapeHtml(chart.yLabel)}</text>`,
+  ];
+  chart.series.forEach((series, s) => {
+    const color = CHART_COLORS[s % CHART_COLORS.length]!;
+    const points = chart.x.flatMap((x, k) => {
+      const y = series.values[k];
+      return y === null || y === undefined ? [] : [[px(x), py(y)] as const];
+    });
+    if (series.points) {
+      for (const [x, y] of points)
+        parts.push(`<circle cx="${x.toFixed(1)}" cy="${y.toFixed(1)}" r="3.5" fill="${color}"/>`);
+    } else {
+      parts.push(
+        `<polyline fill="none" stroke="${color}" stroke-width="2"${series.dashed ? ' stroke-dasharray="6 4"' : ''} points="${points.map(([x, y]) => `${x.toFixed(1)},${y.toFixed(1)}`).join(' ')}"/>`,
+      );
+    }
+    parts.push(
+      `<text x="${left + 10}" y="${top + 16 + 15 * s}" font-size="11" fill="${color}">${escapeHtml(series.label)}</text>`,
+    );
+  });
+  parts.push('</svg>', `<figcaption>${inlineHtml(chart.caption)}</figcaption></figure>`);
+  return parts.join('');
+}
+
 const CARD_STYLE =
   'body{font:15px/1.5 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#1b1f24}table{border-collapse:collapse;margin:.5rem 0 1rem}th,td{border:1px solid #d0d7de;padding:.25rem .6rem;text-align:left;vertical-align:top}caption{text-align:left;font-style:italic;padding:.25rem 0}h2{margin-top:2rem;border-bottom:1px solid #d0d7de}code{background:#f3f4f6;padding:0 .2rem}';
 
@@ -576,7 +700,8 @@ export function modelCardHtml(card: ModelCard): string {
   for (const section of card.sections) {
     parts.push(`<section id="${escapeHtml(section.id)}">`, `<h2>${escapeHtml(section.title)}</h2>`);
     for (const block of section.blocks) {
-      if (block.kind === 'paragraph') parts.push(`<p>${inlineHtml(block.text)}</p>`);
+      if (block.kind === 'chart') parts.push(chartSvg(block));
+      else if (block.kind === 'paragraph') parts.push(`<p>${inlineHtml(block.text)}</p>`);
       else if (block.kind === 'list')
         parts.push(`<ul>${block.items.map((item) => `<li>${inlineHtml(item)}</li>`).join('')}</ul>`);
       else {

@@ -555,6 +555,21 @@ export type CardBlock =
       readonly caption: string;
       readonly columns: readonly string[];
       readonly rows: readonly (readonly string[])[];
+    }
+  | {
+      readonly kind: 'chart';
+      readonly caption: string;
+      readonly xLabel: string;
+      readonly yLabel: string;
+      readonly x: readonly number[];
+      readonly series: readonly {
+        readonly label: string;
+        readonly values: readonly (number | null)[];
+        readonly dashed?: boolean;
+        readonly points?: boolean;
+      }[];
+      readonly xRange: readonly [number, number];
+      readonly yRange: readonly [number, number];
     };
 
 export interface ModelCard {

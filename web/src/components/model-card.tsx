@@ -1,6 +1,7 @@
 import type { ComponentChildren } from 'preact';
 import { artifactUrl } from '../api/mlflow.js';
 import type { CardBlock, ModelCard, Run } from '../api/types.js';
+import { Chart } from './chart.js';
 
 /** Text with `code` spans, as the card writes them. */
 function Inline({ text }: { text: string }) {
@@ -11,6 +12,28 @@ function Inline({ text }: { text: string }) {
 }
 
 function Block({ block }: { block: CardBlock }) {
+  if (block.kind === 'chart') {
+    return (
+      <figure class="card-chart">
+        <Chart
+          label={block.caption}
+          x={block.x}
+          series={block.series.map((series) => ({
+            label: series.label,
+            values: series.values,
+            ...(series.dashed ? { dashed: true } : {}),
+            ...(series.points ? { pointsOnly: true } : {}),
+          }))}
+          xLabel={block.xLabel}
+          yLabel={block.yLabel}
+          xRange={block.xRange}
+          yRange={block.yRange}
+          height={260}
+        />
+        <figcaption class="hint">{block.caption}</figcaption>
+      </figure>
+    );
+  }
   if (block.kind === 'paragraph') {
     return (
       <p>
