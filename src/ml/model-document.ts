@@ -22,6 +22,7 @@ import { DEFAULT_THRESHOLD } from './metrics/confusion.js';
 import type { BinaryMetrics, FoldSummary } from './metrics/index.js';
 import type { ParamValue } from './params.js';
 import type { ModelReport } from './report/model-report.js';
+import { SUBGROUP_DESIGN_COLUMNS } from './subgroups.js';
 import type { TrialResult } from './tuning/tune.js';
 
 export const MODEL_DOCUMENT_NAME = 'onset-model';
@@ -230,6 +231,7 @@ export function parseModel(value: unknown, where: string): LoadedModel {
     );
   }
   checkThreshold(record.threshold, where);
+  checkConformal(record.conformal, where);
   const calibration =
     record.calibration === undefined ? undefined : Calibration.fromDocument(record.calibration, where);
   return {
@@ -249,6 +251,18 @@ function checkThreshold(threshold: ThresholdDocument | undefined, where: string)
   if (typeof value !== 'number' || !(value >= 0 && value <= 1)) {
     throw invalidParameter(
       `${where}: its decision threshold ${JSON.stringify(value)} is not a number between 0 and 1`,
+    );
+  }
+}
+
+/** Subgroup-conditional thresholds are read against this Onset's subgroup design: the same columns. */
+function checkConformal(conformal: ConformalDocument | undefined, where: string): void {
+  const columns = conformal?.by_subgroup?.columns;
+  if (columns === undefined) return;
+  const expected = SUBGROUP_DESIGN_COLUMNS;
+  if (columns.length !== expected.length || columns.some((column, j) => column !== expected[j])) {
+    throw invalidParameter(
+      `${where}: its prediction sets are fitted on the subgroups ${columns.join(', ')}, not on this Onset's ${expected.join(', ')}`,
     );
   }
 }

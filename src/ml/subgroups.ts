@@ -46,6 +46,16 @@ const INDICATORS: readonly Indicator[] = [
 /** The names of the subgroup design's columns, in order. */
 export const SUBGROUP_DESIGN_COLUMNS: readonly string[] = INDICATORS.map((indicator) => indicator.name);
 
+/**
+ * The sum of `coefficients` (one per design column) over the columns a row belongs to: `subgroupDesign(row)`
+ * times them, without making the design (it runs for every prediction that answers a set).
+ */
+export function subgroupSum(coefficients: readonly number[], row: ArrayLike<number>): number {
+  let sum = 0;
+  for (let j = 0; j < INDICATORS.length; j++) if (INDICATORS[j]!.member(row)) sum += coefficients[j]!;
+  return sum;
+}
+
 /** A row's subgroup design: 1 for the intercept and each subgroup it belongs to, else 0. */
 export function subgroupDesign(row: ArrayLike<number>): Uint8Array {
   return Uint8Array.from(INDICATORS, (indicator) => (indicator.member(row) ? 1 : 0));

@@ -1,5 +1,5 @@
 import type { FastifySchemaCompiler } from 'fastify';
-import { type Static, Type } from 'typebox';
+import { type Static, type TLiteral, Type } from 'typebox';
 import { FEATURE_NAMES, SCHEMA_TRAINING_RANGES, type TrainingRanges } from '../data/schema.js';
 import { OnsetError } from '../errors.js';
 import { FieldProblem, InvalidRequestError } from '../http/error-answer.js';
@@ -9,6 +9,7 @@ import { createAjv, describeProblems, invalidRequest } from '../http/validation.
 import { WorkLimiter } from '../http/work-limiter.js';
 import { createMatrix } from '../math/matrix.js';
 import { uncalibrated } from '../ml/calibration/calibrated-model.js';
+import { CALIBRATION_METHODS, type CalibrationMethod } from '../ml/calibration/calibration.js';
 import { isSingleRowModel } from '../ml/estimator.js';
 import { explainModel } from '../ml/explain/explain.js';
 import type { OnsetMetrics } from '../monitoring/metrics.js';
@@ -546,11 +547,9 @@ export const predictionApi: RoutePlugin<PredictionApiOptions> = async (app, opti
             calibration: Type.Object(
               {
                 method: Type.Union(
-                  [
-                    Type.Literal('none'),
-                    Type.Literal('platt'),
-                    Type.Literal('isotonic'),
-                    Type.Literal('venn_abers'),
+                  // Every method a model can carry, as the one list of them names it.
+                  ['none' as const, ...CALIBRATION_METHODS].map((method) => Type.Literal(method)) as [
+                    TLiteral<'none' | CalibrationMethod>,
                   ],
                   {
                     description:
@@ -589,7 +588,7 @@ export const predictionApi: RoutePlugin<PredictionApiOptions> = async (app, opti
               },
               {
                 description:
-                  "the model's decision threshold and how it was chosen (docs/models.md#thresholds)",
+                  "the model's decision threshold and how it was chosen (docs/models.md#decision-thresholds)",
               },
             ),
             loaded_at: Type.String({ description: 'ISO 8601' }),

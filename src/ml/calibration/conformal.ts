@@ -1,6 +1,6 @@
 import { stratifiedKFold } from '../../data/splits.js';
 import { invalidParameter } from '../../errors.js';
-import { SUBGROUP_DESIGN_COLUMNS, subgroupDesign } from '../subgroups.js';
+import { SUBGROUP_DESIGN_COLUMNS, subgroupDesign, subgroupSum } from '../subgroups.js';
 
 /** The default coverage of prediction sets: each diagnosis is in its patients' sets 9 times in 10. */
 export const DEFAULT_CONFORMAL_LEVEL = 0.9;
@@ -58,13 +58,7 @@ export function thresholdsFor(
 ): readonly [number, number] {
   const bySubgroup = document.by_subgroup;
   if (!bySubgroup) return document.thresholds;
-  const design = subgroupDesign(row);
-  const at = (coefficients: readonly number[]) => {
-    let sum = 0;
-    for (let j = 0; j < design.length; j++) if (design[j] === 1) sum += coefficients[j]!;
-    return sum;
-  };
-  return [at(bySubgroup.coefficients[0]), at(bySubgroup.coefficients[1])];
+  return [subgroupSum(bySubgroup.coefficients[0], row), subgroupSum(bySubgroup.coefficients[1], row)];
 }
 
 /** The set of a probability under thresholds (see `ConformalDocument`). */
@@ -73,6 +67,19 @@ export function predictionSet(probability: number, thresholds: readonly [number,
   const zero = probability <= thresholds[0];
   const one = 1 - probability <= thresholds[1];
   return zero ? (one ? [0, 1] : [0]) : one ? [1] : [];
+}
+
+/**
+ * Each calibration row's nonconformity, 1 - the probability the model gave its diagnosis, by diagnosis
+ * (in row order).
+ */
+function nonconformities(probability: Float64Array, target: Float64Array): [number[], number[]] {
+  const scores: [number[], number[]] = [[], []];
+  for (let i = 0; i < probability.length; i++) {
+    const label = target[i] === 1 ? 1 : 0;
+    scores[label].push(label === 1 ? 1 - probability[i]! : probability[i]!);
+  }
+  return scores;
 }
 
 /** The thresholds from calibration rows' probabilities and diagnoses, at `level` in (0, 1). */
@@ -84,12 +91,7 @@ export function conformalThresholds(
   if (!(level > 0 && level < 1)) {
     throw invalidParameter(`The conformal level must be between 0 and 1 (exclusive), got ${level}`);
   }
-  const scores: [number[], number[]] = [[], []];
-  for (let i = 0; i < probability.length; i++) {
-    const label = target[i] === 1 ? 1 : 0;
-    // Nonconformity of the true diagnosis: 1 - the probability the model gave it.
-    scores[label].push(label === 1 ? 1 - probability[i]! : probability[i]!);
-  }
+  const scores = nonconformities(probability, target);
   const threshold = (values: number[]): number => {
     const n = values.length;
     const k = Math.ceil((n + 1) * level);
@@ -177,13 +179,9 @@ export function subgroupThresholds(
   designs: readonly Uint8Array[],
   level: number,
 ): NonNullable<ConformalDocument['by_subgroup']> {
-  const scores: [number[], number[]] = [[], []];
+  const scores = nonconformities(probability, target);
   const rows: [Uint8Array[], Uint8Array[]] = [[], []];
-  for (let i = 0; i < probability.length; i++) {
-    const label = target[i] === 1 ? 1 : 0;
-    scores[label].push(label === 1 ? 1 - probability[i]! : probability[i]!);
-    rows[label].push(designs[i]!);
-  }
+  for (let i = 0; i < probability.length; i++) rows[target[i] === 1 ? 1 : 0].push(designs[i]!);
   return {
     columns: [...SUBGROUP_DESIGN_COLUMNS],
     coefficients: [

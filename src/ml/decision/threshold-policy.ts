@@ -1,6 +1,7 @@
 import { stratifiedKFold } from '../../data/splits.js';
 import { invalidParameter } from '../../errors.js';
 import { countConfusion, DEFAULT_THRESHOLD } from '../metrics/confusion.js';
+import { thresholdSweep } from '../metrics/sweep.js';
 
 /**
  * How a model's decision threshold is chosen (a patient is diagnosed 1 when the probability is at least
@@ -123,15 +124,27 @@ export function thresholdFigures(
   probability: Float64Array,
   threshold: number,
 ): ThresholdFigures {
-  const { tp, fp, tn, fn, n } = countConfusion(target, probability, threshold);
+  const { tp, fp, positives, negatives } = countConfusion(target, probability, threshold);
+  return figuresOf({ tp, fp }, positives, negatives);
+}
+
+/** The decisions of `tp` and `fp` patients diagnosed 1 among `positives` and `negatives`. */
+function figuresOf(
+  diagnosed: { readonly tp: number; readonly fp: number },
+  positives: number,
+  negatives: number,
+): ThresholdFigures {
+  const { tp, fp } = diagnosed;
+  const fn = positives - tp;
+  const tn = negatives - fp;
   const share = (part: number, whole: number) => (whole === 0 ? 0 : part / whole);
   return {
-    rows: n,
-    sensitivity: share(tp, tp + fn),
-    specificity: share(tn, tn + fp),
+    rows: positives + negatives,
+    sensitivity: share(tp, positives),
+    specificity: share(tn, negatives),
     precision: share(tp, tp + fp),
     negative_predictive_value: share(tn, tn + fn),
-    diagnosed_share: share(tp + fp, n),
+    diagnosed_share: share(tp + fp, positives + negatives),
   };
 }
 
@@ -142,8 +155,17 @@ export function costPerPatient(
   threshold: number,
   ratio: number,
 ): number {
-  const { fp, fn, n } = countConfusion(target, probability, threshold);
-  return n === 0 ? 0 : (ratio * fn + fp) / n;
+  const { tp, fp, positives, n } = countConfusion(target, probability, threshold);
+  return costOf({ tp, fp }, positives, n, ratio);
+}
+
+function costOf(
+  diagnosed: { readonly tp: number; readonly fp: number },
+  positives: number,
+  rows: number,
+  ratio: number,
+): number {
+  return rows === 0 ? 0 : (ratio * (positives - diagnosed.tp) + diagnosed.fp) / rows;
 }
 
 /**
@@ -201,24 +223,21 @@ function chooseOn(
     );
   }
   const { probability, target } = heldOut;
-  const candidates = candidateThresholds(probability);
+  const { candidates, positives, negatives } = candidateThresholds(target, probability);
+  const rows = positives + negatives;
   if (policy.kind === 'min_sensitivity') {
     // Sensitivity only falls as the threshold rises: the highest candidate that keeps it is the one
-    // with the best specificity.
-    let best = candidates[0]!;
-    let bestFigures = thresholdFigures(target, probability, best);
-    for (const candidate of candidates) {
-      const figures = thresholdFigures(target, probability, candidate);
-      if (figures.sensitivity >= policy.sensitivity && candidate > best) {
-        best = candidate;
-        bestFigures = figures;
-      }
-    }
+    // with the best specificity (the lowest, everyone diagnosed, when none does).
+    const kept = candidates.filter(
+      (c) => figuresOf(c, positives, negatives).sensitivity >= policy.sensitivity,
+    );
+    const best = kept[kept.length - 1] ?? candidates[0]!;
+    const figures = figuresOf(best, positives, negatives);
     return {
-      value: best,
+      value: best.value,
       policy,
-      reason: `the highest threshold at which the out-of-fold sensitivity is at least ${policy.sensitivity} (${bestFigures.sensitivity.toFixed(3)}, specificity ${bestFigures.specificity.toFixed(3)}, ${bestFigures.rows} patients)`,
-      held_out: bestFigures,
+      reason: `the highest threshold at which the out-of-fold sensitivity is at least ${policy.sensitivity} (${figures.sensitivity.toFixed(3)}, specificity ${figures.specificity.toFixed(3)}, ${figures.rows} patients)`,
+      held_out: figures,
     };
   }
   // The lowest total cost; on a tie, the candidate nearest the threshold a calibrated model's costs call
@@ -227,18 +246,19 @@ function chooseOn(
   let best = candidates[0]!;
   let bestCost = Number.POSITIVE_INFINITY;
   for (const candidate of candidates) {
-    const cost = costPerPatient(target, probability, candidate, policy.ratio);
+    const cost = costOf(candidate, positives, rows, policy.ratio);
     const better =
       cost < bestCost - 1e-12 ||
-      (Math.abs(cost - bestCost) <= 1e-12 && Math.abs(candidate - bayes) < Math.abs(best - bayes));
+      (Math.abs(cost - bestCost) <= 1e-12 &&
+        Math.abs(candidate.value - bayes) < Math.abs(best.value - bayes));
     if (better) {
       best = candidate;
       bestCost = cost;
     }
   }
-  const figures = thresholdFigures(target, probability, best);
+  const figures = figuresOf(best, positives, negatives);
   return {
-    value: best,
+    value: best.value,
     policy,
     reason: `the lowest out-of-fold cost (${bestCost.toFixed(4)} per patient, in false diagnoses) when a missed diagnosis costs ${policy.ratio} false ones (sensitivity ${figures.sensitivity.toFixed(3)}, specificity ${figures.specificity.toFixed(3)}; calibrated probabilities alone would put it at ${bayes.toFixed(3)})`,
     held_out: figures,
@@ -247,19 +267,29 @@ function chooseOn(
 }
 
 /**
- * Thresholds that decide the patients differently: one between each two neighbouring distinct
- * probabilities, and one at or below the lowest (everyone diagnosed 1), one above the highest (no one), all
- * in [0, 1].
+ * Thresholds that decide the patients differently, increasing, with the patients each diagnoses 1, read
+ * from one sweep over the rows sorted by probability (`thresholdSweep`): 0 (everyone), one between each
+ * two neighbouring distinct probabilities, and one above the highest (no one; 1 when the highest is 1).
  */
-function candidateThresholds(probability: Float64Array): number[] {
-  const sorted = Float64Array.from(probability).sort();
-  const out: number[] = [0];
-  for (let i = 1; i < sorted.length; i++) {
-    if (sorted[i]! > sorted[i - 1]!) out.push(between(sorted[i - 1]!, sorted[i]!));
+function candidateThresholds(
+  target: Float64Array,
+  probability: Float64Array,
+): {
+  candidates: { readonly value: number; readonly tp: number; readonly fp: number }[];
+  positives: number;
+  negatives: number;
+} {
+  // Distinct probabilities, decreasing; tps[k] and fps[k] count the rows at or above thresholds[k].
+  const { thresholds, tps, fps, positives, negatives } = thresholdSweep(target, probability);
+  const candidates = [{ value: 0, tp: positives, fp: negatives }];
+  for (let k = thresholds.length - 2; k >= 0; k--) {
+    candidates.push({ value: between(thresholds[k + 1]!, thresholds[k]!), tp: tps[k]!, fp: fps[k]! });
   }
-  const highest = sorted[sorted.length - 1] ?? 0;
-  out.push(highest < 1 ? between(highest, 1) : 1);
-  return out;
+  const highest = thresholds[0] ?? 0;
+  candidates.push(
+    highest < 1 ? { value: between(highest, 1), tp: 0, fp: 0 } : { value: 1, tp: tps[0]!, fp: fps[0]! },
+  );
+  return { candidates, positives, negatives };
 }
 
 /**
