@@ -194,6 +194,29 @@ describe('parseModel refuses', () => {
     expect(error.message).toContain('estimator "logistic" does not match its model state "linear"');
   });
 
+  it('prediction sets fitted on other subgroup columns than this Onset reads them by', () => {
+    const json = jsonOf(documentOf('linear'));
+    const columns = ['intercept', 'Gender=Female', 'Smoking=Yes'];
+    json.conformal = {
+      level: 0.9,
+      thresholds: [0.5, 0.5],
+      rows: [10, 10],
+      held_out: { coverage: [0.9, 0.9], undecided: 0, empty: 0 },
+      by_subgroup: {
+        columns,
+        coefficients: [
+          [0.1, 0, 0],
+          [0.1, 0, 0],
+        ],
+      },
+    };
+    const error = errorOf(() => parseModel(json, 'sets.json'));
+    expect(error.code).toBe('INVALID_PARAMETER_VALUE');
+    expect(error.message).toContain(
+      "sets.json: its prediction sets are fitted on the subgroups intercept, Gender=Female, Smoking=Yes, not on this Onset's intercept, Gender=Female, ",
+    );
+  });
+
   it('an unknown model family, listing the known ones', () => {
     const json = jsonOf(documentOf('linear'));
     json.estimator = 'forest';
