@@ -1,6 +1,6 @@
 import { formatThresholdPolicy } from '../ml/decision/threshold-policy.js';
 import type { ModelDocument } from '../ml/model-document.js';
-import type { ModelReport } from '../ml/report/model-report.js';
+import { COVERAGE_TOLERANCE, formatSubgroupCoverage, type ModelReport } from '../ml/report/model-report.js';
 import { renderConfusion, renderMetrics } from './metrics-view.js';
 import { formatDecimals, formatNumber, formatPercent, renderTable } from './output.js';
 
@@ -198,12 +198,13 @@ function conformalLines(report: ModelReport): string[] {
   return [
     '',
     `Prediction sets at ${conformal.level} (conformal, ${conformal.by_subgroup ? 'by diagnosis and subgroup' : 'by diagnosis'}; held out): coverage ${share(conformal.held_out.coverage[0])} without PD, ${share(conformal.held_out.coverage[1])} with PD; undecided ${(100 * conformal.held_out.undecided).toFixed(1)}%, empty ${(100 * conformal.held_out.empty).toFixed(1)}%`,
+    `A subgroup's coverage is off target when its 95% interval lies wholly outside ${conformal.level} ± ${COVERAGE_TOLERANCE}.`,
     renderTable(conformal.subgroups, [
       { header: 'group', value: (g) => g.group },
       { header: 'value', value: (g) => g.value },
       { header: 'rows', value: (g) => String(g.count), align: 'right' },
-      { header: 'coverage, no PD', value: (g) => share(g.coverage[0]), align: 'right' },
-      { header: 'coverage, PD', value: (g) => share(g.coverage[1]), align: 'right' },
+      { header: 'coverage, no PD [95% CI]', value: (g) => formatSubgroupCoverage(g, 0), align: 'right' },
+      { header: 'coverage, PD [95% CI]', value: (g) => formatSubgroupCoverage(g, 1), align: 'right' },
       { header: 'undecided', value: (g) => formatPercent(g.undecided), align: 'right' },
     ]),
   ];

@@ -94,7 +94,7 @@ export function registerTrainCommand(program: Command): void {
     .addOption(
       new Option(
         '--calibration <method>',
-        `calibrate the probabilities on out-of-fold ones (cross-validating ${CALIBRATION_FOLDS} folds when --cv is not given): auto lets cross-validation choose among none, platt and isotonic; none keeps the model's own`,
+        `calibrate the probabilities on out-of-fold ones (cross-validating ${CALIBRATION_FOLDS} folds when --cv is not given): auto lets cross-validation choose among none and every method; none keeps the model's own`,
       )
         .choices([...CALIBRATION_CHOICES])
         .default('auto'),

@@ -9,3 +9,8 @@ export function sigmoid(logit: number): number {
 export function logit(probability: number): number {
   return Math.log(probability / (1 - probability));
 }
+
+/** log(1 + exp(z)) without overflow: the log loss of a log-odds z against a negative label. */
+export function softplus(z: number): number {
+  return z > 0 ? z + Math.log1p(Math.exp(-z)) : Math.log1p(Math.exp(z));
+}

@@ -311,7 +311,7 @@ function checkXgboostFeatures(names: readonly string[] | undefined, count: numbe
 /**
  * What became of a model's calibration in an XGBoost export: `folded` into its trees (Platt scaling of
  * the log-odds is an affine map of the margin, which scaled leaves and a moved base score carry), `left_out`
- * (XGBoost's format has no place for isotonic regression, Venn-Abers or Platt scaling of the probability:
+ * (XGBoost's format has no place for a monotone cubic, isotonic regression, Venn-Abers or Platt scaling of the probability:
  * the booster gives the uncalibrated probabilities), or `none` (not calibrated).
  */
 export type ExportedCalibration = 'folded' | 'left_out' | 'none';

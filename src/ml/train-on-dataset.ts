@@ -48,7 +48,7 @@ export interface TrainOptions {
   readonly cvFolds?: number;
   /**
    * How the model's probabilities are calibrated on its out-of-fold probabilities: `auto` (the default)
-   * lets cross-validation choose among none, Platt scaling, isotonic regression and Venn-Abers; `none` keeps the
+   * lets cross-validation choose among none and every method of `CALIBRATION_METHODS`; `none` keeps the
    * model's own; a method name fits that one (see `chooseCalibration`).
    */
   readonly calibration?: CalibrationChoice;

@@ -2,6 +2,7 @@
  * What every prediction path needs to know of a loaded model, found once per model: the name the
  * prediction log gives it, and the training ranges its records are judged by.
  */
+import { CalibratedModel } from '../ml/calibration/calibrated-model.js';
 import { predictionSet, thresholdsFor } from '../ml/calibration/conformal.js';
 import {
   DEFAULT_THRESHOLD_POLICY,
@@ -55,6 +56,20 @@ export function predictionSetOf(
   return conformal === undefined
     ? {}
     : { prediction_set: predictionSet(probability, thresholdsFor(conformal, row)) };
+}
+
+/**
+ * The answer's probability interval for a patient (`{}` unless the model is calibrated by Venn-Abers):
+ * the pair (p0, p1) one of which is calibrated whatever the data's distribution, narrow where the
+ * calibration patients say much about such a probability and wide where they say little.
+ */
+export function probabilityIntervalOf(
+  served: ServedModel,
+  row: ArrayLike<number>,
+): { probability_interval?: [number, number] } {
+  const model = served.model;
+  const interval = model instanceof CalibratedModel ? model.probabilityIntervalOne(row) : undefined;
+  return interval === undefined ? {} : { probability_interval: interval };
 }
 
 /** The threshold a model diagnoses at, as answers name it. */

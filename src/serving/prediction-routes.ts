@@ -16,7 +16,13 @@ import type { OnsetMetrics } from '../monitoring/metrics.js';
 import type { PredictionSource } from '../monitoring/prediction-log/prediction-log-store.js';
 import type { PredictionRecorder } from '../monitoring/prediction-log/prediction-log-writer.js';
 import { describeProblem, type LiveModel } from './live-model.js';
-import { decisionThresholdOf, loggedModelOf, predictionSetOf, trainingRangesOf } from './model-facts.js';
+import {
+  decisionThresholdOf,
+  loggedModelOf,
+  predictionSetOf,
+  probabilityIntervalOf,
+  trainingRangesOf,
+} from './model-facts.js';
 import type { ServedModel } from './model-source.js';
 import { type CheckedRecord, checkRecord, type OutOfDistribution, RECORD_SCHEMA } from './record.js';
 
@@ -78,6 +84,12 @@ const PredictionFields = {
     description: "1 when the probability is at least the model's decision threshold (`threshold`)",
   }),
   out_of_distribution: OutOfDistributionJson,
+  probability_interval: Type.Optional(
+    Type.Tuple([Type.Number(), Type.Number()], {
+      description:
+        "the Venn-Abers pair (p0, p1) around the probability, for a model calibrated by Venn-Abers (GET /model): one of the two is calibrated whatever the data's distribution, so a wide pair says the calibration patients tell little about such a probability. Absent for other calibrations",
+    }),
+  ),
   prediction_set: Type.Optional(
     Type.Array(Type.Union([Type.Literal(0), Type.Literal(1)]), {
       description:
@@ -115,6 +127,7 @@ const BatchResultJson = Type.Object({
   probability: Type.Optional(PredictionFields.probability),
   diagnosis: Type.Optional(PredictionFields.diagnosis),
   out_of_distribution: Type.Optional(OutOfDistributionJson),
+  probability_interval: PredictionFields.probability_interval,
   prediction_set: PredictionFields.prediction_set,
   explanation: Type.Optional(ExplanationJson),
   errors: Type.Optional(Type.Array(FieldProblem)),
@@ -295,6 +308,7 @@ export const predictionApi: RoutePlugin<PredictionApiOptions> = async (app, opti
         diagnosis,
         out_of_distribution: record.outOfDistribution,
         ...predictionSetOf(model, probability, record.features),
+        ...probabilityIntervalOf(model, record.features),
         ...(contributions
           ? {
               explanation: {
@@ -331,6 +345,7 @@ export const predictionApi: RoutePlugin<PredictionApiOptions> = async (app, opti
         diagnosis,
         out_of_distribution: record.outOfDistribution,
         ...predictionSetOf(model, probability, row),
+        ...probabilityIntervalOf(model, row),
         threshold: decisionThresholdOf(model),
         model: modelRef(model),
       };
@@ -350,6 +365,7 @@ export const predictionApi: RoutePlugin<PredictionApiOptions> = async (app, opti
       diagnosis,
       out_of_distribution: record.outOfDistribution,
       ...predictionSetOf(model, probability, row),
+      ...probabilityIntervalOf(model, row),
       threshold: decisionThresholdOf(model),
       model: modelRef(model),
     };

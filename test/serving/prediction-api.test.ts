@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateDataset } from '../../src/data/generator/generator.js';
 import { FEATURE_NAMES } from '../../src/data/schema.js';
 import { createMatrix } from '../../src/math/matrix.js';
+import { type CalibratedModel, uncalibrated } from '../../src/ml/calibration/calibrated-model.js';
 import { predictionSet, thresholdsFor } from '../../src/ml/calibration/conformal.js';
 import { OnsetMetrics } from '../../src/monitoring/metrics.js';
 import { buildApp } from '../../src/server/app.js';
@@ -22,8 +23,10 @@ let app: FastifyInstance;
 let live: LiveModel;
 let metrics: OnsetMetrics;
 
-const registerAndPromote = (params: Record<string, unknown>) =>
-  trainAndPromote(temporary.stores, NAME, data, params);
+const registerAndPromote = (
+  params: Record<string, unknown>,
+  options: Parameters<typeof trainAndPromote>[4] = {},
+) => trainAndPromote(temporary.stores, NAME, data, params, options);
 
 beforeAll(async () => {
   const { stores } = temporary;
@@ -283,10 +286,27 @@ describe('model status, swaps and metrics', () => {
   });
 
   it('swaps in a new Production version, and keeps the old one when the new one cannot load', async () => {
-    const second = await registerAndPromote({ n_estimators: 30, max_depth: 2 });
+    // The second is calibrated by Venn-Abers: its answers add the pair (p0, p1) around the probability.
+    const second = await registerAndPromote(
+      { n_estimators: 30, max_depth: 2 },
+      { calibration: 'venn_abers' },
+    );
     await live.check();
     expect((await app.inject({ url: '/model' })).json().version).toBe(second.version);
-    expect((await predict({ data: recordOf(0) })).json().model.version).toBe(second.version);
+    const answer = (await predict({ data: recordOf(0) })).json();
+    expect(answer.model.version).toBe(second.version);
+    const served = live.current()!.model as CalibratedModel;
+    const row = Float64Array.from(FEATURE_NAMES, (n) => probe.columns[n][0]!);
+    const own = uncalibrated(served).predictProba(createMatrix(row, 1, 32))[0]!;
+    expect(answer.probability_interval).toEqual(served.calibration.intervalOne(own));
+    const [p0, p1] = answer.probability_interval as [number, number];
+    expect(p0).toBeLessThanOrEqual(answer.probability);
+    expect(answer.probability).toBeLessThanOrEqual(p1);
+    const batch = (
+      await predict({ records: [0, 1].map((i) => ({ data: recordOf(i) })) }, '/predict/batch')
+    ).json();
+    expect(batch.results[0].probability_interval).toEqual(answer.probability_interval);
+    expect(batch.results[1].probability_interval).toHaveLength(2);
     // A third version whose artifact is replaced after registration: its checksum no longer matches.
     const third = await registerAndPromote({ n_estimators: 5 });
     writeFileSync(new URL(`${third.artifactUri}/model/model.json`), '{"tampered": true}');

@@ -1,4 +1,5 @@
 import type { Dataset } from '../../src/data/dataset.js';
+import type { CalibrationChoice } from '../../src/ml/calibration/calibration.js';
 import type { ThresholdPolicy } from '../../src/ml/decision/threshold-policy.js';
 import type { EstimatorName, FittedModel } from '../../src/ml/estimator.js';
 import type { ModelDocument } from '../../src/ml/model-document.js';
@@ -22,6 +23,7 @@ export async function trainAndPromote(
     readonly estimator?: EstimatorName;
     readonly cvFolds?: number;
     readonly threshold?: ThresholdPolicy;
+    readonly calibration?: CalibrationChoice;
   } = {},
 ): Promise<{
   version: string;
@@ -35,6 +37,7 @@ export async function trainAndPromote(
     params,
     ...(options.cvFolds === undefined ? {} : { cvFolds: options.cvFolds }),
     ...(options.threshold === undefined ? {} : { threshold: options.threshold }),
+    ...(options.calibration === undefined ? {} : { calibration: options.calibration }),
   });
   const logged = await logTrainingRun(stores, { result, datasetPath: 'generated' });
   const version = await registerModelVersion(stores, {

@@ -1,6 +1,6 @@
 import { choleskySolve } from '../../math/linalg.js';
 import { createMatrix } from '../../math/matrix.js';
-import { sigmoid } from '../../math/sigmoid.js';
+import { sigmoid, softplus } from '../../math/sigmoid.js';
 import type { Dataset } from '../dataset.js';
 import { fingerprintDataset } from '../fingerprint.js';
 import { quantileOfSorted } from '../profile.js';
@@ -235,7 +235,7 @@ function profileLikelihood(
   for (let i = 0; i < n; i++) {
     const eta = offsets[i]! + shift + (column[i]! >= cut ? weight : 0);
     // log p(y | eta), computed stably.
-    likelihood += target[i]! * eta - (eta > 0 ? eta + Math.log1p(Math.exp(-eta)) : Math.log1p(Math.exp(eta)));
+    likelihood += target[i]! * eta - softplus(eta);
   }
   return likelihood;
 }

@@ -37,11 +37,24 @@ export class CalibratedModel implements FittedModel, SingleRowModel {
   }
 
   predictProbaOne(values: ArrayLike<number>): number {
+    return this.calibration.applyOne(this.uncalibratedOne(values));
+  }
+
+  /**
+   * The interval a Venn-Abers calibration gives one row's probability (see `Calibration.intervalOne`);
+   * undefined for the other methods.
+   */
+  probabilityIntervalOne(values: ArrayLike<number>): [number, number] | undefined {
+    return this.calibration.method === 'venn_abers'
+      ? this.calibration.intervalOne(this.uncalibratedOne(values))
+      : undefined;
+  }
+
+  private uncalibratedOne(values: ArrayLike<number>): number {
     const model = this.uncalibrated;
-    const raw = isSingleRowModel(model)
+    return isSingleRowModel(model)
       ? model.predictProbaOne(values)
       : model.predictProba(createMatrix(Float64Array.from(values), 1, values.length))[0]!;
-    return this.calibration.applyOne(raw);
   }
 
   toJSON(): ModelState {

@@ -43,6 +43,7 @@ describe('chooseCalibration', () => {
     expect(chosen.document.candidates.map((c) => c.method)).toEqual([
       'none',
       'platt',
+      'monotone_cubic',
       'isotonic',
       'venn_abers',
     ]);
@@ -100,6 +101,23 @@ describe('chooseCalibration', () => {
     expect(logLoss(target, platt.apply(probability))).toBeLessThan(
       logLoss(target, Calibration.fit('isotonic', probability, target).apply(probability)) + 0.01,
     );
+    // A lopsided truth behind the same line needs more than one sigmoid: the monotone cubic follows it.
+    const lopsided = Float64Array.from(probability, (p) => (random.next() < 0.05 + 0.9 * p ** 3 ? 1 : 0));
+    const cubic = Calibration.fit('monotone_cubic', probability, lopsided);
+    expect(logLoss(lopsided, cubic.apply(probability))).toBeLessThan(
+      logLoss(lopsided, Calibration.fit('platt', probability, lopsided).apply(probability)) - 0.002,
+    );
+    const cubicAgain = Calibration.fromDocument(
+      {
+        method: 'monotone_cubic',
+        chosen_by: 'user',
+        ...cubic.parameters(),
+        fitted_on: { source: 'out_of_fold', rows: n, folds: 5, seed: 1 },
+        candidates: [],
+      },
+      'model.json',
+    );
+    for (const p of [0, 0.2, 0.5, 0.9, 1]) expect(cubicAgain.applyOne(p)).toBe(cubic.applyOne(p));
     // A logistic model's probabilities keep the log-odds input, which documents without `input` mean.
     const { probability: logistic, target: labels } = overconfident(3000, 5);
     expect(Calibration.fit('platt', logistic, labels).parameters().platt?.input).toBeUndefined();
@@ -144,6 +162,20 @@ describe('chooseCalibration', () => {
           'model.json',
         ),
       /model\.json: its calibration cannot be read: .*thresholds must increase strictly/,
+    );
+    expectRefusal(
+      () =>
+        Calibration.fromDocument(
+          {
+            method: 'monotone_cubic',
+            chosen_by: 'user',
+            monotone_cubic: { coefficients: [1, 0, 2, 3] },
+            fitted_on: { source: 'out_of_fold', rows: 2, folds: 2, seed: 1 },
+            candidates: [],
+          },
+          'model.json',
+        ),
+      /model\.json: its calibration cannot be read: .*non-decreasing/,
     );
     expectRefusal(
       () =>
@@ -202,12 +234,14 @@ describe('a calibrated model', () => {
     const raw = own.predictProba(x);
     expect(Math.max(...Array.from(calibrated, (p, i) => Math.abs(p - raw[i]!)))).toBeGreaterThan(1e-3);
     // A calibration XGBoost cannot hold is left out, and said so.
-    const isotonic = new CalibratedModel(
-      own,
-      Calibration.fit('isotonic', own.predictProba(x), dataset.target!),
-    );
-    expect(exportedCalibration(isotonic)).toBe('left_out');
-    expect(exportXgboost(isotonic, 'model.json')).toBe(exportXgboost(own, 'model.json'));
+    for (const method of ['monotone_cubic', 'isotonic'] as const) {
+      const unfoldable = new CalibratedModel(
+        own,
+        Calibration.fit(method, own.predictProba(x), dataset.target!),
+      );
+      expect(exportedCalibration(unfoldable)).toBe('left_out');
+      expect(exportXgboost(unfoldable, 'model.json')).toBe(exportXgboost(own, 'model.json'));
+    }
     expect(exportedCalibration(own)).toBe('none');
   });
 });

@@ -1,5 +1,6 @@
 import { invalidParameter } from '../../errors.js';
-import { sigmoid } from '../../math/sigmoid.js';
+import { sigmoid, softplus } from '../../math/sigmoid.js';
+import { checkFitRows } from './fit-rows.js';
 
 /**
  * Platt scaling: P(y = 1 | score) = 1 / (1 + exp(a * score + b)), fitted as scikit-learn's
@@ -29,12 +30,7 @@ export class PlattCalibrator {
    */
   static fit(score: Float64Array, target: Float64Array): PlattCalibrator {
     const n = score.length;
-    if (n === 0) throw invalidParameter('PlattCalibrator.fit: no rows; give at least one');
-    if (target.length !== n) {
-      throw invalidParameter(
-        `PlattCalibrator.fit: score has ${n} values but target has ${target.length}; they must have the same length`,
-      );
-    }
+    checkFitRows('PlattCalibrator.fit', score, target);
     let positives = 0;
     for (let i = 0; i < n; i++) {
       if (!Number.isFinite(score[i]!) || (target[i] !== 0 && target[i] !== 1)) {
@@ -116,9 +112,4 @@ export class PlattCalibrator {
   calibrateOne(score: number): number {
     return sigmoid(-(this.a * score + this.b));
   }
-}
-
-/** log(1 + exp(z)) without overflow. */
-function softplus(z: number): number {
-  return z > 0 ? z + Math.log1p(Math.exp(-z)) : Math.log1p(Math.exp(z));
 }

@@ -1,4 +1,5 @@
 import { invalidParameter } from '../../errors.js';
+import { checkFitRows } from './fit-rows.js';
 
 /**
  * The inductive Venn-Abers predictor (Vovk and Petej, 2014; Vovk, Petej and Fedorova, 2015) on a model's
@@ -53,12 +54,7 @@ export class VennAbersCalibrator {
    */
   static fit(score: Float64Array, target: Float64Array): VennAbersCalibrator {
     const n = score.length;
-    if (n === 0) throw invalidParameter('VennAbersCalibrator.fit: no rows; give at least one');
-    if (target.length !== n) {
-      throw invalidParameter(
-        `VennAbersCalibrator.fit: score has ${n} values but target has ${target.length}; they must have the same length`,
-      );
-    }
+    checkFitRows('VennAbersCalibrator.fit', score, target);
     const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => score[a]! - score[b]!);
     const xs: number[] = [];
     const weights: number[] = [];

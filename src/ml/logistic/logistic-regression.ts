@@ -1,7 +1,7 @@
 import { invalidParameter } from '../../errors.js';
 import { choleskySolve, minimumNormSolve } from '../../math/linalg.js';
 import { columnMeans, createMatrix, type Matrix } from '../../math/matrix.js';
-import { sigmoid } from '../../math/sigmoid.js';
+import { sigmoid, softplus } from '../../math/sigmoid.js';
 import { checkTrainingData } from '../check-training-data.js';
 import type { Estimator, FitOptions, FittedModel, MarginModel, ModelState } from '../estimator.js';
 import { linearContributions } from '../explain/linear-contributions.js';
@@ -295,11 +295,6 @@ export function standardScaler(x: Matrix): { mean: Float64Array; scale: Float64A
     scale[j] = variance <= bound ? 1 : Math.sqrt(variance);
   }
   return { mean, scale };
-}
-
-/** log(1 + exp(z)) without overflow. */
-function softplus(z: number): number {
-  return z > 0 ? z + Math.log1p(Math.exp(-z)) : Math.log1p(Math.exp(z));
 }
 
 interface NewtonResult {

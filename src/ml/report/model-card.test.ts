@@ -66,6 +66,30 @@ describe('buildModelCard', () => {
     expect(text(section('prediction-sets').blocks)).toContain(
       `coverage ${conformal.held_out.coverage[0].toFixed(3)} for patients without the disease`,
     );
+    // Each subgroup's coverage comes with its Wilson interval; off target only when the interval says so.
+    const subgroups = document.report!.conformal!.subgroups;
+    expect(subgroups.length).toBeGreaterThan(5);
+    for (const g of subgroups) {
+      for (const label of [0, 1] as const) {
+        const coverage = g.coverage[label];
+        if (coverage === null) continue;
+        const [low, high] = g.coverage_interval![label]!;
+        expect(low).toBeLessThanOrEqual(coverage);
+        expect(high).toBeGreaterThanOrEqual(coverage);
+        expect(g.off_target![label]).toBe(high < conformal.level - 0.02 || low > conformal.level + 0.02);
+      }
+    }
+    const first = subgroups[0]!;
+    const [low, high] = first.coverage_interval![1]!;
+    expect(text(section('prediction-sets').blocks)).toContain(
+      `${first.group} ${first.value} ${first.count} ${first.coverage[0]!.toFixed(3)}`,
+    );
+    expect(text(section('prediction-sets').blocks)).toContain(
+      `${first.coverage[1]!.toFixed(3)} [${low.toFixed(3)}, ${high.toFixed(3)}]`,
+    );
+    expect(text(section('prediction-sets').blocks)).toMatch(
+      /A subgroup's coverage is off target when its 95% interval lies wholly outside 0\.9 ± 0\.02: (none is|.+ PD)\./,
+    );
     const details = text(section('details').blocks);
     expect(details).toContain('Version: 4 (stage Staging)');
     expect(text(section('data').blocks)).toContain('Read from: /data/patients.csv');

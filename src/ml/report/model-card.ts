@@ -9,7 +9,7 @@ import { FEATURES, type FeatureGroup, TARGET_COLUMN } from '../../data/schema.js
 import { describeThresholdPolicy } from '../decision/threshold-policy.js';
 import type { CalibrationBin } from '../metrics/index.js';
 import type { ModelDocument } from '../model-document.js';
-import type { ModelReport } from './model-report.js';
+import { COVERAGE_TOLERANCE, formatSubgroupCoverage, type ModelReport } from './model-report.js';
 
 /** One block of a card section. */
 export type CardBlock =
@@ -434,7 +434,6 @@ function predictionSetsSection(report: ModelReport | undefined): CardSection {
       blocks: [{ kind: 'paragraph', text: 'None: the model was trained without cross-validation.' }],
     };
   }
-  const share = (value: number | null) => (value === null ? '–' : fixed(value));
   return {
     id: 'prediction-sets',
     title: 'Prediction sets',
@@ -446,18 +445,42 @@ function predictionSetsSection(report: ModelReport | undefined): CardSection {
       {
         kind: 'table',
         caption: 'Held-out coverage by subgroup',
-        columns: ['group', 'subgroup', 'patients', 'coverage without PD', 'coverage with PD', 'undecided'],
+        columns: [
+          'group',
+          'subgroup',
+          'patients',
+          'coverage without PD [95% CI]',
+          'coverage with PD [95% CI]',
+          'undecided',
+        ],
         rows: conformal.subgroups.map((g) => [
           g.group,
           g.value,
           String(g.count),
-          share(g.coverage[0]),
-          share(g.coverage[1]),
+          formatSubgroupCoverage(g, 0),
+          formatSubgroupCoverage(g, 1),
           percent(g.undecided),
         ]),
       },
+      {
+        kind: 'paragraph',
+        text: offTargetText(conformal),
+      },
     ],
   };
+}
+
+/** Which subgroups' coverage misses the level beyond their sampling error, in words. */
+function offTargetText(conformal: NonNullable<ModelReport['conformal']>): string {
+  const rule = `A subgroup's coverage is off target when its 95% interval lies wholly outside ${conformal.level} ± ${COVERAGE_TOLERANCE}`;
+  const off = conformal.subgroups.flatMap((g) =>
+    ([0, 1] as const)
+      .filter((label) => g.off_target?.[label])
+      .map((label) => `${g.group} ${g.value} ${label === 1 ? 'with' : 'without'} PD`),
+  );
+  if (conformal.subgroups.every((g) => g.off_target === undefined))
+    return `${rule}; this report was made before intervals were recorded.`;
+  return off.length === 0 ? `${rule}: none is.` : `${rule}: ${off.join('; ')}.`;
 }
 
 function subgroupsSection(report: ModelReport | undefined): CardSection {

@@ -2,6 +2,7 @@ import type { Dataset } from '../../data/dataset.js';
 import { type DatasetProfile, profileDataset } from '../../data/profile.js';
 import { codeLabel, getFeature } from '../../data/schema.js';
 import { percentileInterval } from '../../math/percentile-interval.js';
+import { wilsonInterval } from '../../math/proportion-interval.js';
 import { Random } from '../../util/random.js';
 import {
   type CalibrationDocument,
@@ -169,6 +170,15 @@ export interface ModelReport {
       readonly count: number;
       /** Null for a diagnosis no patient of the subgroup has. */
       readonly coverage: readonly [number | null, number | null];
+      /** Each coverage's 95% Wilson interval (the subgroup's patients with that diagnosis are few). */
+      readonly coverage_interval?: readonly [Interval | null, Interval | null];
+      /**
+       * Whether each coverage misses the level by more than `COVERAGE_TOLERANCE` beyond doubt: its whole
+       * interval lies outside level ± the tolerance. A coverage outside the band whose interval reaches
+       * into it may be the sampling error of a small subgroup. (Both are absent from reports made before
+       * they were added.)
+       */
+      readonly off_target?: readonly [boolean | null, boolean | null];
       readonly undecided: number;
     }[];
   };
@@ -268,7 +278,11 @@ export function buildModelReport(inputs: ReportInputs): ModelReport {
       ? {
           conformal: {
             ...inputs.conformal.document,
-            subgroups: conformalBySubgroup(dataset, inputs.conformal.heldOutSets),
+            subgroups: conformalBySubgroup(
+              dataset,
+              inputs.conformal.heldOutSets,
+              inputs.conformal.document.level,
+            ),
           },
         }
       : {}),
@@ -312,10 +326,38 @@ function subgroupsOf(
   return groups;
 }
 
-/** The held-out sets' coverage of each diagnosis, and undecided share, in subgroups of enough rows. */
+/** How far from its level a subgroup's coverage of a diagnosis may be (the issue's target). */
+export const COVERAGE_TOLERANCE = 0.02;
+
+/** A 95% interval: its low and high ends. */
+type Interval = readonly [number, number];
+
+type SubgroupCoverage = NonNullable<ModelReport['conformal']>['subgroups'][number];
+
+/**
+ * A subgroup's coverage of a diagnosis as the report, the CLI and the model card print it:
+ * "0.871 [0.804, 0.923]", with "off target" when its interval lies outside level ± `COVERAGE_TOLERANCE`,
+ * and "–" when no patient of the subgroup has the diagnosis.
+ */
+export function formatSubgroupCoverage(entry: SubgroupCoverage, label: 0 | 1): string {
+  const coverage = entry.coverage[label];
+  if (coverage === null) return '–';
+  const interval = entry.coverage_interval?.[label];
+  return [
+    coverage.toFixed(3),
+    ...(interval ? [`[${interval[0].toFixed(3)}, ${interval[1].toFixed(3)}]`] : []),
+    ...(entry.off_target?.[label] ? ['off target'] : []),
+  ].join(' ');
+}
+
+/**
+ * The held-out sets' coverage of each diagnosis with its Wilson interval, whether it is off target, and
+ * the undecided share, in subgroups of enough rows.
+ */
 function conformalBySubgroup(
   dataset: Dataset,
   sets: readonly PredictionSet[],
+  level: number,
 ): NonNullable<ModelReport['conformal']>['subgroups'] {
   const y = dataset.target!;
   return subgroupsOf(dataset).flatMap(({ group, value, member }) => {
@@ -333,7 +375,25 @@ function conformalBySubgroup(
     }
     if (count < MIN_SUBGROUP_ROWS) return [];
     const share = (label: 0 | 1) => (counts[label]! > 0 ? covered[label]! / counts[label]! : null);
-    return [{ group, value, count, coverage: [share(0), share(1)] as const, undecided: undecided / count }];
+    const interval = (label: 0 | 1) =>
+      counts[label]! > 0 ? wilsonInterval(covered[label]!, counts[label]!) : null;
+    const offTarget = (label: 0 | 1) => {
+      const found = interval(label);
+      return found === null
+        ? null
+        : found[1] < level - COVERAGE_TOLERANCE || found[0] > level + COVERAGE_TOLERANCE;
+    };
+    return [
+      {
+        group,
+        value,
+        count,
+        coverage: [share(0), share(1)] as const,
+        coverage_interval: [interval(0), interval(1)] as const,
+        off_target: [offTarget(0), offTarget(1)] as const,
+        undecided: undecided / count,
+      },
+    ];
   });
 }
 

@@ -13,7 +13,13 @@ import type { KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda'
 import { FEATURE_NAMES } from '../../data/schema.js';
 import { createMatrix } from '../../math/matrix.js';
 import type { PredictionRecorder } from '../../monitoring/prediction-log/prediction-log-writer.js';
-import { decisionThresholdOf, loggedModelOf, predictionSetOf, trainingRangesOf } from '../model-facts.js';
+import {
+  decisionThresholdOf,
+  loggedModelOf,
+  predictionSetOf,
+  probabilityIntervalOf,
+  trainingRangesOf,
+} from '../model-facts.js';
 import type { ServedModel } from '../model-source.js';
 import { checkRecord } from '../record.js';
 import type { OutgoingRecord, RecordOutput } from './kinesis-output.js';
@@ -48,6 +54,8 @@ export interface StreamPrediction {
     readonly prediction_id?: string;
     /** The diagnoses the model cannot rule out at its conformal level (absent without prediction sets). */
     readonly prediction_set?: readonly (0 | 1)[];
+    /** The Venn-Abers pair around the probability (absent unless the model is calibrated by Venn-Abers). */
+    readonly probability_interval?: readonly [number, number];
   };
 }
 
@@ -158,6 +166,7 @@ export function createStreamHandler(options: StreamHandlerOptions): StreamHandle
           threshold,
           ...(predictionId === undefined ? {} : { prediction_id: predictionId }),
           ...predictionSetOf(served, probability, data.subarray(i * cols, (i + 1) * cols)),
+          ...probabilityIntervalOf(served, data.subarray(i * cols, (i + 1) * cols)),
         },
       };
       return { data: encode(prediction), partitionKey: records[index]!.kinesis.partitionKey };

@@ -179,7 +179,7 @@ export interface ServedModel {
   };
   readonly trained_at: string | null;
   readonly calibration: {
-    readonly method: 'none' | 'platt' | 'isotonic' | 'venn_abers';
+    readonly method: 'none' | 'platt' | 'monotone_cubic' | 'isotonic' | 'venn_abers';
     readonly chosen_by: 'cross_validation' | 'user' | null;
   };
   readonly loaded_at: string;
@@ -252,6 +252,8 @@ export interface Prediction {
   readonly out_of_distribution: readonly OutOfDistribution[];
   /** The diagnoses the model cannot rule out at its conformal level; absent for a model without. */
   readonly prediction_set?: readonly (0 | 1)[];
+  /** The Venn-Abers pair (p0, p1) around the probability; absent unless calibrated by Venn-Abers. */
+  readonly probability_interval?: readonly [number, number];
   readonly threshold: DecisionThreshold;
   readonly model: ModelRef;
   readonly explanation?: Explanation;
@@ -373,7 +375,7 @@ export interface ModelReport {
     };
   };
   readonly calibration?: {
-    readonly method: 'none' | 'platt' | 'isotonic' | 'venn_abers';
+    readonly method: 'none' | 'platt' | 'monotone_cubic' | 'isotonic' | 'venn_abers';
     readonly chosen_by: 'cross_validation' | 'user';
     readonly before: {
       readonly ece: number;

@@ -227,6 +227,13 @@ function Answer({
         <div class="probability" data-probability={prediction.probability}>
           {formatPercent(prediction.probability, 1)}
         </div>
+        {prediction.probability_interval ? (
+          <div class="hint" data-probability-interval={prediction.probability_interval.join(' ')}>
+            Venn-Abers interval {formatPercent(prediction.probability_interval[0], 1)} to{' '}
+            {formatPercent(prediction.probability_interval[1], 1)}: one end is calibrated whatever the data; a
+            wide interval means few calibration patients had a probability like this one
+          </div>
+        ) : null}
         <div>
           probability of Parkinson's disease: <strong>{label}</strong> at the model's threshold{' '}
           <span data-threshold={prediction.threshold.value}>
