@@ -22,6 +22,14 @@ import { VennAbersCalibrator } from './venn-abers.js';
 export const CALIBRATION_METHODS = ['platt', 'monotone_cubic', 'isotonic', 'venn_abers'] as const;
 export type CalibrationMethod = (typeof CALIBRATION_METHODS)[number];
 
+/** Each method in words, for the model card and other text a person reads. */
+export const CALIBRATION_METHOD_NAMES: Readonly<Record<CalibrationMethod, string>> = {
+  platt: 'Platt scaling',
+  monotone_cubic: 'a monotone cubic',
+  isotonic: 'isotonic regression',
+  venn_abers: 'Venn-Abers',
+};
+
 /**
  * What calibration to do: `auto` (the default) lets cross-validation choose among none and every
  * method; `none` keeps the model's own probabilities; a method name fits that one.

@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { generateDataset } from '../../data/generator/generator.js';
+import { CALIBRATION_METHOD_NAMES } from '../calibration/calibration.js';
 import { trainOnDataset } from '../train-on-dataset.js';
 import { buildModelCard, type CardBlock, modelCardHtml, modelCardMarkdown } from './model-card.js';
 
@@ -89,6 +90,18 @@ describe('buildModelCard', () => {
     );
     expect(text(section('prediction-sets').blocks)).toMatch(
       /A subgroup's coverage is off target when its 95% interval lies wholly outside 0\.9 ± 0\.02: (none is|.+ PD)\./,
+    );
+    // The calibration in words, among every method cross-validation compared.
+    // (This model's own probabilities won: the card says so, and names a method when one was chosen.)
+    expect(document.calibration!.method).toBe('none');
+    expect(text(section('development').blocks)).toContain("Probabilities: the model's own (not calibrated)");
+    const cubic = buildModelCard(
+      { ...document, calibration: { ...document.calibration!, method: 'monotone_cubic' } },
+      { name: 'pd', version: '5' },
+      new Date('2026-12-07T00:00:00Z'),
+    );
+    expect(text(cubic.sections.find((s) => s.id === 'development')!.blocks)).toContain(
+      `Probabilities calibrated by ${CALIBRATION_METHOD_NAMES.monotone_cubic} (chosen by cross-validation among none, Platt scaling, a monotone cubic, isotonic regression, Venn-Abers, keeping the ranking)`,
     );
     const details = text(section('details').blocks);
     expect(details).toContain('Version: 4 (stage Staging)');

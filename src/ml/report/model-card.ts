@@ -6,6 +6,7 @@
  * written as Markdown or HTML, or rendered by the UI from the structure.
  */
 import { FEATURES, type FeatureGroup, TARGET_COLUMN } from '../../data/schema.js';
+import { CALIBRATION_METHOD_NAMES, CALIBRATION_METHODS } from '../calibration/calibration.js';
 import { describeThresholdPolicy } from '../decision/threshold-policy.js';
 import type { CalibrationBin } from '../metrics/index.js';
 import type { ModelDocument } from '../model-document.js';
@@ -240,7 +241,7 @@ function developmentSection(document: ModelDocument, report: ModelReport | undef
       ? `Validated by ${cv.folds}-fold stratified cross-validation (seed ${cv.seed}): every figure below marked held out is of patients the model that scored them did not see`
       : 'Not cross-validated: the figures below are of the training rows and are optimistic',
     document.calibration && document.calibration.method !== 'none'
-      ? `Probabilities calibrated by ${document.calibration.method} (${document.calibration.chosen_by === 'cross_validation' ? 'chosen by cross-validation among none, Platt scaling, isotonic regression and Venn-Abers, keeping the ranking' : 'as named'}), fitted on the out-of-fold probabilities`
+      ? `Probabilities calibrated by ${CALIBRATION_METHOD_NAMES[document.calibration.method]} (${document.calibration.chosen_by === 'cross_validation' ? `chosen by cross-validation among none, ${CALIBRATION_METHODS.map((m) => CALIBRATION_METHOD_NAMES[m]).join(', ')}, keeping the ranking` : 'as named'}), fitted on the out-of-fold probabilities`
       : "Probabilities: the model's own (not calibrated)",
     `Decision threshold: ${document.threshold ? `${document.threshold.value}, chosen for ${describeThresholdPolicy(document.threshold.policy)}` : '0.5 (the default)'}`,
     ...(document.conformal
