@@ -17,3 +17,14 @@ export function checkFitRows(
     );
   }
 }
+
+/**
+ * Platt's smoothed targets, what Platt scaling and the monotone cubic are fitted against:
+ * (N+ + 1) / (N+ + 2) for a positive and 1 / (N- + 2) for a negative, so that perfectly separated rows do
+ * not drive the fit to a step. `positives` is the number of targets that are 1.
+ */
+export function smoothedTargets(target: Float64Array, positives: number): Float64Array {
+  const high = (positives + 1) / (positives + 2);
+  const low = 1 / (target.length - positives + 2);
+  return Float64Array.from(target, (y) => (y === 1 ? high : low));
+}

@@ -2,7 +2,7 @@ import { invalidParameter } from '../../errors.js';
 import { choleskySolve } from '../../math/linalg.js';
 import { createMatrix } from '../../math/matrix.js';
 import { sigmoid, softplus } from '../../math/sigmoid.js';
-import { checkFitRows } from './fit-rows.js';
+import { checkFitRows, smoothedTargets } from './fit-rows.js';
 
 /**
  * Logistic calibration on a monotone cubic of the probability: P(y = 1 | p) = σ(Σₖ cₖ · Bₖ(p)), where
@@ -55,9 +55,7 @@ export class MonotoneCubicCalibrator {
       }
       positives += target[i]!;
     }
-    const high = (positives + 1) / (positives + 2);
-    const low = 1 / (n - positives + 2);
-    const smoothed = Float64Array.from(target, (y) => (y === 1 ? high : low));
+    const smoothed = smoothedTargets(target, positives);
     const features = Float64Array.from({ length: n * 4 }, (_, j) => stepFeature(probability[j >> 2]!, j & 3));
 
     let best: { steps: Float64Array; loss: number } | undefined;
@@ -70,7 +68,7 @@ export class MonotoneCubicCalibrator {
       if (best === undefined || loss < best.loss) best = { steps, loss };
     }
     // The face with every step at 0 (a constant) is always feasible.
-    const [c0, d1, d2, d3] = best!.steps as unknown as [number, number, number, number];
+    const [c0 = 0, d1 = 0, d2 = 0, d3 = 0] = best!.steps;
     return new MonotoneCubicCalibrator([c0, c0 + d1, c0 + d1 + d2, c0 + d1 + d2 + d3]);
   }
 

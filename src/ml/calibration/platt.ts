@@ -1,6 +1,6 @@
 import { invalidParameter } from '../../errors.js';
 import { sigmoid, softplus } from '../../math/sigmoid.js';
-import { checkFitRows } from './fit-rows.js';
+import { checkFitRows, smoothedTargets } from './fit-rows.js';
 
 /**
  * Platt scaling: P(y = 1 | score) = 1 / (1 + exp(a * score + b)), fitted as scikit-learn's
@@ -41,9 +41,7 @@ export class PlattCalibrator {
       positives += target[i]!;
     }
     const negatives = n - positives;
-    const high = (positives + 1) / (positives + 2);
-    const low = 1 / (negatives + 2);
-    const t = Float64Array.from(target, (y) => (y === 1 ? high : low));
+    const t = smoothedTargets(target, positives);
 
     /** The objective at (a, b): the sum of -t log p - (1 - t) log(1 - p), computed without overflow. */
     const objective = (a: number, b: number): number => {
