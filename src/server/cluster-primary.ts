@@ -5,7 +5,7 @@ import { AggregatorRegistry, Counter, collectDefaultMetrics, Gauge, Registry } f
 import type { OnsetConfig } from '../config.js';
 import { OnsetError } from '../errors.js';
 import { METRIC_PREFIX } from '../monitoring/metric-names.js';
-import type { PackedBatch } from '../monitoring/prediction-log/log-worker-protocol.js';
+import { privateSocketPath } from '../monitoring/prediction-log/log-socket.js';
 import { type LogSecretSource, resolveLogSecret } from '../monitoring/prediction-log/patient-keys.js';
 import { WorkerSink } from '../monitoring/prediction-log/worker-sink.js';
 import type { PrepareOutcome } from '../serving/live-model.js';
@@ -66,7 +66,8 @@ export function workerModule(callerUrl: string, stem: string): URL {
  * primary accepts each connection and hands it to the next worker in turn). With `platform` (`onset up`)
  * this process also runs the platform's app (tracking, registry, pipelines and schedules, checks, the
  * UI) on loopback, started once the workers serve, and the workers pass it every request that is not a
- * prediction route. The workers' logged predictions are written by one thread of this process.
+ * prediction route. The workers' logged predictions are written by one thread of this process, which
+ * they hand them to on a socket of its own.
  *
  * The workers swap models together: each round (every `modelPollMs`, and when the platform's own model
  * changes), every worker loads the version the URI names without serving it, and only when all have it
@@ -146,11 +147,24 @@ export async function startCluster(
     };
   })();
   // The one thread that writes the workers' logged predictions (each worker would need a thread, a V8
-  // heap and a database connection of its own), started while the workers start.
-  const sink = prepared.then(({ key }) =>
-    key === undefined ? undefined : WorkerSink.start({ databaseUri: config.trackingUri, secret: key }),
+  // heap and a database connection of its own), started while the workers start. The workers hand it
+  // their batches on its socket, not through this thread.
+  const logSocket = config.predictionLog ? privateSocketPath() : undefined;
+  logSocket?.catch(() => undefined);
+  const sink = prepared.then(async ({ key }) =>
+    key === undefined
+      ? undefined
+      : WorkerSink.start({
+          databaseUri: config.trackingUri,
+          secret: key,
+          socketPath: (await logSocket!).path,
+        }),
   );
   sink.catch(() => undefined);
+  const closeSink = async (): Promise<void> => {
+    await (await sink.catch(() => undefined))?.close();
+    await (await logSocket?.catch(() => undefined))?.remove();
+  };
   // The platform starts once the workers serve: they answer /ready sooner without it taking the cores
   // meanwhile (what they pass on to it is answered 503 "still starting" until it has).
   let workersServe!: () => void;
@@ -197,7 +211,7 @@ export async function startCluster(
     );
     channel.answer<null, WorkerStart>('start', async () => {
       await prepared;
-      return { config, index, platform: options.platform, version };
+      return { config, index, platform: options.platform, version, logSocket: (await logSocket)?.path };
     });
     channel.answer('platform', () => platformStarted);
     channel.answer<WorkerStarted, null>('started', (said) => {
@@ -214,11 +228,6 @@ export async function startCluster(
       return null;
     });
     channel.answer('cluster-metrics', () => metricsText());
-    channel.answer<PackedBatch, void>('log-write', async (packed) => {
-      const writer = await sink;
-      if (!writer) throw new Error('the prediction log is off');
-      await writer.writePacked(packed);
-    });
     channel.answer('flush-logs', async () => {
       await Promise.all(
         [...entries.values()]
@@ -315,7 +324,7 @@ export async function startCluster(
   } catch (error) {
     stopping = true;
     await stopWorkers();
-    await (await sink.catch(() => undefined))?.close();
+    await closeSink();
     await platform?.stop();
     throw error;
   }
@@ -338,7 +347,7 @@ export async function startCluster(
       await rounds.catch(() => undefined);
       await stopWorkers();
       // Every worker has handed over what it logged: written, then the thread ends.
-      await (await sink)?.close();
+      await closeSink();
       await platform?.stop();
     },
   };

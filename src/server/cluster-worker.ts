@@ -1,6 +1,6 @@
 import type { OnsetConfig } from '../config.js';
 import { isOnsetError } from '../errors.js';
-import { packBatch } from '../monitoring/prediction-log/log-worker-protocol.js';
+import { SocketSink } from '../monitoring/prediction-log/log-socket.js';
 import { type ChannelEnd, ClusterChannel } from './cluster-channel.js';
 import { chooseLogFormat, serverLoggerOptions } from './logger.js';
 import { type RunningServer, startServer } from './server.js';
@@ -23,6 +23,8 @@ export interface WorkerStart {
   readonly platform: boolean;
   /** The version the other workers serve, to serve first. */
   readonly version: string | null;
+  /** Where the primary's writing thread takes the prediction log's batches (undefined: the log is off). */
+  readonly logSocket: string | undefined;
 }
 
 /** What a worker tells the primary once it answers on the shared port. */
@@ -104,10 +106,8 @@ export function runClusterWorker(
           version: start.version ?? undefined,
           metricsText: () => channel.ask<string>('cluster-metrics', null, 10_000),
           flushLogs: () => channel.ask<void>('flush-logs', null, 30_000),
-          logSink: {
-            write: (batch) => channel.ask<void>('log-write', packBatch(batch).packed, LOG_WRITE_TIMEOUT_MS),
-            close: async () => undefined,
-          },
+          logSink:
+            start.logSocket === undefined ? undefined : new SocketSink(start.logSocket, LOG_WRITE_TIMEOUT_MS),
         },
       });
       const said: WorkerStarted = {

@@ -105,8 +105,8 @@ export interface ServerOptions {
     metricsText(): Promise<string>;
     /** Writes every worker's waiting predictions (a feedback may name one another worker answered). */
     flushLogs(): Promise<void>;
-    /** Where its prediction log's batches go: the primary's one writing thread. */
-    readonly logSink: PredictionBatchSink;
+    /** Where its prediction log's batches go: the primary's one writing thread (undefined: the log is off). */
+    readonly logSink: PredictionBatchSink | undefined;
   };
   /**
    * The server is the app of a cluster's primary (`onset up` with workers): it listens on loopback, on a

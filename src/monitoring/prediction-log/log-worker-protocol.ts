@@ -12,6 +12,11 @@ export interface LogWorkerData {
   readonly databaseUri: string;
   /** The patient keys' secret. */
   readonly secret: string;
+  /**
+   * Where to take batches from other processes too (`log-socket.ts`): a cluster's workers write to it
+   * directly, not through the primary's main thread.
+   */
+  readonly socketPath?: string;
 }
 
 /**
@@ -62,19 +67,14 @@ export function packBatch(batch: PredictionBatch): { packed: PackedBatch; transf
   return { packed, transfer: transferOf(packed) };
 }
 
-/**
- * The buffers of a packed batch's arrays, moved rather than copied when it crosses to the worker: each
- * once (a batch that came over a cluster's IPC channel has its arrays in one buffer).
- */
-export function transferOf(packed: PackedBatch): ArrayBuffer[] {
+/** The buffers of a packed batch's arrays, moved rather than copied when it crosses to the worker. */
+function transferOf(packed: PackedBatch): ArrayBuffer[] {
   return [
-    ...new Set([
-      packed.patientLengths.buffer as ArrayBuffer,
-      packed.sources.buffer as ArrayBuffer,
-      packed.modelIndex.buffer as ArrayBuffer,
-      packed.numbers.buffer as ArrayBuffer,
-      packed.features.buffer as ArrayBuffer,
-    ]),
+    packed.patientLengths.buffer as ArrayBuffer,
+    packed.sources.buffer as ArrayBuffer,
+    packed.modelIndex.buffer as ArrayBuffer,
+    packed.numbers.buffer as ArrayBuffer,
+    packed.features.buffer as ArrayBuffer,
   ];
 }
 
@@ -110,6 +110,7 @@ export type LogWorkerRequest =
 
 /** From the worker to the server. */
 export type LogWorkerReply =
+  /** Open, and listening when asked to. */
   | { readonly type: 'ready' }
   | { readonly type: 'failed'; readonly message: string }
   | { readonly type: 'written'; readonly seq: number }

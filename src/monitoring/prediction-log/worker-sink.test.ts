@@ -1,10 +1,12 @@
 import { createHmac } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { FEATURE_NAMES } from '../../data/schema.js';
 import { openSqliteDatabase } from '../../store/sqlite-database.js';
+import { privateSocketPath, SocketSink } from './log-socket.js';
 import type { PredictionBatch } from './prediction-batch.js';
 import { newPredictionId } from './prediction-id.js';
 import type { LoggedModel } from './prediction-log-store.js';
@@ -90,5 +92,85 @@ describe('the worker sink', () => {
     await expect(WorkerSink.start({ databaseUri: 'mysql://nowhere/x', secret: SECRET })).rejects.toThrow(
       /prediction log cannot open its database: Unsupported store URI/,
     );
+  });
+});
+
+describe("the worker sink's socket, for a cluster's workers", () => {
+  it('takes batches from other processes, each answered once written, and writes them as its own', async () => {
+    const path = join(dir, 'socket.db');
+    const database = openSqliteDatabase(path);
+    const store = await openPredictionLogStore(database);
+    const socket = await privateSocketPath();
+    const sink = await WorkerSink.start({ databaseUri: path, secret: SECRET, socketPath: socket.path });
+    const first = new SocketSink(socket.path, 10_000);
+    const second = new SocketSink(socket.path, 10_000);
+    const sent = batch(500, 20_000, (i) => (i % 2 ? `patient-${i}` : null));
+    await Promise.all([
+      first.write(sent),
+      second.write(batch(3, 30_000, () => 'P')),
+      sink.write(batch(1, 40_000, () => null)),
+    ]);
+    expect(await store.countPredictions({})).toBe(504);
+    const logged = await store.getPrediction(sent.ids[7]!);
+    expect(logged.features).toEqual(Float64Array.from(FEATURE_NAMES, (_, j) => 700 + j));
+    expect(logged.patientKey).toBe(createHmac('sha256', SECRET).update('patient-7').digest('hex'));
+    // A refused batch is refused to the process that sent it, with the database's reason.
+    await expect(first.write(sent)).rejects.toThrow(/UNIQUE|constraint/i);
+    await first.write(batch(2, 50_000, () => null));
+    await Promise.all([first.close(), second.close()]);
+    await sink.close();
+    await socket.remove();
+    expect(await store.countPredictions({})).toBe(506);
+    await database.close();
+  });
+
+  it('lives in a folder only this user can enter, removed after', async () => {
+    const socket = await privateSocketPath();
+    const folder = join(socket.path, '..');
+    if (process.platform !== 'win32') expect(statSync(folder).mode & 0o777).toBe(0o700);
+    await socket.remove();
+    expect(existsSync(folder)).toBe(false);
+  });
+
+  it('fails a write, saying so, while nothing listens, and connects again once something does', async () => {
+    const path = join(dir, 'late.db');
+    const database = openSqliteDatabase(path);
+    const store = await openPredictionLogStore(database);
+    const socket = await privateSocketPath();
+    const client = new SocketSink(socket.path, 10_000);
+    await expect(client.write(batch(1, 60_000, () => null))).rejects.toThrow(
+      /prediction log's writing thread cannot be reached/,
+    );
+    const sink = await WorkerSink.start({ databaseUri: path, secret: SECRET, socketPath: socket.path });
+    await client.write(batch(2, 61_000, () => null));
+    // The thread stops: the connection breaks, and a thread started at the same path takes the next write.
+    await sink.close();
+    await expect(client.write(batch(1, 62_000, () => null))).rejects.toThrow(/writing thread/);
+    const again = await WorkerSink.start({ databaseUri: path, secret: SECRET, socketPath: socket.path });
+    await client.write(batch(1, 63_000, () => null));
+    await client.close();
+    await again.close();
+    await socket.remove();
+    expect(await store.countPredictions({})).toBe(3);
+    await database.close();
+  });
+
+  it('ends a connection that sends what is not a batch, and goes on taking the others', async () => {
+    const path = join(dir, 'garbage.db');
+    const database = openSqliteDatabase(path);
+    const store = await openPredictionLogStore(database);
+    const socket = await privateSocketPath();
+    const sink = await WorkerSink.start({ databaseUri: path, secret: SECRET, socketPath: socket.path });
+    const stranger = net.connect(socket.path);
+    const ended = new Promise<void>((resolve) => stranger.on('close', () => resolve()));
+    stranger.write(Buffer.from([0xff, 0xff, 0xff, 0xff, 1, 2, 3]));
+    await ended;
+    const client = new SocketSink(socket.path, 10_000);
+    await client.write(batch(4, 70_000, () => null));
+    await client.close();
+    await sink.close();
+    await socket.remove();
+    expect(await store.countPredictions({})).toBe(4);
+    await database.close();
   });
 });

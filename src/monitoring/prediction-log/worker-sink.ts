@@ -5,9 +5,7 @@ import {
   type LogWorkerData,
   type LogWorkerReply,
   type LogWorkerRequest,
-  type PackedBatch,
   packBatch,
-  transferOf,
 } from './log-worker-protocol.js';
 import type { PredictionBatch, PredictionBatchSink } from './prediction-batch.js';
 
@@ -17,6 +15,9 @@ import type { PredictionBatch, PredictionBatchSink } from './prediction-batch.js
  */
 const WORKER_LIMITS = { maxYoungGenerationSizeMb: 2, maxOldGenerationSizeMb: 16 };
 
+/** How long a listening worker that died waits before it is started again (not a tight loop if it keeps dying). */
+const RESTART_PAUSE_MS = 1_000;
+
 interface Pending {
   resolve(): void;
   reject(error: Error): void;
@@ -25,19 +26,24 @@ interface Pending {
 /**
  * A sink that writes in a worker thread (`log-worker.ts`) with its own connection to the database, so
  * that the inserts cost the thread answering requests nothing but handing the batch over. A worker that
- * dies fails the writes in flight, and the next write starts another.
+ * dies fails the writes in flight, and the next write starts another; one that listens for other
+ * processes (`socketPath`) is started again at once, at the same path, for them to connect to again.
  */
 export class WorkerSink implements PredictionBatchSink {
   readonly #data: LogWorkerData;
   #worker: Promise<Worker> | undefined;
   readonly #pending = new Map<number, Pending>();
   #seq = 0;
+  #closing = false;
 
   private constructor(data: LogWorkerData) {
     this.#data = data;
   }
 
-  /** Starts the worker and waits until it has opened the database (rejects, saying why, if it cannot). */
+  /**
+   * Starts the worker and waits until it has opened the database, and listens at `data.socketPath` if
+   * given (rejects, saying why, if it cannot).
+   */
   static async start(data: LogWorkerData): Promise<WorkerSink> {
     const sink = new WorkerSink(data);
     await sink.#ensure();
@@ -71,6 +77,11 @@ export class WorkerSink implements PredictionBatchSink {
         if (!ready) reject(error);
         for (const pending of this.#pending.values()) pending.reject(error);
         this.#pending.clear();
+        if (ready && this.#data.socketPath !== undefined && !this.#closing) {
+          setTimeout(() => {
+            if (!this.#closing) this.#ensure().catch(() => undefined);
+          }, RESTART_PAUSE_MS).unref();
+        }
       };
       worker.on('error', (error) => lost(`failed: ${error.message}`));
       worker.on('exit', (code) => lost(`exited (${code})`));
@@ -82,23 +93,18 @@ export class WorkerSink implements PredictionBatchSink {
     return this.#worker;
   }
 
-  write(batch: PredictionBatch): Promise<void> {
-    return this.writePacked(packBatch(batch).packed);
-  }
-
-  /**
-   * Writes a batch already packed (by a cluster's worker, which sends its batches to the one writing
-   * thread of the primary); its arrays are moved to the thread.
-   */
-  async writePacked(packed: PackedBatch): Promise<void> {
+  /** Writes a batch; its arrays are moved to the thread (copies: the batch stays whole to be sent again). */
+  async write(batch: PredictionBatch): Promise<void> {
     const worker = await this.#ensure();
     const seq = ++this.#seq;
     const written = new Promise<void>((resolve, reject) => this.#pending.set(seq, { resolve, reject }));
-    worker.postMessage({ type: 'write', seq, batch: packed } satisfies LogWorkerRequest, transferOf(packed));
+    const { packed, transfer } = packBatch(batch);
+    worker.postMessage({ type: 'write', seq, batch: packed } satisfies LogWorkerRequest, transfer);
     return written;
   }
 
   async close(): Promise<void> {
+    this.#closing = true;
     const starting = this.#worker;
     if (starting === undefined) return;
     const worker = await starting.catch(() => undefined);
