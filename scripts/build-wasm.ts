@@ -19,6 +19,11 @@ export const KERNELS = [
     module: 'src/ml/oblivious/oblivious-kernel-wasm.ts',
     constant: 'OBLIVIOUS_KERNEL_WASM',
   },
+  {
+    text: 'src/ml/gbdt/grow-kernel.wat',
+    module: 'src/ml/gbdt/grow-kernel-wasm.ts',
+    constant: 'GROW_KERNEL_WASM',
+  },
 ] as const;
 
 /** The module's source for a kernel's text. */

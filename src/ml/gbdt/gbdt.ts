@@ -14,7 +14,8 @@ import {
   expectTrees,
   finiteNumbers,
 } from '../model-state-checks.js';
-import { binMatrix, fitBinMapper, MISSING_BIN } from './binning.js';
+import { fitBinMapper } from './binning.js';
+import { GrowKernel } from './grow-kernel.js';
 import { type GrowContext, type GrowParams, growTree } from './grower.js';
 import { type LossHistory, logisticGradients, meanLogLoss } from './loss.js';
 import { type GbdtParams, resolveGbdtParams } from './params.js';
@@ -196,7 +197,7 @@ function fitGbdt(params: GbdtParams, x: Matrix, y: Float64Array, options: FitOpt
     trees.push(tree);
 
     // Rows the tree grew on know their leaf; only the rows left out by subsampling are routed.
-    for (let k = 0; k < rows.length; k++) margin[rows[k]!] = margin[rows[k]!]! + tree.condition[leafOf[k]!]!;
+    addLeafValues(tree, rows, leafOf, margin);
     if (rows.length < n) addTreeMargins(tree, x, margin, sampled);
     if (validation && validMargin) {
       addTreeMargins(tree, validation.x, validMargin);
@@ -227,23 +228,10 @@ function fitGbdt(params: GbdtParams, x: Matrix, y: Float64Array, options: FitOpt
   });
 }
 
-/** Bins the training matrix and precomputes each cell's histogram slot: the inputs every tree grows on. */
+/** Bins the training matrix (into the kernel's memory): the inputs every tree grows on. */
 export function createGrowContext(x: Matrix, maxBin: number, params: GrowParams): GrowContext {
   const mapper = fitBinMapper(x, maxBin);
-  const binned = binMatrix(mapper, x);
-  const missingSlot = mapper.totalBins;
-  const slots = missingSlot < 0xffff ? new Uint16Array(binned.length) : new Uint32Array(binned.length);
-  const featureHasMissing = new Uint8Array(x.cols);
-  for (let k = 0; k < binned.length; k++) {
-    const f = k % x.cols;
-    if (binned[k] === MISSING_BIN) {
-      slots[k] = missingSlot;
-      featureHasMissing[f] = 1;
-    } else {
-      slots[k] = mapper.binStart[f]! + binned[k]!;
-    }
-  }
-  return { slots, missingSlot, featureHasMissing, cols: x.cols, mapper, params, pool: [] };
+  return { cols: x.cols, mapper, params, kernel: new GrowKernel(x, mapper, params) };
 }
 
 /** Each row is kept with probability `share` (XGBoost's uniform sampling); at least one row is kept. */
@@ -260,6 +248,16 @@ function sampleFeatures(random: Random, features: Int32Array, share: number): In
   const count = Math.max(1, Math.floor(share * features.length));
   const chosen = random.shuffle(Array.from(features)).slice(0, count);
   return Int32Array.from(chosen).sort();
+}
+
+/**
+ * Adds each grown row's leaf value to its margin (row `rows[k]` is in leaf `leafOf[k]`). A function of its
+ * own, not a loop in the fit's: the fit runs once, so its loops stay slow until V8 replaces them mid-run,
+ * while a function called once a tree is compiled after its first calls.
+ */
+function addLeafValues(tree: FlatTree, rows: Uint32Array, leafOf: Int32Array, margin: Float64Array): void {
+  const values = tree.condition;
+  for (let k = 0; k < rows.length; k++) margin[rows[k]!] = margin[rows[k]!]! + values[leafOf[k]!]!;
 }
 
 /**

@@ -1,5 +1,6 @@
 import type { BinMapper } from './binning.js';
-import { leafWeight, nodeGain, type RegularizationParams } from './loss.js';
+import type { GrowKernel, KernelSplit } from './grow-kernel.js';
+import { leafWeight, type RegularizationParams } from './loss.js';
 import { type FlatTree, NO_PARENT } from './tree.js';
 
 export interface GrowParams extends RegularizationParams {
@@ -19,37 +20,23 @@ interface GrowNode {
   readonly end: number;
   readonly g: number;
   readonly h: number;
-  hist: Float64Array | undefined;
-  split: Split | undefined;
+  /** Where its histogram is in the kernel's memory, while it has one. */
+  hist: number | undefined;
+  split: KernelSplit | undefined;
   left: GrowNode | undefined;
   right: GrowNode | undefined;
 }
 
-interface Split {
-  readonly feature: number;
-  /** Rows with bin < `bin` go left. */
-  readonly bin: number;
-  readonly defaultLeft: boolean;
-  readonly gain: number;
-  readonly gLeft: number;
-  readonly hLeft: number;
-}
-
 /** The training inputs shared by every tree of one fit. */
 export interface GrowContext {
-  /**
-   * Per cell (row-major), the histogram slot of its value: `binStart[f] + bin`, or `missingSlot` for a
-   * missing value. Precomputed so the histogram loop is one load and two adds per cell.
-   */
-  readonly slots: Uint16Array | Uint32Array;
-  readonly missingSlot: number;
-  /** 1 where the feature has a missing value in some training row. */
-  readonly featureHasMissing: Uint8Array;
   readonly cols: number;
   readonly mapper: BinMapper;
   readonly params: GrowParams;
-  /** Free histogram buffers, reused across nodes and trees of one fit. */
-  readonly pool: Float64Array[];
+  /**
+   * The histograms, the split search and the partitions, with the cells (each cell's histogram slot),
+   * the gradients and the row buffer in its memory.
+   */
+  readonly kernel: GrowKernel;
 }
 
 /** A grown tree: its flat form, and the leaf of every row it was grown on (for fast margin updates). */
@@ -62,7 +49,9 @@ export interface GrownTree {
 /**
  * Grows one tree depthwise on the rows `rows` (indices into the binned matrix) with gradients `grad` and
  * hessians `hess`, evaluating splits on `features` (features allowed per level through `levelFeatures`).
- * Histograms are built for the smaller child and derived for the larger by subtraction from the parent.
+ * Histograms are built for the smaller child and derived for the larger by subtraction from the parent;
+ * both, and the search of each node's best split (XGBoost's enumeration over every bin boundary, missing
+ * values each way), run in the context's kernel (`grow-kernel.wat`).
  */
 export function growTree(
   context: GrowContext,
@@ -72,238 +61,61 @@ export function growTree(
   treeFeatures: Int32Array,
   levelFeatures: (depth: number) => Int32Array,
 ): GrownTree {
-  const { params } = context;
+  const { params, kernel } = context;
   let g = 0;
   let h = 0;
   for (let k = 0; k < rows.length; k++) {
     g += grad[rows[k]!]!;
     h += hess[rows[k]!]!;
   }
-  const scratch = new Uint32Array(rows.length);
+  kernel.setGradients(grad, hess);
+  kernel.rows().set(rows);
   const root: GrowNode = makeNode(0, 0, rows.length, g, h);
-  const pool = context.pool;
-  root.hist = buildHistogram(context, pool, rows, 0, rows.length, grad, hess, treeFeatures);
+  root.hist = kernel.histogram(0, rows.length, treeFeatures);
 
   let level = [root];
   for (let depth = 0; depth < params.max_depth && level.length > 0; depth++) {
     const features = levelFeatures(depth);
     const next: GrowNode[] = [];
     for (const node of level) {
-      const split = findBestSplit(context, node, features);
-      if (split === undefined) continue;
+      const split = kernel.bestSplit(node.hist!, features, node.g, node.h);
+      if (split === undefined || !(split.gain > MIN_SPLIT_GAIN) || split.gain < params.gamma) continue;
       node.split = split;
-      const leftEnd = partition(context, rows, scratch, node, split);
+      const leftEnd = kernel.partition(
+        node.start,
+        node.end,
+        split.feature,
+        context.mapper.binStart[split.feature]! + split.bin,
+        split.defaultLeft,
+      );
       node.left = makeNode(depth + 1, node.start, leftEnd, split.gLeft, split.hLeft);
       node.right = makeNode(depth + 1, leftEnd, node.end, node.g - split.gLeft, node.h - split.hLeft);
       if (depth + 1 < params.max_depth) {
         const smallerIsLeft = leftEnd - node.start <= node.end - leftEnd;
         const smaller = smallerIsLeft ? node.left : node.right;
         const larger = smallerIsLeft ? node.right : node.left;
-        smaller.hist = buildHistogram(
-          context,
-          pool,
-          rows,
-          smaller.start,
-          smaller.end,
-          grad,
-          hess,
-          treeFeatures,
-        );
+        smaller.hist = kernel.histogram(smaller.start, smaller.end, treeFeatures);
         // The parent's histogram becomes the larger child's: parent - smaller, in place.
-        larger.hist = subtractInPlace(node.hist!, smaller.hist);
+        larger.hist = kernel.subtract(node.hist!, smaller.hist);
         node.hist = undefined;
       }
       next.push(node.left, node.right);
     }
     for (const node of level) {
-      if (node.hist) pool.push(node.hist);
+      if (node.hist !== undefined) kernel.release(node.hist);
       node.hist = undefined;
     }
     level = next;
   }
+  for (const node of level) {
+    if (node.hist !== undefined) kernel.release(node.hist);
+  }
+  rows.set(kernel.rows().subarray(0, rows.length));
   return flatten(root, context);
 }
 
 function makeNode(depth: number, start: number, end: number, g: number, h: number): GrowNode {
   return { depth, start, end, g, h, hist: undefined, split: undefined, left: undefined, right: undefined };
-}
-
-/**
- * Histogram of g and h per bin for the node's rows (plus a last slot collecting missing values, which
- * split finding ignores); the buffer comes from `pool` when one is free.
- */
-function buildHistogram(
-  context: GrowContext,
-  pool: Float64Array[],
-  rows: Uint32Array,
-  start: number,
-  end: number,
-  grad: Float64Array,
-  hess: Float64Array,
-  features: Int32Array,
-): Float64Array {
-  const { slots, cols, missingSlot } = context;
-  const hist = pool.pop()?.fill(0) ?? new Float64Array((missingSlot + 1) * 2);
-  if (features.length === cols) {
-    for (let k = start; k < end; k++) {
-      const row = rows[k]!;
-      const gi = grad[row]!;
-      const hi = hess[row]!;
-      const base = row * cols;
-      for (let f = 0; f < cols; f++) {
-        const slot = slots[base + f]! << 1;
-        hist[slot] = hist[slot]! + gi;
-        hist[slot + 1] = hist[slot + 1]! + hi;
-      }
-    }
-  } else {
-    for (let k = start; k < end; k++) {
-      const row = rows[k]!;
-      const gi = grad[row]!;
-      const hi = hess[row]!;
-      const base = row * cols;
-      for (let j = 0; j < features.length; j++) {
-        const slot = slots[base + features[j]!]! << 1;
-        hist[slot] = hist[slot]! + gi;
-        hist[slot + 1] = hist[slot + 1]! + hi;
-      }
-    }
-  }
-  return hist;
-}
-
-function subtractInPlace(parent: Float64Array, child: Float64Array): Float64Array {
-  for (let i = 0; i < parent.length; i++) parent[i] = parent[i]! - child[i]!;
-  return parent;
-}
-
-/** XGBoost's split enumeration over one node's histogram: every bin boundary, missing values each way. */
-function findBestSplit(context: GrowContext, node: GrowNode, features: Int32Array): Split | undefined {
-  const { mapper, params, featureHasMissing } = context;
-  const hist = node.hist!;
-  const lambda = params.reg_lambda;
-  // Without L1 or a step limit, a node's gain is G^2 / (H + lambda): computed inline in the hot loop.
-  const plain = params.reg_alpha === 0 && params.max_delta_step === 0;
-  const gainOf = (g: number, h: number) => (plain ? (g * g) / (h + lambda) : nodeGain(g, h, params));
-  const nodeG = node.g;
-  const nodeH = node.h;
-  const parentGain = gainOf(nodeG, nodeH);
-  const minChild = Math.max(params.min_child_weight, 1e-300);
-  let bestGain = Number.NEGATIVE_INFINITY;
-  let bestFeature = -1;
-  let bestBin = 0;
-  let bestDefaultLeft = false;
-  let bestGLeft = 0;
-  let bestHLeft = 0;
-
-  for (let j = 0; j < features.length; j++) {
-    const f = features[j]!;
-    const first = mapper.binStart[f]! << 1;
-    const end = mapper.binStart[f + 1]! << 1;
-    if (end - first < 4 && featureHasMissing[f] !== 1) continue;
-    let gMissing = 0;
-    let hMissing = 0;
-    if (featureHasMissing[f] === 1) {
-      let gPresent = 0;
-      let hPresent = 0;
-      for (let slot = first; slot < end; slot += 2) {
-        gPresent += hist[slot]!;
-        hPresent += hist[slot + 1]!;
-      }
-      gMissing = nodeG - gPresent;
-      hMissing = nodeH - hPresent;
-    }
-    const hasMissing = hMissing > 1e-12;
-    if (hasMissing) {
-      // XGBoost's two extra candidates: every present value on one side, the missing ones on the other.
-      const hPresent = nodeH - hMissing;
-      if (hPresent >= minChild && hMissing >= minChild) {
-        const gPresent = nodeG - gMissing;
-        const gain = gainOf(gPresent, hPresent) + gainOf(gMissing, hMissing) - parentGain;
-        if (gain > bestGain) {
-          // Present left (bin past the last), missing right.
-          bestGain = gain;
-          bestFeature = f;
-          bestBin = (end - first) >> 1;
-          bestDefaultLeft = false;
-          bestGLeft = gPresent;
-          bestHLeft = hPresent;
-        }
-        // Missing left, present right (bin 0) has the same gain: the first candidate wins the tie.
-      }
-    }
-    let gLeft = 0;
-    let hLeft = 0;
-    // Boundary before bin b: rows in bins < b go left.
-    for (let slot = first; slot < end - 2; slot += 2) {
-      gLeft += hist[slot]!;
-      hLeft += hist[slot + 1]!;
-      // Missing values go right (the default when training saw none, as XGBoost).
-      const hRight = nodeH - hLeft;
-      if (hLeft >= minChild && hRight >= minChild) {
-        const gRight = nodeG - gLeft;
-        const gain = plain
-          ? (gLeft * gLeft) / (hLeft + lambda) + (gRight * gRight) / (hRight + lambda) - parentGain
-          : gainOf(gLeft, hLeft) + gainOf(gRight, hRight) - parentGain;
-        if (gain > bestGain) {
-          bestGain = gain;
-          bestFeature = f;
-          bestBin = ((slot - first) >> 1) + 1;
-          bestDefaultLeft = false;
-          bestGLeft = gLeft;
-          bestHLeft = hLeft;
-        }
-      }
-      if (hasMissing) {
-        const gL = gLeft + gMissing;
-        const hL = hLeft + hMissing;
-        const hR = nodeH - hL;
-        if (hL >= minChild && hR >= minChild) {
-          const gain = gainOf(gL, hL) + gainOf(nodeG - gL, hR) - parentGain;
-          if (gain > bestGain) {
-            bestGain = gain;
-            bestFeature = f;
-            bestBin = ((slot - first) >> 1) + 1;
-            bestDefaultLeft = true;
-            bestGLeft = gL;
-            bestHLeft = hL;
-          }
-        }
-      }
-    }
-  }
-  if (bestFeature < 0 || !(bestGain > MIN_SPLIT_GAIN) || bestGain < params.gamma) return undefined;
-  return {
-    feature: bestFeature,
-    bin: bestBin,
-    defaultLeft: bestDefaultLeft,
-    gain: bestGain,
-    gLeft: bestGLeft,
-    hLeft: bestHLeft,
-  };
-}
-
-/** Stable in-place partition of the node's rows: left rows first. Returns the end of the left part. */
-function partition(
-  context: GrowContext,
-  rows: Uint32Array,
-  scratch: Uint32Array,
-  node: GrowNode,
-  split: Split,
-): number {
-  const { slots, cols, missingSlot, mapper } = context;
-  const boundary = mapper.binStart[split.feature]! + split.bin;
-  let leftCount = 0;
-  let rightCount = 0;
-  for (let k = node.start; k < node.end; k++) {
-    const row = rows[k]!;
-    const slot = slots[row * cols + split.feature]!;
-    const goesLeft = slot === missingSlot ? split.defaultLeft : slot < boundary;
-    if (goesLeft) rows[node.start + leftCount++] = row;
-    else scratch[rightCount++] = row;
-  }
-  rows.set(scratch.subarray(0, rightCount), node.start + leftCount);
-  return node.start + leftCount;
 }
 
 /** Numbers the nodes breadth-first (XGBoost's layout) and records each grown row's leaf. */

@@ -1,16 +1,8 @@
+import { growMemoryTo, type KernelMemory, WasmKernel } from '../../util/wasm-kernel.js';
 import { OBLIVIOUS_KERNEL_WASM } from './oblivious-kernel-wasm.js';
 
-/** What this module uses of WebAssembly (the ES library Onset compiles against does not declare it). */
-declare const WebAssembly: {
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object) => { readonly exports: unknown };
-};
-
-/** The kernel's code (`oblivious-kernel.wat`), compiled once per process; each model instantiates it. */
-let compiled: object | undefined;
-
 interface KernelExports {
-  readonly memory: { readonly buffer: ArrayBuffer; grow(pages: number): number };
+  readonly memory: KernelMemory;
   /** Where the model is in memory (byte offsets), its sizes and base margin. */
   init(
     features: number,
@@ -38,7 +30,9 @@ export interface KernelTree {
   readonly leafValues: ArrayLike<number>;
 }
 
-const PAGE = 65_536;
+/** The kernel's code (`oblivious-kernel.wat`), compiled once per process; each model instantiates it. */
+const KERNEL = new WasmKernel<KernelExports>(OBLIVIOUS_KERNEL_WASM);
+
 /** Rows scored per call: their values and margins stay in the kernel's memory (about 0.5 MB). */
 const CHUNK_ROWS = 4_096;
 
@@ -94,10 +88,9 @@ export class ObliviousKernel {
     const end = margins + 8 * CHUNK_ROWS;
     this.#at = { values, margins };
 
-    compiled ??= new WebAssembly.Module(Buffer.from(OBLIVIOUS_KERNEL_WASM, 'base64'));
-    this.#exports = new WebAssembly.Instance(compiled).exports as unknown as KernelExports;
+    this.#exports = KERNEL.instantiate();
     const memory = this.#exports.memory;
-    memory.grow(Math.max(0, Math.ceil(end / PAGE) - memory.buffer.byteLength / PAGE));
+    growMemoryTo(memory, end);
     const buffer = memory.buffer;
     const featureTable = new Int32Array(buffer, features, 2 * featureCount);
     const borderTable = new Float32Array(buffer, borders, tests + 16).fill(Number.POSITIVE_INFINITY);
