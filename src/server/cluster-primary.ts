@@ -180,7 +180,8 @@ export async function startCluster(
   platformStarted.catch(() => undefined);
   cluster.setupPrimary({
     exec: fileURLToPath(options.module),
-    // Structured clone: the logged predictions' typed arrays cross as arrays, not as JSON objects.
+    // Structured clone: the settings and answers cross as they are (JSON would turn a non-finite number
+    // into null). The logged predictions do not use this channel (see the writing thread's socket).
     serialization: 'advanced',
     // From the sources (tests, tsx), the workers load TypeScript through tsx too.
     execArgv: options.module.pathname.endsWith('.ts') ? ['--import', import.meta.resolve('tsx')] : [],

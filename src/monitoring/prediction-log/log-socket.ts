@@ -197,6 +197,8 @@ export class SocketSink implements PredictionBatchSink {
 
   async write(batch: PredictionBatch): Promise<void> {
     const socket = await this.#connect();
+    // Broken since it was made (the next write connects again).
+    if (socket.destroyed) throw new Error("the prediction log's writing thread closed the connection");
     const seq = ++this.#seq;
     const written = new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
