@@ -177,6 +177,15 @@ export function describePredictionLogStoreContract(name: string, open: () => Pro
 
       const latest = await store.readColumns(window, ['timestamp'], { maxRows: 5 });
       expect([...latest.columns.timestamp]).toEqual(logged.slice(15).map((p) => p.timestamp));
+      // A page at a time: the same columns, in time order, whole or the latest.
+      for (const pageRows of [1, 3, 7, 20]) {
+        const paged = await store.readColumns(window, ['MoCA', 'timestamp', 'label'], { pageRows });
+        expect(paged.rows).toBe(20);
+        expect([...paged.columns.MoCA]).toEqual([...all.columns.MoCA]);
+        expect([...paged.columns.timestamp]).toEqual([...all.columns.timestamp]);
+        const latestPaged = await store.readColumns(window, ['timestamp'], { maxRows: 11, pageRows });
+        expect([...latestPaged.columns.timestamp]).toEqual(logged.slice(9).map((p) => p.timestamp));
+      }
 
       const labelled = await store.recordFeedback([
         { target: { predictionId: logged[3]!.predictionId }, diagnosis: 1 },
@@ -185,6 +194,7 @@ export function describePredictionLogStoreContract(name: string, open: () => Pro
       expect(labelled.ok).toBe(true);
       const withLabels = await store.readColumns(window, ['diagnosis', 'label', 'latencyMs'], {
         labelledOnly: true,
+        pageRows: 1,
       });
       expect(withLabels.rows).toBe(2);
       expect([...withLabels.columns.label]).toEqual([1, 0]);
@@ -201,6 +211,11 @@ export function describePredictionLogStoreContract(name: string, open: () => Pro
         store.readColumns(window, ['Age'], { maxRows: 0 }),
         'INVALID_PARAMETER_VALUE',
         /maxRows/,
+      );
+      await expectCode(
+        store.readColumns(window, ['Age'], { pageRows: 0.5 }),
+        'INVALID_PARAMETER_VALUE',
+        /pageRows/,
       );
     });
 

@@ -146,6 +146,8 @@ export interface ColumnWindowOptions {
   readonly maxRows?: number;
   /** Only the predictions with a label (default false). */
   readonly labelledOnly?: boolean;
+  /** How many rows each query reads (default 10,000): a window is read a page at a time. */
+  readonly pageRows?: number;
 }
 
 /** What a feedback names: a prediction by its id, or the latest prediction of a patient by its key. */

@@ -43,6 +43,9 @@ import type { MonitoringTables, PredictionLogTable } from './schema.js';
 export const LIST_PREDICTIONS_DEFAULT = 100;
 export const LIST_PREDICTIONS_MAX = 1_000;
 
+/** Rows per query of `readColumns` (see there). */
+const READ_PAGE_ROWS = 10_000;
+
 /** Rows per DELETE of the retention: each is one short write, with a turn of the event loop between. */
 const DELETE_ROWS = 1_000;
 
@@ -359,39 +362,81 @@ export class SqlPredictionLogStore implements PredictionLogStore {
         `maxRows must be a whole number of at least 1, got ${options.maxRows}`,
       );
     }
-    const selected = wanted.map((column, i) =>
-      sql
-        .raw<number | null>(
-          column in PLAIN_COLUMNS ? PLAIN_COLUMNS[column as keyof typeof PLAIN_COLUMNS] : `p."${column}"`,
-        )
-        .as(`c${i}`),
-    );
+    const pageRows = options.pageRows ?? READ_PAGE_ROWS;
+    if (!Number.isInteger(pageRows) || pageRows < 1) {
+      throw new OnsetError(
+        'INVALID_PARAMETER_VALUE',
+        `pageRows must be a whole number of at least 1, got ${pageRows}`,
+      );
+    }
+    const selected = [
+      ...wanted.map((column, i) =>
+        sql
+          .raw<number | null>(
+            column in PLAIN_COLUMNS ? PLAIN_COLUMNS[column as keyof typeof PLAIN_COLUMNS] : `p."${column}"`,
+          )
+          .as(`c${i}`),
+      ),
+      // Last: where the next page begins.
+      sql.raw<string>('p.prediction_id').as('id'),
+    ];
     const from = this.#db.selectFrom('prediction_log as p');
     const joined = options.labelledOnly
       ? from.innerJoin('prediction_feedback as f', 'f.prediction_id', 'p.prediction_id')
       : from.leftJoin('prediction_feedback as f', 'f.prediction_id', 'p.prediction_id');
     // The latest maxRows: read newest first, then put back in time order.
     const newestFirst = options.maxRows !== undefined;
-    const direction = newestFirst ? 'desc' : 'asc';
-    let query = joined
-      .select(selected.length > 0 ? selected : [sql.raw<number>('1').as('c0')])
-      .where(inWindow(window))
-      .orderBy('p.prediction_id', direction);
-    if (newestFirst) query = query.limit(options.maxRows!);
-    // Rows as arrays, not objects: a drift window is 100,000 rows of 33 columns, and an object per row
-    // took three times as long to read as the values themselves.
-    const rows = await this.#database.selectRows(query.compile());
-    if (newestFirst) rows.reverse();
+    const idAt = wanted.length;
+    // Read a page at a time (keyed on the id, which orders the log), each page's rows made into numbers
+    // before the next is read: a drift window is 100,000 rows of 33 columns, and reading them in one
+    // query held them all as row arrays at once, growing the server's heap by tens of MB for good. Rows
+    // come as arrays, not objects: an object per row took three times as long to read as the values.
+    const pages: Float64Array[][] = [];
+    let total = 0;
+    let after: string | undefined;
+    for (;;) {
+      const want = newestFirst ? Math.min(pageRows, options.maxRows! - total) : pageRows;
+      if (want <= 0) break;
+      let query = joined.select(selected).where(inWindow(window));
+      if (after !== undefined) query = query.where('p.prediction_id', newestFirst ? '<' : '>', after);
+      const rows = await this.#database.selectRows(
+        query
+          .orderBy('p.prediction_id', newestFirst ? 'desc' : 'asc')
+          .limit(want)
+          .compile(),
+      );
+      if (rows.length === 0) break;
+      pages.push(
+        wanted.map((_, i) => {
+          const values = new Float64Array(rows.length);
+          for (let r = 0; r < rows.length; r++) {
+            const value = rows[r]![i];
+            values[r] = value === null || value === undefined ? Number.NaN : Number(value);
+          }
+          return values;
+        }),
+      );
+      total += rows.length;
+      after = String(rows[rows.length - 1]![idAt]);
+      if (rows.length < want) break;
+    }
     const result = {} as { [K in C]: Float64Array };
     wanted.forEach((column, i) => {
-      const values = new Float64Array(rows.length);
-      for (let r = 0; r < rows.length; r++) {
-        const value = rows[r]![i];
-        values[r] = value === null || value === undefined ? Number.NaN : Number(value);
+      const values = new Float64Array(total);
+      let at = 0;
+      for (const page of pages) {
+        const read = page[i]!;
+        if (newestFirst) {
+          // Newest first: the last row read is the oldest, and goes first.
+          for (let r = 0; r < read.length; r++) values[total - 1 - (at + r)] = read[r]!;
+        } else {
+          values.set(read, at);
+        }
+        at += read.length;
       }
       result[column] = values;
     });
-    return { rows: rows.length, columns: result };
+    return { rows: total, columns: result };
   }
 
   async getPrediction(predictionId: string): Promise<LoggedPrediction> {
