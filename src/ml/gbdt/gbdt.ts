@@ -231,7 +231,7 @@ function fitGbdt(params: GbdtParams, x: Matrix, y: Float64Array, options: FitOpt
 /** Bins the training matrix (into the kernel's memory): the inputs every tree grows on. */
 export function createGrowContext(x: Matrix, maxBin: number, params: GrowParams): GrowContext {
   const mapper = fitBinMapper(x, maxBin);
-  return { cols: x.cols, mapper, params, kernel: new GrowKernel(x, mapper, params) };
+  return { mapper, params, kernel: new GrowKernel(x, mapper, params) };
 }
 
 /** Each row is kept with probability `share` (XGBoost's uniform sampling); at least one row is kept. */

@@ -29,7 +29,6 @@ interface GrowNode {
 
 /** The training inputs shared by every tree of one fit. */
 export interface GrowContext {
-  readonly cols: number;
   readonly mapper: BinMapper;
   readonly params: GrowParams;
   /**
