@@ -5,7 +5,11 @@
 
 /** What either end of the channel is: a `cluster.Worker` in the primary, `process` in a worker. */
 export interface ChannelEnd {
-  send(message: unknown): unknown;
+  /**
+   * Sends a message. A channel that has closed reports it to `callback`; without one it would emit an
+   * 'error' event, which nothing listens to, and the process would crash.
+   */
+  send(message: unknown, callback: (error: Error | null) => void): unknown;
   on(event: 'message', listener: (message: unknown) => void): unknown;
 }
 
@@ -55,10 +59,14 @@ export class ClusterChannel {
         reject(new Error(`no answer about ${topic} within ${timeoutMs} ms`));
       }, timeoutMs);
       this.#waiting.set(id, { resolve: resolve as (body: unknown) => void, reject, timer });
-      try {
-        this.end.send({ onset: 'ask', id, topic, body } satisfies Question);
-      } catch (error) {
+      const failed = (error: unknown) =>
         this.#settle(id, false, error instanceof Error ? error.message : String(error));
+      try {
+        this.end.send({ onset: 'ask', id, topic, body } satisfies Question, (error) => {
+          if (error) failed(error);
+        });
+      } catch (error) {
+        failed(error);
       }
     });
   }
@@ -82,11 +90,10 @@ export class ClusterChannel {
       const { id, topic } = m;
       const handler = this.#handlers.get(topic);
       const send = (ok: boolean, body: unknown) => {
+        // The other end may have gone (then nobody waits for this answer): a failure is let be.
         try {
-          this.end.send({ onset: 'answer', id, ok, body } satisfies Answer);
-        } catch {
-          // The other end has gone: nobody waits for this answer.
-        }
+          this.end.send({ onset: 'answer', id, ok, body } satisfies Answer, () => undefined);
+        } catch {}
       };
       if (!handler) {
         send(false, `nothing answers ${topic}`);
