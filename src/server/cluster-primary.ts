@@ -62,6 +62,15 @@ export function workerModule(callerUrl: string, stem: string): URL {
 }
 
 /**
+ * A serving worker's young generation: semi-spaces of at most 8 MB (V8's default is 16). A request leaves
+ * about 14 KB of garbage, nearly none of it alive at the next scavenge, so a scavenge costs the same
+ * whatever the size; halving it costs a worker about 4% more CPU a request and saves 10 to 13 MB of
+ * resident memory a worker under load (measured with `wrk -c32` on `onset up --workers 2`). 4 MB saved no
+ * more: the prediction log's waiting ids live through two scavenges and are promoted to the old space.
+ */
+const WORKER_SEMI_SPACE = '--max-semi-space-size=8';
+
+/**
  * Serves the prediction routes from `config.workers` processes on one port (Node's cluster module: the
  * primary accepts each connection and hands it to the next worker in turn). With `platform` (`onset up`)
  * this process also runs the platform's app (tracking, registry, pipelines and schedules, checks, the
@@ -184,7 +193,10 @@ export async function startCluster(
     // into null). The logged predictions do not use this channel (see the writing thread's socket).
     serialization: 'advanced',
     // From the sources (tests, tsx), the workers load TypeScript through tsx too.
-    execArgv: options.module.pathname.endsWith('.ts') ? ['--import', import.meta.resolve('tsx')] : [],
+    execArgv: [
+      ...(options.module.pathname.endsWith('.ts') ? ['--import', import.meta.resolve('tsx')] : []),
+      WORKER_SEMI_SPACE,
+    ],
   });
 
   /** Forks worker `index` and resolves with what it says once it serves (rejects if it cannot start). */

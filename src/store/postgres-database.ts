@@ -1,10 +1,20 @@
+import { createRequire } from 'node:module';
 import { CompiledQuery, Kysely, PostgresDialect, type RawBuilder, sql } from 'kysely';
-import pg from 'pg';
+import type pg from 'pg';
 import { OnsetError } from '../errors.js';
 import { toEscapedLike } from './like-pattern.js';
 import { errorCode, insertInto, type SqlDatabase, typedDatabase } from './sql-database.js';
 
 const INT8_OID = 20;
+
+/**
+ * The `pg` driver, loaded when a PostgreSQL store is first opened rather than with this module: every
+ * process and thread that opens a store imports this module (each serving worker, the prediction log's
+ * writing thread), and `pg` took 3 MB of each one's heap on a server that uses SQLite.
+ */
+function loadPg(): typeof pg {
+  return createRequire(import.meta.url)('pg') as typeof pg;
+}
 /** Parameters per statement: PostgreSQL's protocol takes at most 65,535. */
 const MAX_PARAMETERS = 65_535;
 
@@ -13,6 +23,7 @@ const MAX_PARAMETERS = 65_535;
  * (millisecond timestamps, steps) are read as JS numbers, which hold them exactly up to 2^53.
  */
 export function openPostgresDatabase(url: string, options: { maxConnections?: number } = {}): SqlDatabase {
+  const pg = loadPg();
   const pool = new pg.Pool({
     connectionString: url,
     max: options.maxConnections ?? 10,

@@ -1,8 +1,9 @@
 /**
  * The built CLI's workers, the path `npm start` takes: `npm run build` bundles the serving worker into one
- * file (scripts/bundle-serve-worker.mjs), which every other test leaves aside (they run the sources through
- * tsx). Here `dist/cli/main.js serve --workers 2` forks two workers from the bundle, and both answer
- * predictions, explanations and the API docs.
+ * file and the prediction log's writing thread into another (scripts/bundle-workers.mjs), which every other
+ * test leaves aside (they run the sources through tsx). Here `dist/cli/main.js serve --workers 2` forks
+ * two workers from the bundle, both answer predictions, explanations and the API docs, and the bundled
+ * writing thread logs what they answered.
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,6 +20,7 @@ import { trainAndPromote } from '../support/registry.js';
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const BUILT_CLI = join(ROOT, 'dist/cli/main.js');
 const BUILT_WORKER = join(ROOT, 'dist/cli/serve-worker.js');
+const BUILT_LOG_WORKER = join(ROOT, 'dist/monitoring/prediction-log/log-worker.js');
 const built = existsSync(BUILT_CLI) && existsSync(BUILT_WORKER);
 if (!built) console.warn('built workers: dist/ is missing; run npm run build (npm ci does) to test them');
 
@@ -54,9 +56,13 @@ describe.skipIf(!built)('the built CLI with 2 workers (npm start’s path)', () 
   });
 
   it('forks its workers from one self-contained file', () => {
-    const text = readFileSync(BUILT_WORKER, 'utf8');
-    // Bundled: nothing of Onset's own is imported from another file.
-    expect(text).not.toMatch(/from\s*["']\.\.?\//);
+    // Bundled: nothing of Onset's own is imported from another file, and the text is Latin-1 (one byte a
+    // character in V8's heap).
+    for (const file of [BUILT_WORKER, BUILT_LOG_WORKER]) {
+      const text = readFileSync(file, 'utf8');
+      expect(text).not.toMatch(/from\s*["']\.\.?\//);
+      expect([...text].every((character) => character.charCodeAt(0) <= 0xff)).toBe(true);
+    }
     const listening = child!
       .stdout()
       .split('\n')
@@ -96,5 +102,21 @@ describe.skipIf(!built)('the built CLI with 2 workers (npm start’s path)', () 
       body: JSON.stringify({ data: { ...record.data, Age: 'sixty' } }),
     });
     expect(invalid.status).toBe(400);
+  }, 60_000);
+
+  it('logs what the workers answered through the bundled writing thread, all of it by the time it stops', async () => {
+    const exited = new Promise((resolve) => child!.process.once('exit', resolve));
+    child!.process.kill('SIGTERM');
+    await exited;
+    const stores = await openOnsetStores(resolveConfig({ home }, {}));
+    try {
+      const logged = await stores.predictionLog.listPredictions({ maxResults: 1_000 });
+      // The 20 predictions and the explanation; the refused record is not a prediction.
+      expect(logged.items).toHaveLength(21);
+      expect(new Set(logged.items.map((item) => item.patientKey)).size).toBe(1);
+      expect(logged.items[0]!.patientKey).toMatch(/^[0-9a-f]{64}$/);
+    } finally {
+      await stores.close();
+    }
   }, 60_000);
 });
