@@ -15,6 +15,7 @@ const INT8_OID = 20;
 function loadPg(): typeof pg {
   return createRequire(import.meta.url)('pg') as typeof pg;
 }
+
 /** Parameters per statement: PostgreSQL's protocol takes at most 65,535. */
 const MAX_PARAMETERS = 65_535;
 
