@@ -67,8 +67,9 @@ export function workerModule(callerUrl: string, stem: string): URL {
  * whatever the size; halving it costs a worker about 4% more CPU a request and saves 10 to 13 MB of
  * resident memory a worker under load (measured with `wrk -c32` on `onset up --workers 2`). 4 MB saved no
  * more: the prediction log's waiting ids live through two scavenges and are promoted to the old space.
+ * The bin's shebang (`src/cli/main.ts`) gives the primary, and a single-process server, the same cap.
  */
-const WORKER_SEMI_SPACE = '--max-semi-space-size=8';
+export const WORKER_SEMI_SPACE = '--max-semi-space-size=8';
 
 /**
  * Serves the prediction routes from `config.workers` processes on one port (Node's cluster module: the

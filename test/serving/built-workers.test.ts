@@ -5,6 +5,7 @@
  * two workers from the bundle, both answer predictions, explanations and the API docs, and the bundled
  * writing thread logs what they answered.
  */
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../src/config.js';
 import { generateDataset } from '../../src/data/generator/generator.js';
 import { FEATURE_NAMES } from '../../src/data/schema.js';
+import { WORKER_SEMI_SPACE } from '../../src/server/cluster-primary.js';
 import { openOnsetStores } from '../../src/server/open-stores.js';
 import { type Child, startScript, waitFor } from '../support/child-process.js';
 import { trainAndPromote } from '../support/registry.js';
@@ -29,6 +31,21 @@ const record = {
   patient_id: 'P1',
   data: Object.fromEntries(FEATURE_NAMES.map((name) => [name, data.columns[name][0]!])),
 };
+
+describe.skipIf(!built)('the built bin', () => {
+  it('runs node with the serving workers’ young-generation cap, and npm start runs the bin', () => {
+    const shebang = readFileSync(BUILT_CLI, 'utf8').split('\n', 1)[0];
+    expect(shebang).toBe(`#!/usr/bin/env -S node ${WORKER_SEMI_SPACE}`);
+    // Started as a program, as npx and npm start start it, so the shebang's flag reaches node.
+    const version = spawnSync(BUILT_CLI, ['--version'], { encoding: 'utf8' });
+    expect(version.status).toBe(0);
+    expect(version.stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
+    const scripts = (
+      JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } }
+    ).scripts;
+    expect(scripts.start).toBe('./dist/cli/main.js up');
+  });
+});
 
 describe.skipIf(!built)('the built CLI with 2 workers (npm start’s path)', () => {
   const home = mkdtempSync(join(tmpdir(), 'onset-built-workers-'));
