@@ -3,9 +3,9 @@
  * is installed (Debian's wrk; autocannon otherwise, or with `--load autocannon`; see `support/load.ts`)
  * with 32 connections for 6 s each, in the same run, taking turns three times (each keeps its best round):
  *
- * - `npm start`: `onset up` (started as a program, as npm start starts it) on the home its first start made (train-all on the built-in data, so its
- *   default Production model is the family train-all chose), with the prediction log on, with 2 workers
- *   (the default here) and with `--workers 1`;
+ * - `npm start`: `onset up` (the bin started as a program, as npm start starts it) on the home its first
+ *   start made (train-all on the built-in data, so its default Production model is the family train-all
+ *   chose), with the prediction log on, with 2 workers (the default here) and with `--workers 1`;
  * - `onset serve` with the `gbdt` model trained with defaults on the real file (generated data when it is
  *   absent), the prediction log on and off (its cost per prediction, by thread);
  * - a minimal Node HTTP server that parses the same JSON body and answers a fixed prediction, on 1 process
@@ -17,8 +17,8 @@
  * Reports requests/s, p50 and p99 latency, each server's CPU time per request (and wrk's, which shares
  * the cores) and its peak resident memory (a cluster's processes added up, and its largest worker), with
  * the targets: npm start at least 10x the gunicorn service with p99 under 5 ms (and the CPU a request that
- * 10x leaves the server once wrk has its share, beside the minimal server's and the log's), under 250 MB in all and 150 MB a worker; the log's cost
- * (on / off >= 0.85). First, how long `npm start` takes on a fresh ONSET_HOME to answer /ready (training
+ * 10x leaves the server once wrk has its share, beside the minimal server's and the log's), under 250 MB
+ * in all and 150 MB a worker; the log's cost (on / off >= 0.85). First, how long `npm start` takes on a fresh ONSET_HOME to answer /ready (training
  * included; target < 20 s), then on that home again (best of 3, with 2 workers and 1; target < 2 s).
  *
  *   npm run build && tsx bench/serving.ts [--seconds 6] [--connections 32] [--load autocannon|wrk]
@@ -96,7 +96,8 @@ process.on('exit', () => {
   }
 });
 // The servers are not in the terminal's process group (below): Ctrl-C ends them through 'exit'.
-for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
+process.once('SIGINT', () => process.exit(130));
+process.once('SIGTERM', () => process.exit(143));
 
 function start(
   command: string,

@@ -280,9 +280,12 @@ async function runWrk(options: LoadOptions): Promise<ClientFigures> {
     const number = (pattern: RegExp) => Number(pattern.exec(output)?.[1] ?? 0);
     const socketErrors = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(output);
     const answered = number(/(\d+) requests in /);
+    const clientSeconds = /client CPU seconds: ([\d.]+)/.exec(output)?.[1];
     return {
       rps: number(/Requests\/sec:\s+([\d.]+)/),
-      clientCpuPerRequestUs: (number(/client CPU seconds: ([\d.]+)/) / answered) * 1e6,
+      ...(clientSeconds !== undefined && answered > 0
+        ? { clientCpuPerRequestUs: (Number(clientSeconds) / answered) * 1e6 }
+        : {}),
       p50: wrkMs(/^\s+50%\s+(\S+)/m.exec(output)?.[1] ?? ''),
       p99: wrkMs(/^\s+99%\s+(\S+)/m.exec(output)?.[1] ?? ''),
       errors:

@@ -1,5 +1,5 @@
 #!/usr/bin/env -S node --max-semi-space-size=8
-// The semi-spaces' cap is the serving workers' (`WORKER_SEMI_SPACE`), for the process `onset up` and
+// The semi-spaces' cap is the serving workers' (`SERVING_SEMI_SPACE`), for the process `onset up` and
 // `onset serve` start from: V8 grows a young generation to its 16 MB default as soon as 16 MB have
 // survived scavenges since its last growth, which loading the platform does, and never gives it back.
 // At 8 MB `onset up`'s primary holds 10 to 15 MB less under load; `onset train`'s cold fit and

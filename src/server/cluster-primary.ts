@@ -62,14 +62,14 @@ export function workerModule(callerUrl: string, stem: string): URL {
 }
 
 /**
- * A serving worker's young generation: semi-spaces of at most 8 MB (V8's default is 16). A request leaves
+ * A serving process's young generation (each worker's, and through the bin's shebang the primary's and a
+ * single-process server's): semi-spaces of at most 8 MB (V8's default is 16). A request leaves
  * about 14 KB of garbage, nearly none of it alive at the next scavenge, so a scavenge costs the same
  * whatever the size; halving it costs a worker about 4% more CPU a request and saves 10 to 13 MB of
  * resident memory a worker under load (measured with `wrk -c32` on `onset up --workers 2`). 4 MB saved no
  * more: the prediction log's waiting ids live through two scavenges and are promoted to the old space.
- * The bin's shebang (`src/cli/main.ts`) gives the primary, and a single-process server, the same cap.
  */
-export const WORKER_SEMI_SPACE = '--max-semi-space-size=8';
+export const SERVING_SEMI_SPACE = '--max-semi-space-size=8';
 
 /**
  * Serves the prediction routes from `config.workers` processes on one port (Node's cluster module: the
@@ -197,7 +197,7 @@ export async function startCluster(
     // From the sources (tests, tsx), the workers load TypeScript through tsx too.
     execArgv: [
       ...(options.module.pathname.endsWith('.ts') ? ['--import', import.meta.resolve('tsx')] : []),
-      WORKER_SEMI_SPACE,
+      SERVING_SEMI_SPACE,
     ],
   });
 

@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../src/config.js';
 import { generateDataset } from '../../src/data/generator/generator.js';
 import { FEATURE_NAMES } from '../../src/data/schema.js';
-import { WORKER_SEMI_SPACE } from '../../src/server/cluster-primary.js';
+import { SERVING_SEMI_SPACE } from '../../src/server/cluster-primary.js';
 import { openOnsetStores } from '../../src/server/open-stores.js';
 import { type Child, startScript, waitFor } from '../support/child-process.js';
 import { trainAndPromote } from '../support/registry.js';
@@ -35,7 +35,7 @@ const record = {
 describe.skipIf(!built)('the built bin', () => {
   it('runs node with the serving workers’ young-generation cap, and npm start runs the bin', () => {
     const shebang = readFileSync(BUILT_CLI, 'utf8').split('\n', 1)[0];
-    expect(shebang).toBe(`#!/usr/bin/env -S node ${WORKER_SEMI_SPACE}`);
+    expect(shebang).toBe(`#!/usr/bin/env -S node ${SERVING_SEMI_SPACE}`);
     // Started as a program, as npx and npm start start it, so the shebang's flag reaches node.
     const version = spawnSync(BUILT_CLI, ['--version'], { encoding: 'utf8' });
     expect(version.status).toBe(0);
